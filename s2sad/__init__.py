@@ -1,0 +1,21 @@
+"""s2sad: source-to-source reverse-mode automatic differentiation for Python.
+
+Pipeline (one module per stage, data flowing one way): ``frontend`` (LibCST -> IR) -> ``ssa`` -> ``analysis``
+-> ``reverse`` (adjoints from the ``rules`` table) -> ``emit`` (IR -> source -> black) -> ``api`` / ``cli``.
+"""
+
+__version__ = "0.1.0"
+
+from .api import generate, grad, grad_source, gradient, value_and_grad  # noqa: E402
+from .diagnostics import InternalError, S2sadError  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "generate",
+    "grad",
+    "grad_source",
+    "gradient",
+    "value_and_grad",
+    "S2sadError",
+    "InternalError",
+]

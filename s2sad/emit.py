@@ -1,0 +1,191 @@
+"""Emit: IR -> Python source -> black -> ``compile()`` self-check.
+
+Expressions are built as standard-library ``ast`` nodes and printed with ``ast.unparse`` (which parenthesises
+by precedence); statements and comments are laid out here, then black formats the module. Qualified names
+are spelled the way the user's module imports them (``exp`` after ``from math import exp``, ``m.exp`` after
+``import math as m``); a name the rules need and the user never imported follows the user's style for that
+module. The module imports exactly what its code uses.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import black
+
+from . import ir
+from .diagnostics import InternalError
+from .rules import OPERATOR_SYMBOLS
+
+__all__ = ["emit", "format_source"]
+
+_BINARY = {v: k for k, v in OPERATOR_SYMBOLS.items() if issubclass(k, ast.operator)}
+_UNARY = {v: k for k, v in OPERATOR_SYMBOLS.items() if issubclass(k, ast.unaryop)}
+_COMPARE = {v: k for k, v in OPERATOR_SYMBOLS.items() if issubclass(k, ast.cmpop)}
+_INDENT = "    "
+
+
+def format_source(source: str) -> str:
+    return black.format_str(source, mode=black.Mode())
+
+
+def emit(fn: ir.Function, header: Iterable[str], docstring: str) -> str:
+    """The module text for ``fn``, formatted with black and checked by ``compile()``."""
+    spelling = _Spelling(fn)
+    body_lines: list[str] = []
+    for s in fn.body:
+        _statement(s, spelling, 1, body_lines)
+    params = ", ".join(
+        p.name if p.default is None else f"{p.name}={ast.unparse(_expr(p.default, spelling))}" for p in fn.params
+    )
+    lines = [f"# {h}" if h else "#" for h in header]
+    lines.append("")
+    lines.extend(spelling.import_lines())
+    if fn.constants:
+        lines.append("")
+        lines.extend(c.text for c in fn.constants)
+    lines += ["", "", f"def {fn.name}({params}):", f'{_INDENT}"""{docstring}"""', *body_lines]
+    text = "\n".join(lines) + "\n"
+    try:
+        formatted = format_source(text)
+        compile(formatted, f"<generated {fn.name}>", "exec", dont_inherit=True)
+    except Exception as err:  # black or compile rejected our own output
+        raise InternalError(f"the generated code for '{fn.name}' does not compile: {err}\n{text}") from err
+    return formatted
+
+
+@dataclass
+class _Spelling:
+    """How each qualified name is written in the generated module, and the imports that makes necessary."""
+
+    fn: ir.Function
+    module_imports: dict[str, str] = field(default_factory=dict)  #: module -> local name
+    from_imports: dict[str, dict[str, str]] = field(default_factory=dict)  #: module -> {name: local}
+
+    def __post_init__(self) -> None:
+        self.variables = ir.assigned_names(self.fn.body) | {p.name for p in self.fn.params}
+        self.bound = {b.local: b for b in self.fn.imports}
+
+    def name(self, qualname: str) -> str:
+        if "." not in qualname:
+            return qualname  # a module constant, copied into the module
+        module, attr = qualname.rsplit(".", 1)
+        if module == "builtins":
+            return attr
+        for b in self.fn.imports:  # the user's own binding of the object
+            if b.qualname == qualname and not b.is_module and b.local not in self.variables:
+                self.from_imports.setdefault(module, {})[attr] = b.local
+                return b.local
+        for b in self.fn.imports:  # the user's binding of its module
+            if b.qualname == module and b.is_module and b.local not in self.variables:
+                self.module_imports[module] = b.local
+                return f"{b.local}.{attr}"
+        user_style_from = any(not b.is_module and b.qualname.rsplit(".", 1)[0] == module for b in self.fn.imports)
+        if user_style_from and attr not in self.variables and (attr not in self.bound):
+            self.from_imports.setdefault(module, {})[attr] = attr
+            return attr
+        self.module_imports[module] = module
+        return qualname
+
+    def import_lines(self) -> list[str]:
+        lines: list[str] = []
+        for module, local in sorted(self.module_imports.items()):
+            lines.append(f"import {module}" if local == module else f"import {module} as {local}")
+        for module, names in sorted(self.from_imports.items()):
+            items = sorted(n if local == n else f"{n} as {local}" for n, local in names.items())
+            lines.append(f"from {module} import {', '.join(items)}")
+        return lines
+
+
+def _expr(e: ir.Expr, spelling: _Spelling) -> ast.expr:
+    if isinstance(e, ir.Var):
+        return ast.Name(e.name)
+    if isinstance(e, ir.Const):
+        if not isinstance(e.value, bool) and e.value < 0:
+            return ast.UnaryOp(ast.USub(), ast.Constant(-e.value))
+        return ast.Constant(e.value)
+    if isinstance(e, ir.Global):
+        return ast.parse(spelling.name(e.qualname), mode="eval").body
+    if isinstance(e, ir.BoolOp):
+        return ast.BoolOp(ast.And() if e.op == "and" else ast.Or(), [_expr(v, spelling) for v in e.values])
+    args = [_expr(a, spelling) for a in e.args]
+    if e.fn in _BINARY and len(args) == 2:
+        return ast.BinOp(args[0], _BINARY[e.fn](), args[1])
+    if e.fn in _UNARY and len(args) == 1:
+        return ast.UnaryOp(_UNARY[e.fn](), args[0])
+    if e.fn in _COMPARE and len(args) == 2:
+        return ast.Compare(args[0], [_COMPARE[e.fn]()], [args[1]])
+    if e.fn == ir.TUPLE:
+        return ast.Tuple(args)
+    if e.fn == ir.LIST and not args:
+        return ast.List([])
+    return ast.Call(ast.parse(spelling.name(e.fn), mode="eval").body, args, [])
+
+
+def _text(e: ir.Expr, spelling: _Spelling) -> str:
+    return ast.unparse(_expr(e, spelling))
+
+
+def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> None:
+    pad = _INDENT * depth
+    if isinstance(s, ir.Assign):
+        out.append(f"{pad}{s.target} = {_text(s.value, spelling)}")
+    elif isinstance(s, ir.Accumulate):
+        if isinstance(s.value, ir.Call) and s.value.fn == "operator.neg":
+            out.append(f"{pad}{s.target} -= {_text(s.value.args[0], spelling)}")
+        else:
+            out.append(f"{pad}{s.target} += {_text(s.value, spelling)}")
+    elif isinstance(s, ir.Push):
+        out.append(f"{pad}{s.stack}.append({s.name})")
+    elif isinstance(s, ir.Pop):
+        out.append(f"{pad}{s.name} = {s.stack}.pop()")
+    elif isinstance(s, ir.Comment):
+        out.append(f"{pad}# {s.text}")
+    elif isinstance(s, ir.Return):
+        out.append(f"{pad}return {', '.join(_text(v, spelling) for v in s.values)}")
+    elif isinstance(s, ir.For):
+        args = ", ".join(_text(a, spelling) for a in s.range_args)
+        iterator = f"reversed(range({args}))" if s.reverse else f"range({args})"
+        out.append(f"{pad}for {s.index} in {iterator}:")
+        _block(s.body, spelling, depth + 1, out)
+    elif isinstance(s, ir.If):
+        _if(s, spelling, depth, out, "if")
+    elif isinstance(s, ir.While):
+        if s.counter is not None:
+            out.append(f"{pad}{s.counter} = 0")
+        if not s.setup:
+            out.append(f"{pad}while {_text(s.test, spelling)}:")
+            _block(s.body, spelling, depth + 1, out)
+        else:
+            out.append(f"{pad}while True:")
+            _block(s.setup, spelling, depth + 1, out)
+            negated = ast.unparse(ast.UnaryOp(ast.Not(), _expr(s.test, spelling)))
+            out.append(f"{pad}{_INDENT}if {negated}:")
+            out.append(f"{pad}{_INDENT}{_INDENT}break")
+            _block(s.body, spelling, depth + 1, out)
+    else:  # pragma: no cover - the IR has no other statements
+        raise InternalError(f"cannot emit {s!r}")
+
+
+def _if(s: ir.If, spelling: _Spelling, depth: int, out: list[str], keyword: str) -> None:
+    pad = _INDENT * depth
+    body, orelse, test = s.body, s.orelse, _expr(s.test, spelling)
+    if not body and orelse:
+        body, orelse, test = orelse, (), ast.UnaryOp(ast.Not(), test)
+    out.append(f"{pad}{keyword} {ast.unparse(test)}:")
+    _block(body, spelling, depth + 1, out)
+    if len(orelse) == 1 and isinstance(orelse[0], ir.If) and orelse[0].body:
+        _if(orelse[0], spelling, depth, out, "elif")
+    elif orelse:
+        out.append(f"{pad}else:")
+        _block(orelse, spelling, depth + 1, out)
+
+
+def _block(stmts: tuple[ir.Stmt, ...], spelling: _Spelling, depth: int, out: list[str]) -> None:
+    start = len(out)
+    for s in stmts:
+        _statement(s, spelling, depth, out)
+    if all(line.lstrip().startswith("#") for line in out[start:]):
+        out.append(f"{_INDENT * depth}pass")

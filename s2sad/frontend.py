@@ -1,0 +1,879 @@
+"""Frontend: source text -> IR, with diagnostics. The only module that imports LibCST.
+
+It guarantees: the file is read as UTF-8 (a BOM and CRLF line endings are fine), CPython accepts it (its
+``SyntaxError`` is reported as is), the named function exists, every name the function calls is resolved
+through the module's own imports to a qualified name with a rule, and every construct outside the supported
+subset is reported, all of them, with positions. The result is three-address IR in the user's names:
+nested expressions are flattened into named intermediates whose names start with :data:`TEMP` (the SSA
+stage gives every definition its final name). Nothing here executes the user's code.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
+
+from . import ir
+from .diagnostics import Diagnostic, S2sadError, Span
+from .rules import CONSTANTS, OPERATOR_SYMBOLS, known_arities, lookup
+
+__all__ = ["read_source", "parse_function", "function_names"]
+
+TEMP = ir.TEMP
+
+_DECORATORS = {"s2sad.gradient", "s2sad.api.gradient"}
+_BINARY_WORDS = {
+    "operator.add": "plus",
+    "operator.sub": "minus",
+    "operator.mul": "times",
+    "operator.truediv": "over",
+    "operator.floordiv": "floordiv",
+    "operator.mod": "mod",
+    "operator.pow": "pow",
+    "operator.matmul": "matmul",
+    "operator.lt": "lt",
+    "operator.le": "le",
+    "operator.gt": "gt",
+    "operator.ge": "ge",
+    "operator.eq": "eq",
+    "operator.ne": "ne",
+}
+_CST_BINARY = {
+    cst.Add: ast.Add,
+    cst.Subtract: ast.Sub,
+    cst.Multiply: ast.Mult,
+    cst.Divide: ast.Div,
+    cst.FloorDivide: ast.FloorDiv,
+    cst.Modulo: ast.Mod,
+    cst.Power: ast.Pow,
+    cst.MatrixMultiply: ast.MatMult,
+}
+_CST_AUGMENTED = {
+    cst.AddAssign: ast.Add,
+    cst.SubtractAssign: ast.Sub,
+    cst.MultiplyAssign: ast.Mult,
+    cst.DivideAssign: ast.Div,
+    cst.FloorDivideAssign: ast.FloorDiv,
+    cst.ModuloAssign: ast.Mod,
+    cst.PowerAssign: ast.Pow,
+    cst.MatrixMultiplyAssign: ast.MatMult,
+}
+_CST_COMPARE = {
+    cst.LessThan: ast.Lt,
+    cst.LessThanEqual: ast.LtE,
+    cst.GreaterThan: ast.Gt,
+    cst.GreaterThanEqual: ast.GtE,
+    cst.Equal: ast.Eq,
+    cst.NotEqual: ast.NotEq,
+}
+_MAX_DESCRIPTIVE = 24  # longer descriptive names fall back to "<target>_t<k>"
+
+
+def read_source(path: str) -> str:
+    """The text of ``path``; unreadable, binary and non-UTF-8 files are diagnostics."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise S2sadError([Diagnostic(path, None, "no such file", "file-not-found")]) from None
+    except IsADirectoryError:
+        raise S2sadError([Diagnostic(path, None, "is a directory, not a Python file", "file-not-found")]) from None
+    except OSError as err:
+        raise S2sadError([Diagnostic(path, None, f"cannot read the file: {err.strerror}", "unreadable")]) from None
+    if b"\0" in data:
+        raise S2sadError([Diagnostic(path, None, "binary file, not Python source", "not-python")])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise S2sadError(
+            [Diagnostic(path, None, f"not UTF-8 text (byte {err.start})", "not-python", "save the file as UTF-8")]
+        ) from None
+
+
+def _check_syntax(source: str, path: str) -> ast.Module:
+    try:
+        tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        assert isinstance(tree, ast.Module)
+        return tree
+    except SyntaxError as err:
+        line = err.lineno or 1
+        col = max((err.offset or 1) - 1, 0)
+        lines = source.splitlines()
+        text = lines[line - 1] if 0 < line <= len(lines) else None
+        span = Span(line, col, line, col + 1)
+        raise S2sadError([Diagnostic(path, span, err.msg.lower(), "syntax-error", None, text)]) from None
+
+
+def function_names(source: str, path: str) -> list[str]:
+    """The names of the functions defined at the top level of a module."""
+    return [s.name for s in _check_syntax(source, path).body if isinstance(s, ast.FunctionDef)]
+
+
+def _reduce(source: str, tree: ast.Module, name: str, line: int | None) -> tuple[str, list[int]]:
+    """The part of ``source`` that can matter to ``name``, and the original number of each of its lines.
+
+    LibCST's scope analysis costs time in proportion to the whole module; the function only needs the
+    module's imports, its numeric constants and itself. Other functions keep a one-line stub so that a call
+    to one is still recognised as a call to a helper. Columns are unchanged, lines are mapped back.
+    """
+    lines = source.splitlines(keepends=True)
+    kept: list[str] = []
+    numbers: list[int] = []
+    for stmt in tree.body:
+        first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
+        last = stmt.end_lineno or stmt.lineno
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if not ((stmt.name == name and line is None) or (line is not None and first <= line <= last)):
+                kept.append(f"def {stmt.name}(): pass\n")
+                numbers.append(first)
+                continue
+        elif not (
+            isinstance(stmt, (ast.Import, ast.ImportFrom))
+            or (isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and _numeric_ast(stmt.value))
+        ):
+            continue
+        if numbers and numbers[-1] >= first:  # statements sharing a line with one already kept
+            continue
+        for number in range(first, last + 1):
+            text = lines[number - 1]
+            kept.append(text if text.endswith(("\n", "\r")) else text + "\n")
+            numbers.append(number)
+    return "".join(kept), numbers
+
+
+def parse_function(source: str, path: str, name: str, line: int | None = None) -> ir.Function:
+    """Lower the function ``name`` of ``source`` into IR.
+
+    ``line`` (the function's first line, decorators included) selects a nested function, as the Python API
+    needs for functions defined inside other functions; without it the function must be at the top level.
+    """
+    tree = _check_syntax(source, path)
+    reduced, line_numbers = _reduce(source, tree, name, line)
+    wrapper = MetadataWrapper(cst.parse_module(reduced), unsafe_skip_copy=True)
+    lowerer = _Lowerer(wrapper, source, path, line_numbers)
+    node = lowerer.find(name, line)
+    return lowerer.lower(node)
+
+
+@dataclass
+class _Scope:
+    params: list[str]
+    assigned: set[str]  #: every name the function body assigns
+
+
+class _Lowerer:
+    def __init__(self, wrapper: MetadataWrapper, source: str, path: str, line_numbers: list[int]) -> None:
+        self.module = wrapper.module
+        self.line_numbers = line_numbers  #: original line of each line LibCST sees
+        self.path = path
+        self.lines = source.splitlines()
+        resolved = wrapper.resolve_many([QualifiedNameProvider, PositionProvider])
+        self.qnames = resolved[QualifiedNameProvider]
+        self.positions = resolved[PositionProvider]
+        self.diagnostics: list[Diagnostic] = []
+        self.imports = self._module_imports()
+        self.constants_used: dict[str, ir.ModuleConstant] = {}
+        self.user_names: set[str] = set()
+        self.scope = _Scope([], set())
+        self._stmt_target = ""  # the name the statement being lowered assigns, for naming intermediates
+        self._stmt_temps = 0
+        self._temp_count = 0
+
+    # ------------------------------------------------------------------------------------------------------
+    # Positions and errors
+    # ------------------------------------------------------------------------------------------------------
+    def span(self, node: cst.CSTNode) -> Span:
+        r = self.positions[node]
+        original = self.line_numbers
+        return Span(original[r.start.line - 1], r.start.column, original[r.end.line - 1], r.end.column)
+
+    def error(self, node: cst.CSTNode, message: str, code: str, help: str | None = None) -> None:
+        span = self.span(node)
+        text = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else None
+        self.diagnostics.append(Diagnostic(self.path, span, message, code, help, text))
+
+    def origin(self, node: cst.CSTNode) -> ir.Origin:
+        span = self.span(node)
+        line = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else ""
+        return ir.Origin(span, line.strip(), line)
+
+    # ------------------------------------------------------------------------------------------------------
+    # Module level
+    # ------------------------------------------------------------------------------------------------------
+    def find(self, name: str, line: int | None) -> cst.FunctionDef:
+        if line is not None:
+            for node in _all_function_defs(self.module):
+                if node.name.value == name and line in self._def_lines(node):
+                    return node
+        for stmt in self.module.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name and stmt.body.body:
+                if not _is_stub(stmt):
+                    return stmt
+        names = [s.name.value for s in self.module.body if isinstance(s, cst.FunctionDef)]
+        listing = ", ".join(f"'{n}'" for n in names) if names else "none"
+        raise S2sadError(
+            [
+                Diagnostic(
+                    self.path,
+                    None,
+                    f"no function '{name}' at the top level of the file",
+                    "function-not-found",
+                    f"functions defined here: {listing}",
+                )
+            ]
+        )
+
+    def _def_lines(self, node: cst.FunctionDef) -> set[int]:
+        return {self.span(n).line for n in (node, node.name, *node.decorators)}
+
+    def _module_imports(self) -> list[ir.Binding]:
+        out: list[ir.Binding] = []
+        for stmt in self.module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if isinstance(small, cst.Import):
+                    for alias in small.names:
+                        dotted = _dotted_name(alias.name)
+                        if alias.asname is not None:
+                            out.append(ir.Binding(_asname(alias), dotted, True))
+                        else:
+                            top = dotted.split(".")[0]
+                            out.append(ir.Binding(top, top, True))
+                elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
+                    module = _dotted_name(small.module)
+                    if isinstance(small.names, cst.ImportStar):
+                        continue
+                    for alias in small.names:
+                        imported = _dotted_name(alias.name)
+                        local = _asname(alias) if alias.asname is not None else imported
+                        out.append(ir.Binding(local, f"{module}.{imported}", False))
+        return out
+
+    def _module_constant(self, name: str) -> ir.Expr | None:
+        """A module-level ``NAME = <numeric literal expression>`` the function reads, copied into the output."""
+        found: list[cst.BaseSmallStatement] = []
+        for stmt in self.module.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign) and any(_target_is(t.target, name) for t in small.targets):
+                        found.append(small)
+                    elif isinstance(small, (cst.AugAssign, cst.AnnAssign)) and _target_is(small.target, name):
+                        found.append(small)
+        if len(found) != 1 or not isinstance(found[0], cst.Assign) or len(found[0].targets) != 1:
+            return None
+        if not _is_numeric_literal(found[0].value):
+            return None
+        text = self.module.code_for_node(found[0].value).strip()
+        self.constants_used[name] = ir.ModuleConstant(name, f"{name} = {text}")
+        return ir.Global(name)
+
+    # ------------------------------------------------------------------------------------------------------
+    # The function
+    # ------------------------------------------------------------------------------------------------------
+    def lower(self, node: cst.FunctionDef) -> ir.Function:
+        if node.asynchronous is not None:
+            self.error(node, "'async def' functions are not supported", "unsupported-syntax")
+        for decorator in node.decorators:
+            if not (self._qualified(decorator.decorator) & _DECORATORS):
+                self.error(
+                    decorator,
+                    "decorators other than '@s2sad.gradient' are not supported",
+                    "unsupported-decorator",
+                    "decorators change what the function computes; differentiate the undecorated function",
+                )
+        params = self._params(node.params)
+        assigned = _assigned_names(node.body)
+        self.scope = _Scope([p.name for p in params], assigned)
+        self.user_names = set(self.scope.params) | assigned | {b.local for b in self.imports}
+        if isinstance(node.body, cst.SimpleStatementSuite):  # def f(x): return x * x
+            origin = self.origin(node.body)
+            smalls = list(node.body.body)
+            if smalls and isinstance(smalls[-1], cst.Return):
+                stmts = []
+                for small in smalls[:-1]:
+                    self.small_statement(small, stmts, origin)
+                ret = self.final_return(smalls[-1], origin, node.name.value)
+                return self._function(node, params, stmts + ret)
+            body: list[cst.BaseStatement] = []
+        else:
+            body = list(node.body.body)
+        if body and _is_docstring(body[0]):
+            body = body[1:]
+        if not body or not _is_return(body[-1]):
+            self.error(
+                node.name,
+                f"function '{node.name.value}' does not end with a 'return' statement",
+                "no-return",
+                "s2sad differentiates the value of a final 'return <expression>'",
+            )
+            self.block(body)
+            stmts: list[ir.Stmt] = []
+            ret: list[ir.Stmt] = []
+        else:
+            stmts = self.block(body[:-1])
+            last = body[-1]
+            assert isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[0], cst.Return)
+            ret = self.final_return(last.body[0], self.origin(last), node.name.value)
+        return self._function(node, params, stmts + ret)
+
+    def _function(self, node: cst.FunctionDef, params: list[ir.Param], body: list[ir.Stmt]) -> ir.Function:
+        if self.diagnostics:
+            raise S2sadError(self.diagnostics)
+        return ir.Function(
+            name=node.name.value,
+            params=tuple(params),
+            body=tuple(body),
+            path=self.path,
+            imports=tuple(self.imports),
+            constants=tuple(self.constants_used[k] for k in sorted(self.constants_used)),
+            origin=self.origin(node),
+            user_names=frozenset(self.user_names | set(self.constants_used)),
+        )
+
+    def _params(self, params: cst.Parameters) -> list[ir.Param]:
+        out: list[ir.Param] = []
+        for bad in (params.star_arg, params.star_kwarg):
+            if isinstance(bad, cst.Param):
+                self.error(bad, "'*args' and '**kwargs' are not supported", "unsupported-syntax")
+        for p in params.kwonly_params:
+            self.error(p, "keyword-only parameters are not supported", "unsupported-syntax")
+        for p in list(params.posonly_params) + list(params.params):
+            default: ir.Expr | None = None
+            if p.default is not None:
+                if _is_numeric_literal(p.default):
+                    default = ir.Const(ast.literal_eval(self.module.code_for_node(p.default).strip()))
+                else:
+                    self.error(p.default, "parameter defaults must be numbers", "unsupported-syntax")
+            out.append(ir.Param(p.name.value, default))
+        return out
+
+    def final_return(self, ret: cst.Return, origin: ir.Origin, fname: str) -> list[ir.Stmt]:
+        if ret.value is None or isinstance(ret.value, (cst.Tuple, cst.List, cst.Dict, cst.Set)):
+            self.error(
+                ret,
+                "the function must return a single scalar",
+                "non-scalar-return",
+                "return one number (a loss); differentiate each output separately",
+            )
+            return []
+        out: list[ir.Stmt] = []
+        self._begin_statement(fname)
+        value = self.value(ret.value, out, origin, target=fname)
+        if not isinstance(value, (ir.Var, ir.Const, ir.Global)):
+            out.append(ir.Assign(f"{TEMP}{fname}#0", value, origin))
+            value = ir.Var(f"{TEMP}{fname}#0")
+        out.append(ir.Return((value,), origin))
+        return out
+
+    # ------------------------------------------------------------------------------------------------------
+    # Statements
+    # ------------------------------------------------------------------------------------------------------
+    def block(self, stmts: Sequence[cst.BaseStatement]) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
+        for stmt in stmts:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    self.small_statement(small, out, self.origin(stmt))
+            elif isinstance(stmt, cst.If):
+                self.if_statement(stmt, out)
+            elif isinstance(stmt, cst.For):
+                self.for_statement(stmt, out)
+            elif isinstance(stmt, cst.While):
+                out.append(self.while_statement(stmt))
+            else:
+                self.unsupported_statement(stmt)
+        return out
+
+    def unsupported_statement(self, stmt: cst.CSTNode) -> None:
+        kind = {
+            cst.Try: "'try'",
+            cst.With: "'with'",
+            cst.FunctionDef: "nested function definitions",
+            cst.ClassDef: "class definitions",
+            cst.Match: "'match'",
+            cst.Return: "'return' before the end of the function",
+            cst.Break: "'break'",
+            cst.Continue: "'continue'",
+            cst.Raise: "'raise'",
+            cst.Assert: "'assert'",
+            cst.Del: "'del'",
+            cst.Global: "'global'",
+            cst.Nonlocal: "'nonlocal'",
+            cst.Import: "'import' inside the function",
+            cst.ImportFrom: "'import' inside the function",
+        }.get(type(stmt), f"this statement ({type(stmt).__name__})")
+        hint = {
+            cst.Return: "compute the result into a variable and return it once, at the end of the function",
+            cst.Break: "use a loop whose trip count is known, or a flag in an 'if'",
+            cst.Continue: "put the rest of the loop body in an 'if'",
+        }.get(type(stmt))
+        self.error(stmt, f"{kind} is not supported", "unsupported-syntax", hint)
+
+    def small_statement(self, small: cst.BaseSmallStatement, out: list[ir.Stmt], origin: ir.Origin) -> None:
+        if isinstance(small, cst.Assign):
+            if len(small.targets) != 1:
+                self.error(small, "chained assignment 'a = b = ...' is not supported", "unsupported-syntax")
+                return
+            self.assign(small.targets[0].target, small.value, out, origin)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is None:
+                return  # a bare annotation assigns nothing
+            self.assign(small.target, small.value, out, origin)
+        elif isinstance(small, cst.AugAssign):
+            if not isinstance(small.target, cst.Name):
+                self.unsupported_target(small.target)
+                return
+            op = OPERATOR_SYMBOLS[_CST_AUGMENTED[type(small.operator)]]
+            name = small.target.value
+            self._begin_statement(name)
+            right = self.atom(small.value, out, origin)
+            out.append(ir.Assign(name, ir.Call(op, (self.name(small.target), right)), origin))
+        elif isinstance(small, cst.Pass):
+            return
+        elif isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.Ellipsis)):
+            return
+        elif isinstance(small, cst.Expr):
+            self.error(
+                small,
+                "an expression statement has no effect on the result",
+                "unsupported-syntax",
+                "s2sad supports pure functions: assign the value or remove the statement",
+            )
+        else:
+            self.unsupported_statement(small)
+
+    def unsupported_target(self, target: cst.CSTNode) -> None:
+        if isinstance(target, (cst.Subscript, cst.Attribute)):
+            self.error(
+                target,
+                "assignment to an attribute or subscript is not supported",
+                "unsupported-syntax",
+                "s2sad differentiates pure functions: build a new value instead of mutating one",
+            )
+        else:
+            self.error(target, "unsupported assignment target", "unsupported-syntax")
+
+    def assign(
+        self, target: cst.BaseExpression, value: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin
+    ) -> None:
+        if isinstance(target, cst.Name):
+            self._begin_statement(target.value)
+            out.append(ir.Assign(target.value, self.value(value, out, origin, target.value), origin))
+            return
+        if isinstance(target, (cst.Tuple, cst.List)):
+            names = [e.value for e in target.elements]
+            if not all(isinstance(n, cst.Name) for n in names):
+                for n in names:
+                    if not isinstance(n, cst.Name):
+                        self.unsupported_target(n)
+                return
+            if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) != len(names):
+                self.error(
+                    value,
+                    "tuple assignment needs a tuple of the same length on the right",
+                    "unsupported-syntax",
+                    "unpacking the result of a call is not supported; assign each value separately",
+                )
+                return
+            # Evaluate the whole right-hand side before assigning anything (``a, b = b, a``).
+            atoms: list[ir.Expr] = []
+            targets = {n.value for n in names if isinstance(n, cst.Name)}
+            for n, element in zip(names, value.elements):
+                assert isinstance(n, cst.Name)
+                self._begin_statement(n.value)
+                atom = self.atom(element.value, out, origin)
+                if isinstance(atom, ir.Var) and atom.name in targets:
+                    self._temp_count += 1
+                    snapshot = f"{TEMP}{atom.name}#{self._temp_count}"
+                    out.append(ir.Assign(snapshot, atom, origin))
+                    atom = ir.Var(snapshot)
+                atoms.append(atom)
+            for n, atom in zip(names, atoms):
+                assert isinstance(n, cst.Name)
+                out.append(ir.Assign(n.value, atom, origin))
+            return
+        self.unsupported_target(target)
+
+    def if_statement(self, stmt: cst.If, out: list[ir.Stmt]) -> None:
+        """The test's operands are computed into ``out`` just before the ``If``; ``elif`` nests."""
+        origin = self.origin(stmt)
+        self._begin_statement("cond")
+        test = self.test(stmt.test, out, origin)
+        body = self.block(stmt.body.body)
+        orelse: list[ir.Stmt] = []
+        if isinstance(stmt.orelse, cst.If):
+            self.if_statement(stmt.orelse, orelse)
+        elif isinstance(stmt.orelse, cst.Else):
+            orelse = self.block(stmt.orelse.body.body)
+        out.append(ir.If(test, tuple(body), tuple(orelse), origin))
+
+    def for_statement(self, stmt: cst.For, out: list[ir.Stmt]) -> None:
+        origin = self.origin(stmt)
+        if stmt.orelse is not None:
+            self.error(stmt.orelse, "'for ... else' is not supported", "unsupported-syntax")
+        if stmt.asynchronous is not None:
+            self.error(stmt, "'async for' is not supported", "unsupported-syntax")
+        if not isinstance(stmt.target, cst.Name):
+            self.error(stmt.target, "the loop variable must be a single name", "unsupported-syntax")
+            return
+        index = stmt.target.value
+        iterator = stmt.iter
+        reverse = False
+        if isinstance(iterator, cst.Call) and "builtins.reversed" in self._qualified(iterator.func):
+            if len(iterator.args) == 1:
+                iterator = iterator.args[0].value
+                reverse = True
+        if not (
+            isinstance(iterator, cst.Call)
+            and "builtins.range" in self._qualified(iterator.func)
+            and 1 <= len(iterator.args) <= 3
+            and all(a.keyword is None and not a.star for a in iterator.args)
+        ):
+            self.error(
+                stmt.iter,
+                "only 'for ... in range(...)' and 'reversed(range(...))' loops are supported",
+                "unsupported-loop",
+                "loop over indices: 'for i in range(len(xs))'",
+            )
+            return
+        self._begin_statement(index)
+        args = tuple(self.atom(a.value, out, origin) for a in iterator.args)
+        body = self.block(stmt.body.body)
+        out.append(ir.For(index, args, reverse, tuple(body), origin))
+
+    def while_statement(self, stmt: cst.While) -> ir.While:
+        origin = self.origin(stmt)
+        if stmt.orelse is not None:
+            self.error(stmt.orelse, "'while ... else' is not supported", "unsupported-syntax")
+        setup: list[ir.Stmt] = []
+        self._begin_statement("cond")
+        test = self.test(stmt.test, setup, origin)
+        body = self.block(stmt.body.body)
+        return ir.While(tuple(setup), test, tuple(body), None, origin)
+
+    # ------------------------------------------------------------------------------------------------------
+    # Expressions
+    # ------------------------------------------------------------------------------------------------------
+    def _begin_statement(self, target: str) -> None:
+        self._stmt_target = target
+        self._stmt_temps = 0
+
+    def _temp_name(self, node: cst.BaseExpression) -> str:
+        desc = self.describe(node)
+        if desc is None or len(desc) > _MAX_DESCRIPTIVE:
+            self._stmt_temps += 1
+            desc = f"{self._stmt_target}_t{self._stmt_temps}"
+        if desc[0].isdigit():
+            desc = "_" + desc
+        self._temp_count += 1  # identity only: the SSA stage drops everything from '#'
+        return f"{TEMP}{desc}#{self._temp_count}"
+
+    def describe(self, node: cst.BaseExpression) -> str | None:
+        """A readable name for the value of ``node``: ``sin_x``, ``a_times_b``; None when there is none."""
+        if isinstance(node, cst.Name):
+            return node.value
+        if isinstance(node, cst.Integer):
+            return node.value.replace("_", "")
+        if isinstance(node, cst.Float):
+            text = node.value.replace("_", "").lower()
+            return text.replace(".", "p").replace("+", "") if "e" not in text else None
+        if isinstance(node, cst.Call):
+            fn = self._qualified(node.func)
+            short = sorted(fn)[0].split(".")[-1] if fn else None
+            parts = [self.describe(a.value) for a in node.args]
+            if short is None or any(p is None for p in parts):
+                return None
+            return "_".join([short] + [p for p in parts if p is not None])
+        if isinstance(node, cst.BinaryOperation):
+            word = _BINARY_WORDS[OPERATOR_SYMBOLS[_CST_BINARY[type(node.operator)]]]
+            left, right = self.describe(node.left), self.describe(node.right)
+            if left is None or right is None:
+                return None
+            return f"{left}_{word}_{right}"
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            inner = self.describe(node.expression)
+            return None if inner is None else f"neg_{inner}"
+        return None
+
+    def atom(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
+        """Lower ``node`` to an atom, flattening it into named intermediates."""
+        value = self.value(node, out, origin, None)
+        if isinstance(value, (ir.Var, ir.Const, ir.Global)):
+            return value
+        name = self._temp_name(node)
+        out.append(ir.Assign(name, value, origin))
+        return ir.Var(name)
+
+    def value(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin, target: str | None) -> ir.Expr:
+        """Lower ``node`` to an atom or one primitive applied to atoms."""
+        if isinstance(node, cst.Name):
+            return self.name(node)
+        if isinstance(node, (cst.Integer, cst.Float)):
+            return ir.Const(ast.literal_eval(node.value))
+        if isinstance(node, cst.BinaryOperation):
+            op = OPERATOR_SYMBOLS[_CST_BINARY[type(node.operator)]]
+            if op == "operator.matmul":
+                self.error(node, "'@' needs arrays, which are not supported yet", "unsupported-syntax")
+            return ir.Call(op, (self.atom(node.left, out, origin), self.atom(node.right, out, origin)))
+        if isinstance(node, cst.UnaryOperation):
+            if isinstance(node.operator, cst.Minus):
+                if isinstance(node.expression, (cst.Integer, cst.Float)):
+                    return ir.Const(-ast.literal_eval(node.expression.value))
+                return ir.Call("operator.neg", (self.atom(node.expression, out, origin),))
+            if isinstance(node.operator, cst.Plus):
+                return self.value(node.expression, out, origin, target)
+            if isinstance(node.operator, cst.Not):
+                return ir.Call("operator.not_", (self.atom(node.expression, out, origin),))
+        if isinstance(node, cst.Call):
+            return self.call(node, out, origin)
+        if isinstance(node, cst.Attribute):
+            qualified = self._qualified(node) & CONSTANTS
+            if qualified:
+                return ir.Global(sorted(qualified)[0])
+            self.error(
+                node, f"reading the attribute '{_code(self.module, node)}' is not supported", "unsupported-syntax"
+            )
+            return ir.Const(0)
+        if isinstance(node, cst.Comparison):
+            return self.test(node, out, origin)
+        if isinstance(node, cst.IfExp):
+            return self.if_expression(node, out, origin, target)
+        self.unsupported_expression(node)
+        return ir.Const(0)
+
+    def unsupported_expression(self, node: cst.BaseExpression) -> None:
+        kinds: dict[type[cst.CSTNode], tuple[str, str | None]] = {
+            cst.Subscript: ("indexing and slicing need arrays, which are not supported yet", None),
+            cst.Lambda: ("'lambda' is not supported", "define the function at the top level"),
+            cst.SimpleString: ("strings are not supported", None),
+            cst.FormattedString: ("strings are not supported", None),
+            cst.Imaginary: ("complex numbers are not supported", None),
+            cst.BooleanOperation: ("'and'/'or' are supported only in 'if' and 'while' conditions", None),
+        }
+        message, hint = kinds.get(type(node), (f"this expression ({type(node).__name__}) is not supported", None))
+        self.error(node, message, "unsupported-syntax", hint)
+
+    def name(self, node: cst.Name) -> ir.Expr:
+        n = node.value
+        self.user_names.add(n)
+        if n in self.scope.assigned or n in self.scope.params:
+            return ir.Var(n)
+        if n in ("True", "False"):
+            return ir.Const(n == "True")
+        qualified = self._qualified(node)
+        if qualified & CONSTANTS:
+            return ir.Global(sorted(qualified & CONSTANTS)[0])
+        if qualified == {n}:
+            constant = self._module_constant(n)
+            if constant is not None:
+                return constant
+            self.error(
+                node,
+                f"reading the global '{n}' is not supported",
+                "unsupported-global",
+                "only module-level numeric constants ('K = 3.0') can be read; pass other values as parameters",
+            )
+        elif any(".<locals>." in q for q in qualified):
+            self.error(node, f"'{n}' comes from an enclosing function", "unsupported-global", "pass it as a parameter")
+        elif not qualified:
+            self.error(node, f"'{n}' is not defined", "undefined-name")
+        else:
+            self.error(node, f"'{n}' is used as a value, which is not supported", "unsupported-syntax")
+        return ir.Const(0)
+
+    def call(self, node: cst.Call, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
+        qualified = self._qualified(node.func)
+        label = _code(self.module, node.func)
+        for arg in node.args:
+            if arg.keyword is not None or arg.star:
+                self.error(arg, "keyword and starred arguments are not supported", "unsupported-syntax")
+                return ir.Const(0)
+        candidates = sorted(q for q in qualified if lookup(q, len(node.args)) is not None)
+        if not candidates:
+            self._no_rule(node, label, qualified)
+            return ir.Const(0)
+        args = tuple(self.atom(a.value, out, origin) for a in node.args)
+        return ir.Call(candidates[0], args)
+
+    def _no_rule(self, node: cst.Call, label: str, qualified: set[str]) -> None:
+        if not qualified:
+            self.error(node.func, f"'{label}' is not defined", "undefined-name")
+            return
+        fn = sorted(qualified)[0]
+        arities = known_arities(fn)
+        if arities:
+            counts = " or ".join(str(a) for a in arities)
+            self.error(node, f"'{label}' is supported with {counts} argument(s), not {len(node.args)}", "no-rule")
+        elif "." not in fn:
+            self.error(
+                node.func,
+                f"calls to the helper function '{label}' are not supported yet",
+                "unsupported-call",
+                "write the helper's body inline for now",
+            )
+        elif fn in ("builtins.range", "builtins.reversed"):
+            self.error(node, f"'{label}' is supported only as the iterable of a 'for' loop", "unsupported-syntax")
+        else:
+            self.error(
+                node.func,
+                f"no derivative rule for '{fn}'",
+                "no-rule",
+                "s2sad differentiates arithmetic, the math module, abs, pow, min and max; "
+                "see 'Supported subset' in the README",
+            )
+
+    def test(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
+        """A condition: comparisons, 'and', 'or' and 'not' over atoms, kept as one expression."""
+        if isinstance(node, cst.Comparison):
+            parts: list[ir.Expr] = []
+            left = self.atom(node.left, out, origin)
+            for target in node.comparisons:
+                op = _CST_COMPARE.get(type(target.operator))
+                if op is None:
+                    self.error(target.operator, "only < <= > >= == != comparisons are supported", "unsupported-syntax")
+                    return ir.Const(False)
+                right = self.atom(target.comparator, out, origin)
+                parts.append(ir.Call(OPERATOR_SYMBOLS[op], (left, right)))
+                left = right
+            return parts[0] if len(parts) == 1 else ir.BoolOp("and", tuple(parts))
+        if isinstance(node, cst.BooleanOperation):
+            op: Literal["and", "or"] = "and" if isinstance(node.operator, cst.And) else "or"
+            values = (self.test(node.left, out, origin), self.test(node.right, out, origin))
+            flat: list[ir.Expr] = []
+            for v in values:
+                flat.extend(v.values if isinstance(v, ir.BoolOp) and v.op == op else (v,))
+            return ir.BoolOp(op, tuple(flat))
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return ir.Call("operator.not_", (self.test(node.expression, out, origin),))
+        return self.atom(node, out, origin)
+
+    def if_expression(self, node: cst.IfExp, out: list[ir.Stmt], origin: ir.Origin, target: str | None) -> ir.Expr:
+        self._temp_count += 1
+        name = f"{TEMP}{target or self._stmt_target}_choice#{self._temp_count}"
+        test = self.test(node.test, out, origin)
+        body: list[ir.Stmt] = []
+        orelse: list[ir.Stmt] = []
+        body.append(ir.Assign(name, self.value(node.body, body, origin, None), origin))
+        orelse.append(ir.Assign(name, self.value(node.orelse, orelse, origin, None), origin))
+        out.append(ir.If(test, tuple(body), tuple(orelse), origin))
+        return ir.Var(name)
+
+    # ------------------------------------------------------------------------------------------------------
+    # Name resolution
+    # ------------------------------------------------------------------------------------------------------
+    def _qualified(self, node: cst.CSTNode) -> set[str]:
+        value = self.qnames.get(node)
+        if value is None:
+            return set()
+        if callable(value):  # LibCST resolves qualified names lazily
+            value = value()
+        return {q.name for q in value}
+
+
+def _is_stub(node: cst.FunctionDef) -> bool:
+    """A one-line ``def name(): pass`` that :func:`_reduce` put in place of a function that does not matter."""
+    body = node.body
+    return isinstance(body, cst.SimpleStatementSuite) and len(body.body) == 1 and isinstance(body.body[0], cst.Pass)
+
+
+def _numeric_ast(node: ast.expr | None) -> bool:
+    """A numeric literal expression: what a module constant may be (``K = 3.0``, ``HALF = -1 / 2``)."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+    if isinstance(node, ast.UnaryOp):
+        return _numeric_ast(node.operand)
+    if isinstance(node, ast.BinOp):
+        return _numeric_ast(node.left) and _numeric_ast(node.right)
+    return False
+
+
+def _all_function_defs(node: cst.CSTNode) -> list[cst.FunctionDef]:
+    found: list[cst.FunctionDef] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_FunctionDef(self, n: cst.FunctionDef) -> None:
+            found.append(n)
+
+    node.visit(Finder())
+    return found
+
+
+def _assigned_names(body: cst.BaseSuite) -> set[str]:
+    names: set[str] = set()
+
+    class Finder(cst.CSTVisitor):
+        def visit_AssignTarget(self, n: cst.AssignTarget) -> None:
+            names.update(_target_names(n.target))
+
+        def visit_AugAssign(self, n: cst.AugAssign) -> None:
+            names.update(_target_names(n.target))
+
+        def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
+            names.update(_target_names(n.target))
+
+        def visit_For(self, n: cst.For) -> None:
+            names.update(_target_names(n.target))
+
+        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
+            return False
+
+    body.visit(Finder())
+    return names
+
+
+def _target_names(node: cst.BaseExpression) -> set[str]:
+    if isinstance(node, cst.Name):
+        return {node.value}
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return set().union(*(_target_names(e.value) for e in node.elements))
+    return set()
+
+
+def _target_is(node: cst.BaseExpression, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
+
+
+def _is_numeric_literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+        return _is_numeric_literal(node.expression)
+    if isinstance(node, cst.BinaryOperation) and type(node.operator) in _CST_BINARY:
+        return _is_numeric_literal(node.left) and _is_numeric_literal(node.right)
+    return False
+
+
+def _is_docstring(stmt: cst.BaseStatement) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _is_return(stmt: cst.BaseStatement) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Return)
+
+
+def _dotted_name(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted_name(node.value)}.{node.attr.value}"
+    raise TypeError(node)
+
+
+def _asname(alias: cst.ImportAlias) -> str:
+    assert alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+    return alias.asname.name.value
+
+
+def _code(module: cst.Module, node: cst.CSTNode) -> str:
+    return module.code_for_node(node).strip()

@@ -1,0 +1,296 @@
+"""The intermediate representation: plain frozen dataclasses, no LibCST, no black.
+
+Grammar (after :mod:`s2sad.ssa`)::
+
+    Function  ::= name, params, body: Block, imports, constants
+    Block     ::= Stmt*
+    Stmt      ::= Assign(target, Expr)          target = expr
+                | Accumulate(target, Expr)      target += expr           (reverse pass only)
+                | Push(stack, name) | Pop(name, stack)                   (reverse pass only)
+                | For(index, range args, reverse, Block)
+                | If(test: Expr, Block, Block)
+                | While(test: Expr, Block, counter)
+                | Return(Expr*) | Comment(text)
+    Expr      ::= Var(name) | Const(number) | Global(qualname)
+                | Call(qualname, Expr*)       operators too: ``operator.mul``, ``operator.lt`` ...;
+                                              ``TUPLE``/``LIST`` build a tuple / an empty list
+                | BoolOp("and" | "or", Expr*)
+
+Invariants of the forward program handed to the analyses:
+- Every ``Assign`` holds one primitive: a ``Call`` whose arguments are atoms (``Var``/``Const``/``Global``), or
+  an atom (a copy). Tests of ``If``/``While`` may be comparison trees over atoms.
+- Single assignment: a name is assigned once, except a *carried* name of a loop (assigned once per iteration by
+  the last definition in the body) and the *merge* name of an ``If`` (assigned once in each branch).
+- Every statement that comes from user code has an ``origin``: the span and text of the user's statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+from .diagnostics import Diagnostic, Span
+
+__all__ = [
+    "Var",
+    "Const",
+    "Global",
+    "Call",
+    "BoolOp",
+    "Expr",
+    "Origin",
+    "Assign",
+    "Accumulate",
+    "Push",
+    "Pop",
+    "For",
+    "If",
+    "While",
+    "Return",
+    "Comment",
+    "Stmt",
+    "Param",
+    "Binding",
+    "ModuleConstant",
+    "Function",
+    "TEMP",
+    "TUPLE",
+    "LIST",
+    "temp_base",
+    "Namer",
+    "walk",
+    "expr_names",
+    "assigned_names",
+]
+
+Number: TypeAlias = int | float | bool
+
+#: Before SSA, an intermediate the frontend invented is named ``$<base>#<n>``: ``base`` describes the value
+#: (``sin_x``), ``n`` makes the name unique. The SSA stage gives it its real name.
+TEMP = "$"
+
+
+#: Two containers the generated code needs: ``Call(TUPLE, items)`` is a tuple display, ``Call(LIST, ())`` an
+#: empty list (a stack).
+TUPLE = "builtins.tuple"
+LIST = "builtins.list"
+
+
+def temp_base(name: str) -> str:
+    return name[len(TEMP) :].split("#", 1)[0] if name.startswith(TEMP) else name
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: Number
+
+
+@dataclass(frozen=True, slots=True)
+class Global:
+    """A name from outside the function: ``math.pi``, or a constant of the user's module (qualname ``K``)."""
+
+    qualname: str
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    fn: str  #: qualified name of the primitive, e.g. ``math.sin`` or ``operator.add``
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BoolOp:
+    op: Literal["and", "or"]
+    values: tuple[Expr, ...]
+
+
+Expr: TypeAlias = Var | Const | Global | Call | BoolOp
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a statement comes from in the user's file."""
+
+    span: Span
+    text: str  #: the user's statement, first line only, stripped
+    line: str = ""  #: the whole source line, for a diagnostic's caret
+
+
+def diagnostic(path: str, origin: Origin, message: str, code: str, help: str | None = None) -> Diagnostic:
+    """A diagnostic at a statement, for the stages after the frontend."""
+    return Diagnostic(path, origin.span, message, code, help, origin.line)
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    target: str
+    value: Expr
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Accumulate:
+    target: str
+    value: Expr
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    stack: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pop:
+    name: str
+    stack: str
+
+
+@dataclass(frozen=True, slots=True)
+class For:
+    index: str
+    range_args: tuple[Expr, ...]  #: the arguments of ``range``: one, two or three atoms
+    reverse: bool  #: ``reversed(range(...))``
+    body: tuple[Stmt, ...]
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    test: Expr
+    body: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...] = ()
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class While:
+    """``while test: body``. ``setup`` computes the test's operands and runs before every test."""
+
+    setup: tuple[Stmt, ...]
+    test: Expr
+    body: tuple[Stmt, ...]
+    counter: str | None = None  #: set by the reverse stage: counts the iterations the forward pass ran
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    values: tuple[Expr, ...]
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    text: str
+
+
+Stmt: TypeAlias = Assign | Accumulate | Push | Pop | For | If | While | Return | Comment
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    default: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """A module-level import of the user's file: ``local`` names ``qualname`` (a module or an object)."""
+
+    local: str
+    qualname: str
+    is_module: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleConstant:
+    """A module-level constant the function reads; copied verbatim into the generated module."""
+
+    name: str
+    text: str  #: the user's assignment statement, e.g. ``K = 3.0``
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: str
+    params: tuple[Param, ...]
+    body: tuple[Stmt, ...]
+    path: str  #: the source file as the user named it
+    imports: tuple[Binding, ...] = ()
+    constants: tuple[ModuleConstant, ...] = ()
+    origin: Origin | None = None
+    user_names: frozenset[str] = field(default_factory=frozenset)  #: every name the user's code mentions
+    invented: frozenset[str] = field(default_factory=frozenset)  #: intermediates s2sad named (each used once)
+
+
+def walk(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:
+    """Every statement, depth first, in program order."""
+    for s in stmts:
+        yield s
+        if isinstance(s, For):
+            yield from walk(s.body)
+        elif isinstance(s, If):
+            yield from walk(s.body)
+            yield from walk(s.orelse)
+        elif isinstance(s, While):
+            yield from walk(s.setup)
+            yield from walk(s.body)
+
+
+def expr_names(e: Expr) -> Iterator[str]:
+    """The variable names an expression reads."""
+    if isinstance(e, Var):
+        yield e.name
+    elif isinstance(e, Call):
+        for a in e.args:
+            yield from expr_names(a)
+    elif isinstance(e, BoolOp):
+        for v in e.values:
+            yield from expr_names(v)
+
+
+def assigned_names(stmts: tuple[Stmt, ...]) -> set[str]:
+    """Every name some statement in ``stmts`` (at any depth) assigns, loop indices included."""
+    out: set[str] = set()
+    for s in walk(stmts):
+        if isinstance(s, (Assign, Accumulate)):
+            out.add(s.target)
+        elif isinstance(s, For):
+            out.add(s.index)
+        elif isinstance(s, Pop):
+            out.add(s.name)
+    return out
+
+
+class Namer:
+    """Deterministic names: the user's own name for a first definition, then ``x_1``, ``x_2`` ...
+
+    Names are handed out in program order, so they depend only on the text of the function, and a suffix is
+    skipped when the user's code already uses that name.
+    """
+
+    def __init__(self, reserved: frozenset[str] | set[str]) -> None:
+        self.reserved = frozenset(reserved)
+        self.taken: set[str] = set()
+
+    def claim(self, name: str) -> str:
+        """Take ``name`` itself (a parameter, a loop index)."""
+        self.taken.add(name)
+        return name
+
+    def fresh(self, base: str, *, own: bool = False) -> str:
+        """``base`` if free (``own``: it is the user's own name), else ``base_1``, ``base_2``, ..."""
+        if base not in self.taken and (own or base not in self.reserved):
+            return self.claim(base)
+        k = 1
+        while f"{base}_{k}" in self.taken or f"{base}_{k}" in self.reserved:
+            k += 1
+        return self.claim(f"{base}_{k}")

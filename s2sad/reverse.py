@@ -1,0 +1,604 @@
+"""Reverse mode: the SSA function -> the gradient function, in IR (no text).
+
+The gradient function is the forward pass (only the statements whose values the reverse pass or the result
+reads), then the reverse pass: the statements walked backwards, each adding ``adjoint(operand) +=
+template(g=adjoint(target))`` from the rule table. This is back-substitution on the triangular system of the
+Lagrange multipliers: an adjoint is complete once every use of its value has been walked.
+
+Adjoints: ``x_bar`` for ``x``; the first contribution assigns, later ones accumulate, and an adjoint that
+nobody contributes to is never written (it is zero). The output's own adjoint, 1, is substituted into the
+last statement's templates rather than stored.
+
+Structure is kept: a loop is reversed as a loop over the same range backwards, a branch as the same branch.
+Values the reverse pass reads but the forward pass overwrites (each iteration of a loop rewrites its body's
+names) are recorded on a per-variable stack, ``x_stack``, and restored at the mirror point:
+
+- a name defined inside a loop is pushed at the end of the block that defines it and popped at the start of
+  that block's reverse (one record per iteration), unless it is cheap to recompute from the loop indices;
+- a *carried* name (defined before the loop, rewritten in it) is pushed just before the statement that
+  overwrites it and popped just after that statement's reverse.
+
+With this, at every point of the reverse pass each value it reads equals the value the forward pass had at
+the mirror point, so re-evaluating a branch test or a ``range`` is the same as recording it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from . import ir
+from .analysis import Activity, rule_of
+from .ssa import must_define
+
+__all__ = ["gradient", "simplify"]
+
+_G = "$g"  # the incoming adjoint, in a template instantiated before the adjoint's name is known
+_CHEAP = {"operator.add", "operator.sub", "operator.mul", "operator.neg", "operator.floordiv", "operator.mod"}
+_CHEAP |= {"operator.lt", "operator.le", "operator.gt", "operator.ge", "operator.eq", "operator.ne"}
+_CHEAP |= {"operator.not_", "builtins.float", "builtins.int", "builtins.len"}
+
+
+def gradient(fn: ir.Function, wrt: tuple[str, ...], act: Activity, *, with_value: bool = False) -> ir.Function:
+    """``grad_<name>`` (or ``value_and_grad_<name>``): the forward pass, the reverse pass, the gradient."""
+    return _Gradient(fn, wrt, act, with_value).build()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Expressions
+# --------------------------------------------------------------------------------------------------------------
+def _substitute(e: ir.Expr, env: dict[str, ir.Expr]) -> ir.Expr:
+    if isinstance(e, ir.Var):
+        return env.get(e.name, e)
+    if isinstance(e, ir.Call):
+        return ir.Call(e.fn, tuple(_substitute(a, env) for a in e.args))
+    if isinstance(e, ir.BoolOp):
+        return ir.BoolOp(e.op, tuple(_substitute(v, env) for v in e.values))
+    return e
+
+
+def _is(e: ir.Expr, value: float) -> bool:
+    return isinstance(e, ir.Const) and not isinstance(e.value, bool) and e.value == value
+
+
+def _fold(fn: str, a: ir.Const, b: ir.Const) -> ir.Expr | None:
+    """Fold constant arithmetic when the result prints as a short, exact literal."""
+    x, y = a.value, b.value
+    try:
+        value = {
+            "operator.add": lambda: x + y,
+            "operator.sub": lambda: x - y,
+            "operator.mul": lambda: x * y,
+        }[fn]()
+    except KeyError:
+        return None
+    if isinstance(value, float) and (len(repr(value)) > 8 or value != float(repr(value))):
+        return None
+    return ir.Const(value)
+
+
+def simplify(e: ir.Expr) -> ir.Expr:
+    """Algebra that keeps adjoint code free of ``* 1``, ``+ 0``, ``** 1`` and double negation."""
+    if isinstance(e, ir.BoolOp):
+        return ir.BoolOp(e.op, tuple(simplify(v) for v in e.values))
+    if not isinstance(e, ir.Call):
+        return e
+    args = tuple(simplify(a) for a in e.args)
+    fn = e.fn
+    if len(args) == 2 and isinstance(args[0], ir.Const) and isinstance(args[1], ir.Const):
+        folded = _fold(fn, args[0], args[1])
+        if folded is not None:
+            return simplify(folded) if isinstance(folded, ir.Call) else folded
+    if fn == "operator.neg":
+        (a,) = args
+        if isinstance(a, ir.Const) and not isinstance(a.value, bool):
+            return ir.Const(-a.value)
+        if isinstance(a, ir.Call) and a.fn == "operator.neg":
+            return a.args[0]
+    elif fn == "operator.mul":
+        a, b = args
+        for one, other in ((a, b), (b, a)):
+            if _is(one, 1):
+                return other
+            if _is(one, -1):
+                return simplify(ir.Call("operator.neg", (other,)))
+    elif fn == "operator.truediv" and _is(args[1], 1):
+        return args[0]
+    elif fn == "operator.add":
+        a, b = args
+        if _is(a, 0):
+            return b
+        if _is(b, 0):
+            return a
+        if isinstance(b, ir.Call) and b.fn == "operator.neg":
+            return ir.Call("operator.sub", (a, b.args[0]))
+    elif fn == "operator.sub":
+        if _is(args[1], 0):
+            return args[0]
+    elif fn == "operator.pow":
+        if _is(args[1], 1):
+            return args[0]
+        if _is(args[1], 0):
+            return ir.Const(1)
+    return ir.Call(fn, args)
+
+
+def _names(e: ir.Expr) -> set[str]:
+    return set(ir.expr_names(e)) - {_G}
+
+
+def _stmt_reads(s: ir.Stmt) -> set[str]:
+    """The names a forward statement reads."""
+    if isinstance(s, ir.Assign):
+        return set(ir.expr_names(s.value))
+    if isinstance(s, ir.If):
+        return set(ir.expr_names(s.test))
+    if isinstance(s, ir.For):
+        return {n for a in s.range_args for n in ir.expr_names(a)}
+    if isinstance(s, ir.While):
+        return set(ir.expr_names(s.test))
+    if isinstance(s, ir.Return):
+        return {n for v in s.values for n in ir.expr_names(v)}
+    return set()
+
+
+def _defines(s: ir.Stmt) -> set[str]:
+    return ir.assigned_names((s,)) - ({s.index} if isinstance(s, ir.For) else set())
+
+
+def _body(loop: ir.Stmt) -> tuple[ir.Stmt, ...]:
+    if isinstance(loop, ir.While):
+        return loop.setup + loop.body
+    assert isinstance(loop, ir.For)
+    return loop.body
+
+
+def _blocks(s: ir.Stmt) -> Iterator[tuple[ir.Stmt, ...]]:
+    if isinstance(s, ir.For):
+        yield s.body
+    elif isinstance(s, ir.If):
+        yield s.body
+        yield s.orelse
+    elif isinstance(s, ir.While):
+        yield s.setup
+        yield s.body
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The transformation
+# --------------------------------------------------------------------------------------------------------------
+class _Gradient:
+    def __init__(self, fn: ir.Function, wrt: tuple[str, ...], act: Activity, with_value: bool) -> None:
+        self.wrt = wrt
+        self.act = act
+        self.with_value = with_value
+        everything = set(fn.user_names) | ir.assigned_names(fn.body) | {p.name for p in fn.params}
+        self.namer = ir.Namer(everything | {b.local for b in fn.imports} | {c.name for c in fn.constants})
+        self.fn = fn = replace(fn, body=tuple(self._record_tests(fn.body)))
+        self._bars: dict[str, str] = {}
+        self._stacks: dict[str, str] = {}
+        self._contribs: dict[int, dict[str, ir.Expr]] = {}
+        self.def_count: dict[str, int] = {}
+        for s in ir.walk(fn.body):
+            for n in _defines(s) if isinstance(s, ir.Assign) else ():
+                self.def_count[n] = self.def_count.get(n, 0) + 1
+        for p in fn.params:
+            self.def_count[p.name] = self.def_count.get(p.name, 0) + 1
+        self.overwriting = self._overwriting(fn.body, ())
+        self.returned = next((s for s in fn.body if isinstance(s, ir.Return)), None)
+        # Adjoints known as an expression rather than stored: the output's seed 1.0, and the adjoint of an
+        # invented intermediate (used exactly once) when it is a constant or an adjoint that stays fixed.
+        self.const_adj: dict[str, ir.Expr] = {}
+        self.reads_all = self._reads_block(fn.body)
+        self.recomputed = self._recomputed(fn.body, ())
+        self.needed = self._needed()
+        self.stacks_at_top: dict[int, list[str]] = {}
+        self.restored: set[str] = set()
+
+    def _record_tests(self, stmts: Sequence[ir.Stmt]) -> list[ir.Stmt]:
+        """A branch test that reads a name the branch itself reassigns is evaluated once, into ``cond``,
+        so the reverse pass tests what the forward pass tested; other tests are simply evaluated again."""
+        out: list[ir.Stmt] = []
+        for s in stmts:
+            if isinstance(s, ir.If):
+                body, orelse = tuple(self._record_tests(s.body)), tuple(self._record_tests(s.orelse))
+                test = s.test
+                if set(ir.expr_names(test)) & (ir.assigned_names(body) | ir.assigned_names(orelse)):
+                    name = self.namer.fresh("cond")
+                    out.append(ir.Assign(name, test, s.origin))
+                    test = ir.Var(name)
+                out.append(ir.If(test, body, orelse, s.origin))
+            elif isinstance(s, ir.For):
+                out.append(replace(s, body=tuple(self._record_tests(s.body))))
+            elif isinstance(s, ir.While):
+                out.append(replace(s, body=tuple(self._record_tests(s.body))))
+            else:
+                out.append(s)
+        return out
+
+    # ----- names -------------------------------------------------------------------------------------------
+    def bar(self, name: str) -> str:
+        if name not in self._bars:
+            self._bars[name] = self.namer.fresh(f"{name}_bar")
+        return self._bars[name]
+
+    def stack(self, name: str) -> str:
+        if name not in self._stacks:
+            self._stacks[name] = self.namer.fresh(f"{name}_stack")
+        return self._stacks[name]
+
+    def _overwriting(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> set[int]:
+        """Assignments that overwrite a value from before their loop (a carried name): ids of the statements."""
+        out: set[int] = set()
+        for s in stmts:
+            if isinstance(s, ir.Assign) and loops:
+                inside = sum(1 for t in ir.walk(_body(loops[-1])) if isinstance(t, ir.Assign) and t.target == s.target)
+                if self.def_count.get(s.target, 0) > inside:
+                    out.add(id(s))
+            inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
+            for block in _blocks(s):
+                out |= self._overwriting(block, inner)
+        return out
+
+    def restores(self, s: ir.Assign) -> bool:
+        """Whether the forward pass records the value ``s`` overwrites, for the reverse pass to restore."""
+        return id(s) in self.overwriting and s.target in self.reads_all
+
+    # ----- what the reverse pass reads ------------------------------------------------------------------------
+    def contributions(self, s: ir.Assign) -> dict[str, ir.Expr]:
+        """Operand -> its adjoint contribution, in terms of the placeholder ``$g``."""
+        key = id(s)
+        if key in self._contribs:
+            return self._contribs[key]
+        out: dict[str, ir.Expr] = {}
+        if self.act.active(s.target):
+            if isinstance(s.value, ir.Var):
+                if self.act.active(s.value.name):
+                    out[s.value.name] = ir.Var(_G)
+            elif isinstance(s.value, ir.Call):
+                rule = rule_of(s.value)
+                assert rule is not None
+                env: dict[str, ir.Expr] = dict(zip(rule.params, s.value.args))
+                env["g"] = ir.Var(_G)
+                # After an overwritten value is restored, the result is recomputed from the operands.
+                env["ans"] = s.value if id(s) in self.overwriting else ir.Var(s.target)
+                for p, arg in zip(rule.params, s.value.args):
+                    if p in rule.adjoints and isinstance(arg, ir.Var) and self.act.active(arg.name):
+                        term = simplify(_substitute(rule.adjoints[p], env))
+                        out[arg.name] = ir.Call("operator.add", (out[arg.name], term)) if arg.name in out else term
+        self._contribs[key] = out
+        return out
+
+    def has_work(self, stmts: Sequence[ir.Stmt]) -> bool:
+        return any(isinstance(s, ir.Assign) and self.contributions(s) for s in ir.walk(tuple(stmts)))
+
+    def _reads(self, s: ir.Stmt) -> set[str]:
+        """Forward names the reverse of ``s`` reads (at any depth)."""
+        if isinstance(s, ir.Assign):
+            return set().union(*(_names(e) for e in self.contributions(s).values()))
+        out: set[str] = set()
+        for block in _blocks(s):
+            out |= self._reads_block(block)
+        if out or self.has_work([s]):
+            out |= _stmt_reads(s) if not isinstance(s, ir.While) else set()
+        return out
+
+    def _reads_block(self, stmts: Sequence[ir.Stmt]) -> set[str]:
+        return set().union(*(self._reads(s) for s in stmts)) if stmts else set()
+
+    def _recomputed(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> dict[str, ir.Assign]:
+        """Every value some block inside a loop recomputes in the reverse pass instead of recording it."""
+        out: dict[str, ir.Assign] = {}
+        if loops:
+            reads = self._reads_block(stmts)
+            out.update((n, t) for n, t in self.recomputable(stmts, loops).items() if n in reads)
+        for s in stmts:
+            inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
+            for block in _blocks(s):
+                out.update(self._recomputed(block, inner))
+        return out
+
+    def _needed(self) -> set[str]:
+        """Forward values the gradient function computes: what the reverse pass reads (unless it recomputes
+        them), what the forward statements computing those read, and the result when it is returned."""
+        needed = set(self.reads_all) - set(self.recomputed)
+        for t in self.recomputed.values():
+            needed |= _stmt_reads(t) - set(self.recomputed)
+        if self.with_value and self.returned is not None:
+            needed |= _stmt_reads(self.returned)
+        while True:
+            before = len(needed)
+            for s in ir.walk(self.fn.body):
+                if isinstance(s, ir.Assign) and s.target in needed:
+                    needed |= _stmt_reads(s)
+                elif isinstance(s, (ir.If, ir.For, ir.While)) and ((_defines(s) & needed) or self.has_work([s])):
+                    needed |= _stmt_reads(s)
+                    if isinstance(s, ir.While):
+                        needed |= {n for t in s.setup for n in _defines(t)}
+            if len(needed) == before:
+                return needed
+
+    # ----- building ----------------------------------------------------------------------------------------
+    def build(self) -> ir.Function:
+        fn = self.fn
+        forward = self.forward(fn.body, loops=())
+        ret = self.returned
+        value: ir.Expr | None = None
+        if self.with_value and ret is not None:
+            value = ret.values[0]
+            if isinstance(value, ir.Var) and value.name in self.restored:
+                snapshot = self.namer.fresh("value")
+                forward.append(ir.Assign(snapshot, value))
+                value = ir.Var(snapshot)
+        if ret is not None and isinstance(ret.values[0], ir.Var) and self.act.active(ret.values[0].name):
+            self.const_adj[ret.values[0].name] = ir.Const(1.0)
+        live: set[str] = set()
+        backward = self.reverse(fn.body, live)
+        grads: list[ir.Expr] = []
+        for p in self.wrt:
+            if p in self.const_adj:
+                grads.append(self.const_adj[p])
+            elif p in live:
+                grads.append(ir.Var(self.bar(p)))
+            else:
+                grads.append(ir.Const(0.0))
+        result: tuple[ir.Expr, ...] = tuple(grads) if len(grads) != 1 else (grads[0],)
+        if value is not None:
+            result = (value, grads[0] if len(grads) == 1 else ir.Call(ir.TUPLE, tuple(grads)))
+        body: list[ir.Stmt] = [ir.Comment("forward"), *forward] if forward else []
+        body += [ir.Comment("reverse"), *backward]
+        body.append(ir.Return(result))
+        prefix = "value_and_grad_" if self.with_value else "grad_"
+        return ir.Function(
+            prefix + fn.name, fn.params, tuple(body), fn.path, fn.imports, fn.constants, fn.origin, fn.user_names
+        )
+
+    # ----- the forward pass ----------------------------------------------------------------------------------
+    def forward(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
+        """The statements the gradient needs, with the pushes that record what loops overwrite."""
+        out: list[ir.Stmt] = []
+        top_level = not loops
+        for s in stmts:
+            start = len(self._stacks)
+            if isinstance(s, ir.Assign):
+                if s.target in self.needed:
+                    if self.restores(s):
+                        out.append(ir.Push(self.stack(s.target), s.target))
+                        self.restored.add(s.target)
+                    out.append(s)
+            elif isinstance(s, ir.Return):
+                continue
+            elif isinstance(s, ir.If):
+                if (_defines(s) & self.needed) or self.has_work([s]):
+                    body = self.forward(s.body, loops) + self.block_pushes(s.body, loops)
+                    orelse = self.forward(s.orelse, loops) + self.block_pushes(s.orelse, loops)
+                    out.append(ir.If(s.test, tuple(body), tuple(orelse), s.origin))
+            elif isinstance(s, (ir.For, ir.While)):
+                if (_defines(s) & self.needed) or self.has_work([s]):
+                    loop = self.forward_loop(s, loops)
+                    if isinstance(loop, ir.While) or loop.body:
+                        out.append(loop)
+            if top_level and len(self._stacks) > start:  # stacks first used here are created just before
+                new = list(self._stacks.values())[start:]
+                out[len(out) - 1 : len(out) - 1] = [ir.Assign(st, ir.Call(ir.LIST, ())) for st in new]
+        return out
+
+    def forward_loop(self, s: ir.For | ir.While, loops: tuple[ir.Stmt, ...]) -> ir.Stmt:
+        inner = loops + (s,)
+        body = self.forward(s.body, inner) + self.block_pushes(s.body, inner)
+        if isinstance(s, ir.For):
+            return ir.For(s.index, s.range_args, s.reverse, tuple(body), s.origin)
+        counter = self.counter(s)
+        setup = tuple(self.forward(s.setup, inner))
+        body.append(ir.Accumulate(counter, ir.Const(1)))
+        return ir.While(setup, s.test, tuple(body), counter, s.origin)
+
+    def counter(self, s: ir.While) -> str:
+        key = f"$while{id(s)}"
+        if key not in self._bars:
+            self._bars[key] = self.namer.fresh("iterations")
+        return self._bars[key]
+
+    def block_pushes(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
+        if not loops:
+            return []
+        out: list[ir.Stmt] = []
+        for name in self.recorded(stmts, loops):
+            out.append(ir.Push(self.stack(name), name))
+        return out
+
+    def owned_top(self, stmts: Sequence[ir.Stmt]) -> list[str]:
+        """Names this block defines for good (every definition is inside it and surely ran by its end)."""
+        inside: dict[str, int] = {}
+        for t in ir.walk(tuple(stmts)):
+            if isinstance(t, ir.Assign):
+                inside[t.target] = inside.get(t.target, 0) + 1
+        owned = [n for n in inside if inside[n] == self.def_count.get(n, 0)]
+        surely: list[str] = []
+        for i, t in enumerate(stmts):
+            if isinstance(t, ir.Assign):
+                candidates = {t.target}
+            elif isinstance(t, ir.If):
+                candidates = must_define(t.body) & must_define(t.orelse)
+            elif isinstance(t, (ir.For, ir.While)):
+                others = [u for j, u in enumerate(stmts) if j != i]
+                candidates = must_define(t.body) & self._reads_block(others)
+            else:
+                candidates = set()
+            surely.extend(sorted(candidates))
+        return [n for n in dict.fromkeys(surely) if n in owned]
+
+    def recorded(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> list[str]:
+        """Names defined in this block that its reverse reads and cannot cheaply recompute."""
+        reads = self._reads_block(stmts)
+        return [n for n in self.owned_top(stmts) if n in reads and n not in self.recomputable(stmts, loops)]
+
+    def recomputable(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> dict[str, ir.Assign]:
+        """Inactive values computed cheaply from loop indices and values the loop does not change."""
+        indices = {lp.index for lp in loops if isinstance(lp, ir.For)}
+        changing = set().union(*(ir.assigned_names(lp.body) for lp in loops)) if loops else set()
+        out: dict[str, ir.Assign] = {}
+        for t in stmts:
+            if not (isinstance(t, ir.Assign) and isinstance(t.value, ir.Call) and t.value.fn in _CHEAP):
+                continue
+            names = set(ir.expr_names(t.value))
+            if all(n in indices or n in out or n not in changing for n in names):
+                out[t.target] = t
+        return out
+
+    # ----- the reverse pass ----------------------------------------------------------------------------------
+    def reverse(self, stmts: Sequence[ir.Stmt], live: set[str]) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
+        shown: ir.Origin | None = None
+        for s in reversed(stmts):
+            if isinstance(s, ir.Assign):
+                part = self.reverse_assign(s, live)
+            elif isinstance(s, ir.If):
+                part = self.reverse_if(s, live)
+            elif isinstance(s, (ir.For, ir.While)):
+                part = self.reverse_loop(s, live)
+            else:
+                part = []
+            if part and isinstance(s, ir.Assign) and s.origin is not None and s.origin != shown:
+                out.append(ir.Comment(s.origin.text))
+                shown = s.origin
+            out.extend(part)
+        return out
+
+    def materialize(self, live: set[str]) -> list[ir.Stmt]:
+        """Store the seed adjoint before control flow, which needs adjoints in variables."""
+        out = [ir.Assign(self.bar(n), e) for n, e in sorted(self.const_adj.items())]
+        live |= set(self.const_adj)
+        self.const_adj.clear()
+        return out
+
+    def reverse_assign(self, s: ir.Assign, live: set[str]) -> list[ir.Stmt]:
+        restore: list[ir.Stmt] = [ir.Pop(s.target, self.stack(s.target))] if self.restores(s) else []
+        return restore + self.adjoint_assign(s, live)
+
+    def adjoint_assign(self, s: ir.Assign, live: set[str]) -> list[ir.Stmt]:
+        contribs = self.contributions(s)
+        if not contribs:
+            return []
+        if s.target in self.const_adj:
+            g: ir.Expr = self.const_adj.pop(s.target)
+        elif s.target in live:
+            g = ir.Var(self.bar(s.target))
+        else:
+            return []  # nothing uses the value: its adjoint is zero
+        live.discard(s.target)
+        out: list[ir.Stmt] = []
+        # A carried name's old and new values share one adjoint: read it everywhere before overwriting it.
+        for name in sorted(contribs, key=lambda n: n == s.target):
+            term = simplify(_substitute(contribs[name], {_G: g}))
+            if name in self.fn.invented and name not in live and self._stays_fixed(term):
+                self.const_adj[name] = term
+                continue
+            if term == ir.Var(self.bar(name)) and name not in live:
+                live.add(name)  # x_bar = x_bar: the old and new values of a carried name share an adjoint
+                continue
+            if name in live:
+                out.append(ir.Accumulate(self.bar(name), term, s.origin))
+            else:
+                out.append(ir.Assign(self.bar(name), term, s.origin))
+                live.add(name)
+        return out
+
+    def _stays_fixed(self, e: ir.Expr) -> bool:
+        """A constant, or the adjoint of a value defined once (nothing writes it after it is complete)."""
+        if isinstance(e, ir.Const):
+            return True
+        owner = next((n for n, b in self._bars.items() if isinstance(e, ir.Var) and b == e.name), None)
+        return owner is not None and self.def_count.get(owner, 0) == 1
+
+    def reverse_if(self, s: ir.If, live: set[str]) -> list[ir.Stmt]:
+        if not self.has_work([s]):
+            return []
+        out = self.materialize(live)
+        branches: list[list[ir.Stmt]] = []
+        lives: list[set[str]] = []
+        loops = self._loops_around(s)
+        for block in (s.body, s.orelse):
+            branch_live = set(live)
+            part = self.block_pops(block, loops) + self.reverse(block, branch_live)
+            branches.append(part)
+            lives.append(branch_live)
+        merged = lives[0] | lives[1]
+        for part, branch_live in zip(branches, lives):
+            for n in sorted(merged - branch_live):
+                part.append(ir.Assign(self.bar(n), ir.Const(0.0)))
+        live.clear()
+        live |= merged
+        if branches[0] or branches[1]:
+            out.append(ir.If(s.test, tuple(branches[0]), tuple(branches[1]), s.origin))
+        return out
+
+    def reverse_loop(self, s: ir.For | ir.While, live: set[str]) -> list[ir.Stmt]:
+        if not self.has_work([s]):
+            return []
+        out = self.materialize(live)
+        defined = ir.assigned_names(s.body) | ir.assigned_names(s.setup if isinstance(s, ir.While) else ())
+        outside = self._names_outside(s)
+        keep = defined & outside  # values that flow into or out of the loop: their adjoints carry over
+        written = {n for t in ir.walk(s.body) if isinstance(t, ir.Assign) for n in self.contributions(t)}
+        carried_adjoints = {n for n in written if n not in defined or n in keep}
+        carried_adjoints |= {n for n in keep if self.act.active(n)}
+        for n in sorted(carried_adjoints - live):
+            out.append(ir.Assign(self.bar(n), ir.Const(0.0)))
+        live |= carried_adjoints
+        body_live = set(live) - (defined - keep)
+        loops = self._loops_around(s) + (s,)
+        body = self.block_pops(s.body, loops) + self.reverse(s.body, body_live)
+        for n in sorted(carried_adjoints - body_live):
+            body.append(ir.Assign(self.bar(n), ir.Const(0.0)))
+        if isinstance(s, ir.For):
+            out.append(ir.For(s.index, s.range_args, not s.reverse, tuple(body), s.origin))
+        else:
+            out.append(ir.For("_", (ir.Var(self.counter(s)),), False, tuple(body), s.origin))
+        return out
+
+    def block_pops(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
+        if not loops:
+            return []
+        out: list[ir.Stmt] = []
+        recompute = self.recomputable(stmts, loops)
+        for n in reversed(self.recorded(stmts, loops)):
+            out.append(ir.Pop(n, self.stack(n)))
+        # recomputed values come after the pops, in forward order, since they may read popped values
+        for n, t in recompute.items():
+            if n in self.recomputed or any(n in ir.expr_names(u.value) for u in self.recomputed.values()):
+                out.append(t)
+        return out
+
+    # ----- structure queries -----------------------------------------------------------------------------------
+    def _loops_around(self, target: ir.Stmt) -> tuple[ir.Stmt, ...]:
+        def search(stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...] | None:
+            for s in stmts:
+                if s is target:
+                    return loops
+                inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
+                for block in _blocks(s):
+                    found = search(block, inner)
+                    if found is not None:
+                        return found
+            return None
+
+        return search(self.fn.body, ()) or ()
+
+    def _names_outside(self, loop: ir.Stmt) -> set[str]:
+        """Names read or defined by statements outside ``loop`` (parameters included)."""
+        out = {p.name for p in self.fn.params}
+
+        def visit(stmts: Sequence[ir.Stmt]) -> None:
+            for s in stmts:
+                if s is loop:
+                    out.update(_stmt_reads(s))
+                    continue
+                out.update(_stmt_reads(s))
+                if isinstance(s, ir.Assign):
+                    out.add(s.target)
+                for block in _blocks(s):
+                    visit(block)
+
+        visit(self.fn.body)
+        return out

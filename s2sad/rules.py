@@ -1,0 +1,259 @@
+"""The derivative rule table: one entry per primitive, keyed by qualified name.
+
+Each entry gives, for every differentiable argument, the adjoint contribution as a Python expression in
+``g`` (the adjoint of the result), ``ans`` (the result itself, so a partial that equals a forward value reuses
+it) and the primitive's own argument names. Operators are primitives too (``operator.mul``). Functions are
+written by qualified name (``math.cos``); the emitter spells them the way the generated module imports them.
+
+Every template is parsed and checked when this module is imported; ``tests/test_rules.py`` checks every entry
+against central finite differences by iterating :data:`RULES`, so adding a primitive is one line here.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from .ir import BoolOp, Call, Const, Expr, Global, Var
+
+__all__ = ["Rule", "RULES", "lookup", "parse_template", "OPERATOR_SYMBOLS", "TemplateError"]
+
+Kind = Literal["linear", "smooth", "piecewise", "nondiff", "discrete"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    fn: str  #: qualified name, e.g. ``math.sin``
+    params: tuple[str, ...]
+    adjoints: Mapping[str, Expr]  #: parameter -> contribution to its adjoint; absent = not differentiable
+    kind: Kind = "smooth"
+    #: ``nondiff``: result carries no derivative (comparisons); fine on differentiated values.
+    #: ``discrete``: a number that silently drops the derivative (``int``, ``round``): an error on them.
+    note: str = ""  #: the choice made at a kink or tie, for the README and the reviewer
+
+
+class TemplateError(ValueError):
+    pass
+
+
+# Python syntax <-> qualified operator names, shared with the frontend and the emitter.
+OPERATOR_SYMBOLS: dict[type[ast.AST], str] = {
+    ast.Add: "operator.add",
+    ast.Sub: "operator.sub",
+    ast.Mult: "operator.mul",
+    ast.Div: "operator.truediv",
+    ast.FloorDiv: "operator.floordiv",
+    ast.Mod: "operator.mod",
+    ast.Pow: "operator.pow",
+    ast.MatMult: "operator.matmul",
+    ast.USub: "operator.neg",
+    ast.UAdd: "operator.pos",
+    ast.Not: "operator.not_",
+    ast.Lt: "operator.lt",
+    ast.LtE: "operator.le",
+    ast.Gt: "operator.gt",
+    ast.GtE: "operator.ge",
+    ast.Eq: "operator.eq",
+    ast.NotEq: "operator.ne",
+}
+
+_TEMPLATE_MODULES = ("math", "numpy", "builtins")
+_BUILTIN_FUNCTIONS = {"abs", "float", "min", "max", "pow"}
+
+
+def parse_template(text: str, allowed: frozenset[str]) -> Expr:
+    """Parse an adjoint template into an :data:`Expr`; its free names must be in ``allowed``."""
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError as err:
+        raise TemplateError(f"template {text!r} does not parse: {err.msg}") from err
+
+    def convert(node: ast.expr) -> Expr:
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return Const(node.value)
+        if isinstance(node, ast.Name):
+            if node.id not in allowed:
+                raise TemplateError(f"template {text!r} uses unknown name {node.id!r}")
+            return Var(node.id)
+        if isinstance(node, ast.Attribute):
+            return Global(_dotted(node, text))
+        if isinstance(node, ast.BinOp):
+            return Call(OPERATOR_SYMBOLS[type(node.op)], (convert(node.left), convert(node.right)))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in OPERATOR_SYMBOLS:
+            return Call(OPERATOR_SYMBOLS[type(node.op)], (convert(node.operand),))
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            return Call(OPERATOR_SYMBOLS[type(node.ops[0])], (convert(node.left), convert(node.comparators[0])))
+        if isinstance(node, ast.BoolOp):
+            op: Literal["and", "or"] = "and" if isinstance(node.op, ast.And) else "or"
+            return BoolOp(op, tuple(convert(v) for v in node.values))
+        if isinstance(node, ast.Call) and not node.keywords:
+            if isinstance(node.func, ast.Name) and node.func.id in _BUILTIN_FUNCTIONS:
+                fn = f"builtins.{node.func.id}"
+            elif isinstance(node.func, ast.Attribute):
+                fn = _dotted(node.func, text)
+            else:
+                raise TemplateError(f"template {text!r}: call functions by qualified name, e.g. 'math.cos'")
+            return Call(fn, tuple(convert(a) for a in node.args))
+        raise TemplateError(f"template {text!r}: unsupported syntax {ast.unparse(node)!r}")
+
+    return convert(tree)
+
+
+def _dotted(node: ast.expr, text: str) -> str:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in _TEMPLATE_MODULES:
+        raise TemplateError(f"template {text!r}: qualified names must start with one of {_TEMPLATE_MODULES}")
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _signature(sig: str) -> tuple[str, tuple[str, ...]]:
+    call = ast.parse(sig, mode="eval").body
+    assert isinstance(call, ast.Call) and all(isinstance(a, ast.Name) for a in call.args), sig
+    fn = ast.unparse(call.func)
+    return fn, tuple(a.id for a in call.args if isinstance(a, ast.Name))
+
+
+def vjp(sig: str, *, kind: Kind = "smooth", note: str = "", **adjoints: str) -> Rule:
+    """``vjp("math.sin(x)", x="g * math.cos(x)")``: one rule, one template per differentiable argument."""
+    fn, params = _signature(sig)
+    unknown = set(adjoints) - set(params)
+    if unknown:
+        raise TemplateError(f"rule {sig}: adjoint for unknown argument(s) {sorted(unknown)}")
+    allowed = frozenset(params) | {"g", "ans"}
+    return Rule(fn, params, {p: parse_template(t, allowed) for p, t in adjoints.items()}, kind, note)
+
+
+def nondiff(sig: str) -> Rule:
+    """A primitive whose result carries no derivative (a comparison: piecewise constant)."""
+    fn, params = _signature(sig)
+    return Rule(fn, params, {}, "nondiff")
+
+
+def discrete(sig: str) -> Rule:
+    """A conversion to an integer: applied to a differentiated value it would silently drop the gradient."""
+    fn, params = _signature(sig)
+    return Rule(fn, params, {}, "discrete")
+
+
+_SIGN = "((x > 0) - (x < 0))"
+_ABS_NOTE = "the derivative at 0 is taken as 0 (the sign function), as in PyTorch and autograd"
+
+# ----------------------------------------------------------------------------------------------------------
+# Operators
+# ----------------------------------------------------------------------------------------------------------
+_OPERATORS = [
+    vjp("operator.add(a, b)", a="g", b="g", kind="linear"),
+    vjp("operator.sub(a, b)", a="g", b="-g", kind="linear"),
+    vjp("operator.mul(a, b)", a="g * b", b="g * a"),
+    vjp("operator.truediv(a, b)", a="g / b", b="-g * ans / b"),
+    vjp("operator.pow(a, b)", a="g * b * a ** (b - 1)", b="g * ans * math.log(a)"),
+    vjp("operator.neg(a)", a="-g", kind="linear"),
+    vjp("operator.pos(a)", a="g", kind="linear"),
+    vjp("operator.mod(a, b)", a="g", b="-g * (a // b)", kind="piecewise", note="jumps where a / b is an integer"),
+    discrete("operator.floordiv(a, b)"),
+    nondiff("operator.lt(a, b)"),
+    nondiff("operator.le(a, b)"),
+    nondiff("operator.gt(a, b)"),
+    nondiff("operator.ge(a, b)"),
+    nondiff("operator.eq(a, b)"),
+    nondiff("operator.ne(a, b)"),
+    nondiff("operator.not_(a)"),
+]
+
+# ----------------------------------------------------------------------------------------------------------
+# Builtins
+# ----------------------------------------------------------------------------------------------------------
+_BUILTINS = [
+    vjp("builtins.abs(x)", x=f"g * {_SIGN}", kind="piecewise", note=_ABS_NOTE),
+    vjp("builtins.pow(a, b)", a="g * b * a ** (b - 1)", b="g * ans * math.log(a)"),
+    vjp("builtins.float(x)", x="g", kind="linear"),
+    vjp("builtins.max(a, b)", a="g * (a >= b)", b="g * (a < b)", kind="piecewise", note="a tie goes to the first"),
+    vjp("builtins.min(a, b)", a="g * (a <= b)", b="g * (a > b)", kind="piecewise", note="a tie goes to the first"),
+    discrete("builtins.int(x)"),
+    discrete("builtins.round(x)"),
+    discrete("builtins.round(x, ndigits)"),
+    nondiff("builtins.len(x)"),
+    nondiff("builtins.bool(x)"),
+]
+
+# ----------------------------------------------------------------------------------------------------------
+# math
+# ----------------------------------------------------------------------------------------------------------
+_MATH = [
+    vjp("math.exp(x)", x="g * ans"),
+    vjp("math.expm1(x)", x="g * (ans + 1)"),
+    vjp("math.log(x)", x="g / x"),
+    vjp("math.log(x, base)", x="g / (x * math.log(base))", base="-g * ans / (base * math.log(base))"),
+    vjp("math.log2(x)", x="g / (x * math.log(2))"),
+    vjp("math.log10(x)", x="g / (x * math.log(10))"),
+    vjp("math.log1p(x)", x="g / (1 + x)"),
+    vjp("math.sqrt(x)", x="0.5 * g / ans"),
+    vjp("math.sin(x)", x="g * math.cos(x)"),
+    vjp("math.cos(x)", x="-g * math.sin(x)"),
+    vjp("math.tan(x)", x="g * (1 + ans ** 2)"),
+    vjp("math.asin(x)", x="g / math.sqrt(1 - x ** 2)"),
+    vjp("math.acos(x)", x="-g / math.sqrt(1 - x ** 2)"),
+    vjp("math.atan(x)", x="g / (1 + x ** 2)"),
+    vjp("math.atan2(y, x)", y="g * x / (x ** 2 + y ** 2)", x="-g * y / (x ** 2 + y ** 2)"),
+    vjp("math.sinh(x)", x="g * math.cosh(x)"),
+    vjp("math.cosh(x)", x="g * math.sinh(x)"),
+    vjp("math.tanh(x)", x="g * (1 - ans ** 2)"),
+    vjp("math.asinh(x)", x="g / math.sqrt(x ** 2 + 1)"),
+    vjp("math.acosh(x)", x="g / math.sqrt(x ** 2 - 1)"),
+    vjp("math.atanh(x)", x="g / (1 - x ** 2)"),
+    vjp("math.erf(x)", x="g * 2 / math.sqrt(math.pi) * math.exp(-(x ** 2))"),
+    vjp("math.erfc(x)", x="-g * 2 / math.sqrt(math.pi) * math.exp(-(x ** 2))"),
+    vjp("math.hypot(x, y)", x="g * x / ans", y="g * y / ans"),
+    vjp("math.pow(x, y)", x="g * y * x ** (y - 1)", y="g * ans * math.log(x)"),
+    vjp("math.fabs(x)", x=f"g * {_SIGN}", kind="piecewise", note=_ABS_NOTE),
+    discrete("math.floor(x)"),
+    discrete("math.ceil(x)"),
+    discrete("math.trunc(x)"),
+    nondiff("math.isnan(x)"),
+    nondiff("math.isinf(x)"),
+    nondiff("math.isfinite(x)"),
+]
+
+
+def _table(*groups: list[Rule]) -> dict[tuple[str, int], Rule]:
+    table: dict[tuple[str, int], Rule] = {}
+    for rule in (r for group in groups for r in group):
+        key = (rule.fn, len(rule.params))
+        if key in table:
+            raise TemplateError(f"duplicate rule for {rule.fn} with {len(rule.params)} arguments")
+        table[key] = rule
+    for rule in table.values():  # every function a template calls must itself be known, so it can be emitted
+        for template in rule.adjoints.values():
+            for fn in _called(template):
+                if fn.startswith("math.") and not any(k[0] == fn for k in table):
+                    raise TemplateError(f"rule {rule.fn} calls {fn}, which the table does not know")
+    return table
+
+
+def _called(e: Expr) -> set[str]:
+    if isinstance(e, Call):
+        return {e.fn}.union(*(_called(a) for a in e.args))
+    if isinstance(e, BoolOp):
+        return set().union(*(_called(v) for v in e.values))
+    return set()
+
+
+#: ``(qualified name, number of arguments) -> Rule``
+RULES: dict[tuple[str, int], Rule] = _table(_OPERATORS, _BUILTINS, _MATH)
+
+#: Module-level constants a program may read (they carry no derivative).
+CONSTANTS = frozenset({"math.pi", "math.e", "math.tau", "math.inf", "math.nan"})
+
+
+def lookup(fn: str, nargs: int) -> Rule | None:
+    return RULES.get((fn, nargs))
+
+
+def known_arities(fn: str) -> list[int]:
+    return sorted(n for (name, n) in RULES if name == fn)

@@ -1,0 +1,226 @@
+"""SSA: give every definition its own name, keeping the user's names.
+
+A reassigned variable gets versions ``x``, ``x_1``, ``x_2`` in program order; an intermediate the frontend
+invented gets its descriptive base name (``sin_x``), suffixed only when that name is taken. Two kinds of name
+are deliberately assigned more than once, so that the output keeps the program's structure:
+
+- a loop-*carried* name: a variable defined before a loop and reassigned in it keeps its name; the last
+  definition in the body writes it (``x = sin(x) * y`` stays one line) and earlier ones get versions;
+- an ``if``'s *merge* name: a variable assigned in a branch gets one new version, written by the last
+  definition in each branch; a branch that does not assign it copies the old value (a visible phi).
+
+Copies into invented intermediates are propagated, not emitted. Reading a variable that may be unassigned is
+a diagnostic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from . import ir
+from .diagnostics import Diagnostic, S2sadError
+
+__all__ = ["to_ssa", "must_define"]
+
+
+def to_ssa(fn: ir.Function) -> ir.Function:
+    renamer = _Renamer(fn)
+    env: dict[str, ir.Expr] = {p.name: ir.Var(renamer.namer.claim(p.name)) for p in fn.params}
+    body = renamer.block(fn.body, env, {})
+    if renamer.diagnostics:
+        raise S2sadError(renamer.diagnostics)
+    return ir.Function(
+        fn.name,
+        fn.params,
+        tuple(body),
+        fn.path,
+        fn.imports,
+        fn.constants,
+        fn.origin,
+        fn.user_names,
+        frozenset(renamer.invented),
+    )
+
+
+def must_define(stmts: Sequence[ir.Stmt]) -> set[str]:
+    """Names every path through ``stmts`` assigns (loops may run zero times)."""
+    out: set[str] = set()
+    for s in stmts:
+        if isinstance(s, ir.Assign):
+            out.add(s.target)
+        elif isinstance(s, ir.If):
+            out |= must_define(s.body) & must_define(s.orelse)
+    return out
+
+
+def _defines(s: ir.Stmt) -> set[str]:
+    if isinstance(s, ir.Assign):
+        return {s.target}
+    if isinstance(s, ir.For):
+        return ir.assigned_names(s.body)
+    if isinstance(s, ir.If):
+        return ir.assigned_names(s.body) | ir.assigned_names(s.orelse)
+    if isinstance(s, ir.While):
+        return ir.assigned_names(s.setup) | ir.assigned_names(s.body)
+    return set()
+
+
+class _Renamer:
+    def __init__(self, fn: ir.Function) -> None:
+        self.path = fn.path
+        self.diagnostics: list[Diagnostic] = []
+        self.namer = ir.Namer(fn.user_names)
+        self.invented: set[str] = set()
+        assigned = {s.target for s in ir.walk(fn.body) if isinstance(s, ir.Assign)}
+        # A name used only as a loop index keeps its name in every loop that uses it.
+        self.index_only = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.For)} - assigned
+        self.index_only -= {p.name for p in fn.params}
+
+    def name_for(self, var: str) -> str:
+        if var.startswith(ir.TEMP):
+            name = self.namer.fresh(ir.temp_base(var))
+            self.invented.add(name)
+            return name
+        return self.namer.fresh(var, own=True)
+
+    def read(self, e: ir.Expr, env: dict[str, ir.Expr], origin: ir.Origin | None) -> ir.Expr:
+        if isinstance(e, ir.Var):
+            if e.name in env:
+                return env[e.name]
+            self.undefined(e.name, origin)
+            return e
+        if isinstance(e, ir.Call):
+            return ir.Call(e.fn, tuple(self.read(a, env, origin) for a in e.args))
+        if isinstance(e, ir.BoolOp):
+            return ir.BoolOp(e.op, tuple(self.read(v, env, origin) for v in e.values))
+        return e
+
+    def undefined(self, name: str, origin: ir.Origin | None) -> None:
+        if origin is None:
+            return
+        shown = ir.temp_base(name)
+        self.diagnostics.append(
+            ir.diagnostic(
+                self.path,
+                origin,
+                f"'{shown}' may be used before it is assigned",
+                "possibly-undefined",
+                "assign it before the loop or branch, on every path",
+            )
+        )
+
+    def block(self, stmts: Sequence[ir.Stmt], env: dict[str, ir.Expr], finals: dict[str, str]) -> list[ir.Stmt]:
+        """Rename ``stmts``; the last definition of a name in ``finals`` writes the name given there."""
+        last: dict[str, int] = {}
+        for i, s in enumerate(stmts):
+            for v in _defines(s):
+                last[v] = i
+        required = {v: f for v, f in finals.items() if v in last}
+        out: list[ir.Stmt] = []
+        for i, s in enumerate(stmts):
+            final = {v: f for v, f in required.items() if last[v] == i}
+            if isinstance(s, ir.Assign):
+                self.assign(s, env, final, out)
+            elif isinstance(s, ir.If):
+                self.if_(s, env, final, out)
+            elif isinstance(s, ir.For):
+                self.for_(s, env, final, out)
+            elif isinstance(s, ir.While):
+                self.while_(s, env, final, out)
+            elif isinstance(s, ir.Return):
+                out.append(ir.Return(tuple(self.read(v, env, s.origin) for v in s.values), s.origin))
+            else:
+                out.append(s)
+        return out
+
+    def assign(self, s: ir.Assign, env: dict[str, ir.Expr], final: dict[str, str], out: list[ir.Stmt]) -> None:
+        value = self.read(s.value, env, s.origin)
+        if s.target.startswith(ir.TEMP) and s.target not in final and not isinstance(value, (ir.Call, ir.BoolOp)):
+            env[s.target] = value  # a copy into an intermediate: propagate it
+            return
+        name = final.get(s.target) or self.name_for(s.target)
+        out.append(ir.Assign(name, value, s.origin))
+        env[s.target] = ir.Var(name)
+
+    def _copy_to_finals(
+        self, final: dict[str, str], env: dict[str, ir.Expr], out: list[ir.Stmt], origin: ir.Origin | None
+    ) -> None:
+        for v, f in sorted(final.items()):
+            current = env.get(v)
+            if current is None:
+                continue
+            if current != ir.Var(f):
+                out.append(ir.Assign(f, current, origin))
+                env[v] = ir.Var(f)
+
+    def if_(self, s: ir.If, env: dict[str, ir.Expr], final: dict[str, str], out: list[ir.Stmt]) -> None:
+        test = self.read(s.test, env, s.origin)
+        defined = _defines(s)
+        both = must_define(s.body) & must_define(s.orelse)
+        merged = sorted(v for v in defined if v in env or v in both)
+        merge_names = {v: final.get(v) or self.name_for(v) for v in merged}
+        branches: list[tuple[ir.Stmt, ...]] = []
+        for block in (s.body, s.orelse):
+            benv = dict(env)
+            renamed = self.block(block, benv, merge_names)
+            self._copy_to_finals(merge_names, benv, renamed, s.origin)
+            branches.append(tuple(renamed))
+        for v in defined:
+            env.pop(v, None)
+        for v, f in merge_names.items():
+            env[v] = ir.Var(f)
+        out.append(ir.If(test, branches[0], branches[1], s.origin))
+
+    def _loop_names(self, defined: set[str], env: dict[str, ir.Expr]) -> dict[str, str]:
+        """Carried names: variables defined before the loop keep their current name through it."""
+        carried: dict[str, str] = {}
+        for v in sorted(defined):
+            current = env.get(v)
+            if isinstance(current, ir.Var) and not v.startswith(ir.TEMP):
+                carried[v] = current.name
+        return carried
+
+    def _after_loop(
+        self,
+        defined: set[str],
+        carried: dict[str, str],
+        body: Sequence[ir.Stmt],
+        benv: dict[str, ir.Expr],
+        env: dict[str, ir.Expr],
+        final: dict[str, str],
+        out: list[ir.Stmt],
+        origin: ir.Origin | None,
+    ) -> None:
+        surely = must_define(body)
+        for v in defined:
+            if v in carried:
+                env[v] = ir.Var(carried[v])
+            elif v in surely and not v.startswith(ir.TEMP):
+                env[v] = benv[v]  # the last iteration's value (the loop must run, as in the original)
+            else:
+                env.pop(v, None)
+        self._copy_to_finals(final, env, out, origin)
+
+    def for_(self, s: ir.For, env: dict[str, ir.Expr], final: dict[str, str], out: list[ir.Stmt]) -> None:
+        args = tuple(self.read(a, env, s.origin) for a in s.range_args)
+        index = self.namer.claim(s.index) if s.index in self.index_only else self.name_for(s.index)
+        defined = ir.assigned_names(s.body)
+        carried = self._loop_names(defined, env)
+        benv = dict(env)
+        benv[s.index] = ir.Var(index)
+        body = self.block(s.body, benv, carried)
+        out.append(ir.For(index, args, s.reverse, tuple(body), s.origin))
+        env.pop(s.index, None)
+        self._after_loop(defined, carried, s.body, benv, env, final, out, s.origin)
+
+    def while_(self, s: ir.While, env: dict[str, ir.Expr], final: dict[str, str], out: list[ir.Stmt]) -> None:
+        defined = ir.assigned_names(s.setup) | ir.assigned_names(s.body)
+        carried = self._loop_names(defined, env)
+        benv = dict(env)
+        setup = self.block(s.setup, benv, {})
+        test = self.read(s.test, benv, s.origin)
+        body = self.block(s.body, benv, carried)
+        # The setup runs again before each test: inside the loop it must read the carried names, which it
+        # does, since carried names keep one name through the loop.
+        out.append(ir.While(tuple(setup), test, tuple(body), None, s.origin))
+        self._after_loop(defined, carried, s.body, benv, env, final, out, s.origin)
