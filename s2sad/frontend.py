@@ -132,10 +132,18 @@ def _reduce(source: str, tree: ast.Module, name: str, line: int | None) -> tuple
                 kept.append(f"def {stmt.name}(): pass\n")
                 numbers.append(first)
                 continue
-        elif not (
-            isinstance(stmt, (ast.Import, ast.ImportFrom))
-            or (isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and _numeric_ast(stmt.value))
-        ):
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and not _numeric_ast(stmt.value):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for t in targets:  # keep the name defined: reading it is then a precise diagnostic
+                if isinstance(t, ast.Name):
+                    kept.append(f"{t.id} = None\n")
+                    numbers.append(first)
+            continue
+        elif isinstance(stmt, ast.ClassDef):
+            kept.append(f"class {stmt.name}: pass\n")
+            numbers.append(first)
+            continue
+        elif not isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.AugAssign)):
             continue
         if numbers and numbers[-1] >= first:  # statements sharing a line with one already kept
             continue
