@@ -72,9 +72,24 @@ def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
 
 
 def default_wrt(fn: ir.Function) -> tuple[str, ...]:
-    """Every parameter the returned value depends on differentiably, in parameter order."""
+    """Every parameter the returned value depends on differentiably, in parameter order, except those that
+    decide how often a loop runs (a trip count is an integer, even when it is also used in arithmetic)."""
     everything = activity(fn, tuple(p.name for p in fn.params))
-    return tuple(p.name for p in fn.params if everything.active(p.name))
+    chosen = []
+    for p in fn.params:
+        if everything.active(p.name) and not _counts_trips(fn, activity(fn, (p.name,))):
+            chosen.append(p.name)
+    return tuple(chosen)
+
+
+def _counts_trips(fn: ir.Function, act: Activity) -> bool:
+    return any(
+        n in act.varied
+        for s in ir.walk(fn.body)
+        if isinstance(s, ir.For)
+        for a in s.range_args
+        for n in ir.expr_names(a)
+    )
 
 
 def check(fn: ir.Function, act: Activity) -> None:

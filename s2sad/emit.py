@@ -124,6 +124,20 @@ def _expr(e: ir.Expr, spelling: _Spelling) -> ast.expr:
     return ast.Call(ast.parse(spelling.name(e.fn), mode="eval").body, args, [])
 
 
+def _negated(e: ir.Expr) -> ir.Expr | None:
+    """``a`` for ``-a``, ``a * b`` for ``-a * b`` or ``-2 * b``, ``a / b`` for ``-a / b``; else None."""
+    if isinstance(e, ir.Call) and e.fn == "operator.neg":
+        return e.args[0]
+    if isinstance(e, ir.Call) and e.fn in ("operator.mul", "operator.truediv"):
+        first = e.args[0]
+        inner = _negated(first)
+        if inner is None and isinstance(first, ir.Const) and not isinstance(first.value, bool) and first.value < 0:
+            inner = ir.Const(-first.value)
+        if inner is not None:
+            return ir.Call(e.fn, (inner, *e.args[1:]))
+    return None
+
+
 def _text(e: ir.Expr, spelling: _Spelling) -> str:
     return ast.unparse(_expr(e, spelling))
 
@@ -133,8 +147,9 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
     if isinstance(s, ir.Assign):
         out.append(f"{pad}{s.target} = {_text(s.value, spelling)}")
     elif isinstance(s, ir.Accumulate):
-        if isinstance(s.value, ir.Call) and s.value.fn == "operator.neg":
-            out.append(f"{pad}{s.target} -= {_text(s.value.args[0], spelling)}")
+        negated = _negated(s.value)
+        if negated is not None:
+            out.append(f"{pad}{s.target} -= {_text(negated, spelling)}")
         else:
             out.append(f"{pad}{s.target} += {_text(s.value, spelling)}")
     elif isinstance(s, ir.Push):

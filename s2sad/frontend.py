@@ -191,6 +191,7 @@ class _Lowerer:
         self._stmt_target = ""  # the name the statement being lowered assigns, for naming intermediates
         self._stmt_temps = 0
         self._temp_count = 0
+        self._function_name = ""
 
     # ------------------------------------------------------------------------------------------------------
     # Positions and errors
@@ -295,6 +296,7 @@ class _Lowerer:
                     "unsupported-decorator",
                     "decorators change what the function computes; differentiate the undecorated function",
                 )
+        self._function_name = node.name.value
         params = self._params(node.params)
         assigned = _assigned_names(node.body)
         self.scope = _Scope([p.name for p in params], assigned)
@@ -472,6 +474,9 @@ class _Lowerer:
     ) -> None:
         if isinstance(target, cst.Name):
             self._begin_statement(target.value)
+            if isinstance(value, cst.IfExp):  # y = a if c else b: an 'if' that assigns y in both branches
+                self.if_expression(value, out, origin, target.value, into=target.value)
+                return
             out.append(ir.Assign(target.value, self.value(value, out, origin, target.value), origin))
             return
         if isinstance(target, (cst.Tuple, cst.List)):
@@ -489,22 +494,21 @@ class _Lowerer:
                     "unpacking the result of a call is not supported; assign each value separately",
                 )
                 return
-            # Evaluate the whole right-hand side before assigning anything (``a, b = b, a``).
-            atoms: list[ir.Expr] = []
-            targets = {n.value for n in names if isinstance(n, cst.Name)}
+            # Evaluate the whole right-hand side before assigning anything (``x, y = y, x * 2``): a target
+            # that a later value reads is first copied into an intermediate (the SSA stage propagates the copy).
+            values: list[ir.Expr] = []
             for n, element in zip(names, value.elements):
                 assert isinstance(n, cst.Name)
                 self._begin_statement(n.value)
-                atom = self.atom(element.value, out, origin)
-                if isinstance(atom, ir.Var) and atom.name in targets:
-                    self._temp_count += 1
-                    snapshot = f"{TEMP}{atom.name}#{self._temp_count}"
-                    out.append(ir.Assign(snapshot, atom, origin))
-                    atom = ir.Var(snapshot)
-                atoms.append(atom)
-            for n, atom in zip(names, atoms):
+                values.append(self.value(element.value, out, origin, n.value))
+            for i, n in enumerate(names):
                 assert isinstance(n, cst.Name)
-                out.append(ir.Assign(n.value, atom, origin))
+                if any(n.value in ir.expr_names(v) for v in values[i + 1 :]):
+                    self._temp_count += 1
+                    snapshot = f"{TEMP}{n.value}#{self._temp_count}"
+                    out.append(ir.Assign(snapshot, ir.Var(n.value), origin))
+                    values[i + 1 :] = [_rename(v, n.value, snapshot) for v in values[i + 1 :]]
+                out.append(ir.Assign(n.value, values[i], origin))
             return
         self.unsupported_target(target)
 
@@ -732,7 +736,7 @@ class _Lowerer:
                 node.func,
                 f"no derivative rule for '{fn}'",
                 "no-rule",
-                "s2sad differentiates arithmetic, the math module, abs, pow, min and max; "
+                "s2sad has rules for arithmetic, most of the math module, abs, pow, min and max; "
                 "see 'Supported subset' in the README",
             )
 
@@ -761,9 +765,13 @@ class _Lowerer:
             return ir.Call("operator.not_", (self.test(node.expression, out, origin),))
         return self.atom(node, out, origin)
 
-    def if_expression(self, node: cst.IfExp, out: list[ir.Stmt], origin: ir.Origin, target: str | None) -> ir.Expr:
+    def if_expression(
+        self, node: cst.IfExp, out: list[ir.Stmt], origin: ir.Origin, target: str | None, into: str | None = None
+    ) -> ir.Expr:
         self._temp_count += 1
-        name = f"{TEMP}{target or self._stmt_target}_choice#{self._temp_count}"
+        owner = target or self._stmt_target
+        base = "choice" if owner == self._function_name else f"{owner}_choice"
+        name = into or f"{TEMP}{base}#{self._temp_count}"
         test = self.test(node.test, out, origin)
         body: list[ir.Stmt] = []
         orelse: list[ir.Stmt] = []
@@ -782,6 +790,16 @@ class _Lowerer:
         if callable(value):  # LibCST resolves qualified names lazily
             value = value()
         return {q.name for q in value}
+
+
+def _rename(e: ir.Expr, old: str, new: str) -> ir.Expr:
+    if isinstance(e, ir.Var):
+        return ir.Var(new) if e.name == old else e
+    if isinstance(e, ir.Call):
+        return ir.Call(e.fn, tuple(_rename(a, old, new) for a in e.args))
+    if isinstance(e, ir.BoolOp):
+        return ir.BoolOp(e.op, tuple(_rename(v, old, new) for v in e.values))
+    return e
 
 
 def _is_stub(node: cst.FunctionDef) -> bool:

@@ -369,9 +369,9 @@ class _Gradient:
             elif isinstance(s, ir.Return):
                 continue
             elif isinstance(s, ir.If):
-                if (_defines(s) & self.needed) or self.has_work([s]):
-                    body = self.forward(s.body, loops) + self.block_pushes(s.body, loops)
-                    orelse = self.forward(s.orelse, loops) + self.block_pushes(s.orelse, loops)
+                body = self.forward(s.body, loops) + self.block_pushes(s.body, loops)
+                orelse = self.forward(s.orelse, loops) + self.block_pushes(s.orelse, loops)
+                if body or orelse:
                     out.append(ir.If(s.test, tuple(body), tuple(orelse), s.origin))
             elif isinstance(s, (ir.For, ir.While)):
                 if (_defines(s) & self.needed) or self.has_work([s]):
@@ -447,14 +447,14 @@ class _Gradient:
         return out
 
     # ----- the reverse pass ----------------------------------------------------------------------------------
-    def reverse(self, stmts: Sequence[ir.Stmt], live: set[str]) -> list[ir.Stmt]:
+    def reverse(self, stmts: Sequence[ir.Stmt], live: set[str], shown: ir.Origin | None = None) -> list[ir.Stmt]:
+        """The reverse of ``stmts``; ``shown`` is the source statement whose comment is already in view."""
         out: list[ir.Stmt] = []
-        shown: ir.Origin | None = None
         for s in reversed(stmts):
             if isinstance(s, ir.Assign):
                 part = self.reverse_assign(s, live)
             elif isinstance(s, ir.If):
-                part = self.reverse_if(s, live)
+                part = self.reverse_if(s, live, shown)
             elif isinstance(s, (ir.For, ir.While)):
                 part = self.reverse_loop(s, live)
             else:
@@ -511,7 +511,7 @@ class _Gradient:
         owner = next((n for n, b in self._bars.items() if isinstance(e, ir.Var) and b == e.name), None)
         return owner is not None and self.def_count.get(owner, 0) == 1
 
-    def reverse_if(self, s: ir.If, live: set[str]) -> list[ir.Stmt]:
+    def reverse_if(self, s: ir.If, live: set[str], shown: ir.Origin | None) -> list[ir.Stmt]:
         if not self.has_work([s]):
             return []
         out = self.materialize(live)
@@ -520,7 +520,7 @@ class _Gradient:
         loops = self._loops_around(s)
         for block in (s.body, s.orelse):
             branch_live = set(live)
-            part = self.block_pops(block, loops) + self.reverse(block, branch_live)
+            part = self.block_pops(block, loops) + self.reverse(block, branch_live, shown)
             branches.append(part)
             lives.append(branch_live)
         merged = lives[0] | lives[1]
