@@ -11,10 +11,8 @@ def grad_f(x, y, n):
     sin_x_stack = []
     for i in range(n):
         sin_x = sin(x)
-        sin_x_times_y = sin_x * y
-        _0p5_times_x = 0.5 * x
         x_stack.append(x)
-        x = sin_x_times_y + _0p5_times_x
+        x = sin_x * y + 0.5 * x
         sin_x_stack.append(sin_x)
     # reverse
     x_bar = 1.0

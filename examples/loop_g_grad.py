@@ -11,9 +11,7 @@ def grad_g(w, steps):
     h_stack = []
     z_stack = []
     for t in range(steps):
-        w_times_h = w * h
-        _0p01_times_t = 0.01 * t
-        z = w_times_h + _0p01_times_t
+        z = w * h + 0.01 * t
         if z > 0:
             h_stack.append(h)
             h = tanh(z)

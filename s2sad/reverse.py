@@ -192,6 +192,7 @@ class _Gradient:
         self.reads_all = self._reads_block(fn.body)
         self.recomputed = self._recomputed(fn.body, ())
         self.needed = self._needed()
+        self.foldable = self._foldable()
         self.stacks_at_top: dict[int, list[str]] = {}
         self.restored: set[str] = set()
 
@@ -318,6 +319,40 @@ class _Gradient:
             if len(needed) == before:
                 return needed
 
+    def _foldable(self) -> set[str]:
+        """Invented intermediates that only the next forward statement reads: the forward pass writes them
+        back into that statement as a sub-expression, as the user wrote it."""
+        uses: dict[str, int] = {}
+        for s in ir.walk(self.fn.body):
+            for n in _stmt_reads(s):
+                uses[n] = uses.get(n, 0) + 1
+            if isinstance(s, ir.While):  # the setup runs before every test: never fold into a loop header twice
+                for n in ir.expr_names(s.test):
+                    uses[n] = uses.get(n, 0)
+        returned = _stmt_reads(self.returned) if self.returned is not None else set()
+        return {
+            n
+            for n in self.fn.invented
+            if self.def_count.get(n) == 1 and uses.get(n) == 1 and n not in self.reads_all and n not in returned
+        }
+
+    def _fold(self, e: ir.Expr, pending: dict[str, ir.Expr]) -> ir.Expr:
+        """``e`` with the pending intermediates it reads written in (each is used once: it is consumed)."""
+        used = set(ir.expr_names(e)) & set(pending)
+        if not used:
+            return e
+        folded = _substitute(e, {n: pending[n] for n in used})
+        for n in used:
+            del pending[n]
+        return folded
+
+    def _flush(self, s: ir.Stmt, pending: dict[str, ir.Expr], out: list[ir.Stmt]) -> None:
+        """Intermediates a compound statement reads inside its body are assigned before it (never folded into
+        a loop body that would evaluate them again)."""
+        inside = {n for t in ir.walk(tuple(b for block in _blocks(s) for b in block)) for n in _stmt_reads(t)}
+        for n in [n for n in pending if n in inside]:
+            out.append(ir.Assign(n, pending.pop(n)))
+
     # ----- building ----------------------------------------------------------------------------------------
     def build(self) -> ir.Function:
         fn = self.fn
@@ -356,32 +391,46 @@ class _Gradient:
     # ----- the forward pass ----------------------------------------------------------------------------------
     def forward(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
         """The statements the gradient needs, with the pushes that record what loops overwrite."""
+        out, pending = self._forward(stmts, loops)
+        out.extend(ir.Assign(n, e) for n, e in pending.items())
+        return out
+
+    def _forward(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> tuple[list[ir.Stmt], dict[str, ir.Expr]]:
         out: list[ir.Stmt] = []
+        pending: dict[str, ir.Expr] = {}  # folded intermediates not yet written into their use
         top_level = not loops
         for s in stmts:
             start = len(self._stacks)
             if isinstance(s, ir.Assign):
                 if s.target in self.needed:
+                    value = self._fold(s.value, pending)
+                    if s.target in self.foldable:
+                        pending[s.target] = value
+                        continue
                     if self.restores(s):
                         out.append(ir.Push(self.stack(s.target), s.target))
                         self.restored.add(s.target)
-                    out.append(s)
+                    out.append(replace(s, value=value))
             elif isinstance(s, ir.Return):
                 continue
             elif isinstance(s, ir.If):
+                self._flush(s, pending, out)
                 body = self.forward(s.body, loops) + self.block_pushes(s.body, loops)
                 orelse = self.forward(s.orelse, loops) + self.block_pushes(s.orelse, loops)
                 if body or orelse:
-                    out.append(ir.If(s.test, tuple(body), tuple(orelse), s.origin))
+                    out.append(ir.If(self._fold(s.test, pending), tuple(body), tuple(orelse), s.origin))
             elif isinstance(s, (ir.For, ir.While)):
                 if (_defines(s) & self.needed) or self.has_work([s]):
+                    self._flush(s, pending, out)
                     loop = self.forward_loop(s, loops)
+                    if isinstance(loop, ir.For):
+                        loop = replace(loop, range_args=tuple(self._fold(a, pending) for a in loop.range_args))
                     if isinstance(loop, ir.While) or loop.body:
                         out.append(loop)
             if top_level and len(self._stacks) > start:  # stacks first used here are created just before
                 new = list(self._stacks.values())[start:]
                 out[len(out) - 1 : len(out) - 1] = [ir.Assign(st, ir.Call(ir.LIST, ())) for st in new]
-        return out
+        return out, pending
 
     def forward_loop(self, s: ir.For | ir.While, loops: tuple[ir.Stmt, ...]) -> ir.Stmt:
         inner = loops + (s,)
@@ -389,9 +438,9 @@ class _Gradient:
         if isinstance(s, ir.For):
             return ir.For(s.index, s.range_args, s.reverse, tuple(body), s.origin)
         counter = self.counter(s)
-        setup = tuple(self.forward(s.setup, inner))
+        setup, pending = self._forward(s.setup, inner)
         body.append(ir.Accumulate(counter, ir.Const(1)))
-        return ir.While(setup, s.test, tuple(body), counter, s.origin)
+        return ir.While(tuple(setup), self._fold(s.test, pending), tuple(body), counter, s.origin)
 
     def counter(self, s: ir.While) -> str:
         key = f"$while{id(s)}"
