@@ -12,7 +12,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from s2sad import generate  # noqa: E402
 
-CASES = [("examples/domke.py", "f"), ("examples/network.py", "c"), ("examples/loop.py", "g"), ("tests/catalogue.py", "several_statements")]
+CASES = [
+    ("examples/domke.py", "f"),
+    ("examples/network.py", "c"),
+    ("examples/loop.py", "g"),
+    ("tests/catalogue.py", "several_statements"),
+]
 
 
 def main() -> None:
@@ -25,7 +30,9 @@ def main() -> None:
             start = time.perf_counter()
             generate(source, path, name)
             times.append(time.perf_counter() - start)
-        print(f"| `{path}::{name}` | {len(source.splitlines())} in the file | {statistics.median(times) * 1e3:.0f} ms |")
+        print(
+            f"| `{path}::{name}` | {len(source.splitlines())} in the file | {statistics.median(times) * 1e3:.0f} ms |"
+        )
 
 
 if __name__ == "__main__":

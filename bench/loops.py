@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import s2sad  # noqa: E402
 
-LOOP_SOURCE = '''
+LOOP_SOURCE = """
 from math import sin
 
 
@@ -27,7 +27,7 @@ def f(x, y):
     for i in range(200):
         x = sin(x) * y + 0.5 * x
     return x
-'''
+"""
 
 
 def loop_by_hand(x, y):

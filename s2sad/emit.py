@@ -176,8 +176,8 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
         else:
             out.append(f"{pad}while True:")
             _block(s.setup, spelling, depth + 1, out)
-            negated = ast.unparse(ast.UnaryOp(ast.Not(), _expr(s.test, spelling)))
-            out.append(f"{pad}{_INDENT}if {negated}:")
+            exit_test = ast.unparse(ast.UnaryOp(ast.Not(), _expr(s.test, spelling)))
+            out.append(f"{pad}{_INDENT}if {exit_test}:")
             out.append(f"{pad}{_INDENT}{_INDENT}break")
             _block(s.body, spelling, depth + 1, out)
     else:  # pragma: no cover - the IR has no other statements

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, QualifiedName, QualifiedNameProvider
 
 from . import ir
 from .diagnostics import Diagnostic, S2sadError, Span
@@ -198,6 +198,7 @@ class _Lowerer:
     # ------------------------------------------------------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
         r = self.positions[node]
+        assert isinstance(r, CodeRange)
         original = self.line_numbers
         return Span(original[r.start.line - 1], r.start.column, original[r.end.line - 1], r.end.column)
 
@@ -305,13 +306,14 @@ class _Lowerer:
             origin = self.origin(node.body)
             smalls = list(node.body.body)
             if smalls and isinstance(smalls[-1], cst.Return):
-                stmts = []
+                lowered: list[ir.Stmt] = []
                 for small in smalls[:-1]:
-                    self.small_statement(small, stmts, origin)
-                ret = self.final_return(smalls[-1], origin, node.name.value)
-                return self._function(node, params, stmts + ret)
+                    self.small_statement(small, lowered, origin)
+                lowered += self.final_return(smalls[-1], origin, node.name.value)
+                return self._function(node, params, lowered)
             body: list[cst.BaseStatement] = []
         else:
+            assert isinstance(node.body, cst.IndentedBlock)
             body = list(node.body.body)
         if body and _is_docstring(body[0]):
             body = body[1:]
@@ -323,13 +325,11 @@ class _Lowerer:
                 "s2sad differentiates the value of a final 'return <expression>'",
             )
             self.block(body)
-            stmts: list[ir.Stmt] = []
-            ret: list[ir.Stmt] = []
-        else:
-            stmts = self.block(body[:-1])
-            last = body[-1]
-            assert isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[0], cst.Return)
-            ret = self.final_return(last.body[0], self.origin(last), node.name.value)
+            return self._function(node, params, [])
+        last = body[-1]
+        assert isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[0], cst.Return)
+        stmts = self.block(body[:-1])
+        ret = self.final_return(last.body[0], self.origin(last), node.name.value)
         return self._function(node, params, stmts + ret)
 
     def _function(self, node: cst.FunctionDef, params: list[ir.Param], body: list[ir.Stmt]) -> ir.Function:
@@ -384,6 +384,16 @@ class _Lowerer:
     # ------------------------------------------------------------------------------------------------------
     # Statements
     # ------------------------------------------------------------------------------------------------------
+    def suite(self, suite: cst.BaseSuite) -> list[ir.Stmt]:
+        """An indented block, or the statements after the colon of a one-line ``if c: x = 1``."""
+        if isinstance(suite, cst.IndentedBlock):
+            return self.block(suite.body)
+        assert isinstance(suite, cst.SimpleStatementSuite)
+        out: list[ir.Stmt] = []
+        for small in suite.body:
+            self.small_statement(small, out, self.origin(suite))
+        return out
+
     def block(self, stmts: Sequence[cst.BaseStatement]) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
         for stmt in stmts:
@@ -517,12 +527,12 @@ class _Lowerer:
         origin = self.origin(stmt)
         self._begin_statement("cond")
         test = self.test(stmt.test, out, origin)
-        body = self.block(stmt.body.body)
+        body = self.suite(stmt.body)
         orelse: list[ir.Stmt] = []
         if isinstance(stmt.orelse, cst.If):
             self.if_statement(stmt.orelse, orelse)
         elif isinstance(stmt.orelse, cst.Else):
-            orelse = self.block(stmt.orelse.body.body)
+            orelse = self.suite(stmt.orelse.body)
         out.append(ir.If(test, tuple(body), tuple(orelse), origin))
 
     def for_statement(self, stmt: cst.For, out: list[ir.Stmt]) -> None:
@@ -556,7 +566,7 @@ class _Lowerer:
             return
         self._begin_statement(index)
         args = tuple(self.atom(a.value, out, origin) for a in iterator.args)
-        body = self.block(stmt.body.body)
+        body = self.suite(stmt.body)
         out.append(ir.For(index, args, reverse, tuple(body), origin))
 
     def while_statement(self, stmt: cst.While) -> ir.While:
@@ -566,7 +576,7 @@ class _Lowerer:
         setup: list[ir.Stmt] = []
         self._begin_statement("cond")
         test = self.test(stmt.test, setup, origin)
-        body = self.block(stmt.body.body)
+        body = self.suite(stmt.body)
         return ir.While(tuple(setup), test, tuple(body), None, origin)
 
     # ------------------------------------------------------------------------------------------------------
@@ -755,12 +765,12 @@ class _Lowerer:
                 left = right
             return parts[0] if len(parts) == 1 else ir.BoolOp("and", tuple(parts))
         if isinstance(node, cst.BooleanOperation):
-            op: Literal["and", "or"] = "and" if isinstance(node.operator, cst.And) else "or"
+            kind: Literal["and", "or"] = "and" if isinstance(node.operator, cst.And) else "or"
             values = (self.test(node.left, out, origin), self.test(node.right, out, origin))
             flat: list[ir.Expr] = []
             for v in values:
-                flat.extend(v.values if isinstance(v, ir.BoolOp) and v.op == op else (v,))
-            return ir.BoolOp(op, tuple(flat))
+                flat.extend(v.values if isinstance(v, ir.BoolOp) and v.op == kind else (v,))
+            return ir.BoolOp(kind, tuple(flat))
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
             return ir.Call("operator.not_", (self.test(node.expression, out, origin),))
         return self.atom(node, out, origin)
@@ -784,12 +794,11 @@ class _Lowerer:
     # Name resolution
     # ------------------------------------------------------------------------------------------------------
     def _qualified(self, node: cst.CSTNode) -> set[str]:
-        value = self.qnames.get(node)
-        if value is None:
-            return set()
+        value: object = self.qnames.get(node)
         if callable(value):  # LibCST resolves qualified names lazily
             value = value()
-        return {q.name for q in value}
+        names: set[QualifiedName] = value if isinstance(value, set) else set()
+        return {q.name for q in names}
 
 
 def _rename(e: ir.Expr, old: str, new: str) -> ir.Expr:

@@ -33,6 +33,7 @@ from .ssa import must_define
 
 __all__ = ["gradient", "simplify"]
 
+Loop = ir.For | ir.While
 _G = "$g"  # the incoming adjoint, in a template instantiated before the adjoint's name is known
 _CHEAP = {"operator.add", "operator.sub", "operator.mul", "operator.neg", "operator.floordiv", "operator.mod"}
 _CHEAP |= {"operator.lt", "operator.le", "operator.gt", "operator.ge", "operator.eq", "operator.ne"}
@@ -146,11 +147,8 @@ def _defines(s: ir.Stmt) -> set[str]:
     return ir.assigned_names((s,)) - ({s.index} if isinstance(s, ir.For) else set())
 
 
-def _body(loop: ir.Stmt) -> tuple[ir.Stmt, ...]:
-    if isinstance(loop, ir.While):
-        return loop.setup + loop.body
-    assert isinstance(loop, ir.For)
-    return loop.body
+def _body(loop: ir.For | ir.While) -> tuple[ir.Stmt, ...]:
+    return loop.setup + loop.body if isinstance(loop, ir.While) else loop.body
 
 
 def _blocks(s: ir.Stmt) -> Iterator[tuple[ir.Stmt, ...]]:
@@ -228,7 +226,7 @@ class _Gradient:
             self._stacks[name] = self.namer.fresh(f"{name}_stack")
         return self._stacks[name]
 
-    def _overwriting(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> set[int]:
+    def _overwriting(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> set[int]:
         """Assignments that overwrite a value from before their loop (a carried name): ids of the statements."""
         out: set[int] = set()
         for s in stmts:
@@ -287,7 +285,7 @@ class _Gradient:
     def _reads_block(self, stmts: Sequence[ir.Stmt]) -> set[str]:
         return set().union(*(self._reads(s) for s in stmts)) if stmts else set()
 
-    def _recomputed(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> dict[str, ir.Assign]:
+    def _recomputed(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> dict[str, ir.Assign]:
         """Every value some block inside a loop recomputes in the reverse pass instead of recording it."""
         out: dict[str, ir.Assign] = {}
         if loops:
@@ -389,13 +387,13 @@ class _Gradient:
         )
 
     # ----- the forward pass ----------------------------------------------------------------------------------
-    def forward(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
+    def forward(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
         """The statements the gradient needs, with the pushes that record what loops overwrite."""
         out, pending = self._forward(stmts, loops)
         out.extend(ir.Assign(n, e) for n, e in pending.items())
         return out
 
-    def _forward(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> tuple[list[ir.Stmt], dict[str, ir.Expr]]:
+    def _forward(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> tuple[list[ir.Stmt], dict[str, ir.Expr]]:
         out: list[ir.Stmt] = []
         pending: dict[str, ir.Expr] = {}  # folded intermediates not yet written into their use
         top_level = not loops
@@ -432,7 +430,7 @@ class _Gradient:
                 out[len(out) - 1 : len(out) - 1] = [ir.Assign(st, ir.Call(ir.LIST, ())) for st in new]
         return out, pending
 
-    def forward_loop(self, s: ir.For | ir.While, loops: tuple[ir.Stmt, ...]) -> ir.Stmt:
+    def forward_loop(self, s: Loop, loops: tuple[Loop, ...]) -> Loop:
         inner = loops + (s,)
         body = self.forward(s.body, inner) + self.block_pushes(s.body, inner)
         if isinstance(s, ir.For):
@@ -448,7 +446,7 @@ class _Gradient:
             self._bars[key] = self.namer.fresh("iterations")
         return self._bars[key]
 
-    def block_pushes(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
+    def block_pushes(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
         if not loops:
             return []
         out: list[ir.Stmt] = []
@@ -477,15 +475,15 @@ class _Gradient:
             surely.extend(sorted(candidates))
         return [n for n in dict.fromkeys(surely) if n in owned]
 
-    def recorded(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> list[str]:
+    def recorded(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[str]:
         """Names defined in this block that its reverse reads and cannot cheaply recompute."""
         reads = self._reads_block(stmts)
         return [n for n in self.owned_top(stmts) if n in reads and n not in self.recomputable(stmts, loops)]
 
-    def recomputable(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> dict[str, ir.Assign]:
+    def recomputable(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> dict[str, ir.Assign]:
         """Inactive values computed cheaply from loop indices and values the loop does not change."""
         indices = {lp.index for lp in loops if isinstance(lp, ir.For)}
-        changing = set().union(*(ir.assigned_names(lp.body) for lp in loops)) if loops else set()
+        changing = set().union(*(ir.assigned_names(_body(lp)) for lp in loops)) if loops else set()
         out: dict[str, ir.Assign] = {}
         for t in stmts:
             if not (isinstance(t, ir.Assign) and isinstance(t.value, ir.Call) and t.value.fn in _CHEAP):
@@ -516,7 +514,7 @@ class _Gradient:
 
     def materialize(self, live: set[str]) -> list[ir.Stmt]:
         """Store the seed adjoint before control flow, which needs adjoints in variables."""
-        out = [ir.Assign(self.bar(n), e) for n, e in sorted(self.const_adj.items())]
+        out: list[ir.Stmt] = [ir.Assign(self.bar(n), e) for n, e in sorted(self.const_adj.items())]
         live |= set(self.const_adj)
         self.const_adj.clear()
         return out
@@ -606,7 +604,7 @@ class _Gradient:
             out.append(ir.For("_", (ir.Var(self.counter(s)),), False, tuple(body), s.origin))
         return out
 
-    def block_pops(self, stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
+    def block_pops(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
         if not loops:
             return []
         out: list[ir.Stmt] = []
@@ -620,8 +618,8 @@ class _Gradient:
         return out
 
     # ----- structure queries -----------------------------------------------------------------------------------
-    def _loops_around(self, target: ir.Stmt) -> tuple[ir.Stmt, ...]:
-        def search(stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...] | None:
+    def _loops_around(self, target: ir.Stmt) -> tuple[Loop, ...]:
+        def search(stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> tuple[Loop, ...] | None:
             for s in stmts:
                 if s is target:
                     return loops

@@ -351,3 +351,23 @@ def one_liner(x): return x * sin(x)  # fmt: skip
 
 
 CASES.append((one_liner, (0.7,), (0,)))
+
+
+def trip_count_from_len(x, xs):
+    for i in range(len(xs)):
+        x = x * 1.1 + 0.1
+    return x
+
+
+CASES.append((trip_count_from_len, (0.7, [1.0, 2.0, 3.0]), (0,)))
+
+
+def one_line_blocks(x, y):
+    if x > y: z = x * y  # fmt: skip
+    else: z = x + y  # fmt: skip
+    for i in range(2): z = z * x  # fmt: skip
+    return z
+
+
+CASES.append((one_line_blocks, (0.7, 0.3), (0, 1)))
+CASES.append((one_line_blocks, (0.3, 0.7), (0, 1)))

@@ -73,7 +73,11 @@ def test_version_and_help(capsys):
 
 # ---- diagnostics ---------------------------------------------------------------------------------------------
 BAD = {
-    "try": ("def f(x):\n    try:\n        y = x\n    except Exception:\n        y = 0.0\n    return y\n", 2, "unsupported-syntax"),
+    "try": (
+        "def f(x):\n    try:\n        y = x\n    except Exception:\n        y = 0.0\n    return y\n",
+        2,
+        "unsupported-syntax",
+    ),
     "with": ("def f(x):\n    with open('a') as fh:\n        y = x\n    return y\n", 2, "unsupported-syntax"),
     "yield": ("def f(x):\n    y = yield x\n    return y\n", 2, "unsupported-syntax"),
     "lambda": ("def f(x):\n    g = lambda t: t\n    return x\n", 2, "unsupported-syntax"),
@@ -94,8 +98,16 @@ BAD = {
     "break": ("def f(x):\n    for i in range(3):\n        break\n    return x\n", 3, "unsupported-syntax"),
     "continue": ("def f(x):\n    for i in range(3):\n        continue\n    return x\n", 3, "unsupported-syntax"),
     "for_over_list": ("def f(x):\n    for t in [1, 2]:\n        x = x * t\n    return x\n", 2, "unsupported-loop"),
-    "range_of_x": ("def f(x):\n    s = 0.0\n    for i in range(int(x)):\n        s = s + i\n    return s * x\n", 3, None),
-    "range_depends": ("def f(x, n):\n    m = n * x\n    for i in range(m):\n        x = x * 2\n    return x\n", 3, "loop-depends-on-input"),
+    "range_of_x": (
+        "def f(x):\n    s = 0.0\n    for i in range(int(x)):\n        s = s + i\n    return s * x\n",
+        3,
+        None,
+    ),
+    "range_depends": (
+        "def f(x, n):\n    m = n * x\n    for i in range(m):\n        x = x * 2\n    return x\n",
+        3,
+        "loop-depends-on-input",
+    ),
     "string": ("def f(x):\n    s = 'a'\n    return x\n", 2, "unsupported-syntax"),
     "decorated": ("import functools\n\n\n@functools.cache\ndef f(x):\n    return x\n", 4, "unsupported-decorator"),
     "undefined_after_branch": ("def f(x):\n    if x > 0:\n        y = x\n    return y\n", 4, "possibly-undefined"),
@@ -169,7 +181,9 @@ def test_the_cli_never_executes_the_users_file(tmp_path):
 
 
 def test_console_shim_and_no_traceback_in_a_real_process(tmp_path):
-    src = write(tmp_path, "def f(x):\n    while True:\n        try:\n            pass\n        finally:\n            pass\n")
+    src = write(
+        tmp_path, "def f(x):\n    while True:\n        try:\n            pass\n        finally:\n            pass\n"
+    )
     result = subprocess.run([sys.executable, "cli.py", "grad", f"{src}::f"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 2 and "Traceback" not in result.stderr and "error:" in result.stderr
 

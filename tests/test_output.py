@@ -22,7 +22,9 @@ def test_output_is_black_clean_and_imports_only_what_it_uses(name):
     text = generate(CATALOGUE, "tests/catalogue.py", name)
     assert black.format_str(text, mode=black.Mode()) == text
     tree = ast.parse(text)
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    imported = {
+        alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names
+    }
     modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert "s2sad" not in text.split("\n", 3)[-1]  # only the header mentions s2sad
     assert modules <= {"math"} and imported <= {"math"} | set(dir(__import__("math")))
