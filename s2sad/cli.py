@@ -1,39 +1,48 @@
-"""The command line: ``s2sad grad PATH::NAME [-o OUT] [--wrt x,y] [--check]``.
+"""The command line: ``s2sad grad``, ``s2sad sync`` and ``s2sad check``.
 
-``grad`` only parses the user's file; it never imports or runs it. Exit status: 0 success, 1 a ``--check``
-found the output stale, 2 bad input (diagnostics on stderr, nothing written), 3 an internal error.
+None of them imports or runs the user's code: they parse it. Exit status: 0 success; 1 a check found a
+generated file stale or missing; 2 bad input (diagnostics on stderr, nothing written); 3 an internal error.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
 from .api import generate
 from .diagnostics import Diagnostic, InternalError, S2sadError, render
 from .frontend import read_source
+from .project import Result, Target, diff, find_config, load_targets, run, split_target, write_atomically
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
+_CONFIG_HELP = """\
+targets come from pyproject.toml:
+
+  [tool.s2sad.targets]
+  "src/model.py::loss" = "src/model_grad.py"
+  "src/model.py::energy" = { output = "src/energy_grad.py", wrt = ["x", "y"] }
+
+paths are relative to the folder of pyproject.toml."""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="s2sad",
-        description="Source-to-source reverse-mode automatic differentiation for Python.",
-        epilog="s2sad reads your file; it never imports or runs it.",
+        description="Source-to-source reverse-mode automatic differentiation for Python: "
+        "readable gradient modules you can commit and review.",
+        epilog="s2sad reads your files; it never imports or runs them. 'COMMAND --help' for details.",
     )
     parser.add_argument("--version", action="version", version=f"s2sad {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     grad = commands.add_parser(
         "grad",
-        help="print or write the gradient module of a function",
+        help="print or write the gradient module of one function",
         description="Generate the reverse-mode gradient of a function as a readable Python module.",
         epilog="example: s2sad grad examples/domke.py::f -o examples/domke_grad.py",
     )
@@ -47,73 +56,54 @@ def _parser() -> argparse.ArgumentParser:
     grad.add_argument(
         "--check",
         action="store_true",
-        help="do not write: exit 1 and print a diff if OUT is missing or differs from what would be generated",
+        help="write nothing; exit 1 and print a diff if OUT is missing or differs from what would be generated",
     )
+    for name, summary in (
+        ("sync", "regenerate every target listed in pyproject.toml"),
+        ("check", "exit 1 and print a diff for each generated file that is stale or missing"),
+    ):
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=summary[0].upper() + summary[1:] + ".",
+            epilog=_CONFIG_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument("--config", metavar="PYPROJECT", help="the pyproject.toml to use (default: the nearest one)")
     return parser
 
 
-def _command(args: argparse.Namespace, path: str, name: str) -> str:
-    parts = ["s2sad grad", f"{path}::{name}"]
-    if args.wrt:
-        parts.append(f"--wrt {args.wrt}")
-    if args.output:
-        parts.append(f"-o {args.output}")
-    return " ".join(parts)
+def _report(diagnostics: Sequence[Diagnostic]) -> None:
+    for d in diagnostics:
+        print(render(d), file=sys.stderr)
+    if len(diagnostics) > 1:
+        print(f"found {len(diagnostics)} errors", file=sys.stderr)
 
 
-def _split_target(target: str) -> tuple[str, str]:
-    path, sep, name = target.rpartition("::")
-    if not sep or not path or not name.isidentifier():
-        raise S2sadError(
-            [
-                Diagnostic(
-                    target,
-                    None,
-                    "the target must be PATH::NAME",
-                    "bad-target",
-                    "for example: s2sad grad examples/domke.py::f",
-                )
-            ]
-        )
-    return path, name
+def _regenerate(t: Target) -> str:
+    wrt = f" --wrt {','.join(t.wrt)}" if t.wrt else ""
+    return f"s2sad grad {t.label}{wrt} -o {t.output}"
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".s2sad-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _show_stale(results: list[Result], hint: str | None = None) -> int:
+    """Print a diff for each stale or missing output; the exit status of a check."""
+    stale = [r for r in results if not r.fresh]
+    for r in stale:
+        sys.stdout.write(diff(r))
+        state = "missing" if r.committed is None else "stale"
+        print(f"{r.target.output}: {state}; run: {hint or _regenerate(r.target)}", file=sys.stderr)
+    return EXIT_STALE if stale else EXIT_OK
 
 
 def _grad(args: argparse.Namespace) -> int:
-    path, name = _split_target(args.target)
-    wrt = [w.strip() for w in args.wrt.split(",") if w.strip()] if args.wrt is not None else None
-    source = read_source(path)
-    text = generate(source, path, name, wrt=wrt, command=_command(args, path, name))
+    path, name = split_target(args.target)
+    wrt = tuple(w.strip() for w in args.wrt.split(",") if w.strip()) if args.wrt is not None else None
+    if args.check and not args.output:
+        raise S2sadError([Diagnostic(args.target, None, "--check needs -o OUT", "bad-arguments")])
+    text = generate(read_source(path), path, name, wrt=wrt, output=args.output)
     if args.check:
-        if not args.output:
-            raise S2sadError([Diagnostic(args.target, None, "--check needs -o OUT", "bad-arguments")])
-        try:
-            with open(args.output, encoding="utf-8") as fh:
-                current = fh.read()
-        except FileNotFoundError:
-            print(f"{args.output}: missing; run: {_command(args, path, name)}", file=sys.stderr)
-            return EXIT_STALE
-        if current == text:
-            return EXIT_OK
-        diff = difflib.unified_diff(
-            current.splitlines(True), text.splitlines(True), f"{args.output} (committed)", f"{args.output} (generated)"
-        )
-        sys.stdout.writelines(diff)
-        print(f"{args.output}: stale; run: {_command(args, path, name)}", file=sys.stderr)
-        return EXIT_STALE
+        committed = Path(args.output).read_text(encoding="utf-8") if Path(args.output).exists() else None
+        return _show_stale([Result(Target(path, name, args.output, wrt), text, committed)])
     if args.output:
         write_atomically(args.output, text)
     else:
@@ -121,18 +111,35 @@ def _grad(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _project(args: argparse.Namespace) -> int:
+    config = Path(args.config) if args.config else find_config(Path.cwd())
+    root = config.parent
+    results = run(root, load_targets(config))
+    failed = [r for r in results if r.generated is None]
+    for r in failed:
+        _report(r.diagnostics)
+    if args.command == "check":
+        status = _show_stale([r for r in results if r.generated is not None], hint="s2sad sync")
+        fresh = sum(r.fresh for r in results)
+        print(f"s2sad: {fresh} of {len(results)} generated files are up to date", file=sys.stderr)
+        return EXIT_USAGE if failed else status
+    if failed:
+        print(f"s2sad: {len(failed)} target(s) failed; nothing was written", file=sys.stderr)
+        return EXIT_USAGE
+    for r in results:
+        if not r.fresh:
+            assert r.generated is not None
+            write_atomically(root / r.target.output, r.generated)
+            print(f"wrote {r.target.output}", file=sys.stderr)
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "grad":
-            return _grad(args)
-        raise AssertionError(args.command)
+        return _grad(args) if args.command == "grad" else _project(args)
     except S2sadError as err:
-        for d in err.diagnostics:
-            print(render(d), file=sys.stderr)
-        count = len(err.diagnostics)
-        if count > 1:
-            print(f"found {count} errors", file=sys.stderr)
+        _report(err.diagnostics)
         return EXIT_USAGE
     except InternalError as err:
         print(f"s2sad: {err}", file=sys.stderr)
