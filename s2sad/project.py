@@ -74,8 +74,10 @@ def find_config(start: Path) -> Path:
     """The nearest ``pyproject.toml`` at or above ``start`` that has a ``[tool.s2sad]`` table."""
     for folder in [start, *start.parents]:
         candidate = folder / "pyproject.toml"
-        if candidate.is_file() and "s2sad" in _load_toml(candidate).get("tool", {}):
-            return candidate
+        if candidate.is_file():
+            tool = _load_toml(candidate).get("tool")
+            if isinstance(tool, dict) and "s2sad" in tool:
+                return candidate
     raise S2sadError(
         [
             Diagnostic(
