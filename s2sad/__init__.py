@@ -6,8 +6,9 @@ Pipeline (one module per stage, data flowing one way): ``frontend`` (LibCST -> I
 
 __version__ = "0.1.0"
 
-from .api import generate, grad, grad_source, gradient, value_and_grad  # noqa: E402
+from .api import explain, generate, grad, grad_source, gradient, value_and_grad  # noqa: E402
 from .diagnostics import InternalError, S2sadError  # noqa: E402
+from .gradcheck import GradCheck, gradcheck  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -16,6 +17,9 @@ __all__ = [
     "grad_source",
     "gradient",
     "value_and_grad",
+    "explain",
+    "gradcheck",
+    "GradCheck",
     "S2sadError",
     "InternalError",
 ]

@@ -13,10 +13,13 @@ import linecache
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, overload
 
-from . import __version__, analysis, emit, frontend, ir, reverse, ssa
+import ast
+
+from . import __version__, analysis, emit, frontend, ir, report, reverse, ssa
+from . import lagrangian
 from .diagnostics import Diagnostic, S2sadError
 
-__all__ = ["generate", "grad", "value_and_grad", "grad_source", "gradient"]
+__all__ = ["generate", "grad", "value_and_grad", "grad_source", "gradient", "explain", "compile_gradient"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,10 +39,31 @@ def generate(
     ``output`` is where the module will be written; the header's regenerate command names it. The header is
     the same whichever way the module is produced (``s2sad grad -o``, ``s2sad sync``), so the bytes are too.
     """
+    return _generate(source, path, name, wrt=wrt, with_value=with_value, line=line, output=output)[0]
+
+
+def _analysed(
+    source: str, path: str, name: str, wrt: Sequence[str] | None, line: int | None
+) -> tuple[ir.Function, tuple[str, ...], analysis.Activity]:
+    """The stages every command shares: parse, single assignment, the parameters, activity and its checks."""
     fn = ssa.to_ssa(frontend.parse_function(source, path, name, line))
     chosen = _choose_wrt(fn, wrt)
     act = analysis.activity(fn, chosen)
     analysis.check(fn, act)
+    return fn, chosen, act
+
+
+def _generate(
+    source: str,
+    path: str,
+    name: str,
+    *,
+    wrt: Sequence[str] | None,
+    with_value: bool = False,
+    line: int | None = None,
+    output: str | None = None,
+) -> tuple[str, tuple[str, ...]]:
+    fn, chosen, act = _analysed(source, path, name, wrt, line)
     grad_fn = reverse.gradient(fn, chosen, act, with_value=with_value)
     target = f"{path}::{name}"
     wrt_text = f" with respect to {', '.join(chosen)}"
@@ -53,7 +77,7 @@ def generate(
     if with_value:
         returns = f"'{name}' and {returns}"
     doc = f"Return {returns} of '{name}' by reverse-mode differentiation."
-    return emit.emit(grad_fn, header, doc)
+    return emit.emit(grad_fn, header, doc), chosen
 
 
 def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | None) -> tuple[str, ...]:
@@ -135,9 +159,75 @@ def grad_source(f: Callable[..., Any], wrt: Sequence[str] | None = None, *, with
 
 def _build(f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool) -> tuple[Callable[..., Any], str]:
     source, path, name, line = _source_of(f)
-    text = generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
+    text, chosen = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
     prefix = "value_and_grad_" if with_value else "grad_"
-    return _compile(text, f"{prefix}{name} from {path}:{line}", prefix + name), text
+    compiled = _compile(text, f"{prefix}{name} from {path}:{line}", prefix + name)
+    setattr(compiled, "__s2sad_wrt__", list(chosen))
+    return compiled, text
+
+
+def compile_gradient(source: str, path: str, name: str, wrt: Sequence[str] | None = None) -> Callable[..., Any]:
+    """Generate and compile the gradient of function ``name`` of ``source``, without a live function."""
+    text, chosen = _generate(source, path, name, wrt=wrt)
+    compiled = _compile(text, f"grad_{name} from {path}", f"grad_{name}")
+    setattr(compiled, "__s2sad_wrt__", list(chosen))
+    return compiled
+
+
+def explain(
+    source: str,
+    path: str,
+    name: str,
+    *,
+    wrt: Sequence[str] | None = None,
+    at: dict[str, float] | None = None,
+    fmt: report.Format = "text",
+) -> str:
+    """The function as constraints, its Lagrangian and multiplier equations; with ``at``, the numeric system
+    solved by back-substitution beside the generated gradient. Only the IR is interpreted: the user's file is
+    never run."""
+    fn, chosen, act = _analysed(source, path, name, wrt, None)
+    ex = lagrangian.explain(fn, chosen, act)
+    if at is None:
+        return report.render(ex, fmt)
+    point = _complete_point(fn, at)
+    df = compile_gradient(source, path, name, chosen)
+    got = df(*(point[p.name] for p in fn.params))
+    gradient = dict(zip(chosen, [got] if len(chosen) == 1 else got))
+    check = report.Check({k: float(v) for k, v in gradient.items()})
+    if not ex.straight:
+        return report.render(ex, fmt, None, check)
+    constants = {c.name: _constant_value(c.text) for c in fn.constants}
+    return report.render(ex, fmt, lagrangian.solve(ex, point, constants), check)
+
+
+def _complete_point(fn: ir.Function, at: dict[str, float]) -> dict[str, float]:
+    point: dict[str, float] = {}
+    missing = []
+    for p in fn.params:
+        if p.name in at:
+            point[p.name] = at[p.name]
+        elif isinstance(p.default, ir.Const):
+            point[p.name] = p.default.value
+        else:
+            missing.append(p.name)
+    unknown = sorted(set(at) - {p.name for p in fn.params})
+    if missing or unknown:
+        assert fn.origin is not None
+        message = (
+            f"no value for {', '.join(repr(m) for m in missing)}" if missing else f"'{unknown[0]}' is not a parameter"
+        )
+        raise S2sadError(
+            [ir.diagnostic(fn.path, fn.origin, message, "bad-point", "give every parameter a value: --at x=0.5,y=2")]
+        )
+    return point
+
+
+def _constant_value(text: str) -> float:
+    """The value of a module constant ``K = <numeric literal expression>`` (no names: nothing to execute)."""
+    tree = ast.parse(text.split("=", 1)[1].strip(), mode="eval")
+    value = eval(compile(tree, "<constant>", "eval"), {"__builtins__": {}})  # numbers and operators only
+    return float(value)
 
 
 def grad(f: Callable[..., Any], wrt: Sequence[str] | None = None) -> Callable[..., Any]:

@@ -1,18 +1,21 @@
-"""The command line: ``s2sad grad``, ``s2sad sync`` and ``s2sad check``.
+"""The command line: ``s2sad grad``, ``sync``, ``check``, ``explain`` and ``gradcheck``.
 
-None of them imports or runs the user's code: they parse it. Exit status: 0 success; 1 a check found a
-generated file stale or missing; 2 bad input (diagnostics on stderr, nothing written); 3 an internal error.
+Only ``gradcheck`` runs the user's code (it must evaluate the function); the others parse it. Exit status:
+0 success; 1 a check found a generated file stale or missing, or a gradient check failed; 2 bad input
+(diagnostics on stderr, nothing written); 3 an internal error.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .api import generate
+from .api import explain, generate
+from .gradcheck import run_gradcheck
 from .diagnostics import Diagnostic, InternalError, S2sadError, render
 from .frontend import read_source
 from .project import Result, Target, diff, find_config, load_targets, run, split_target, write_atomically
@@ -58,6 +61,34 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write nothing; exit 1 and print a diff if OUT is missing or differs from what would be generated",
     )
+    explain = commands.add_parser(
+        "explain",
+        help="print the function as constraints, its Lagrangian and the multiplier equations",
+        description="Print the function as equality constraints, its Lagrangian, and the equations for the "
+        "Lagrange multipliers (the adjoints) that the reverse pass solves by back-substitution. With --at, "
+        "also the numeric linear system at that point, solved, beside the generated gradient.",
+        epilog="without --at nothing is run; with --at s2sad evaluates the constraints itself (the IR, with the "
+        "math module) and runs the generated gradient, never your file.",
+    )
+    explain.add_argument("target", metavar="PATH::NAME")
+    explain.add_argument("--at", metavar="X=0.5,Y=2", help="a point: a number for each parameter")
+    explain.add_argument("--wrt", metavar="X,Y", help="the parameters to differentiate")
+    explain.add_argument("--format", choices=("text", "markdown", "latex"), default="text")
+    check = commands.add_parser(
+        "gradcheck",
+        help="compare the generated gradient with finite differences (runs your code)",
+        description="Compare the generated gradient with central finite differences along random directions "
+        "and along each parameter; exit 1 on a mismatch. THIS RUNS YOUR CODE: the file is imported to "
+        "evaluate the function.",
+        epilog="--at values are Python expressions evaluated with no builtins and only these names: randn, rand, "
+        "zeros, ones (NumPy arrays when NumPy is installed, e.g. W=randn(3,4)), pi, e. Parameters without "
+        "a value get a reproducible random number in [0.5, 1.5) (--seed), or their default.",
+    )
+    check.add_argument("target", metavar="PATH::NAME")
+    check.add_argument("--at", metavar="X=0.5,W=randn(3,4)", help="values for the parameters")
+    check.add_argument("--wrt", metavar="X,Y", help="the parameters to differentiate")
+    check.add_argument("--seed", type=int, default=0, help="seed for the point and the directions (default 0)")
+    check.add_argument("--directions", type=int, default=3, help="random directions to test (default 3)")
     for name, summary in (
         ("sync", "regenerate every target listed in pyproject.toml"),
         ("check", "exit 1 and print a diff for each generated file that is stale or missing"),
@@ -134,10 +165,62 @@ def _project(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _split_assignments(text: str) -> dict[str, str]:
+    """``x=0.5,W=randn(3,4)`` -> {"x": "0.5", "W": "randn(3,4)"}: commas inside brackets do not split."""
+    parts: list[str] = []
+    depth, current = 0, ""
+    for ch in text:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in parts)):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise S2sadError([Diagnostic("--at", None, f"'{part}' is not NAME=VALUE", "bad-point")])
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _explain(args: argparse.Namespace) -> int:
+    path, name = split_target(args.target)
+    wrt = tuple(w.strip() for w in args.wrt.split(",") if w.strip()) if args.wrt is not None else None
+    at: dict[str, float] | None = None
+    if args.at is not None:
+        at = {}
+        for key, value in _split_assignments(args.at).items():
+            try:
+                number = ast.literal_eval(value)  # 3 stays an int (a trip count), 0.5 a float
+                if not isinstance(number, (int, float)) or isinstance(number, bool):
+                    raise ValueError(value)
+                at[key] = number
+            except (ValueError, SyntaxError):
+                raise S2sadError(
+                    [Diagnostic("--at", None, f"'{key}={value}': explain takes numbers", "bad-point")]
+                ) from None
+    sys.stdout.write(explain(read_source(path), path, name, wrt=wrt, at=at, fmt=args.format))
+    return EXIT_OK
+
+
+def _gradcheck(args: argparse.Namespace) -> int:
+    path, name = split_target(args.target)
+    wrt = tuple(w.strip() for w in args.wrt.split(",") if w.strip()) if args.wrt is not None else None
+    source = read_source(path)
+    result = run_gradcheck(source, path, name, _split_assignments(args.at or ""), wrt, args.seed, args.directions)
+    print(result.report())
+    return EXIT_OK if result.ok else EXIT_STALE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    commands = {"grad": _grad, "explain": _explain, "gradcheck": _gradcheck}
     try:
-        return _grad(args) if args.command == "grad" else _project(args)
+        return commands.get(args.command, _project)(args)
     except S2sadError as err:
         _report(err.diagnostics)
         return EXIT_USAGE
