@@ -6,7 +6,7 @@ Pipeline (one module per stage, data flowing one way): ``frontend`` (LibCST -> I
 
 __version__ = "0.1.0"
 
-from .api import explain, generate, grad, grad_source, gradient, value_and_grad  # noqa: E402
+from .api import explain, generate, grad, grad_source, gradient, rule, value_and_grad  # noqa: E402
 from .diagnostics import InternalError, S2sadError  # noqa: E402
 from .gradcheck import GradCheck, gradcheck  # noqa: E402
 
@@ -16,6 +16,7 @@ __all__ = [
     "grad",
     "grad_source",
     "gradient",
+    "rule",
     "value_and_grad",
     "explain",
     "gradcheck",

@@ -14,7 +14,7 @@ from . import ir
 from .diagnostics import Diagnostic, S2sadError
 from .rules import Rule, lookup
 
-__all__ = ["Activity", "activity", "default_wrt", "check"]
+__all__ = ["Activity", "activity", "default_wrt", "check", "helper_rule", "call_sites"]
 
 
 def rule_of(value: ir.Expr) -> Rule | None:
@@ -69,6 +69,29 @@ def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
                     useful |= new
                     changed = True
     return Activity(frozenset(varied), frozenset(useful))
+
+
+def helper_rule(fn: ir.Function) -> Rule:
+    """The rule for calls to a helper: its derivative flows to the parameters its result depends on
+    differentiably; the adjoint itself is the generated function ``adjoint_<name>``."""
+    everything = activity(fn, tuple(p.name for p in fn.params))
+    params = tuple(p.name for p in fn.params)
+    flows = {p: ir.Var(p) for p in params if everything.active(p)}
+    return Rule(fn.name, params, flows, "helper")
+
+
+def call_sites(fn: ir.Function, act: Activity, helper: str) -> set[str]:
+    """The helper's parameters whose adjoints some call in ``fn`` needs."""
+    needed: set[str] = set()
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn == helper:
+            rule = rule_of(s.value)
+            if rule is None or not act.active(s.target):
+                continue
+            for p, a in zip(rule.params, s.value.args):
+                if p in rule.adjoints and isinstance(a, ir.Var) and act.active(a.name):
+                    needed.add(p)
+    return needed
 
 
 def default_wrt(fn: ir.Function) -> tuple[str, ...]:

@@ -15,11 +15,13 @@ from typing import Any, TypeVar, overload
 
 import ast
 
-from . import __version__, analysis, emit, frontend, ir, report, reverse, ssa
+from pathlib import Path
+
+from . import __version__, analysis, config, emit, frontend, ir, report, reverse, rules, ssa
 from . import lagrangian
 from .diagnostics import Diagnostic, S2sadError
 
-__all__ = ["generate", "grad", "value_and_grad", "grad_source", "gradient", "explain", "compile_gradient"]
+__all__ = ["generate", "grad", "value_and_grad", "grad_source", "gradient", "rule", "explain", "compile_gradient"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,11 +47,12 @@ def generate(
 def _analysed(
     source: str, path: str, name: str, wrt: Sequence[str] | None, line: int | None
 ) -> tuple[ir.Function, tuple[str, ...], analysis.Activity]:
-    """The stages every command shares: parse, single assignment, the parameters, activity and its checks."""
+    """The stages explain shares with generate, for a function without helpers."""
     fn = ssa.to_ssa(frontend.parse_function(source, path, name, line))
-    chosen = _choose_wrt(fn, wrt)
-    act = analysis.activity(fn, chosen)
-    analysis.check(fn, act)
+    with rules.extended(config.rules_from(config.nearest(Path(path).resolve().parent))):
+        chosen = _choose_wrt(fn, wrt)
+        act = analysis.activity(fn, chosen)
+        analysis.check(fn, act)
     return fn, chosen, act
 
 
@@ -63,8 +66,39 @@ def _generate(
     line: int | None = None,
     output: str | None = None,
 ) -> tuple[str, tuple[str, ...]]:
-    fn, chosen, act = _analysed(source, path, name, wrt, line)
-    grad_fn = reverse.gradient(fn, chosen, act, with_value=with_value)
+    """The whole pipeline, for the function and every helper it reaches."""
+    user_rules = config.rules_from(config.nearest(Path(path).resolve().parent))
+    program = frontend.parse_program(source, path, name, line, rules=user_rules)
+    main = ssa.to_ssa(program.main)
+    helpers = [ssa.to_ssa(h) for h in program.helpers]  # callees before callers
+    table = dict(program.rules)
+    with rules.extended(table):
+        for h in helpers:  # a helper's rule needs its callees' rules
+            table[(h.name, len(h.params))] = analysis.helper_rule(h)
+        chosen = _choose_wrt(main, wrt)
+        act = analysis.activity(main, chosen)
+        analysis.check(main, act)
+        # Each helper's adjoint returns what its callers need: callers are analysed before their callees.
+        analysed: list[tuple[ir.Function, analysis.Activity]] = [(main, act)]
+        helper_wrt: dict[str, tuple[str, ...]] = {}
+        for h in reversed(helpers):
+            needed: set[str] = set()
+            for caller, caller_act in analysed:
+                needed |= analysis.call_sites(caller, caller_act, h.name)
+            helper_wrt[h.name] = tuple(p.name for p in h.params if p.name in needed)
+            h_act = analysis.activity(h, helper_wrt[h.name])
+            analysis.check(h, h_act)
+            analysed.append((h, h_act))
+        helper_wrt = {k: v for k, v in helper_wrt.items() if v}
+        grad_fn = reverse.gradient(main, chosen, act, with_value=with_value, helpers=helper_wrt)
+        others: list[tuple[ir.Function, str]] = []
+        for h, h_act in analysed[1:]:
+            others.append((reverse.primal(h), f"The helper '{h.name}', for the forward passes that call it."))
+            if h.name in helper_wrt:
+                returns = ", ".join(f"{p}_bar" for p in helper_wrt[h.name])
+                doc = f"Adjoints ({returns}) of the helper '{h.name}', given the adjoint of its result."
+                others.append((reverse.adjoint(h, helper_wrt[h.name], h_act, helper_wrt), doc))
+    verbatim = [(o.text, o.imports) for o in program.opaque]
     target = f"{path}::{name}"
     wrt_text = f" with respect to {', '.join(chosen)}"
     command = f"s2sad grad {target}"
@@ -77,7 +111,7 @@ def _generate(
     if with_value:
         returns = f"'{name}' and {returns}"
     doc = f"Return {returns} of '{name}' by reverse-mode differentiation."
-    return emit.emit(grad_fn, header, doc), chosen
+    return emit.emit(grad_fn, header, doc, others, verbatim), chosen
 
 
 def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | None) -> tuple[str, ...]:
@@ -238,6 +272,18 @@ def grad(f: Callable[..., Any], wrt: Sequence[str] | None = None) -> Callable[..
 def value_and_grad(f: Callable[..., Any], wrt: Sequence[str] | None = None) -> Callable[..., Any]:
     """A function returning ``(f(...), gradient)`` from one forward pass."""
     return _build(f, wrt, with_value=True)[0]
+
+
+def rule(**templates: str) -> Callable[[F], F]:
+    """``@s2sad.rule(x="g * out * (1 - out)")``: the derivative of a helper, written by you, in the rule
+    table's format (``g`` the incoming adjoint, ``ans`` or ``out`` the result, and the arguments). s2sad reads
+    it from the source and does not look into the helper; at run time the decorator changes nothing."""
+
+    def keep(fn: F) -> F:
+        setattr(fn, "__s2sad_rule__", dict(templates))
+        return fn
+
+    return keep
 
 
 @overload

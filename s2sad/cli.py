@@ -17,7 +17,7 @@ from . import __version__
 from .api import explain, generate
 from .gradcheck import run_gradcheck
 from .diagnostics import Diagnostic, InternalError, S2sadError, render
-from .frontend import read_source
+from .source import read_source
 from .project import Result, Target, diff, find_config, load_targets, run, split_target, write_atomically
 
 __all__ = ["main"]

@@ -10,7 +10,7 @@ module. The module imports exactly what its code uses.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import black
@@ -31,22 +31,40 @@ def format_source(source: str) -> str:
     return black.format_str(source, mode=black.Mode())
 
 
-def emit(fn: ir.Function, header: Iterable[str], docstring: str) -> str:
-    """The module text for ``fn``, formatted with black and checked by ``compile()``."""
-    spelling = _Spelling(fn)
-    body_lines: list[str] = []
-    for s in fn.body:
-        _statement(s, spelling, 1, body_lines)
-    params = ", ".join(
-        p.name if p.default is None else f"{p.name}={ast.unparse(_expr(p.default, spelling))}" for p in fn.params
-    )
+def emit(
+    fn: ir.Function,
+    header: Iterable[str],
+    docstring: str,
+    others: Sequence[tuple[ir.Function, str]] = (),
+    verbatim: Sequence[tuple[str, Sequence[ir.Binding]]] = (),
+) -> str:
+    """The module text for ``fn`` (then ``others``, then ``verbatim`` functions copied as written), formatted
+    with black and checked by ``compile()``."""
+    imports = _Imports()
+    blocks: list[str] = []
+    constants: dict[str, str] = {}
+    for function, doc in [(fn, docstring), *others]:
+        spelling = _Spelling(function, imports)
+        body_lines: list[str] = []
+        for s in function.body:
+            _statement(s, spelling, 1, body_lines)
+        params = ", ".join(
+            p.name if p.default is None else f"{p.name}={ast.unparse(_expr(p.default, spelling))}"
+            for p in function.params
+        )
+        blocks.append("\n".join([f"def {function.name}({params}):", f'{_INDENT}"""{doc}"""', *body_lines]))
+        constants.update((c.name, c.text) for c in function.constants)
+    for text, bindings in verbatim:
+        imports.bind(bindings)
+        blocks.append(text.rstrip())
     lines = [f"# {h}" if h else "#" for h in header]
     lines.append("")
-    lines.extend(spelling.import_lines())
-    if fn.constants:
+    lines.extend(imports.lines())
+    if constants:
         lines.append("")
-        lines.extend(c.text for c in fn.constants)
-    lines += ["", "", f"def {fn.name}({params}):", f'{_INDENT}"""{docstring}"""', *body_lines]
+        lines.extend(constants[k] for k in sorted(constants))
+    for block in blocks:
+        lines += ["", "", block]
     text = "\n".join(lines) + "\n"
     try:
         formatted = format_source(text)
@@ -57,46 +75,59 @@ def emit(fn: ir.Function, header: Iterable[str], docstring: str) -> str:
 
 
 @dataclass
+class _Imports:
+    """The generated module's imports, shared by its functions."""
+
+    modules: dict[str, str] = field(default_factory=dict)  #: module -> local name
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  #: module -> {name: local}
+
+    def bind(self, bindings: Iterable[ir.Binding]) -> None:
+        for b in bindings:
+            if b.is_module:
+                self.modules[b.qualname] = b.local
+            else:
+                module, name = b.qualname.rsplit(".", 1)
+                self.names.setdefault(module, {})[name] = b.local
+
+    def lines(self) -> list[str]:
+        lines: list[str] = []
+        for module, local in sorted(self.modules.items()):
+            lines.append(f"import {module}" if local == module else f"import {module} as {local}")
+        for module, names in sorted(self.names.items()):
+            items = sorted(n if local == n else f"{n} as {local}" for n, local in names.items())
+            lines.append(f"from {module} import {', '.join(items)}")
+        return lines
+
+
 class _Spelling:
-    """How each qualified name is written in the generated module, and the imports that makes necessary."""
+    """How each qualified name is written in one function of the generated module."""
 
-    fn: ir.Function
-    module_imports: dict[str, str] = field(default_factory=dict)  #: module -> local name
-    from_imports: dict[str, dict[str, str]] = field(default_factory=dict)  #: module -> {name: local}
-
-    def __post_init__(self) -> None:
-        self.variables = ir.assigned_names(self.fn.body) | {p.name for p in self.fn.params}
-        self.bound = {b.local: b for b in self.fn.imports}
+    def __init__(self, fn: ir.Function, imports: _Imports) -> None:
+        self.fn = fn
+        self.imports = imports
+        self.variables = ir.assigned_names(fn.body) | {p.name for p in fn.params}
+        self.bound = {b.local: b for b in fn.imports}
 
     def name(self, qualname: str) -> str:
         if "." not in qualname:
-            return qualname  # a module constant, copied into the module
+            return qualname  # a module constant, or a function of the generated module
         module, attr = qualname.rsplit(".", 1)
         if module == "builtins":
             return attr
         for b in self.fn.imports:  # the user's own binding of the object
             if b.qualname == qualname and not b.is_module and b.local not in self.variables:
-                self.from_imports.setdefault(module, {})[attr] = b.local
+                self.imports.names.setdefault(module, {})[attr] = b.local
                 return b.local
         for b in self.fn.imports:  # the user's binding of its module
             if b.qualname == module and b.is_module and b.local not in self.variables:
-                self.module_imports[module] = b.local
+                self.imports.modules[module] = b.local
                 return f"{b.local}.{attr}"
         user_style_from = any(not b.is_module and b.qualname.rsplit(".", 1)[0] == module for b in self.fn.imports)
         if user_style_from and attr not in self.variables and (attr not in self.bound):
-            self.from_imports.setdefault(module, {})[attr] = attr
+            self.imports.names.setdefault(module, {})[attr] = attr
             return attr
-        self.module_imports[module] = module
+        self.imports.modules[module] = module
         return qualname
-
-    def import_lines(self) -> list[str]:
-        lines: list[str] = []
-        for module, local in sorted(self.module_imports.items()):
-            lines.append(f"import {module}" if local == module else f"import {module} as {local}")
-        for module, names in sorted(self.from_imports.items()):
-            items = sorted(n if local == n else f"{n} as {local}" for n, local in names.items())
-            lines.append(f"from {module} import {', '.join(items)}")
-        return lines
 
 
 def _expr(e: ir.Expr, spelling: _Spelling) -> ast.expr:
@@ -152,6 +183,8 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
             out.append(f"{pad}{s.target} -= {_text(negated, spelling)}")
         else:
             out.append(f"{pad}{s.target} += {_text(s.value, spelling)}")
+    elif isinstance(s, ir.Unpack):
+        out.append(f"{pad}{', '.join(s.targets)} = {_text(s.value, spelling)}")
     elif isinstance(s, ir.Push):
         out.append(f"{pad}{s.stack}.append({s.name})")
     elif isinstance(s, ir.Pop):

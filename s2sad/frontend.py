@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import libcst as cst
@@ -20,13 +21,15 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, Qualif
 
 from . import ir
 from .diagnostics import Diagnostic, S2sadError, Span
-from .rules import CONSTANTS, OPERATOR_SYMBOLS, known_arities, lookup
+from .rules import CONSTANTS, OPERATOR_SYMBOLS, Rule, TemplateError, known_arities, lookup, user_rule
+from .source import check_syntax, function_names, read_source, reduce
 
-__all__ = ["read_source", "parse_function", "function_names"]
+__all__ = ["read_source", "parse_function", "parse_program", "Program", "Opaque", "function_names"]
 
 TEMP = ir.TEMP
 
 _DECORATORS = {"s2sad.gradient", "s2sad.api.gradient"}
+_RULE_DECORATORS = {"s2sad.rule", "s2sad.api.rule"}
 _BINARY_WORDS = {
     "operator.add": "plus",
     "operator.sub": "minus",
@@ -74,98 +77,96 @@ _CST_COMPARE = {
 _MAX_DESCRIPTIVE = 24  # longer descriptive names fall back to "<target>_t<k>"
 
 
-def read_source(path: str) -> str:
-    """The text of ``path``; unreadable, binary and non-UTF-8 files are diagnostics."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        raise S2sadError([Diagnostic(path, None, "no such file", "file-not-found")]) from None
-    except IsADirectoryError:
-        raise S2sadError([Diagnostic(path, None, "is a directory, not a Python file", "file-not-found")]) from None
-    except OSError as err:
-        raise S2sadError([Diagnostic(path, None, f"cannot read the file: {err.strerror}", "unreadable")]) from None
-    if b"\0" in data:
-        raise S2sadError([Diagnostic(path, None, "binary file, not Python source", "not-python")])
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise S2sadError(
-            [Diagnostic(path, None, f"not UTF-8 text (byte {err.start})", "not-python", "save the file as UTF-8")]
-        ) from None
+@dataclass(frozen=True)
+class Opaque:
+    """A helper with the user's own rule (``@s2sad.rule``): not looked into, copied as written."""
+
+    name: str
+    text: str  #: the function's source without its decorators
+    imports: tuple[ir.Binding, ...]  #: the module-level imports its text uses
 
 
-def _check_syntax(source: str, path: str) -> ast.Module:
-    try:
-        tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        assert isinstance(tree, ast.Module)
-        return tree
-    except SyntaxError as err:
-        line = err.lineno or 1
-        col = max((err.offset or 1) - 1, 0)
-        lines = source.splitlines()
-        text = lines[line - 1] if 0 < line <= len(lines) else None
-        span = Span(line, col, line, col + 1)
-        raise S2sadError([Diagnostic(path, span, err.msg.lower(), "syntax-error", None, text)]) from None
+@dataclass
+class Program:
+    """The function, the helpers it reaches (callees before callers) and the rules for calls to them."""
 
-
-def function_names(source: str, path: str) -> list[str]:
-    """The names of the functions defined at the top level of a module."""
-    return [s.name for s in _check_syntax(source, path).body if isinstance(s, ast.FunctionDef)]
-
-
-def _reduce(source: str, tree: ast.Module, name: str, line: int | None) -> tuple[str, list[int]]:
-    """The part of ``source`` that can matter to ``name``, and the original number of each of its lines.
-
-    LibCST's scope analysis costs time in proportion to the whole module; the function only needs the
-    module's imports, its numeric constants and itself. Other functions keep a one-line stub so that a call
-    to one is still recognised as a call to a helper. Columns are unchanged, lines are mapped back.
-    """
-    lines = source.splitlines(keepends=True)
-    kept: list[str] = []
-    numbers: list[int] = []
-    for stmt in tree.body:
-        first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
-        last = stmt.end_lineno or stmt.lineno
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if not ((stmt.name == name and line is None) or (line is not None and first <= line <= last)):
-                kept.append(f"def {stmt.name}(): pass\n")
-                numbers.append(first)
-                continue
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and not _numeric_ast(stmt.value):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            for t in targets:  # keep the name defined: reading it is then a precise diagnostic
-                if isinstance(t, ast.Name):
-                    kept.append(f"{t.id} = None\n")
-                    numbers.append(first)
-            continue
-        elif isinstance(stmt, ast.ClassDef):
-            kept.append(f"class {stmt.name}: pass\n")
-            numbers.append(first)
-            continue
-        elif not isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            continue
-        if numbers and numbers[-1] >= first:  # statements sharing a line with one already kept
-            continue
-        for number in range(first, last + 1):
-            text = lines[number - 1]
-            kept.append(text if text.endswith(("\n", "\r")) else text + "\n")
-            numbers.append(number)
-    return "".join(kept), numbers
+    main: ir.Function
+    helpers: list[ir.Function] = field(default_factory=list)
+    opaque: list[Opaque] = field(default_factory=list)
+    rules: dict[tuple[str, int], Rule] = field(default_factory=dict)  #: the user's rules, by (name, arity)
 
 
 def parse_function(source: str, path: str, name: str, line: int | None = None) -> ir.Function:
-    """Lower the function ``name`` of ``source`` into IR.
+    """Lower the function ``name`` of ``source`` into IR (helpers it calls are an error: see parse_program)."""
+    return parse_program(source, path, name, line, helpers=False).main
+
+
+def parse_program(
+    source: str,
+    path: str,
+    name: str,
+    line: int | None = None,
+    *,
+    rules: dict[tuple[str, int], Rule] | None = None,
+    helpers: bool = True,
+) -> Program:
+    """Lower the function ``name`` of ``source``, and every helper it calls, into IR.
 
     ``line`` (the function's first line, decorators included) selects a nested function, as the Python API
     needs for functions defined inside other functions; without it the function must be at the top level.
+    ``rules`` are the user's rules from ``[tool.s2sad.rules]``.
     """
-    tree = _check_syntax(source, path)
-    reduced, line_numbers = _reduce(source, tree, name, line)
-    wrapper = MetadataWrapper(cst.parse_module(reduced), unsafe_skip_copy=True)
-    lowerer = _Lowerer(wrapper, source, path, line_numbers)
-    node = lowerer.find(name, line)
-    return lowerer.lower(node)
+    context = _Context(dict(rules or {}), helpers)
+    context.chain.append(name)
+    main = context.lower(source, path, name, line)
+    return Program(main, context.done, context.opaque, context.rules)
+
+
+class _Context:
+    """What the lowering of one program shares: the helpers lowered so far and the call chain."""
+
+    def __init__(self, rules: dict[tuple[str, int], Rule], helpers: bool) -> None:
+        self.rules = rules
+        self.allow_helpers = helpers
+        self.done: list[ir.Function] = []
+        self.opaque: list[Opaque] = []
+        self.chain: list[str] = []  #: helpers being lowered, outermost first
+        self.sources: dict[str, str] = {}
+
+    def lookup(self, fn: str, nargs: int) -> Rule | None:
+        return self.rules.get((fn, nargs)) or lookup(fn, nargs)
+
+    def lower(self, source: str, path: str, name: str, line: int | None) -> ir.Function:
+        tree = check_syntax(source, path)
+        reduced, line_numbers = reduce(source, tree, name, line)
+        wrapper = MetadataWrapper(cst.parse_module(reduced), unsafe_skip_copy=True)
+        lowerer = _Lowerer(wrapper, source, path, line_numbers, self)
+        return lowerer.lower(lowerer.find(name, line))
+
+    def helper(self, caller: _Lowerer, node: cst.Call, name: str, path: str) -> str | None:
+        """Lower the helper ``name`` of the file ``path`` (once), for a call at ``node``; its rule's key."""
+        known = {f.name for f in self.done} | {o.name for o in self.opaque}
+        if name in self.chain:
+            cycle = " → ".join(self.chain[self.chain.index(name) :])
+            caller.error(
+                node,
+                f"recursive call to '{name}' ({cycle} → {name}) is not supported",
+                "recursion",
+                "write the recursion as a loop with a known trip count",
+            )
+            return None
+        if name in known:
+            return name
+        if path not in self.sources:
+            self.sources[path] = read_source(path)
+        self.chain.append(name)
+        try:
+            fn = self.lower(self.sources[path], path, name, None)
+        finally:
+            self.chain.pop()
+        if name not in {o.name for o in self.opaque}:
+            self.done.append(fn)
+        return name
 
 
 @dataclass
@@ -175,7 +176,10 @@ class _Scope:
 
 
 class _Lowerer:
-    def __init__(self, wrapper: MetadataWrapper, source: str, path: str, line_numbers: list[int]) -> None:
+    def __init__(
+        self, wrapper: MetadataWrapper, source: str, path: str, line_numbers: list[int], context: _Context
+    ) -> None:
+        self.context = context
         self.module = wrapper.module
         self.line_numbers = line_numbers  #: original line of each line LibCST sees
         self.path = path
@@ -191,7 +195,7 @@ class _Lowerer:
         self._stmt_target = ""  # the name the statement being lowered assigns, for naming intermediates
         self._stmt_temps = 0
         self._temp_count = 0
-        self._function_name = ""
+        self.function_name = ""
 
     # ------------------------------------------------------------------------------------------------------
     # Positions and errors
@@ -287,17 +291,20 @@ class _Lowerer:
     # The function
     # ------------------------------------------------------------------------------------------------------
     def lower(self, node: cst.FunctionDef) -> ir.Function:
+        rule_decorators = [d for d in node.decorators if self._qualified(d.decorator) & _RULE_DECORATORS]
+        if rule_decorators and self.context.chain:
+            return self.opaque(node, rule_decorators[0])
         if node.asynchronous is not None:
             self.error(node, "'async def' functions are not supported", "unsupported-syntax")
         for decorator in node.decorators:
-            if not (self._qualified(decorator.decorator) & _DECORATORS):
+            if not (self._qualified(decorator.decorator) & (_DECORATORS | _RULE_DECORATORS)):
                 self.error(
                     decorator,
-                    "decorators other than '@s2sad.gradient' are not supported",
+                    "decorators other than '@s2sad.gradient' (and '@s2sad.rule' on a helper) are not supported",
                     "unsupported-decorator",
                     "decorators change what the function computes; differentiate the undecorated function",
                 )
-        self._function_name = node.name.value
+        self.function_name = node.name.value
         params = self._params(node.params)
         assigned = _assigned_names(node.body)
         self.scope = _Scope([p.name for p in params], assigned)
@@ -716,12 +723,80 @@ class _Lowerer:
             if arg.keyword is not None or arg.star:
                 self.error(arg, "keyword and starred arguments are not supported", "unsupported-syntax")
                 return ir.Const(0)
-        candidates = sorted(q for q in qualified if lookup(q, len(node.args)) is not None)
+        candidates = sorted(q for q in qualified if self.context.lookup(q, len(node.args)) is not None)
         if not candidates:
-            self._no_rule(node, label, qualified)
-            return ir.Const(0)
+            reported = len(self.diagnostics)
+            key = self._helper(node, qualified) if self.context.allow_helpers else None
+            if key is None:
+                if len(self.diagnostics) == reported:
+                    self._no_rule(node, label, qualified)
+                return ir.Const(0)
+            candidates = [key]
         args = tuple(self.atom(a.value, out, origin) for a in node.args)
         return ir.Call(candidates[0], args)
+
+    def _helper(self, node: cst.Call, qualified: set[str]) -> str | None:
+        """A call to the user's own function: in this file, or in a module file next to it."""
+        local = sorted(q for q in qualified if "." not in q and q in self._module_functions())
+        if local:
+            return self.context.helper(self, node, local[0], self.path)
+        for q in sorted(qualified):
+            module, _, name = q.rpartition(".")
+            if not module or module.split(".")[0] in ("math", "builtins", "numpy", "operator"):
+                continue
+            folder = Path(self.path).parent
+            for candidate in (
+                folder / (module.replace(".", "/") + ".py"),
+                folder / module.replace(".", "/") / "__init__.py",
+            ):
+                if candidate.is_file():
+                    return self.context.helper(self, node, name, str(candidate))
+            if not (folder / module.split(".")[0]).is_dir():
+                continue  # a library, not one of the user's modules: no rule for it (reported by the caller)
+            self.error(
+                node.func,
+                f"cannot look into '{q}': no file '{module.replace('.', '/')}.py' next to {self.path}",
+                "helper-not-found",
+                f"s2sad follows imports of your own modules next to the source; for other libraries, give '{q}' a "
+                "rule in [tool.s2sad.rules]",
+            )
+            return None
+        return None
+
+    def _module_functions(self) -> set[str]:
+        return {s.name.value for s in self.module.body if isinstance(s, cst.FunctionDef)}
+
+    def opaque(self, node: cst.FunctionDef, decorator: cst.Decorator) -> ir.Function:
+        """A helper with ``@s2sad.rule(x="...")``: its rule comes from the decorator; it is copied as written."""
+        params = tuple(p.name.value for p in list(node.params.posonly_params) + list(node.params.params))
+        call = decorator.decorator
+        templates: dict[str, str] = {}
+        if not isinstance(call, cst.Call) or not call.args:
+            self.error(decorator, "'@s2sad.rule' needs one template per argument, e.g. x=\"g * ans\"", "bad-rule")
+        else:
+            for arg in call.args:
+                if arg.keyword is None or not isinstance(arg.value, cst.SimpleString):
+                    self.error(arg, 'write each rule as name="template" with a plain string', "bad-rule")
+                    continue
+                templates[arg.keyword.value] = str(arg.value.evaluated_value)
+                try:
+                    rule = user_rule(node.name.value, params, {arg.keyword.value: templates[arg.keyword.value]})
+                except TemplateError as err:
+                    self.error(
+                        arg,
+                        str(err),
+                        "bad-rule",
+                        "a template is a Python expression in g, ans (or out) "
+                        "and the arguments; call functions by qualified name, e.g. math.exp",
+                    )
+        if self.diagnostics:
+            raise S2sadError(self.diagnostics)
+        rule = user_rule(node.name.value, params, templates)
+        self.context.rules[(node.name.value, len(params))] = rule
+        text = self.module.code_for_node(node.with_changes(decorators=[])).strip() + "\n"
+        used = {n.value for n in _names_in(node.with_changes(decorators=[]))}
+        self.context.opaque.append(Opaque(node.name.value, text, tuple(b for b in self.imports if b.local in used)))
+        return ir.Function(node.name.value, tuple(ir.Param(p) for p in params), (), self.path)
 
     def _no_rule(self, node: cst.Call, label: str, qualified: set[str]) -> None:
         if not qualified:
@@ -735,9 +810,9 @@ class _Lowerer:
         elif "." not in fn:
             self.error(
                 node.func,
-                f"calls to the helper function '{label}' are not supported yet",
+                f"'{label}' is a helper function; 's2sad explain' does not look into helpers yet",
                 "unsupported-call",
-                "write the helper's body inline for now",
+                "explain the helper on its own: s2sad explain PATH::" + label,
             )
         elif fn in ("builtins.range", "builtins.reversed"):
             self.error(node, f"'{label}' is supported only as the iterable of a 'for' loop", "unsupported-syntax")
@@ -746,8 +821,8 @@ class _Lowerer:
                 node.func,
                 f"no derivative rule for '{fn}'",
                 "no-rule",
-                "s2sad has rules for arithmetic, most of the math module, abs, pow, min and max; "
-                "see 'Supported subset' in the README",
+                "s2sad has rules for arithmetic, most of the math module, abs, pow, min and max; give other "
+                "functions a rule in [tool.s2sad.rules] (see the README)",
             )
 
     def test(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
@@ -780,7 +855,7 @@ class _Lowerer:
     ) -> ir.Expr:
         self._temp_count += 1
         owner = target or self._stmt_target
-        base = "choice" if owner == self._function_name else f"{owner}_choice"
+        base = "choice" if owner == self.function_name else f"{owner}_choice"
         name = into or f"{TEMP}{base}#{self._temp_count}"
         test = self.test(node.test, out, origin)
         body: list[ir.Stmt] = []
@@ -801,6 +876,22 @@ class _Lowerer:
         return {q.name for q in names}
 
 
+def _names_in(node: cst.CSTNode) -> list[cst.Name]:
+    """The names ``node`` reads as variables (not attribute names: ``exp`` in ``math.exp`` is not one)."""
+    found: list[cst.Name] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            found.append(n)
+
+        def visit_Attribute(self, n: cst.Attribute) -> bool:
+            n.value.visit(self)
+            return False
+
+    node.visit(Finder())
+    return found
+
+
 def _rename(e: ir.Expr, old: str, new: str) -> ir.Expr:
     if isinstance(e, ir.Var):
         return ir.Var(new) if e.name == old else e
@@ -815,17 +906,6 @@ def _is_stub(node: cst.FunctionDef) -> bool:
     """A one-line ``def name(): pass`` that :func:`_reduce` put in place of a function that does not matter."""
     body = node.body
     return isinstance(body, cst.SimpleStatementSuite) and len(body.body) == 1 and isinstance(body.body[0], cst.Pass)
-
-
-def _numeric_ast(node: ast.expr | None) -> bool:
-    """A numeric literal expression: what a module constant may be (``K = 3.0``, ``HALF = -1 / 2``)."""
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-    if isinstance(node, ast.UnaryOp):
-        return _numeric_ast(node.operand)
-    if isinstance(node, ast.BinOp):
-        return _numeric_ast(node.left) and _numeric_ast(node.right)
-    return False
 
 
 def _all_function_defs(node: cst.CSTNode) -> list[cst.FunctionDef]:

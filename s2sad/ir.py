@@ -6,6 +6,7 @@ Grammar (after :mod:`s2sad.ssa`)::
     Block     ::= Stmt*
     Stmt      ::= Assign(target, Expr)          target = expr
                 | Accumulate(target, Expr)      target += expr           (reverse pass only)
+                | Unpack(targets, Expr)         a, b = expr              (reverse pass only)
                 | Push(stack, name) | Pop(name, stack)                   (reverse pass only)
                 | For(index, range args, reverse, Block)
                 | If(test: Expr, Block, Block)
@@ -42,6 +43,7 @@ __all__ = [
     "Origin",
     "Assign",
     "Accumulate",
+    "Unpack",
     "Push",
     "Pop",
     "For",
@@ -142,6 +144,14 @@ class Accumulate:
 
 
 @dataclass(frozen=True, slots=True)
+class Unpack:
+    """``a, b = value``: the adjoints a helper's adjoint function returns (``_`` for one not needed)."""
+
+    targets: tuple[str, ...]
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
 class Push:
     stack: str
     name: str
@@ -192,7 +202,7 @@ class Comment:
     text: str
 
 
-Stmt: TypeAlias = Assign | Accumulate | Push | Pop | For | If | While | Return | Comment
+Stmt: TypeAlias = Assign | Accumulate | Unpack | Push | Pop | For | If | While | Return | Comment
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +273,8 @@ def assigned_names(stmts: tuple[Stmt, ...]) -> set[str]:
     for s in walk(stmts):
         if isinstance(s, (Assign, Accumulate)):
             out.add(s.target)
+        elif isinstance(s, Unpack):
+            out.update(t for t in s.targets if t != "_")
         elif isinstance(s, For):
             out.add(s.index)
         elif isinstance(s, Pop):

@@ -15,19 +15,14 @@ from __future__ import annotations
 
 import difflib
 import os
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import config
 from .api import generate
 from .diagnostics import Diagnostic, S2sadError
-from .frontend import read_source
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from .source import read_source
 
 __all__ = ["Target", "Result", "find_config", "load_targets", "run", "split_target", "write_atomically", "diff"]
 
@@ -72,48 +67,38 @@ def split_target(target: str) -> tuple[str, str]:
 
 def find_config(start: Path) -> Path:
     """The nearest ``pyproject.toml`` at or above ``start`` that has a ``[tool.s2sad]`` table."""
-    for folder in [start, *start.parents]:
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            tool = _load_toml(candidate).get("tool")
-            if isinstance(tool, dict) and "s2sad" in tool:
-                return candidate
-    raise S2sadError(
-        [
-            Diagnostic(
-                str(start / "pyproject.toml"),
-                None,
-                "no pyproject.toml with a [tool.s2sad] table here or in a parent folder",
-                "no-config",
-                'add [tool.s2sad.targets] with entries like "src/model.py::loss" = "src/model_grad.py"',
-            )
-        ]
-    )
+    found = config.nearest(start)
+    if found is None:
+        raise S2sadError(
+            [
+                Diagnostic(
+                    str(start / "pyproject.toml"),
+                    None,
+                    "no pyproject.toml with a [tool.s2sad] table here or in a parent folder",
+                    "no-config",
+                    'add [tool.s2sad.targets] with entries like "src/model.py::loss" = "src/model_grad.py"',
+                )
+            ]
+        )
+    return found
 
 
-def _load_toml(path: Path) -> dict[str, object]:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise S2sadError([Diagnostic(str(path), None, f"invalid TOML: {err}", "bad-config")]) from None
-
-
-def load_targets(config: Path) -> list[Target]:
+def load_targets(path: Path) -> list[Target]:
     """The targets of ``[tool.s2sad.targets]``, sorted by label; malformed entries are diagnostics."""
-    tool = _load_toml(config).get("tool", {})
-    section = tool.get("s2sad", {}) if isinstance(tool, dict) else {}
-    table = section.get("targets", {}) if isinstance(section, dict) else {}
+    config_path = path
+    table = config.section(config.load(path)).get("targets", {})
     found: list[Diagnostic] = []
     targets: list[Target] = []
     if not isinstance(table, dict):
         table = {}
-        found.append(Diagnostic(str(config), None, "[tool.s2sad.targets] must be a table", "bad-config"))
+        found.append(Diagnostic(str(config_path), None, "[tool.s2sad.targets] must be a table", "bad-config"))
     for label, value in table.items():
         try:
             source, name = split_target(label)
         except S2sadError as err:
-            found.append(Diagnostic(str(config), None, f"target '{label}': {err.diagnostics[0].message}", "bad-config"))
+            found.append(
+                Diagnostic(str(config_path), None, f"target '{label}': {err.diagnostics[0].message}", "bad-config")
+            )
             continue
         if isinstance(value, str):
             targets.append(Target(source, name, value))
@@ -121,14 +106,14 @@ def load_targets(config: Path) -> list[Target]:
             wrt = value.get("wrt")
             if wrt is not None and not (isinstance(wrt, list) and all(isinstance(w, str) for w in wrt)):
                 found.append(
-                    Diagnostic(str(config), None, f"target '{label}': wrt must be a list of names", "bad-config")
+                    Diagnostic(str(config_path), None, f"target '{label}': wrt must be a list of names", "bad-config")
                 )
                 continue
             targets.append(Target(source, name, value["output"], tuple(wrt) if wrt is not None else None))
         else:
             found.append(
                 Diagnostic(
-                    str(config),
+                    str(config_path),
                     None,
                     f"target '{label}': expected an output path or {{ output = ..., wrt = [...] }}",
                     "bad-config",

@@ -40,9 +40,29 @@ _CHEAP |= {"operator.lt", "operator.le", "operator.gt", "operator.ge", "operator
 _CHEAP |= {"operator.not_", "builtins.float", "builtins.int", "builtins.len"}
 
 
-def gradient(fn: ir.Function, wrt: tuple[str, ...], act: Activity, *, with_value: bool = False) -> ir.Function:
-    """``grad_<name>`` (or ``value_and_grad_<name>``): the forward pass, the reverse pass, the gradient."""
-    return _Gradient(fn, wrt, act, with_value).build()
+def gradient(
+    fn: ir.Function,
+    wrt: tuple[str, ...],
+    act: Activity,
+    *,
+    with_value: bool = False,
+    helpers: dict[str, tuple[str, ...]] | None = None,
+) -> ir.Function:
+    """``grad_<name>`` (or ``value_and_grad_<name>``): the forward pass, the reverse pass, the gradient.
+    ``helpers`` maps each helper to the parameters its adjoint function returns adjoints for."""
+    return _Gradient(fn, wrt, act, with_value, helpers or {}).build()
+
+
+def adjoint(fn: ir.Function, wrt: tuple[str, ...], act: Activity, helpers: dict[str, tuple[str, ...]]) -> ir.Function:
+    """``adjoint_<helper>(*params, <result>_bar)``: the helper's vector-Jacobian product, for its callers'
+    reverse passes: it runs the helper's forward pass again, then its reverse pass seeded with the adjoint of
+    its result, and returns the adjoints of ``wrt``."""
+    return _Gradient(fn, wrt, act, False, helpers, mode="adjoint").build()
+
+
+def primal(fn: ir.Function) -> ir.Function:
+    """The helper itself, for the forward passes that call it: only what its result needs."""
+    return _Gradient(fn, (), Activity(frozenset(), frozenset()), True, {}, mode="primal").build()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -166,7 +186,17 @@ def _blocks(s: ir.Stmt) -> Iterator[tuple[ir.Stmt, ...]]:
 # The transformation
 # --------------------------------------------------------------------------------------------------------------
 class _Gradient:
-    def __init__(self, fn: ir.Function, wrt: tuple[str, ...], act: Activity, with_value: bool) -> None:
+    def __init__(
+        self,
+        fn: ir.Function,
+        wrt: tuple[str, ...],
+        act: Activity,
+        with_value: bool,
+        helpers: dict[str, tuple[str, ...]],
+        mode: str = "gradient",
+    ) -> None:
+        self.helpers = helpers
+        self.mode = mode
         self.wrt = wrt
         self.act = act
         self.with_value = with_value
@@ -254,6 +284,13 @@ class _Gradient:
             if isinstance(s.value, ir.Var):
                 if self.act.active(s.value.name):
                     out[s.value.name] = ir.Var(_G)
+            elif isinstance(s.value, ir.Call) and s.value.fn in self.helpers:
+                call = ir.Call(f"adjoint_{s.value.fn}", s.value.args + (ir.Var(_G),))
+                rule = rule_of(s.value)
+                assert rule is not None
+                for p, arg in zip(rule.params, s.value.args):
+                    if p in self.helpers[s.value.fn] and isinstance(arg, ir.Var) and self.act.active(arg.name):
+                        out[arg.name] = call  # the adjoint function's result for p (see adjoint_assign)
             elif isinstance(s.value, ir.Call):
                 rule = rule_of(s.value)
                 assert rule is not None
@@ -363,9 +400,20 @@ class _Gradient:
                 snapshot = self.namer.fresh("value")
                 forward.append(ir.Assign(snapshot, value))
                 value = ir.Var(snapshot)
-        if ret is not None and isinstance(ret.values[0], ir.Var) and self.act.active(ret.values[0].name):
-            self.const_adj[ret.values[0].name] = ir.Const(1.0)
         live: set[str] = set()
+        seed: ir.Param | None = None
+        if self.mode == "primal":
+            assert value is not None
+            last = forward[-1] if forward else None
+            if isinstance(last, ir.Assign) and value == ir.Var(last.target) and last.target in fn.invented:
+                forward, value = forward[:-1], last.value  # return the expression itself
+            return replace(fn, body=tuple(forward) + (ir.Return((value,)),))
+        if ret is not None and isinstance(ret.values[0], ir.Var) and self.act.active(ret.values[0].name):
+            if self.mode == "adjoint":  # the incoming adjoint is a parameter
+                seed = ir.Param(self.bar(ret.values[0].name))
+                live.add(ret.values[0].name)
+            else:
+                self.const_adj[ret.values[0].name] = ir.Const(1.0)
         backward = self.reverse(fn.body, live)
         grads: list[ir.Expr] = []
         for p in self.wrt:
@@ -381,9 +429,10 @@ class _Gradient:
         body: list[ir.Stmt] = [ir.Comment("forward"), *forward] if forward else []
         body += [ir.Comment("reverse"), *backward]
         body.append(ir.Return(result))
-        prefix = "value_and_grad_" if self.with_value else "grad_"
+        prefix = {"adjoint": "adjoint_", "gradient": "value_and_grad_" if self.with_value else "grad_"}[self.mode]
+        params = fn.params + ((seed,) if seed is not None else ())
         return ir.Function(
-            prefix + fn.name, fn.params, tuple(body), fn.path, fn.imports, fn.constants, fn.origin, fn.user_names
+            prefix + fn.name, params, tuple(body), fn.path, fn.imports, fn.constants, fn.origin, fn.user_names
         )
 
     # ----- the forward pass ----------------------------------------------------------------------------------
@@ -534,6 +583,8 @@ class _Gradient:
         else:
             return []  # nothing uses the value: its adjoint is zero
         live.discard(s.target)
+        if isinstance(s.value, ir.Call) and len(self.helpers.get(s.value.fn, ())) > 1:
+            return self.helper_adjoints(s, g, live)
         out: list[ir.Stmt] = []
         # A carried name's old and new values share one adjoint: read it everywhere before overwriting it.
         for name in sorted(contribs, key=lambda n: n == s.target):
@@ -550,6 +601,29 @@ class _Gradient:
                 out.append(ir.Assign(self.bar(name), term, s.origin))
                 live.add(name)
         return out
+
+    def helper_adjoints(self, s: ir.Assign, g: ir.Expr, live: set[str]) -> list[ir.Stmt]:
+        """``x_bar, w_bar = adjoint_dense(x, w, b, y_bar)``: one call gives every adjoint the caller needs;
+        an adjoint that already has a value gets the result through a temporary and ``+=``."""
+        assert isinstance(s.value, ir.Call)
+        helper = s.value.fn
+        rule = rule_of(s.value)
+        assert rule is not None
+        call = ir.Call(f"adjoint_{helper}", s.value.args + (g,))
+        targets: list[str] = []
+        after: list[ir.Stmt] = []
+        for p in self.helpers[helper]:
+            arg = s.value.args[rule.params.index(p)]
+            if not (isinstance(arg, ir.Var) and self.act.active(arg.name)):
+                targets.append("_")
+            elif arg.name in live or self.bar(arg.name) in targets:
+                temp = self.namer.fresh(f"{arg.name}_bar_{helper}")
+                targets.append(temp)
+                after.append(ir.Accumulate(self.bar(arg.name), ir.Var(temp), s.origin))
+            else:
+                targets.append(self.bar(arg.name))
+                live.add(arg.name)
+        return [ir.Unpack(tuple(targets), call), *after]
 
     def _stays_fixed(self, e: ir.Expr) -> bool:
         """A constant, or the adjoint of a value defined once (nothing writes it after it is complete)."""

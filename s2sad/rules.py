@@ -12,15 +12,18 @@ against central finite differences by iterating :data:`RULES`, so adding a primi
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+import contextlib
+import contextvars
+from collections import ChainMap
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from .ir import BoolOp, Call, Const, Expr, Global, Var
 
-__all__ = ["Rule", "RULES", "lookup", "parse_template", "OPERATOR_SYMBOLS", "TemplateError"]
+__all__ = ["Rule", "RULES", "lookup", "parse_template", "OPERATOR_SYMBOLS", "TemplateError", "extended", "user_rule"]
 
-Kind = Literal["linear", "smooth", "piecewise", "nondiff", "discrete"]
+Kind = Literal["linear", "smooth", "piecewise", "nondiff", "discrete", "helper"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,7 @@ class Rule:
     kind: Kind = "smooth"
     #: ``nondiff``: result carries no derivative (comparisons); fine on differentiated values.
     #: ``discrete``: a number that silently drops the derivative (``int``, ``round``): an error on them.
+    #: ``helper``: the user's own function; its adjoint is a generated function, ``adjoint_<name>``.
     note: str = ""  #: the choice made at a kink or tie, for the README and the reviewer
 
 
@@ -251,9 +255,50 @@ RULES: dict[tuple[str, int], Rule] = _table(_OPERATORS, _BUILTINS, _MATH)
 CONSTANTS = frozenset({"math.pi", "math.e", "math.tau", "math.inf", "math.nan"})
 
 
+# ----------------------------------------------------------------------------------------------------------
+# The user's rules: from ``@s2sad.rule`` on a helper, from ``[tool.s2sad.rules]``, and the helpers themselves
+# ----------------------------------------------------------------------------------------------------------
+#: Rules in force for the generation under way, on top of :data:`RULES` (see :func:`extended`).
+_EXTRA: contextvars.ContextVar[Mapping[tuple[str, int], Rule]] = contextvars.ContextVar("s2sad_rules", default={})
+
+
+@contextlib.contextmanager
+def extended(extra: Mapping[tuple[str, int], Rule]) -> Iterator[None]:
+    """Make ``extra`` rules visible to :func:`lookup` inside the block (one generation: the user's rules and
+    helpers apply to it only). A dict passed in stays live: rules added to it later are visible too."""
+    token = _EXTRA.set(ChainMap(dict(extra) if not isinstance(extra, dict) else extra, dict(_EXTRA.get())))
+    try:
+        yield
+    finally:
+        _EXTRA.reset(token)
+
+
+def user_rule(fn: str, params: tuple[str, ...], templates: Mapping[str, str]) -> Rule:
+    """A rule the user wrote, in the table's own format; ``out`` may stand for ``ans`` (the result).
+
+    Raises :class:`TemplateError` naming the argument when a template does not parse or names an unknown
+    argument."""
+    unknown = [p for p in templates if p not in params]
+    if unknown:
+        raise TemplateError(f"the rule names '{unknown[0]}', which is not an argument of '{fn}' ({', '.join(params)})")
+    allowed = frozenset(params) | {"g", "ans", "out"}
+    adjoints = {p: _rename_out(parse_template(t, allowed)) for p, t in templates.items()}
+    return Rule(fn, params, adjoints, "smooth", "the user's rule")
+
+
+def _rename_out(e: Expr) -> Expr:
+    if isinstance(e, Var):
+        return Var("ans") if e.name == "out" else e
+    if isinstance(e, Call):
+        return Call(e.fn, tuple(_rename_out(a) for a in e.args))
+    if isinstance(e, BoolOp):
+        return BoolOp(e.op, tuple(_rename_out(v) for v in e.values))
+    return e
+
+
 def lookup(fn: str, nargs: int) -> Rule | None:
-    return RULES.get((fn, nargs))
+    return _EXTRA.get().get((fn, nargs)) or RULES.get((fn, nargs))
 
 
 def known_arities(fn: str) -> list[int]:
-    return sorted(n for (name, n) in RULES if name == fn)
+    return sorted({n for (name, n) in (*RULES, *_EXTRA.get()) if name == fn})

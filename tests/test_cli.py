@@ -81,7 +81,7 @@ BAD = {
     "with": ("def f(x):\n    with open('a') as fh:\n        y = x\n    return y\n", 2, "unsupported-syntax"),
     "yield": ("def f(x):\n    y = yield x\n    return y\n", 2, "unsupported-syntax"),
     "lambda": ("def f(x):\n    g = lambda t: t\n    return x\n", 2, "unsupported-syntax"),
-    "recursion": ("def f(x):\n    return f(x - 1.0) * x\n", 2, "unsupported-call"),
+    "recursion": ("def f(x):\n    return f(x - 1.0) * x\n", 2, "recursion"),
     "global": ("def f(x):\n    global y\n    y = x\n    return x\n", 2, "unsupported-syntax"),
     "nonlocal": ("def f(x):\n    nonlocal y\n    return x\n", 2, "unsupported-syntax"),
     "attribute": ("def f(x):\n    x.a = 1.0\n    return x\n", 2, "unsupported-syntax"),
