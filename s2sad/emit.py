@@ -17,7 +17,7 @@ import black
 
 from . import ir
 from .diagnostics import InternalError
-from .rules import OPERATOR_SYMBOLS
+from .rules import OPERATOR_SYMBOLS, lookup
 
 __all__ = ["emit", "format_source"]
 
@@ -25,6 +25,24 @@ _BINARY = {v: k for k, v in OPERATOR_SYMBOLS.items() if issubclass(k, ast.operat
 _UNARY = {v: k for k, v in OPERATOR_SYMBOLS.items() if issubclass(k, ast.unaryop)}
 _COMPARE = {v: k for k, v in OPERATOR_SYMBOLS.items() if issubclass(k, ast.cmpop)}
 _INDENT = "    "
+
+
+#: Helpers the generated code may call, defined in the module (once, only when used): it never imports s2sad.
+SUPPORT = {
+    "unbroadcast": '''def unbroadcast(g, x):
+    """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape))))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    return np.reshape(np.sum(g, axis=axes, keepdims=True), shape)''',
+    "scatter": '''def scatter(g, x, index):
+    """The adjoint of x[index]: g in the entries read, zero elsewhere."""
+    out = np.zeros(np.shape(x))
+    np.add.at(out, index, g)
+    return out''',
+}
 
 
 def format_source(source: str) -> str:
@@ -43,8 +61,9 @@ def emit(
     imports = _Imports()
     blocks: list[str] = []
     constants: dict[str, str] = {}
+    support: set[str] = set()
     for function, doc in [(fn, docstring), *others]:
-        spelling = _Spelling(function, imports)
+        spelling = _Spelling(function, imports, support)
         body_lines: list[str] = []
         for s in function.body:
             _statement(s, spelling, 1, body_lines)
@@ -57,6 +76,11 @@ def emit(
     for text, bindings in verbatim:
         imports.bind(bindings)
         blocks.append(text.rstrip())
+    for name in sorted(support):
+        numpy = next((local for module, local in imports.modules.items() if module == "numpy"), None)
+        if numpy is None:
+            imports.modules["numpy"] = numpy = "numpy"
+        blocks.append(SUPPORT[name].replace("np.", f"{numpy}."))
     lines = [f"# {h}" if h else "#" for h in header]
     lines.append("")
     lines.extend(imports.lines())
@@ -102,9 +126,10 @@ class _Imports:
 class _Spelling:
     """How each qualified name is written in one function of the generated module."""
 
-    def __init__(self, fn: ir.Function, imports: _Imports) -> None:
+    def __init__(self, fn: ir.Function, imports: _Imports, support: set[str]) -> None:
         self.fn = fn
         self.imports = imports
+        self.support = support  #: helpers of the module's own that the code uses
         self.variables = ir.assigned_names(fn.body) | {p.name for p in fn.params}
         self.bound = {b.local: b for b in fn.imports}
 
@@ -118,10 +143,10 @@ class _Spelling:
             if b.qualname == qualname and not b.is_module and b.local not in self.variables:
                 self.imports.names.setdefault(module, {})[attr] = b.local
                 return b.local
-        for b in self.fn.imports:  # the user's binding of its module
-            if b.qualname == module and b.is_module and b.local not in self.variables:
-                self.imports.modules[module] = b.local
-                return f"{b.local}.{attr}"
+        for b in self.fn.imports:  # the user's binding of its module (or of a package above it)
+            if b.is_module and b.local not in self.variables and qualname.startswith(b.qualname + "."):
+                self.imports.modules[b.qualname] = b.local
+                return b.local + qualname[len(b.qualname) :]
         user_style_from = any(not b.is_module and b.qualname.rsplit(".", 1)[0] == module for b in self.fn.imports)
         if user_style_from and attr not in self.variables and (attr not in self.bound):
             self.imports.names.setdefault(module, {})[attr] = attr
@@ -130,13 +155,21 @@ class _Spelling:
         return qualname
 
 
+def _constant(value: ir.Value) -> ast.expr:
+    if isinstance(value, tuple):
+        return ast.Tuple([_constant(v) for v in value])
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+    return ast.Constant(value)
+
+
 def _expr(e: ir.Expr, spelling: _Spelling) -> ast.expr:
     if isinstance(e, ir.Var):
         return ast.Name(e.name)
     if isinstance(e, ir.Const):
-        if not isinstance(e.value, bool) and e.value < 0:
-            return ast.UnaryOp(ast.USub(), ast.Constant(-e.value))
-        return ast.Constant(e.value)
+        return _constant(e.value)
+    if isinstance(e, ir.Slice):  # outside brackets, a slice is a value: slice(start, stop, step)
+        return ast.Call(ast.Name("slice"), [_expr(p, spelling) for p in (e.start, e.stop, e.step)], [])
     if isinstance(e, ir.Global):
         return ast.parse(spelling.name(e.qualname), mode="eval").body
     if isinstance(e, ir.BoolOp):
@@ -152,7 +185,42 @@ def _expr(e: ir.Expr, spelling: _Spelling) -> ast.expr:
         return ast.Tuple(args)
     if e.fn == ir.LIST and not args:
         return ast.List([])
-    return ast.Call(ast.parse(spelling.name(e.fn), mode="eval").body, args, [])
+    if e.fn == ir.IFEXP:
+        return ast.IfExp(args[0], args[1], args[2])
+    if e.fn == ir.GETITEM:
+        return ast.Subscript(args[0], _index(e.args[1], spelling))
+    if e.fn.startswith("s2sad."):  # a helper of the generated module's own: defined once, where used
+        spelling.support.add(e.fn.split(".", 1)[1])
+        return ast.Call(ast.Name(e.fn.split(".", 1)[1]), args, [])
+    return _call(e, args, spelling)
+
+
+def _index(e: ir.Expr, spelling: _Spelling) -> ast.expr:
+    """An index inside brackets, where slices are written ``a:b``."""
+    if isinstance(e, ir.Slice):
+        parts = [
+            None if isinstance(p, ir.Const) and p.value is None else _expr(p, spelling)
+            for p in (e.start, e.stop, e.step)
+        ]
+        return ast.Slice(*parts)
+    if isinstance(e, ir.Call) and e.fn == ir.TUPLE:
+        return ast.Tuple([_index(a, spelling) for a in e.args])
+    return _expr(e, spelling)
+
+
+def _call(e: ir.Call, args: list[ast.expr], spelling: _Spelling) -> ast.expr:
+    """A call; arguments of keyword parameters (``axis=0``) are written by keyword, defaults left out."""
+    func = ast.parse(spelling.name(e.fn), mode="eval").body
+    rule = lookup(e.fn, len(e.args))
+    if rule is None or not rule.defaults:
+        return ast.Call(func, args, [])
+    positional = [a for p, a in zip(rule.params, args) if p not in rule.defaults]
+    keywords = [
+        ast.keyword(p, a)
+        for p, a, value in zip(rule.params, args, e.args)
+        if p in rule.defaults and value != rule.defaults[p]
+    ]
+    return ast.Call(func, positional, keywords)
 
 
 def _negated(e: ir.Expr) -> ir.Expr | None:

@@ -30,6 +30,16 @@ TEMP = ir.TEMP
 
 _DECORATORS = {"s2sad.gradient", "s2sad.api.gradient"}
 _RULE_DECORATORS = {"s2sad.rule", "s2sad.api.rule"}
+#: Array methods and attributes, as the NumPy functions they stand for (the array is the first argument).
+_ARRAY_METHODS = {
+    "sum": "numpy.sum",
+    "mean": "numpy.mean",
+    "max": "numpy.max",
+    "reshape": "numpy.reshape",
+    "dot": "numpy.dot",
+    "transpose": "numpy.transpose",
+}
+_ARRAY_ATTRIBUTES = {"T": "numpy.transpose", "shape": "numpy.shape", "size": "numpy.size", "ndim": "numpy.ndim"}
 _BINARY_WORDS = {
     "operator.add": "plus",
     "operator.sub": "minus",
@@ -351,6 +361,7 @@ class _Lowerer:
             constants=tuple(self.constants_used[k] for k in sorted(self.constants_used)),
             origin=self.origin(node),
             user_names=frozenset(self.user_names | set(self.constants_used)),
+            arrays=any(b.qualname.split(".")[0] == "numpy" for b in self.imports),
         )
 
     def _params(self, params: cst.Parameters) -> list[ir.Param]:
@@ -614,8 +625,11 @@ class _Lowerer:
             return text.replace(".", "p").replace("+", "") if "e" not in text else None
         if isinstance(node, cst.Call):
             fn = self._qualified(node.func)
-            short = sorted(fn)[0].split(".")[-1] if fn else None
-            parts = [self.describe(a.value) for a in node.args]
+            method = self._method(node.func)
+            short = sorted(fn)[0].split(".")[-1] if fn else (method[1].split(".")[-1] if method else None)
+            parts = [self.describe(a.value) for a in node.args if a.keyword is None]
+            if method is not None:
+                parts.insert(0, self.describe(method[0]))
             if short is None or any(p is None for p in parts):
                 return None
             return "_".join([short] + [p for p in parts if p is not None])
@@ -647,8 +661,6 @@ class _Lowerer:
             return ir.Const(ast.literal_eval(node.value))
         if isinstance(node, cst.BinaryOperation):
             op = OPERATOR_SYMBOLS[_CST_BINARY[type(node.operator)]]
-            if op == "operator.matmul":
-                self.error(node, "'@' needs arrays, which are not supported yet", "unsupported-syntax")
             return ir.Call(op, (self.atom(node.left, out, origin), self.atom(node.right, out, origin)))
         if isinstance(node, cst.UnaryOperation):
             if isinstance(node.operator, cst.Minus):
@@ -665,20 +677,41 @@ class _Lowerer:
             qualified = self._qualified(node) & CONSTANTS
             if qualified:
                 return ir.Global(sorted(qualified)[0])
+            if node.attr.value in _ARRAY_ATTRIBUTES and self._method(cst.Attribute(node.value, cst.Name("sum"))):
+                return ir.Call(_ARRAY_ATTRIBUTES[node.attr.value], (self.atom(node.value, out, origin),))
             self.error(
                 node, f"reading the attribute '{_code(self.module, node)}' is not supported", "unsupported-syntax"
             )
             return ir.Const(0)
         if isinstance(node, cst.Comparison):
             return self.test(node, out, origin)
+        if isinstance(node, cst.Subscript):
+            return ir.Call(ir.GETITEM, (self.atom(node.value, out, origin), self.index(node, out, origin)))
+        if isinstance(node, cst.Tuple):
+            return _tuple([self.atom(e.value, out, origin) for e in node.elements])
         if isinstance(node, cst.IfExp):
             return self.if_expression(node, out, origin, target)
         self.unsupported_expression(node)
         return ir.Const(0)
 
+    def index(self, node: cst.Subscript, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
+        """``x[0]``, ``x[1:]``, ``x[:, j]``: the index as an expression of atoms and slices."""
+        parts: list[ir.Expr] = []
+        for element in node.slice:
+            item = element.slice
+            if isinstance(item, cst.Index):
+                parts.append(self.atom(item.value, out, origin))
+            else:
+                assert isinstance(item, cst.Slice)
+                bounds = [
+                    self.atom(b, out, origin) if b is not None else ir.Const(None)
+                    for b in (item.lower, item.upper, item.step)
+                ]
+                parts.append(ir.Slice(*bounds))
+        return parts[0] if len(parts) == 1 else ir.Call(ir.TUPLE, tuple(parts))
+
     def unsupported_expression(self, node: cst.BaseExpression) -> None:
         kinds: dict[type[cst.CSTNode], tuple[str, str | None]] = {
-            cst.Subscript: ("indexing and slicing need arrays, which are not supported yet", None),
             cst.Lambda: ("'lambda' is not supported", "define the function at the top level"),
             cst.SimpleString: ("strings are not supported", None),
             cst.FormattedString: ("strings are not supported", None),
@@ -693,8 +726,8 @@ class _Lowerer:
         self.user_names.add(n)
         if n in self.scope.assigned or n in self.scope.params:
             return ir.Var(n)
-        if n in ("True", "False"):
-            return ir.Const(n == "True")
+        if n in ("True", "False", "None"):
+            return ir.Const({"True": True, "False": False, "None": None}[n])
         qualified = self._qualified(node)
         if qualified & CONSTANTS:
             return ir.Global(sorted(qualified & CONSTANTS)[0])
@@ -717,12 +750,23 @@ class _Lowerer:
         return ir.Const(0)
 
     def call(self, node: cst.Call, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
+        method = self._method(node.func)
+        if method is not None:
+            return self._method_call(node, method, out, origin)
         qualified = self._qualified(node.func)
         label = _code(self.module, node.func)
-        for arg in node.args:
-            if arg.keyword is not None or arg.star:
-                self.error(arg, "keyword and starred arguments are not supported", "unsupported-syntax")
-                return ir.Const(0)
+        if any(arg.star for arg in node.args):
+            self.error(node, "starred arguments are not supported", "unsupported-syntax")
+            return ir.Const(0)
+        positional = [a for a in node.args if a.keyword is None]
+        keywords = {a.keyword.value: a for a in node.args if a.keyword is not None}
+        for q in sorted(qualified):
+            rule = self._signature_for(q, len(positional), set(keywords))
+            if rule is not None:
+                return ir.Call(q, self._arguments(rule, positional, keywords, out, origin))
+        if keywords:
+            self.error(node, f"'{label}' takes no keyword argument '{next(iter(keywords))}' here", "unsupported-syntax")
+            return ir.Const(0)
         candidates = sorted(q for q in qualified if self.context.lookup(q, len(node.args)) is not None)
         if not candidates:
             reported = len(self.diagnostics)
@@ -734,6 +778,66 @@ class _Lowerer:
             candidates = [key]
         args = tuple(self.atom(a.value, out, origin) for a in node.args)
         return ir.Call(candidates[0], args)
+
+    def _signature_for(self, fn: str, npositional: int, keywords: set[str]) -> Rule | None:
+        """The rule of ``fn`` that accepts these arguments (keyword parameters may be left out)."""
+        for arity in known_arities(fn) + [n for (f, n) in self.context.rules if f == fn]:
+            rule = self.context.lookup(fn, arity)
+            if rule is None or npositional > len(rule.params):
+                continue
+            named = set(rule.params[npositional:])
+            required = {p for p in rule.params[npositional:] if p not in rule.defaults}
+            if keywords <= named and required <= keywords and (keywords or rule.defaults or npositional == arity):
+                if keywords or npositional < arity:
+                    return rule
+        return None
+
+    def _arguments(
+        self,
+        rule: Rule,
+        positional: list[cst.Arg],
+        keywords: dict[str, cst.Arg],
+        out: list[ir.Stmt],
+        origin: ir.Origin,
+        first: ir.Expr | None = None,
+    ) -> tuple[ir.Expr, ...]:
+        """Every parameter's argument, in order: ``first`` (a method's array), the positional ones, keyword
+        ones, then the defaults."""
+        args: list[ir.Expr] = [] if first is None else [first]
+        given = len(args) + len(positional)
+        for k, p in enumerate(rule.params[len(args) :], start=len(args)):
+            if k < given:
+                args.append(self.atom(positional[k - given + len(positional)].value, out, origin))
+            elif p in keywords:
+                args.append(self.atom(keywords[p].value, out, origin))
+            else:
+                args.append(rule.defaults[p])
+        return tuple(args)
+
+    def _method(self, func: cst.BaseExpression) -> tuple[cst.BaseExpression, str] | None:
+        """``x.sum`` (an array method): the object and the NumPy function; None for module attributes."""
+        if not isinstance(func, cst.Attribute) or func.attr.value not in _ARRAY_METHODS:
+            return None
+        if isinstance(func.value, cst.Name) and func.value.value not in self.scope.assigned | set(self.scope.params):
+            return None  # np.sum, math.exp: a module's function
+        return func.value, _ARRAY_METHODS[func.attr.value]
+
+    def _method_call(
+        self, node: cst.Call, method: tuple[cst.BaseExpression, str], out: list[ir.Stmt], origin: ir.Origin
+    ) -> ir.Expr:
+        obj, fn = method
+        positional = [a for a in node.args if a.keyword is None]
+        keywords = {a.keyword.value: a for a in node.args if a.keyword is not None}
+        this = self.atom(obj, out, origin)
+        if fn == "numpy.reshape":  # x.reshape(3, 4) and x.reshape((3, 4))
+            parts = [self.atom(a.value, out, origin) for a in positional]
+            shape = parts[0] if len(parts) == 1 else _tuple(parts)
+            return ir.Call(fn, (this, shape))
+        rule = self._signature_for(fn, len(positional) + 1, set(keywords))
+        if rule is None:
+            self.error(node, f"unsupported arguments to '.{fn.split('.')[-1]}()'", "unsupported-syntax")
+            return ir.Const(0)
+        return ir.Call(fn, self._arguments(rule, positional, keywords, out, origin, first=this))
 
     def _helper(self, node: cst.Call, qualified: set[str]) -> str | None:
         """A call to the user's own function: in this file, or in a module file next to it."""
@@ -874,6 +978,13 @@ class _Lowerer:
             value = value()
         names: set[QualifiedName] = value if isinstance(value, set) else set()
         return {q.name for q in names}
+
+
+def _tuple(parts: list[ir.Expr]) -> ir.Expr:
+    """A tuple of atoms: a constant when every part is one (a shape, axes)."""
+    if all(isinstance(p, ir.Const) for p in parts):
+        return ir.Const(tuple(p.value for p in parts if isinstance(p, ir.Const)))
+    return ir.Call(ir.TUPLE, tuple(parts))
 
 
 def _names_in(node: cst.CSTNode) -> list[cst.Name]:

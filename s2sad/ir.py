@@ -39,6 +39,7 @@ __all__ = [
     "Global",
     "Call",
     "BoolOp",
+    "Slice",
     "Expr",
     "Origin",
     "Assign",
@@ -59,6 +60,8 @@ __all__ = [
     "TEMP",
     "TUPLE",
     "LIST",
+    "IFEXP",
+    "GETITEM",
     "temp_base",
     "Namer",
     "walk",
@@ -67,16 +70,21 @@ __all__ = [
 ]
 
 Number: TypeAlias = int | float | bool
+#: A constant: a number, ``None`` (a default such as ``axis=None``) or a tuple of them (a shape, axes).
+Value: TypeAlias = "int | float | bool | None | tuple[Value, ...]"
 
 #: Before SSA, an intermediate the frontend invented is named ``$<base>#<n>``: ``base`` describes the value
 #: (``sin_x``), ``n`` makes the name unique. The SSA stage gives it its real name.
 TEMP = "$"
 
 
-#: Two containers the generated code needs: ``Call(TUPLE, items)`` is a tuple display, ``Call(LIST, ())`` an
-#: empty list (a stack).
+#: Operations with syntax of their own: ``Call(TUPLE, items)`` is a tuple display, ``Call(LIST, ())`` an
+#: empty list (a stack), ``Call(IFEXP, (test, a, b))`` is ``a if test else b``, ``Call(GETITEM, (x, index))``
+#: is ``x[index]``.
 TUPLE = "builtins.tuple"
 LIST = "builtins.list"
+IFEXP = "s2sad.ifexp"
+GETITEM = "operator.getitem"
 
 
 def temp_base(name: str) -> str:
@@ -90,7 +98,7 @@ class Var:
 
 @dataclass(frozen=True, slots=True)
 class Const:
-    value: Number
+    value: Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +120,16 @@ class BoolOp:
     values: tuple[Expr, ...]
 
 
-Expr: TypeAlias = Var | Const | Global | Call | BoolOp
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """``start:stop:step`` inside an index; a missing part is ``Const(None)``."""
+
+    start: Expr
+    stop: Expr
+    step: Expr
+
+
+Expr: TypeAlias = Var | Const | Global | Call | BoolOp | Slice
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +256,7 @@ class Function:
     origin: Origin | None = None
     user_names: frozenset[str] = field(default_factory=frozenset)  #: every name the user's code mentions
     invented: frozenset[str] = field(default_factory=frozenset)  #: intermediates s2sad named (each used once)
+    arrays: bool = False  #: the module uses NumPy: values may be arrays (adjoints are summed back to shapes)
 
 
 def walk(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:
@@ -265,6 +283,9 @@ def expr_names(e: Expr) -> Iterator[str]:
     elif isinstance(e, BoolOp):
         for v in e.values:
             yield from expr_names(v)
+    elif isinstance(e, Slice):
+        for part in (e.start, e.stop, e.step):
+            yield from expr_names(part)
 
 
 def assigned_names(stmts: tuple[Stmt, ...]) -> set[str]:

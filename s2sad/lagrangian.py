@@ -186,6 +186,8 @@ def _substitute(e: ir.Expr, env: Mapping[str, ir.Expr]) -> ir.Expr:
         return ir.Call(e.fn, tuple(_substitute(a, env) for a in e.args))
     if isinstance(e, ir.BoolOp):
         return ir.BoolOp(e.op, tuple(_substitute(v, env) for v in e.values))
+    if isinstance(e, ir.Slice):
+        return ir.Slice(_substitute(e.start, env), _substitute(e.stop, env), _substitute(e.step, env))
     return e
 
 

@@ -75,16 +75,25 @@ def _substitute(e: ir.Expr, env: dict[str, ir.Expr]) -> ir.Expr:
         return ir.Call(e.fn, tuple(_substitute(a, env) for a in e.args))
     if isinstance(e, ir.BoolOp):
         return ir.BoolOp(e.op, tuple(_substitute(v, env) for v in e.values))
+    if isinstance(e, ir.Slice):
+        return ir.Slice(_substitute(e.start, env), _substitute(e.stop, env), _substitute(e.step, env))
     return e
 
 
 def _is(e: ir.Expr, value: float) -> bool:
-    return isinstance(e, ir.Const) and not isinstance(e.value, bool) and e.value == value
+    return (
+        isinstance(e, ir.Const)
+        and isinstance(e.value, (int, float))
+        and not isinstance(e.value, bool)
+        and e.value == value
+    )
 
 
 def _fold(fn: str, a: ir.Const, b: ir.Const) -> ir.Expr | None:
     """Fold constant arithmetic when the result prints as a short, exact literal."""
     x, y = a.value, b.value
+    if not (isinstance(x, (int, float)) and isinstance(y, (int, float))):
+        return None
     try:
         value = {
             "operator.add": lambda: x + y,
@@ -98,21 +107,40 @@ def _fold(fn: str, a: ir.Const, b: ir.Const) -> ir.Expr | None:
     return ir.Const(value)
 
 
+def _known(e: ir.Expr) -> bool:
+    return isinstance(e, ir.Const) and (e.value is None or isinstance(e.value, (bool, int, float)))
+
+
 def simplify(e: ir.Expr) -> ir.Expr:
-    """Algebra that keeps adjoint code free of ``* 1``, ``+ 0``, ``** 1`` and double negation."""
+    """Algebra that keeps adjoint code free of ``* 1``, ``+ 0``, ``** 1`` and double negation, and decides
+    conditions on constants (``axis is not None`` once ``axis`` is known)."""
     if isinstance(e, ir.BoolOp):
-        return ir.BoolOp(e.op, tuple(simplify(v) for v in e.values))
+        values = [simplify(v) for v in e.values]
+        decisive = e.op == "or"  # the value that decides an 'or' (True) or an 'and' (False)
+        if any(_known(v) and bool(v.value) == decisive for v in values if isinstance(v, ir.Const)):
+            return ir.Const(decisive)
+        rest = [v for v in values if not _known(v)]
+        if not rest:
+            return ir.Const(not decisive)
+        return rest[0] if len(rest) == 1 else ir.BoolOp(e.op, tuple(rest))
     if not isinstance(e, ir.Call):
         return e
     args = tuple(simplify(a) for a in e.args)
     fn = e.fn
+    if fn == ir.IFEXP and isinstance(args[0], ir.Const) and _known(args[0]):
+        return args[1] if args[0].value else args[2]
+    if fn in ("operator.is_", "operator.is_not") and all(_known(a) for a in args):
+        same = args[0].value is args[1].value  # type: ignore[union-attr]
+        return ir.Const(same if fn == "operator.is_" else not same)
+    if fn == "operator.not_" and _known(args[0]):
+        return ir.Const(not args[0].value)  # type: ignore[union-attr]
     if len(args) == 2 and isinstance(args[0], ir.Const) and isinstance(args[1], ir.Const):
         folded = _fold(fn, args[0], args[1])
         if folded is not None:
             return simplify(folded) if isinstance(folded, ir.Call) else folded
     if fn == "operator.neg":
         (a,) = args
-        if isinstance(a, ir.Const) and not isinstance(a.value, bool):
+        if isinstance(a, ir.Const) and isinstance(a.value, (int, float)) and not isinstance(a.value, bool):
             return ir.Const(-a.value)
         if isinstance(a, ir.Call) and a.fn == "operator.neg":
             return a.args[0]
@@ -301,6 +329,8 @@ class _Gradient:
                 for p, arg in zip(rule.params, s.value.args):
                     if p in rule.adjoints and isinstance(arg, ir.Var) and self.act.active(arg.name):
                         term = simplify(_substitute(rule.adjoints[p], env))
+                        if self.fn.arrays and rule.broadcasts:  # an operand that was broadcast: sum back
+                            term = ir.Call("s2sad.unbroadcast", (term, arg))
                         out[arg.name] = ir.Call("operator.add", (out[arg.name], term)) if arg.name in out else term
         self._contribs[key] = out
         return out
@@ -421,8 +451,8 @@ class _Gradient:
                 grads.append(self.const_adj[p])
             elif p in live:
                 grads.append(ir.Var(self.bar(p)))
-            else:
-                grads.append(ir.Const(0.0))
+            else:  # a parameter the result does not depend on
+                grads.append(ir.Call("numpy.zeros_like", (ir.Var(p),)) if self.fn.arrays else ir.Const(0.0))
         result: tuple[ir.Expr, ...] = tuple(grads) if len(grads) != 1 else (grads[0],)
         if value is not None:
             result = (value, grads[0] if len(grads) == 1 else ir.Call(ir.TUPLE, tuple(grads)))
@@ -431,9 +461,7 @@ class _Gradient:
         body.append(ir.Return(result))
         prefix = {"adjoint": "adjoint_", "gradient": "value_and_grad_" if self.with_value else "grad_"}[self.mode]
         params = fn.params + ((seed,) if seed is not None else ())
-        return ir.Function(
-            prefix + fn.name, params, tuple(body), fn.path, fn.imports, fn.constants, fn.origin, fn.user_names
-        )
+        return replace(fn, name=prefix + fn.name, params=params, body=tuple(body))
 
     # ----- the forward pass ----------------------------------------------------------------------------------
     def forward(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
@@ -596,7 +624,7 @@ class _Gradient:
                 live.add(name)  # x_bar = x_bar: the old and new values of a carried name share an adjoint
                 continue
             if name in live:
-                out.append(ir.Accumulate(self.bar(name), term, s.origin))
+                out.append(self.accumulate(name, term, s.origin))
             else:
                 out.append(ir.Assign(self.bar(name), term, s.origin))
                 live.add(name)
@@ -619,11 +647,23 @@ class _Gradient:
             elif arg.name in live or self.bar(arg.name) in targets:
                 temp = self.namer.fresh(f"{arg.name}_bar_{helper}")
                 targets.append(temp)
-                after.append(ir.Accumulate(self.bar(arg.name), ir.Var(temp), s.origin))
+                after.append(self.accumulate(arg.name, ir.Var(temp), s.origin))
             else:
                 targets.append(self.bar(arg.name))
                 live.add(arg.name)
         return [ir.Unpack(tuple(targets), call), *after]
+
+    def accumulate(self, name: str, term: ir.Expr, origin: ir.Origin | None = None) -> ir.Stmt:
+        """``x_bar += term``; with arrays ``x_bar = x_bar + term``, since an adjoint may share its array with
+        another (``a_bar = c_bar``) and ``+=`` would change both."""
+        if self.fn.arrays:
+            return ir.Assign(self.bar(name), simplify(ir.Call("operator.add", (ir.Var(self.bar(name)), term))), origin)
+        return ir.Accumulate(self.bar(name), term, origin)
+
+    def zero(self, name: str) -> ir.Stmt:
+        """An adjoint that must exist before a loop or after a branch, and is zero: with the value's shape."""
+        value: ir.Expr = ir.Call("numpy.zeros_like", (ir.Var(name),)) if self.fn.arrays else ir.Const(0.0)
+        return ir.Assign(self.bar(name), value)
 
     def _stays_fixed(self, e: ir.Expr) -> bool:
         """A constant, or the adjoint of a value defined once (nothing writes it after it is complete)."""
@@ -647,7 +687,7 @@ class _Gradient:
         merged = lives[0] | lives[1]
         for part, branch_live in zip(branches, lives):
             for n in sorted(merged - branch_live):
-                part.append(ir.Assign(self.bar(n), ir.Const(0.0)))
+                part.append(self.zero(n))
         live.clear()
         live |= merged
         if branches[0] or branches[1]:
@@ -665,13 +705,13 @@ class _Gradient:
         carried_adjoints = {n for n in written if n not in defined or n in keep}
         carried_adjoints |= {n for n in keep if self.act.active(n)}
         for n in sorted(carried_adjoints - live):
-            out.append(ir.Assign(self.bar(n), ir.Const(0.0)))
+            out.append(self.zero(n))
         live |= carried_adjoints
         body_live = set(live) - (defined - keep)
         loops = self._loops_around(s) + (s,)
         body = self.block_pops(s.body, loops) + self.reverse(s.body, body_live)
         for n in sorted(carried_adjoints - body_live):
-            body.append(ir.Assign(self.bar(n), ir.Const(0.0)))
+            body.append(self.zero(n))
         if isinstance(s, ir.For):
             out.append(ir.For(s.index, s.range_args, not s.reverse, tuple(body), s.origin))
         else:

@@ -16,10 +16,10 @@ import contextlib
 import contextvars
 from collections import ChainMap
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from .ir import BoolOp, Call, Const, Expr, Global, Var
+from .ir import GETITEM, IFEXP, BoolOp, Call, Const, Expr, Global, Var
 
 __all__ = ["Rule", "RULES", "lookup", "parse_template", "OPERATOR_SYMBOLS", "TemplateError", "extended", "user_rule"]
 
@@ -36,6 +36,8 @@ class Rule:
     #: ``discrete``: a number that silently drops the derivative (``int``, ``round``): an error on them.
     #: ``helper``: the user's own function; its adjoint is a generated function, ``adjoint_<name>``.
     note: str = ""  #: the choice made at a kink or tie, for the README and the reviewer
+    defaults: Mapping[str, Expr] = field(default_factory=dict)  #: keyword parameters and their defaults
+    broadcasts: bool = False  #: elementwise on arrays: an operand's adjoint is summed back to its shape
 
 
 class TemplateError(ValueError):
@@ -61,9 +63,11 @@ OPERATOR_SYMBOLS: dict[type[ast.AST], str] = {
     ast.GtE: "operator.ge",
     ast.Eq: "operator.eq",
     ast.NotEq: "operator.ne",
+    ast.Is: "operator.is_",
+    ast.IsNot: "operator.is_not",
 }
 
-_TEMPLATE_MODULES = ("math", "numpy", "builtins")
+_TEMPLATE_MODULES = ("math", "numpy", "builtins", "s2sad")  # s2sad.*: helpers the generated module defines
 _BUILTIN_FUNCTIONS = {"abs", "float", "min", "max", "pow"}
 
 
@@ -75,8 +79,10 @@ def parse_template(text: str, allowed: frozenset[str]) -> Expr:
         raise TemplateError(f"template {text!r} does not parse: {err.msg}") from err
 
     def convert(node: ast.expr) -> Expr:
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, (int, float))):
             return Const(node.value)
+        if isinstance(node, ast.IfExp):
+            return Call(IFEXP, (convert(node.test), convert(node.body), convert(node.orelse)))
         if isinstance(node, ast.Name):
             if node.id not in allowed:
                 raise TemplateError(f"template {text!r} uses unknown name {node.id!r}")
@@ -116,33 +122,37 @@ def _dotted(node: ast.expr, text: str) -> str:
     return ".".join(reversed(parts))
 
 
-def _signature(sig: str) -> tuple[str, tuple[str, ...]]:
+def _signature(sig: str) -> tuple[str, tuple[str, ...], dict[str, Expr]]:
+    """``numpy.sum(a, axis=None, keepdims=False)`` -> name, parameters, keyword parameters' defaults."""
     call = ast.parse(sig, mode="eval").body
     assert isinstance(call, ast.Call) and all(isinstance(a, ast.Name) for a in call.args), sig
     fn = ast.unparse(call.func)
-    return fn, tuple(a.id for a in call.args if isinstance(a, ast.Name))
+    params = tuple(a.id for a in call.args if isinstance(a, ast.Name)) + tuple(k.arg for k in call.keywords if k.arg)
+    defaults = {k.arg: parse_template(ast.unparse(k.value), frozenset()) for k in call.keywords if k.arg}
+    return fn, params, defaults
 
 
-def vjp(sig: str, *, kind: Kind = "smooth", note: str = "", **adjoints: str) -> Rule:
+def vjp(sig: str, *, kind: Kind = "smooth", note: str = "", broadcasts: bool = False, **adjoints: str) -> Rule:
     """``vjp("math.sin(x)", x="g * math.cos(x)")``: one rule, one template per differentiable argument."""
-    fn, params = _signature(sig)
+    fn, params, defaults = _signature(sig)
     unknown = set(adjoints) - set(params)
     if unknown:
         raise TemplateError(f"rule {sig}: adjoint for unknown argument(s) {sorted(unknown)}")
     allowed = frozenset(params) | {"g", "ans"}
-    return Rule(fn, params, {p: parse_template(t, allowed) for p, t in adjoints.items()}, kind, note)
+    templates = {p: parse_template(t, allowed) for p, t in adjoints.items()}
+    return Rule(fn, params, templates, kind, note, defaults, broadcasts)
 
 
 def nondiff(sig: str) -> Rule:
-    """A primitive whose result carries no derivative (a comparison: piecewise constant)."""
-    fn, params = _signature(sig)
-    return Rule(fn, params, {}, "nondiff")
+    """A primitive whose result carries no derivative (a comparison: piecewise constant; a shape)."""
+    fn, params, defaults = _signature(sig)
+    return Rule(fn, params, {}, "nondiff", defaults=defaults)
 
 
 def discrete(sig: str) -> Rule:
     """A conversion to an integer: applied to a differentiated value it would silently drop the gradient."""
-    fn, params = _signature(sig)
-    return Rule(fn, params, {}, "discrete")
+    fn, params, defaults = _signature(sig)
+    return Rule(fn, params, {}, "discrete", defaults=defaults)
 
 
 _SIGN = "((x > 0) - (x < 0))"
@@ -152,11 +162,11 @@ _ABS_NOTE = "the derivative at 0 is taken as 0 (the sign function), as in PyTorc
 # Operators
 # ----------------------------------------------------------------------------------------------------------
 _OPERATORS = [
-    vjp("operator.add(a, b)", a="g", b="g", kind="linear"),
-    vjp("operator.sub(a, b)", a="g", b="-g", kind="linear"),
-    vjp("operator.mul(a, b)", a="g * b", b="g * a"),
-    vjp("operator.truediv(a, b)", a="g / b", b="-g * ans / b"),
-    vjp("operator.pow(a, b)", a="g * b * a ** (b - 1)", b="g * ans * math.log(a)"),
+    vjp("operator.add(a, b)", a="g", b="g", kind="linear", broadcasts=True),
+    vjp("operator.sub(a, b)", a="g", b="-g", kind="linear", broadcasts=True),
+    vjp("operator.mul(a, b)", a="g * b", b="g * a", broadcasts=True),
+    vjp("operator.truediv(a, b)", a="g / b", b="-g * ans / b", broadcasts=True),
+    vjp("operator.pow(a, b)", a="g * b * a ** (b - 1)", b="g * ans * math.log(a)", broadcasts=True),
     vjp("operator.neg(a)", a="-g", kind="linear"),
     vjp("operator.pos(a)", a="g", kind="linear"),
     vjp("operator.mod(a, b)", a="g", b="-g * (a // b)", kind="piecewise", note="jumps where a / b is an integer"),
@@ -225,6 +235,80 @@ _MATH = [
 ]
 
 
+# ----------------------------------------------------------------------------------------------------------
+# NumPy
+# ----------------------------------------------------------------------------------------------------------
+def _expanded(v: str) -> str:
+    """``v`` (the reduced result or its adjoint) with the reduced axis put back, to broadcast against ``a``."""
+    return f"(numpy.expand_dims({v}, axis) if axis is not None and not keepdims else {v})"
+
+
+# a @ b for 1-D and 2-D operands: the 1-D cases are outer products (NumPy's matmul promotes them)
+_MATMUL_A = "g @ numpy.transpose(b) if numpy.ndim(b) == 2 else numpy.multiply.outer(g, b)"
+_MATMUL_B = "numpy.transpose(a) @ g if numpy.ndim(a) == 2 else numpy.multiply.outer(a, g)"
+_NUMPY = [
+    vjp("operator.matmul(a, b)", a=_MATMUL_A, b=_MATMUL_B),
+    vjp("numpy.matmul(a, b)", a=_MATMUL_A, b=_MATMUL_B),
+    vjp("numpy.dot(a, b)", a=_MATMUL_A, b=_MATMUL_B),
+    vjp("numpy.outer(a, b)", a="g @ b", b="a @ g"),
+    vjp("numpy.exp(x)", x="g * ans"),
+    vjp("numpy.log(x)", x="g / x"),
+    vjp("numpy.log1p(x)", x="g / (1 + x)"),
+    vjp("numpy.sqrt(x)", x="0.5 * g / ans"),
+    vjp("numpy.sin(x)", x="g * numpy.cos(x)"),
+    vjp("numpy.cos(x)", x="-g * numpy.sin(x)"),
+    vjp("numpy.tan(x)", x="g * (1 + ans ** 2)"),
+    vjp("numpy.tanh(x)", x="g * (1 - ans ** 2)"),
+    vjp("numpy.abs(x)", x="g * numpy.sign(x)", kind="piecewise", note=_ABS_NOTE),
+    vjp("numpy.absolute(x)", x="g * numpy.sign(x)", kind="piecewise", note=_ABS_NOTE),
+    vjp("numpy.square(x)", x="2 * g * x"),
+    vjp("numpy.negative(x)", x="-g", kind="linear"),
+    vjp("numpy.power(a, b)", a="g * b * a ** (b - 1)", b="g * ans * numpy.log(a)", broadcasts=True),
+    vjp("numpy.maximum(a, b)", a="g * (a >= b)", b="g * (a < b)", kind="piecewise", broadcasts=True),
+    vjp("numpy.minimum(a, b)", a="g * (a <= b)", b="g * (a > b)", kind="piecewise", broadcasts=True),
+    vjp(
+        "numpy.where(condition, x, y)",
+        x="numpy.where(condition, g, 0.0)",
+        y="numpy.where(condition, 0.0, g)",
+        kind="piecewise",
+        broadcasts=True,
+    ),
+    vjp("numpy.clip(a, a_min, a_max)", a="g * numpy.logical_and(a >= a_min, a <= a_max)", kind="piecewise"),
+    vjp(
+        "numpy.sum(a, axis=None, keepdims=False)",
+        a=f"numpy.broadcast_to({_expanded('g')}, numpy.shape(a))",
+        kind="linear",
+    ),
+    vjp(
+        "numpy.mean(a, axis=None, keepdims=False)",
+        a=f"numpy.broadcast_to({_expanded('g')}, numpy.shape(a)) * (numpy.size(ans) / numpy.size(a))",
+        kind="linear",
+    ),
+    vjp(
+        "numpy.max(a, axis=None, keepdims=False)",
+        a=f"numpy.where(a == {_expanded('ans')}, {_expanded('g')}, 0.0) / numpy.sum(a == {_expanded('ans')}, axis, True)",
+        kind="piecewise",
+        note="a tie shares the adjoint equally among the maximal entries, as autograd does",
+    ),
+    vjp("numpy.transpose(a)", a="numpy.transpose(g)", kind="linear"),
+    vjp("numpy.reshape(a, shape)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
+    vjp("operator.getitem(a, index)", a="s2sad.scatter(g, a, index)", kind="linear"),
+    nondiff("numpy.shape(a)"),
+    nondiff("numpy.size(a)"),
+    nondiff("numpy.ndim(a)"),
+    nondiff("numpy.sign(x)"),
+    nondiff("numpy.zeros(shape)"),
+    nondiff("numpy.ones(shape)"),
+    nondiff("numpy.zeros_like(a)"),
+    nondiff("numpy.ones_like(a)"),
+    nondiff("numpy.arange(stop)"),
+    nondiff("numpy.eye(n)"),
+    discrete("numpy.argmax(a, axis=None)"),
+    discrete("numpy.round(a)"),
+    discrete("numpy.floor(a)"),
+]
+
+
 def _table(*groups: list[Rule]) -> dict[tuple[str, int], Rule]:
     table: dict[tuple[str, int], Rule] = {}
     for rule in (r for group in groups for r in group):
@@ -235,24 +319,29 @@ def _table(*groups: list[Rule]) -> dict[tuple[str, int], Rule]:
     for rule in table.values():  # every function a template calls must itself be known, so it can be emitted
         for template in rule.adjoints.values():
             for fn in _called(template):
-                if fn.startswith("math.") and not any(k[0] == fn for k in table):
+                if fn.startswith(("math.", "numpy.")) and not any(k[0] == fn for k in table) and fn not in _PLAIN:
                     raise TemplateError(f"rule {rule.fn} calls {fn}, which the table does not know")
     return table
 
 
 def _called(e: Expr) -> set[str]:
     if isinstance(e, Call):
-        return {e.fn}.union(*(_called(a) for a in e.args))
+        return {e.fn}.union(*(_called(a) for a in e.args)) if e.fn != IFEXP else set().union(*map(_called, e.args))
     if isinstance(e, BoolOp):
         return set().union(*(_called(v) for v in e.values))
     return set()
 
 
+#: NumPy functions the templates call that are not primitives of differentiated programs themselves.
+_PLAIN = {"numpy.expand_dims", "numpy.broadcast_to", "numpy.multiply.outer", "numpy.logical_and"}
+
 #: ``(qualified name, number of arguments) -> Rule``
-RULES: dict[tuple[str, int], Rule] = _table(_OPERATORS, _BUILTINS, _MATH)
+RULES: dict[tuple[str, int], Rule] = _table(_OPERATORS, _BUILTINS, _MATH, _NUMPY)
 
 #: Module-level constants a program may read (they carry no derivative).
-CONSTANTS = frozenset({"math.pi", "math.e", "math.tau", "math.inf", "math.nan"})
+CONSTANTS = frozenset(
+    {"math.pi", "math.e", "math.tau", "math.inf", "math.nan", "numpy.pi", "numpy.e", "numpy.inf", "numpy.newaxis"}
+)
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ a diagnostic.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from . import ir
 from .diagnostics import Diagnostic, S2sadError
@@ -29,17 +30,7 @@ def to_ssa(fn: ir.Function) -> ir.Function:
     body = renamer.block(fn.body, env, {})
     if renamer.diagnostics:
         raise S2sadError(renamer.diagnostics)
-    return ir.Function(
-        fn.name,
-        fn.params,
-        tuple(body),
-        fn.path,
-        fn.imports,
-        fn.constants,
-        fn.origin,
-        fn.user_names,
-        frozenset(renamer.invented),
-    )
+    return replace(fn, body=tuple(body), invented=frozenset(renamer.invented))
 
 
 def must_define(stmts: Sequence[ir.Stmt]) -> set[str]:
@@ -93,6 +84,8 @@ class _Renamer:
             return ir.Call(e.fn, tuple(self.read(a, env, origin) for a in e.args))
         if isinstance(e, ir.BoolOp):
             return ir.BoolOp(e.op, tuple(self.read(v, env, origin) for v in e.values))
+        if isinstance(e, ir.Slice):
+            return ir.Slice(*(self.read(p, env, origin) for p in (e.start, e.stop, e.step)))
         return e
 
     def undefined(self, name: str, origin: ir.Origin | None) -> None:

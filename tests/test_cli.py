@@ -135,7 +135,7 @@ def test_diagnostic(capsys, tmp_path, name):
 
 
 def test_all_problems_are_reported_sorted(capsys, tmp_path):
-    src = write(tmp_path, "def f(x):\n    a = foo(x)\n    b = 'text'\n    c = x[0]\n    return a + b + c\n")
+    src = write(tmp_path, "def f(x):\n    a = foo(x)\n    b = 'text'\n    c = {x: 1}\n    return a + b + c\n")
     status, _, err = run(capsys, "grad", f"{src}::f")
     lines = [m for m in map(FIRST_LINE.match, err.splitlines()) if m]
     assert status == 2 and [int(m["line"]) for m in lines] == [2, 3, 4]
