@@ -241,7 +241,7 @@ def _complete_point(fn: ir.Function, at: dict[str, float]) -> dict[str, float]:
     for p in fn.params:
         if p.name in at:
             point[p.name] = at[p.name]
-        elif isinstance(p.default, ir.Const):
+        elif isinstance(p.default, ir.Const) and isinstance(p.default.value, (int, float)):
             point[p.name] = p.default.value
         else:
             missing.append(p.name)

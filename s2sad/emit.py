@@ -38,9 +38,13 @@ SUPPORT = {
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     return np.reshape(np.sum(g, axis=axes, keepdims=True), shape)''',
     "scatter": '''def scatter(g, x, index):
-    """The adjoint of x[index]: g in the entries read, zero elsewhere."""
+    """The adjoint of x[index]: g in the entries read, zero elsewhere (summed where an index repeats)."""
     out = np.zeros(np.shape(x))
-    np.add.at(out, index, g)
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(isinstance(i, (int, np.integer, slice)) for i in parts):
+        out[index] = g  # basic indexing reads each entry once
+    else:
+        np.add.at(out, index, g)
     return out''',
 }
 
@@ -230,8 +234,9 @@ def _negated(e: ir.Expr) -> ir.Expr | None:
     if isinstance(e, ir.Call) and e.fn in ("operator.mul", "operator.truediv"):
         first = e.args[0]
         inner = _negated(first)
-        if inner is None and isinstance(first, ir.Const) and not isinstance(first.value, bool) and first.value < 0:
-            inner = ir.Const(-first.value)
+        value = first.value if isinstance(first, ir.Const) else None
+        if inner is None and isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            inner = ir.Const(-value)
         if inner is not None:
             return ir.Call(e.fn, (inner, *e.args[1:]))
     return None

@@ -642,6 +642,19 @@ class _Lowerer:
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
             inner = self.describe(node.expression)
             return None if inner is None else f"neg_{inner}"
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1:  # x[i] -> x_at_i, x[1:] -> x_1_to_end
+            base, item = self.describe(node.value), node.slice[0].slice
+            if base is None:
+                return None
+            if isinstance(item, cst.Index):
+                index = self.describe(item.value)
+                return None if index is None else f"{base}_at_{index}"
+            assert isinstance(item, cst.Slice)
+            if item.step is not None:
+                return None
+            lower = self.describe(item.lower) if item.lower is not None else "start"
+            upper = self.describe(item.upper) if item.upper is not None else "end"
+            return None if lower is None or upper is None else f"{base}_{lower}_to_{upper}"
         return None
 
     def atom(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:

@@ -228,7 +228,10 @@ def evaluate(e: ir.Expr, values: Mapping[str, float], constants: Mapping[str, fl
     if isinstance(e, ir.Var):
         return values[e.name]
     if isinstance(e, ir.Const):
+        assert isinstance(e.value, (int, float)), e  # explain works on scalar programs
         return float(e.value)
+    if isinstance(e, ir.Slice):
+        raise ValueError("explain works on scalar programs")
     if isinstance(e, ir.Global):
         if e.qualname in constants:
             return constants[e.qualname]
@@ -345,7 +348,16 @@ def _print(e: ir.Expr, names: Mapping[str, str], latex: bool) -> tuple[str, int]
     if isinstance(e, ir.Const):
         value = e.value
         shown = repr(value) if not isinstance(value, bool) else str(value)
-        return shown, (100 if not isinstance(value, bool) and value >= 0 else 30)
+        negative = isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0
+        return shown, (30 if negative else 100)
+    if isinstance(e, ir.Slice):
+        return (
+            ":".join(
+                "" if isinstance(p, ir.Const) and p.value is None else _print(p, names, latex)[0]
+                for p in (e.start, e.stop, e.step)
+            ),
+            100,
+        )
     if isinstance(e, ir.Global):
         short = e.qualname.split(".")[-1]
         return (("\\" + short) if latex and short in ("pi", "tau") else short), 100

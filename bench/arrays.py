@@ -1,0 +1,155 @@
+"""time(gradient) / time(f) for NumPy programs: s2sad, a hand-written NumPy adjoint, and, when installed,
+HIPS autograd, JAX (with and without jit) and PyTorch on the CPU.
+
+Run: python bench/arrays.py   (about a minute; prints a Markdown table for bench/README.md)
+
+Cases (issue 4): the MLP of examples/mlp.py at batch 64, 784 -> 128 -> 10; Rosenbrock on 1,000 elements; an
+RNN with hidden size 64 over 50 steps.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import timeit
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "examples"))
+import s2sad  # noqa: E402
+from mlp import loss as mlp_loss  # noqa: E402
+from mlp_grad import grad_loss as mlp_s2sad  # noqa: E402
+
+CASES_SOURCE = """
+import numpy as np
+
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+
+def rnn(W, U, h0, xs):
+    h = h0
+    for t in range(50):
+        h = np.tanh(W @ h + U @ xs[t])
+    return np.sum(h * h)
+"""
+
+
+def _module(source: str):
+    namespace: dict = {}
+    exec(compile(source, "<bench>", "exec"), namespace)
+    return namespace
+
+
+# ---- adjoints written by hand ----------------------------------------------------------------------------------
+def mlp_by_hand(W1, b1, W2, b2, X, Y):
+    h = 1.0 / (1.0 + np.exp(-(X @ W1 + b1)))
+    z = h @ W2 + b2
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    dz = (p - Y) / X.shape[0]
+    da = (dz @ W2.T) * h * (1.0 - h)
+    return X.T @ da, da.sum(axis=0), h.T @ dz, dz.sum(axis=0)
+
+
+def rosenbrock_by_hand(x):
+    d = x[1:] - x[:-1] ** 2
+    g = np.zeros_like(x)
+    g[1:] += 200.0 * d
+    g[:-1] += -400.0 * d * x[:-1] - 2.0 * (1.0 - x[:-1])
+    return g
+
+
+def rnn_by_hand(W, U, h0, xs):
+    hs = [h0]
+    h = h0
+    for t in range(50):
+        h = np.tanh(W @ h + U @ xs[t])
+        hs.append(h)
+    gh = 2.0 * h
+    gW = np.zeros_like(W)
+    gU = np.zeros_like(U)
+    for t in reversed(range(50)):
+        da = gh * (1.0 - hs[t + 1] ** 2)
+        gW += np.outer(da, hs[t])
+        gU += np.outer(da, xs[t])
+        gh = W.T @ da
+    return gW, gU, gh
+
+
+# ---- other tools, when installed ----------------------------------------------------------------------------
+def _autograd(source: str, name: str, nargs: int):
+    if importlib.util.find_spec("autograd") is None:
+        return None
+    import autograd
+    import autograd.numpy as anp
+
+    namespace = _module(source.replace("import numpy as np", "import autograd.numpy as np"))
+    fn = namespace[name]
+    g = autograd.grad(lambda params, *rest: fn(*params, *rest))
+    return lambda *args: g(tuple(args[:nargs]), *args[nargs:])
+
+
+MLP_SOURCE = (ROOT / "examples" / "mlp.py").read_text()
+
+
+def _times(fns: list, args, rounds: int = 15, number: int = 5) -> list[float]:
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for k, fn in enumerate(fns):
+            best[k] = min(best[k], timeit.timeit(lambda: fn(*args), number=number) / number)
+    return best
+
+
+def main() -> None:
+    rng = np.random.default_rng(0)
+    cases = _module(CASES_SOURCE)
+    rosen_s2sad = _module(s2sad.generate(CASES_SOURCE, "bench.py", "rosenbrock"))["grad_rosenbrock"]
+    rnn_s2sad = _module(s2sad.generate(CASES_SOURCE, "bench.py", "rnn", wrt=("W", "U", "h0")))["grad_rnn"]
+    X = rng.normal(size=(64, 784))
+    Y = np.eye(10)[rng.integers(0, 10, 64)]
+    mlp_args = (0.05 * rng.normal(size=(784, 128)), np.zeros(128), 0.1 * rng.normal(size=(128, 10)), np.zeros(10), X, Y)
+    rnn_args = (
+        0.1 * rng.normal(size=(64, 64)),
+        0.1 * rng.normal(size=(64, 32)),
+        rng.normal(size=64),
+        rng.normal(size=(50, 32)),
+    )
+    rows = [
+        ("MLP 784-128-10, batch 64", mlp_loss, mlp_s2sad, mlp_by_hand, _autograd(MLP_SOURCE, "loss", 4), mlp_args),
+        (
+            "Rosenbrock, 1,000 elements",
+            cases["rosenbrock"],
+            rosen_s2sad,
+            rosenbrock_by_hand,
+            _autograd(CASES_SOURCE, "rosenbrock", 1),
+            (rng.normal(size=1000),),
+        ),
+        ("RNN, hidden 64, 50 steps", cases["rnn"], rnn_s2sad, rnn_by_hand, _autograd(CASES_SOURCE, "rnn", 3), rnn_args),
+    ]
+    print("| case | f | s2sad | hand-written | autograd | s2sad / f | hand / f | autograd / f | s2sad / hand |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, f, ours, hand, auto, args in rows:
+        got, expected = ours(*args), hand(*args)
+        for a, b in zip(
+            got if isinstance(got, tuple) else (got,), expected if isinstance(expected, tuple) else (expected,)
+        ):
+            np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
+        fns = [f, ours, hand] + ([auto] if auto else [])
+        t = _times(fns, args)
+        t_auto = t[3] if auto else float("nan")
+        print(
+            f"| {name} | {t[0] * 1e6:.0f} µs | {t[1] * 1e6:.0f} µs | {t[2] * 1e6:.0f} µs | {t_auto * 1e6:.0f} µs "
+            f"| {t[1] / t[0]:.2f} | {t[2] / t[0]:.2f} | {t_auto / t[0]:.2f} | {t[1] / t[2]:.2f} |"
+        )
+    missing = [m for m in ("jax", "torch") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"\n(not installed, not measured: {', '.join(missing)})")
+
+
+if __name__ == "__main__":
+    main()
