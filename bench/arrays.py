@@ -94,6 +94,55 @@ def _autograd(source: str, name: str, nargs: int):
     return lambda *args: g(tuple(args[:nargs]), *args[nargs:])
 
 
+def _torch(name: str):
+    if importlib.util.find_spec("torch") is None:
+        return None
+    import torch
+
+    def mlp(W1, b1, W2, b2, X, Y):
+        h = 1.0 / (1.0 + torch.exp(-(X @ W1 + b1)))
+        z = h @ W2 + b2
+        e = torch.exp(z - torch.max(z, dim=1, keepdim=True).values)
+        p = e / torch.sum(e, dim=1, keepdim=True)
+        return -torch.mean(torch.sum(Y * torch.log(p), dim=1))
+
+    def rosenbrock(x):
+        return torch.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+    def rnn(W, U, h0, xs):
+        h = h0
+        for t in range(50):
+            h = torch.tanh(W @ h + U @ xs[t])
+        return torch.sum(h * h)
+
+    fn, nargs = {"mlp": (mlp, 4), "rosenbrock": (rosenbrock, 1), "rnn": (rnn, 3)}[name]
+
+    def gradient(*tensors):
+        params = [t.detach().requires_grad_(True) for t in tensors[:nargs]]
+        return torch.autograd.grad(fn(*params, *tensors[nargs:]), params)
+
+    return gradient
+
+
+def _jax(source: str, name: str, nargs: int, jit: bool):
+    if importlib.util.find_spec("jax") is None:
+        return None
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    namespace = _module(source.replace("import numpy as np", "import jax.numpy as np"))
+    g = jax.grad(lambda params, *rest: namespace[name](*params, *rest))
+    if jit:
+        g = jax.jit(g)
+
+    def gradient(*args):
+        out = g(tuple(args[:nargs]), *args[nargs:])
+        jax.block_until_ready(out)
+        return out
+
+    return gradient
+
+
 MLP_SOURCE = (ROOT / "examples" / "mlp.py").read_text()
 
 
@@ -120,35 +169,34 @@ def main() -> None:
         rng.normal(size=(50, 32)),
     )
     rows = [
-        ("MLP 784-128-10, batch 64", mlp_loss, mlp_s2sad, mlp_by_hand, _autograd(MLP_SOURCE, "loss", 4), mlp_args),
-        (
-            "Rosenbrock, 1,000 elements",
-            cases["rosenbrock"],
-            rosen_s2sad,
-            rosenbrock_by_hand,
-            _autograd(CASES_SOURCE, "rosenbrock", 1),
-            (rng.normal(size=1000),),
-        ),
-        ("RNN, hidden 64, 50 steps", cases["rnn"], rnn_s2sad, rnn_by_hand, _autograd(CASES_SOURCE, "rnn", 3), rnn_args),
-    ]
-    print("| case | f | s2sad | hand-written | autograd | s2sad / f | hand / f | autograd / f | s2sad / hand |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for name, f, ours, hand, auto, args in rows:
+        ("MLP 784-128-10, batch 64", "mlp", MLP_SOURCE, "loss", 4, mlp_loss, mlp_s2sad, mlp_by_hand, mlp_args),
+        ("Rosenbrock, 1,000 elements", "rosenbrock", CASES_SOURCE, "rosenbrock", 1, cases["rosenbrock"],
+         rosen_s2sad, rosenbrock_by_hand, (rng.normal(size=1000),)),
+        ("RNN, hidden 64, 50 steps", "rnn", CASES_SOURCE, "rnn", 3, cases["rnn"], rnn_s2sad, rnn_by_hand, rnn_args),
+    ]  # fmt: skip
+    tools = ["s2sad", "hand-written", "autograd", "jax", "jax.jit", "torch"]
+    print("time(gradient) / time(f), with f's own time in µs\n")
+    print("| case | f (µs) | " + " | ".join(tools) + " | s2sad / hand-written |")
+    print("|---|---|" + "---|" * len(tools) + "---|")
+    for label, key, source, name, nargs, f, ours, hand, args in rows:
         got, expected = ours(*args), hand(*args)
-        for a, b in zip(
-            got if isinstance(got, tuple) else (got,), expected if isinstance(expected, tuple) else (expected,)
-        ):
+        for a, b in zip(got if isinstance(got, tuple) else (got,), expected if isinstance(expected, tuple) else (expected,)):
             np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
-        fns = [f, ours, hand] + ([auto] if auto else [])
-        t = _times(fns, args)
-        t_auto = t[3] if auto else float("nan")
-        print(
-            f"| {name} | {t[0] * 1e6:.0f} µs | {t[1] * 1e6:.0f} µs | {t[2] * 1e6:.0f} µs | {t_auto * 1e6:.0f} µs "
-            f"| {t[1] / t[0]:.2f} | {t[2] / t[0]:.2f} | {t_auto / t[0]:.2f} | {t[1] / t[2]:.2f} |"
-        )
-    missing = [m for m in ("jax", "torch") if importlib.util.find_spec(m) is None]
+        others = [_autograd(source, name, nargs), _jax(source, name, nargs, jit=False), _jax(source, name, nargs, jit=True)]
+        torch_grad = _torch(key)
+        timed = _times([f, ours, hand] + [o for o in others if o], args)
+        if torch_grad is not None:
+            import torch
+
+            tensors = tuple(torch.from_numpy(np.asarray(a)) for a in args)
+            timed.append(_times([torch_grad], tensors)[0])
+        present = [True, True] + [o is not None for o in others] + [torch_grad is not None]
+        values = iter(timed[1:])
+        ratios = [f"{next(values) / timed[0]:.2f}" if here else "-" for here in present]
+        print(f"| {label} | {timed[0] * 1e6:.0f} | " + " | ".join(ratios) + f" | {timed[1] / timed[2]:.2f} |")
+    missing = [m for m in ("autograd", "jax", "torch") if importlib.util.find_spec(m) is None]
     if missing:
-        print(f"\n(not installed, not measured: {', '.join(missing)})")
+        print(f"\n-: not installed, not measured ({', '.join(missing)})")
 
 
 if __name__ == "__main__":
