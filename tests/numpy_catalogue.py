@@ -16,7 +16,7 @@ def positive(*shape):
 # ---- elementwise, each rule ---------------------------------------------------------------------------------
 def elementwise(x, y):
     a = np.exp(x) + np.log(y) + np.log1p(y) + np.sqrt(y) + np.sin(x) * np.cos(x) + np.tan(0.3 * x)
-    b = np.tanh(x) * np.square(y) - np.abs(x) + np.negative(x) / y + x**2 + y**0.5 + np.power(y, x)
+    b = np.tanh(x) * np.square(y) - np.abs(x) + np.negative(x) / y + x**2 + y**0.5 + np.power(y, x) + np.absolute(y)
     return np.sum(a * b)
 
 
@@ -57,7 +57,7 @@ def log_sum_exp(m):
 # ---- linear algebra --------------------------------------------------------------------------------------------
 def matmuls(A, B, v, w):
     return (
-        np.sum((A @ B) ** 2) + np.sum(np.sin(A @ v)) + np.sum(w @ A) + v @ v + np.dot(A @ v, w) + np.sum(np.outer(v, w))
+        np.sum((A @ B) ** 2) + np.sum(np.sin(A @ v)) + np.sum(np.matmul(w, A)) + v @ v + np.dot(A @ v, w) + np.sum(np.outer(v, w))
     )
 
 

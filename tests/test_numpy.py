@@ -69,3 +69,17 @@ def test_generated_module_defines_its_helpers_once_and_only_when_used():
     text = s2sad.grad_source(indexing)
     assert text.count("def scatter(") == 1 and "import s2sad" not in text
     assert "def unbroadcast(" not in s2sad.grad_source(reductions) or "unbroadcast(" in s2sad.grad_source(reductions)
+
+
+def test_every_numpy_rule_is_in_the_catalogue():
+    """Adding a NumPy rule to the table without a case here fails: every derivative is checked."""
+    from pathlib import Path
+
+    from s2sad.rules import RULES
+
+    text = (Path(__file__).parent / "numpy_catalogue.py").read_text()
+    spelled = {"operator.matmul": " @ ", "operator.getitem": "["}
+    for rule in RULES.values():
+        if rule.adjoints and (rule.fn.startswith("numpy.") or rule.fn in spelled):
+            needle = spelled.get(rule.fn, "np." + rule.fn.split(".", 1)[1] + "(")
+            assert needle in text or f".{rule.fn.split('.')[-1]}(" in text, rule.fn
