@@ -215,6 +215,8 @@ def _index(e: ir.Expr, spelling: _Spelling) -> ast.expr:
 def _call(e: ir.Call, args: list[ast.expr], spelling: _Spelling) -> ast.expr:
     """A call; arguments of keyword parameters (``axis=0``) are written by keyword, defaults left out."""
     func = ast.parse(spelling.name(e.fn), mode="eval").body
+    if e.fn == "numpy.array":  # the IR's elements go back into the list the user wrote
+        return ast.Call(func, [ast.List(args)], [])
     rule = lookup(e.fn, len(e.args))
     if rule is None or not rule.defaults:
         return ast.Call(func, args, [])

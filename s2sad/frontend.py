@@ -768,6 +768,17 @@ class _Lowerer:
             return self._method_call(node, method, out, origin)
         qualified = self._qualified(node.func)
         label = _code(self.module, node.func)
+        if "numpy.array" in qualified:  # np.array([a, b, c]): an array of scalars, element by element
+            if len(node.args) != 1 or not isinstance(node.args[0].value, cst.List) or node.args[0].keyword:
+                self.error(
+                    node, "'np.array' is supported on a list of values: np.array([a, b, c])", "unsupported-syntax"
+                )
+                return ir.Const(0)
+            elements = [self.atom(e.value, out, origin) for e in node.args[0].value.elements]
+            if self.context.lookup("numpy.array", len(elements)) is None:
+                self.error(node, f"'np.array' of {len(elements)} values is not supported (at most 16)", "no-rule")
+                return ir.Const(0)
+            return ir.Call("numpy.array", tuple(elements))
         if any(arg.star for arg in node.args):
             self.error(node, "starred arguments are not supported", "unsupported-syntax")
             return ir.Const(0)

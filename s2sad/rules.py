@@ -83,6 +83,8 @@ def parse_template(text: str, allowed: frozenset[str]) -> Expr:
             return Const(node.value)
         if isinstance(node, ast.IfExp):
             return Call(IFEXP, (convert(node.test), convert(node.body), convert(node.orelse)))
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            return Call(GETITEM, (convert(node.value), Const(node.slice.value)))
         if isinstance(node, ast.Name):
             if node.id not in allowed:
                 raise TemplateError(f"template {text!r} uses unknown name {node.id!r}")
@@ -293,6 +295,15 @@ _NUMPY = [
     vjp("numpy.transpose(a)", a="numpy.transpose(g)", kind="linear"),
     vjp("numpy.reshape(a, shape)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
     vjp("operator.getitem(a, index)", a="s2sad.scatter(g, a, index)", kind="linear"),
+    # np.array([a, b, c]) of scalars: one entry per length; element k's adjoint is g[k]
+    *(
+        vjp(
+            f"numpy.array({', '.join(f'x{k}' for k in range(n))})",
+            kind="linear",
+            **{f"x{k}": f"g[{k}]" for k in range(n)},
+        )
+        for n in range(1, 17)
+    ),
     nondiff("numpy.shape(a)"),
     nondiff("numpy.size(a)"),
     nondiff("numpy.ndim(a)"),

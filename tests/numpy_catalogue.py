@@ -57,7 +57,12 @@ def log_sum_exp(m):
 # ---- linear algebra --------------------------------------------------------------------------------------------
 def matmuls(A, B, v, w):
     return (
-        np.sum((A @ B) ** 2) + np.sum(np.sin(A @ v)) + np.sum(np.matmul(w, A)) + v @ v + np.dot(A @ v, w) + np.sum(np.outer(v, w))
+        np.sum((A @ B) ** 2)
+        + np.sum(np.sin(A @ v))
+        + np.sum(np.matmul(w, A))
+        + v @ v
+        + np.dot(A @ v, w)
+        + np.sum(np.outer(v, w))
     )
 
 
@@ -93,7 +98,8 @@ def rnn(W, U, h0, xs):
 def created_arrays(x):
     z = np.zeros((3,)) + x
     o = np.ones(x.shape) * 2.0
-    return np.sum(z * o * x)
+    v = np.array([x[0] * x[1], np.sin(x[2]), 2.0])
+    return np.sum(z * o * x) + np.sum(v * v)
 
 
 CASES = [
