@@ -83,7 +83,11 @@ def parse_template(text: str, allowed: frozenset[str]) -> Expr:
             return Const(node.value)
         if isinstance(node, ast.IfExp):
             return Call(IFEXP, (convert(node.test), convert(node.body), convert(node.orelse)))
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, int)
+        ):
             return Call(GETITEM, (convert(node.value), Const(node.slice.value)))
         if isinstance(node, ast.Name):
             if node.id not in allowed:
@@ -248,6 +252,16 @@ def _expanded(v: str) -> str:
 # a @ b for 1-D and 2-D operands: the 1-D cases are outer products (NumPy's matmul promotes them)
 _MATMUL_A = "g @ numpy.transpose(b) if numpy.ndim(b) == 2 else numpy.multiply.outer(g, b)"
 _MATMUL_B = "numpy.transpose(a) @ g if numpy.ndim(a) == 2 else numpy.multiply.outer(a, g)"
+
+
+def _elements(n: int) -> Rule:
+    """``np.array([x0, ..., x(n-1)])``: element k's adjoint is ``g[k]``."""
+    templates: dict[str, str] = {f"x{k}": f"g[{k}]" for k in range(n)}
+    fn, params, defaults = _signature(f"numpy.array({', '.join(templates)})")
+    allowed = frozenset(params) | {"g", "ans"}
+    return Rule(fn, params, {p: parse_template(t, allowed) for p, t in templates.items()}, "linear")
+
+
 _NUMPY = [
     vjp("operator.matmul(a, b)", a=_MATMUL_A, b=_MATMUL_B),
     vjp("numpy.matmul(a, b)", a=_MATMUL_A, b=_MATMUL_B),
