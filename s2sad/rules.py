@@ -310,14 +310,7 @@ _NUMPY = [
     vjp("numpy.reshape(a, shape)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
     vjp("operator.getitem(a, index)", a="s2sad.scatter(g, a, index)", kind="linear"),
     # np.array([a, b, c]) of scalars: one entry per length; element k's adjoint is g[k]
-    *(
-        vjp(
-            f"numpy.array({', '.join(f'x{k}' for k in range(n))})",
-            kind="linear",
-            **{f"x{k}": f"g[{k}]" for k in range(n)},
-        )
-        for n in range(1, 17)
-    ),
+    *(_elements(n) for n in range(1, 17)),
     nondiff("numpy.shape(a)"),
     nondiff("numpy.size(a)"),
     nondiff("numpy.ndim(a)"),
