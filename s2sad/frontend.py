@@ -535,7 +535,7 @@ class _Lowerer:
                     self._temp_count += 1
                     snapshot = f"{TEMP}{n.value}#{self._temp_count}"
                     out.append(ir.Assign(snapshot, ir.Var(n.value), origin))
-                    values[i + 1 :] = [_rename(v, n.value, snapshot) for v in values[i + 1 :]]
+                    values[i + 1 :] = [ir.substitute(v, {n.value: ir.Var(snapshot)}) for v in values[i + 1 :]]
                 out.append(ir.Assign(n.value, values[i], origin))
             return
         self.unsupported_target(target)
@@ -1025,16 +1025,6 @@ def _names_in(node: cst.CSTNode) -> list[cst.Name]:
 
     node.visit(Finder())
     return found
-
-
-def _rename(e: ir.Expr, old: str, new: str) -> ir.Expr:
-    if isinstance(e, ir.Var):
-        return ir.Var(new) if e.name == old else e
-    if isinstance(e, ir.Call):
-        return ir.Call(e.fn, tuple(_rename(a, old, new) for a in e.args))
-    if isinstance(e, ir.BoolOp):
-        return ir.BoolOp(e.op, tuple(_rename(v, old, new) for v in e.values))
-    return e
 
 
 def _is_stub(node: cst.FunctionDef) -> bool:

@@ -100,14 +100,16 @@ def check(
         error = abs(analytic - numeric) / max(scale, atol / rtol)  # relative, but not for values near zero
         return Comparison(label, analytic, numeric, error, abs(analytic - numeric) <= atol + rtol * scale)
 
+    def direction(only: int | None) -> list[list[float]]:
+        """A random unit direction, in every parameter or only in parameter ``only``."""
+        d = [[rng.gauss(0.0, 1.0) if only in (None, j) else 0.0 for _ in _flat(args[i])] for j, i in enumerate(index)]
+        norm = math.sqrt(sum(x * x for row in d for x in row)) or 1.0
+        return [[x / norm for x in row] for row in d]
+
     for k in range(directions):
-        d = [[rng.gauss(0.0, 1.0) for _ in _flat(args[i])] for i in index]
-        norm = math.sqrt(sum(x * x for row in d for x in row)) or 1.0
-        result.directions.append(compare(f"direction {k + 1}", [[x / norm for x in row] for row in d]))
+        result.directions.append(compare(f"direction {k + 1}", direction(None)))
     for k, name in enumerate(names):
-        d = [[rng.gauss(0.0, 1.0) if j == k else 0.0 for _ in _flat(args[i])] for j, i in enumerate(index)]
-        norm = math.sqrt(sum(x * x for row in d for x in row)) or 1.0
-        result.parameters.append(compare(name, [[x / norm for x in row] for row in d]))
+        result.parameters.append(compare(name, direction(k)))
     return result
 
 

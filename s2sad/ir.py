@@ -65,6 +65,7 @@ __all__ = [
     "temp_base",
     "Namer",
     "walk",
+    "substitute",
     "expr_names",
     "assigned_names",
 ]
@@ -286,6 +287,19 @@ def expr_names(e: Expr) -> Iterator[str]:
     elif isinstance(e, Slice):
         for part in (e.start, e.stop, e.step):
             yield from expr_names(part)
+
+
+def substitute(e: Expr, env: dict[str, Expr]) -> Expr:
+    """``e`` with each variable named in ``env`` replaced by its expression."""
+    if isinstance(e, Var):
+        return env.get(e.name, e)
+    if isinstance(e, Call):
+        return Call(e.fn, tuple(substitute(a, env) for a in e.args))
+    if isinstance(e, BoolOp):
+        return BoolOp(e.op, tuple(substitute(v, env) for v in e.values))
+    if isinstance(e, Slice):
+        return Slice(substitute(e.start, env), substitute(e.stop, env), substitute(e.step, env))
+    return e
 
 
 def assigned_names(stmts: tuple[Stmt, ...]) -> set[str]:

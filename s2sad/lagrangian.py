@@ -114,7 +114,7 @@ class _Builder:
         defined = set() if defined is None else defined
         for s in stmts:
             if isinstance(s, ir.Assign):
-                value = _substitute(s.value, self.pending)
+                value = ir.substitute(s.value, self.pending)
                 if s.target in self.inline:
                     self.pending[s.target] = value
                     continue
@@ -138,13 +138,13 @@ class _Builder:
                     self.lines.append(Header(f"for {iteration} in {iterator}:", depth))
                 else:
                     iteration = "k"
-                    test = _substitute(s.test, self.pending)
+                    test = ir.substitute(s.test, self.pending)
                     self.lines.append(Header(f"while {text(test)}:  (iteration k)", depth))
                 self.block(s.body, depth + 1, body_defs, indices + (iteration,), None, guard)
                 if not indices:
                     self.after_loop |= body_defs
             elif isinstance(s, ir.If):
-                test = _substitute(s.test, self.pending)
+                test = ir.substitute(s.test, self.pending)
                 names = self._index(test, loop_defs, defined, indices)
                 shown_test = text(test, names)
                 self.lines.append(Header(f"if {shown_test}:", depth))
@@ -179,18 +179,6 @@ class _Builder:
         return out
 
 
-def _substitute(e: ir.Expr, env: Mapping[str, ir.Expr]) -> ir.Expr:
-    if isinstance(e, ir.Var):
-        return env.get(e.name, e)
-    if isinstance(e, ir.Call):
-        return ir.Call(e.fn, tuple(_substitute(a, env) for a in e.args))
-    if isinstance(e, ir.BoolOp):
-        return ir.BoolOp(e.op, tuple(_substitute(v, env) for v in e.values))
-    if isinstance(e, ir.Slice):
-        return ir.Slice(_substitute(e.start, env), _substitute(e.stop, env), _substitute(e.step, env))
-    return e
-
-
 def derivative(e: ir.Expr, z: str) -> ir.Expr | None:
     """∂e/∂z by composing the rule table's local partials over ``e``; None when it is zero."""
     if isinstance(e, ir.Var):
@@ -207,7 +195,7 @@ def derivative(e: ir.Expr, z: str) -> ir.Expr | None:
         inner = derivative(arg, z)
         if inner is None or p not in rule.adjoints:
             continue
-        term = simplify(ir.Call("operator.mul", (_substitute(rule.adjoints[p], env), inner)))
+        term = simplify(ir.Call("operator.mul", (ir.substitute(rule.adjoints[p], env), inner)))
         total = term if total is None else ir.Call("operator.add", (total, term))
     return simplify(total) if total is not None else None
 

@@ -68,18 +68,6 @@ def primal(fn: ir.Function) -> ir.Function:
 # --------------------------------------------------------------------------------------------------------------
 # Expressions
 # --------------------------------------------------------------------------------------------------------------
-def _substitute(e: ir.Expr, env: dict[str, ir.Expr]) -> ir.Expr:
-    if isinstance(e, ir.Var):
-        return env.get(e.name, e)
-    if isinstance(e, ir.Call):
-        return ir.Call(e.fn, tuple(_substitute(a, env) for a in e.args))
-    if isinstance(e, ir.BoolOp):
-        return ir.BoolOp(e.op, tuple(_substitute(v, env) for v in e.values))
-    if isinstance(e, ir.Slice):
-        return ir.Slice(_substitute(e.start, env), _substitute(e.stop, env), _substitute(e.step, env))
-    return e
-
-
 def _is(e: ir.Expr, value: float) -> bool:
     return (
         isinstance(e, ir.Const)
@@ -328,7 +316,7 @@ class _Gradient:
                 env["ans"] = s.value if id(s) in self.overwriting else ir.Var(s.target)
                 for p, arg in zip(rule.params, s.value.args):
                     if p in rule.adjoints and isinstance(arg, ir.Var) and self.act.active(arg.name):
-                        term = simplify(_substitute(rule.adjoints[p], env))
+                        term = simplify(ir.substitute(rule.adjoints[p], env))
                         if self.fn.arrays and rule.broadcasts:  # an operand that was broadcast: sum back
                             term = ir.Call("s2sad.unbroadcast", (term, arg))
                         out[arg.name] = ir.Call("operator.add", (out[arg.name], term)) if arg.name in out else term
@@ -406,7 +394,7 @@ class _Gradient:
         used = set(ir.expr_names(e)) & set(pending)
         if not used:
             return e
-        folded = _substitute(e, {n: pending[n] for n in used})
+        folded = ir.substitute(e, {n: pending[n] for n in used})
         for n in used:
             del pending[n]
         return folded
@@ -616,7 +604,7 @@ class _Gradient:
         out: list[ir.Stmt] = []
         # A carried name's old and new values share one adjoint: read it everywhere before overwriting it.
         for name in sorted(contribs, key=lambda n: n == s.target):
-            term = simplify(_substitute(contribs[name], {_G: g}))
+            term = simplify(ir.substitute(contribs[name], {_G: g}))
             if name in self.fn.invented and name not in live and self._stays_fixed(term):
                 self.const_adj[name] = term
                 continue

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .ir import GETITEM, IFEXP, BoolOp, Call, Const, Expr, Global, Var
+from .ir import GETITEM, IFEXP, BoolOp, Call, Const, Expr, Global, Var, substitute
 
 __all__ = ["Rule", "RULES", "lookup", "parse_template", "OPERATOR_SYMBOLS", "TemplateError", "extended", "user_rule"]
 
@@ -389,18 +389,8 @@ def user_rule(fn: str, params: tuple[str, ...], templates: Mapping[str, str]) ->
     if unknown:
         raise TemplateError(f"the rule names '{unknown[0]}', which is not an argument of '{fn}' ({', '.join(params)})")
     allowed = frozenset(params) | {"g", "ans", "out"}
-    adjoints = {p: _rename_out(parse_template(t, allowed)) for p, t in templates.items()}
+    adjoints = {p: substitute(parse_template(t, allowed), {"out": Var("ans")}) for p, t in templates.items()}
     return Rule(fn, params, adjoints, "smooth", "the user's rule")
-
-
-def _rename_out(e: Expr) -> Expr:
-    if isinstance(e, Var):
-        return Var("ans") if e.name == "out" else e
-    if isinstance(e, Call):
-        return Call(e.fn, tuple(_rename_out(a) for a in e.args))
-    if isinstance(e, BoolOp):
-        return BoolOp(e.op, tuple(_rename_out(v) for v in e.values))
-    return e
 
 
 def lookup(fn: str, nargs: int) -> Rule | None:
