@@ -1,0 +1,426 @@
+"""Expressions: LibCST expressions -> IR atoms and primitives, flattened into named intermediates."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import libcst as cst
+from libcst.metadata import QualifiedName
+
+from .. import ir
+from ..diagnostics import Diagnostic, Span
+from ..rules import CONSTANTS, OPERATOR_SYMBOLS, Rule, known_arities
+from .syntax import (
+    _ARRAY_ATTRIBUTES,
+    _ARRAY_METHODS,
+    _BINARY_WORDS,
+    _CST_BINARY,
+    _CST_COMPARE,
+    _MAX_DESCRIPTIVE,
+    TEMP,
+    _code,
+    _tuple,
+)
+
+if TYPE_CHECKING:
+    from .lowering import _Scope
+    from .program import _Context
+
+
+class _Expressions:
+    """The expression half of the lowering (mixed into ``_Lowerer``, which provides the state)."""
+
+    context: _Context
+    module: cst.Module
+    path: str
+    diagnostics: list[Diagnostic]
+    scope: _Scope
+    user_names: set[str]
+    function_name: str
+    _stmt_target: str
+    _stmt_temps: int
+    _temp_count: int
+    qnames: Mapping[cst.CSTNode, object]
+
+    def span(self, node: cst.CSTNode) -> Span:
+        raise NotImplementedError
+
+    def error(self, node: cst.CSTNode, message: str, code: str, help: str | None = None) -> None:
+        raise NotImplementedError
+
+    def _module_constant(self, name: str) -> ir.Expr | None:
+        raise NotImplementedError
+
+    def block(self, stmts: Sequence[cst.BaseStatement]) -> list[ir.Stmt]:
+        raise NotImplementedError
+
+    def _begin_statement(self, target: str) -> None:
+        self._stmt_target = target
+        self._stmt_temps = 0
+
+    def _temp_name(self, node: cst.BaseExpression) -> str:
+        desc = self.describe(node)
+        if desc is None or len(desc) > _MAX_DESCRIPTIVE:
+            self._stmt_temps += 1
+            desc = f"{self._stmt_target}_t{self._stmt_temps}"
+        if desc[0].isdigit():
+            desc = "_" + desc
+        self._temp_count += 1  # identity only: the SSA stage drops everything from '#'
+        return f"{TEMP}{desc}#{self._temp_count}"
+
+    def describe(self, node: cst.BaseExpression) -> str | None:
+        """A readable name for the value of ``node``: ``sin_x``, ``a_times_b``; None when there is none."""
+        if isinstance(node, cst.Name):
+            return node.value
+        if isinstance(node, cst.Integer):
+            return node.value.replace("_", "")
+        if isinstance(node, cst.Float):
+            text = node.value.replace("_", "").lower()
+            return text.replace(".", "p").replace("+", "") if "e" not in text else None
+        if isinstance(node, cst.Call):
+            fn = self._qualified(node.func)
+            method = self._method(node.func)
+            short = sorted(fn)[0].split(".")[-1] if fn else (method[1].split(".")[-1] if method else None)
+            parts = [self.describe(a.value) for a in node.args if a.keyword is None]
+            if method is not None:
+                parts.insert(0, self.describe(method[0]))
+            if short is None or any(p is None for p in parts):
+                return None
+            return "_".join([short] + [p for p in parts if p is not None])
+        if isinstance(node, cst.BinaryOperation):
+            word = _BINARY_WORDS[OPERATOR_SYMBOLS[_CST_BINARY[type(node.operator)]]]
+            left, right = self.describe(node.left), self.describe(node.right)
+            if left is None or right is None:
+                return None
+            return f"{left}_{word}_{right}"
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            inner = self.describe(node.expression)
+            return None if inner is None else f"neg_{inner}"
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1:  # x[i] -> x_at_i, x[1:] -> x_1_to_end
+            base, item = self.describe(node.value), node.slice[0].slice
+            if base is None:
+                return None
+            if isinstance(item, cst.Index):
+                index = self.describe(item.value)
+                return None if index is None else f"{base}_at_{index}"
+            assert isinstance(item, cst.Slice)
+            if item.step is not None:
+                return None
+            lower = self.describe(item.lower) if item.lower is not None else "start"
+            upper = self.describe(item.upper) if item.upper is not None else "end"
+            return None if lower is None or upper is None else f"{base}_{lower}_to_{upper}"
+        return None
+
+    def atom(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
+        """Lower ``node`` to an atom, flattening it into named intermediates."""
+        value = self.value(node, out, origin, None)
+        if isinstance(value, (ir.Var, ir.Const, ir.Global)):
+            return value
+        name = self._temp_name(node)
+        out.append(ir.Assign(name, value, origin))
+        return ir.Var(name)
+
+    def value(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin, target: str | None) -> ir.Expr:
+        """Lower ``node`` to an atom or one primitive applied to atoms."""
+        if isinstance(node, cst.Name):
+            return self.name(node)
+        if isinstance(node, (cst.Integer, cst.Float)):
+            return ir.Const(ast.literal_eval(node.value))
+        if isinstance(node, cst.BinaryOperation):
+            op = OPERATOR_SYMBOLS[_CST_BINARY[type(node.operator)]]
+            return ir.Call(op, (self.atom(node.left, out, origin), self.atom(node.right, out, origin)))
+        if isinstance(node, cst.UnaryOperation):
+            if isinstance(node.operator, cst.Minus):
+                if isinstance(node.expression, (cst.Integer, cst.Float)):
+                    return ir.Const(-ast.literal_eval(node.expression.value))
+                return ir.Call("operator.neg", (self.atom(node.expression, out, origin),))
+            if isinstance(node.operator, cst.Plus):
+                return self.value(node.expression, out, origin, target)
+            if isinstance(node.operator, cst.Not):
+                return ir.Call("operator.not_", (self.atom(node.expression, out, origin),))
+        if isinstance(node, cst.Call):
+            return self.call(node, out, origin)
+        if isinstance(node, cst.Attribute):
+            qualified = self._qualified(node) & CONSTANTS
+            if qualified:
+                return ir.Global(sorted(qualified)[0])
+            if node.attr.value in _ARRAY_ATTRIBUTES and self._method(cst.Attribute(node.value, cst.Name("sum"))):
+                return ir.Call(_ARRAY_ATTRIBUTES[node.attr.value], (self.atom(node.value, out, origin),))
+            self.error(
+                node, f"reading the attribute '{_code(self.module, node)}' is not supported", "unsupported-syntax"
+            )
+            return ir.Const(0)
+        if isinstance(node, cst.Comparison):
+            return self.test(node, out, origin)
+        if isinstance(node, cst.Subscript):
+            return ir.Call(ir.GETITEM, (self.atom(node.value, out, origin), self.index(node, out, origin)))
+        if isinstance(node, cst.Tuple):
+            return _tuple([self.atom(e.value, out, origin) for e in node.elements])
+        if isinstance(node, cst.IfExp):
+            return self.if_expression(node, out, origin, target)
+        self.unsupported_expression(node)
+        return ir.Const(0)
+
+    def index(self, node: cst.Subscript, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
+        """``x[0]``, ``x[1:]``, ``x[:, j]``: the index as an expression of atoms and slices."""
+        parts: list[ir.Expr] = []
+        for element in node.slice:
+            item = element.slice
+            if isinstance(item, cst.Index):
+                parts.append(self.atom(item.value, out, origin))
+            else:
+                assert isinstance(item, cst.Slice)
+                bounds = [
+                    self.atom(b, out, origin) if b is not None else ir.Const(None)
+                    for b in (item.lower, item.upper, item.step)
+                ]
+                parts.append(ir.Slice(*bounds))
+        return parts[0] if len(parts) == 1 else ir.Call(ir.TUPLE, tuple(parts))
+
+    def unsupported_expression(self, node: cst.BaseExpression) -> None:
+        kinds: dict[type[cst.CSTNode], tuple[str, str | None]] = {
+            cst.Lambda: ("'lambda' is not supported", "define the function at the top level"),
+            cst.SimpleString: ("strings are not supported", None),
+            cst.FormattedString: ("strings are not supported", None),
+            cst.Imaginary: ("complex numbers are not supported", None),
+            cst.BooleanOperation: ("'and'/'or' are supported only in 'if' and 'while' conditions", None),
+        }
+        message, hint = kinds.get(type(node), (f"this expression ({type(node).__name__}) is not supported", None))
+        self.error(node, message, "unsupported-syntax", hint)
+
+    def name(self, node: cst.Name) -> ir.Expr:
+        n = node.value
+        self.user_names.add(n)
+        if n in self.scope.assigned or n in self.scope.params:
+            return ir.Var(n)
+        if n in ("True", "False", "None"):
+            return ir.Const({"True": True, "False": False, "None": None}[n])
+        qualified = self._qualified(node)
+        if qualified & CONSTANTS:
+            return ir.Global(sorted(qualified & CONSTANTS)[0])
+        if qualified == {n}:
+            constant = self._module_constant(n)
+            if constant is not None:
+                return constant
+            self.error(
+                node,
+                f"reading the global '{n}' is not supported",
+                "unsupported-global",
+                "only module-level numeric constants ('K = 3.0') can be read; pass other values as parameters",
+            )
+        elif any(".<locals>." in q for q in qualified):
+            self.error(node, f"'{n}' comes from an enclosing function", "unsupported-global", "pass it as a parameter")
+        elif not qualified:
+            self.error(node, f"'{n}' is not defined", "undefined-name")
+        else:
+            self.error(node, f"'{n}' is used as a value, which is not supported", "unsupported-syntax")
+        return ir.Const(0)
+
+    def call(self, node: cst.Call, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
+        method = self._method(node.func)
+        if method is not None:
+            return self._method_call(node, method, out, origin)
+        qualified = self._qualified(node.func)
+        label = _code(self.module, node.func)
+        if "numpy.array" in qualified:  # np.array([a, b, c]): an array of scalars, element by element
+            if len(node.args) != 1 or not isinstance(node.args[0].value, cst.List) or node.args[0].keyword:
+                self.error(
+                    node, "'np.array' is supported on a list of values: np.array([a, b, c])", "unsupported-syntax"
+                )
+                return ir.Const(0)
+            elements = [self.atom(e.value, out, origin) for e in node.args[0].value.elements]
+            if self.context.lookup("numpy.array", len(elements)) is None:
+                self.error(node, f"'np.array' of {len(elements)} values is not supported (at most 16)", "no-rule")
+                return ir.Const(0)
+            return ir.Call("numpy.array", tuple(elements))
+        if any(arg.star for arg in node.args):
+            self.error(node, "starred arguments are not supported", "unsupported-syntax")
+            return ir.Const(0)
+        positional = [a for a in node.args if a.keyword is None]
+        keywords = {a.keyword.value: a for a in node.args if a.keyword is not None}
+        for q in sorted(qualified):
+            rule = self._signature_for(q, len(positional), set(keywords))
+            if rule is not None:
+                return ir.Call(q, self._arguments(rule, positional, keywords, out, origin))
+        if keywords:
+            self.error(node, f"'{label}' takes no keyword argument '{next(iter(keywords))}' here", "unsupported-syntax")
+            return ir.Const(0)
+        candidates = sorted(q for q in qualified if self.context.lookup(q, len(node.args)) is not None)
+        if not candidates:
+            reported = len(self.diagnostics)
+            key = self._helper(node, qualified) if self.context.allow_helpers else None
+            if key is None:
+                if len(self.diagnostics) == reported:
+                    self._no_rule(node, label, qualified)
+                return ir.Const(0)
+            candidates = [key]
+        args = tuple(self.atom(a.value, out, origin) for a in node.args)
+        return ir.Call(candidates[0], args)
+
+    def _signature_for(self, fn: str, npositional: int, keywords: set[str]) -> Rule | None:
+        """The rule of ``fn`` that accepts these arguments (keyword parameters may be left out)."""
+        for arity in known_arities(fn) + [n for (f, n) in self.context.rules if f == fn]:
+            rule = self.context.lookup(fn, arity)
+            if rule is None or npositional > len(rule.params):
+                continue
+            named = set(rule.params[npositional:])
+            required = {p for p in rule.params[npositional:] if p not in rule.defaults}
+            if keywords <= named and required <= keywords and (keywords or rule.defaults or npositional == arity):
+                if keywords or npositional < arity:
+                    return rule
+        return None
+
+    def _arguments(
+        self,
+        rule: Rule,
+        positional: list[cst.Arg],
+        keywords: dict[str, cst.Arg],
+        out: list[ir.Stmt],
+        origin: ir.Origin,
+        first: ir.Expr | None = None,
+    ) -> tuple[ir.Expr, ...]:
+        """Every parameter's argument, in order: ``first`` (a method's array), the positional ones, keyword
+        ones, then the defaults."""
+        args: list[ir.Expr] = [] if first is None else [first]
+        given = len(args) + len(positional)
+        for k, p in enumerate(rule.params[len(args) :], start=len(args)):
+            if k < given:
+                args.append(self.atom(positional[k - given + len(positional)].value, out, origin))
+            elif p in keywords:
+                args.append(self.atom(keywords[p].value, out, origin))
+            else:
+                args.append(rule.defaults[p])
+        return tuple(args)
+
+    def _method(self, func: cst.BaseExpression) -> tuple[cst.BaseExpression, str] | None:
+        """``x.sum`` (an array method): the object and the NumPy function; None for module attributes."""
+        if not isinstance(func, cst.Attribute) or func.attr.value not in _ARRAY_METHODS:
+            return None
+        if isinstance(func.value, cst.Name) and func.value.value not in self.scope.assigned | set(self.scope.params):
+            return None  # np.sum, math.exp: a module's function
+        return func.value, _ARRAY_METHODS[func.attr.value]
+
+    def _method_call(
+        self, node: cst.Call, method: tuple[cst.BaseExpression, str], out: list[ir.Stmt], origin: ir.Origin
+    ) -> ir.Expr:
+        obj, fn = method
+        positional = [a for a in node.args if a.keyword is None]
+        keywords = {a.keyword.value: a for a in node.args if a.keyword is not None}
+        this = self.atom(obj, out, origin)
+        if fn == "numpy.reshape":  # x.reshape(3, 4) and x.reshape((3, 4))
+            parts = [self.atom(a.value, out, origin) for a in positional]
+            shape = parts[0] if len(parts) == 1 else _tuple(parts)
+            return ir.Call(fn, (this, shape))
+        rule = self._signature_for(fn, len(positional) + 1, set(keywords))
+        if rule is None:
+            self.error(node, f"unsupported arguments to '.{fn.split('.')[-1]}()'", "unsupported-syntax")
+            return ir.Const(0)
+        return ir.Call(fn, self._arguments(rule, positional, keywords, out, origin, first=this))
+
+    def _helper(self, node: cst.Call, qualified: set[str]) -> str | None:
+        """A call to the user's own function: in this file, or in a module file next to it."""
+        local = sorted(q for q in qualified if "." not in q and q in self._module_functions())
+        if local:
+            return self.context.helper(self, node, local[0], self.path)
+        for q in sorted(qualified):
+            module, _, name = q.rpartition(".")
+            if not module or module.split(".")[0] in ("math", "builtins", "numpy", "operator"):
+                continue
+            folder = Path(self.path).parent
+            for candidate in (
+                folder / (module.replace(".", "/") + ".py"),
+                folder / module.replace(".", "/") / "__init__.py",
+            ):
+                if candidate.is_file():
+                    return self.context.helper(self, node, name, str(candidate))
+            if not (folder / module.split(".")[0]).is_dir():
+                continue  # a library, not one of the user's modules: no rule for it (reported by the caller)
+            self.error(
+                node.func,
+                f"cannot look into '{q}': no file '{module.replace('.', '/')}.py' next to {self.path}",
+                "helper-not-found",
+                f"s2sad follows imports of your own modules next to the source; for other libraries, give '{q}' a "
+                "rule in [tool.s2sad.rules]",
+            )
+            return None
+        return None
+
+    def _module_functions(self) -> set[str]:
+        return {s.name.value for s in self.module.body if isinstance(s, cst.FunctionDef)}
+
+    def _no_rule(self, node: cst.Call, label: str, qualified: set[str]) -> None:
+        if not qualified:
+            self.error(node.func, f"'{label}' is not defined", "undefined-name")
+            return
+        fn = sorted(qualified)[0]
+        arities = known_arities(fn)
+        if arities:
+            counts = " or ".join(str(a) for a in arities)
+            self.error(node, f"'{label}' is supported with {counts} argument(s), not {len(node.args)}", "no-rule")
+        elif "." not in fn:
+            self.error(
+                node.func,
+                f"'{label}' is a helper function; 's2sad explain' does not look into helpers yet",
+                "unsupported-call",
+                "explain the helper on its own: s2sad explain PATH::" + label,
+            )
+        elif fn in ("builtins.range", "builtins.reversed"):
+            self.error(node, f"'{label}' is supported only as the iterable of a 'for' loop", "unsupported-syntax")
+        else:
+            self.error(
+                node.func,
+                f"no derivative rule for '{fn}'",
+                "no-rule",
+                "s2sad has rules for arithmetic, most of the math module, abs, pow, min and max; give other "
+                "functions a rule in [tool.s2sad.rules] (see the README)",
+            )
+
+    def test(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
+        """A condition: comparisons, 'and', 'or' and 'not' over atoms, kept as one expression."""
+        if isinstance(node, cst.Comparison):
+            parts: list[ir.Expr] = []
+            left = self.atom(node.left, out, origin)
+            for target in node.comparisons:
+                op = _CST_COMPARE.get(type(target.operator))
+                if op is None:
+                    self.error(target.operator, "only < <= > >= == != comparisons are supported", "unsupported-syntax")
+                    return ir.Const(False)
+                right = self.atom(target.comparator, out, origin)
+                parts.append(ir.Call(OPERATOR_SYMBOLS[op], (left, right)))
+                left = right
+            return parts[0] if len(parts) == 1 else ir.BoolOp("and", tuple(parts))
+        if isinstance(node, cst.BooleanOperation):
+            kind: Literal["and", "or"] = "and" if isinstance(node.operator, cst.And) else "or"
+            values = (self.test(node.left, out, origin), self.test(node.right, out, origin))
+            flat: list[ir.Expr] = []
+            for v in values:
+                flat.extend(v.values if isinstance(v, ir.BoolOp) and v.op == kind else (v,))
+            return ir.BoolOp(kind, tuple(flat))
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return ir.Call("operator.not_", (self.test(node.expression, out, origin),))
+        return self.atom(node, out, origin)
+
+    def if_expression(
+        self, node: cst.IfExp, out: list[ir.Stmt], origin: ir.Origin, target: str | None, into: str | None = None
+    ) -> ir.Expr:
+        self._temp_count += 1
+        owner = target or self._stmt_target
+        base = "choice" if owner == self.function_name else f"{owner}_choice"
+        name = into or f"{TEMP}{base}#{self._temp_count}"
+        test = self.test(node.test, out, origin)
+        body: list[ir.Stmt] = []
+        orelse: list[ir.Stmt] = []
+        body.append(ir.Assign(name, self.value(node.body, body, origin, None), origin))
+        orelse.append(ir.Assign(name, self.value(node.orelse, orelse, origin, None), origin))
+        out.append(ir.If(test, tuple(body), tuple(orelse), origin))
+        return ir.Var(name)
+
+    def _qualified(self, node: cst.CSTNode) -> set[str]:
+        value: object = self.qnames.get(node)
+        if callable(value):  # LibCST resolves qualified names lazily
+            value = value()
+        names: set[QualifiedName] = value if isinstance(value, set) else set()
+        return {q.name for q in names}

@@ -1,0 +1,477 @@
+"""Statements and functions: LibCST -> IR in the user's names, with every diagnostic collected."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, QualifiedNameProvider
+
+from .. import ir
+from ..diagnostics import Diagnostic, S2sadError, Span
+from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
+from .expressions import _Expressions
+from .opaque import Opaque as ir_opaque
+from .syntax import (
+    _CST_AUGMENTED,
+    _DECORATORS,
+    _RULE_DECORATORS,
+    TEMP,
+    _all_function_defs,
+    _asname,
+    _assigned_names,
+    _dotted_name,
+    _is_docstring,
+    _is_numeric_literal,
+    _is_return,
+    _is_stub,
+    _names_in,
+    _target_is,
+)
+
+if TYPE_CHECKING:
+    from .program import _Context
+
+
+@dataclass
+class _Scope:
+    params: list[str]
+    assigned: set[str]  #: every name the function body assigns
+
+
+class _Lowerer(_Expressions):
+    """Lowers one function of one file; helpers it calls go through the shared ``_Context``."""
+
+    def __init__(
+        self, wrapper: MetadataWrapper, source: str, path: str, line_numbers: list[int], context: _Context
+    ) -> None:
+        self.context = context
+        self.module = wrapper.module
+        self.line_numbers = line_numbers  #: original line of each line LibCST sees
+        self.path = path
+        self.lines = source.splitlines()
+        resolved = wrapper.resolve_many([QualifiedNameProvider, PositionProvider])
+        self.qnames = resolved[QualifiedNameProvider]
+        self.positions = resolved[PositionProvider]
+        self.diagnostics: list[Diagnostic] = []
+        self.imports = self._module_imports()
+        self.constants_used: dict[str, ir.ModuleConstant] = {}
+        self.user_names: set[str] = set()
+        self.scope = _Scope([], set())
+        self._stmt_target = ""  # the name the statement being lowered assigns, for naming intermediates
+        self._stmt_temps = 0
+        self._temp_count = 0
+        self.function_name = ""
+
+    def span(self, node: cst.CSTNode) -> Span:
+        r = self.positions[node]
+        assert isinstance(r, CodeRange)
+        original = self.line_numbers
+        return Span(original[r.start.line - 1], r.start.column, original[r.end.line - 1], r.end.column)
+
+    def error(self, node: cst.CSTNode, message: str, code: str, help: str | None = None) -> None:
+        span = self.span(node)
+        text = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else None
+        self.diagnostics.append(Diagnostic(self.path, span, message, code, help, text))
+
+    def origin(self, node: cst.CSTNode) -> ir.Origin:
+        span = self.span(node)
+        line = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else ""
+        return ir.Origin(span, line.strip(), line)
+
+    def find(self, name: str, line: int | None) -> cst.FunctionDef:
+        if line is not None:
+            for node in _all_function_defs(self.module):
+                if node.name.value == name and line in self._def_lines(node):
+                    return node
+        for stmt in self.module.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name and stmt.body.body:
+                if not _is_stub(stmt):
+                    return stmt
+        names = [s.name.value for s in self.module.body if isinstance(s, cst.FunctionDef)]
+        listing = ", ".join(f"'{n}'" for n in names) if names else "none"
+        raise S2sadError(
+            [
+                Diagnostic(
+                    self.path,
+                    None,
+                    f"no function '{name}' at the top level of the file",
+                    "function-not-found",
+                    f"functions defined here: {listing}",
+                )
+            ]
+        )
+
+    def _def_lines(self, node: cst.FunctionDef) -> set[int]:
+        return {self.span(n).line for n in (node, node.name, *node.decorators)}
+
+    def _module_imports(self) -> list[ir.Binding]:
+        out: list[ir.Binding] = []
+        for stmt in self.module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if isinstance(small, cst.Import):
+                    for alias in small.names:
+                        dotted = _dotted_name(alias.name)
+                        if alias.asname is not None:
+                            out.append(ir.Binding(_asname(alias), dotted, True))
+                        else:
+                            top = dotted.split(".")[0]
+                            out.append(ir.Binding(top, top, True))
+                elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
+                    module = _dotted_name(small.module)
+                    if isinstance(small.names, cst.ImportStar):
+                        continue
+                    for alias in small.names:
+                        imported = _dotted_name(alias.name)
+                        local = _asname(alias) if alias.asname is not None else imported
+                        out.append(ir.Binding(local, f"{module}.{imported}", False))
+        return out
+
+    def _module_constant(self, name: str) -> ir.Expr | None:
+        """A module-level ``NAME = <numeric literal expression>`` the function reads, copied into the output."""
+        found: list[cst.BaseSmallStatement] = []
+        for stmt in self.module.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign) and any(_target_is(t.target, name) for t in small.targets):
+                        found.append(small)
+                    elif isinstance(small, (cst.AugAssign, cst.AnnAssign)) and _target_is(small.target, name):
+                        found.append(small)
+        if len(found) != 1 or not isinstance(found[0], cst.Assign) or len(found[0].targets) != 1:
+            return None
+        if not _is_numeric_literal(found[0].value):
+            return None
+        text = self.module.code_for_node(found[0].value).strip()
+        self.constants_used[name] = ir.ModuleConstant(name, f"{name} = {text}")
+        return ir.Global(name)
+
+    def lower(self, node: cst.FunctionDef) -> ir.Function:
+        rule_decorators = [d for d in node.decorators if self._qualified(d.decorator) & _RULE_DECORATORS]
+        if rule_decorators and self.context.chain:
+            return self.opaque(node, rule_decorators[0])
+        if node.asynchronous is not None:
+            self.error(node, "'async def' functions are not supported", "unsupported-syntax")
+        for decorator in node.decorators:
+            if not (self._qualified(decorator.decorator) & (_DECORATORS | _RULE_DECORATORS)):
+                self.error(
+                    decorator,
+                    "decorators other than '@s2sad.gradient' (and '@s2sad.rule' on a helper) are not supported",
+                    "unsupported-decorator",
+                    "decorators change what the function computes; differentiate the undecorated function",
+                )
+        self.function_name = node.name.value
+        params = self._params(node.params)
+        assigned = _assigned_names(node.body)
+        self.scope = _Scope([p.name for p in params], assigned)
+        self.user_names = set(self.scope.params) | assigned | {b.local for b in self.imports}
+        if isinstance(node.body, cst.SimpleStatementSuite):  # def f(x): return x * x
+            origin = self.origin(node.body)
+            smalls = list(node.body.body)
+            if smalls and isinstance(smalls[-1], cst.Return):
+                lowered: list[ir.Stmt] = []
+                for small in smalls[:-1]:
+                    self.small_statement(small, lowered, origin)
+                lowered += self.final_return(smalls[-1], origin, node.name.value)
+                return self._function(node, params, lowered)
+            body: list[cst.BaseStatement] = []
+        else:
+            assert isinstance(node.body, cst.IndentedBlock)
+            body = list(node.body.body)
+        if body and _is_docstring(body[0]):
+            body = body[1:]
+        if not body or not _is_return(body[-1]):
+            self.error(
+                node.name,
+                f"function '{node.name.value}' does not end with a 'return' statement",
+                "no-return",
+                "s2sad differentiates the value of a final 'return <expression>'",
+            )
+            self.block(body)
+            return self._function(node, params, [])
+        last = body[-1]
+        assert isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[0], cst.Return)
+        stmts = self.block(body[:-1])
+        ret = self.final_return(last.body[0], self.origin(last), node.name.value)
+        return self._function(node, params, stmts + ret)
+
+    def _function(self, node: cst.FunctionDef, params: list[ir.Param], body: list[ir.Stmt]) -> ir.Function:
+        if self.diagnostics:
+            raise S2sadError(self.diagnostics)
+        return ir.Function(
+            name=node.name.value,
+            params=tuple(params),
+            body=tuple(body),
+            path=self.path,
+            imports=tuple(self.imports),
+            constants=tuple(self.constants_used[k] for k in sorted(self.constants_used)),
+            origin=self.origin(node),
+            user_names=frozenset(self.user_names | set(self.constants_used)),
+            arrays=any(b.qualname.split(".")[0] == "numpy" for b in self.imports),
+        )
+
+    def _params(self, params: cst.Parameters) -> list[ir.Param]:
+        out: list[ir.Param] = []
+        for bad in (params.star_arg, params.star_kwarg):
+            if isinstance(bad, cst.Param):
+                self.error(bad, "'*args' and '**kwargs' are not supported", "unsupported-syntax")
+        for p in params.kwonly_params:
+            self.error(p, "keyword-only parameters are not supported", "unsupported-syntax")
+        for p in list(params.posonly_params) + list(params.params):
+            default: ir.Expr | None = None
+            if p.default is not None:
+                if _is_numeric_literal(p.default):
+                    default = ir.Const(ast.literal_eval(self.module.code_for_node(p.default).strip()))
+                else:
+                    self.error(p.default, "parameter defaults must be numbers", "unsupported-syntax")
+            out.append(ir.Param(p.name.value, default))
+        return out
+
+    def final_return(self, ret: cst.Return, origin: ir.Origin, fname: str) -> list[ir.Stmt]:
+        if ret.value is None or isinstance(ret.value, (cst.Tuple, cst.List, cst.Dict, cst.Set)):
+            self.error(
+                ret,
+                "the function must return a single scalar",
+                "non-scalar-return",
+                "return one number (a loss); differentiate each output separately",
+            )
+            return []
+        out: list[ir.Stmt] = []
+        self._begin_statement(fname)
+        value = self.value(ret.value, out, origin, target=fname)
+        if not isinstance(value, (ir.Var, ir.Const, ir.Global)):
+            out.append(ir.Assign(f"{TEMP}{fname}#0", value, origin))
+            value = ir.Var(f"{TEMP}{fname}#0")
+        out.append(ir.Return((value,), origin))
+        return out
+
+    def suite(self, suite: cst.BaseSuite) -> list[ir.Stmt]:
+        """An indented block, or the statements after the colon of a one-line ``if c: x = 1``."""
+        if isinstance(suite, cst.IndentedBlock):
+            return self.block(suite.body)
+        assert isinstance(suite, cst.SimpleStatementSuite)
+        out: list[ir.Stmt] = []
+        for small in suite.body:
+            self.small_statement(small, out, self.origin(suite))
+        return out
+
+    def block(self, stmts: Sequence[cst.BaseStatement]) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
+        for stmt in stmts:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    self.small_statement(small, out, self.origin(stmt))
+            elif isinstance(stmt, cst.If):
+                self.if_statement(stmt, out)
+            elif isinstance(stmt, cst.For):
+                self.for_statement(stmt, out)
+            elif isinstance(stmt, cst.While):
+                out.append(self.while_statement(stmt))
+            else:
+                self.unsupported_statement(stmt)
+        return out
+
+    def unsupported_statement(self, stmt: cst.CSTNode) -> None:
+        kind = {
+            cst.Try: "'try'",
+            cst.With: "'with'",
+            cst.FunctionDef: "nested function definitions",
+            cst.ClassDef: "class definitions",
+            cst.Match: "'match'",
+            cst.Return: "'return' before the end of the function",
+            cst.Break: "'break'",
+            cst.Continue: "'continue'",
+            cst.Raise: "'raise'",
+            cst.Assert: "'assert'",
+            cst.Del: "'del'",
+            cst.Global: "'global'",
+            cst.Nonlocal: "'nonlocal'",
+            cst.Import: "'import' inside the function",
+            cst.ImportFrom: "'import' inside the function",
+        }.get(type(stmt), f"this statement ({type(stmt).__name__})")
+        hint = {
+            cst.Return: "compute the result into a variable and return it once, at the end of the function",
+            cst.Break: "use a loop whose trip count is known, or a flag in an 'if'",
+            cst.Continue: "put the rest of the loop body in an 'if'",
+        }.get(type(stmt))
+        self.error(stmt, f"{kind} is not supported", "unsupported-syntax", hint)
+
+    def small_statement(self, small: cst.BaseSmallStatement, out: list[ir.Stmt], origin: ir.Origin) -> None:
+        if isinstance(small, cst.Assign):
+            if len(small.targets) != 1:
+                self.error(small, "chained assignment 'a = b = ...' is not supported", "unsupported-syntax")
+                return
+            self.assign(small.targets[0].target, small.value, out, origin)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is None:
+                return  # a bare annotation assigns nothing
+            self.assign(small.target, small.value, out, origin)
+        elif isinstance(small, cst.AugAssign):
+            if not isinstance(small.target, cst.Name):
+                self.unsupported_target(small.target)
+                return
+            op = OPERATOR_SYMBOLS[_CST_AUGMENTED[type(small.operator)]]
+            name = small.target.value
+            self._begin_statement(name)
+            right = self.atom(small.value, out, origin)
+            out.append(ir.Assign(name, ir.Call(op, (self.name(small.target), right)), origin))
+        elif isinstance(small, cst.Pass):
+            return
+        elif isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.Ellipsis)):
+            return
+        elif isinstance(small, cst.Expr):
+            self.error(
+                small,
+                "an expression statement has no effect on the result",
+                "unsupported-syntax",
+                "s2sad supports pure functions: assign the value or remove the statement",
+            )
+        else:
+            self.unsupported_statement(small)
+
+    def unsupported_target(self, target: cst.CSTNode) -> None:
+        if isinstance(target, (cst.Subscript, cst.Attribute)):
+            self.error(
+                target,
+                "assignment to an attribute or subscript is not supported",
+                "unsupported-syntax",
+                "s2sad differentiates pure functions: build a new value instead of mutating one",
+            )
+        else:
+            self.error(target, "unsupported assignment target", "unsupported-syntax")
+
+    def assign(
+        self, target: cst.BaseExpression, value: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin
+    ) -> None:
+        if isinstance(target, cst.Name):
+            self._begin_statement(target.value)
+            if isinstance(value, cst.IfExp):  # y = a if c else b: an 'if' that assigns y in both branches
+                self.if_expression(value, out, origin, target.value, into=target.value)
+                return
+            out.append(ir.Assign(target.value, self.value(value, out, origin, target.value), origin))
+            return
+        if isinstance(target, (cst.Tuple, cst.List)):
+            names = [e.value for e in target.elements]
+            if not all(isinstance(n, cst.Name) for n in names):
+                for n in names:
+                    if not isinstance(n, cst.Name):
+                        self.unsupported_target(n)
+                return
+            if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) != len(names):
+                self.error(
+                    value,
+                    "tuple assignment needs a tuple of the same length on the right",
+                    "unsupported-syntax",
+                    "unpacking the result of a call is not supported; assign each value separately",
+                )
+                return
+            # Evaluate the whole right-hand side before assigning anything (``x, y = y, x * 2``): a target
+            # that a later value reads is first copied into an intermediate (the SSA stage propagates the copy).
+            values: list[ir.Expr] = []
+            for n, element in zip(names, value.elements):
+                assert isinstance(n, cst.Name)
+                self._begin_statement(n.value)
+                values.append(self.value(element.value, out, origin, n.value))
+            for i, n in enumerate(names):
+                assert isinstance(n, cst.Name)
+                if any(n.value in ir.expr_names(v) for v in values[i + 1 :]):
+                    self._temp_count += 1
+                    snapshot = f"{TEMP}{n.value}#{self._temp_count}"
+                    out.append(ir.Assign(snapshot, ir.Var(n.value), origin))
+                    values[i + 1 :] = [ir.substitute(v, {n.value: ir.Var(snapshot)}) for v in values[i + 1 :]]
+                out.append(ir.Assign(n.value, values[i], origin))
+            return
+        self.unsupported_target(target)
+
+    def if_statement(self, stmt: cst.If, out: list[ir.Stmt]) -> None:
+        """The test's operands are computed into ``out`` just before the ``If``; ``elif`` nests."""
+        origin = self.origin(stmt)
+        self._begin_statement("cond")
+        test = self.test(stmt.test, out, origin)
+        body = self.suite(stmt.body)
+        orelse: list[ir.Stmt] = []
+        if isinstance(stmt.orelse, cst.If):
+            self.if_statement(stmt.orelse, orelse)
+        elif isinstance(stmt.orelse, cst.Else):
+            orelse = self.suite(stmt.orelse.body)
+        out.append(ir.If(test, tuple(body), tuple(orelse), origin))
+
+    def for_statement(self, stmt: cst.For, out: list[ir.Stmt]) -> None:
+        origin = self.origin(stmt)
+        if stmt.orelse is not None:
+            self.error(stmt.orelse, "'for ... else' is not supported", "unsupported-syntax")
+        if stmt.asynchronous is not None:
+            self.error(stmt, "'async for' is not supported", "unsupported-syntax")
+        if not isinstance(stmt.target, cst.Name):
+            self.error(stmt.target, "the loop variable must be a single name", "unsupported-syntax")
+            return
+        index = stmt.target.value
+        iterator = stmt.iter
+        reverse = False
+        if isinstance(iterator, cst.Call) and "builtins.reversed" in self._qualified(iterator.func):
+            if len(iterator.args) == 1:
+                iterator = iterator.args[0].value
+                reverse = True
+        if not (
+            isinstance(iterator, cst.Call)
+            and "builtins.range" in self._qualified(iterator.func)
+            and 1 <= len(iterator.args) <= 3
+            and all(a.keyword is None and not a.star for a in iterator.args)
+        ):
+            self.error(
+                stmt.iter,
+                "only 'for ... in range(...)' and 'reversed(range(...))' loops are supported",
+                "unsupported-loop",
+                "loop over indices: 'for i in range(len(xs))'",
+            )
+            return
+        self._begin_statement(index)
+        args = tuple(self.atom(a.value, out, origin) for a in iterator.args)
+        body = self.suite(stmt.body)
+        out.append(ir.For(index, args, reverse, tuple(body), origin))
+
+    def while_statement(self, stmt: cst.While) -> ir.While:
+        origin = self.origin(stmt)
+        if stmt.orelse is not None:
+            self.error(stmt.orelse, "'while ... else' is not supported", "unsupported-syntax")
+        setup: list[ir.Stmt] = []
+        self._begin_statement("cond")
+        test = self.test(stmt.test, setup, origin)
+        body = self.suite(stmt.body)
+        return ir.While(tuple(setup), test, tuple(body), None, origin)
+
+    def opaque(self, node: cst.FunctionDef, decorator: cst.Decorator) -> ir.Function:
+        """A helper with ``@s2sad.rule(x="...")``: its rule comes from the decorator; it is copied as written."""
+        params = tuple(p.name.value for p in list(node.params.posonly_params) + list(node.params.params))
+        call = decorator.decorator
+        templates: dict[str, str] = {}
+        if not isinstance(call, cst.Call) or not call.args:
+            self.error(decorator, "'@s2sad.rule' needs one template per argument, e.g. x=\"g * ans\"", "bad-rule")
+        else:
+            for arg in call.args:
+                if arg.keyword is None or not isinstance(arg.value, cst.SimpleString):
+                    self.error(arg, 'write each rule as name="template" with a plain string', "bad-rule")
+                    continue
+                templates[arg.keyword.value] = str(arg.value.evaluated_value)
+                try:
+                    rule = user_rule(node.name.value, params, {arg.keyword.value: templates[arg.keyword.value]})
+                except TemplateError as err:
+                    self.error(
+                        arg,
+                        str(err),
+                        "bad-rule",
+                        "a template is a Python expression in g, ans (or out) "
+                        "and the arguments; call functions by qualified name, e.g. math.exp",
+                    )
+        if self.diagnostics:
+            raise S2sadError(self.diagnostics)
+        rule = user_rule(node.name.value, params, templates)
+        self.context.rules[(node.name.value, len(params))] = rule
+        text = self.module.code_for_node(node.with_changes(decorators=[])).strip() + "\n"
+        used = {n.value for n in _names_in(node.with_changes(decorators=[]))}
+        self.context.opaque.append(ir_opaque(node.name.value, text, tuple(b for b in self.imports if b.local in used)))
+        return ir.Function(node.name.value, tuple(ir.Param(p) for p in params), (), self.path)
