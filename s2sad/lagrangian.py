@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from . import ir
 from .analysis import Activity
-from .reverse import simplify
+from .algebra import simplify
 from .rules import lookup
 
 __all__ = ["Constraint", "Explanation", "explain", "evaluate", "Numeric", "solve", "text", "latex", "subtrahend"]

@@ -1,0 +1,102 @@
+"""Algebra on IR expressions: the simplifications that keep generated adjoint code free of ``* 1``, ``+ 0``,
+``** 1`` and double negation, and decide conditions on constants (``axis is not None`` once ``axis`` is
+known). Shared by the reverse stage and the Lagrangian view.
+"""
+
+from __future__ import annotations
+
+from . import ir
+
+__all__ = ["simplify"]
+
+
+def _is(e: ir.Expr, value: float) -> bool:
+    return (
+        isinstance(e, ir.Const)
+        and isinstance(e.value, (int, float))
+        and not isinstance(e.value, bool)
+        and e.value == value
+    )
+
+
+def _fold(fn: str, a: ir.Const, b: ir.Const) -> ir.Expr | None:
+    """Fold constant arithmetic when the result prints as a short, exact literal."""
+    x, y = a.value, b.value
+    if not (isinstance(x, (int, float)) and isinstance(y, (int, float))):
+        return None
+    try:
+        value = {
+            "operator.add": lambda: x + y,
+            "operator.sub": lambda: x - y,
+            "operator.mul": lambda: x * y,
+        }[fn]()
+    except KeyError:
+        return None
+    if isinstance(value, float) and (len(repr(value)) > 8 or value != float(repr(value))):
+        return None
+    return ir.Const(value)
+
+
+def _known(e: ir.Expr) -> bool:
+    return isinstance(e, ir.Const) and (e.value is None or isinstance(e.value, (bool, int, float)))
+
+
+def simplify(e: ir.Expr) -> ir.Expr:
+    """Algebra that keeps adjoint code free of ``* 1``, ``+ 0``, ``** 1`` and double negation, and decides
+    conditions on constants (``axis is not None`` once ``axis`` is known)."""
+    if isinstance(e, ir.BoolOp):
+        values = [simplify(v) for v in e.values]
+        decisive = e.op == "or"  # the value that decides an 'or' (True) or an 'and' (False)
+        if any(_known(v) and bool(v.value) == decisive for v in values if isinstance(v, ir.Const)):
+            return ir.Const(decisive)
+        rest = [v for v in values if not _known(v)]
+        if not rest:
+            return ir.Const(not decisive)
+        return rest[0] if len(rest) == 1 else ir.BoolOp(e.op, tuple(rest))
+    if not isinstance(e, ir.Call):
+        return e
+    args = tuple(simplify(a) for a in e.args)
+    fn = e.fn
+    if fn == ir.IFEXP and isinstance(args[0], ir.Const) and _known(args[0]):
+        return args[1] if args[0].value else args[2]
+    if fn in ("operator.is_", "operator.is_not") and all(_known(a) for a in args):
+        same = args[0].value is args[1].value  # type: ignore[union-attr]
+        return ir.Const(same if fn == "operator.is_" else not same)
+    if fn == "operator.not_" and _known(args[0]):
+        return ir.Const(not args[0].value)  # type: ignore[union-attr]
+    if len(args) == 2 and isinstance(args[0], ir.Const) and isinstance(args[1], ir.Const):
+        folded = _fold(fn, args[0], args[1])
+        if folded is not None:
+            return simplify(folded) if isinstance(folded, ir.Call) else folded
+    if fn == "operator.neg":
+        (a,) = args
+        if isinstance(a, ir.Const) and isinstance(a.value, (int, float)) and not isinstance(a.value, bool):
+            return ir.Const(-a.value)
+        if isinstance(a, ir.Call) and a.fn == "operator.neg":
+            return a.args[0]
+    elif fn == "operator.mul":
+        a, b = args
+        for one, other in ((a, b), (b, a)):
+            if _is(one, 1):
+                return other
+            if _is(one, -1):
+                return simplify(ir.Call("operator.neg", (other,)))
+    elif fn == "operator.truediv" and _is(args[1], 1):
+        return args[0]
+    elif fn == "operator.add":
+        a, b = args
+        if _is(a, 0):
+            return b
+        if _is(b, 0):
+            return a
+        if isinstance(b, ir.Call) and b.fn == "operator.neg":
+            return ir.Call("operator.sub", (a, b.args[0]))
+    elif fn == "operator.sub":
+        if _is(args[1], 0):
+            return args[0]
+    elif fn == "operator.pow":
+        if _is(args[1], 1):
+            return args[0]
+        if _is(args[1], 0):
+            return ir.Const(1)
+    return ir.Call(fn, args)
