@@ -41,6 +41,13 @@ def _known(e: ir.Expr) -> bool:
     return isinstance(e, ir.Const) and (e.value is None or isinstance(e.value, (bool, int, float)))
 
 
+_COMPARISONS = {"operator.lt", "operator.le", "operator.gt", "operator.ge", "operator.eq", "operator.ne"}
+
+
+def _boolean(e: ir.Expr) -> bool:
+    return isinstance(e, ir.Call) and e.fn in _COMPARISONS
+
+
 def simplify(e: ir.Expr) -> ir.Expr:
     """Algebra that keeps adjoint code free of ``* 1``, ``+ 0``, ``** 1`` and double negation, and decides
     conditions on constants (``axis is not None`` once ``axis`` is known)."""
@@ -77,7 +84,7 @@ def simplify(e: ir.Expr) -> ir.Expr:
     elif fn == "operator.mul":
         a, b = args
         for one, other in ((a, b), (b, a)):
-            if _is(one, 1):
+            if _is(one, 1) and not _boolean(other):  # 1.0 * (x > 0) turns booleans into numbers: keep it
                 return other
             if _is(one, -1):
                 return simplify(ir.Call("operator.neg", (other,)))

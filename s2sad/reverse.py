@@ -228,7 +228,8 @@ class _Gradient:
                 for p, arg in zip(rule.params, s.value.args):
                     if p in rule.adjoints and isinstance(arg, ir.Var) and self.act.active(arg.name):
                         term = simplify(ir.substitute(rule.adjoints[p], env))
-                        if self.fn.arrays and rule.broadcasts:  # an operand that was broadcast: sum back
+                        if self.fn.arrays and rule.broadcasts and not isinstance(term, ir.Const):
+                            # an operand that may have been broadcast: sum its adjoint back to its shape
                             term = ir.Call("s2sad.unbroadcast", (term, arg))
                         out[arg.name] = ir.Call("operator.add", (out[arg.name], term)) if arg.name in out else term
         self._contribs[key] = out

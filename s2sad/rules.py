@@ -161,7 +161,7 @@ def discrete(sig: str) -> Rule:
     return Rule(fn, params, {}, "discrete", defaults=defaults)
 
 
-_SIGN = "((x > 0) - (x < 0))"
+_SIGN = "(1.0 * (x > 0) - (x < 0))"  # the sign function; 1.0 * makes it work on NumPy's boolean arrays
 _ABS_NOTE = "the derivative at 0 is taken as 0 (the sign function), as in PyTorch and autograd"
 
 # ----------------------------------------------------------------------------------------------------------

@@ -118,3 +118,10 @@ CASES = [
     (rnn, lambda: (0.5 * randn(4, 4), randn(4, 3), randn(4), randn(5, 3)), ("W", "U", "h0")),
     (created_arrays, lambda: (randn(3),), ("x",)),
 ]
+
+
+def builtin_abs_on_arrays(x):
+    return np.sum(abs(x) * x)
+
+
+CASES.append((builtin_abs_on_arrays, lambda: (randn(5),), ("x",)))
