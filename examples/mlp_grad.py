@@ -13,6 +13,11 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     h_matmul_W2 = h @ W2
     h_matmul_W2_plus_b2 = h_matmul_W2 + b2
     p = softmax(h_matmul_W2_plus_b2)
+    loss = cross_entropy(p, Y)
+    if np.ndim(loss) != 0:
+        raise ValueError(
+            "'loss' must return a scalar for its gradient; it returned an array"
+        )
     # reverse
     # return cross_entropy(p, Y)
     p_bar = adjoint_cross_entropy(p, Y, 1.0)

@@ -224,6 +224,19 @@ def explain(
     ex = lagrangian.explain(fn, chosen, act)
     if at is None:
         return report.render(ex, fmt)
+    if fn.arrays:
+        assert fn.origin is not None
+        raise S2sadError(
+            [
+                ir.diagnostic(
+                    fn.path,
+                    fn.origin,
+                    "explain --at evaluates scalar functions; this one uses NumPy",
+                    "unsupported-point",
+                    "run explain without --at for the equations, and gradcheck for numbers",
+                )
+            ]
+        )
     point = _complete_point(fn, at)
     df = compile_gradient(source, path, name, chosen)
     got = df(*(point[p.name] for p in fn.params))

@@ -227,3 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InternalError as err:
         print(f"s2sad: {err}", file=sys.stderr)
         return EXIT_INTERNAL
+    except Exception as err:  # only the commands that run code get here: the error is in that code
+        if args.command not in ("explain", "gradcheck"):
+            raise
+        print(f"s2sad {args.command}: running {args.target} raised {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_USAGE

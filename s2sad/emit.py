@@ -229,6 +229,23 @@ def _call(e: ir.Call, args: list[ast.expr], spelling: _Spelling) -> ast.expr:
     return ast.Call(func, positional, keywords)
 
 
+_OPPOSITES = {
+    "operator.eq": "operator.ne",
+    "operator.ne": "operator.eq",
+    "operator.lt": "operator.ge",
+    "operator.ge": "operator.lt",
+    "operator.gt": "operator.le",
+    "operator.le": "operator.gt",
+}
+
+
+def _opposite(test: ir.Expr) -> ir.Expr | None:
+    """``a != b`` for ``a == b``: a comparison's negation without ``not``; None for other tests."""
+    if isinstance(test, ir.Call) and test.fn in _OPPOSITES:
+        return ir.Call(_OPPOSITES[test.fn], test.args)
+    return None
+
+
 def _negated(e: ir.Expr) -> ir.Expr | None:
     """``a`` for ``-a``, ``a * b`` for ``-a * b`` or ``-2 * b``, ``a / b`` for ``-a / b``; else None."""
     if isinstance(e, ir.Call) and e.fn == "operator.neg":
@@ -264,6 +281,15 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
         out.append(f"{pad}{s.stack}.append({s.name})")
     elif isinstance(s, ir.Pop):
         out.append(f"{pad}{s.name} = {s.stack}.pop()")
+    elif isinstance(s, ir.Require):
+        failed = _opposite(s.test)
+        shown = (
+            _text(failed, spelling)
+            if failed is not None
+            else ast.unparse(ast.UnaryOp(ast.Not(), _expr(s.test, spelling)))
+        )
+        out.append(f"{pad}if {shown}:")
+        out.append(f"{pad}{_INDENT}raise ValueError({s.message!r})")
     elif isinstance(s, ir.Comment):
         out.append(f"{pad}# {s.text}")
     elif isinstance(s, ir.Return):

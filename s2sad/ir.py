@@ -11,7 +11,7 @@ Grammar (after :mod:`s2sad.ssa`)::
                 | For(index, range args, reverse, Block)
                 | If(test: Expr, Block, Block)
                 | While(test: Expr, Block, counter)
-                | Return(Expr*) | Comment(text)
+                | Return(Expr*) | Require(test, message) | Comment(text)
     Expr      ::= Var(name) | Const(number) | Global(qualname)
                 | Call(qualname, Expr*)       operators too: ``operator.mul``, ``operator.lt`` ...;
                                               ``TUPLE``/``LIST`` build a tuple / an empty list
@@ -51,6 +51,7 @@ __all__ = [
     "If",
     "While",
     "Return",
+    "Require",
     "Comment",
     "Stmt",
     "Param",
@@ -216,11 +217,19 @@ class Return:
 
 
 @dataclass(frozen=True, slots=True)
+class Require:
+    """``if not test: raise ValueError(message)``: a condition the gradient needs and only run time can know."""
+
+    test: Expr
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Comment:
     text: str
 
 
-Stmt: TypeAlias = Assign | Accumulate | Unpack | Push | Pop | For | If | While | Return | Comment
+Stmt: TypeAlias = Assign | Accumulate | Unpack | Push | Pop | For | If | While | Return | Require | Comment
 
 
 @dataclass(frozen=True, slots=True)

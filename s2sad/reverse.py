@@ -268,6 +268,8 @@ class _Gradient:
         """Forward values the gradient function computes: what the reverse pass reads (unless it recomputes
         them), what the forward statements computing those read, and the result when it is returned."""
         needed = set(self.reads_all) - set(self.recomputed)
+        if self.fn.arrays and self.mode == "gradient" and self.returned is not None:
+            needed |= _stmt_reads(self.returned)  # to check that the result is a scalar
         for t in self.recomputed.values():
             needed |= _stmt_reads(t) - set(self.recomputed)
         if self.with_value and self.returned is not None:
@@ -324,6 +326,12 @@ class _Gradient:
         forward = self.forward(fn.body, loops=())
         ret = self.returned
         value: ir.Expr | None = None
+        if self.fn.arrays and self.mode == "gradient" and ret is not None:
+            # NumPy code: only run time knows the result's shape, and a gradient needs a scalar
+            scalar = ir.Call("operator.eq", (ir.Call("numpy.ndim", ret.values), ir.Const(0)))
+            forward.append(
+                ir.Require(scalar, f"'{fn.name}' must return a scalar for its gradient; it returned an array")
+            )
         if self.with_value and ret is not None:
             value = ret.values[0]
             if isinstance(value, ir.Var) and value.name in self.restored:

@@ -153,8 +153,8 @@ def test_gradcheck_at_expressions_are_restricted(capsys, tmp_path):
     )
     status, out, _ = run(capsys, "gradcheck", f"{tmp_path}/m.py::f", "--at", "x=randn(),n=3")
     assert status == 0
-    with pytest.raises(NameError):
-        main(["gradcheck", f"{tmp_path}/m.py::f", "--at", "x=__import__('os').getpid(),n=3"])
+    assert main(["gradcheck", f"{tmp_path}/m.py::f", "--at", "x=__import__('os').getpid(),n=3"]) == 2
+    assert "NameError" in capsys.readouterr().err  # no builtins in --at expressions
 
 
 def test_gradcheck_help_says_it_runs_code(capsys):

@@ -83,3 +83,22 @@ def test_every_numpy_rule_is_in_the_catalogue():
         if rule.adjoints and (rule.fn.startswith("numpy.") or rule.fn in spelled):
             needle = spelled.get(rule.fn, "np." + rule.fn.split(".", 1)[1] + "(")
             assert needle in text or f".{rule.fn.split('.')[-1]}(" in text, rule.fn
+
+
+def test_an_array_result_is_a_run_time_error_not_a_silent_sum():
+    from numpy_catalogue import rng
+
+    def cell(W, h):
+        return np.tanh(W @ h)
+
+    with pytest.raises(ValueError, match="must return a scalar"):
+        s2sad.grad(cell)(rng.normal(size=(2, 2)), np.ones(2))
+
+
+def test_commands_that_run_code_report_its_errors_without_a_traceback(tmp_path, capsys):
+    from s2sad.cli import main
+
+    (tmp_path / "m.py").write_text("import numpy as np\n\n\ndef f(W, x):\n    return np.sum(W @ x)\n")
+    assert main(["gradcheck", f"{tmp_path}/m.py::f", "--at", "W=randn(2,3),x=randn(2)"]) == 2
+    err = capsys.readouterr().err
+    assert "raised ValueError" in err and "Traceback" not in err
