@@ -1,7 +1,8 @@
 """time(gradient) / time(f) for NumPy programs: s2sad, a hand-written NumPy adjoint, and, when installed,
 HIPS autograd, JAX (with and without jit) and PyTorch on the CPU.
 
-Run: python bench/arrays.py   (about a minute; prints a Markdown table for bench/README.md)
+Run: python bench/arrays.py   (about a minute; prints a Markdown table for bench/README.md). Every library
+runs on one thread.
 
 Cases (issue 4): the MLP of examples/mlp.py at batch 64, 784 -> 128 -> 10; Rosenbrock on 1,000 elements; an
 RNN with hidden size 64 over 50 steps.
@@ -10,7 +11,13 @@ RNN with hidden size 64 over 50 steps.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
+
+# One thread everywhere: on a 2-core machine, BLAS and PyTorch threads make timings swing between runs and
+# favour whoever grabs the cores. Set before NumPy, JAX or PyTorch load.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "XLA_FLAGS"):
+    os.environ.setdefault(_variable, "1" if _variable != "XLA_FLAGS" else "--xla_cpu_multi_thread_eigen=false")
 import timeit
 from pathlib import Path
 
@@ -98,6 +105,8 @@ def _torch(name: str):
     if importlib.util.find_spec("torch") is None:
         return None
     import torch
+
+    torch.set_num_threads(1)
 
     def mlp(W1, b1, W2, b2, X, Y):
         h = 1.0 / (1.0 + torch.exp(-(X @ W1 + b1)))
