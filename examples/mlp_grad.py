@@ -117,11 +117,8 @@ def adjoint_sigmoid(z, sigmoid_bar):
     sigmoid = 1.0 / _1p0_plus_exp_neg_z
     # reverse
     # return 1.0 / (1.0 + np.exp(-z))
-    _1p0_plus_exp_neg_z_bar = unbroadcast(
-        -sigmoid_bar * sigmoid / _1p0_plus_exp_neg_z, _1p0_plus_exp_neg_z
-    )
-    exp_neg_z_bar = unbroadcast(_1p0_plus_exp_neg_z_bar, exp_neg_z)
-    neg_z_bar = exp_neg_z_bar * exp_neg_z
+    _1p0_plus_exp_neg_z_bar = -sigmoid_bar * sigmoid / _1p0_plus_exp_neg_z
+    neg_z_bar = _1p0_plus_exp_neg_z_bar * exp_neg_z
     z_bar = -neg_z_bar
     return z_bar
 

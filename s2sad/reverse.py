@@ -228,7 +228,9 @@ class _Gradient:
                 for p, arg in zip(rule.params, s.value.args):
                     if p in rule.adjoints and isinstance(arg, ir.Var) and self.act.active(arg.name):
                         term = simplify(ir.substitute(rule.adjoints[p], env))
-                        if self.fn.arrays and rule.broadcasts and not isinstance(term, ir.Const):
+                        others = [a for a in s.value.args if a != arg]
+                        same_shape = all(isinstance(a, ir.Const) for a in others)  # 0.5 * x, x * x
+                        if self.fn.arrays and rule.broadcasts and not same_shape and not isinstance(term, ir.Const):
                             # an operand that may have been broadcast: sum its adjoint back to its shape
                             term = ir.Call("s2sad.unbroadcast", (term, arg))
                         out[arg.name] = ir.Call("operator.add", (out[arg.name], term)) if arg.name in out else term
