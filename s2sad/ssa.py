@@ -199,6 +199,16 @@ class _Renamer:
         index = self.namer.claim(s.index) if s.index in self.index_only else self.name_for(s.index)
         defined = ir.assigned_names(s.body)
         carried = self._loop_names(defined, env)
+        # range(n) is evaluated once; if the body reassigns n, the reverse loop must still see the first n
+        rewritten = set(carried.values())
+        snapshots: list[ir.Expr] = []
+        for a in args:
+            if isinstance(a, ir.Var) and a.name in rewritten:
+                copy = self.namer.fresh(f"{a.name}_range")
+                out.append(ir.Assign(copy, a, s.origin))
+                a = ir.Var(copy)
+            snapshots.append(a)
+        args = tuple(snapshots)
         benv = dict(env)
         benv[s.index] = ir.Var(index)
         body = self.block(s.body, benv, carried)

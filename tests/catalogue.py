@@ -371,3 +371,13 @@ def one_line_blocks(x, y):
 
 CASES.append((one_line_blocks, (0.7, 0.3), (0, 1)))
 CASES.append((one_line_blocks, (0.3, 0.7), (0, 1)))
+
+
+def range_argument_reassigned_in_the_loop(x, n):
+    for i in range(n):
+        n = n + 1
+        x = x * 1.5 + 0.1 * i
+    return x * n
+
+
+CASES.append((range_argument_reassigned_in_the_loop, (0.7, 3), (0,)))
