@@ -392,6 +392,9 @@ class _Gradient:
                     if s.target in self.foldable:
                         pending[s.target] = value
                         continue
+                    # an intermediate that reads the name this statement overwrites is computed first
+                    for n in [n for n, e in pending.items() if s.target in ir.expr_names(e)]:
+                        out.append(ir.Assign(n, pending.pop(n)))
                     if self.restores(s):
                         out.append(ir.Push(self.stack(s.target), s.target))
                         self.restored.add(s.target)

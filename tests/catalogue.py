@@ -381,3 +381,23 @@ def range_argument_reassigned_in_the_loop(x, n):
 
 
 CASES.append((range_argument_reassigned_in_the_loop, (0.7, 3), (0,)))
+
+
+def swap_in_loop(a, b):
+    for i in range(5):
+        a, b = b, a * 0.5 + math.sin(b)
+    return a * b
+
+
+def branch_in_while(x, y):
+    while x < 5.0:
+        if y > 0.5:
+            x = x * 1.3 + y
+        else:
+            x = x + 1.0
+        y = y * 0.8
+    return x * y
+
+
+CASES.append((swap_in_loop, (0.3, 0.7), (0, 1)))
+CASES.append((branch_in_while, (0.3, 0.9), (0, 1)))

@@ -81,3 +81,25 @@ CASES = [
     (custom_rule, (0.4,), (0,)),
     (only_some_adjoints, (0.3, 0.8), (0, 1)),
 ]
+
+
+def reassigns_parameter(u, v):
+    u = u * v
+    u = u + math.exp(-u)
+    return u
+
+
+def same_argument_twice(x):
+    return reassigns_parameter(x, x) + reassigns_parameter(x, 2.0)
+
+
+def helper_in_while(x):
+    k = 0
+    while k < 4:
+        x = reassigns_parameter(x, 0.7) * 0.9
+        k = k + 1
+    return x
+
+
+CASES.append((same_argument_twice, (0.4,), (0,)))
+CASES.append((helper_in_while, (0.6,), (0,)))
