@@ -238,7 +238,12 @@ class _Gradient:
         return out
 
     def has_work(self, stmts: Sequence[ir.Stmt]) -> bool:
-        return any(isinstance(s, ir.Assign) and self.contributions(s) for s in ir.walk(tuple(stmts)))
+        """Whether the reverse of ``stmts`` does anything: propagate an adjoint, or end one (an active name
+        assigned again, even by a constant, ends the adjoint of its previous value)."""
+        return any(
+            isinstance(s, ir.Assign) and (self.contributions(s) or self.act.active(s.target))
+            for s in ir.walk(tuple(stmts))
+        )
 
     def _reads(self, s: ir.Stmt) -> set[str]:
         """Forward names the reverse of ``s`` reads (at any depth)."""
@@ -516,6 +521,10 @@ class _Gradient:
     def adjoint_assign(self, s: ir.Assign, live: set[str]) -> list[ir.Stmt]:
         contribs = self.contributions(s)
         if not contribs:
+            # The value is complete here even when nothing flows on (x = constant): a name assigned again in a
+            # loop must not carry this value's adjoint over to its previous value.
+            live.discard(s.target)
+            self.const_adj.pop(s.target, None)
             return []
         if s.target in self.const_adj:
             g: ir.Expr = self.const_adj.pop(s.target)

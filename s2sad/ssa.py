@@ -113,7 +113,8 @@ class _Renamer:
         for i, s in enumerate(stmts):
             final = {v: f for v, f in required.items() if last[v] == i}
             if isinstance(s, ir.Assign):
-                self.assign(s, env, final, out)
+                rewritten = {f for v, f in required.items() if last[v] > i}  # names this block writes again
+                self.assign(s, env, final, out, rewritten)
             elif isinstance(s, ir.If):
                 self.if_(s, env, final, out)
             elif isinstance(s, ir.For):
@@ -126,11 +127,17 @@ class _Renamer:
                 out.append(s)
         return out
 
-    def assign(self, s: ir.Assign, env: dict[str, ir.Expr], final: dict[str, str], out: list[ir.Stmt]) -> None:
+    def assign(
+        self, s: ir.Assign, env: dict[str, ir.Expr], final: dict[str, str], out: list[ir.Stmt], rewritten: set[str]
+    ) -> None:
         value = self.read(s.value, env, s.origin)
-        if s.target.startswith(ir.TEMP) and s.target not in final and not isinstance(value, (ir.Call, ir.BoolOp)):
-            env[s.target] = value  # a copy into an intermediate: propagate it
-            return
+        copy = not isinstance(value, (ir.Call, ir.BoolOp))
+        if s.target.startswith(ir.TEMP) and s.target not in final and copy:
+            # A copy into an intermediate is propagated, unless it holds a name the block overwrites later
+            # (y, x = x, f(y) in a loop: the old y must be kept).
+            if not (isinstance(value, ir.Var) and value.name in rewritten):
+                env[s.target] = value
+                return
         name = final.get(s.target) or self.name_for(s.target)
         out.append(ir.Assign(name, value, s.origin))
         env[s.target] = ir.Var(name)

@@ -380,7 +380,7 @@ class _Lowerer(_Expressions):
                 assert isinstance(n, cst.Name)
                 if any(n.value in ir.expr_names(v) for v in values[i + 1 :]):
                     self._temp_count += 1
-                    snapshot = f"{TEMP}{n.value}#{self._temp_count}"
+                    snapshot = f"{TEMP}{n.value}_before#{self._temp_count}"
                     out.append(ir.Assign(snapshot, ir.Var(n.value), origin))
                     values[i + 1 :] = [ir.substitute(v, {n.value: ir.Var(snapshot)}) for v in values[i + 1 :]]
                 out.append(ir.Assign(n.value, values[i], origin))

@@ -51,6 +51,7 @@ def parse_program(
     ``rules`` are the user's rules from ``[tool.s2sad.rules]``.
     """
     context = _Context(dict(rules or {}), helpers)
+    context.sources[path] = source  # helpers in the same file come from this text, not from the disk
     context.chain.append(name)
     main = context.lower(source, path, name, line)
     return Program(main, context.done, context.opaque, context.rules)

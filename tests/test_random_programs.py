@@ -1,0 +1,102 @@
+"""Random programs, differentiated and compared with central finite differences (a seeded differential test).
+
+Each program mixes reassignment, tuple swaps, augmented assignment, loops (nested, reversed, carried state),
+branches on data, conditional expressions and a helper; values stay bounded (tanh, sin, small factors) so
+finite differences are accurate.
+"""
+
+import math
+import random
+
+import pytest
+
+from gradcheck import check_against_fd, numeric_grad
+from s2sad import generate
+
+UNARY = ["math.sin({})", "math.cos({})", "math.tanh({})", "({}) ** 2", "math.exp(0.3 * math.tanh({}))", "-({})"]
+BINARY = ["{} + {}", "{} - {}", "0.5 * {} * {}", "{} * math.cos({})"]
+
+
+class Program:
+    def __init__(self, seed):
+        self.rng = random.Random(seed)
+        self.lines = []
+        self.names = ["x", "y"]
+        self.counter = 0
+
+    def expr(self, depth=0):
+        r = self.rng
+        if depth > 1 or r.random() < 0.3:
+            return r.choice(self.names) if r.random() < 0.85 else repr(round(r.uniform(-1, 1), 2))
+        if r.random() < 0.4:
+            return r.choice(UNARY).format(self.expr(depth + 1))
+        return r.choice(BINARY).format(self.expr(depth + 1), self.expr(depth + 1))
+
+    def statement(self, indent, depth):
+        r = self.rng
+        pad = "    " * indent
+        kind = r.random()
+        if depth < 2 and kind < 0.15:
+            index = f"i{depth}"
+            header = r.choice([f"range({r.randint(0, 3)})", f"reversed(range({r.randint(1, 3)}))"])
+            self.lines.append(f"{pad}for {index} in {header}:")
+            for _ in range(r.randint(1, 3)):
+                self.statement(indent + 1, depth + 1)
+            return
+        if depth < 2 and kind < 0.3:
+            self.lines.append(f"{pad}if {r.choice(self.names)} > {round(r.uniform(-0.5, 0.5), 2)}:")
+            for _ in range(r.randint(1, 2)):
+                self.statement(indent + 1, depth + 1)
+            self.lines.append(f"{pad}else:")
+            self.statement(indent + 1, depth + 1)
+            return
+        if kind < 0.4 and len(self.names) >= 2:
+            a, b = r.sample(self.names, 2)
+            self.lines.append(f"{pad}{a}, {b} = {b}, math.tanh({self.expr()})")
+            return
+        if kind < 0.5:
+            self.lines.append(f"{pad}{r.choice(self.names)} += 0.3 * math.tanh({self.expr()})")
+            return
+        if kind < 0.6:
+            self.lines.append(f"{pad}{r.choice(self.names)} = squash({self.expr()}, {r.choice(self.names)})")
+            return
+        if kind < 0.7:
+            self.lines.append(
+                f"{pad}{r.choice(self.names)} = {self.expr()} if {r.choice(self.names)} > 0 else {self.expr()}"
+            )
+            return
+        if indent == 1 and r.random() < 0.5:  # a new variable, defined on every path
+            name = f"v{self.counter}"
+            self.counter += 1
+            self.lines.append(f"{pad}{name} = math.tanh({self.expr()})")
+            self.names.append(name)
+            return
+        self.lines.append(f"{pad}{r.choice(self.names)} = math.tanh({self.expr()})")
+
+    def source(self):
+        for _ in range(self.rng.randint(3, 7)):
+            self.statement(1, 0)
+        body = "\n".join(self.lines)
+        result = " + ".join(self.rng.sample(self.names, min(3, len(self.names))))
+        return (
+            "import math\n\n\ndef squash(a, b):\n    return math.tanh(a * b + 0.1)\n\n\n"
+            f"def f(x, y):\n{body}\n    return {result} + 0.01 * x * y\n"
+        )
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_random_program(seed):
+    source = Program(seed).source()
+    namespace = {}
+    exec(compile(source, f"<program {seed}>", "exec"), namespace)
+    generated = {}
+    exec(compile(generate(source, f"random_{seed}.py", "f", wrt=("x", "y")), "<grad>", "exec"), generated)
+    point = (0.37, -0.61)
+    for i in (0, 1):  # near a branch's threshold, finite differences straddle a jump: no reference there
+        coarse, fine = numeric_grad(namespace["f"], point, i, 1e-5), numeric_grad(namespace["f"], point, i, 1e-7)
+        if not math.isclose(coarse, fine, rel_tol=1e-3, abs_tol=1e-5):
+            pytest.skip("the point is at a kink of this program")
+    try:
+        check_against_fd(namespace["f"], generated["grad_f"], point, (0, 1), rtol=1e-5, atol=1e-7)
+    except AssertionError as err:
+        raise AssertionError(f"{err}\n{source}") from None
