@@ -263,8 +263,14 @@ class _Gradient:
         """Every value some block inside a loop recomputes in the reverse pass instead of recording it."""
         out: dict[str, ir.Assign] = {}
         if loops:
-            reads = self._reads_block(stmts)
-            out.update((n, t) for n, t in self.recomputable(stmts, loops).items() if n in reads)
+            candidates = self.recomputable(stmts, loops)
+            wanted = {n for n in candidates if n in self._reads_block(stmts)}
+            while True:  # a recomputed value needs its recomputable operands recomputed too
+                more = {m for n in wanted for m in ir.expr_names(candidates[n].value) if m in candidates} - wanted
+                if not more:
+                    break
+                wanted |= more
+            out.update((n, t) for n, t in candidates.items() if n in wanted)
         for s in stmts:
             inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
             for block in _blocks(s):
@@ -648,9 +654,7 @@ class _Gradient:
         for n in reversed(self.recorded(stmts, loops)):
             out.append(ir.Pop(n, self.stack(n)))
         # recomputed values come after the pops, in forward order, since they may read popped values
-        for n, t in recompute.items():
-            if n in self.recomputed or any(n in ir.expr_names(u.value) for u in self.recomputed.values()):
-                out.append(t)
+        out.extend(t for n, t in recompute.items() if n in self.recomputed)  # in forward order
         return out
 
     # ----- structure queries -----------------------------------------------------------------------------------
