@@ -15,22 +15,30 @@ from s2sad import generate
 
 UNARY = ["math.sin({})", "math.cos({})", "math.tanh({})", "({}) ** 2", "math.exp(0.3 * math.tanh({}))", "-({})"]
 BINARY = ["{} + {}", "{} - {}", "0.5 * {} * {}", "{} * math.cos({})"]
+# the second generation adds piecewise functions and helpers
+UNARY_2 = UNARY + ["abs({})", "math.sqrt(1.0 + ({}) ** 2)"]
+BINARY_2 = BINARY + ["max({}, {})", "min({}, {})", "squash({}, {})", "mix({}, {}, 2)"]
 
 
 class Program:
+    unary, binary, extended = UNARY, BINARY, False
+
     def __init__(self, seed):
         self.rng = random.Random(seed)
         self.lines = []
         self.names = ["x", "y"]
         self.counter = 0
+        self.indices: list[str] = []
 
     def expr(self, depth=0):
         r = self.rng
         if depth > 1 or r.random() < 0.3:
             return r.choice(self.names) if r.random() < 0.85 else repr(round(r.uniform(-1, 1), 2))
+        if self.extended and self.indices and r.random() < 0.1:
+            return f"{self.expr(depth + 1)} * {r.choice(['float', ''])}({r.choice(self.indices)}) * 0.1"
         if r.random() < 0.4:
-            return r.choice(UNARY).format(self.expr(depth + 1))
-        return r.choice(BINARY).format(self.expr(depth + 1), self.expr(depth + 1))
+            return r.choice(self.unary).format(self.expr(depth + 1))
+        return r.choice(self.binary).format(self.expr(depth + 1), self.expr(depth + 1))
 
     def statement(self, indent, depth):
         r = self.rng
@@ -38,10 +46,30 @@ class Program:
         kind = r.random()
         if depth < 2 and kind < 0.15:
             index = f"i{depth}"
-            header = r.choice([f"range({r.randint(0, 3)})", f"reversed(range({r.randint(1, 3)}))"])
-            self.lines.append(f"{pad}for {index} in {header}:")
+            choices = [f"range({r.randint(0, 3)})", f"reversed(range({r.randint(1, 3)}))"]
+            if self.extended and self.indices:
+                choices.append(f"range({self.indices[-1]} + 1)")
+            self.lines.append(f"{pad}for {index} in {r.choice(choices)}:")
+            self.indices.append(index)
             for _ in range(r.randint(1, 3)):
                 self.statement(indent + 1, depth + 1)
+            self.indices.pop()
+            return
+        if self.extended and depth < 2 and kind < 0.2:
+            counter = f"k{depth}"
+            self.lines.append(f"{pad}{counter} = 0")
+            self.lines.append(f"{pad}while {counter} < {r.randint(0, 3)} and {r.choice(self.names)} < 5.0:")
+            self.statement(indent + 1, depth + 1)
+            self.lines.append(f"{pad}    {counter} = {counter} + 1")
+            return
+        if self.extended and depth < 2 and kind < 0.25:
+            a = r.choice(self.names)
+            self.lines.append(f"{pad}if {a} > 0.3:")
+            self.statement(indent + 1, depth + 1)
+            self.lines.append(f"{pad}elif {a} < -0.3:")
+            self.statement(indent + 1, depth + 1)
+            self.lines.append(f"{pad}else:")
+            self.statement(indent + 1, depth + 1)
             return
         if depth < 2 and kind < 0.3:
             self.lines.append(f"{pad}if {r.choice(self.names)} > {round(r.uniform(-0.5, 0.5), 2)}:")
@@ -80,13 +108,27 @@ class Program:
         result = " + ".join(self.rng.sample(self.names, min(3, len(self.names))))
         return (
             "import math\n\n\ndef squash(a, b):\n    return math.tanh(a * b + 0.1)\n\n\n"
+            "def mix(a, b, n):\n    s = a\n    for i in range(n):\n        s = math.tanh(s * b + 0.2 * i)\n"
+            "    if s > 0:\n        s = s * a\n    return s\n\n\n"
             f"def f(x, y):\n{body}\n    return {result} + 0.01 * x * y\n"
         )
 
 
+class Extended(Program):
+    unary, binary, extended = UNARY_2, BINARY_2, True
+
+
 @pytest.mark.parametrize("seed", range(150))
 def test_random_program(seed):
-    source = Program(seed).source()
+    check_program(Program(seed).source(), seed)
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_random_program_with_while_helpers_and_kinks(seed):
+    check_program(Extended(seed).source(), seed)
+
+
+def check_program(source, seed):
     namespace = {}
     exec(compile(source, f"<program {seed}>", "exec"), namespace)
     generated = {}
