@@ -14,12 +14,17 @@ Values the reverse pass reads but the forward pass overwrites (each iteration of
 names) are recorded on a per-variable stack, ``x_stack``, and restored at the mirror point:
 
 - a name defined inside a loop is pushed at the end of the block that defines it and popped at the start of
-  that block's reverse (one record per iteration), unless it is cheap to recompute from the loop indices;
+  that block's reverse (one record per iteration), unless it is cheap to recompute from the loop indices and
+  values the loop does not change;
 - a *carried* name (defined before the loop, rewritten in it) is pushed just before the statement that
-  overwrites it and popped just after that statement's reverse.
+  overwrites it and popped just before that statement's reverse, which then recomputes the statement's
+  result from the restored operands where its rule needs it (``ans``).
 
 With this, at every point of the reverse pass each value it reads equals the value the forward pass had at
-the mirror point, so re-evaluating a branch test or a ``range`` is the same as recording it.
+the mirror point, so re-evaluating a branch test or a ``range`` is the same as recording it (a test that the
+branch itself invalidates is recorded as ``cond``; a ``range`` argument the loop reassigns is copied before
+it). A statement that overwrites a name ends the adjoint of the value it overwrites, even when nothing flows
+through it (``x = 0.0``).
 """
 
 from __future__ import annotations
