@@ -21,8 +21,8 @@ def grad_f(x, y, n):
         sin_x = sin_x_stack.pop()
         # x = sin(x) * y + 0.5 * x
         x = x_stack.pop()
-        sin_x_times_y_bar = x_bar
         _0p5_times_x_bar = x_bar
+        sin_x_times_y_bar = x_bar
         x_bar = _0p5_times_x_bar * 0.5
         sin_x_bar = sin_x_times_y_bar * y
         y_bar += sin_x_times_y_bar * sin_x

@@ -537,16 +537,19 @@ class _Gradient:
             live.discard(s.target)
             self.const_adj.pop(s.target, None)
             return []
+        out: list[ir.Stmt] = []
         if s.target in self.const_adj:
             g: ir.Expr = self.const_adj.pop(s.target)
+            if any(self.bar(n) in ir.expr_names(g) for n in contribs):  # this statement changes what g reads
+                out.append(ir.Assign(self.bar(s.target), g, s.origin))
+                g = ir.Var(self.bar(s.target))
         elif s.target in live:
             g = ir.Var(self.bar(s.target))
         else:
             return []  # nothing uses the value: its adjoint is zero
         live.discard(s.target)
         if isinstance(s.value, ir.Call) and len(self.helpers.get(s.value.fn, ())) > 1:
-            return self.helper_adjoints(s, g, live)
-        out: list[ir.Stmt] = []
+            return out + self.helper_adjoints(s, g, live)
         # A carried name's old and new values share one adjoint: read it everywhere before overwriting it.
         for name in sorted(contribs, key=lambda n: n == s.target):
             term = simplify(ir.substitute(contribs[name], {_G: g}))
@@ -556,11 +559,24 @@ class _Gradient:
             if term == ir.Var(self.bar(name)) and name not in live:
                 live.add(name)  # x_bar = x_bar: the old and new values of a carried name share an adjoint
                 continue
+            out.extend(self._write_aliases(name, live))
             if name in live:
                 out.append(self.accumulate(name, term, s.origin))
             else:
                 out.append(ir.Assign(self.bar(name), term, s.origin))
                 live.add(name)
+        return out
+
+    def _write_aliases(self, name: str, live: set[str]) -> list[ir.Stmt]:
+        """Before ``name``'s adjoint changes, intermediates whose adjoint is still written as that adjoint
+        (``t_bar`` kept as ``x_bar``) get their own variable."""
+        target = self.bar(name)
+        out: list[ir.Stmt] = []
+        for alias, e in list(self.const_adj.items()):
+            if target in ir.expr_names(e):
+                out.append(ir.Assign(self.bar(alias), e))
+                live.add(alias)
+                del self.const_adj[alias]
         return out
 
     def helper_adjoints(self, s: ir.Assign, g: ir.Expr, live: set[str]) -> list[ir.Stmt]:
@@ -573,8 +589,11 @@ class _Gradient:
         call = ir.Call(f"adjoint_{helper}", s.value.args + (g,))
         targets: list[str] = []
         after: list[ir.Stmt] = []
+        before: list[ir.Stmt] = []
         for p in self.helpers[helper]:
             arg = s.value.args[rule.params.index(p)]
+            if isinstance(arg, ir.Var):
+                before.extend(self._write_aliases(arg.name, live))
             if not (isinstance(arg, ir.Var) and self.act.active(arg.name)):
                 targets.append("_")
             elif arg.name in live or self.bar(arg.name) in targets:
@@ -584,7 +603,7 @@ class _Gradient:
             else:
                 targets.append(self.bar(arg.name))
                 live.add(arg.name)
-        return [ir.Unpack(tuple(targets), call), *after]
+        return [*before, ir.Unpack(tuple(targets), call), *after]
 
     def accumulate(self, name: str, term: ir.Expr, origin: ir.Origin | None = None) -> ir.Stmt:
         """``x_bar += term``; with arrays ``x_bar = x_bar + term``, since an adjoint may share its array with
@@ -599,11 +618,8 @@ class _Gradient:
         return ir.Assign(self.bar(name), value)
 
     def _stays_fixed(self, e: ir.Expr) -> bool:
-        """A constant, or the adjoint of a value defined once (nothing writes it after it is complete)."""
-        if isinstance(e, ir.Const):
-            return True
-        owner = next((n for n, b in self._bars.items() if isinstance(e, ir.Var) and b == e.name), None)
-        return owner is not None and self.def_count.get(owner, 0) == 1
+        """A constant, or another adjoint (until that one changes: see ``_write_aliases``)."""
+        return isinstance(e, ir.Const) or (isinstance(e, ir.Var) and e.name in self._bars.values())
 
     def reverse_if(self, s: ir.If, live: set[str], shown: ir.Origin | None) -> list[ir.Stmt]:
         if not self.has_work([s]):
