@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .api import explain, generate
+from .api import explain, generate, regenerate_command
 from .gradcheck import run_gradcheck
 from .diagnostics import Diagnostic, InternalError, S2sadError, render
 from .source import read_source
@@ -111,18 +111,16 @@ def _report(diagnostics: Sequence[Diagnostic]) -> None:
         print(f"found {len(diagnostics)} errors", file=sys.stderr)
 
 
-def _regenerate(t: Target) -> str:
-    wrt = f" --wrt {','.join(t.wrt)}" if t.wrt else ""
-    return f"s2sad grad {t.label}{wrt} -o {t.output}"
-
-
 def _show_stale(results: list[Result], hint: str | None = None) -> int:
     """Print a diff for each stale or missing output; the exit status of a check."""
     stale = [r for r in results if not r.fresh]
     for r in stale:
         sys.stdout.write(diff(r))
         state = "missing" if r.committed is None else "stale"
-        print(f"{r.target.output}: {state}; run: {hint or _regenerate(r.target)}", file=sys.stderr)
+        print(
+            f"{r.target.output}: {state}; run: {hint or regenerate_command(r.target.label, r.target.wrt, r.target.output)}",
+            file=sys.stderr,
+        )
     return EXIT_STALE if stale else EXIT_OK
 
 

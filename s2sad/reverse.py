@@ -153,7 +153,6 @@ class _Gradient:
         self.recomputed = self._recomputed(fn.body, ())
         self.needed = self._needed()
         self.foldable = self._foldable()
-        self.stacks_at_top: dict[int, list[str]] = {}
         self.restored: set[str] = set()
 
     def _record_tests(self, stmts: Sequence[ir.Stmt]) -> list[ir.Stmt]:
