@@ -13,8 +13,6 @@ import linecache
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, overload
 
-import ast
-
 from pathlib import Path
 
 from . import __version__, analysis, config, emit, frontend, ir, report, reverse, rules, ssa
@@ -249,14 +247,20 @@ def explain(
             ]
         )
     point = _complete_point(fn, at)
-    df = compile_gradient(source, path, name, chosen)
-    got = df(*(point[p.name] for p in fn.params))
-    gradient = dict(zip(chosen, [got] if len(chosen) == 1 else got))
-    check = report.Check({k: float(v) for k, v in gradient.items()})
-    if not ex.straight:
-        return report.render(ex, fmt, None, check)
-    constants = {c.name: _constant_value(c.text) for c in fn.constants}
-    return report.render(ex, fmt, lagrangian.solve(ex, point, constants), check)
+    df = compile_gradient(source, path, name, chosen)  # generated code: arithmetic and allow-listed functions
+    try:
+        got = df(*(point[p.name] for p in fn.params))
+        gradient = dict(zip(chosen, [got] if len(chosen) == 1 else got))
+        check = report.Check({k: float(v) for k, v in gradient.items()})
+        if not ex.straight:
+            return report.render(ex, fmt, None, check)
+        constants = {c.name: lagrangian.constant_value(c.text) for c in fn.constants}
+        return report.render(ex, fmt, lagrangian.solve(ex, point, constants), check)
+    except (ArithmeticError, ValueError) as err:  # the point is outside the function's domain
+        assert fn.origin is not None
+        raise S2sadError(
+            [ir.diagnostic(fn.path, fn.origin, f"at this point: {type(err).__name__}: {err}", "bad-point")]
+        ) from None
 
 
 def _complete_point(fn: ir.Function, at: dict[str, float]) -> dict[str, float]:
@@ -279,13 +283,6 @@ def _complete_point(fn: ir.Function, at: dict[str, float]) -> dict[str, float]:
             [ir.diagnostic(fn.path, fn.origin, message, "bad-point", "give every parameter a value: --at x=0.5,y=2")]
         )
     return point
-
-
-def _constant_value(text: str) -> float:
-    """The value of a module constant ``K = <numeric literal expression>`` (no names: nothing to execute)."""
-    tree = ast.parse(text.split("=", 1)[1].strip(), mode="eval")
-    value = eval(compile(tree, "<constant>", "eval"), {"__builtins__": {}})  # numbers and operators only
-    return float(value)
 
 
 def grad(f: Callable[..., Any], wrt: Sequence[str] | None = None) -> Callable[..., Any]:

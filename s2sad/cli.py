@@ -2,27 +2,30 @@
 
 Only ``gradcheck`` runs the user's code (it must evaluate the function); the others parse it. Exit status:
 0 success; 1 a check found a generated file stale or missing, or a gradient check failed; 2 bad input
-(diagnostics on stderr, nothing written); 3 an internal error.
+(diagnostics on stderr, nothing written); 3 an internal error: any exception s2sad did not anticipate is
+reported in one line ("please report"); ``S2SAD_DEBUG=1`` adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, files, point
 from .api import explain, generate, regenerate_command
-from .gradcheck import run_gradcheck
 from .diagnostics import Diagnostic, InternalError, S2sadError, render
+from .gradcheck import UserCodeError, run_gradcheck
+from .project import Result, Target, diff, find_config, load_targets, run, split_target
 from .source import read_source
-from .project import Result, Target, diff, find_config, load_targets, run, split_target, write_atomically
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+ISSUES = "https://github.com/s2sad/s2sad/issues"
 
 _CONFIG_HELP = """\
 targets come from pyproject.toml:
@@ -80,9 +83,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Compare the generated gradient with central finite differences along random directions "
         "and along each parameter; exit 1 on a mismatch. THIS RUNS YOUR CODE: the file is imported to "
         "evaluate the function.",
-        epilog="--at values are Python expressions evaluated with no builtins and only these names: randn, rand, "
-        "zeros, ones (NumPy arrays when NumPy is installed, e.g. W=randn(3,4)), pi, e. Parameters without "
-        "a value get a reproducible random number in [0.5, 1.5) (--seed), or their default.",
+        epilog="--at values are numbers, pi, e, + - * / ** and parentheses, and randn, rand, zeros, ones with "
+        "integer sizes (NumPy arrays when NumPy is installed, e.g. W=randn(3,4)); s2sad parses them itself, "
+        "nothing is evaluated as Python. Parameters without a value get a reproducible random number in "
+        "[0.5, 1.5) (--seed), or their default.",
     )
     check.add_argument("target", metavar="PATH::NAME")
     check.add_argument("--at", metavar="X=0.5,W=randn(3,4)", help="values for the parameters")
@@ -124,27 +128,60 @@ def _show_stale(results: list[Result], hint: str | None = None) -> int:
     return EXIT_STALE if stale else EXIT_OK
 
 
+def _wrt(text: str | None) -> tuple[str, ...] | None:
+    return tuple(w.strip() for w in text.split(",") if w.strip()) if text is not None else None
+
+
+def _safe_path(path: str, what: str) -> None:
+    """A path that goes into a generated header: no control characters or line separators."""
+    ch = files.unsafe_character(path)
+    if ch is not None:
+        raise S2sadError(
+            [Diagnostic(files.shown(path), None, f"the {what} contains the control character {ch!r}", "bad-path")]
+        )
+
+
 def _grad(args: argparse.Namespace) -> int:
     path, name = split_target(args.target)
-    wrt = tuple(w.strip() for w in args.wrt.split(",") if w.strip()) if args.wrt is not None else None
+    _safe_path(path, "source path")
+    if args.output is not None:
+        _safe_path(args.output, "output path")
     if args.check and not args.output:
         raise S2sadError([Diagnostic(args.target, None, "--check needs -o OUT", "bad-arguments")])
-    text = generate(read_source(path), path, name, wrt=wrt, output=args.output)
-    if args.check:
-        committed = Path(args.output).read_text(encoding="utf-8") if Path(args.output).exists() else None
-        return _show_stale([Result(Target(path, name, args.output, wrt), text, committed)])
-    if args.output:
-        write_atomically(args.output, text)
-    else:
+    with files.recording() as inputs:
+        text = generate(read_source(path), path, name, wrt=_wrt(args.wrt), output=args.output)
+    if args.output is None:
         sys.stdout.write(text)
+        return EXIT_OK
+    if args.check:
+        committed, unusable = _committed(args.output)
+        return _show_stale([Result(Target(path, name, args.output, _wrt(args.wrt)), text, committed, (), unusable)])
+    problem = files.check_output(args.output, inputs)
+    if problem is not None:
+        raise S2sadError([Diagnostic(files.shown(args.output), None, f"cannot write here: it {problem}", "bad-output")])
+    files.write_atomically(args.output, text)
     return EXIT_OK
+
+
+def _committed(output: str) -> tuple[str | None, str | None]:
+    """The text of a committed output for ``--check`` (None when missing), and why it cannot be compared."""
+    if not os.path.lexists(output):
+        return None, None
+    try:
+        data = files.read_bytes(output)
+    except S2sadError as err:
+        return None, err.diagnostics[0].message
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "replace"), "is not UTF-8"
 
 
 def _project(args: argparse.Namespace) -> int:
     config = Path(args.config) if args.config else find_config(Path.cwd())
     root = config.parent
-    results = run(root, load_targets(config))
-    failed = [r for r in results if r.generated is None]
+    results = run(root, load_targets(config), config, for_sync=args.command == "sync")
+    failed = [r for r in results if r.diagnostics]
     for r in failed:
         _report(r.diagnostics)
     if args.command == "check":
@@ -155,10 +192,10 @@ def _project(args: argparse.Namespace) -> int:
     if failed:
         print(f"s2sad: {len(failed)} target(s) failed; nothing was written", file=sys.stderr)
         return EXIT_USAGE
-    for r in results:
+    for r in results:  # every target generated and every output checked: now write
         if not r.fresh:
             assert r.generated is not None
-            write_atomically(root / r.target.output, r.generated)
+            files.write_atomically(root / r.target.output, r.generated)
             print(f"wrote {r.target.output}", file=sys.stderr)
     return EXIT_OK
 
@@ -187,29 +224,18 @@ def _split_assignments(text: str) -> dict[str, str]:
 
 def _explain(args: argparse.Namespace) -> int:
     path, name = split_target(args.target)
-    wrt = tuple(w.strip() for w in args.wrt.split(",") if w.strip()) if args.wrt is not None else None
     at: dict[str, float] | None = None
     if args.at is not None:
-        at = {}
-        for key, value in _split_assignments(args.at).items():
-            try:
-                number = ast.literal_eval(value)  # 3 stays an int (a trip count), 0.5 a float
-                if not isinstance(number, (int, float)) or isinstance(number, bool):
-                    raise ValueError(value)
-                at[key] = number
-            except (ValueError, SyntaxError):
-                raise S2sadError(
-                    [Diagnostic("--at", None, f"'{key}={value}': explain takes numbers", "bad-point")]
-                ) from None
-    sys.stdout.write(explain(read_source(path), path, name, wrt=wrt, at=at, fmt=args.format))
+        at = {key: point.number(key, value) for key, value in _split_assignments(args.at).items()}
+    sys.stdout.write(explain(read_source(path), path, name, wrt=_wrt(args.wrt), at=at, fmt=args.format))
     return EXIT_OK
 
 
 def _gradcheck(args: argparse.Namespace) -> int:
     path, name = split_target(args.target)
-    wrt = tuple(w.strip() for w in args.wrt.split(",") if w.strip()) if args.wrt is not None else None
     source = read_source(path)
-    result = run_gradcheck(source, path, name, _split_assignments(args.at or ""), wrt, args.seed, args.directions)
+    at = _split_assignments(args.at or "")
+    result = run_gradcheck(source, path, name, at, _wrt(args.wrt), args.seed, args.directions)
     print(result.report())
     return EXIT_OK if result.ok else EXIT_STALE
 
@@ -222,11 +248,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except S2sadError as err:
         _report(err.diagnostics)
         return EXIT_USAGE
-    except InternalError as err:
-        print(f"s2sad: {err}", file=sys.stderr)
-        return EXIT_INTERNAL
-    except Exception as err:  # only the commands that run code get here: the error is in that code
-        if args.command not in ("explain", "gradcheck"):
-            raise
-        print(f"s2sad {args.command}: running {args.target} raised {type(err).__name__}: {err}", file=sys.stderr)
+    except UserCodeError as err:  # gradcheck ran the user's file, and it raised
+        print(f"s2sad {args.command}: running {args.target} raised {err}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("s2sad: interrupted", file=sys.stderr)
+        return 130
+    except (InternalError, Exception, RecursionError) as err:
+        return _internal(err)
+
+
+def _internal(err: BaseException) -> int:
+    """An exception s2sad did not anticipate: a bug of s2sad's own, reported in one line."""
+    if isinstance(err, InternalError):
+        message = str(err).splitlines()[0].removeprefix("internal error: ")
+    else:
+        message = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}".rstrip(": ")
+    print(f"s2sad: internal error: {message}; please report it at {ISSUES} with the input", file=sys.stderr)
+    if os.environ.get("S2SAD_DEBUG"):
+        traceback.print_exception(err, file=sys.stderr)
+    else:
+        print("s2sad: set S2SAD_DEBUG=1 to show the traceback", file=sys.stderr)
+    return EXIT_INTERNAL

@@ -10,6 +10,7 @@ module. The module imports exactly what its code uses.
 from __future__ import annotations
 
 import ast
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -17,9 +18,10 @@ import black
 
 from . import ir
 from .diagnostics import InternalError
+from .files import unsafe_character
 from .rules import OPERATOR_SYMBOLS, lookup
 
-__all__ = ["emit", "format_source"]
+__all__ = ["emit", "format_source", "inert"]
 
 _BINARY = {v: k for k, v in OPERATOR_SYMBOLS.items() if issubclass(k, ast.operator)}
 _UNARY = {v: k for k, v in OPERATOR_SYMBOLS.items() if issubclass(k, ast.unaryop)}
@@ -50,6 +52,17 @@ SUPPORT = {
         np.add.at(out, index, g)
     return out''',
 }
+
+
+def inert(text: str) -> str:
+    """``text`` made safe inside a ``#`` comment: every character that a tokenizer, an editor or a terminal
+    may take for the end of a line (or that reorders text) is written as its escape, e.g. ``\\u2028``."""
+    out = []
+    for ch in text:
+        if ch != "\t" and unsafe_character(ch) is not None:
+            ch = repr(ch)[1:-1] if ch.isascii() or unicodedata.category(ch) == "Cc" else f"\\u{ord(ch):04x}"
+        out.append(ch)
+    return "".join(out)
 
 
 def format_source(source: str) -> str:
@@ -88,7 +101,7 @@ def emit(
         if numpy is None:
             imports.modules["numpy"] = numpy = "numpy"
         blocks.append(SUPPORT[name].replace("np.", f"{numpy}."))
-    lines = [f"# {h}" if h else "#" for h in header]
+    lines = [f"# {inert(h)}" if h else "#" for h in header]
     lines.append("")
     lines.extend(imports.lines())
     if constants:
@@ -294,7 +307,7 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
         out.append(f"{pad}if {shown}:")
         out.append(f"{pad}{_INDENT}raise ValueError({s.message!r})")
     elif isinstance(s, ir.Comment):
-        out.append(f"{pad}# {s.text}")
+        out.append(f"{pad}# {inert(s.text)}")
     elif isinstance(s, ir.Return):
         out.append(f"{pad}return {', '.join(_text(v, spelling) for v in s.values)}")
     elif isinstance(s, ir.For):

@@ -14,7 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["GradCheck", "gradcheck", "check", "run_gradcheck"]
+from . import point
+from .diagnostics import Diagnostic, S2sadError
+
+__all__ = ["GradCheck", "gradcheck", "check", "run_gradcheck", "UserCodeError"]
+
+
+class UserCodeError(Exception):
+    """The user's code, run by ``s2sad gradcheck``, raised (or exited): the CLI reports it as the user's
+    problem (exit 2), not as a bug of s2sad's."""
 
 
 @dataclass(frozen=True)
@@ -148,26 +156,36 @@ def run_gradcheck(
 
     from .api import compile_gradient
 
+    values = {k: point.parse(k, v) for k, v in at.items()}  # a bad --at is refused before anything runs
     df = compile_gradient(source, path, name, wrt)  # first: a file s2sad cannot differentiate is not run
-    f = runpy.run_path(path)[name]
+    try:
+        f = runpy.run_path(path)[name]
+    except (Exception, SystemExit) as err:
+        raise UserCodeError(f"{type(err).__name__}: {err}") from err
     params = inspect.signature(f).parameters
+    unknown = sorted(set(at) - set(params))
+    if unknown:
+        raise S2sadError([Diagnostic("--at", None, f"'{unknown[0]}' is not a parameter of '{name}'", "bad-point")])
     namespace = _point_namespace(seed)
     rng = random.Random(seed)
     args: list[Any] = []
     for p in params.values():
         if p.name in at:
-            args.append(eval(at[p.name], {"__builtins__": {}}, dict(namespace)))  # documented in --help
+            args.append(point.evaluate(values[p.name], p.name, at[p.name], namespace))  # never eval
         elif p.default is not inspect.Parameter.empty:
             args.append(p.default)
         else:
             args.append(rng.uniform(0.5, 1.5))
     chosen = _wrt_of(df, list(params))
     index = [list(params).index(p) for p in chosen]
-    return check(f, df, args, index, chosen, directions=directions, seed=seed)
+    try:  # the function and the gradient run here, on the user's values
+        return check(f, df, args, index, chosen, directions=directions, seed=seed)
+    except (Exception, SystemExit) as err:
+        raise UserCodeError(f"{type(err).__name__}: {err}") from err
 
 
 def _point_namespace(seed: int) -> dict[str, Any]:
-    """The only names a ``--at`` expression can use."""
+    """The functions a ``--at`` value can call (see :mod:`s2sad.point`), drawing from one seeded generator."""
     names: dict[str, Any] = {"pi": math.pi, "e": math.e}
     try:
         import numpy as np

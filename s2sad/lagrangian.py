@@ -20,10 +20,10 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from . import ir
+from . import ir, point
 from .analysis import Activity
 from .algebra import simplify
-from .rules import lookup
+from .rules import CONSTANTS, OPERATOR_SYMBOLS, lookup
 
 __all__ = ["Constraint", "Explanation", "explain", "evaluate", "Numeric", "solve", "text", "latex", "subtrahend"]
 
@@ -204,12 +204,32 @@ def derivative(e: ir.Expr, z: str) -> ir.Expr | None:
 # Numbers: interpret the IR at a point, build and solve the system
 # ----------------------------------------------------------------------------------------------------------
 _MODULES: dict[str, object] = {"math": math, "operator": operator, "builtins": builtins}
+#: What the interpreter may call: math's functions, the operators, and a few numeric builtins. Nothing else
+#: is ever looked up, so an explanation cannot run anything but arithmetic.
+_ALLOWED = {
+    "builtins": {"abs", "float", "min", "max", "pow", "int", "round", "len", "bool"},
+    "operator": set(OPERATOR_SYMBOLS.values()) - {"operator.is_", "operator.is_not"},
+}
 
 
 def _function(qualname: str) -> Callable[..., object]:
     module, name = qualname.rsplit(".", 1)
+    allowed = (
+        module in _MODULES
+        and not name.startswith("_")
+        and (qualname in _ALLOWED["operator"] if module == "operator" else name in _ALLOWED.get(module, {name}))
+    )
+    if not allowed or not callable(getattr(_MODULES[module], name, None)):
+        raise ValueError(f"explain --at does not evaluate '{qualname}'")
     found: Callable[..., object] = getattr(_MODULES[module], name)
     return found
+
+
+def constant_value(text: str) -> float:
+    """The value of a module constant ``K = <numeric literal expression>``, by the ``--at`` grammar's
+    evaluator (numbers and arithmetic; never ``eval``)."""
+    value = text.split("=", 1)[1].strip()
+    return float(point.evaluate(point.parse("constant", value, calls=False), "constant", value, {}))
 
 
 def evaluate(e: ir.Expr, values: Mapping[str, float], constants: Mapping[str, float]) -> float:
@@ -223,6 +243,8 @@ def evaluate(e: ir.Expr, values: Mapping[str, float], constants: Mapping[str, fl
     if isinstance(e, ir.Global):
         if e.qualname in constants:
             return constants[e.qualname]
+        if e.qualname not in CONSTANTS:
+            raise ValueError(f"explain --at does not evaluate '{e.qualname}'")
         return float(getattr(math, e.qualname.split(".")[-1]))
     if isinstance(e, ir.BoolOp):
         results = [evaluate(v, values, constants) for v in e.values]

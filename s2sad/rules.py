@@ -67,7 +67,8 @@ OPERATOR_SYMBOLS: dict[type[ast.AST], str] = {
     ast.IsNot: "operator.is_not",
 }
 
-_TEMPLATE_MODULES = ("math", "numpy", "builtins", "s2sad")  # s2sad.*: helpers the generated module defines
+# s2sad.*: helpers the generated module defines
+_TEMPLATE_MODULES = ("math", "numpy", "scipy", "operator", "builtins", "s2sad")
 _BUILTIN_FUNCTIONS = {"abs", "float", "min", "max", "pow"}
 
 
@@ -380,17 +381,118 @@ def extended(extra: Mapping[tuple[str, int], Rule]) -> Iterator[None]:
         _EXTRA.reset(token)
 
 
+#: Template variables: a parameter of a user's rule may not take one of these names (it would be ambiguous).
+TEMPLATE_VARIABLES = frozenset({"g", "ans", "out"})
+
+#: Pure numerics a user's template may call besides the functions that have rules (by qualified name).
+#: Nothing here reads or writes files, imports, evaluates text or reaches attributes of values.
+_PURE = {
+    "numpy": """exp exp2 expm1 log log2 log10 log1p sqrt cbrt square sin cos tan arcsin arccos arctan arctan2
+        sinh cosh tanh arcsinh arccosh arctanh abs absolute fabs sign heaviside power float_power maximum minimum
+        fmax fmin where clip sum prod mean max min cumsum cumprod transpose reshape shape size ndim zeros ones
+        zeros_like ones_like full_like eye diag outer dot matmul multiply add subtract divide true_divide negative
+        reciprocal logical_and logical_or logical_not isfinite isnan isinf expand_dims broadcast_to squeeze
+        atleast_1d hypot sinc tensordot kron trace multiply.outer""",
+    "scipy.special": """expit logit log_expit erf erfc erfinv erfcinv gamma gammaln loggamma digamma polygamma
+        beta betaln xlogy xlog1py logsumexp softmax log_softmax i0 i1 i0e i1e j0 j1 y0 y1 sinc ndtr log_ndtr
+        ndtri expm1 log1p cosm1 entr rel_entr kl_div huber pseudo_huber""",
+    "operator": "add sub mul truediv floordiv mod pow neg pos abs matmul lt le gt ge eq ne not_",
+    "s2sad": "scatter unbroadcast",
+}
+_PURE_FUNCTIONS = frozenset(f"{module}.{name}" for module, names in _PURE.items() for name in names.split())
+
+
+def _math_functions() -> frozenset[str]:
+    import math
+
+    return frozenset(f"math.{n}" for n in dir(math) if not n.startswith("_") and callable(getattr(math, n)))
+
+
+_MATH_FUNCTIONS = _math_functions()
+
+
+def _allowed_function(fn: str) -> bool:
+    """A function a user's template may call: one with a rule, or a pure numeric of the rule namespace."""
+    if any(part.startswith("_") for part in fn.split(".")):
+        return False
+    if fn.startswith("builtins."):
+        return fn.split(".", 1)[1] in _BUILTIN_FUNCTIONS
+    if fn in _MATH_FUNCTIONS or fn in _PURE_FUNCTIONS or fn in _PLAIN:
+        return True
+    return fn.startswith(("numpy.", "scipy.special.", "operator.")) and any(name == fn for name, _ in RULES)
+
+
+def _check_allowed(e: Expr, text: str) -> None:
+    """Every call of a user's template is to an allow-listed function, every global an allow-listed constant."""
+    if isinstance(e, Call):
+        if e.fn not in (IFEXP, GETITEM) and not _allowed_function(e.fn):
+            raise TemplateError(
+                f"template {text!r} calls '{e.fn}', which is not allowed in a rule: use numbers, arithmetic and "
+                "functions of math, numpy, scipy.special or operator"
+            )
+        if e.fn == GETITEM and not isinstance(e.args[1], Const):
+            raise TemplateError(f"template {text!r}: only a literal integer index is allowed")
+        for a in e.args:
+            _check_allowed(a, text)
+    elif isinstance(e, BoolOp):
+        for v in e.values:
+            _check_allowed(v, text)
+    elif isinstance(e, Global):
+        if e.qualname not in CONSTANTS:
+            raise TemplateError(f"template {text!r} reads '{e.qualname}', which is not a known constant")
+    elif isinstance(e, Const):
+        if not isinstance(e.value, (int, float)) or isinstance(e.value, bool):
+            raise TemplateError(f"template {text!r}: only numbers are allowed as literals")
+
+
 def user_rule(fn: str, params: tuple[str, ...], templates: Mapping[str, str]) -> Rule:
     """A rule the user wrote, in the table's own format; ``out`` may stand for ``ans`` (the result).
 
-    Raises :class:`TemplateError` naming the argument when a template does not parse or names an unknown
-    argument."""
+    A template is a restricted expression: the rule's parameters, ``g``, ``ans``/``out``, numeric literals,
+    arithmetic, comparisons, conditional expressions, literal integer indexing, and calls to functions of the
+    rule namespace that have rules or are pure numerics (math, numpy, scipy.special, operator; ``abs``,
+    ``float``, ``min``, ``max``, ``pow``). No other builtins, no attribute access on values, no dunder names,
+    no strings, lambdas or comprehensions: a rule from an untrusted ``pyproject.toml`` cannot run code.
+
+    Raises :class:`TemplateError` (with ``argument`` set to the template's argument, when there is one)
+    when a template does not parse, names an unknown argument or leaves the allow-list, and when a
+    parameter has the name of a template variable."""
+    clash = [p for p in params if p in TEMPLATE_VARIABLES]
+    if clash:
+        raise _located(
+            TemplateError(
+                f"the parameter '{clash[0]}' of '{fn}' has the name of a template variable "
+                "(g: the incoming adjoint; ans, out: the result); rename the parameter"
+            ),
+            clash[0] if clash[0] in templates else None,
+        )
+    if len(set(params)) != len(params):
+        raise TemplateError(f"'{fn}' lists an argument twice")
     unknown = [p for p in templates if p not in params]
     if unknown:
-        raise TemplateError(f"the rule names '{unknown[0]}', which is not an argument of '{fn}' ({', '.join(params)})")
-    allowed = frozenset(params) | {"g", "ans", "out"}
-    adjoints = {p: substitute(parse_template(t, allowed), {"out": Var("ans")}) for p, t in templates.items()}
+        raise _located(
+            TemplateError(f"the rule names '{unknown[0]}', which is not an argument of '{fn}' ({', '.join(params)})"),
+            unknown[0],
+        )
+    allowed = frozenset(params) | TEMPLATE_VARIABLES
+    adjoints: dict[str, Expr] = {}
+    for p, t in templates.items():
+        try:
+            if len(t) > 2000:
+                raise TemplateError(f"the template for '{p}' is longer than 2000 characters")
+            parsed = parse_template(t, allowed)
+            _check_allowed(parsed, t)
+        except TemplateError as err:
+            raise _located(err, p) from None
+        except (RecursionError, MemoryError):
+            raise _located(TemplateError(f"the template for '{p}' is nested too deeply"), p) from None
+        adjoints[p] = substitute(parsed, {"out": Var("ans")})
     return Rule(fn, params, adjoints, "smooth", "the user's rule")
+
+
+def _located(err: TemplateError, argument: str | None) -> TemplateError:
+    err.argument = argument  # type: ignore[attr-defined]
+    return err
 
 
 def lookup(fn: str, nargs: int) -> Rule | None:

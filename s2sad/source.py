@@ -6,22 +6,15 @@ from __future__ import annotations
 
 import ast
 
+from . import files
 from .diagnostics import Diagnostic, S2sadError, Span
 
 __all__ = ["read_source", "check_syntax", "reduce", "function_names"]
 
 
 def read_source(path: str) -> str:
-    """The text of ``path``; unreadable, binary and non-UTF-8 files are diagnostics."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        raise S2sadError([Diagnostic(path, None, "no such file", "file-not-found")]) from None
-    except IsADirectoryError:
-        raise S2sadError([Diagnostic(path, None, "is a directory, not a Python file", "file-not-found")]) from None
-    except OSError as err:
-        raise S2sadError([Diagnostic(path, None, f"cannot read the file: {err.strerror}", "unreadable")]) from None
+    """The text of ``path``; unreadable, special, oversized, binary and non-UTF-8 files are diagnostics."""
+    data = files.read_bytes(path)  # a regular file, size-limited, inside the project when there is one
     if b"\0" in data:
         raise S2sadError([Diagnostic(path, None, "binary file, not Python source", "not-python")])
     try:
