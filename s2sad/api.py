@@ -61,8 +61,9 @@ def _analysed(
     source: str, path: str, name: str, wrt: Sequence[str] | None, line: int | None
 ) -> tuple[ir.Function, tuple[str, ...], analysis.Activity]:
     """The stages explain shares with generate, for a function without helpers."""
+    user_rules = _user_rules(path)  # a bad [tool.s2sad.rules] is reported first, whatever the function calls
     fn = ssa.to_ssa(frontend.parse_function(source, path, name, line))
-    with rules.extended(_user_rules(path)):
+    with rules.extended(user_rules):
         chosen = _choose_wrt(fn, wrt)
         act = analysis.activity(fn, chosen)
         analysis.check(fn, act)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import __version__, files, point
 from .api import explain, generate, regenerate_command
+from .config import rules_from
 from .diagnostics import Diagnostic, InternalError, S2sadError, render
 from .gradcheck import UserCodeError, run_gradcheck
 from .project import Result, Target, diff, find_config, load_targets, run, split_target
@@ -120,7 +121,7 @@ def _show_stale(results: list[Result], hint: str | None = None) -> int:
     stale = [r for r in results if not r.fresh]
     for r in stale:
         sys.stdout.write(diff(r))
-        state = "missing" if r.committed is None else "stale"
+        state = f"stale ({r.unusable})" if r.unusable else "missing" if r.committed is None else "stale"
         print(
             f"{r.target.output}: {state}; run: {hint or regenerate_command(r.target.label, r.target.wrt, r.target.output)}",
             file=sys.stderr,
@@ -180,7 +181,9 @@ def _committed(output: str) -> tuple[str | None, str | None]:
 def _project(args: argparse.Namespace) -> int:
     config = Path(args.config) if args.config else find_config(Path.cwd())
     root = config.parent
-    results = run(root, load_targets(config), config, for_sync=args.command == "sync")
+    targets = load_targets(config)
+    rules_from(config)  # a bad rule is an error even when no target uses it
+    results = run(root, targets, config, for_sync=args.command == "sync")
     failed = [r for r in results if r.diagnostics]
     for r in failed:
         _report(r.diagnostics)

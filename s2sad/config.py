@@ -214,7 +214,7 @@ def rules_from(config: Path | None) -> dict[tuple[str, int], Rule]:
         try:
             rule = user_rule(fn, tuple(args), templates)
         except TemplateError as err:
-            where = getattr(err, "argument", None)
+            where = getattr(err, "argument", None) or ("args" if "args" in entry else None)
             found.append(diagnostic(config, f"rule '{fn}': {err}", "bad-rule", _RULES, fn, where, _TEMPLATE_HELP))
             continue
         out[(fn, len(args))] = rule

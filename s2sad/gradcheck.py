@@ -156,7 +156,10 @@ def run_gradcheck(
 
     from .api import compile_gradient
 
-    values = {k: point.parse(k, v) for k, v in at.items()}  # a bad --at is refused before anything runs
+    values = {k: point.parse(k, v) for k, v in at.items()}  # a bad --at is refused before anything runs,
+    trial = _point_namespace(seed)
+    for k, tree in values.items():  # including one whose value overflows
+        point.evaluate(tree, k, at[k], trial)
     df = compile_gradient(source, path, name, wrt)  # first: a file s2sad cannot differentiate is not run
     try:
         f = runpy.run_path(path)[name]

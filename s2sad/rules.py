@@ -72,12 +72,17 @@ _TEMPLATE_MODULES = ("math", "numpy", "scipy", "operator", "builtins", "s2sad")
 _BUILTIN_FUNCTIONS = {"abs", "float", "min", "max", "pow"}
 
 
+def _brief(text: str) -> str:
+    """A template as a message shows it: quoted, at most 60 characters."""
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
 def parse_template(text: str, allowed: frozenset[str]) -> Expr:
     """Parse an adjoint template into an :data:`Expr`; its free names must be in ``allowed``."""
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as err:
-        raise TemplateError(f"template {text!r} does not parse: {err.msg}") from err
+        raise TemplateError(f"template {_brief(text)} does not parse: {err.msg}") from err
 
     def convert(node: ast.expr) -> Expr:
         if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, (int, float))):
@@ -92,7 +97,7 @@ def parse_template(text: str, allowed: frozenset[str]) -> Expr:
             return Call(GETITEM, (convert(node.value), Const(node.slice.value)))
         if isinstance(node, ast.Name):
             if node.id not in allowed:
-                raise TemplateError(f"template {text!r} uses unknown name {node.id!r}")
+                raise TemplateError(f"template {_brief(text)} uses unknown name {node.id!r}")
             return Var(node.id)
         if isinstance(node, ast.Attribute):
             return Global(_dotted(node, text))
@@ -111,9 +116,9 @@ def parse_template(text: str, allowed: frozenset[str]) -> Expr:
             elif isinstance(node.func, ast.Attribute):
                 fn = _dotted(node.func, text)
             else:
-                raise TemplateError(f"template {text!r}: call functions by qualified name, e.g. 'math.cos'")
+                raise TemplateError(f"template {_brief(text)}: call functions by qualified name, e.g. 'math.cos'")
             return Call(fn, tuple(convert(a) for a in node.args))
-        raise TemplateError(f"template {text!r}: unsupported syntax {ast.unparse(node)!r}")
+        raise TemplateError(f"template {_brief(text)}: unsupported syntax {ast.unparse(node)!r}")
 
     return convert(tree)
 
@@ -124,7 +129,7 @@ def _dotted(node: ast.expr, text: str) -> str:
         parts.append(node.attr)
         node = node.value
     if not isinstance(node, ast.Name) or node.id not in _TEMPLATE_MODULES:
-        raise TemplateError(f"template {text!r}: qualified names must start with one of {_TEMPLATE_MODULES}")
+        raise TemplateError(f"template {_brief(text)}: qualified names must start with one of {_TEMPLATE_MODULES}")
     parts.append(node.id)
     return ".".join(reversed(parts))
 
@@ -427,11 +432,11 @@ def _check_allowed(e: Expr, text: str) -> None:
     if isinstance(e, Call):
         if e.fn not in (IFEXP, GETITEM) and not _allowed_function(e.fn):
             raise TemplateError(
-                f"template {text!r} calls '{e.fn}', which is not allowed in a rule: use numbers, arithmetic and "
+                f"template {_brief(text)} calls '{e.fn}', which is not allowed in a rule: use numbers, arithmetic and "
                 "functions of math, numpy, scipy.special or operator"
             )
         if e.fn == GETITEM and not isinstance(e.args[1], Const):
-            raise TemplateError(f"template {text!r}: only a literal integer index is allowed")
+            raise TemplateError(f"template {_brief(text)}: only a literal integer index is allowed")
         for a in e.args:
             _check_allowed(a, text)
     elif isinstance(e, BoolOp):
@@ -439,10 +444,10 @@ def _check_allowed(e: Expr, text: str) -> None:
             _check_allowed(v, text)
     elif isinstance(e, Global):
         if e.qualname not in CONSTANTS:
-            raise TemplateError(f"template {text!r} reads '{e.qualname}', which is not a known constant")
+            raise TemplateError(f"template {_brief(text)} reads '{e.qualname}', which is not a known constant")
     elif isinstance(e, Const):
         if not isinstance(e.value, (int, float)) or isinstance(e.value, bool):
-            raise TemplateError(f"template {text!r}: only numbers are allowed as literals")
+            raise TemplateError(f"template {_brief(text)}: only numbers are allowed as literals")
 
 
 def user_rule(fn: str, params: tuple[str, ...], templates: Mapping[str, str]) -> Rule:
