@@ -248,7 +248,22 @@ def explain(
             ]
         )
     point = _complete_point(fn, at)
-    df = compile_gradient(source, path, name, chosen)  # generated code: arithmetic and allow-listed functions
+    text, _ = _generate(source, path, name, wrt=chosen)
+    foreign = lagrangian.foreign_import(text)
+    if foreign is not None:  # importing a module of the user's would run it
+        assert fn.origin is not None
+        raise S2sadError(
+            [
+                ir.diagnostic(
+                    fn.path,
+                    fn.origin,
+                    f"explain --at would have to import '{foreign}'; it runs only arithmetic and the math module",
+                    "unsupported-point",
+                    "run explain without --at for the equations, and gradcheck (which runs your code) for numbers",
+                )
+            ]
+        )
+    df = _compile(text, f"grad_{name} from {path}", f"grad_{name}")  # arithmetic and math only
     try:
         got = df(*(point[p.name] for p in fn.params))
         gradient = dict(zip(chosen, [got] if len(chosen) == 1 else got))

@@ -257,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("s2sad: interrupted", file=sys.stderr)
         return 130
-    except (InternalError, Exception, RecursionError) as err:
+    except Exception as err:  # InternalError, and anything else s2sad did not anticipate
         return _internal(err)
 
 

@@ -56,12 +56,17 @@ def load(path: Path) -> dict[str, Any]:
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(err)) or "invalid TOML"
         if found:
             line, col = int(found[1]), int(found[2]) - 1
-            lines = text.splitlines()
+            lines = _lines(text)
             source = lines[line - 1] if 0 < line <= len(lines) else None
             raise _bad(path, f"invalid TOML: {message.lower()}", Span(line, col, line, col + 1), source) from None
         raise _bad(path, f"invalid TOML: {message.lower()}") from None
     except RecursionError:
         raise _bad(path, "invalid TOML: nested too deeply") from None
+
+
+def _lines(text: str) -> list[str]:
+    """TOML's lines: only ``\\n`` (or ``\\r\\n``) ends one (``str.splitlines`` also splits at U+2028 and more)."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
 
 
 def section(data: dict[str, Any]) -> dict[str, Any]:
@@ -121,7 +126,7 @@ def locate(text: str, table: tuple[str, ...], key: str | None = None, inner: str
     wanted = table + ((key,) if key is not None else ())
     current: tuple[str, ...] = ()
     best: Span | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_lines(text), start=1):
         header = _HEADER.match(line)
         if header:
             current = _keys(header["keys"])
@@ -165,8 +170,8 @@ def diagnostic(
     except S2sadError:
         text = ""
     span = locate(text, table, key, inner)
-    line = text.splitlines()[span.line - 1] if span is not None else None
-    return Diagnostic(str(path), span, message, code, help, line)
+    line = _lines(text)[span.line - 1] if span is not None else None
+    return Diagnostic(str(path), span, files.escape(message), code, help, files.escape(line, "\t") if line else line)
 
 
 _RULES = ("tool", "s2sad", "rules")

@@ -10,7 +10,6 @@ module. The module imports exactly what its code uses.
 from __future__ import annotations
 
 import ast
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -18,7 +17,7 @@ import black
 
 from . import ir
 from .diagnostics import InternalError
-from .files import unsafe_character
+from .files import escape
 from .rules import OPERATOR_SYMBOLS, lookup
 
 __all__ = ["emit", "format_source", "inert"]
@@ -57,12 +56,7 @@ SUPPORT = {
 def inert(text: str) -> str:
     """``text`` made safe inside a ``#`` comment: every character that a tokenizer, an editor or a terminal
     may take for the end of a line (or that reorders text) is written as its escape, e.g. ``\\u2028``."""
-    out = []
-    for ch in text:
-        if ch != "\t" and unsafe_character(ch) is not None:
-            ch = repr(ch)[1:-1] if ch.isascii() or unicodedata.category(ch) == "Cc" else f"\\u{ord(ch):04x}"
-        out.append(ch)
-    return "".join(out)
+    return escape(text, keep="\t")
 
 
 def format_source(source: str) -> str:

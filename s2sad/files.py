@@ -33,6 +33,7 @@ __all__ = [
     "inside",
     "unsafe_character",
     "shown",
+    "escape",
     "check_output",
     "write_atomically",
 ]
@@ -57,6 +58,18 @@ def project(root: str | Path) -> Iterator[None]:
         yield
     finally:
         _ROOT.reset(token)
+
+
+@contextlib.contextmanager
+def working_directory(folder: str | Path) -> Iterator[None]:
+    """Run the block in ``folder``: a project's paths (and its helpers' imports) are relative to its root,
+    whichever folder s2sad was started from."""
+    previous = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
 
 
 @contextlib.contextmanager
@@ -85,6 +98,19 @@ def unsafe_character(text: str) -> str | None:
 def shown(text: str) -> str:
     """``text`` for a message: as is, or escaped (``'a\\nb'``) when it holds an unsafe character."""
     return text if unsafe_character(text) is None else repr(text)[1:-1]
+
+
+def escape(text: str, keep: str = "") -> str:
+    """``text`` with every unsafe character (but those in ``keep``) written as its escape (``\\n``,
+    ``\\x0b``, ``\\u2028``): safe inside a comment of generated code and on a terminal."""
+    if unsafe_character(text) is None:
+        return text
+    out = []
+    for ch in text:
+        if ch not in keep and unsafe_character(ch) is not None:
+            ch = repr(ch)[1:-1] if repr(ch)[1:-1] != ch else f"\\u{ord(ch):04x}"
+        out.append(ch)
+    return "".join(out)
 
 
 _BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

@@ -14,6 +14,7 @@ printed for straight-line functions, whose system is small and exact; for the ot
 
 from __future__ import annotations
 
+import ast
 import builtins
 import math
 import operator
@@ -223,6 +224,22 @@ def _function(qualname: str) -> Callable[..., object]:
         raise ValueError(f"explain --at does not evaluate '{qualname}'")
     found: Callable[..., object] = getattr(_MODULES[module], name)
     return found
+
+
+def foreign_import(module: str) -> str | None:
+    """The first module a generated module imports besides ``math``, or None: ``explain --at`` runs the
+    generated gradient, and importing anything else could run the user's code."""
+    for node in ast.parse(module).body:
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or "."]
+        else:
+            continue
+        other = next((n for n in names if n != "math"), None)
+        if other is not None:
+            return other
+    return None
 
 
 def constant_value(text: str) -> float:

@@ -166,10 +166,11 @@ def load_targets(path: Path) -> list[Target]:
 def run(root: Path, targets: list[Target], config_path: Path | None = None, *, for_sync: bool = False) -> list[Result]:
     """Generate every target in memory, read what is committed, and check every output location; write
     nothing. With ``for_sync``, an output that is a folder or in a missing folder is a diagnostic."""
-    where = config_path if config_path is not None else root / "pyproject.toml"
+    where = Path(os.path.abspath(config_path if config_path is not None else root / "pyproject.toml"))
     inputs: set[str] = {os.path.realpath(where)}
     generated: list[tuple[Target, str | None, tuple[Diagnostic, ...]]] = []
-    with files.project(root):
+    root = root.resolve()
+    with files.project(root), files.working_directory(root):
         for t in targets:
             escaping = [p for p in (t.source, t.output) if not files.inside(root / p, root)]
             if escaping:

@@ -43,9 +43,7 @@ def test_package_discovery_finds_every_subpackage():
         pytest.skip("running against an installed wheel: test_every_module_of_the_package_imports covers it")
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     found = set(setuptools.find_packages(str(ROOT), include=config["packages"]["find"]["include"]))
-    on_disk = {
-        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "s2sad").rglob("__init__.py")
-    }
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "s2sad").rglob("__init__.py")}
     assert on_disk <= found and "s2sad.frontend" in found
 
 

@@ -103,7 +103,9 @@ def test_hostile_rule_template_is_refused_at_load_time(world, capsys, name):
     template = HOSTILE_TEMPLATES[name].format(code=code).replace('"', '\\"')
     (proj / "src" / "lib.py").write_text("def h(x):\n    return x\n")
     (proj / "src" / "model.py").write_text("from lib import h\n\n\ndef f(x):\n    return h(x) * x\n")
-    configure(proj, '"src/model.py::f" = "src/model_grad.py"', f'[tool.s2sad.rules]\n"lib.h" = {{ x = "{template}" }}\n')
+    configure(
+        proj, '"src/model.py::f" = "src/model_grad.py"', f'[tool.s2sad.rules]\n"lib.h" = {{ x = "{template}" }}\n'
+    )
     before = snapshot(outside)
     for argv in (["sync"], ["check"], ["explain", "src/model.py::f", "--at", "x=0.5"]):
         status, out, err = run(capsys, *argv)
@@ -398,8 +400,8 @@ def test_a_broken_parent_pyproject_that_does_not_concern_s2sad_is_ignored(world,
 @pytest.mark.parametrize(
     "text, line",
     [
-        ("[tool.s2sad.targets]\n\"src/model.py::f\" = \n", "2"),
-        ("[tool.s2sad.rules]\n\"lib.h\" = { x = \"g\" \n", "2"),
+        ('[tool.s2sad.targets]\n"src/model.py::f" = \n', "2"),
+        ('[tool.s2sad.rules]\n"lib.h" = { x = "g" \n', "2"),
         ('[tool.s2sad.rules]\n"lib.h" = { args = [1], x = "g" }\n', "2"),
         ("[tool.s2sad.targets]\n" + "a = " + "[" * 5000 + "]" * 5000 + "\n", None),
         (b"[tool.s2sad.targets]\n# caf\xe9\n", None),
@@ -417,6 +419,26 @@ def test_bad_configuration_is_a_located_diagnostic(world, capsys, text, line):
         assert status == 2 and codes(err) & {"bad-config", "bad-rule"}, err
         if line is not None:
             assert LOCATED.search(err)["line"] == line, err
+
+
+def test_check_from_a_subfolder_reads_helpers_relative_to_the_project(world, capsys, monkeypatch):
+    proj, _ = world
+    (proj / "src" / "lib.py").write_text("def h(x):\n    return x * x\n")
+    (proj / "src" / "model.py").write_text("from lib import h\n\n\ndef f(x):\n    return h(x) * x\n")
+    configure(proj, '"src/model.py::f" = "src/f_grad.py"')
+    assert run(capsys, "sync")[0] == 0
+    monkeypatch.chdir(proj / "src")
+    assert run(capsys, "check")[0] == 0
+    assert run(capsys, "check", "--config", "../pyproject.toml")[0] == 0
+    assert os.getcwd() == str(proj / "src")
+
+
+def test_explain_at_runs_no_module_but_math():
+    from s2sad import lagrangian
+
+    assert lagrangian.foreign_import("import math\nfrom math import exp\n") is None
+    assert lagrangian.foreign_import("import math\nfrom mylib import scaled\n") == "mylib"
+    assert lagrangian.foreign_import("import numpy as np\n") == "numpy"
 
 
 def test_an_unreadable_config_given_explicitly_is_a_diagnostic(world, capsys):
