@@ -154,13 +154,18 @@ def run_gradcheck(
     """The ``s2sad gradcheck`` command: run the user's file to get the function, then check the gradient."""
     import runpy
 
-    from .api import compile_gradient
+    from .api import _compile, _generate
 
     values = {k: point.parse(k, v) for k, v in at.items()}  # a bad --at is refused before anything runs,
     trial = _point_namespace(seed)
     for k, tree in values.items():  # including one whose value overflows
         point.evaluate(tree, k, at[k], trial)
-    df = compile_gradient(source, path, name, wrt)  # first: a file s2sad cannot differentiate is not run
+    text, chosen_wrt = _generate(source, path, name, wrt=wrt)  # first: a file s2sad cannot differentiate is not run
+    try:  # the generated module imports what the user's does: that may run the user's modules
+        df = _compile(text, f"grad_{name} from {path}", f"grad_{name}")
+    except (Exception, SystemExit) as err:
+        raise UserCodeError(f"{type(err).__name__}: {err}") from err
+    setattr(df, "__s2sad_wrt__", list(chosen_wrt))
     try:
         f = runpy.run_path(path)[name]
     except (Exception, SystemExit) as err:

@@ -244,6 +244,26 @@ def test_generated_headers_and_comments_are_inert(breaker):
     assert all(ch not in emit.inert(f"x{breaker}y") for ch in breaker)
 
 
+@pytest.mark.parametrize("breaker", LINE_BREAKERS, ids=[repr(b) for b in LINE_BREAKERS])
+def test_a_quoted_source_line_cannot_leave_its_comment(breaker):
+    """The reverse pass quotes each source statement in a comment; whatever the frontend hands over, the
+    comment stays one line for Python, black and str.splitlines alike."""
+    from s2sad import ir
+
+    out: list[str] = []
+    emit._statement(ir.Comment(f"y = x * x  # a{breaker}import os{breaker}os.system('x')"), None, 1, out)
+    module = "def f(x):\n" + "\n".join(out) + "\n    return x\n"
+    assert all(ch not in module for ch in breaker if ch != "\n") and len(module.splitlines()) == 3
+    tree = ast.parse(emit.format_source(module))
+    assert [type(s).__name__ for s in tree.body] == ["FunctionDef"] and len(tree.body[0].body) == 1
+
+
+@pytest.mark.parametrize("breaker", ["\u202e", "\u2066"])
+def test_a_bidi_control_in_a_trailing_comment_is_escaped_in_the_output(breaker):
+    text = s2sad.generate(f"def f(x):\n    y = x * x  # a{breaker}b\n    return y * x\n", "m.py", "f")
+    assert breaker not in text and f"# a\\u{ord(breaker):04x}b" in text
+
+
 # ------------------------------------------------------------------------------------------------------------
 # 5. Destructive writes
 # ------------------------------------------------------------------------------------------------------------
