@@ -324,6 +324,13 @@ def test_sync_never_overwrites_an_input(world, capsys):
     configure(proj, '"src/model.py::f" = "pyproject.toml"')
     before = snapshot(proj)
     assert run(capsys, "sync")[0] == 2 and snapshot(proj) == before
+    os.link(proj / "src" / "model.py", proj / "src" / "f_grad.py")  # a hard link to the source is the source
+    configure(proj, '"src/model.py::f" = "src/f_grad.py"')
+    before = snapshot(proj)
+    status, _, err = run(capsys, "sync")
+    assert status == 2 and "input" in err and snapshot(proj) == before
+    status, _, err = run(capsys, "grad", "src/model.py::f", "-o", "src/f_grad.py")
+    assert status == 2 and "input" in err and snapshot(proj) == before
 
 
 def test_two_targets_with_one_output_are_a_config_diagnostic(world, capsys):
