@@ -26,7 +26,8 @@ from .source import read_source
 __all__ = ["main"]
 
 EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-ISSUES = "https://github.com/s2sad/s2sad/issues"
+#: Where internal errors are reported (set to the issue tracker's URL where s2sad is hosted).
+REPORT_TO = "the s2sad issue tracker"
 
 _CONFIG_HELP = """\
 targets come from pyproject.toml:
@@ -252,7 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(err.diagnostics)
         return EXIT_USAGE
     except UserCodeError as err:  # gradcheck ran the user's file, and it raised
-        print(f"s2sad {args.command}: running {args.target} raised {err}", file=sys.stderr)
+        print(
+            f"s2sad {args.command}: running {files.escape(args.target)} raised {files.escape(str(err))}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("s2sad: interrupted", file=sys.stderr)
@@ -267,7 +271,8 @@ def _internal(err: BaseException) -> int:
         message = str(err).splitlines()[0].removeprefix("internal error: ")
     else:
         message = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}".rstrip(": ")
-    print(f"s2sad: internal error: {message}; please report it at {ISSUES} with the input", file=sys.stderr)
+    message = files.escape(message)
+    print(f"s2sad: internal error: {message}; please report it at {REPORT_TO} with the input", file=sys.stderr)
     if os.environ.get("S2SAD_DEBUG"):
         traceback.print_exception(err, file=sys.stderr)
     else:
