@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import symtable
 from dataclasses import dataclass, field
 
-__all__ = ["Site", "Meaning", "ModuleScope", "FunctionScope", "function_scope", "last_definition"]
+__all__ = ["Site", "Meaning", "ModuleScope", "FunctionScope", "function_scope", "is_numeric"]
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -43,7 +44,7 @@ class Site:
     is_module: bool = False  #: for an import, a module (``import m``) rather than an object of one
 
     def describe(self) -> str:
-        where = "" if self.top else " (inside a block)"
+        where = "" if self.top or self.name == "*" else " (inside a block)"
         return f"{self.kind} at line {self.line}{where}"
 
 
@@ -107,25 +108,19 @@ class ModuleScope:
             return Meaning("import", name, site)
         if site.kind == "def":
             return Meaning("def", name, site)
-        if site.kind == "assignment" and site.value is not None and _numeric(site.value):
+        if site.kind == "assignment" and site.value is not None and is_numeric(site.value):
             return Meaning("constant", name, site)
         return Meaning("other", name, site)
 
 
-def last_definition(tree: ast.Module, name: str) -> ast.FunctionDef | None:
-    """The top-level ``def name`` Python leaves bound (the last one), if ``name`` is bound only by ``def``."""
-    defs = [s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == name]
-    return defs[-1] if defs else None
-
-
-def _numeric(node: ast.expr) -> bool:
+def is_numeric(node: ast.expr) -> bool:
     """A numeric literal expression: ``3.0``, ``-1 / 2``, ``2 ** 3``."""
     if isinstance(node, ast.Constant):
         return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
     if isinstance(node, ast.UnaryOp):
-        return isinstance(node.op, (ast.USub, ast.UAdd)) and _numeric(node.operand)
+        return isinstance(node.op, (ast.USub, ast.UAdd)) and is_numeric(node.operand)
     if isinstance(node, ast.BinOp):
-        return _numeric(node.left) and _numeric(node.right)
+        return is_numeric(node.left) and is_numeric(node.right)
     return False
 
 
@@ -326,9 +321,14 @@ class FunctionScope:
     globals_read: set[str] = field(default_factory=set)  #: names read from the module (or builtins)
 
 
+@functools.lru_cache(maxsize=16)
+def _module_table(source: str, path: str) -> symtable.SymbolTable:
+    return symtable.symtable(source, path, "exec")
+
+
 def function_scope(source: str, path: str, node: ast.FunctionDef) -> FunctionScope:
     """The scope of the function ``node`` of ``source`` (found by its name and line in the symbol table)."""
-    table = _find_table(symtable.symtable(source, path, "exec"), node)
+    table = _find_table(_module_table(source, path), node)
     args = node.args
     params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
     if args.vararg:

@@ -11,6 +11,7 @@ import symtable
 import tokenize
 import unicodedata
 
+from .bindings import is_numeric
 from .diagnostics import Diagnostic, S2sadError, Span
 
 __all__ = ["read_source", "check_syntax", "reduce", "function_names", "source_lines", "normalise_identifiers"]
@@ -88,7 +89,7 @@ def reduce(source: str, tree: ast.Module, name: str, line: int | None) -> tuple[
                 kept.append(f"def {stmt.name}(): pass\n")
                 numbers.append(first)
                 continue
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and not _numeric_ast(stmt.value):
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and not is_numeric(stmt.value):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             for t in targets:  # keep the name defined: reading it is then a precise diagnostic
                 if isinstance(t, ast.Name):
@@ -108,17 +109,6 @@ def reduce(source: str, tree: ast.Module, name: str, line: int | None) -> tuple[
             kept.append(text.rstrip("\r\n") + "\n")
             numbers.append(number)
     return "".join(kept), numbers
-
-
-def _numeric_ast(node: ast.expr | None) -> bool:
-    """A numeric literal expression: what a module constant may be (``K = 3.0``, ``HALF = -1 / 2``)."""
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-    if isinstance(node, ast.UnaryOp):
-        return _numeric_ast(node.operand)
-    if isinstance(node, ast.BinOp):
-        return _numeric_ast(node.left) and _numeric_ast(node.right)
-    return False
 
 
 def normalise_identifiers(text: str) -> tuple[str, dict[int, list[tuple[int, int]]]]:

@@ -81,7 +81,9 @@ CASES = [
     bindings("rebound-by-def", "K = 2.0\ndef K():\n    return 3.0\n" + F, "refused", AMBIGUOUS),
     bindings("rebound-by-class", "K = 2.0\nclass K:\n    pass\n" + F, "refused", AMBIGUOUS),
     bindings("rebound-in-try", "K = 2.0\ntry:\n    K = 3.0\nexcept Exception:\n    pass\n" + F, "refused", AMBIGUOUS),
-    bindings("rebound-by-except-as", "K = 2.0\ntry:\n    pass\nexcept Exception as K:\n    pass\n" + F, "refused", AMBIGUOUS),
+    bindings(
+        "rebound-by-except-as", "K = 2.0\ntry:\n    pass\nexcept Exception as K:\n    pass\n" + F, "refused", AMBIGUOUS
+    ),
     bindings(
         "rebound-by-match-capture",
         "K = 2.0\nmatch 3.0:\n    case K:\n        pass\n" + F,
@@ -260,7 +262,9 @@ CASES = [
     ),
     # -- Family 4: calls and helpers. Arguments bound as Python binds them; no decorator dropped.
     calls("default-used", "def h(x, k=2.0):\n    return k * x * x\ndef f(x):\n    return h(x) + x\n", "correct"),
-    calls("default-overridden", "def h(x, k=2.0):\n    return k * x * x\ndef f(x):\n    return h(x, 3.0) + x\n", "correct"),
+    calls(
+        "default-overridden", "def h(x, k=2.0):\n    return k * x * x\ndef f(x):\n    return h(x, 3.0) + x\n", "correct"
+    ),
     calls(
         "keyword-argument",
         "def h(x, k=2.0):\n    return k * x * x\ndef f(x):\n    return h(x, k=4.0) + x\n",

@@ -303,6 +303,7 @@ class _Expressions:
         """The arguments of a call to a helper, bound to its parameters as Python binds them: positional ones
         in order, keyword ones by name, then the defaults; a missing, duplicate or unknown argument is an error."""
         label = f"{sig.label}()"
+        reported = len(self.diagnostics)
         names = list(sig.positional)
         given: dict[str, cst.Arg] = {}
         positional = [a for a in node.args if a.keyword is None]
@@ -328,11 +329,15 @@ class _Expressions:
                 given[key] = arg
         params = names + list(sig.kwonly)
         missing = [p for p in params if p not in given and p not in sig.defaults]
+        if len(self.diagnostics) > reported:
+            return ()
         if missing:
             listing = ", ".join(f"'{p}'" for p in missing)
             self.error(node, f"{label} is missing the argument(s) {listing}", "bad-call")
             return ()
-        values = {p: self.atom(given[p].value, out, origin) for p in sorted(given, key=lambda p: node.args.index(given[p]))}
+        values = {
+            p: self.atom(given[p].value, out, origin) for p in sorted(given, key=lambda p: node.args.index(given[p]))
+        }
         return tuple(values[p] if p in values else sig.defaults[p] for p in params)
 
     def _signature_for(self, fn: str, npositional: int, keywords: set[str]) -> Rule | None:

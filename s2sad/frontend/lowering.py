@@ -10,7 +10,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .. import ir
 from ..bindings import ModuleScope, function_scope
-from ..diagnostics import Diagnostic, S2sadError, Span
+from ..diagnostics import Diagnostic, InternalError, S2sadError, Span
 from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
 from .expressions import _Expressions
 from .names import Program, Scope, Signature
@@ -135,7 +135,11 @@ class _Lowerer(_Expressions):
         """CPython's tree of the function LibCST found (same name, same first line)."""
         line = self.span(node.name).line
         for candidate in ast.walk(self.tree):
-            if isinstance(candidate, ast.FunctionDef) and candidate.name == node.name.value and candidate.lineno == line:
+            if (
+                isinstance(candidate, ast.FunctionDef)
+                and candidate.name == node.name.value
+                and candidate.lineno == line
+            ):
                 return candidate
         return None
 
@@ -194,15 +198,24 @@ class _Lowerer(_Expressions):
         rule_decorators = [d for d in node.decorators if self._qualified(d.decorator) & _RULE_DECORATORS]
         if rule_decorators and self.is_helper:
             return self.opaque(node, rule_decorators[0])
+        if rule_decorators:
+            self.error(
+                rule_decorators[0],
+                f"'{node.name.value}' has a rule of its own ('@s2sad.rule'): there is nothing to differentiate",
+                "rule-on-target",
+                "a rule is for a helper that other functions call; differentiate one of its callers, or remove "
+                "the decorator",
+            )
+            raise S2sadError(self.diagnostics)
         if node.asynchronous is not None:
             self.error(node, "'async def' functions are not supported", "unsupported-syntax")
         self.function_name = node.name.value
         tree = self._ast_def(node)
-        if tree is not None:
-            self._check_reading(node, tree)
-            self.scope = Scope.of(function_scope(self.source, self.path, tree))
         params = self._params(node.params)
-        self.scope.params = [p.name for p in params]
+        if tree is None:
+            raise InternalError(f"CPython's tree has no function '{node.name.value}' where LibCST found it")
+        self._check_reading(node, tree)
+        self.scope = Scope.of(function_scope(self.source, self.path, tree))
         assigned = self.scope.assigned
         self.user_names = set(self.scope.params) | assigned | {b.local for b in self.imports}
         if isinstance(node.body, cst.SimpleStatementSuite):  # def f(x): return x * x

@@ -11,14 +11,13 @@ with another meaning is renamed on copy (or refused where its text is copied as 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
+
+import libcst as cst
 
 from .. import ir
 from ..bindings import FunctionScope
 from ..rules import Rule
-
-if TYPE_CHECKING:  # typing only: the protocol's argument types
-    import libcst as cst
 
 
 @dataclass

@@ -166,7 +166,11 @@ class _Context:
             self.chain.pop()
         opaque = [o for o in self.opaque if o.name == fn.name]
         if opaque:
-            clash = [b.local for b in opaque[0].imports if self.claim(b.local, f"import {b.qualname} {b.is_module}") != b.local]
+            clash = [
+                b.local
+                for b in opaque[0].imports
+                if self.claim(b.local, f"import {b.qualname} {b.is_module}") != b.local
+            ]
             if output != name or clash:
                 caller.error(
                     node,
