@@ -76,10 +76,24 @@ class ModuleScope:
         self.sites: dict[str, list[Site]] = {}
         self.star: list[Site] = []  #: ``from m import *``
         self.dynamic: list[Site] = []  #: ``globals()[...] = ...``, ``exec(...)``, ``setattr(sys.modules...)``
+        #: ``lib.K = 3.0``, ``setattr(lib, ...)``: writes into the namespace named ``base`` here (another
+        #: module's, when ``base`` is an import), as ``base.attr`` (``base.*`` when the name is not known)
+        self.attribute_writes: list[Site] = []
         _Collector(self).module(tree)
 
     def add(self, site: Site) -> None:
         self.sites.setdefault(site.name, []).append(site)
+
+    def writes_into(self, module: str) -> list[Site]:
+        """The writes this module makes into the namespace of the module ``module`` (a qualified name)."""
+        out = []
+        for site in self.attribute_writes:
+            base, _, attr = site.name.partition(".")
+            meaning = self.resolve(base)
+            if meaning.kind == "import" and meaning.site is not None and meaning.site.is_module:
+                if meaning.qualname == module:
+                    out.append(Site(attr, site.kind, site.line, site.col, site.top))
+        return out
 
     def resolve(self, name: str) -> Meaning:
         sites = self.sites.get(name, [])
@@ -272,13 +286,24 @@ class _Collector:
                         self.bind(local, "'global' import", inner, False)
 
     def dynamic(self, node: ast.AST) -> None:
-        """``globals()``, ``vars()``, ``exec``, ``setattr(sys.modules[...], ...)``: the namespace is not known."""
+        """``globals()``, ``vars()``, ``exec``, ``setattr(sys.modules[...], ...)``: the namespace is not known.
+        ``m.K = ...`` and ``setattr(m, ...)``: a write into the namespace ``m`` names."""
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             fn = node.func.id
             if fn in _DYNAMIC_CALLS:
                 self.scope.dynamic.append(Site("*", f"{fn}()", node.lineno, node.col_offset, False))
             elif fn in ("setattr", "delattr") and node.args and _mentions_modules(node.args[0]):
                 self.scope.dynamic.append(Site("*", f"{fn}()", node.lineno, node.col_offset, False))
+            elif fn in ("setattr", "delattr") and node.args and isinstance(node.args[0], ast.Name):
+                second = node.args[1] if len(node.args) > 1 else None
+                attr = second.value if isinstance(second, ast.Constant) and isinstance(second.value, str) else "*"
+                where = (node.lineno, node.col_offset)
+                self.scope.attribute_writes.append(Site(f"{node.args[0].id}.{attr}", f"{fn}()", *where, False))
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            if isinstance(node.value, ast.Name):
+                where = (node.lineno, node.col_offset)
+                kind = f"'{node.value.id}.{node.attr}' assignment"
+                self.scope.attribute_writes.append(Site(f"{node.value.id}.{node.attr}", kind, *where, False))
         elif isinstance(node, ast.Attribute) and node.attr == "modules":
             if isinstance(node.value, ast.Name) and node.value.id == "sys":
                 self.scope.dynamic.append(Site("*", "'sys.modules'", node.lineno, node.col_offset, False))

@@ -385,6 +385,12 @@ def user_rule(fn: str, params: tuple[str, ...], templates: Mapping[str, str]) ->
 
     Raises :class:`TemplateError` naming the argument when a template does not parse or names an unknown
     argument."""
+    reserved = [p for p in params if p in ("g", "ans", "out")]
+    if reserved:  # in a template, the name would mean the adjoint or the result, never the argument
+        raise TemplateError(
+            f"'{fn}' has an argument named '{reserved[0]}', which a rule's templates use for the "
+            f"{'adjoint of the result' if reserved[0] == 'g' else 'result'}; rename the argument"
+        )
     unknown = [p for p in templates if p not in params]
     if unknown:
         raise TemplateError(f"the rule names '{unknown[0]}', which is not an argument of '{fn}' ({', '.join(params)})")

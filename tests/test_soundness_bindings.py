@@ -206,6 +206,66 @@ CASES = [
         files={"lib.py": "K = 5.0\nif True:\n    K = 7.0\ndef g(x):\n    return K * x * x\n"},
     ),
     bindings(
+        "helper-constant-rebound-from-importer",
+        "import lib\nlib.K = 9.0\ndef f(x):\n    return lib.g(x)\n",
+        "refused",
+        AMBIGUOUS,
+        files={"lib.py": "K = 5.0\ndef g(x):\n    return K * x * x\n"},
+    ),
+    bindings(
+        "helper-constant-rebound-by-setattr",
+        'import lib\nsetattr(lib, "K", 9.0)\ndef f(x):\n    return lib.g(x)\n',
+        "refused",
+        AMBIGUOUS,
+        files={"lib.py": "K = 5.0\ndef g(x):\n    return K * x * x\n"},
+    ),
+    bindings(
+        "helper-rebound-from-a-module-not-called",
+        "import lib\nimport patch\ndef f(x):\n    return lib.g(x)\n",
+        "refused",
+        AMBIGUOUS,
+        files={
+            "lib.py": "K = 5.0\ndef g(x):\n    return K * x * x\n",
+            "patch.py": "import lib\nlib.K = 1.0\n",
+        },
+    ),
+    bindings(
+        "helper-replaced-from-importer",
+        "import lib\nlib.h = lambda v: 10.0 * v\ndef f(x):\n    return lib.g(x)\n",
+        "refused",
+        AMBIGUOUS,
+        files={"lib.py": "def h(x):\n    return x * x\ndef g(x):\n    return h(x) * x\n"},
+    ),
+    bindings(
+        "called-helper-replaced-by-importer",
+        "import lib\nlib.g = lambda v: 10.0 * v\ndef f(x):\n    return lib.g(x)\n",
+        "refused",
+        AMBIGUOUS,
+        files={"lib.py": "def g(x):\n    return x * x\n"},
+    ),
+    # Python calls the original here ('g' was bound before the write); s2sad refuses: the write is seen, not
+    # the order of the two statements. Conservative, never wrong.
+    bindings(
+        "imported-helper-replaced-by-importer",
+        "import lib\nfrom lib import g\nlib.g = lambda v: 10.0 * v\ndef f(x):\n    return g(x)\n",
+        "refused",
+        AMBIGUOUS,
+        files={"lib.py": "def g(x):\n    return x * x\n"},
+    ),
+    bindings(
+        "target-constant-rebound-by-helper-module",
+        "import lib\nK = 2.0\ndef f(x):\n    return K * lib.g(x)\n",
+        "refused",
+        AMBIGUOUS,
+        files={"lib.py": "import m\ndef g(x):\n    return x * x\nm.K = 4.0\n"},
+    ),
+    bindings(
+        "unrelated-attribute-write-is-fine",
+        "import lib\nclass C:\n    pass\nc = C()\nc.K = 9.0\ndef f(x):\n    return lib.g(x)\n",
+        "correct",
+        files={"lib.py": "K = 5.0\ndef g(x):\n    return K * x * x\n"},
+    ),
+    bindings(
         "local-everywhere-unbound-before",
         "K = 2.0\ndef f(x):\n    y = K * x\n    K = 3.0\n    return y * K\n",
         "refused",
@@ -448,3 +508,32 @@ def test_ambiguity_names_every_competing_definition(tmp_path) -> None:
     assert outcome.status == 2
     for line in (1, 3, 4):
         assert f"line {line}" in outcome.stderr, outcome.stderr
+
+
+def test_parser_disagreement_is_refused(tmp_path, monkeypatch) -> None:
+    """Where LibCST would read a function differently from CPython, s2sad refuses (simulated: LibCST is
+    handed a text with one more name on line 2 than CPython's tree has)."""
+    from s2sad.frontend import program
+
+    real = program.normalise_identifiers
+
+    def misread(text: str):
+        out, shifts = real(text)
+        return out.replace("return x * x", "return x * x + x"), shifts
+
+    monkeypatch.setattr(program, "normalise_identifiers", misread)
+    write_project(Case("misread", {"m.py": "def f(x):\n    return x * x\n"}, X), tmp_path)
+    outcome = run_cli(["grad", "m.py::f"], tmp_path)
+    assert outcome.status == 2, outcome.stderr
+    assert "m.py:2:5: error:" in outcome.stderr and "[unsupported-source]" in outcome.stderr, outcome.stderr
+
+
+def test_generated_names_avoid_user_names(tmp_path) -> None:
+    """A helper renamed on copy (two modules define 'h') takes a name no user file uses."""
+    files = {
+        "m.py": "import lib1\nimport lib2\ndef f(x):\n    h_2 = x * x\n    return lib1.h(h_2) + lib2.h(x)\n",
+        "lib1.py": "def h(x):\n    return 2.0 * x\n",
+        "lib2.py": "def h(x):\n    return x * x * x\n",
+    }
+    outcome = verdict(Case("renamed", files, X, expect="correct"), tmp_path)
+    assert "def h_3(" in outcome.stdout, outcome.stdout

@@ -236,6 +236,8 @@ class _Expressions:
     def _meaning(self, node: cst.Name) -> Meaning:
         """What the module-level name ``node`` refers to; a name with no single binding is reported here."""
         meaning = self.bindings.resolve(node.value)
+        if meaning.site is not None:  # bound here: the program checks no other module rebinds it
+            self._note_read(self.path, node.value, node)
         if meaning.kind == "ambiguous":
             sites = "; ".join(s.describe() for s in meaning.competing[:6])
             self.error(
@@ -245,6 +247,13 @@ class _Expressions:
                 "bind the name exactly once, at the top level of the module, or pass the value as a parameter",
             )
         return meaning
+
+    def _note_read(self, path: str, name: str, node: cst.CSTNode) -> None:
+        """``node`` reads ``name`` from the namespace of the file ``path``: no other module may rebind it."""
+        span = self.span(node)
+        text = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else None
+        help = "bind the name exactly once, in its own module, or pass the value as a parameter"
+        self.context.note_read(path, name, Diagnostic(self.path, span, "", "ambiguous-binding", help, text))
 
     def _module_constant(self, meaning: Meaning) -> ir.Expr:
         """A module-level ``NAME = <numeric literal expression>`` the function reads, copied into the output
@@ -416,6 +425,8 @@ class _Expressions:
                 folder / relative.replace(".", "/") / "__init__.py",
             ):
                 if relative and candidate.is_file():
+                    self.context.module_names.setdefault(str(candidate), relative)
+                    self._note_read(str(candidate), name, node.func)
                     return self.context.helper(self, node, name, str(candidate))
             if not relative or not (folder / relative.split(".")[0]).is_dir():
                 continue  # a library, not one of the user's modules: no rule for it (reported by the caller)

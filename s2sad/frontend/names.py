@@ -16,6 +16,7 @@ from typing import Protocol
 import libcst as cst
 
 from .. import ir
+from ..diagnostics import Diagnostic
 from ..bindings import FunctionScope
 from ..rules import Rule
 
@@ -50,12 +51,15 @@ class Program(Protocol):
 
     rules: dict[tuple[str, int], Rule]
     allow_helpers: bool
+    module_names: dict[str, str]  #: file -> the module name it is imported by
 
     def lookup(self, fn: str, nargs: int) -> Rule | None: ...
 
     def helper(self, caller: object, node: cst.Call, name: str, path: str) -> Signature | None: ...
 
     def claim(self, name: str, meaning: str, taken: frozenset[str] | set[str]) -> str: ...
+
+    def note_read(self, path: str, name: str, where: Diagnostic) -> None: ...
 
 
 class Namespace:

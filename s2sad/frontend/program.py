@@ -12,6 +12,7 @@ import dataclasses
 import tokenize
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
@@ -61,8 +62,10 @@ def parse_program(
     context = _Context(dict(rules or {}), helpers)
     context.sources[path] = source  # helpers in the same file come from this text, not from the disk
     context.chain.append((path, name))
-    context.namespace.claim(name, f"def {path}::{name}")
+    context.claim(name, f"def {path}::{name}")
+    context.module_names[path] = Path(path).stem
     main, _ = context.lower(source, path, name, line)
+    context.check_foreign_writes()
     return Program(main, context.done, context.opaque, context.rules)
 
 
@@ -80,18 +83,24 @@ class _Context:
         self.modules: dict[str, tuple[ast.Module, ModuleScope]] = {}
         self.signatures: dict[tuple[str, str], Signature] = {}
         self.namespace = Namespace()
+        self.words: set[str] = set()  #: every variable name of the files read so far
+        self.module_names: dict[str, str] = {}  #: file -> the module name it is imported by
+        self.reads: list[tuple[str, str, Diagnostic]] = []  #: (file, name, where): module-level names read
 
     def lookup(self, fn: str, nargs: int) -> Rule | None:
         return self.rules.get((fn, nargs)) or lookup(fn, nargs)
 
     def claim(self, name: str, meaning: str, taken: frozenset[str] | set[str] = frozenset()) -> str:
-        return self.namespace.claim(name, meaning, taken)
+        """The generated module's name for ``meaning``; a new name is none the user's files use."""
+        return self.namespace.claim(name, meaning, set(taken) | self.words)
 
     def module(self, source: str, path: str) -> tuple[ast.Module, ModuleScope]:
         """CPython's tree of the file and its bindings (once per file)."""
         if path not in self.modules:
             tree = check_syntax(source, path)
             self.modules[path] = (tree, ModuleScope(tree))
+            self.words |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            self.words |= {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
         return self.modules[path]
 
     def lower(
@@ -140,6 +149,53 @@ class _Context:
             local = self.claim(b.local, f"import {b.qualname} {b.is_module}", fn.user_names)
             imports.append(dataclasses.replace(b, local=local))
         return dataclasses.replace(fn, imports=tuple(imports)), signature
+
+    def note_read(self, path: str, name: str, where: Diagnostic) -> None:
+        self.reads.append((path, name, where))
+
+    def check_foreign_writes(self) -> None:
+        """A module-level name read from a file that another module of the project rebinds from outside
+        (``lib.K = 3.0``, ``setattr(lib, "K", 3.0)``) has no single binding: refused where it is read."""
+        scopes = self._project()
+        found: list[Diagnostic] = []
+        for path, name, where in self.reads:
+            module = self.module_names.get(path)
+            if module is None:
+                continue
+            for other, scope in scopes.items():
+                for site in scope.writes_into(module):
+                    if site.name in (name, "*"):
+                        message = (
+                            f"cannot tell which definition of '{name}' this is: {other} rebinds it from outside "
+                            f"({site.kind} at line {site.line})"
+                        )
+                        found.append(dataclasses.replace(where, message=message))
+        if found:
+            raise S2sadError(found)
+
+    def _project(self) -> dict[str, ModuleScope]:
+        """The bindings of every file read, and of the user's modules they import (next to them)."""
+        scopes = {path: scope for path, (_, scope) in self.modules.items()}
+        queue = list(scopes)
+        while queue:
+            path = queue.pop()
+            for site in (s for sites in scopes[path].sites.values() for s in sites if s.kind == "import"):
+                module = (site.qualname or "").lstrip(".")
+                if not site.is_module:
+                    module = module.rpartition(".")[0]
+                for candidate in (Path(path).parent / (module.replace(".", "/") + ".py"),):
+                    key = str(candidate)
+                    if not module or key in scopes or not candidate.is_file():
+                        continue
+                    try:
+                        text = read_source(key)
+                        tree = ast.parse(text)
+                    except (S2sadError, SyntaxError, ValueError):
+                        continue  # Python cannot import it either
+                    scopes[key] = ModuleScope(tree)
+                    self.module_names.setdefault(key, module)
+                    queue.append(key)
+        return scopes
 
     def helper(self, caller: _Expressions, node: cst.Call, name: str, path: str) -> Signature | None:
         """Lower the helper ``name`` of the file ``path`` (once), for a call at ``node``; how to call it."""
