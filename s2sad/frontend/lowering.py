@@ -10,8 +10,9 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .. import ir
 from ..bindings import ModuleScope, function_scope
-from ..diagnostics import Diagnostic, InternalError, S2sadError, Span
+from ..diagnostics import Diagnostic, InternalError, S2sadError
 from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
+from . import fidelity
 from .expressions import _Expressions
 from .names import Program, Scope, Signature
 from .opaque import Opaque as ir_opaque
@@ -143,47 +144,6 @@ class _Lowerer(_Expressions):
                 return candidate
         return None
 
-    def _check_reading(self, node: cst.FunctionDef, tree: ast.FunctionDef) -> None:
-        """LibCST must read the function as CPython does: the same names on the same lines; where they
-        differ (a line break only one of them sees), s2sad refuses rather than guess."""
-        ours: list[tuple[int, str]] = []
-
-        class Names(cst.CSTVisitor):
-            def visit_Name(self, n: cst.Name) -> None:
-                if n.value not in ("True", "False", "None"):
-                    ours.append((n, n.value))  # type: ignore[arg-type]
-
-            def on_visit(self, n: cst.CSTNode) -> bool:
-                if isinstance(n, _NOT_COMPARED):
-                    return False
-                return super().on_visit(n)
-
-            def visit_Attribute(self, n: cst.Attribute) -> bool:
-                n.value.visit(self)
-                return False
-
-            def visit_Arg(self, n: cst.Arg) -> bool:
-                n.value.visit(self)
-                return False
-
-        for stmt in node.body.body:
-            stmt.visit(Names())
-        mine = sorted((self.span(n).line, v) for n, v in ours)  # type: ignore[arg-type]
-        theirs = sorted((n.lineno, n.id) for n in _own_names(tree.body))
-        if mine != theirs:
-            differ = sorted(set(mine) ^ set(theirs)) or mine
-            line = differ[0][0]
-            self.misread.append(
-                Diagnostic(
-                    self.path,
-                    _line_span(line, self.lines),
-                    "s2sad's parser reads this line differently from Python's; refusing rather than guessing",
-                    "unsupported-source",
-                    "look for unusual characters (line or paragraph separators, form feeds) and remove them",
-                    self.lines[line - 1] if 0 < line <= len(self.lines) else None,
-                )
-            )
-
     def lower(self, node: cst.FunctionDef) -> ir.Function:
         for decorator in node.decorators:
             if not (self._qualified(decorator.decorator) & (_DECORATORS | _RULE_DECORATORS)):
@@ -214,7 +174,9 @@ class _Lowerer(_Expressions):
         params = self._params(node.params)
         if tree is None:
             raise InternalError(f"CPython's tree has no function '{node.name.value}' where LibCST found it")
-        self._check_reading(node, tree)
+        misread = fidelity.misread(node, tree, lambda n: self.span(n).line, self.path, self.lines)
+        if misread is not None:
+            self.misread.append(misread)
         self.scope = Scope.of(function_scope(self.source, self.path, tree))
         assigned = self.scope.assigned
         self.user_names = set(self.scope.params) | assigned | {b.local for b in self.imports}
@@ -560,36 +522,3 @@ class _Lowerer(_Expressions):
         used = {n.value for n in _names_in(node.with_changes(decorators=[]))}
         self.context.opaque.append(ir_opaque(node.name.value, text, tuple(b for b in self.imports if b.local in used)))
         return ir.Function(node.name.value, tuple(ir.Param(p) for p in params), (), self.path)
-
-
-def _line_span(line: int, lines: list[str]) -> Span:
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    indent = len(text) - len(text.lstrip())
-    return Span(line, indent, line, max(indent + 1, len(text.rstrip())))
-
-
-#: Statements and expressions whose names the two trees spell differently (strings in CPython's): not compared.
-_NOT_COMPARED = (
-    cst.Global,
-    cst.Nonlocal,
-    cst.Import,
-    cst.ImportFrom,
-    cst.Lambda,
-    cst.FunctionDef,
-    cst.ClassDef,
-    cst.Match,
-    cst.Try,
-)
-
-
-def _own_names(body: list[ast.stmt]) -> list[ast.Name]:
-    out: list[ast.Name] = []
-    stack: list[ast.AST] = list(body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Match, ast.Try)):
-            continue
-        if isinstance(node, ast.Name):
-            out.append(node)
-        stack.extend(ast.iter_child_nodes(node))
-    return out
