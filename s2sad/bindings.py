@@ -174,7 +174,8 @@ class _Collector:
                     self.scope.star.append(Site("*", "star import", stmt.lineno, stmt.col_offset, top))
                     continue
                 module = "." * stmt.level + (stmt.module or "")
-                self.bind(alias.asname or alias.name, "import", stmt, top, qualname=f"{module}.{alias.name}")
+                qualname = f"{module}{alias.name}" if stmt.module is None else f"{module}.{alias.name}"
+                self.bind(alias.asname or alias.name, "import", stmt, top, qualname=qualname)
             return
         if isinstance(stmt, ast.Assign):
             self.expression(stmt.value)

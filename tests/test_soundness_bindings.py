@@ -90,6 +90,38 @@ CASES = [
         "refused",
         AMBIGUOUS,
     ),
+    bindings(
+        "rebound-by-walrus-in-comprehension", "K = 2.0\n_ = [(K := v) for v in (3.0,)]\n" + F, "refused", AMBIGUOUS
+    ),
+    bindings(
+        "rebound-by-global-in-class-body", "K = 2.0\nclass C:\n    global K\n    K = 3.0\n" + F, "refused", AMBIGUOUS
+    ),
+    bindings("deleted-by-global-del", "K = 2.0\ndef g():\n    global K\n    del K\n" + F, "refused", AMBIGUOUS),
+    bindings(
+        "import-rebound-by-global-import",
+        "from math import sin\ndef g():\n    global sin\n    from math import cos as sin\ndef f(x):\n    return sin(x)\n",
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings("global-declared-but-only-read", "K = 2.0\ndef g():\n    global K\n    return K\n" + F, "correct"),
+    bindings(
+        "nonlocal-leaves-the-module-alone",
+        "K = 2.0\ndef outer():\n    K = 1.0\n    def inner():\n        nonlocal K\n        K = 3.0\n    return inner\n"
+        + F,
+        "correct",
+    ),
+    bindings(
+        "parameter-shadows-global",
+        "K = 2.0\ndef f(x, K=3.0):\n    return K * x * x\n",
+        "correct",
+        at=(0.3, 3.0),
+        wrt=("x",),
+    ),
+    bindings(
+        "local-assigned-in-one-branch",
+        "K = 2.0\ndef f(x):\n    if x > 0:\n        K = 3.0\n    return K * x\n",
+        "refused",
+    ),
     bindings("star-import", "from math import *\ndef f(x):\n    return sin(x) * x\n", "refused", AMBIGUOUS),
     bindings(
         "class-attribute-is-not-the-global",

@@ -444,6 +444,9 @@ class _Expressions:
         return {name for name, sites in self.bindings.sites.items() if self.bindings.resolve(name).kind == "def"}
 
     def _no_rule(self, node: cst.Call, label: str, qualified: set[str]) -> None:
+        if not isinstance(node.func, (cst.Name, cst.Attribute)):
+            self.error(node.func, "calling the value of an expression is not supported", "unsupported-syntax")
+            return
         if not qualified:
             self.error(node.func, f"'{label}' is not defined", "undefined-name")
             return
