@@ -15,7 +15,7 @@ from ..bindings import Meaning, ModuleScope
 from ..diagnostics import Diagnostic, Span
 from ..rules import CONSTANTS, OPERATOR_SYMBOLS, Rule, known_arities
 from ..source import original_column
-from .names import Program, Scope, Signature
+from .names import Context, Scope, Signature
 from .syntax import (
     _ARRAY_ATTRIBUTES,
     _ARRAY_METHODS,
@@ -32,7 +32,7 @@ from .syntax import (
 class _Expressions:
     """The expression half of the lowering; ``_Lowerer`` (statements) derives from it and sets the state."""
 
-    context: Program
+    context: Context
     module: cst.Module
     path: str
     source: str  #: the user's whole file

@@ -14,7 +14,7 @@ from ..diagnostics import Diagnostic, InternalError, S2sadError
 from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
 from . import fidelity
 from .expressions import _Expressions
-from .names import Program, Scope, Signature
+from .names import Context, Scope, Signature
 from .opaque import Opaque as ir_opaque
 from .syntax import (
     _CST_AUGMENTED,
@@ -29,12 +29,9 @@ from .syntax import (
     evaluate_numeric,
 )
 
-#: Kept for other modules' imports: the scope of the function being lowered.
-_Scope = Scope
-
 
 class _Lowerer(_Expressions):
-    """Lowers one function of one file; helpers it calls go through the shared ``Program``."""
+    """Lowers one function of one file; helpers it calls go through the shared ``Context``."""
 
     def __init__(
         self,
@@ -42,7 +39,7 @@ class _Lowerer(_Expressions):
         source: str,
         path: str,
         line_numbers: list[int],
-        context: Program,
+        context: Context,
         *,
         tree: ast.Module,
         bindings: ModuleScope,

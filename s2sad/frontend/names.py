@@ -2,7 +2,7 @@
 
 The frontend asks :mod:`s2sad.bindings` what a name refers to; this module holds the answers for the function
 being lowered (:class:`Scope`) and the interface the lowering of one function needs from the program around
-it (:class:`Program`, implemented by ``program._Context``): helpers, rules, and the names the generated
+it (:class:`Context`, implemented by ``program._Context``): helpers, rules, and the names the generated
 module binds at its top level. Each module of the user's has its own namespace; the generated module has
 one, so a constant, an import or a helper that comes from another file and would take a name already taken
 with another meaning is renamed on copy (or refused where its text is copied as written).
@@ -16,8 +16,8 @@ from typing import Protocol
 import libcst as cst
 
 from .. import ir
-from ..diagnostics import Diagnostic
 from ..bindings import FunctionScope
+from ..diagnostics import Diagnostic
 from ..rules import Rule
 
 
@@ -46,7 +46,7 @@ class Signature:
     defaults: dict[str, ir.Expr] = field(default_factory=dict)
 
 
-class Program(Protocol):
+class Context(Protocol):
     """What the lowering of one function needs from the program it belongs to."""
 
     rules: dict[tuple[str, int], Rule]
