@@ -493,6 +493,11 @@ CASES = [
         "refused",
         "recursion",
     ),
+    calls(  # found by tests/test_bindings_random.py: the intermediate for 'h(b=...)' was named 'h'
+        "keyword-only-call-names-no-intermediate-like-the-helper",
+        "def h(a=0.5, b=2.0):\n    return (a + 1.0) * (b + 1.0)\ndef f(x):\n    return h(b=x * x) * x\n",
+        "correct",
+    ),
     calls(
         "same-helper-called-twice-different-keywords",
         "def h(x, a=1.0, b=1.0):\n    return a * x + b * x * x\ndef f(x):\n    return h(x, a=2.0) + h(x, b=3.0)\n",

@@ -236,6 +236,7 @@ class _Expressions:
     def _meaning(self, node: cst.Name) -> Meaning:
         """What the module-level name ``node`` refers to; a name with no single binding is reported here."""
         meaning = self.bindings.resolve(node.value)
+        self.user_names.add(node.value)
         if meaning.site is not None:  # bound here: the program checks no other module rebinds it
             self._note_read(self.path, node.value, node)
         if meaning.kind == "ambiguous":
@@ -295,6 +296,7 @@ class _Expressions:
             reported = len(self.diagnostics)
             signature = self._helper(node, qualified)
             if signature is not None:
+                self.user_names.add(signature.name)  # an intermediate must not take the helper's name
                 return ir.Call(signature.name, self._bind(node, signature, out, origin))
             if len(self.diagnostics) > reported:
                 return ir.Const(0)
