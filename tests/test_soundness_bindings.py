@@ -574,3 +574,11 @@ def test_generated_names_avoid_user_names(tmp_path) -> None:
     }
     outcome = verdict(Case("renamed", files, X, expect="correct"), tmp_path)
     assert "def h_3(" in outcome.stdout, outcome.stdout
+
+
+def test_generated_lines_are_python_lines(tmp_path) -> None:
+    """A user's line with U+2028 in a comment is copied into a comment of the generated module; there it must
+    not split into two lines for tools that split like str.splitlines (linecache, diffs, editors)."""
+    text = "def f(x):\n    y = x * x  # note\u2028z = 1\n    return y * x\n"
+    outcome = verdict(Case("comment", {"m.py": text}, X, expect="correct"), tmp_path)
+    assert outcome.stdout.splitlines() == outcome.stdout.split("\n")[:-1], outcome.stdout

@@ -29,6 +29,8 @@ from .syntax import (
     evaluate_numeric,
 )
 
+_NOT_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
+
 
 class _Lowerer(_Expressions):
     """Lowers one function of one file; helpers it calls go through the shared ``Context``."""
@@ -73,7 +75,9 @@ class _Lowerer(_Expressions):
     def origin(self, node: cst.CSTNode) -> ir.Origin:
         span = self.span(node)
         line = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else ""
-        return ir.Origin(span, line.strip(), line)
+        # The text is copied into comments of the generated module: characters other tools take for line
+        # breaks (str.splitlines, editors) become spaces there, so the module's lines are Python's lines.
+        return ir.Origin(span, line.translate(_NOT_LINE_BREAKS).strip(), line)
 
     def find(self, name: str, line: int | None) -> cst.FunctionDef:
         if line is not None:
