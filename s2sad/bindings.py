@@ -112,6 +112,9 @@ class ModuleScope:
         if len(sites) > 1:
             if all(s.kind == "def" and s.top for s in sites):  # Python keeps the last one
                 return Meaning("def", name, sites[-1])
+            if all(s.kind == "import" and s.top for s in sites):  # 'import math' twice: one meaning
+                if len({(s.qualname, s.is_module) for s in sites}) == 1:
+                    return Meaning("import", name, sites[-1])
             return Meaning("ambiguous", name, competing=tuple(sites), reason="it is bound more than once")
         site = sites[0]
         if not site.top:

@@ -173,6 +173,17 @@ CASES = [
         AMBIGUOUS,
     ),
     bindings(
+        "same-import-twice",
+        "import math\nfrom math import sin\nimport math\nfrom math import sin\ndef f(x):\n    return math.cos(x) * sin(x)\n",
+        "correct",
+    ),
+    bindings(
+        "same-alias-two-modules",
+        "import math as m\nimport numpy as m\ndef f(x):\n    return m.sin(x)\n",
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings(
         "import-in-try-block",
         "try:\n    from math import sin\nexcept ImportError:\n    sin = None\ndef f(x):\n    return sin(x)\n",
         "refused",
