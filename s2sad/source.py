@@ -14,7 +14,16 @@ import unicodedata
 from .bindings import is_numeric
 from .diagnostics import Diagnostic, S2sadError, Span
 
-__all__ = ["read_source", "check_syntax", "reduce", "function_names", "source_lines", "normalise_identifiers"]
+__all__ = [
+    "read_source",
+    "check_syntax",
+    "reduce",
+    "function_names",
+    "source_lines",
+    "normalise_identifiers",
+    "strip_form_feeds",
+    "original_column",
+]
 
 #: CPython's tokenizer ends a line at ``\r\n``, ``\r`` or ``\n`` only; ``str.splitlines`` also splits at
 #: U+2028, U+2029, ``\x0b``, ``\x0c``, ``\x1c``-``\x1e`` and ``\x85``, which Python keeps inside a line
@@ -109,6 +118,31 @@ def reduce(source: str, tree: ast.Module, name: str, line: int | None) -> tuple[
             kept.append(text.rstrip("\r\n") + "\n")
             numbers.append(number)
     return "".join(kept), numbers
+
+
+def strip_form_feeds(text: str) -> tuple[str, dict[int, list[tuple[int, int]]]]:
+    """``text`` without the leading whitespace up to the last form feed of each line, and for each line that
+    moved, its shift (as :func:`normalise_identifiers` gives them).
+
+    CPython's tokenizer ignores that whitespace (a form feed resets the indentation count), so the program is
+    the same; LibCST reads the same tree but counts columns differently after it. Lines inside a string
+    are kept as they are.
+    """
+    if "\x0c" not in text:
+        return text, {}
+    inside: set[int] = set()
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+            inside.update(range(token.start[0] + 1, token.end[0] + 1))
+    lines = source_lines(text, keepends=True)
+    shifts: dict[int, list[tuple[int, int]]] = {}
+    for number, line in enumerate(lines, start=1):
+        lead = len(line) - len(line.lstrip(" \t\x0c"))
+        cut = line.rfind("\x0c", 0, lead) + 1
+        if cut and number not in inside:
+            lines[number - 1] = line[cut:]
+            shifts[number] = [(0, -cut)]
+    return "".join(lines), shifts
 
 
 def normalise_identifiers(text: str) -> tuple[str, dict[int, list[tuple[int, int]]]]:

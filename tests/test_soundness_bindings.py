@@ -357,6 +357,11 @@ CASES = [
     ),
     fidelity("form-feed-before-def", "\x0cdef f(x):\n    return x * x\n", "correct"),
     fidelity("form-feed-in-indent", "def f(x):\n\x0c    y = 3.0 * x\n    return y * x\n", "correct"),
+    fidelity(
+        "form-feed-in-docstring",
+        'def f(x):\n    """a\n\x0c    b"""\n  \x0c    y = 3.0 * x\n    return y * x\n',
+        "correct",
+    ),
     fidelity("cr-line-endings", "K = 2.0\rdef f(x):\r    y = K * x\r    return y * x\r", "correct"),
     fidelity("crlf-line-endings", "K = 2.0\r\ndef f(x):\r\n    y = K * x\r\n    return y * x\r\n", "correct"),
     fidelity("vertical-tab-in-code", "def f(x):\n    y = x\x0b* 2.0\n    return y\n", "refused", "syntax-error"),
@@ -538,6 +543,10 @@ LOCATIONS = [
     ("after-nfkc-identifier", "def f(x):\n    coeﬃcient = x\n    return coeﬃcient + x.foo\n", 3, 24),
     ("ambiguous-names-the-use", "K = 2.0\nif True:\n    K = 3.0\ndef f(x):\n    return K * x\n", 5, 12),
     ("cr-endings", "def f(x):\r    y = x\r    return y.foo\r", 3, 12),
+    ("form-feed-in-block", "def f(x):\n    y = x\n\x0c    return y.foo\n", 3, 13),
+    ("spaces-then-form-feed-in-block", "def f(x):\n    y = x\n  \x0c    return y.foo\n", 3, 15),
+    ("two-form-feeds-in-block", "def f(x):\n    y = x\n\x0c\x0c    return y.foo\n", 3, 14),
+    ("form-feed-mid-line", "def f(x):\n    y = x\n    return \x0c y.foo\n", 3, 14),
 ]
 
 

@@ -21,7 +21,7 @@ from .. import ir
 from ..bindings import ModuleScope
 from ..diagnostics import Diagnostic, S2sadError, Span
 from ..rules import Rule, lookup
-from ..source import check_syntax, normalise_identifiers, read_source, reduce, source_lines
+from ..source import check_syntax, normalise_identifiers, read_source, reduce, source_lines, strip_form_feeds
 from .expressions import _Expressions
 from .lowering import _Lowerer
 from .names import Namespace, Signature
@@ -110,7 +110,10 @@ class _Context:
         reduced, line_numbers = reduce(source, tree, name, line)
         lines = source_lines(source)
         try:
-            normal, shifts = normalise_identifiers(reduced)
+            plain, moved = strip_form_feeds(reduced)
+            normal, shifts = normalise_identifiers(plain)
+            for number, moves in moved.items():
+                shifts.setdefault(number, []).extend(moves)
             module = cst.parse_module(normal)
         except (tokenize.TokenError, SyntaxError, cst.ParserSyntaxError) as err:
             at = getattr(err, "raw_line", None) or getattr(err, "lineno", None) or 1
