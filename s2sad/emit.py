@@ -147,12 +147,23 @@ class _Spelling:
         self.variables = ir.assigned_names(fn.body) | {p.name for p in fn.params}
         self.bound = {b.local: b for b in fn.imports}
 
+    def _free(self, local: str, qualname: str) -> bool:
+        """``local`` may stand for ``qualname`` in this function: no variable or other import of that name."""
+        return local not in self.variables and (local not in self.bound or self.bound[local].qualname == qualname)
+
     def name(self, qualname: str) -> str:
         if "." not in qualname:
             return qualname  # a module constant, or a function of the generated module
         module, attr = qualname.rsplit(".", 1)
         if module == "builtins":
             return attr
+        # Another function of the module imports it already: one spelling per name in the generated module.
+        known = self.imports.names.get(module, {}).get(attr)
+        if known is not None and self._free(known, qualname):
+            return known
+        known = self.imports.modules.get(module)
+        if known is not None and self._free(known, module):
+            return known + "." + attr
         for b in self.fn.imports:  # the user's own binding of the object
             if b.qualname == qualname and not b.is_module and b.local not in self.variables:
                 self.imports.names.setdefault(module, {})[attr] = b.local

@@ -5,11 +5,37 @@ module to what one function needs. Uses only the standard library's ``ast``.
 from __future__ import annotations
 
 import ast
+import io
+import re
+import symtable
+import tokenize
+import unicodedata
 
 from . import files
+from .bindings import is_numeric
 from .diagnostics import Diagnostic, S2sadError, Span
 
-__all__ = ["read_source", "check_syntax", "reduce", "function_names"]
+__all__ = [
+    "read_source",
+    "check_syntax",
+    "reduce",
+    "function_names",
+    "source_lines",
+    "normalise_identifiers",
+    "strip_form_feeds",
+    "original_column",
+]
+
+#: CPython's tokenizer ends a line at ``\r\n``, ``\r`` or ``\n`` only; ``str.splitlines`` also splits at
+#: U+2028, U+2029, ``\x0b``, ``\x0c``, ``\x1c``-``\x1e`` and ``\x85``, which Python keeps inside a line
+#: (in a comment, a string, or as whitespace).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def source_lines(source: str, keepends: bool = False) -> list[str]:
+    """The lines of ``source`` as CPython's tokenizer counts them (``str.splitlines`` does not)."""
+    lines = _LINE.findall(source)
+    return lines if keepends else [line.rstrip("\r\n") for line in lines]
 
 
 def read_source(path: str) -> str:
@@ -29,11 +55,12 @@ def check_syntax(source: str, path: str) -> ast.Module:
     try:
         tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
         assert isinstance(tree, ast.Module)
+        symtable.symtable(source, path, "exec")  # the compiler's scope errors ('nonlocal' with no binding ...)
         return tree
     except SyntaxError as err:
         line = err.lineno or 1
         col = max((err.offset or 1) - 1, 0)
-        lines = source.splitlines()
+        lines = source_lines(source)
         text = lines[line - 1] if 0 < line <= len(lines) else None
         span = Span(line, col, line, col + 1)
         raise S2sadError([Diagnostic(path, span, err.msg.lower(), "syntax-error", None, text)]) from None
@@ -41,7 +68,7 @@ def check_syntax(source: str, path: str) -> ast.Module:
 
 def function_names(source: str, path: str) -> list[str]:
     """The names of the functions defined at the top level of a module."""
-    return [s.name for s in check_syntax(source, path).body if isinstance(s, ast.FunctionDef)]
+    return list(dict.fromkeys(s.name for s in check_syntax(source, path).body if isinstance(s, ast.FunctionDef)))
 
 
 def reduce(source: str, tree: ast.Module, name: str, line: int | None) -> tuple[str, list[int]]:
@@ -51,18 +78,20 @@ def reduce(source: str, tree: ast.Module, name: str, line: int | None) -> tuple[
     module's imports, its numeric constants and itself. Other functions keep a one-line stub so that a call
     to one is still recognised as a call to a helper. Columns are unchanged, lines are mapped back.
     """
-    lines = source.splitlines(keepends=True)
+    lines = source_lines(source, keepends=True)
     kept: list[str] = []
     numbers: list[int] = []
+    defs = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == name]
+    target = defs[-1] if defs else None  # Python keeps the last 'def' of a name
     for stmt in tree.body:
         first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
         last = stmt.end_lineno or stmt.lineno
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if not ((stmt.name == name and line is None) or (line is not None and first <= line <= last)):
+            if not ((stmt is target and line is None) or (line is not None and first <= line <= last)):
                 kept.append(f"def {stmt.name}(): pass\n")
                 numbers.append(first)
                 continue
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and not _numeric_ast(stmt.value):
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and not is_numeric(stmt.value):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             for t in targets:  # keep the name defined: reading it is then a precise diagnostic
                 if isinstance(t, ast.Name):
@@ -79,17 +108,64 @@ def reduce(source: str, tree: ast.Module, name: str, line: int | None) -> tuple[
             continue
         for number in range(first, last + 1):
             text = lines[number - 1]
-            kept.append(text if text.endswith(("\n", "\r")) else text + "\n")
+            kept.append(text.rstrip("\r\n") + "\n")
             numbers.append(number)
     return "".join(kept), numbers
 
 
-def _numeric_ast(node: ast.expr | None) -> bool:
-    """A numeric literal expression: what a module constant may be (``K = 3.0``, ``HALF = -1 / 2``)."""
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-    if isinstance(node, ast.UnaryOp):
-        return _numeric_ast(node.operand)
-    if isinstance(node, ast.BinOp):
-        return _numeric_ast(node.left) and _numeric_ast(node.right)
-    return False
+def strip_form_feeds(text: str) -> tuple[str, dict[int, list[tuple[int, int]]]]:
+    """``text`` without the leading whitespace up to the last form feed of each line, and for each line that
+    moved, its shift (as :func:`normalise_identifiers` gives them).
+
+    CPython's tokenizer ignores that whitespace (a form feed resets the indentation count), so the program is
+    the same; LibCST reads the same tree but counts columns differently after it. Lines inside a string
+    are kept as they are.
+    """
+    if "\x0c" not in text:
+        return text, {}
+    inside: set[int] = set()
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+            inside.update(range(token.start[0] + 1, token.end[0] + 1))
+    lines = source_lines(text, keepends=True)
+    shifts: dict[int, list[tuple[int, int]]] = {}
+    for number, line in enumerate(lines, start=1):
+        lead = len(line) - len(line.lstrip(" \t\x0c"))
+        cut = line.rfind("\x0c", 0, lead) + 1
+        if cut and number not in inside:
+            lines[number - 1] = line[cut:]
+            shifts[number] = [(0, -cut)]
+    return "".join(lines), shifts
+
+
+def normalise_identifiers(text: str) -> tuple[str, dict[int, list[tuple[int, int]]]]:
+    """``text`` with every identifier in NFKC form, as Python reads it (``coeﬃcient`` is ``coefficient``, ``𝐱``
+    is ``x``), and for each line whose columns moved, the (column in the new text, shift) of each change.
+
+    ``text`` has been accepted by CPython already; only identifiers change, so strings and comments are kept.
+    """
+    if text.isascii():
+        return text, {}
+    changes: list[tuple[int, int, int, str]] = []  # line, column, length, replacement
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.NAME and not token.string.isascii():
+            normal = unicodedata.normalize("NFKC", token.string)
+            if normal != token.string:
+                changes.append((token.start[0], token.start[1], len(token.string), normal))
+    if not changes:
+        return text, {}
+    lines = source_lines(text, keepends=True)
+    shifts: dict[int, list[tuple[int, int]]] = {}
+    for line, col, length, normal in sorted(changes, reverse=True):  # right to left: columns stay valid
+        old = lines[line - 1]
+        lines[line - 1] = old[:col] + normal + old[col + length :]
+    for line, col, length, normal in sorted(changes):
+        moved = shifts.setdefault(line, [])
+        before = sum(delta for _, delta in moved)
+        moved.append((col + before + len(normal), len(normal) - length))
+    return "".join(lines), shifts
+
+
+def original_column(shifts: dict[int, list[tuple[int, int]]], line: int, col: int) -> int:
+    """The column in the user's text of ``col`` on ``line`` of the normalised text."""
+    return col - sum(delta for end, delta in shifts.get(line, ()) if end <= col)

@@ -96,11 +96,16 @@ def user_function(root: Path, target: str) -> Any:
     spec = importlib.util.spec_from_file_location(module_name, root / path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    own = {p.stem for p in root.glob("*.py")} | {p.name for p in root.iterdir() if p.is_dir()}
+    for stem in own:  # a module of the same name from another case's folder must not be reused
+        sys.modules.pop(stem, None)
     sys.path.insert(0, str(root))
     try:
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(root))
+        for stem in own:
+            sys.modules.pop(stem, None)
     return getattr(module, name)
 
 

@@ -83,7 +83,7 @@ BAD = {
     "lambda": ("def f(x):\n    g = lambda t: t\n    return x\n", 2, "unsupported-syntax"),
     "recursion": ("def f(x):\n    return f(x - 1.0) * x\n", 2, "recursion"),
     "global": ("def f(x):\n    global y\n    y = x\n    return x\n", 2, "unsupported-syntax"),
-    "nonlocal": ("def f(x):\n    nonlocal y\n    return x\n", 2, "unsupported-syntax"),
+    "nonlocal": ("def f(x):\n    nonlocal y\n    return x\n", 2, "syntax-error"),  # CPython rejects it
     "attribute": ("def f(x):\n    x.a = 1.0\n    return x\n", 2, "unsupported-syntax"),
     "subscript": ("def f(x):\n    x[0] = 1.0\n    return x\n", 2, "unsupported-syntax"),
     "star_args": ("def f(*xs):\n    return 1.0\n", 1, "unsupported-syntax"),

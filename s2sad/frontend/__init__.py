@@ -8,7 +8,12 @@ three-address IR in the user's names: nested expressions are flattened into name
 start with ``ir.TEMP`` (the SSA stage gives every definition its final name). Nothing here executes the
 user's code.
 
-Modules: ``syntax`` (tables, node helpers), ``expressions``, ``lowering`` (statements, the function),
+What a name refers to is decided in one place, :mod:`s2sad.bindings` (Python's scoping rules over CPython's
+own tree); a name without exactly one binding is refused. Identifiers are read NFKC-normalised, as Python
+reads them, and lines are counted as CPython's tokenizer counts them.
+
+Modules, each depending only on those before it: ``syntax`` (tables, node helpers), ``names`` (the function's
+scope, the generated module's namespace), ``expressions``, ``lowering`` (statements, the function),
 ``program`` (helpers and the user's rules).
 """
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import libcst as cst
-from libcst.metadata import QualifiedName
+from libcst.metadata import CodeRange
 
 from .. import ir
+from ..bindings import Meaning, ModuleScope
 from ..diagnostics import Diagnostic, Span
 from ..rules import CONSTANTS, OPERATOR_SYMBOLS, Rule, known_arities
+from ..source import original_column
+from .names import Context, Scope, Signature
 from .syntax import (
     _ARRAY_ATTRIBUTES,
     _ARRAY_METHODS,
@@ -25,37 +28,45 @@ from .syntax import (
     _tuple,
 )
 
-if TYPE_CHECKING:
-    from .lowering import _Scope
-    from .program import _Context
-
 
 class _Expressions:
-    """The expression half of the lowering (mixed into ``_Lowerer``, which provides the state)."""
+    """The expression half of the lowering; ``_Lowerer`` (statements) derives from it and sets the state."""
 
-    context: _Context
+    context: Context
     module: cst.Module
     path: str
+    source: str  #: the user's whole file
+    lines: list[str]  #: its lines, as CPython counts them
+    line_numbers: list[int]  #: the original line of each line LibCST sees
+    shifts: dict[int, list[tuple[int, int]]]  #: column shifts of the identifiers NFKC changed, by line
+    positions: Mapping[cst.CSTNode, object]
+    bindings: ModuleScope
     diagnostics: list[Diagnostic]
-    scope: _Scope
+    scope: Scope
     user_names: set[str]
+    constants_used: dict[str, ir.ModuleConstant]
     function_name: str
     _stmt_target: str
     _stmt_temps: int
     _temp_count: int
-    qnames: Mapping[cst.CSTNode, object]
 
     def span(self, node: cst.CSTNode) -> Span:
-        raise NotImplementedError
+        r = self.positions[node]
+        assert isinstance(r, CodeRange)
+        line, end = r.start.line, r.end.line
+        return Span(
+            self.line_numbers[line - 1],
+            original_column(self.shifts, line, r.start.column),
+            self.line_numbers[end - 1],
+            original_column(self.shifts, end, r.end.column),
+        )
 
     def error(self, node: cst.CSTNode, message: str, code: str, help: str | None = None) -> None:
-        raise NotImplementedError
-
-    def _module_constant(self, name: str) -> ir.Expr | None:
-        raise NotImplementedError
-
-    def block(self, stmts: Sequence[cst.BaseStatement]) -> list[ir.Stmt]:
-        raise NotImplementedError
+        span = self.span(node)
+        if any(d.span is not None and (d.span.line, d.span.col) == (span.line, span.col) for d in self.diagnostics):
+            return  # one diagnostic per place: the first says what is wrong there
+        text = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else None
+        self.diagnostics.append(Diagnostic(self.path, span, message, code, help, text))
 
     def _begin_statement(self, target: str) -> None:
         self._stmt_target = target
@@ -198,26 +209,62 @@ class _Expressions:
             return ir.Var(n)
         if n in ("True", "False", "None"):
             return ir.Const({"True": True, "False": False, "None": None}[n])
-        qualified = self._qualified(node)
-        if qualified & CONSTANTS:
-            return ir.Global(sorted(qualified & CONSTANTS)[0])
-        if qualified == {n}:
-            constant = self._module_constant(n)
-            if constant is not None:
-                return constant
+        if n in self.scope.free:
+            self.error(node, f"'{n}' comes from an enclosing function", "unsupported-global", "pass it as a parameter")
+            return ir.Const(0)
+        meaning = self._meaning(node)
+        qualified = meaning.qualname
+        if qualified is not None and qualified in CONSTANTS:
+            return ir.Global(qualified)
+        if meaning.kind == "constant":
+            return self._module_constant(meaning)
+        if meaning.kind == "ambiguous":
+            pass  # reported
+        elif meaning.kind in ("def", "other"):
             self.error(
                 node,
                 f"reading the global '{n}' is not supported",
                 "unsupported-global",
                 "only module-level numeric constants ('K = 3.0') can be read; pass other values as parameters",
             )
-        elif any(".<locals>." in q for q in qualified):
-            self.error(node, f"'{n}' comes from an enclosing function", "unsupported-global", "pass it as a parameter")
-        elif not qualified:
+        elif meaning.kind == "undefined":
             self.error(node, f"'{n}' is not defined", "undefined-name")
         else:
             self.error(node, f"'{n}' is used as a value, which is not supported", "unsupported-syntax")
         return ir.Const(0)
+
+    def _meaning(self, node: cst.Name) -> Meaning:
+        """What the module-level name ``node`` refers to; a name with no single binding is reported here."""
+        meaning = self.bindings.resolve(node.value)
+        self.user_names.add(node.value)
+        if meaning.site is not None:  # bound here: the program checks no other module rebinds it
+            self._note_read(self.path, node.value, node)
+        if meaning.kind == "ambiguous":
+            sites = "; ".join(s.describe() for s in meaning.competing[:6])
+            self.error(
+                node,
+                f"cannot tell which definition of '{node.value}' this is: {meaning.reason} ({sites})",
+                "ambiguous-binding",
+                "bind the name exactly once, at the top level of the module, or pass the value as a parameter",
+            )
+        return meaning
+
+    def _note_read(self, path: str, name: str, node: cst.CSTNode) -> None:
+        """``node`` reads ``name`` from the namespace of the file ``path``: no other module may rebind it."""
+        span = self.span(node)
+        text = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else None
+        help = "bind the name exactly once, in its own module, or pass the value as a parameter"
+        self.context.note_read(path, name, Diagnostic(self.path, span, "", "ambiguous-binding", help, text))
+
+    def _module_constant(self, meaning: Meaning) -> ir.Expr:
+        """A module-level ``NAME = <numeric literal expression>`` the function reads, copied into the output
+        (renamed if the generated module already has that name for something else)."""
+        assert meaning.site is not None and meaning.site.value is not None
+        text = ast.unparse(meaning.site.value)
+        taken = set(self.scope.params) | self.scope.assigned | set(self.bindings.sites)
+        name = self.context.claim(meaning.name, f"constant {text}", taken)
+        self.constants_used[name] = ir.ModuleConstant(name, f"{name} = {text}")
+        return ir.Global(name)
 
     def call(self, node: cst.Call, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
         method = self._method(node.func)
@@ -245,20 +292,64 @@ class _Expressions:
             rule = self._signature_for(q, len(positional), set(keywords))
             if rule is not None:
                 return ir.Call(q, self._arguments(rule, positional, keywords, out, origin))
+        if self.context.allow_helpers and not any(self.context.lookup(q, len(node.args)) for q in qualified):
+            reported = len(self.diagnostics)
+            signature = self._helper(node, qualified)
+            if signature is not None:
+                self.user_names.add(signature.name)  # an intermediate must not take the helper's name
+                return ir.Call(signature.name, self._bind(node, signature, out, origin))
+            if len(self.diagnostics) > reported:
+                return ir.Const(0)
         if keywords:
             self.error(node, f"'{label}' takes no keyword argument '{next(iter(keywords))}' here", "unsupported-syntax")
             return ir.Const(0)
         candidates = sorted(q for q in qualified if self.context.lookup(q, len(node.args)) is not None)
         if not candidates:
-            reported = len(self.diagnostics)
-            key = self._helper(node, qualified) if self.context.allow_helpers else None
-            if key is None:
-                if len(self.diagnostics) == reported:
-                    self._no_rule(node, label, qualified)
-                return ir.Const(0)
-            candidates = [key]
+            self._no_rule(node, label, qualified)
+            return ir.Const(0)
         args = tuple(self.atom(a.value, out, origin) for a in node.args)
         return ir.Call(candidates[0], args)
+
+    def _bind(self, node: cst.Call, sig: Signature, out: list[ir.Stmt], origin: ir.Origin) -> tuple[ir.Expr, ...]:
+        """The arguments of a call to a helper, bound to its parameters as Python binds them: positional ones
+        in order, keyword ones by name, then the defaults; a missing, duplicate or unknown argument is an error."""
+        label = f"{sig.label}()"
+        reported = len(self.diagnostics)
+        names = list(sig.positional)
+        given: dict[str, cst.Arg] = {}
+        positional = [a for a in node.args if a.keyword is None]
+        if len(positional) > len(names):
+            self.error(
+                positional[len(names)],
+                f"{label} takes {len(names)} positional argument(s) but {len(positional)} were given",
+                "bad-call",
+            )
+            return ()
+        given.update(zip(names, positional))
+        for arg in node.args:
+            if arg.keyword is None:
+                continue
+            key = arg.keyword.value
+            if key in names[: sig.posonly]:
+                self.error(arg, f"{label} got the positional-only parameter '{key}' as a keyword", "bad-call")
+            elif key not in names and key not in sig.kwonly:
+                self.error(arg, f"{label} got an unexpected keyword argument '{key}'", "bad-call")
+            elif key in given:
+                self.error(arg, f"{label} got multiple values for argument '{key}'", "bad-call")
+            else:
+                given[key] = arg
+        params = names + list(sig.kwonly)
+        missing = [p for p in params if p not in given and p not in sig.defaults]
+        if len(self.diagnostics) > reported:
+            return ()
+        if missing:
+            listing = ", ".join(f"'{p}'" for p in missing)
+            self.error(node, f"{label} is missing the argument(s) {listing}", "bad-call")
+            return ()
+        values = {
+            p: self.atom(given[p].value, out, origin) for p in sorted(given, key=lambda p: node.args.index(given[p]))
+        }
+        return tuple(values[p] if p in values else sig.defaults[p] for p in params)
 
     def _signature_for(self, fn: str, npositional: int, keywords: set[str]) -> Rule | None:
         """The rule of ``fn`` that accepts these arguments (keyword parameters may be left out)."""
@@ -320,27 +411,30 @@ class _Expressions:
             return ir.Const(0)
         return ir.Call(fn, self._arguments(rule, positional, keywords, out, origin, first=this))
 
-    def _helper(self, node: cst.Call, qualified: set[str]) -> str | None:
+    def _helper(self, node: cst.Call, qualified: set[str]) -> Signature | None:
         """A call to the user's own function: in this file, or in a module file next to it."""
         local = sorted(q for q in qualified if "." not in q and q in self._module_functions())
         if local:
             return self.context.helper(self, node, local[0], self.path)
         for q in sorted(qualified):
             module, _, name = q.rpartition(".")
-            if not module or module.split(".")[0] in ("math", "builtins", "numpy", "operator"):
+            if not module or module.split(".")[0] in ("math", "builtins", "numpy", "operator") or "<" in module:
                 continue
             folder = Path(self.path).parent
+            relative = module.lstrip(".")
             for candidate in (
-                folder / (module.replace(".", "/") + ".py"),
-                folder / module.replace(".", "/") / "__init__.py",
+                folder / (relative.replace(".", "/") + ".py"),
+                folder / relative.replace(".", "/") / "__init__.py",
             ):
-                if candidate.is_file():
+                if relative and candidate.is_file():
+                    self.context.module_names.setdefault(str(candidate), relative)
+                    self._note_read(str(candidate), name, node.func)
                     return self.context.helper(self, node, name, str(candidate))
-            if not (folder / module.split(".")[0]).is_dir():
+            if not relative or not (folder / relative.split(".")[0]).is_dir():
                 continue  # a library, not one of the user's modules: no rule for it (reported by the caller)
             self.error(
                 node.func,
-                f"cannot look into '{q}': no file '{module.replace('.', '/')}.py' next to {self.path}",
+                f"cannot look into '{q}': no file '{relative.replace('.', '/')}.py' next to {self.path}",
                 "helper-not-found",
                 f"s2sad follows imports of your own modules next to the source; for other libraries, give '{q}' a "
                 "rule in [tool.s2sad.rules]",
@@ -349,9 +443,12 @@ class _Expressions:
         return None
 
     def _module_functions(self) -> set[str]:
-        return {s.name.value for s in self.module.body if isinstance(s, cst.FunctionDef)}
+        return {name for name, sites in self.bindings.sites.items() if self.bindings.resolve(name).kind == "def"}
 
     def _no_rule(self, node: cst.Call, label: str, qualified: set[str]) -> None:
+        if not isinstance(node.func, (cst.Name, cst.Attribute)):
+            self.error(node.func, "calling the value of an expression is not supported", "unsupported-syntax")
+            return
         if not qualified:
             self.error(node.func, f"'{label}' is not defined", "undefined-name")
             return
@@ -360,6 +457,13 @@ class _Expressions:
         if arities:
             counts = " or ".join(str(a) for a in arities)
             self.error(node, f"'{label}' is supported with {counts} argument(s), not {len(node.args)}", "no-rule")
+        elif "." not in fn and self.context.allow_helpers:
+            self.error(
+                node.func,
+                f"'{label}' is not a function s2sad can follow: it is bound to a value, not by 'def' or an import",
+                "unsupported-global",
+                "call a function defined with 'def' in your code, or an imported one",
+            )
         elif "." not in fn:
             self.error(
                 node.func,
@@ -419,8 +523,18 @@ class _Expressions:
         return ir.Var(name)
 
     def _qualified(self, node: cst.CSTNode) -> set[str]:
-        value: object = self.qnames.get(node)
-        if callable(value):  # LibCST resolves qualified names lazily
-            value = value()
-        names: set[QualifiedName] = value if isinstance(value, set) else set()
-        return {q.name for q in names}
+        """What ``node`` (a name, ``module.attr``, or a call's function) refers to, as qualified names:
+        ``numpy.sum``, ``builtins.abs``, ``K`` (a module-level binding), ``f.<locals>.x`` (a local)."""
+        if isinstance(node, cst.Call):
+            return self._qualified(node.func)
+        if isinstance(node, cst.Attribute):
+            return {f"{base}.{node.attr.value}" for base in self._qualified(node.value)}
+        if not isinstance(node, cst.Name):
+            return set()
+        n = node.value
+        if n in self.scope.assigned or n in self.scope.params:
+            return {f"{self.function_name}.<locals>.{n}"}
+        if n in self.scope.free:
+            return {f"<enclosing>.<locals>.{n}"}
+        qualified = self._meaning(node).qualname
+        return {qualified} if qualified is not None else set()

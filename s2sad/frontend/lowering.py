@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, QualifiedNameProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .. import ir
-from ..diagnostics import Diagnostic, S2sadError, Span
+from ..bindings import ModuleScope, function_scope
+from ..diagnostics import Diagnostic, InternalError, S2sadError
 from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
+from . import fidelity
 from .expressions import _Expressions
+from .names import Context, Scope, Signature
 from .opaque import Opaque as ir_opaque
 from .syntax import (
     _CST_AUGMENTED,
@@ -21,77 +22,91 @@ from .syntax import (
     _RULE_DECORATORS,
     TEMP,
     _all_function_defs,
-    _asname,
-    _assigned_names,
-    _dotted_name,
     _is_docstring,
-    _is_numeric_literal,
     _is_return,
     _is_stub,
     _names_in,
-    _target_is,
+    evaluate_numeric,
 )
 
-if TYPE_CHECKING:
-    from .program import _Context
-
-
-@dataclass
-class _Scope:
-    params: list[str]
-    assigned: set[str]  #: every name the function body assigns
+_NOT_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
 
 
 class _Lowerer(_Expressions):
-    """Lowers one function of one file; helpers it calls go through the shared ``_Context``."""
+    """Lowers one function of one file; helpers it calls go through the shared ``Context``."""
 
     def __init__(
-        self, wrapper: MetadataWrapper, source: str, path: str, line_numbers: list[int], context: _Context
+        self,
+        wrapper: MetadataWrapper,
+        source: str,
+        path: str,
+        line_numbers: list[int],
+        context: Context,
+        *,
+        tree: ast.Module,
+        bindings: ModuleScope,
+        lines: list[str],
+        shifts: dict[int, list[tuple[int, int]]],
+        helper: bool = False,
     ) -> None:
         self.context = context
         self.module = wrapper.module
         self.line_numbers = line_numbers  #: original line of each line LibCST sees
+        self.shifts = shifts
         self.path = path
-        self.lines = source.splitlines()
-        resolved = wrapper.resolve_many([QualifiedNameProvider, PositionProvider])
-        self.qnames = resolved[QualifiedNameProvider]
-        self.positions = resolved[PositionProvider]
+        self.source = source
+        self.tree = tree
+        self.bindings = bindings
+        self.is_helper = helper
+        self.misread: list[Diagnostic] = []  #: where LibCST and CPython read the function differently
+        self.output_name: str | None = None  #: the function's name in the generated module, if not its own
+        self.lines = lines
+        self.positions = wrapper.resolve(PositionProvider)
         self.diagnostics: list[Diagnostic] = []
         self.imports = self._module_imports()
         self.constants_used: dict[str, ir.ModuleConstant] = {}
         self.user_names: set[str] = set()
-        self.scope = _Scope([], set())
+        self.scope = Scope([], set())
         self._stmt_target = ""  # the name the statement being lowered assigns, for naming intermediates
         self._stmt_temps = 0
         self._temp_count = 0
         self.function_name = ""
 
-    def span(self, node: cst.CSTNode) -> Span:
-        r = self.positions[node]
-        assert isinstance(r, CodeRange)
-        original = self.line_numbers
-        return Span(original[r.start.line - 1], r.start.column, original[r.end.line - 1], r.end.column)
-
-    def error(self, node: cst.CSTNode, message: str, code: str, help: str | None = None) -> None:
-        span = self.span(node)
-        text = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else None
-        self.diagnostics.append(Diagnostic(self.path, span, message, code, help, text))
-
     def origin(self, node: cst.CSTNode) -> ir.Origin:
         span = self.span(node)
         line = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else ""
-        return ir.Origin(span, line.strip(), line)
+        # The text is copied into comments of the generated module: characters other tools take for line
+        # breaks (str.splitlines, editors) become spaces there, so the module's lines are Python's lines.
+        return ir.Origin(span, line.translate(_NOT_LINE_BREAKS).strip(), line)
 
     def find(self, name: str, line: int | None) -> cst.FunctionDef:
         if line is not None:
             for node in _all_function_defs(self.module):
                 if node.name.value == name and line in self._def_lines(node):
                     return node
-        for stmt in self.module.body:
-            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name and stmt.body.body:
-                if not _is_stub(stmt):
-                    return stmt
-        names = [s.name.value for s in self.module.body if isinstance(s, cst.FunctionDef)]
+        found = [
+            stmt
+            for stmt in self.module.body
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name and stmt.body.body and not _is_stub(stmt)
+        ]
+        if found and line is None and self.bindings.resolve(name).kind != "ambiguous":
+            return found[-1]  # Python keeps the last 'def' of a name
+        if found and line is None:
+            meaning = self.bindings.resolve(name)
+            sites = "; ".join(s.describe() for s in meaning.competing[:6])
+            raise S2sadError(
+                [
+                    Diagnostic(
+                        self.path,
+                        self.span(found[-1].name),
+                        f"cannot tell which definition of '{name}' this is: {meaning.reason} ({sites})",
+                        "ambiguous-binding",
+                        "bind the name exactly once, at the top level of the module",
+                        self.lines[self.span(found[-1].name).line - 1],
+                    )
+                ]
+            )
+        names = list(dict.fromkeys(s.name.value for s in self.module.body if isinstance(s, cst.FunctionDef)))
         listing = ", ".join(f"'{n}'" for n in names) if names else "none"
         raise S2sadError(
             [
@@ -109,53 +124,28 @@ class _Lowerer(_Expressions):
         return {self.span(n).line for n in (node, node.name, *node.decorators)}
 
     def _module_imports(self) -> list[ir.Binding]:
+        """The module's imports that bind a name exactly once (others are refused where they are read)."""
         out: list[ir.Binding] = []
-        for stmt in self.module.body:
-            if not isinstance(stmt, cst.SimpleStatementLine):
-                continue
-            for small in stmt.body:
-                if isinstance(small, cst.Import):
-                    for alias in small.names:
-                        dotted = _dotted_name(alias.name)
-                        if alias.asname is not None:
-                            out.append(ir.Binding(_asname(alias), dotted, True))
-                        else:
-                            top = dotted.split(".")[0]
-                            out.append(ir.Binding(top, top, True))
-                elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
-                    module = _dotted_name(small.module)
-                    if isinstance(small.names, cst.ImportStar):
-                        continue
-                    for alias in small.names:
-                        imported = _dotted_name(alias.name)
-                        local = _asname(alias) if alias.asname is not None else imported
-                        out.append(ir.Binding(local, f"{module}.{imported}", False))
+        for name in self.bindings.sites:
+            meaning = self.bindings.resolve(name)
+            site = meaning.site
+            if meaning.kind == "import" and site is not None and site.qualname and not site.qualname.startswith("."):
+                out.append(ir.Binding(name, site.qualname, site.is_module))
         return out
 
-    def _module_constant(self, name: str) -> ir.Expr | None:
-        """A module-level ``NAME = <numeric literal expression>`` the function reads, copied into the output."""
-        found: list[cst.BaseSmallStatement] = []
-        for stmt in self.module.body:
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if isinstance(small, cst.Assign) and any(_target_is(t.target, name) for t in small.targets):
-                        found.append(small)
-                    elif isinstance(small, (cst.AugAssign, cst.AnnAssign)) and _target_is(small.target, name):
-                        found.append(small)
-        if len(found) != 1 or not isinstance(found[0], cst.Assign) or len(found[0].targets) != 1:
-            return None
-        if not _is_numeric_literal(found[0].value):
-            return None
-        text = self.module.code_for_node(found[0].value).strip()
-        self.constants_used[name] = ir.ModuleConstant(name, f"{name} = {text}")
-        return ir.Global(name)
+    def _ast_def(self, node: cst.FunctionDef) -> ast.FunctionDef | None:
+        """CPython's tree of the function LibCST found (same name, same first line)."""
+        line = self.span(node.name).line
+        for candidate in ast.walk(self.tree):
+            if (
+                isinstance(candidate, ast.FunctionDef)
+                and candidate.name == node.name.value
+                and candidate.lineno == line
+            ):
+                return candidate
+        return None
 
     def lower(self, node: cst.FunctionDef) -> ir.Function:
-        rule_decorators = [d for d in node.decorators if self._qualified(d.decorator) & _RULE_DECORATORS]
-        if rule_decorators and self.context.chain:
-            return self.opaque(node, rule_decorators[0])
-        if node.asynchronous is not None:
-            self.error(node, "'async def' functions are not supported", "unsupported-syntax")
         for decorator in node.decorators:
             if not (self._qualified(decorator.decorator) & (_DECORATORS | _RULE_DECORATORS)):
                 self.error(
@@ -164,10 +154,32 @@ class _Lowerer(_Expressions):
                     "unsupported-decorator",
                     "decorators change what the function computes; differentiate the undecorated function",
                 )
+        if self.diagnostics:
+            raise S2sadError(self.diagnostics)
+        rule_decorators = [d for d in node.decorators if self._qualified(d.decorator) & _RULE_DECORATORS]
+        if rule_decorators and self.is_helper:
+            return self.opaque(node, rule_decorators[0])
+        if rule_decorators:
+            self.error(
+                rule_decorators[0],
+                f"'{node.name.value}' has a rule of its own ('@s2sad.rule'): there is nothing to differentiate",
+                "rule-on-target",
+                "a rule is for a helper that other functions call; differentiate one of its callers, or remove "
+                "the decorator",
+            )
+            raise S2sadError(self.diagnostics)
+        if node.asynchronous is not None:
+            self.error(node, "'async def' functions are not supported", "unsupported-syntax")
         self.function_name = node.name.value
+        tree = self._ast_def(node)
         params = self._params(node.params)
-        assigned = _assigned_names(node.body)
-        self.scope = _Scope([p.name for p in params], assigned)
+        if tree is None:
+            raise InternalError(f"CPython's tree has no function '{node.name.value}' where LibCST found it")
+        misread = fidelity.misread(node, tree, lambda n: self.span(n).line, self.path, self.lines)
+        if misread is not None:
+            self.misread.append(misread)
+        self.scope = Scope.of(function_scope(self.source, self.path, tree))
+        assigned = self.scope.assigned
         self.user_names = set(self.scope.params) | assigned | {b.local for b in self.imports}
         if isinstance(node.body, cst.SimpleStatementSuite):  # def f(x): return x * x
             origin = self.origin(node.body)
@@ -200,10 +212,14 @@ class _Lowerer(_Expressions):
         return self._function(node, params, stmts + ret)
 
     def _function(self, node: cst.FunctionDef, params: list[ir.Param], body: list[ir.Stmt]) -> ir.Function:
+        if self.misread and not self.diagnostics:  # otherwise, what is wrong there is said more precisely
+            self.diagnostics.extend(self.misread)
         if self.diagnostics:
             raise S2sadError(self.diagnostics)
+        if self.is_helper:  # every call passes every argument; the defaults were bound at the call
+            params = [ir.Param(p.name) for p in params]
         return ir.Function(
-            name=node.name.value,
+            name=self.output_name or node.name.value,
             params=tuple(params),
             body=tuple(body),
             path=self.path,
@@ -215,21 +231,43 @@ class _Lowerer(_Expressions):
         )
 
     def _params(self, params: cst.Parameters) -> list[ir.Param]:
+        """The parameters, in order (keyword-only ones last: calls to a helper pass every argument in this
+        order); a default must be a number or a numeric literal expression (``2 ** 3``), evaluated here."""
         out: list[ir.Param] = []
         for bad in (params.star_arg, params.star_kwarg):
             if isinstance(bad, cst.Param):
                 self.error(bad, "'*args' and '**kwargs' are not supported", "unsupported-syntax")
-        for p in params.kwonly_params:
-            self.error(p, "keyword-only parameters are not supported", "unsupported-syntax")
-        for p in list(params.posonly_params) + list(params.params):
+        if params.kwonly_params and not self.is_helper:
+            for p in params.kwonly_params:
+                self.error(p, "keyword-only parameters are not supported", "unsupported-syntax")
+        for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
             default: ir.Expr | None = None
             if p.default is not None:
-                if _is_numeric_literal(p.default):
-                    default = ir.Const(ast.literal_eval(self.module.code_for_node(p.default).strip()))
+                value, problem = evaluate_numeric(p.default)
+                if problem is None:
+                    default = ir.Const(value)
                 else:
-                    self.error(p.default, "parameter defaults must be numbers", "unsupported-syntax")
+                    self.error(
+                        p.default,
+                        f"a parameter's default must be a number: {problem}",
+                        "unsupported-default",
+                        "write the number itself ('k=8.0'), or pass the value at each call",
+                    )
             out.append(ir.Param(p.name.value, default))
         return out
+
+    def signature(self, node: cst.FunctionDef, name: str) -> Signature:
+        """How calls to this function (a helper, named ``name`` in the generated module) bind arguments."""
+        params = node.params
+        defaults = {}
+        for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
+            if p.default is not None:
+                value, problem = evaluate_numeric(p.default)
+                if problem is None:
+                    defaults[p.name.value] = ir.Const(value)
+        positional = tuple(p.name.value for p in list(params.posonly_params) + list(params.params))
+        kwonly = tuple(p.name.value for p in params.kwonly_params)
+        return Signature(name, node.name.value, positional, len(params.posonly_params), kwonly, defaults)
 
     def final_return(self, ret: cst.Return, origin: ir.Origin, fname: str) -> list[ir.Stmt]:
         if ret.value is None or isinstance(ret.value, (cst.Tuple, cst.List, cst.Dict, cst.Set)):
@@ -446,7 +484,17 @@ class _Lowerer(_Expressions):
 
     def opaque(self, node: cst.FunctionDef, decorator: cst.Decorator) -> ir.Function:
         """A helper with ``@s2sad.rule(x="...")``: its rule comes from the decorator; it is copied as written."""
-        params = tuple(p.name.value for p in list(node.params.posonly_params) + list(node.params.params))
+        every = list(node.params.posonly_params) + list(node.params.params) + list(node.params.kwonly_params)
+        params = tuple(p.name.value for p in every)
+        for p in every:
+            if p.name.value in ("g", "ans", "out"):
+                self.error(
+                    p.name,
+                    f"a helper with a rule cannot have a parameter named '{p.name.value}': in the rule's templates "
+                    f"'{p.name.value}' means the {'adjoint of the result' if p.name.value == 'g' else 'result'}",
+                    "bad-rule",
+                    "rename the parameter",
+                )
         call = decorator.decorator
         templates: dict[str, str] = {}
         if not isinstance(call, cst.Call) or not call.args:

@@ -7,16 +7,24 @@ cycle. Nothing is executed.
 
 from __future__ import annotations
 
+import ast
+import dataclasses
+import tokenize
+import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from .. import ir
+from ..bindings import ModuleScope
+from ..diagnostics import Diagnostic, S2sadError, Span
 from ..rules import Rule, lookup
-from ..source import check_syntax, read_source, reduce
+from ..source import check_syntax, normalise_identifiers, read_source, reduce, source_lines, strip_form_feeds
 from .expressions import _Expressions
 from .lowering import _Lowerer
+from .names import Namespace, Signature
 from .opaque import Opaque
 
 
@@ -50,39 +58,154 @@ def parse_program(
     needs for functions defined inside other functions; without it the function must be at the top level.
     ``rules`` are the user's rules from ``[tool.s2sad.rules]``.
     """
+    name = unicodedata.normalize("NFKC", name)  # as Python reads identifiers
     context = _Context(dict(rules or {}), helpers)
     context.sources[path] = source  # helpers in the same file come from this text, not from the disk
-    context.chain.append(name)
-    main = context.lower(source, path, name, line)
+    context.chain.append((path, name))
+    context.claim(name, f"def {path}::{name}")
+    context.module_names[path] = Path(path).stem
+    main, _ = context.lower(source, path, name, line)
+    context.check_foreign_writes()
     return Program(main, context.done, context.opaque, context.rules)
 
 
 class _Context:
-    """What the lowering of one program shares: the helpers lowered so far and the call chain."""
+    """What the lowering of one program shares: the helpers lowered so far, the call chain, and the
+    generated module's namespace."""
 
     def __init__(self, rules: dict[tuple[str, int], Rule], helpers: bool) -> None:
         self.rules = rules
         self.allow_helpers = helpers
         self.done: list[ir.Function] = []
         self.opaque: list[Opaque] = []
-        self.chain: list[str] = []  #: helpers being lowered, outermost first
+        self.chain: list[tuple[str, str]] = []  #: helpers being lowered (file, name), outermost first
         self.sources: dict[str, str] = {}
+        self.modules: dict[str, tuple[ast.Module, ModuleScope]] = {}
+        self.signatures: dict[tuple[str, str], Signature] = {}
+        self.namespace = Namespace()
+        self.words: set[str] = set()  #: every variable name of the files read so far
+        self.module_names: dict[str, str] = {}  #: file -> the module name it is imported by
+        self.reads: list[tuple[str, str, Diagnostic]] = []  #: (file, name, where): module-level names read
 
     def lookup(self, fn: str, nargs: int) -> Rule | None:
         return self.rules.get((fn, nargs)) or lookup(fn, nargs)
 
-    def lower(self, source: str, path: str, name: str, line: int | None) -> ir.Function:
-        tree = check_syntax(source, path)
-        reduced, line_numbers = reduce(source, tree, name, line)
-        wrapper = MetadataWrapper(cst.parse_module(reduced), unsafe_skip_copy=True)
-        lowerer = _Lowerer(wrapper, source, path, line_numbers, self)
-        return lowerer.lower(lowerer.find(name, line))
+    def claim(self, name: str, meaning: str, taken: frozenset[str] | set[str] = frozenset()) -> str:
+        """The generated module's name for ``meaning``; a new name is none the user's files use."""
+        return self.namespace.claim(name, meaning, set(taken) | self.words)
 
-    def helper(self, caller: _Expressions, node: cst.Call, name: str, path: str) -> str | None:
-        """Lower the helper ``name`` of the file ``path`` (once), for a call at ``node``; its rule's key."""
-        known = {f.name for f in self.done} | {o.name for o in self.opaque}
-        if name in self.chain:
-            cycle = " → ".join(self.chain[self.chain.index(name) :])
+    def module(self, source: str, path: str) -> tuple[ast.Module, ModuleScope]:
+        """CPython's tree of the file and its bindings (once per file)."""
+        if path not in self.modules:
+            tree = check_syntax(source, path)
+            self.modules[path] = (tree, ModuleScope(tree))
+            self.words |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            self.words |= {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
+        return self.modules[path]
+
+    def lower(
+        self, source: str, path: str, name: str, line: int | None, output: str | None = None
+    ) -> tuple[ir.Function, Signature]:
+        tree, bindings = self.module(source, path)
+        reduced, line_numbers = reduce(source, tree, name, line)
+        lines = source_lines(source)
+        try:
+            plain, moved = strip_form_feeds(reduced)
+            normal, shifts = normalise_identifiers(plain)
+            for number, moves in moved.items():
+                shifts.setdefault(number, []).extend(moves)
+            module = cst.parse_module(normal)
+        except (tokenize.TokenError, SyntaxError, cst.ParserSyntaxError) as err:
+            at = getattr(err, "raw_line", None) or getattr(err, "lineno", None) or 1
+            number = line_numbers[min(max(at, 1), len(line_numbers)) - 1] if line_numbers else 1
+            raise S2sadError(
+                [
+                    Diagnostic(
+                        path,
+                        Span(number, 0, number, 1),
+                        "s2sad's parser cannot read this line as Python does; refusing rather than guessing",
+                        "unsupported-source",
+                        "look for unusual characters (line or paragraph separators, form feeds) and remove them",
+                        lines[number - 1] if 0 < number <= len(lines) else None,
+                    )
+                ]
+            ) from None
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        lowerer = _Lowerer(
+            wrapper,
+            source,
+            path,
+            line_numbers,
+            self,
+            tree=tree,
+            bindings=bindings,
+            lines=lines,
+            shifts=shifts,
+            helper=output is not None,
+        )
+        lowerer.output_name = output
+        node = lowerer.find(name, line)
+        fn = lowerer.lower(node)
+        signature = lowerer.signature(node, fn.name)
+        imports = []
+        for b in fn.imports:  # one namespace in the generated module: a name taken for another meaning moves
+            local = self.claim(b.local, f"import {b.qualname} {b.is_module}", fn.user_names)
+            imports.append(dataclasses.replace(b, local=local))
+        return dataclasses.replace(fn, imports=tuple(imports)), signature
+
+    def note_read(self, path: str, name: str, where: Diagnostic) -> None:
+        self.reads.append((path, name, where))
+
+    def check_foreign_writes(self) -> None:
+        """A module-level name read from a file that another module of the project rebinds from outside
+        (``lib.K = 3.0``, ``setattr(lib, "K", 3.0)``) has no single binding: refused where it is read."""
+        scopes = self._project()
+        found: list[Diagnostic] = []
+        for path, name, where in self.reads:
+            module = self.module_names.get(path)
+            if module is None:
+                continue
+            for other, scope in scopes.items():
+                for site in scope.writes_into(module):
+                    if site.name in (name, "*"):
+                        message = (
+                            f"cannot tell which definition of '{name}' this is: {other} rebinds it from outside "
+                            f"({site.kind} at line {site.line})"
+                        )
+                        found.append(dataclasses.replace(where, message=message))
+        if found:
+            raise S2sadError(found)
+
+    def _project(self) -> dict[str, ModuleScope]:
+        """The bindings of every file read, and of the user's modules they import (next to them)."""
+        scopes = {path: scope for path, (_, scope) in self.modules.items()}
+        queue = list(scopes)
+        while queue:
+            path = queue.pop()
+            for site in (s for sites in scopes[path].sites.values() for s in sites if s.kind == "import"):
+                module = (site.qualname or "").lstrip(".")
+                if not site.is_module:
+                    module = module.rpartition(".")[0]
+                for candidate in (Path(path).parent / (module.replace(".", "/") + ".py"),):
+                    key = str(candidate)
+                    if not module or key in scopes or not candidate.is_file():
+                        continue
+                    try:
+                        text = read_source(key)
+                        tree = ast.parse(text)
+                    except (S2sadError, SyntaxError, ValueError):
+                        continue  # Python cannot import it either
+                    scopes[key] = ModuleScope(tree)
+                    self.module_names.setdefault(key, module)
+                    queue.append(key)
+        return scopes
+
+    def helper(self, caller: _Expressions, node: cst.Call, name: str, path: str) -> Signature | None:
+        """Lower the helper ``name`` of the file ``path`` (once), for a call at ``node``; how to call it."""
+        key = (path, name)
+        if key in self.chain:
+            names = [n for _, n in self.chain[self.chain.index(key) :]]
+            cycle = " → ".join(names)
             caller.error(
                 node,
                 f"recursive call to '{name}' ({cycle} → {name}) is not supported",
@@ -90,15 +213,33 @@ class _Context:
                 "write the recursion as a loop with a known trip count",
             )
             return None
-        if name in known:
-            return name
+        if key in self.signatures:
+            return self.signatures[key]
         if path not in self.sources:
             self.sources[path] = read_source(path)
-        self.chain.append(name)
+        output = self.claim(name, f"def {path}::{name}")
+        self.chain.append(key)
         try:
-            fn = self.lower(self.sources[path], path, name, None)
+            fn, signature = self.lower(self.sources[path], path, name, None, output)
         finally:
             self.chain.pop()
-        if name not in {o.name for o in self.opaque}:
+        opaque = [o for o in self.opaque if o.name == fn.name]
+        if opaque:
+            clash = [
+                b.local
+                for b in opaque[0].imports
+                if self.claim(b.local, f"import {b.qualname} {b.is_module}") != b.local
+            ]
+            if output != name or clash:
+                caller.error(
+                    node,
+                    f"the helper '{name}' (with a rule, copied as written) would share the name "
+                    f"'{clash[0] if clash else name}' with another definition in the generated module",
+                    "ambiguous-binding",
+                    "rename one of the two definitions",
+                )
+                return None
+        else:
             self.done.append(fn)
-        return name
+        self.signatures[key] = signature
+        return signature

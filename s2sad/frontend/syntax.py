@@ -117,49 +117,12 @@ def _all_function_defs(node: cst.CSTNode) -> list[cst.FunctionDef]:
     return found
 
 
-def _assigned_names(body: cst.BaseSuite) -> set[str]:
-    names: set[str] = set()
-
-    class Finder(cst.CSTVisitor):
-        def visit_AssignTarget(self, n: cst.AssignTarget) -> None:
-            names.update(_target_names(n.target))
-
-        def visit_AugAssign(self, n: cst.AugAssign) -> None:
-            names.update(_target_names(n.target))
-
-        def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
-            names.update(_target_names(n.target))
-
-        def visit_For(self, n: cst.For) -> None:
-            names.update(_target_names(n.target))
-
-        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
-            return False
-
-    body.visit(Finder())
-    return names
-
-
 def _target_names(node: cst.BaseExpression) -> set[str]:
     if isinstance(node, cst.Name):
         return {node.value}
     if isinstance(node, (cst.Tuple, cst.List)):
         return set().union(*(_target_names(e.value) for e in node.elements))
     return set()
-
-
-def _target_is(node: cst.BaseExpression, name: str) -> bool:
-    return isinstance(node, cst.Name) and node.value == name
-
-
-def _is_numeric_literal(node: cst.BaseExpression) -> bool:
-    if isinstance(node, (cst.Integer, cst.Float)):
-        return True
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
-        return _is_numeric_literal(node.expression)
-    if isinstance(node, cst.BinaryOperation) and type(node.operator) in _CST_BINARY:
-        return _is_numeric_literal(node.left) and _is_numeric_literal(node.right)
-    return False
 
 
 def _is_docstring(stmt: cst.BaseStatement) -> bool:
@@ -175,18 +138,58 @@ def _is_return(stmt: cst.BaseStatement) -> bool:
     return isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Return)
 
 
-def _dotted_name(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted_name(node.value)}.{node.attr.value}"
-    raise TypeError(node)
-
-
-def _asname(alias: cst.ImportAlias) -> str:
-    assert alias.asname is not None and isinstance(alias.asname.name, cst.Name)
-    return alias.asname.name.value
-
-
 def _code(module: cst.Module, node: cst.CSTNode) -> str:
     return module.code_for_node(node).strip()
+
+
+_NUMERIC_OPS = {
+    cst.Add: lambda a, b: a + b,
+    cst.Subtract: lambda a, b: a - b,
+    cst.Multiply: lambda a, b: a * b,
+    cst.Divide: lambda a, b: a / b,
+    cst.FloorDivide: lambda a, b: a // b,
+    cst.Modulo: lambda a, b: a % b,
+}
+
+
+def evaluate_numeric(node: cst.BaseExpression) -> tuple[int | float | None, str | None]:
+    """The value of a numeric literal expression (``8.0``, ``-1 / 2``, ``2 ** 3``), computed without running
+    any code of the user's, or None and what keeps it from being one."""
+    try:
+        value = _evaluate(node)
+    except (OverflowError, ZeroDivisionError, ValueError) as err:
+        return None, f"it cannot be computed ({err})"
+    except _NotNumeric as err:
+        return None, str(err)
+    if isinstance(value, int) and abs(value) > 2**1023:
+        return None, "the integer is too large for a float"
+    return value, None
+
+
+class _NotNumeric(Exception):
+    pass
+
+
+def _evaluate(node: cst.BaseExpression) -> int | float:
+    if isinstance(node, (cst.Integer, cst.Float)):
+        value = ast.literal_eval(node.value)
+        assert isinstance(value, (int, float))
+        return value
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+        inner = _evaluate(node.expression)
+        return -inner if isinstance(node.operator, cst.Minus) else inner
+    if isinstance(node, cst.BinaryOperation):
+        left, right = _evaluate(node.left), _evaluate(node.right)
+        if isinstance(node.operator, cst.Power):
+            if abs(right) > 1024 or (
+                isinstance(left, int) and isinstance(right, int) and left.bit_length() * right > 4096
+            ):
+                raise OverflowError("the power is too large")
+            result = left**right
+            if isinstance(result, complex):
+                raise ValueError("the result is complex")
+            return result
+        op = _NUMERIC_OPS.get(type(node.operator))
+        if op is not None:
+            return op(left, right)  # type: ignore[no-any-return]
+    raise _NotNumeric("it is an expression, not a numeric literal expression")

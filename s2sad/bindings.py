@@ -1,0 +1,427 @@
+"""Bindings: what a name refers to, by Python's own scoping rules. The one place that decides it.
+
+A module's namespace is what its top-level code leaves in it, and any statement anywhere may add to it: an
+assignment inside ``if``/``for``/``with``/``try``, a ``for`` or ``with ... as`` target, a walrus, ``del``, an
+``import``, a ``def`` or ``class``, a function that declares the name ``global``; ``from m import *`` and writes
+through ``globals()``, ``vars()``, ``exec`` or ``sys.modules`` bind names no reading of the text can know.
+:class:`ModuleScope` collects every such binding of every name (from CPython's own tree: identifiers are
+already NFKC-normalised), and :meth:`ModuleScope.resolve` gives a name exactly one meaning or says why it
+cannot: a name with two bindings, or with one that only runs under a condition, is ambiguous. The one
+exception is Python's own: several top-level ``def`` of one name, and nothing else, leave the last.
+
+A function's own scope comes from the standard library's ``symtable`` (the compiler's symbol table): a name
+assigned anywhere in the function is local everywhere in it, parameters, ``global``/``nonlocal``
+declarations, names from an enclosing function.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import symtable
+import sys
+from dataclasses import dataclass, field
+
+__all__ = ["Site", "Meaning", "ModuleScope", "FunctionScope", "function_scope", "is_numeric"]
+
+_BUILTINS = frozenset(dir(builtins))
+
+#: Calls that write a module's namespace by name, out of sight of its text.
+_DYNAMIC_CALLS = {"globals", "vars", "exec", "eval", "locals", "__import__"}
+
+
+@dataclass(frozen=True)
+class Site:
+    """One binding of a name in a module's namespace."""
+
+    name: str
+    kind: str  #: what binds it, in words: "assignment", "import", "def", "'for' target", ...
+    line: int
+    col: int
+    top: bool  #: a statement of the module's body itself: runs once, unconditionally, at import
+    value: ast.expr | None = None  #: for ``name = value`` (one target), the value
+    qualname: str | None = None  #: for an import, what it binds: ``numpy`` or ``math.sin``
+    is_module: bool = False  #: for an import, a module (``import m``) rather than an object of one
+
+    def describe(self) -> str:
+        where = "" if self.top or self.name == "*" else " (inside a block)"
+        return f"{self.kind} at line {self.line}{where}"
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What a module-level name refers to: exactly one binding, the builtin of that name, or nothing."""
+
+    kind: str  #: "import", "def", "constant", "other", "builtin", "undefined", "ambiguous"
+    name: str
+    site: Site | None = None
+    competing: tuple[Site, ...] = ()  #: for "ambiguous": every binding that could be the one
+    reason: str = ""  #: for "ambiguous": why no single binding is known
+
+    @property
+    def qualname(self) -> str | None:
+        if self.kind == "import" and self.site is not None:
+            return self.site.qualname
+        if self.kind == "builtin":
+            return f"builtins.{self.name}"
+        if self.kind in ("def", "constant", "other"):
+            return self.name
+        return None
+
+
+class ModuleScope:
+    """Every binding of every name in one module's namespace."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.sites: dict[str, list[Site]] = {}
+        self.star: list[Site] = []  #: ``from m import *``
+        self.dynamic: list[Site] = []  #: ``globals()[...] = ...``, ``exec(...)``, ``setattr(sys.modules...)``
+        #: ``lib.K = 3.0``, ``setattr(lib, ...)``: writes into the namespace named ``base`` here (another
+        #: module's, when ``base`` is an import), as ``base.attr`` (``base.*`` when the name is not known)
+        self.attribute_writes: list[Site] = []
+        _Collector(self).module(tree)
+
+    def add(self, site: Site) -> None:
+        self.sites.setdefault(site.name, []).append(site)
+
+    def writes_into(self, module: str) -> list[Site]:
+        """The writes this module makes into the namespace of the module ``module`` (a qualified name)."""
+        out = []
+        for site in self.attribute_writes:
+            base, _, attr = site.name.partition(".")
+            meaning = self.resolve(base)
+            if meaning.kind == "import" and meaning.site is not None and meaning.site.is_module:
+                if meaning.qualname == module:
+                    out.append(Site(attr, site.kind, site.line, site.col, site.top))
+        return out
+
+    def resolve(self, name: str) -> Meaning:
+        sites = self.sites.get(name, [])
+        unknowable = self.dynamic + self.star
+        if unknowable:
+            first = unknowable[0]
+            how = "a star import" if first in self.star else f"'{first.kind}'"
+            return Meaning(
+                "ambiguous",
+                name,
+                competing=tuple(sites) + tuple(unknowable),
+                reason=f"{how} at line {first.line} may bind any name of the module",
+            )
+        if not sites:
+            return Meaning("builtin" if name in _BUILTINS else "undefined", name)
+        if len(sites) > 1:
+            if all(s.kind == "def" and s.top for s in sites):  # Python keeps the last one
+                return Meaning("def", name, sites[-1])
+            if all(s.kind == "import" and s.top for s in sites):  # 'import math' twice: one meaning
+                if len({(s.qualname, s.is_module) for s in sites}) == 1:
+                    return Meaning("import", name, sites[-1])
+            return Meaning("ambiguous", name, competing=tuple(sites), reason="it is bound more than once")
+        site = sites[0]
+        if not site.top:
+            return Meaning(
+                "ambiguous", name, competing=(site,), reason="it is bound only when a block runs (it may be unbound)"
+            )
+        if site.kind == "import":
+            return Meaning("import", name, site)
+        if site.kind == "def":
+            return Meaning("def", name, site)
+        if site.kind == "assignment" and site.value is not None and is_numeric(site.value):
+            return Meaning("constant", name, site)
+        return Meaning("other", name, site)
+
+
+def is_numeric(node: ast.expr | None) -> bool:
+    """A numeric literal expression whose value is a float-sized number: ``3.0``, ``-1 / 2``, ``2 ** 3``
+    (not ``2 ** 10 ** 10``, which would take Python hours to compute)."""
+    try:
+        value = _value(node)
+    except (ArithmeticError, ValueError, TypeError):
+        return False
+    return value is not None and not isinstance(value, complex) and abs(value) <= sys.float_info.max
+
+
+_OPERATORS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.FloorDiv: lambda a, b: a // b,
+    ast.Mod: lambda a, b: a % b,
+}
+
+
+def _value(node: ast.expr | None) -> int | float | None:
+    if isinstance(node, ast.Constant):
+        ok = isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+        return node.value if ok else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _value(node.operand)
+        return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
+    if isinstance(node, ast.BinOp):
+        left, right = _value(node.left), _value(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Pow):
+            if abs(right) > 1024 or (
+                isinstance(left, int) and isinstance(right, int) and left.bit_length() * right > 4096
+            ):
+                raise OverflowError("the power is too large")
+            return left**right  # type: ignore[no-any-return]
+        op = _OPERATORS.get(type(node.op))
+        return None if op is None else op(left, right)  # type: ignore[no-any-return]
+    return None
+
+
+class _Collector:
+    """Walks a module as Python executes it, recording each binding of the module's namespace."""
+
+    def __init__(self, scope: ModuleScope) -> None:
+        self.scope = scope
+
+    def module(self, tree: ast.Module) -> None:
+        for stmt in tree.body:
+            self.statement(stmt, top=True)
+        for node in ast.walk(tree):
+            self.dynamic(node)
+
+    def bind(self, name: str, kind: str, node: ast.AST, top: bool, **extra: object) -> None:
+        line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+        self.scope.add(Site(name, kind, line, col, top, **extra))  # type: ignore[arg-type]
+
+    def statement(self, stmt: ast.stmt, top: bool) -> None:
+        """A statement that runs in the module's namespace; ``top``: directly in the module's body."""
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for part in self._header(stmt):
+                self.expression(part)
+            self.bind(stmt.name, "def" if not isinstance(stmt, ast.ClassDef) else "class", stmt, top)
+            self.nested(stmt, set())
+            return
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                local = alias.asname or alias.name.split(".")[0]
+                qualname = alias.name if alias.asname else alias.name.split(".")[0]
+                self.bind(local, "import", stmt, top, qualname=qualname, is_module=True)
+            return
+        if isinstance(stmt, ast.ImportFrom):
+            for alias in stmt.names:
+                if alias.name == "*":
+                    self.scope.star.append(Site("*", "star import", stmt.lineno, stmt.col_offset, top))
+                    continue
+                module = "." * stmt.level + (stmt.module or "")
+                qualname = f"{module}{alias.name}" if stmt.module is None else f"{module}.{alias.name}"
+                self.bind(alias.asname or alias.name, "import", stmt, top, qualname=qualname)
+            return
+        if isinstance(stmt, ast.Assign):
+            self.expression(stmt.value)
+            single = len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+            for target in stmt.targets:
+                self.target(target, "assignment", top, stmt.value if single else None)
+            return
+        if isinstance(stmt, ast.AugAssign):
+            self.expression(stmt.value)
+            self.target(stmt.target, "augmented assignment", top)
+            return
+        if isinstance(stmt, ast.AnnAssign):
+            if stmt.value is not None:
+                self.expression(stmt.value)
+                self.target(stmt.target, "assignment", top, stmt.value if isinstance(stmt.target, ast.Name) else None)
+            return
+        if isinstance(stmt, (ast.For, ast.AsyncFor)):
+            self.expression(stmt.iter)
+            self.target(stmt.target, "'for' target", False)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                self.expression(item.context_expr)
+                if item.optional_vars is not None:
+                    self.target(item.optional_vars, "'with ... as' target", False)
+        elif isinstance(stmt, ast.Delete):
+            for target in stmt.targets:
+                self.target(target, "'del'", top)
+            return
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            for handler in stmt.handlers:  # type: ignore[attr-defined]
+                if handler.name:
+                    self.bind(handler.name, "'except ... as' target", handler, False)
+                if handler.type is not None:
+                    self.expression(handler.type)
+        elif isinstance(stmt, ast.Match):
+            self.expression(stmt.subject)
+            for case in stmt.cases:
+                for node in ast.walk(case.pattern):
+                    for attr in ("name", "rest"):
+                        bound = getattr(node, attr, None)
+                        if isinstance(bound, str) and not isinstance(node, ast.MatchClass):
+                            self.bind(bound, "'case' capture", node, False)
+                if case.guard is not None:
+                    self.expression(case.guard)
+        # Every other statement: its expressions (a walrus binds here), then its nested blocks.
+        for name, value in ast.iter_fields(stmt):
+            if name in ("body", "orelse", "finalbody", "handlers", "cases", "items", "target", "iter"):
+                continue
+            for part in value if isinstance(value, list) else [value]:
+                if isinstance(part, ast.expr):
+                    self.expression(part)
+        for block in ("body", "orelse", "finalbody"):
+            for inner in getattr(stmt, block, []) or []:
+                self.statement(inner, top=False)
+        for handler in getattr(stmt, "handlers", []) or []:
+            for inner in handler.body:
+                self.statement(inner, top=False)
+        for case in getattr(stmt, "cases", []) or []:
+            for inner in case.body:
+                self.statement(inner, top=False)
+
+    def _header(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> list[ast.expr]:
+        """The parts of a ``def``/``class`` statement evaluated in the enclosing scope."""
+        parts: list[ast.expr] = list(stmt.decorator_list)
+        if isinstance(stmt, ast.ClassDef):
+            parts += list(stmt.bases) + [k.value for k in stmt.keywords]
+        else:
+            args = stmt.args
+            parts += [d for d in args.defaults + args.kw_defaults if d is not None]
+        return parts
+
+    def target(self, node: ast.expr, kind: str, top: bool, value: ast.expr | None = None) -> None:
+        if isinstance(node, ast.Name):
+            self.bind(node.id, kind, node, top, value=value)
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            for element in node.elts:
+                self.target(element, kind if kind != "assignment" else "tuple assignment", top)
+        elif isinstance(node, ast.Starred):
+            self.target(node.value, kind, top)
+        else:
+            self.expression(node)
+
+    def expression(self, node: ast.expr) -> None:
+        """Walrus targets in an expression evaluated in the module's namespace (comprehensions included)."""
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.NamedExpr) and isinstance(inner.target, ast.Name):
+                self.bind(inner.target.id, "walrus ':='", inner, False)
+            elif isinstance(inner, ast.Lambda):
+                self.nested(inner, set())
+
+    def nested(self, node: ast.AST, declared: set[str]) -> None:
+        """A function or class body: only names it declares ``global`` bind the module's namespace."""
+        body = node.body if isinstance(node.body, list) else [node.body]  # type: ignore[attr-defined]
+        declared = set(declared)
+        for inner in _own_nodes(body):
+            if isinstance(inner, ast.Global):
+                declared.update(inner.names)
+        for inner in _own_nodes(body):
+            if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                if not isinstance(inner, ast.Lambda) and inner.name in declared:
+                    self.bind(inner.name, "'global' def", inner, False)
+                self.nested(inner, set())  # a nested scope's own 'global' declarations count, not these
+            elif isinstance(inner, ast.Name) and isinstance(inner.ctx, (ast.Store, ast.Del)) and inner.id in declared:
+                self.bind(inner.id, "'global' assignment", inner, False)
+            elif isinstance(inner, (ast.Import, ast.ImportFrom)):
+                for alias in inner.names:
+                    local = alias.asname or alias.name.split(".")[0]
+                    if local in declared:
+                        self.bind(local, "'global' import", inner, False)
+
+    def dynamic(self, node: ast.AST) -> None:
+        """``globals()``, ``vars()``, ``exec``, ``setattr(sys.modules[...], ...)``: the namespace is not known.
+        ``m.K = ...`` and ``setattr(m, ...)``: a write into the namespace ``m`` names."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            fn = node.func.id
+            if fn in _DYNAMIC_CALLS:
+                self.scope.dynamic.append(Site("*", f"{fn}()", node.lineno, node.col_offset, False))
+            elif fn in ("setattr", "delattr") and node.args and _mentions_modules(node.args[0]):
+                self.scope.dynamic.append(Site("*", f"{fn}()", node.lineno, node.col_offset, False))
+            elif fn in ("setattr", "delattr") and node.args and isinstance(node.args[0], ast.Name):
+                second = node.args[1] if len(node.args) > 1 else None
+                attr = second.value if isinstance(second, ast.Constant) and isinstance(second.value, str) else "*"
+                where = (node.lineno, node.col_offset)
+                self.scope.attribute_writes.append(Site(f"{node.args[0].id}.{attr}", f"{fn}()", *where, False))
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            if isinstance(node.value, ast.Name):
+                where = (node.lineno, node.col_offset)
+                kind = f"'{node.value.id}.{node.attr}' assignment"
+                self.scope.attribute_writes.append(Site(f"{node.value.id}.{node.attr}", kind, *where, False))
+        elif isinstance(node, ast.Attribute) and node.attr == "modules":
+            if isinstance(node.value, ast.Name) and node.value.id == "sys":
+                self.scope.dynamic.append(Site("*", "'sys.modules'", node.lineno, node.col_offset, False))
+
+
+def _mentions_modules(node: ast.expr) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in ("sys", "__name__") for n in ast.walk(node))
+
+
+def _own_nodes(body: list[ast.stmt] | list[ast.expr]) -> list[ast.AST]:
+    """The nodes of a scope's body, not descending into nested scopes (whose headers are included)."""
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            header: list[ast.AST] = []
+            if isinstance(node, ast.ClassDef):
+                header = [*node.decorator_list, *node.bases]
+            elif isinstance(node, ast.Lambda):
+                header = [d for d in node.args.defaults + node.args.kw_defaults if d is not None]
+            else:
+                header = [*node.decorator_list, *(d for d in node.args.defaults + node.args.kw_defaults if d)]
+            stack.extend(reversed(header))
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return out
+
+
+@dataclass
+class FunctionScope:
+    """One function's names, by the compiler's symbol table."""
+
+    params: list[str]  #: in order: positional-only, positional, keyword-only
+    locals: set[str]  #: every name the function binds (parameters excluded): local everywhere in it
+    declared_global: set[str] = field(default_factory=set)
+    nonlocal_: set[str] = field(default_factory=set)
+    free: set[str] = field(default_factory=set)  #: names from an enclosing function
+    globals_read: set[str] = field(default_factory=set)  #: names read from the module (or builtins)
+
+
+@functools.lru_cache(maxsize=16)
+def _module_table(source: str, path: str) -> symtable.SymbolTable:
+    return symtable.symtable(source, path, "exec")
+
+
+def function_scope(source: str, path: str, node: ast.FunctionDef) -> FunctionScope:
+    """The scope of the function ``node`` of ``source`` (found by its name and line in the symbol table)."""
+    table = _find_table(_module_table(source, path), node)
+    args = node.args
+    params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+    if args.vararg:
+        params.append(args.vararg.arg)
+    if args.kwarg:
+        params.append(args.kwarg.arg)
+    if table is None:  # pragma: no cover - the symbol table always has the function
+        return FunctionScope(params, set())
+    scope = FunctionScope(params, set())
+    for sym in table.get_symbols():
+        name = sym.get_name()
+        if sym.is_parameter():
+            continue
+        if sym.is_declared_global():
+            scope.declared_global.add(name)
+        elif sym.is_nonlocal():
+            scope.nonlocal_.add(name)
+        elif sym.is_free():
+            scope.free.add(name)
+        elif sym.is_local():
+            scope.locals.add(name)
+        elif sym.is_global():
+            scope.globals_read.add(name)
+    return scope
+
+
+def _find_table(table: symtable.SymbolTable, node: ast.FunctionDef) -> symtable.SymbolTable | None:
+    lines = {node.lineno} | {d.lineno for d in node.decorator_list}
+    for child in table.get_children():
+        if child.get_type() == "function" and child.get_name() == node.name and child.get_lineno() in lines:
+            return child
+        found = _find_table(child, node)
+        if found is not None:
+            return found
+    return None

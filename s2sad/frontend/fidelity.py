@@ -1,0 +1,87 @@
+"""Fidelity: LibCST must read a function as CPython does, or s2sad refuses rather than guess.
+
+s2sad lowers LibCST's tree but Python runs CPython's. The two parsers agree on every input we know of
+(U+2028 in a comment, form feeds, ``\\r`` line endings ...), and s2sad's own line handling follows CPython's
+tokenizer (:func:`s2sad.source.source_lines`); this check is the net under both: the names a function reads
+and writes, line by line, must be the same in the two trees.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+import libcst as cst
+
+from ..diagnostics import Diagnostic, Span
+
+__all__ = ["misread"]
+
+#: Statements and expressions whose names the two trees spell differently (strings in CPython's): not compared.
+_NOT_COMPARED = (
+    cst.Global,
+    cst.Nonlocal,
+    cst.Import,
+    cst.ImportFrom,
+    cst.Lambda,
+    cst.FunctionDef,
+    cst.ClassDef,
+    cst.Match,
+    cst.Try,
+)
+_AST_NOT_COMPARED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Match, ast.Try)
+
+
+def misread(
+    node: cst.FunctionDef, tree: ast.FunctionDef, line_of: Callable[[cst.CSTNode], int], path: str, lines: list[str]
+) -> Diagnostic | None:
+    """A diagnostic at the first line where LibCST's ``node`` and CPython's ``tree`` of one function read
+    different names (``line_of`` maps a LibCST node to its line in the user's file); None when they agree."""
+    ours: list[cst.Name] = []
+
+    class Names(cst.CSTVisitor):
+        def on_visit(self, n: cst.CSTNode) -> bool:
+            return not isinstance(n, _NOT_COMPARED) and super().on_visit(n)
+
+        def visit_Name(self, n: cst.Name) -> None:
+            if n.value not in ("True", "False", "None"):  # constants in CPython's tree
+                ours.append(n)
+
+        def visit_Attribute(self, n: cst.Attribute) -> bool:
+            n.value.visit(self)  # 'exp' in 'math.exp' is an attribute, not a name
+            return False
+
+        def visit_Arg(self, n: cst.Arg) -> bool:
+            n.value.visit(self)  # 'k' in 'h(k=1.0)' is a keyword, not a name
+            return False
+
+    for stmt in node.body.body:
+        stmt.visit(Names())
+    mine = sorted((line_of(n), n.value) for n in ours)
+    theirs = sorted((n.lineno, n.id) for n in _names(tree.body))
+    if mine == theirs:
+        return None
+    line = (sorted(set(mine) ^ set(theirs)) or mine)[0][0]
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    indent = len(text) - len(text.lstrip())
+    return Diagnostic(
+        path,
+        Span(line, indent, line, max(indent + 1, len(text.rstrip()))),
+        "s2sad's parser reads this line differently from Python's; refusing rather than guessing",
+        "unsupported-source",
+        "look for unusual characters (line or paragraph separators, form feeds) and remove them",
+        text or None,
+    )
+
+
+def _names(body: list[ast.stmt]) -> list[ast.Name]:
+    out: list[ast.Name] = []
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _AST_NOT_COMPARED):
+            continue
+        if isinstance(node, ast.Name):
+            out.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return out
