@@ -125,12 +125,26 @@ def _generate(
     return emit.emit(grad_fn, header, doc, others, verbatim), chosen
 
 
-def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | None) -> tuple[str, ...]:
-    names = [p.name for p in fn.params]
+def _asked(wrt: Sequence[str] | str | None) -> tuple[str, ...] | None:
+    """The parameters asked for, in the order asked for. A string names one parameter, never its characters."""
     if wrt is None:
+        return None
+    names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    for w in names:
+        if not isinstance(w, str):
+            raise TypeError(f"wrt names parameters: expected strings, got {type(w).__name__}")
+    return names
+
+
+def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | str | None) -> tuple[str, ...]:
+    """The parameters to differentiate, in the order the gradients are returned: the order asked for (as JAX's
+    ``argnums`` and ``torch.autograd.grad``), or parameter order by default."""
+    names = [p.name for p in fn.params]
+    asked = _asked(wrt)
+    assert fn.origin is not None
+    if asked is None:
         chosen = analysis.default_wrt(fn)
         if not chosen:
-            assert fn.origin is not None
             raise S2sadError(
                 [
                     ir.diagnostic(
@@ -143,9 +157,8 @@ def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | None) -> tuple[str, ...]:
                 ]
             )
         return chosen
-    unknown = [w for w in wrt if w not in names]
-    if unknown or not wrt:
-        assert fn.origin is not None
+    unknown = [w for w in asked if w not in names]
+    if unknown or not asked:
         listing = ", ".join(f"'{n}'" for n in names) or "none"
         raise S2sadError(
             [
@@ -158,7 +171,20 @@ def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | None) -> tuple[str, ...]:
                 )
             ]
         )
-    return tuple(n for n in names if n in wrt)  # parameter order
+    repeated = sorted({w for w in asked if asked.count(w) > 1}, key=asked.index)
+    if repeated:
+        raise S2sadError(
+            [
+                ir.diagnostic(
+                    fn.path,
+                    fn.origin,
+                    f"'{repeated[0]}' is named more than once in 'wrt'",
+                    "duplicate-parameter",
+                    "name each parameter once; the gradients are returned in the order given",
+                )
+            ]
+        )
+    return asked
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -288,8 +314,10 @@ def _constant_value(text: str) -> float:
     return float(value)
 
 
-def grad(f: Callable[..., Any], wrt: Sequence[str] | None = None) -> Callable[..., Any]:
-    """The gradient of ``f``: one value when one parameter is differentiated, else a tuple in parameter order."""
+def grad(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> Callable[..., Any]:
+    """The gradient of ``f``: one value when one parameter is differentiated, else a tuple in the order of
+    ``wrt`` (default: every parameter the result depends on, in parameter order). ``wrt="x"`` names one
+    parameter."""
     return _build(f, wrt, with_value=False)[0]
 
 
