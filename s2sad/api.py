@@ -8,7 +8,6 @@ its lines and ``inspect.getsource`` works on the result. The code a reviewer rea
 
 from __future__ import annotations
 
-import inspect
 import linecache
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, overload
@@ -18,8 +17,9 @@ import ast
 from pathlib import Path
 
 from . import __version__, analysis, config, emit, frontend, ir, report, reverse, rules, ssa
-from . import lagrangian
-from .diagnostics import Diagnostic, S2sadError
+from . import lagrangian, limits, live
+from .diagnostics import S2sadError
+from .source import read_source
 
 __all__ = ["generate", "grad", "value_and_grad", "grad_source", "gradient", "rule", "explain", "compile_gradient"]
 
@@ -63,11 +63,15 @@ def _analysed(
     source: str, path: str, name: str, wrt: Sequence[str] | None, line: int | None
 ) -> tuple[ir.Function, tuple[str, ...], analysis.Activity]:
     """The stages explain shares with generate, for a function without helpers."""
-    fn = ssa.to_ssa(frontend.parse_function(source, path, name, line))
-    with rules.extended(_user_rules(path)):
-        chosen = _choose_wrt(fn, wrt)
-        act = analysis.activity(fn, chosen)
-        analysis.check(fn, act)
+    limits.check_source(source, path, name, line)
+    with limits.guard(source, path, name, line):
+        parsed = frontend.parse_function(source, path, name, line)
+        limits.check_numbers([parsed])
+        fn = ssa.to_ssa(parsed)
+        with rules.extended(_user_rules(path)):
+            chosen = _choose_wrt(fn, wrt)
+            act = analysis.activity(fn, chosen)
+            analysis.check(fn, act)
     return fn, chosen, act
 
 
@@ -80,10 +84,27 @@ def _generate(
     with_value: bool = False,
     line: int | None = None,
     output: str | None = None,
-) -> tuple[str, tuple[str, ...]]:
-    """The whole pipeline, for the function and every helper it reaches."""
+) -> tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The whole pipeline, for the function and every helper it reaches: the module's text, the parameters
+    differentiated, and the (path, name) of each helper read. Input too deep for the stages is refused first;
+    a ``RecursionError`` that still escapes one is reported the same way (nothing has been written)."""
+    limits.check_source(source, path, name, line)
+    with limits.guard(source, path, name, line):
+        return _pipeline(source, path, name, wrt, with_value, line, output)
+
+
+def _pipeline(
+    source: str,
+    path: str,
+    name: str,
+    wrt: Sequence[str] | None,
+    with_value: bool,
+    line: int | None,
+    output: str | None,
+) -> tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]:
     user_rules = _user_rules(path)
     program = frontend.parse_program(source, path, name, line, rules=user_rules)
+    limits.check_numbers([program.main, *program.helpers])
     main = ssa.to_ssa(program.main)
     helpers = [ssa.to_ssa(h) for h in program.helpers]  # callees before callers
     table = dict(program.rules)
@@ -122,7 +143,10 @@ def _generate(
     if with_value:
         returns = f"'{name}' and {returns}"
     doc = f"Return {returns} of '{name}' by reverse-mode differentiation."
-    return emit.emit(grad_fn, header, doc, others, verbatim), chosen
+    for fn in [grad_fn] + [o for o, _ in others]:
+        limits.check_blocks(fn, fn.path)
+    helpers_read = tuple((h.path, h.name) for h in program.helpers)
+    return emit.emit(grad_fn, header, doc, others, verbatim), chosen, helpers_read
 
 
 def _asked(wrt: Sequence[str] | str | None) -> tuple[str, ...] | None:
@@ -190,29 +214,6 @@ def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | str | None) -> tuple[str, 
 # ------------------------------------------------------------------------------------------------------------
 # Live functions
 # ------------------------------------------------------------------------------------------------------------
-def _source_of(f: Callable[..., Any]) -> tuple[str, str, str, int]:
-    """(module text, path, name, first line) of a live function, read from its file, not re-executed."""
-    f = inspect.unwrap(f)
-    code = getattr(f, "__code__", None)
-    if code is None:
-        raise TypeError(f"s2sad differentiates Python functions, not {type(f).__name__}")
-    path = code.co_filename
-    lines = linecache.getlines(path, getattr(f, "__globals__", None))
-    if not lines:
-        raise S2sadError(
-            [
-                Diagnostic(
-                    path,
-                    None,
-                    f"the source of '{f.__name__}' is not available",
-                    "no-source",
-                    "define the function in a file; s2sad reads its source, it never executes it again",
-                )
-            ]
-        )
-    return "".join(lines), path, f.__name__, code.co_firstlineno
-
-
 def _compile(source: str, label: str, fname: str) -> Callable[..., Any]:
     filename = f"<s2sad {label}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -224,13 +225,15 @@ def _compile(source: str, label: str, fname: str) -> Callable[..., Any]:
 
 def grad_source(f: Callable[..., Any], wrt: Sequence[str] | None = None, *, with_value: bool = False) -> str:
     """The text of the gradient module s2sad generates for ``f``."""
-    source, path, name, line = _source_of(f)
+    source, path, name, line = live.source_of(f)
     return generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
 
 
 def _build(f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool) -> tuple[Callable[..., Any], str]:
-    source, path, name, line = _source_of(f)
-    text, chosen = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
+    source, path, name, line = live.source_of(f)
+    text, chosen, helpers = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
+    # the helpers too must be the code f calls: same file, same text; another file, as the frontend read it
+    live.check_helpers(f, [(p, h, source if p == path else read_source(p)) for p, h in helpers])
     prefix = "value_and_grad_" if with_value else "grad_"
     compiled = _compile(text, f"{prefix}{name} from {path}:{line}", prefix + name)
     setattr(compiled, "__s2sad_wrt__", list(chosen))
@@ -239,7 +242,7 @@ def _build(f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool) -
 
 def compile_gradient(source: str, path: str, name: str, wrt: Sequence[str] | None = None) -> Callable[..., Any]:
     """Generate and compile the gradient of function ``name`` of ``source``, without a live function."""
-    text, chosen = _generate(source, path, name, wrt=wrt)
+    text, chosen, _ = _generate(source, path, name, wrt=wrt)
     compiled = _compile(text, f"grad_{name} from {path}", f"grad_{name}")
     setattr(compiled, "__s2sad_wrt__", list(chosen))
     return compiled

@@ -152,8 +152,15 @@ class _Lowerer(_Expressions):
 
     def lower(self, node: cst.FunctionDef) -> ir.Function:
         rule_decorators = [d for d in node.decorators if self._qualified(d.decorator) & _RULE_DECORATORS]
-        if rule_decorators and self.context.chain:
+        if rule_decorators and len(self.context.chain) > 1:  # a helper: the chain starts with the target
             return self.opaque(node, rule_decorators[0])
+        if rule_decorators:
+            self.error(
+                rule_decorators[0],
+                "'@s2sad.rule' on the function being differentiated",
+                "rule-on-target",
+                "'@s2sad.rule' gives the derivative of a helper; differentiate the function that calls it",
+            )
         if node.asynchronous is not None:
             self.error(node, "'async def' functions are not supported", "unsupported-syntax")
         for decorator in node.decorators:
@@ -225,7 +232,10 @@ class _Lowerer(_Expressions):
             default: ir.Expr | None = None
             if p.default is not None:
                 if _is_numeric_literal(p.default):
-                    default = ir.Const(ast.literal_eval(self.module.code_for_node(p.default).strip()))
+                    try:
+                        default = ir.Const(ast.literal_eval(self.module.code_for_node(p.default).strip()))
+                    except ValueError:  # 2**3: an expression, not a literal
+                        self.error(p.default, "parameter defaults must be number literals", "unsupported-syntax")
                 else:
                     self.error(p.default, "parameter defaults must be numbers", "unsupported-syntax")
             out.append(ir.Param(p.name.value, default))
@@ -313,6 +323,11 @@ class _Lowerer(_Expressions):
         elif isinstance(small, cst.AugAssign):
             if not isinstance(small.target, cst.Name):
                 self.unsupported_target(small.target)
+                return
+            if type(small.operator) not in _CST_AUGMENTED:
+                self.error(
+                    small, "this augmented assignment (a bitwise operator) is not supported", "unsupported-syntax"
+                )
                 return
             op = OPERATOR_SYMBOLS[_CST_AUGMENTED[type(small.operator)]]
             name = small.target.value
