@@ -225,15 +225,22 @@ def _compile(source: str, label: str, fname: str) -> Callable[..., Any]:
 
 def grad_source(f: Callable[..., Any], wrt: Sequence[str] | None = None, *, with_value: bool = False) -> str:
     """The text of the gradient module s2sad generates for ``f``."""
-    source, path, name, line = live.source_of(f)
-    return generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
+    return _generate_live(f, wrt, with_value)[0]
 
 
-def _build(f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool) -> tuple[Callable[..., Any], str]:
+def _generate_live(
+    f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool
+) -> tuple[str, tuple[str, ...], str, str, int]:
+    """The module for a live function: (text, wrt, name, path, line), from a file that still says what ``f`` runs."""
     source, path, name, line = live.source_of(f)
     text, chosen, helpers = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
     # the helpers too must be the code f calls: same file, same text; another file, as the frontend read it
     live.check_helpers(f, [(p, h, source if p == path else read_source(p)) for p, h in helpers])
+    return text, chosen, name, path, line
+
+
+def _build(f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool) -> tuple[Callable[..., Any], str]:
+    text, chosen, name, path, line = _generate_live(f, wrt, with_value)
     prefix = "value_and_grad_" if with_value else "grad_"
     compiled = _compile(text, f"{prefix}{name} from {path}:{line}", prefix + name)
     setattr(compiled, "__s2sad_wrt__", list(chosen))

@@ -165,7 +165,8 @@ def _out_of_range(e: ir.Expr) -> str | None:
         if isinstance(base, ir.Const) and isinstance(power, ir.Const):
             b, p = base.value, power.value
             if isinstance(b, int) and isinstance(p, int) and not isinstance(b, bool) and not isinstance(p, bool):
-                if abs(b) > 1 and p > 0 and p * math.log10(abs(b)) > _LOG10_MAX:
+                estimate = p * math.log10(abs(b)) if abs(b) > 1 and p > 0 else 0.0
+                if estimate > _LOG10_MAX + 1 or (estimate > _LOG10_MAX - 1 and abs(b) ** p > sys.float_info.max):
                     return f"the integer {b}**{p} is too large for a float"
     return None
 
