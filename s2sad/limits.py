@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from . import ir
-from .diagnostics import Diagnostic, S2sadError, Span
+from .diagnostics import Diagnostic, InternalError, S2sadError, Span
 
 __all__ = ["MAX_EXPRESSION_DEPTH", "MAX_BLOCK_DEPTH", "check_source", "check_numbers", "check_blocks", "guard"]
 
@@ -55,16 +55,29 @@ def guard(source: str, path: str, name: str, line: int | None) -> Iterator[None]
     """Turn a ``RecursionError`` out of any stage into a located ``too-deep`` diagnostic."""
     try:
         yield
+    except InternalError as err:
+        if not isinstance(err.__cause__, RecursionError):  # emit's self-check wraps what black raised
+            raise
+        raise S2sadError([_located_too_deep(source, path, name, line)]) from None
     except RecursionError:
-        where: ast.expr | None = None
-        depth = 0
-        try:
-            tree = ast.parse(source)
-            target = _function(tree, name, line)
-            depth, where = _deepest(target if target is not None else tree)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            pass
-        raise S2sadError([_too_deep(source, path, where, depth or None)]) from None
+        raise S2sadError([_located_too_deep(source, path, name, line)]) from None
+
+
+def _located_too_deep(source: str, path: str, name: str, line: int | None) -> Diagnostic:
+    """The diagnostic for a ``RecursionError``: at the deepest expression of the function, else of the file."""
+    where: ast.AST | None = None
+    depth = 0
+    try:
+        tree = ast.parse(source)
+        target = _function(tree, name, line)
+        depth, where = _deepest(target if target is not None else tree)
+        if depth <= MAX_EXPRESSION_DEPTH:  # not in the function itself: a helper it calls, maybe in this file
+            depth, where = _deepest(tree)
+        if depth <= MAX_EXPRESSION_DEPTH:  # no deep expression: the statements are nested too deeply
+            depth, where = 0, target
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+    return _too_deep(source, path, where, depth or None)
 
 
 def check_numbers(functions: list[ir.Function]) -> None:
@@ -205,9 +218,10 @@ def _deepest(root: ast.AST) -> tuple[int, ast.expr | None]:
     return best
 
 
-def _too_deep(source: str, path: str, where: ast.expr | None, depth: int | None = None) -> Diagnostic:
+def _too_deep(source: str, path: str, where: ast.AST | None, depth: int | None = None) -> Diagnostic:
     lines = source.splitlines()
-    if where is not None:
+    what = "this expression" if isinstance(where, ast.expr) else "this function" if where else "this code"
+    if isinstance(where, (ast.expr, ast.stmt)):
         line, text = where.lineno, lines[where.lineno - 1] if where.lineno <= len(lines) else ""
         col = _chars(text, where.col_offset)
         end = (
@@ -223,7 +237,7 @@ def _too_deep(source: str, path: str, where: ast.expr | None, depth: int | None 
     return Diagnostic(
         path,
         Span(line, col, line, max(end, col + 1)),
-        f"this expression is nested too deeply{levels}",
+        f"{what} is nested too deeply{levels}",
         "too-deep",
         _HELP_DEPTH,
         text,

@@ -315,6 +315,39 @@ def test_other_commands_refuse_alike(command: str, case: Case, tmp_path: Path) -
     assert "Traceback" not in outcome.stderr
 
 
+def _raise(error: BaseException):
+    def stage(*args, **kwargs):
+        raise error
+
+    return stage
+
+
+@pytest.mark.parametrize(
+    "stage, error",
+    [
+        ("s2sad.ssa.to_ssa", RecursionError("maximum recursion depth exceeded")),
+        ("s2sad.reverse.gradient", RecursionError("maximum recursion depth exceeded")),
+        ("s2sad.emit.format_source", RecursionError("maximum recursion depth exceeded in black")),
+    ],
+    ids=["ssa", "reverse", "black"],
+)
+def test_recursion_in_any_stage_is_a_located_refusal(stage: str, error: BaseException, tmp_path, monkeypatch) -> None:
+    """Whatever stage exhausts the stack (LibCST, ast.unparse, black...), the boundary reports it, located."""
+    module, _, name = stage.rpartition(".")
+    monkeypatch.setattr(importlib.import_module(module), name, _raise(error))
+    (tmp_path / "m.py").write_text("def f(x):\n    return x * x\n")
+    outcome = run_cli(["grad", "m.py::f", "-o", "out.py"], tmp_path)
+    assert outcome.status == 2 and "[too-deep]" in outcome.stderr, outcome.stderr
+    assert _LOCATED.search(outcome.stderr) and not (tmp_path / "out.py").exists()
+
+
+def test_other_internal_errors_stay_internal(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(importlib.import_module("s2sad.emit"), "format_source", _raise(ValueError("a bug")))
+    (tmp_path / "m.py").write_text("def f(x):\n    return x * x\n")
+    with pytest.raises(s2sad.InternalError):
+        s2sad.generate("def f(x):\n    return x * x\n", str(tmp_path / "m.py"), "f")
+
+
 # ------------------------------------------------------------------------------------------------------------
 # Family 9 through the API: grad, value_and_grad, @gradient, gradcheck, explain and the module's text
 # ------------------------------------------------------------------------------------------------------------
