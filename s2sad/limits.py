@@ -85,13 +85,10 @@ def check_numbers(functions: list[ir.Function]) -> None:
     found: list[Diagnostic] = []
     for fn in functions:
         for s in ir.walk(fn.body):
-            if s.origin is None:  # type: ignore[union-attr]
-                continue
-            for e in _expressions(s):
-                problem = _out_of_range(e)
-                if problem is not None:
-                    found.append(ir.diagnostic(fn.path, s.origin, problem, "number-out-of-range", _HELP_RANGE))  # type: ignore[union-attr]
-                    break
+            origin: ir.Origin | None = getattr(s, "origin", None)
+            problems = [p for p in map(_out_of_range, _expressions(s)) if p is not None]
+            if origin is not None and problems:
+                found.append(ir.diagnostic(fn.path, origin, problems[0], "number-out-of-range", _HELP_RANGE))
         if fn.origin is not None:
             for p in fn.params:
                 problem = _out_of_range(p.default) if p.default is not None else None
