@@ -90,6 +90,11 @@ def check_numbers(functions: list[ir.Function]) -> None:
             if origin is not None and problems:
                 found.append(ir.diagnostic(fn.path, origin, problems[0], "number-out-of-range", _HELP_RANGE))
         if fn.origin is not None:
+            for c in fn.constants:  # copied into the output as written: ``K = 10**400``
+                problem = _constant_out_of_range(c.text)
+                if problem is not None:
+                    message = f"'{fn.name}' reads the module constant '{c.name}': {problem}"
+                    found.append(ir.diagnostic(fn.path, fn.origin, message, "number-out-of-range", _HELP_RANGE))
             for p in fn.params:
                 problem = _out_of_range(p.default) if p.default is not None else None
                 if problem is not None:
@@ -178,6 +183,28 @@ def _out_of_range(e: ir.Expr) -> str | None:
                 estimate = p * math.log10(abs(b)) if abs(b) > 1 and p > 0 else 0.0
                 if estimate > _LOG10_MAX + 1 or (estimate > _LOG10_MAX - 1 and abs(b) ** p > sys.float_info.max):
                     return f"the integer {b}**{p} is too large for a float"
+    return None
+
+
+def _constant_out_of_range(text: str) -> str | None:
+    """The problem with a module constant's numeric literal expression ``NAME = ...``, if any."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant):
+            problem = _out_of_range(ir.Const(node.value))
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            operands = [node.left, node.right]
+            if not all(isinstance(o, ast.Constant) for o in operands):
+                continue
+            base, power = (ir.Const(o.value) for o in operands if isinstance(o, ast.Constant))
+            problem = _out_of_range(ir.Call("operator.pow", (base, power)))
+        else:
+            continue
+        if problem is not None:
+            return problem
     return None
 
 

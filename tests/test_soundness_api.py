@@ -172,6 +172,20 @@ EXIT_2 = [
     ),
     Case("bitwise-invert", _m("def f(x):\n    return x * ~3\n"), (0.3,), expect="refused", code="unsupported-syntax"),
     Case(
+        "bitwise-inside-a-call",
+        _m("import math\ndef f(x):\n    y = math.sin(x) * math.cos(3 & 1)\n    return y * x\n"),
+        (0.3,),
+        expect="refused",
+        code="unsupported-syntax",
+    ),
+    Case(
+        "bitwise-as-exponent",
+        _m("def f(x):\n    return x ** (2 | 1)\n"),
+        (0.3,),
+        expect="refused",
+        code="unsupported-syntax",
+    ),
+    Case(
         "bitwise-augmented",
         _m("def f(x):\n    k = 3\n    k &= 1\n    return x * k\n"),
         (0.3,),
@@ -217,6 +231,21 @@ EXIT_2 = [
         expect="refused",
         code="number-out-of-range",
     ),
+    Case(
+        "module-constant-pow-400",
+        _m("K = 10**400\ndef f(x):\n    return K * x\n"),
+        (0.3,),
+        expect="refused",
+        code="number-out-of-range",
+    ),
+    Case(
+        "module-constant-1e400",
+        _m("K = -1e400\ndef f(x):\n    return K + x * x\n"),
+        (0.3,),
+        expect="refused",
+        code="number-out-of-range",
+    ),
+    Case("module-constant-fits", _m("K = 2.0**10\ndef f(x):\n    return K * x * x\n"), (0.3,), expect="correct"),
     Case("int-pow-1023-fits", _m("def f(x):\n    return x * 2**1023\n"), (0.3,), expect="correct"),
     Case("float-1e308-fits", _m("def f(x):\n    return x * 1e308\n"), (0.3,), expect="correct"),
     # defaults that are expressions
