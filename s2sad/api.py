@@ -1,7 +1,8 @@
 """The pipeline and the Python API: ``grad``, ``value_and_grad``, ``grad_source`` and ``@gradient``.
 
 :func:`generate` runs the stages in order: frontend -> ssa -> analysis -> reverse -> emit. The API works on
-live functions by parsing the file they come from (never re-executing it), compiles the generated module in a
+live functions by parsing the file they come from (never re-executing it; :mod:`live` proves the file is still
+the code they run, :mod:`limits` refuses what the stages cannot hold), compiles the generated module in a
 namespace of its own, and registers its text with :mod:`linecache`, so tracebacks through generated code show
 its lines and ``inspect.getsource`` works on the result. The code a reviewer reads is the code that runs.
 """
