@@ -1,14 +1,14 @@
 """The pipeline and the Python API: ``grad``, ``value_and_grad``, ``grad_source`` and ``@gradient``.
 
 :func:`generate` runs the stages in order: frontend -> ssa -> analysis -> reverse -> emit. The API works on
-live functions by parsing the file they come from (never re-executing it), compiles the generated module in a
+live functions by parsing the file they come from (never re-executing it; :mod:`live` proves the file is still
+the code they run, :mod:`limits` refuses what the stages cannot hold), compiles the generated module in a
 namespace of its own, and registers its text with :mod:`linecache`, so tracebacks through generated code show
 its lines and ``inspect.getsource`` works on the result. The code a reviewer reads is the code that runs.
 """
 
 from __future__ import annotations
 
-import inspect
 import linecache
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, overload
@@ -16,8 +16,9 @@ from typing import Any, TypeVar, overload
 from pathlib import Path
 
 from . import __version__, analysis, config, emit, frontend, ir, report, reverse, rules, ssa
-from . import lagrangian
-from .diagnostics import Diagnostic, S2sadError
+from . import lagrangian, limits, live
+from .diagnostics import S2sadError
+from .source import read_source
 
 __all__ = ["generate", "grad", "value_and_grad", "grad_source", "gradient", "rule", "explain", "compile_gradient"]
 
@@ -62,11 +63,15 @@ def _analysed(
 ) -> tuple[ir.Function, tuple[str, ...], analysis.Activity]:
     """The stages explain shares with generate, for a function without helpers."""
     user_rules = _user_rules(path)  # a bad [tool.s2sad.rules] is reported first, whatever the function calls
-    fn = ssa.to_ssa(frontend.parse_function(source, path, name, line))
-    with rules.extended(user_rules):
-        chosen = _choose_wrt(fn, wrt)
-        act = analysis.activity(fn, chosen)
-        analysis.check(fn, act)
+    limits.check_source(source, path, name, line)
+    with limits.guard(source, path, name, line):
+        parsed = frontend.parse_function(source, path, name, line)
+        limits.check_numbers([parsed])
+        fn = ssa.to_ssa(parsed)
+        with rules.extended(user_rules):
+            chosen = _choose_wrt(fn, wrt)
+            act = analysis.activity(fn, chosen)
+            analysis.check(fn, act)
     return fn, chosen, act
 
 
@@ -79,10 +84,27 @@ def _generate(
     with_value: bool = False,
     line: int | None = None,
     output: str | None = None,
-) -> tuple[str, tuple[str, ...]]:
-    """The whole pipeline, for the function and every helper it reaches."""
+) -> tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The whole pipeline, for the function and every helper it reaches: the module's text, the parameters
+    differentiated, and the (path, name) of each helper read. Input too deep for the stages is refused first;
+    a ``RecursionError`` that still escapes one is reported the same way (nothing has been written)."""
+    limits.check_source(source, path, name, line)
+    with limits.guard(source, path, name, line):
+        return _pipeline(source, path, name, wrt, with_value, line, output)
+
+
+def _pipeline(
+    source: str,
+    path: str,
+    name: str,
+    wrt: Sequence[str] | None,
+    with_value: bool,
+    line: int | None,
+    output: str | None,
+) -> tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]:
     user_rules = _user_rules(path)
     program = frontend.parse_program(source, path, name, line, rules=user_rules)
+    limits.check_numbers([program.main, *program.helpers])
     main = ssa.to_ssa(program.main)
     helpers = [ssa.to_ssa(h) for h in program.helpers]  # callees before callers
     table = dict(program.rules)
@@ -121,15 +143,32 @@ def _generate(
     if with_value:
         returns = f"'{name}' and {returns}"
     doc = f"Return {returns} of '{name}' by reverse-mode differentiation."
-    return emit.emit(grad_fn, header, doc, others, verbatim), chosen
+    for fn in [grad_fn] + [o for o, _ in others]:
+        limits.check_blocks(fn, fn.path)
+    helpers_read = tuple((h.path, h.name) for h in program.helpers)
+    return emit.emit(grad_fn, header, doc, others, verbatim), chosen, helpers_read
 
 
-def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | None) -> tuple[str, ...]:
-    names = [p.name for p in fn.params]
+def _asked(wrt: Sequence[str] | str | None) -> tuple[str, ...] | None:
+    """The parameters asked for, in the order asked for. A string names one parameter, never its characters."""
     if wrt is None:
+        return None
+    names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    for w in names:
+        if not isinstance(w, str):
+            raise TypeError(f"wrt names parameters: expected strings, got {type(w).__name__}")
+    return names
+
+
+def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | str | None) -> tuple[str, ...]:
+    """The parameters to differentiate, in the order the gradients are returned: the order asked for (as JAX's
+    ``argnums`` and ``torch.autograd.grad``), or parameter order by default."""
+    names = [p.name for p in fn.params]
+    asked = _asked(wrt)
+    assert fn.origin is not None
+    if asked is None:
         chosen = analysis.default_wrt(fn)
         if not chosen:
-            assert fn.origin is not None
             raise S2sadError(
                 [
                     ir.diagnostic(
@@ -142,9 +181,8 @@ def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | None) -> tuple[str, ...]:
                 ]
             )
         return chosen
-    unknown = [w for w in wrt if w not in names]
-    if unknown or not wrt:
-        assert fn.origin is not None
+    unknown = [w for w in asked if w not in names]
+    if unknown or not asked:
         listing = ", ".join(f"'{n}'" for n in names) or "none"
         raise S2sadError(
             [
@@ -157,35 +195,25 @@ def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | None) -> tuple[str, ...]:
                 )
             ]
         )
-    return tuple(n for n in names if n in wrt)  # parameter order
+    repeated = sorted({w for w in asked if asked.count(w) > 1}, key=asked.index)
+    if repeated:
+        raise S2sadError(
+            [
+                ir.diagnostic(
+                    fn.path,
+                    fn.origin,
+                    f"'{repeated[0]}' is named more than once in 'wrt'",
+                    "duplicate-parameter",
+                    "name each parameter once; the gradients are returned in the order given",
+                )
+            ]
+        )
+    return asked
 
 
 # ------------------------------------------------------------------------------------------------------------
 # Live functions
 # ------------------------------------------------------------------------------------------------------------
-def _source_of(f: Callable[..., Any]) -> tuple[str, str, str, int]:
-    """(module text, path, name, first line) of a live function, read from its file, not re-executed."""
-    f = inspect.unwrap(f)
-    code = getattr(f, "__code__", None)
-    if code is None:
-        raise TypeError(f"s2sad differentiates Python functions, not {type(f).__name__}")
-    path = code.co_filename
-    lines = linecache.getlines(path, getattr(f, "__globals__", None))
-    if not lines:
-        raise S2sadError(
-            [
-                Diagnostic(
-                    path,
-                    None,
-                    f"the source of '{f.__name__}' is not available",
-                    "no-source",
-                    "define the function in a file; s2sad reads its source, it never executes it again",
-                )
-            ]
-        )
-    return "".join(lines), path, f.__name__, code.co_firstlineno
-
-
 def _compile(source: str, label: str, fname: str) -> Callable[..., Any]:
     filename = f"<s2sad {label}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -197,13 +225,22 @@ def _compile(source: str, label: str, fname: str) -> Callable[..., Any]:
 
 def grad_source(f: Callable[..., Any], wrt: Sequence[str] | None = None, *, with_value: bool = False) -> str:
     """The text of the gradient module s2sad generates for ``f``."""
-    source, path, name, line = _source_of(f)
-    return generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
+    return _generate_live(f, wrt, with_value)[0]
+
+
+def _generate_live(
+    f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool
+) -> tuple[str, tuple[str, ...], str, str, int]:
+    """The module for a live function: (text, wrt, name, path, line), from a file that still says what ``f`` runs."""
+    source, path, name, line = live.source_of(f)
+    text, chosen, helpers = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
+    # the helpers too must be the code f calls: same file, same text; another file, as the frontend read it
+    live.check_helpers(f, [(p, h, source if p == path else read_source(p)) for p, h in helpers])
+    return text, chosen, name, path, line
 
 
 def _build(f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool) -> tuple[Callable[..., Any], str]:
-    source, path, name, line = _source_of(f)
-    text, chosen = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
+    text, chosen, name, path, line = _generate_live(f, wrt, with_value)
     prefix = "value_and_grad_" if with_value else "grad_"
     compiled = _compile(text, f"{prefix}{name} from {path}:{line}", prefix + name)
     setattr(compiled, "__s2sad_wrt__", list(chosen))
@@ -212,7 +249,7 @@ def _build(f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool) -
 
 def compile_gradient(source: str, path: str, name: str, wrt: Sequence[str] | None = None) -> Callable[..., Any]:
     """Generate and compile the gradient of function ``name`` of ``source``, without a live function."""
-    text, chosen = _generate(source, path, name, wrt=wrt)
+    text, chosen, _ = _generate(source, path, name, wrt=wrt)
     compiled = _compile(text, f"grad_{name} from {path}", f"grad_{name}")
     setattr(compiled, "__s2sad_wrt__", list(chosen))
     return compiled
@@ -301,8 +338,10 @@ def _complete_point(fn: ir.Function, at: dict[str, float]) -> dict[str, float]:
     return point
 
 
-def grad(f: Callable[..., Any], wrt: Sequence[str] | None = None) -> Callable[..., Any]:
-    """The gradient of ``f``: one value when one parameter is differentiated, else a tuple in parameter order."""
+def grad(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> Callable[..., Any]:
+    """The gradient of ``f``: one value when one parameter is differentiated, else a tuple in the order of
+    ``wrt`` (default: every parameter the result depends on, in parameter order). ``wrt="x"`` names one
+    parameter."""
     return _build(f, wrt, with_value=False)[0]
 
 

@@ -137,7 +137,7 @@ def gradcheck(
 
     params = list(inspect.signature(f).parameters)
     df = grad(f, wrt)
-    chosen = _wrt_of(df, params) if wrt is None else [p for p in params if p in wrt]
+    chosen = _wrt_of(df, params)
     index = [params.index(p) for p in chosen]
     return check(f, df, args, index, chosen, directions=directions, eps=eps, rtol=rtol, atol=atol, seed=seed)
 
@@ -212,6 +212,6 @@ def _point_namespace(seed: int) -> dict[str, Any]:
 
 
 def _wrt_of(df: Callable[..., Any], params: list[str]) -> list[str]:
-    """The parameters a generated gradient differentiates, read from its docstring's return annotation."""
+    """The parameters a generated gradient differentiates, in the order it returns their gradients."""
     names: list[str] = getattr(df, "__s2sad_wrt__", [])
-    return [p for p in params if p in names]
+    return [p for p in names if p in params]

@@ -29,6 +29,16 @@ from .syntax import (
 )
 
 
+_BITWISE: dict[type[cst.CSTNode], str] = {
+    cst.BitAnd: "&",
+    cst.BitOr: "|",
+    cst.BitXor: "^",
+    cst.LeftShift: "<<",
+    cst.RightShift: ">>",
+    cst.BitInvert: "~",
+}
+
+
 class _Expressions:
     """The expression half of the lowering; ``_Lowerer`` (statements) derives from it and sets the state."""
 
@@ -101,7 +111,7 @@ class _Expressions:
             if short is None or any(p is None for p in parts):
                 return None
             return "_".join([short] + [p for p in parts if p is not None])
-        if isinstance(node, cst.BinaryOperation):
+        if isinstance(node, cst.BinaryOperation) and type(node.operator) in _CST_BINARY:
             word = _BINARY_WORDS[OPERATOR_SYMBOLS[_CST_BINARY[type(node.operator)]]]
             left, right = self.describe(node.left), self.describe(node.right)
             if left is None or right is None:
@@ -140,6 +150,14 @@ class _Expressions:
             return self.name(node)
         if isinstance(node, (cst.Integer, cst.Float)):
             return ir.Const(ast.literal_eval(node.value))
+        if isinstance(node, (cst.BinaryOperation, cst.UnaryOperation)) and _BITWISE.get(type(node.operator)):
+            self.error(
+                node,
+                f"the bitwise operator '{_BITWISE[type(node.operator)]}' is not supported",
+                "unsupported-syntax",
+                "bitwise operators act on the bits of integers and have no derivative",
+            )
+            return ir.Const(0)
         if isinstance(node, cst.BinaryOperation):
             op = OPERATOR_SYMBOLS[_CST_BINARY[type(node.operator)]]
             return ir.Call(op, (self.atom(node.left, out, origin), self.atom(node.right, out, origin)))

@@ -352,6 +352,11 @@ class _Lowerer(_Expressions):
             if not isinstance(small.target, cst.Name):
                 self.unsupported_target(small.target)
                 return
+            if type(small.operator) not in _CST_AUGMENTED:
+                self.error(
+                    small, "this augmented assignment (a bitwise operator) is not supported", "unsupported-syntax"
+                )
+                return
             op = OPERATOR_SYMBOLS[_CST_AUGMENTED[type(small.operator)]]
             name = small.target.value
             self._begin_statement(name)

@@ -1,0 +1,40 @@
+"""Test-session plumbing: record every module s2sad generates (see tests/generated.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import s2sad.api
+import s2sad.emit
+from generated import MODULES
+
+_LAST = "test_generated_modules.py::test_every_module_generated_in_this_session"
+
+
+@pytest.fixture(autouse=True)
+def _record_generated_modules(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    emit, user_rules = s2sad.emit.emit, s2sad.api._user_rules
+    user_modules: frozenset[str] = frozenset()
+
+    def reading_user_rules(path: str) -> Any:  # every generation reads them before it emits
+        nonlocal user_modules
+        found = user_rules(path)
+        user_modules = frozenset(name.split(".")[0] for name, _ in found if "." in name)
+        return found
+
+    def recording(*args: Any, **kwargs: Any) -> str:
+        text: str = emit(*args, **kwargs)
+        MODULES.setdefault(text, (request.node.nodeid, user_modules))
+        return text
+
+    monkeypatch.setattr(s2sad.api, "_user_rules", reading_user_rules)
+    monkeypatch.setattr(s2sad.emit, "emit", recording)
+    yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The check of every generated module runs last, when the rest of the session has generated them."""
+    items.sort(key=lambda item: item.nodeid.endswith(_LAST) or _LAST + "[" in item.nodeid)
