@@ -145,7 +145,7 @@ def _pipeline(
     doc = f"Return {returns} of '{name}' by reverse-mode differentiation."
     for fn in [grad_fn] + [o for o, _ in others]:
         limits.check_blocks(fn, fn.path)
-    helpers_read = tuple((h.path, h.name) for h in program.helpers)
+    helpers_read = tuple(program.read)  # as named in their files (the generated module may rename them)
     return emit.emit(grad_fn, header, doc, others, verbatim), chosen, helpers_read
 
 
@@ -285,7 +285,7 @@ def explain(
             ]
         )
     point = _complete_point(fn, at)
-    text, _ = _generate(source, path, name, wrt=chosen)
+    text, _, _ = _generate(source, path, name, wrt=chosen)
     foreign = lagrangian.foreign_import(text)
     if foreign is not None:  # importing a module of the user's would run it
         assert fn.origin is not None

@@ -20,8 +20,9 @@ import ast
 import builtins
 import functools
 import symtable
-import sys
 from dataclasses import dataclass, field
+
+from . import literals
 
 __all__ = ["Site", "Meaning", "ModuleScope", "FunctionScope", "function_scope", "is_numeric"]
 
@@ -132,45 +133,17 @@ class ModuleScope:
 
 
 def is_numeric(node: ast.expr | None) -> bool:
-    """A numeric literal expression whose value is a float-sized number: ``3.0``, ``-1 / 2``, ``2 ** 3``
-    (not ``2 ** 10 ** 10``, which would take Python hours to compute)."""
-    try:
-        value = _value(node)
-    except (ArithmeticError, ValueError, TypeError):
+    """A numeric literal expression: ``3.0``, ``-1 / 2``, ``2 ** 3``. Its value is never computed here; one a
+    float cannot hold (``10 ** 400``) is still a constant, which :mod:`s2sad.limits` refuses where it is read."""
+    if node is None:
         return False
-    return value is not None and not isinstance(value, complex) and abs(value) <= sys.float_info.max
-
-
-_OPERATORS = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
-    ast.FloorDiv: lambda a, b: a // b,
-    ast.Mod: lambda a, b: a % b,
-}
-
-
-def _value(node: ast.expr | None) -> int | float | None:
-    if isinstance(node, ast.Constant):
-        ok = isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-        return node.value if ok else None
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        inner = _value(node.operand)
-        return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
-    if isinstance(node, ast.BinOp):
-        left, right = _value(node.left), _value(node.right)
-        if left is None or right is None:
-            return None
-        if isinstance(node.op, ast.Pow):
-            if abs(right) > 1024 or (
-                isinstance(left, int) and isinstance(right, int) and left.bit_length() * right > 4096
-            ):
-                raise OverflowError("the power is too large")
-            return left**right  # type: ignore[no-any-return]
-        op = _OPERATORS.get(type(node.op))
-        return None if op is None else op(left, right)  # type: ignore[no-any-return]
-    return None
+    try:
+        literals.value(node)
+    except literals.NotNumeric:
+        return False
+    except literals.OutOfRange:
+        return True
+    return True
 
 
 class _Collector:

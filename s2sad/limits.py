@@ -20,7 +20,7 @@ import tokenize
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from . import ir
+from . import ir, literals
 from .diagnostics import Diagnostic, InternalError, S2sadError, Span
 
 __all__ = ["MAX_EXPRESSION_DEPTH", "MAX_BLOCK_DEPTH", "check_source", "check_numbers", "check_blocks", "guard"]
@@ -188,24 +188,10 @@ def _out_of_range(e: ir.Expr) -> str | None:
 
 def _constant_out_of_range(text: str) -> str | None:
     """The problem with a module constant's numeric literal expression ``NAME = ...``, if any."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant):
-            problem = _out_of_range(ir.Const(node.value))
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-            operands = [node.left, node.right]
-            if not all(isinstance(o, ast.Constant) for o in operands):
-                continue
-            base, power = (ir.Const(o.value) for o in operands if isinstance(o, ast.Constant))
-            problem = _out_of_range(ir.Call("operator.pow", (base, power)))
-        else:
-            continue
-        if problem is not None:
-            return problem
-    return None
+    value, problem, code = literals.problem(text.split("=", 1)[1])
+    if isinstance(value, float) and math.isinf(value):
+        return "this number is beyond the range of a float: Python reads it as infinity"
+    return problem if code == "number-out-of-range" else None
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -248,10 +248,10 @@ EXIT_2 = [
     Case("module-constant-fits", _m("K = 2.0**10\ndef f(x):\n    return K * x * x\n"), (0.3,), expect="correct"),
     Case("int-pow-1023-fits", _m("def f(x):\n    return x * 2**1023\n"), (0.3,), expect="correct"),
     Case("float-1e308-fits", _m("def f(x):\n    return x * 1e308\n"), (0.3,), expect="correct"),
-    # defaults that are expressions
-    Case("default-power", _m("def f(x, k=2**3):\n    return k * x\n"), (0.3, 8), wrt=("x",), expect="refused"),
-    Case("default-quotient", _m("def f(x, k=1 / 2):\n    return k * x\n"), (0.3, 0.5), wrt=("x",), expect="refused"),
-    Case("default-product", _m("def f(x, k=-2 * 3):\n    return k * x\n"), (0.3, -6), wrt=("x",), expect="refused"),
+    # defaults that are numeric literal expressions are computed statically, without running code
+    Case("default-power", _m("def f(x, k=2**3):\n    return k * x\n"), (0.3, 8), wrt=("x",), expect="correct"),
+    Case("default-quotient", _m("def f(x, k=1 / 2):\n    return k * x\n"), (0.3, 0.5), wrt=("x",), expect="correct"),
+    Case("default-product", _m("def f(x, k=-2 * 3):\n    return k * x\n"), (0.3, -6), wrt=("x",), expect="correct"),
     # @s2sad.rule on the target itself
     Case(
         "rule-on-target",

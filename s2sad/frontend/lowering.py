@@ -243,14 +243,15 @@ class _Lowerer(_Expressions):
         for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
             default: ir.Expr | None = None
             if p.default is not None:
-                value, problem = evaluate_numeric(p.default)
+                value, problem, code = evaluate_numeric(p.default)
                 if problem is None:
                     default = ir.Const(value)
                 else:
+                    assert code is not None
                     self.error(
                         p.default,
                         f"a parameter's default must be a number: {problem}",
-                        "unsupported-default",
+                        code,
                         "write the number itself ('k=8.0'), or pass the value at each call",
                     )
             out.append(ir.Param(p.name.value, default))
@@ -262,7 +263,7 @@ class _Lowerer(_Expressions):
         defaults = {}
         for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
             if p.default is not None:
-                value, problem = evaluate_numeric(p.default)
+                value, problem, _ = evaluate_numeric(p.default)
                 if problem is None:
                     defaults[p.name.value] = ir.Const(value)
         positional = tuple(p.name.value for p in list(params.posonly_params) + list(params.params))

@@ -36,6 +36,7 @@ class Program:
     helpers: list[ir.Function] = field(default_factory=list)
     opaque: list[Opaque] = field(default_factory=list)
     rules: dict[tuple[str, int], Rule] = field(default_factory=dict)  #: the user's rules, by (name, arity)
+    read: list[tuple[str, str]] = field(default_factory=list)  #: (file, name as defined there) of each helper
 
 
 def parse_function(source: str, path: str, name: str, line: int | None = None) -> ir.Function:
@@ -66,7 +67,7 @@ def parse_program(
     context.module_names[path] = Path(path).stem
     main, _ = context.lower(source, path, name, line)
     context.check_foreign_writes()
-    return Program(main, context.done, context.opaque, context.rules)
+    return Program(main, context.done, context.opaque, context.rules, list(context.signatures))
 
 
 class _Context:

@@ -6,7 +6,7 @@ import ast
 
 import libcst as cst
 
-from .. import ir
+from .. import ir, literals
 
 TEMP = ir.TEMP
 
@@ -142,54 +142,7 @@ def _code(module: cst.Module, node: cst.CSTNode) -> str:
     return module.code_for_node(node).strip()
 
 
-_NUMERIC_OPS = {
-    cst.Add: lambda a, b: a + b,
-    cst.Subtract: lambda a, b: a - b,
-    cst.Multiply: lambda a, b: a * b,
-    cst.Divide: lambda a, b: a / b,
-    cst.FloorDivide: lambda a, b: a // b,
-    cst.Modulo: lambda a, b: a % b,
-}
-
-
-def evaluate_numeric(node: cst.BaseExpression) -> tuple[int | float | None, str | None]:
+def evaluate_numeric(node: cst.BaseExpression) -> tuple[int | float | None, str | None, str | None]:
     """The value of a numeric literal expression (``8.0``, ``-1 / 2``, ``2 ** 3``), computed without running
-    any code of the user's, or None and what keeps it from being one."""
-    try:
-        value = _evaluate(node)
-    except (OverflowError, ZeroDivisionError, ValueError) as err:
-        return None, f"it cannot be computed ({err})"
-    except _NotNumeric as err:
-        return None, str(err)
-    if isinstance(value, int) and abs(value) > 2**1023:
-        return None, "the integer is too large for a float"
-    return value, None
-
-
-class _NotNumeric(Exception):
-    pass
-
-
-def _evaluate(node: cst.BaseExpression) -> int | float:
-    if isinstance(node, (cst.Integer, cst.Float)):
-        value = ast.literal_eval(node.value)
-        assert isinstance(value, (int, float))
-        return value
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
-        inner = _evaluate(node.expression)
-        return -inner if isinstance(node.operator, cst.Minus) else inner
-    if isinstance(node, cst.BinaryOperation):
-        left, right = _evaluate(node.left), _evaluate(node.right)
-        if isinstance(node.operator, cst.Power):
-            if abs(right) > 1024 or (
-                isinstance(left, int) and isinstance(right, int) and left.bit_length() * right > 4096
-            ):
-                raise OverflowError("the power is too large")
-            result = left**right
-            if isinstance(result, complex):
-                raise ValueError("the result is complex")
-            return result
-        op = _NUMERIC_OPS.get(type(node.operator))
-        if op is not None:
-            return op(left, right)  # type: ignore[no-any-return]
-    raise _NotNumeric("it is an expression, not a numeric literal expression")
+    any code of the user's, or None, what keeps it from being one and the diagnostic's code."""
+    return literals.problem(cst.Module([]).code_for_node(node))
