@@ -604,3 +604,13 @@ def test_generated_lines_are_python_lines(tmp_path) -> None:
     text = "def f(x):\n    y = x * x  # note\u2028z = 1\n    return y * x\n"
     outcome = verdict(Case("comment", {"m.py": text}, X, expect="correct"), tmp_path)
     assert outcome.stdout.splitlines() == outcome.stdout.split("\n")[:-1], outcome.stdout
+
+
+def test_a_helper_imported_from_another_file_keeps_its_name(tmp_path) -> None:
+    files = {
+        "lib.py": "def helper(x):\n    return 2.0 * x\n",
+        "m.py": "from lib import helper\n\n\ndef local(x):\n    return 3.0 * x\n\n\ndef f(x):\n"
+        "    return local(x) + helper(x)\n",
+    }
+    outcome = verdict(Case("imported-helper-name", files, (0.3,), expect="correct"), tmp_path)
+    assert "def helper(x):" in outcome.stdout and "helper_2" not in outcome.stdout, outcome.stdout

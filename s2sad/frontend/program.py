@@ -67,7 +67,10 @@ def parse_program(
     context.module_names[path] = Path(path).stem
     main, _ = context.lower(source, path, name, line)
     context.check_foreign_writes()
-    return Program(main, context.done, context.opaque, context.rules, list(context.signatures))
+    # Imports are named last: a helper copied from another file keeps its own name even where some module
+    # imports it (``from lib import h``; the generated module calls the copy, never that import).
+    main, *done = (context.name_imports(fn) for fn in [main, *context.done])
+    return Program(main, done, context.opaque, context.rules, list(context.signatures))
 
 
 class _Context:
@@ -147,12 +150,15 @@ class _Context:
         lowerer.output_name = output
         node = lowerer.find(name, line)
         fn = lowerer.lower(node)
-        signature = lowerer.signature(node, fn.name)
+        return fn, lowerer.signature(node, fn.name)
+
+    def name_imports(self, fn: ir.Function) -> ir.Function:
+        """One namespace in the generated module: an import whose name another meaning took moves."""
         imports = []
-        for b in fn.imports:  # one namespace in the generated module: a name taken for another meaning moves
+        for b in fn.imports:
             local = self.claim(b.local, f"import {b.qualname} {b.is_module}", fn.user_names)
             imports.append(dataclasses.replace(b, local=local))
-        return dataclasses.replace(fn, imports=tuple(imports)), signature
+        return dataclasses.replace(fn, imports=tuple(imports))
 
     def note_read(self, path: str, name: str, where: Diagnostic) -> None:
         self.reads.append((path, name, where))
