@@ -38,6 +38,9 @@ class Rule:
     note: str = ""  #: the choice made at a kink or tie, for the README and the reviewer
     defaults: Mapping[str, Expr] = field(default_factory=dict)  #: keyword parameters and their defaults
     broadcasts: bool = False  #: elementwise on arrays: an operand's adjoint is summed back to its shape
+    #: ``helper``: parameters with no differentiable path to the result that reach it through a call with no
+    #: rule for them; a caller differentiating one of them is refused (see :func:`s2sad.analysis.dropped`)
+    drops: frozenset[str] = frozenset()
 
 
 class TemplateError(ValueError):

@@ -13,6 +13,8 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, Qualif
 from .. import ir
 from ..diagnostics import Diagnostic, S2sadError, Span
 from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
+from .aliasing import InPlace
+from .containers import _Containers, tuple_lengths
 from .expressions import _Expressions
 from .opaque import Opaque as ir_opaque
 from .syntax import (
@@ -42,7 +44,7 @@ class _Scope:
     assigned: set[str]  #: every name the function body assigns
 
 
-class _Lowerer(_Expressions):
+class _Lowerer(_Containers, _Expressions):
     """Lowers one function of one file; helpers it calls go through the shared ``_Context``."""
 
     def __init__(
@@ -65,6 +67,10 @@ class _Lowerer(_Expressions):
         self._stmt_temps = 0
         self._temp_count = 0
         self.function_name = ""
+        self._containers: dict[str, int] = {}  #: tuple variables and their lengths (see .containers)
+        self._element_names: dict[tuple[str, int], str] = {}
+        self._function_node: cst.FunctionDef | None = None
+        self._inplace: InPlace | None = None  #: the function's in-place updates (see .aliasing), when asked
 
     def span(self, node: cst.CSTNode) -> Span:
         r = self.positions[node]
@@ -169,6 +175,8 @@ class _Lowerer(_Expressions):
         assigned = _assigned_names(node.body)
         self.scope = _Scope([p.name for p in params], assigned)
         self.user_names = set(self.scope.params) | assigned | {b.local for b in self.imports}
+        self._containers = tuple_lengths(node.body, self.scope.params)
+        self._function_node = node
         if isinstance(node.body, cst.SimpleStatementSuite):  # def f(x): return x * x
             origin = self.origin(node.body)
             smalls = list(node.body.body)
@@ -316,6 +324,16 @@ class _Lowerer(_Expressions):
                 return
             op = OPERATOR_SYMBOLS[_CST_AUGMENTED[type(small.operator)]]
             name = small.target.value
+            problem = self.inplace_problem(name)
+            if problem is not None:
+                symbol = self.module.code_for_node(small.operator).strip()
+                self.error(
+                    small,
+                    f"'{name} {symbol} ...' changes an array in place where it may be shared: {problem}",
+                    "inplace-alias",
+                    f"write '{name} = {name} {symbol[:-1]} ...': a new array, which is what s2sad differentiates",
+                )
+                return
             self._begin_statement(name)
             right = self.atom(small.value, out, origin)
             out.append(ir.Assign(name, ir.Call(op, (self.name(small.target), right)), origin))
@@ -347,6 +365,9 @@ class _Lowerer(_Expressions):
     def assign(
         self, target: cst.BaseExpression, value: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin
     ) -> None:
+        if isinstance(target, cst.Name) and target.value in self._containers:
+            self.assign_container(target.value, value, out, origin)
+            return
         if isinstance(target, cst.Name):
             self._begin_statement(target.value)
             if isinstance(value, cst.IfExp):  # y = a if c else b: an 'if' that assigns y in both branches
@@ -361,29 +382,24 @@ class _Lowerer(_Expressions):
                     if not isinstance(n, cst.Name):
                         self.unsupported_target(n)
                 return
-            if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) != len(names):
+            length = self._length(value)
+            if length is None or length != len(names):
                 self.error(
                     value,
-                    "tuple assignment needs a tuple of the same length on the right",
+                    f"cannot unpack {length} values into {len(names)} names"
+                    if length is not None
+                    else "tuple assignment needs a tuple of the same length on the right",
                     "unsupported-syntax",
                     "unpacking the result of a call is not supported; assign each value separately",
                 )
                 return
-            # Evaluate the whole right-hand side before assigning anything (``x, y = y, x * 2``): a target
-            # that a later value reads is first copied into an intermediate (the SSA stage propagates the copy).
-            values: list[ir.Expr] = []
-            for n, element in zip(names, value.elements):
-                assert isinstance(n, cst.Name)
-                self._begin_statement(n.value)
-                values.append(self.value(element.value, out, origin, n.value))
-            for i, n in enumerate(names):
-                assert isinstance(n, cst.Name)
-                if any(n.value in ir.expr_names(v) for v in values[i + 1 :]):
-                    self._temp_count += 1
-                    snapshot = f"{TEMP}{n.value}_before#{self._temp_count}"
-                    out.append(ir.Assign(snapshot, ir.Var(n.value), origin))
-                    values[i + 1 :] = [ir.substitute(v, {n.value: ir.Var(snapshot)}) for v in values[i + 1 :]]
-                out.append(ir.Assign(n.value, values[i], origin))
+            # Evaluate the whole right-hand side before assigning anything (``x, y = y, x * 2``).
+            targets = [n.value for n in names if isinstance(n, cst.Name)]
+            if isinstance(value, (cst.Tuple, cst.List)):
+                values = self.elements(value, out, origin, into=targets)
+            else:  # a tuple variable, or a constant slice of one
+                values = self.elements(value, out, origin)
+            self.assign_all(targets, values, out, origin)
             return
         self.unsupported_target(target)
 
@@ -475,3 +491,16 @@ class _Lowerer(_Expressions):
         used = {n.value for n in _names_in(node.with_changes(decorators=[]))}
         self.context.opaque.append(ir_opaque(node.name.value, text, tuple(b for b in self.imports if b.local in used)))
         return ir.Function(node.name.value, tuple(ir.Param(p) for p in params), (), self.path)
+
+    def inplace_problem(self, name: str) -> str | None:
+        """Why ``name op= value`` could change an array something else refers to (array code only)."""
+        if not any(b.qualname.split(".")[0] == "numpy" for b in self.imports) or self._function_node is None:
+            return None  # without NumPy, values are numbers: an augmented assignment rebinds
+        if self._inplace is None:
+            self._inplace = InPlace(
+                self._function_node,
+                self._qualified,
+                lambda n: (self.span(n).line, self.span(n).col),
+                lambda n: self.module.code_for_node(n).strip().splitlines()[0],
+            )
+        return self._inplace.problem(name)
