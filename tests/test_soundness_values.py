@@ -13,7 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from soundness import Case, verdict
+from soundness import Case, finite_differences, verdict
 
 _HEADER = "import math\nimport numpy as np\n\n\n"
 
@@ -226,9 +226,234 @@ ALIASING = [
 ]
 
 
+# ------------------------------------------------------------------------------------------------------------
+# Family 7: NumPy semantics at the edges
+# ------------------------------------------------------------------------------------------------------------
+def _pair(body: str, a: tuple[int, ...], b: tuple[int, ...], id: str) -> Case:
+    A = randn(*a) if a else 0.7
+    B = randn(*b) if b else -1.3
+    return case(id, f"def f(A, B):\n    return np.sum(np.sin({body}))\n", (A, B), wrt=("A", "B"))
+
+
+NUMPY_EDGES = [
+    _pair("A @ B", (2, 3, 4), (2, 4, 2), "issue-matmul-3d"),
+    _pair("A @ B", (2, 3, 4), (4, 2), "matmul-3d-2d"),
+    _pair("A @ B", (3, 4), (2, 4, 2), "matmul-2d-3d"),
+    _pair("A @ B", (1, 3, 4), (2, 4, 2), "matmul-batch-broadcast-1"),
+    _pair("A @ B", (2, 1, 3, 4), (3, 4, 2), "matmul-4d-batch-broadcast"),
+    _pair("A @ B", (4,), (2, 4, 3), "matmul-1d-3d"),
+    _pair("A @ B", (2, 3, 4), (4,), "matmul-3d-1d"),
+    _pair("A @ B", (4,), (4,), "matmul-1d-1d"),
+    _pair("A @ B", (4,), (4, 3), "matmul-1d-2d"),
+    _pair("A @ B", (3, 4), (4,), "matmul-2d-1d"),
+    _pair("np.matmul(A, B)", (2, 3, 4), (1, 4, 2), "np-matmul-3d"),
+    _pair("np.dot(A, B)", (), (3, 2), "dot-scalar-left"),
+    _pair("np.dot(A, B)", (3, 2), (), "dot-scalar-right"),
+    _pair("np.dot(A, B)", (), (), "dot-scalars"),
+    _pair("np.dot(A, B)", (2, 3, 4), (4,), "dot-3d-1d"),
+    _pair("np.dot(A, B)", (4,), (2, 4, 3), "dot-1d-3d"),
+    _pair("np.dot(A, B)", (2, 3, 4), (2, 4, 5), "dot-3d-3d"),
+    _pair("np.dot(A, B)", (3, 4), (2, 4, 5), "dot-2d-3d"),
+    _pair("np.dot(A, B)", (3, 4), (4, 2), "dot-2d-2d"),
+    _pair("np.dot(A, B)", (4,), (4,), "dot-1d-1d"),
+    _pair("A.dot(B)", (2, 3, 4), (4, 2), "dot-method-3d"),
+    _pair("A.transpose() @ B", (4, 3), (4, 2), "transpose-method"),
+    _pair("np.outer(A, B)", (2, 3), (4,), "outer-flattens"),
+    _pair("np.outer(A, B)", (), (3,), "outer-scalar"),
+]
+
 ALL = [(c, "containers") for c in CONTAINERS] + [(c, "aliasing") for c in ALIASING]
+ALL += [(c, "numpy-edges") for c in NUMPY_EDGES]
 
 
 @pytest.mark.parametrize("c", [c for c, _ in ALL], ids=[f"{fam}/{c.id}" for c, fam in ALL])
 def test_case(c: Case, tmp_path) -> None:
     verdict(c, tmp_path)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# matmul / dot / outer on random shapes, against autograd (seeded; tests/sweep_values.py sweeps more offline)
+# ------------------------------------------------------------------------------------------------------------
+_LINALG = """import numpy as np
+
+
+def mm(A, B):
+    return np.sum(np.sin(A @ B))
+
+
+def dot(A, B):
+    return np.sum(np.sin(np.dot(A, B)))
+
+
+def outer(A, B):
+    return np.sum(np.sin(np.outer(A, B)))
+"""
+
+
+def random_operands(kind: str, rng: np.random.Generator) -> tuple:
+    """Operands NumPy accepts for ``kind``: matmul with 1-D promotion and broadcast batch dimensions (some of
+    size 1), dot with scalars and N-D operands, outer of anything."""
+    n, m, p = (int(k) for k in rng.integers(1, 4, 3))
+    if kind == "mm":
+        batch = [int(k) for k in rng.integers(1, 4, 2)]
+
+        def stack(k: int) -> tuple[int, ...]:
+            return tuple(d if rng.random() < 0.7 else 1 for d in batch[2 - k :])
+
+        na, nb = (int(k) for k in rng.integers(1, 5, 2))
+        sa = (n,) if na == 1 else stack(na - 2) + (m, n)
+        sb = (n,) if nb == 1 else stack(nb - 2) + (n, p)
+    elif kind == "dot":
+        na, nb = (int(k) for k in rng.integers(0, 4, 2))
+        sa = () if na == 0 else tuple(int(k) for k in rng.integers(1, 4, na - 1)) + (n,)
+        sb = () if nb == 0 else (n,) if nb == 1 else tuple(int(k) for k in rng.integers(1, 4, nb - 2)) + (n, p)
+    else:
+        sa = tuple(int(k) for k in rng.integers(1, 4, int(rng.integers(1, 3))))
+        sb = tuple(int(k) for k in rng.integers(1, 4, int(rng.integers(1, 3))))
+    A = rng.standard_normal(sa) if sa else float(rng.standard_normal())
+    B = rng.standard_normal(sb) if sb else float(rng.standard_normal())
+    return A, B
+
+
+def linalg_mismatches(seed: int, trials: int) -> tuple[int, list[str]]:
+    """(programs checked, descriptions of mismatches) for ``trials`` random operand shapes."""
+    autograd = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+    from s2sad.api import compile_gradient
+
+    reference = {
+        "mm": lambda A, B: anp.sum(anp.sin(A @ B)),
+        "dot": lambda A, B: anp.sum(anp.sin(anp.dot(A, B))),
+        "outer": lambda A, B: anp.sum(anp.sin(anp.outer(A, B))),
+    }
+    generated = {k: compile_gradient(_LINALG, "m.py", k, ["A", "B"]) for k in reference}
+    rng = np.random.default_rng(seed)
+    bad: list[str] = []
+    for t in range(trials):
+        kind = list(reference)[t % 3]
+        A, B = random_operands(kind, rng)
+        try:
+            expected = [autograd.grad(reference[kind], k)(A, B) for k in (0, 1)]
+        except ValueError:  # autograd's own np.dot adjoint fails on some N-D operands: finite differences
+            expected = [finite_differences(reference[kind], (A, B), k) for k in (0, 1)]
+        got = generated[kind](A, B)
+        for x, e, g in zip((A, B), expected, got):
+            # the adjoint has the operand's shape (autograd's np.outer one does not: compare the values)
+            same = np.shape(g) == np.shape(x) and np.size(e) == np.size(g)
+            if not same or not np.allclose(np.reshape(e, np.shape(g)), g):
+                bad.append(f"{kind} {np.shape(A)} {np.shape(B)}")
+                break
+    return trials, bad
+
+
+def test_linalg_against_autograd() -> None:
+    checked, bad = linalg_mismatches(seed=7, trials=90)
+    assert checked == 90 and not bad, bad
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The sweep: every builtin that accepts a float, and every rule of the table, with a differentiated argument
+# in every position: right against finite differences, or refused with a located diagnostic
+# ------------------------------------------------------------------------------------------------------------
+_NOT_CALLED = {  # builtins with effects outside the function (or that stop the interpreter): never called
+    "breakpoint", "compile", "copyright", "credits", "delattr", "dir", "eval", "exec", "exit", "globals", "help",
+    "input", "license", "locals", "open", "print", "quit", "setattr", "vars",
+}  # fmt: skip
+_SCALAR_POINTS = (0.3, 1.7, -0.6)
+_ARRAY_POINTS = (vec(0.3, 0.5, 0.7), vec(1.3, 1.5, 1.7), vec(-0.6, -0.4, -0.2))
+_OPERATORS = {
+    "operator.add": "{} + {}", "operator.sub": "{} - {}", "operator.mul": "{} * {}", "operator.truediv": "{} / {}",
+    "operator.floordiv": "{} // {}", "operator.mod": "{} % {}", "operator.pow": "{} ** {}",
+    "operator.matmul": "{} @ {}", "operator.neg": "-{}", "operator.pos": "+{}", "operator.not_": "not {}",
+    "operator.lt": "{} < {}", "operator.le": "{} <= {}", "operator.gt": "{} > {}", "operator.ge": "{} >= {}",
+    "operator.eq": "{} == {}", "operator.ne": "{} != {}", "operator.getitem": "{}[{}]",
+}  # fmt: skip
+_OTHER_ARGUMENTS = {  # a value for each parameter that is not the differentiated one
+    "base": "2.0", "a_min": "-0.45", "a_max": "0.45", "axis": "None", "keepdims": "False", "shape": "(3,)",
+    "index": "1", "n": "3", "stop": "3", "ndigits": "1",
+}  # fmt: skip
+
+
+def _user_value(source: str, at: tuple) -> bool:
+    """Whether the user's function runs at ``at`` and returns a finite real number (it is a test: it may)."""
+    namespace: dict = {}
+    try:
+        exec(compile(source, "<sweep>", "exec"), namespace)
+        value = namespace["f"](*at)
+        return isinstance(value, (int, float, np.number)) and not isinstance(value, complex) and bool(
+            np.isfinite(value)
+        )
+    except Exception:  # noqa: BLE001 - the builtin does not accept these arguments: not a case
+        return False
+
+
+def _applicable(id: str, body: str, points: tuple, others: tuple = ()) -> Case | None:
+    source = _HEADER + body
+    for p in points:
+        at = (p, *others)
+        if _user_value(source, at):
+            return case(id, body, at, "either", wrt=("x",))
+    return None
+
+
+def builtin_cases() -> list[Case]:
+    import builtins
+
+    out: list[Case] = []
+    for name in sorted(dir(builtins)):
+        if name.startswith("_") or name in _NOT_CALLED or not callable(getattr(builtins, name)):
+            continue
+        for body, others in (
+            (f"def f(x):\n    return {name}(x)\n", ()),
+            (f"def f(x, y):\n    return {name}(x, y) * x\n", (0.7,)),
+            (f"def f(x, y):\n    return {name}(y, x) * y\n", (0.7,)),
+            (f"def f(x, y):\n    return {name}(x, y)[0] * x\n", (0.7,)),  # divmod: a tuple
+        ):
+            arity = body.count(",") + 1
+            found = _applicable(f"builtin-{name}-{arity}-{len(out)}", body, _SCALAR_POINTS, others)
+            if found is not None:
+                out.append(found)
+    return out
+
+
+def rule_cases() -> list[Case]:
+    from s2sad.rules import RULES
+
+    out: list[Case] = []
+    for (fn, n), rule in sorted(RULES.items()):
+        if fn == "numpy.array" and n not in (1, 2, 16):
+            continue
+        arrays = fn.startswith("numpy.") or fn in ("operator.matmul", "operator.getitem")
+        constant = "np.array([0.4, 0.6, 0.9])" if arrays else "0.4"
+        for k, p in enumerate(rule.params):
+            if fn == "numpy.array" and k not in (0, n - 1):
+                continue
+            args = ["x" if i == k else _OTHER_ARGUMENTS.get(q, constant) for i, q in enumerate(rule.params)]
+            if fn in _OPERATORS:
+                call = _OPERATORS[fn].format(*args)
+            elif fn == "numpy.array":
+                call = f"np.array([{', '.join(args)}])"
+            else:
+                module, _, short = fn.rpartition(".")
+                call = f"{ {'numpy': 'np.', 'math': 'math.', 'builtins': ''}[module]}{short}({', '.join(args)})"
+            body = f"def f(x):\n    return np.sum({call})\n"
+            found = _applicable(f"rule-{fn}-{n}-{p}", body, _ARRAY_POINTS if arrays else _SCALAR_POINTS)
+            if found is not None:
+                out.append(found)
+    return out
+
+
+SWEEP = builtin_cases() + rule_cases()
+
+
+@pytest.mark.parametrize("c", SWEEP, ids=[c.id for c in SWEEP])
+def test_sweep(c: Case, tmp_path) -> None:
+    verdict(c, tmp_path)
+
+
+def test_sweep_covers_the_table() -> None:
+    """Most rules take a differentiated argument somewhere, and the common builtins are in the sweep."""
+    ids = {c.id for c in SWEEP}
+    for name in ("abs", "float", "max", "min", "pow", "round", "int", "bool", "divmod", "hash", "id"):
+        assert any(i.startswith(f"builtin-{name}-") for i in ids), name
+    assert len([i for i in ids if i.startswith("rule-")]) >= 100

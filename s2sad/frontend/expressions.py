@@ -330,6 +330,8 @@ class _Expressions:
             shape = parts[0] if len(parts) == 1 else _tuple(parts)
             return ir.Call(fn, (this, shape))
         rule = self._signature_for(fn, len(positional) + 1, set(keywords))
+        if rule is None and not keywords:  # every argument given: x.dot(y), x.transpose()
+            rule = self.context.lookup(fn, len(positional) + 1)
         if rule is None:
             self.error(node, f"unsupported arguments to '.{fn.split('.')[-1]}()'", "unsupported-syntax")
             return ir.Const(0)
