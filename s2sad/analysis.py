@@ -4,6 +4,12 @@ A value is *varied* when it depends on a differentiated parameter through differ
 when the returned value depends on it that way, and *active* when both: only active values get adjoints.
 Control flow does not carry derivatives (a branch is an indicator function), so tests are never active.
 Loops make the dataflow cyclic through carried names; both analyses iterate to a fixed point.
+
+The invariant :func:`check` enforces, in this one place: a value that depends on a differentiated parameter
+never flows into a call that has no derivative rule for that argument (a tuple built for an unknown use, a
+shape, ``np.clip``'s bounds, a helper that loses it), when the returned value needs the call's result. Such a
+flow is a located ``no-rule`` error, never a silent zero; comparisons and other results that carry no
+derivative (``nondiff``) are fine, and integer conversions (``discrete``) have their own error.
 """
 
 from __future__ import annotations

@@ -63,7 +63,9 @@ CONTAINERS = [
         (0.3,),
     ),
     case("copy-of-tuple", "def f(x):\n    t = (x, 2.0 * x)\n    u = t\n    return u[0] * u[1]\n", (0.3,)),
-    case("slice", "def f(x):\n    t = (x, 2.0 * x, 3.0 * x)\n    u = t[1:]\n    return u[0] * u[-1] + len(u)\n", (0.3,)),
+    case(
+        "slice", "def f(x):\n    t = (x, 2.0 * x, 3.0 * x)\n    u = t[1:]\n    return u[0] * u[-1] + len(u)\n", (0.3,)
+    ),
     case("max-of-tuple", "def f(x):\n    t = (3.0 * x, x * x)\n    return max(t) + x\n", (0.3,)),
     case("min-of-tuple", "def f(x):\n    t = (3.0 * x, x * x)\n    return min(t) + x\n", (0.3,)),
     case("max-of-three", "def f(x, y):\n    return max(x, y * y, 0.5 * x)\n", (0.3, 0.4)),
@@ -74,14 +76,29 @@ CONTAINERS = [
     case("np-sum-of-display", "def f(x):\n    return np.sum((x, x * x))\n", (0.3,)),
     case("np-sum-of-list", "def f(x):\n    return np.sum([x, 3.0 * x])\n", (0.3,)),
     case("np-array-of-tuple", "def f(x):\n    t = (x, x * x)\n    return np.sum(np.array(t) ** 2)\n", (0.3,)),
-    case("np-array-nested", "def f(x):\n    t = (x, x * x)\n    return np.sum(np.array([t, t]) * np.array([[1.0, 2.0], [3.0, 4.0]]))\n", (0.3,)),
+    case(
+        "np-array-nested",
+        "def f(x):\n    t = (x, x * x)\n    return np.sum(np.array([t, t]) * np.array([[1.0, 2.0], [3.0, 4.0]]))\n",
+        (0.3,),
+    ),
     case("np-mean-of-tuple", "def f(x):\n    t = (x, x * x)\n    return np.mean(t)\n", (0.3,)),
     case("tuple-of-arrays", "def f(x):\n    t = (x, 2.0 * x)\n    return np.sum(t[1] * x)\n", (vec(0.3, 0.4, 0.5),)),
     case("np-sum-tuple-of-arrays", "def f(x):\n    t = (x, x * x)\n    return np.sum(t)\n", (vec(0.3, 0.4),)),
-    case("element-reassigned-later", "def f(x):\n    y = x * x\n    t = (y, x)\n    y = 5.0\n    return t[0] * y\n", (0.3,)),
+    case(
+        "element-reassigned-later",
+        "def f(x):\n    y = x * x\n    t = (y, x)\n    y = 5.0\n    return t[0] * y\n",
+        (0.3,),
+    ),
     case("name-collision", "def f(x):\n    t_0 = 3.0\n    t = (x, 2.0 * x)\n    return t[0] * t_0 + t[1]\n", (0.3,)),
     # refused: the tuple would be lost, or indexed at run time
-    case("runtime-index", "def f(x, i):\n    t = (x, 2.0 * x)\n    return t[i]\n", (0.3, 1), "refused", "tuple-index", wrt=("x",)),
+    case(
+        "runtime-index",
+        "def f(x, i):\n    t = (x, 2.0 * x)\n    return t[i]\n",
+        (0.3, 1),
+        "refused",
+        "tuple-index",
+        wrt=("x",),
+    ),
     case("index-out-of-range", "def f(x):\n    t = (x, 2.0 * x)\n    return t[2]\n", (0.3,), "refused", "tuple-index"),
     case("unpack-length", "def f(x):\n    t = (x, 2.0 * x)\n    a, b, c = t\n    return a\n", (0.3,), "refused"),
     case(
@@ -128,9 +145,23 @@ CONTAINERS = [
 # ------------------------------------------------------------------------------------------------------------
 _V = (vec(0.3, 0.5, 0.7),)
 ALIASING = [
-    case("issue-copy", "def f(x):\n    y = x\n    y += 1.0\n    return np.sum(x * y)\n", _V, "refused", "inplace-alias"),
-    case("slice-view", "def f(x):\n    y = x[0:2]\n    y += 1.0\n    return np.sum(x * x)\n", _V, "refused", "inplace-alias"),
-    case("full-slice-view", "def f(x):\n    y = x[:]\n    y *= 2.0\n    return np.sum(x * y)\n", _V, "refused", "inplace-alias"),
+    case(
+        "issue-copy", "def f(x):\n    y = x\n    y += 1.0\n    return np.sum(x * y)\n", _V, "refused", "inplace-alias"
+    ),
+    case(
+        "slice-view",
+        "def f(x):\n    y = x[0:2]\n    y += 1.0\n    return np.sum(x * x)\n",
+        _V,
+        "refused",
+        "inplace-alias",
+    ),
+    case(
+        "full-slice-view",
+        "def f(x):\n    y = x[:]\n    y *= 2.0\n    return np.sum(x * y)\n",
+        _V,
+        "refused",
+        "inplace-alias",
+    ),
     case(
         "transpose-view",
         "def f(x):\n    y = x.T\n    y -= 1.0\n    return np.sum(x * y)\n",
@@ -203,6 +234,11 @@ ALIASING = [
         "inplace-alias",
     ),
     # fresh arrays: updating them in place is a rebinding, and is differentiated
+    case(
+        "tuple-target-fresh-element",
+        "def f(x):\n    a, b = x, x * 2.0\n    b += 1.0\n    return np.sum(a * b)\n",
+        _V,
+    ),
     case("fresh-product", "def f(x):\n    y = 2.0 * x\n    y += 1.0\n    return np.sum(x * y)\n", _V),
     case("fresh-copy-by-arithmetic", "def f(x):\n    y = x + 0.0\n    y *= x\n    return np.sum(y)\n", _V),
     case(
@@ -220,8 +256,14 @@ ALIASING = [
         "def f(x):\n    y = x * 2.0\n    y += x\n    z = y\n    return np.sum(z * x)\n",
         _V,
     ),
-    case("reduction-of-it", "def f(x):\n    y = x * 2.0\n    s = np.sum(y)\n    y += 1.0\n    return s * np.sum(y)\n", _V),
-    case("view-read-as-operand", "def f(x):\n    y = x * 2.0\n    s = y[0:2] * 3.0\n    y += 1.0\n    return np.sum(s) + np.sum(y)\n", _V),
+    case(
+        "reduction-of-it", "def f(x):\n    y = x * 2.0\n    s = np.sum(y)\n    y += 1.0\n    return s * np.sum(y)\n", _V
+    ),
+    case(
+        "view-read-as-operand",
+        "def f(x):\n    y = x * 2.0\n    s = y[0:2] * 3.0\n    y += 1.0\n    return np.sum(s) + np.sum(y)\n",
+        _V,
+    ),
     case("scalar-module-copy", "def f(x):\n    y = x\n    y += 1.0\n    return x * y\n", (0.3,), header=_SCALAR),
 ]
 
@@ -262,8 +304,26 @@ NUMPY_EDGES = [
     _pair("np.outer(A, B)", (), (3,), "outer-scalar"),
 ]
 
+# Found by tests/sweep_values.py (not a family of its own): regressions
+FOUND = [
+    case(
+        "loop-overwrites-value-read-before",
+        "def f(x, y):\n    c = -1.5\n    s1 = (x + c) * c\n    for i in range(2):\n        c = c * 0.9\n"
+        "    return s1 + y + c\n",
+        (0.3, 0.2),
+        header=_SCALAR,
+    ),
+    case(
+        "branch-in-loop-overwrites-value-read-before",
+        "def f(x):\n    c = -1.5\n    s1 = x * c\n    for i in range(3):\n        if i > 0:\n            c = c * 0.9\n"
+        "    return s1 + c\n",
+        (0.3,),
+        header=_SCALAR,
+    ),
+]
+
 ALL = [(c, "containers") for c in CONTAINERS] + [(c, "aliasing") for c in ALIASING]
-ALL += [(c, "numpy-edges") for c in NUMPY_EDGES]
+ALL += [(c, "numpy-edges") for c in NUMPY_EDGES] + [(c, "found") for c in FOUND]
 
 
 @pytest.mark.parametrize("c", [c for c, _ in ALL], ids=[f"{fam}/{c.id}" for c, fam in ALL])
@@ -380,8 +440,8 @@ def _user_value(source: str, at: tuple) -> bool:
     try:
         exec(compile(source, "<sweep>", "exec"), namespace)
         value = namespace["f"](*at)
-        return isinstance(value, (int, float, np.number)) and not isinstance(value, complex) and bool(
-            np.isfinite(value)
+        return (
+            isinstance(value, (int, float, np.number)) and not isinstance(value, complex) and bool(np.isfinite(value))
         )
     except Exception:  # noqa: BLE001 - the builtin does not accept these arguments: not a case
         return False

@@ -6,9 +6,9 @@ buffer changes too, while s2sad's IR treats the statement as a rebinding (``y = 
 update is therefore refused unless, judged from the text of the function alone:
 
 - ``y`` is not a parameter (the caller's array would change);
-- every other assignment to ``y`` is ``y = <fresh value>``: an arithmetic result, a number, a call that
-  makes a new array (not a view: ``x[0:2]``, ``x.T``, ``x.reshape(...)``, ``np.reshape``, ``np.transpose``; not
-  one of its arguments: ``max``, ``min``, a helper), or a loop index;
+- every other assignment to ``y`` is ``y = <fresh value>`` (or ``a, y = ..., <fresh value>``): an arithmetic
+  result, a number, a call that makes a new array (not a view: ``x[0:2]``, ``x.T``, ``x.reshape(...)``,
+  ``np.reshape``, ``np.transpose``; not one of its arguments: ``max``, ``min``, a helper), or a loop index;
 - no read of ``y`` keeps a reference to its array (``z = y``, ``t = (y, 1)``, ``v = y[0:2]``, ``h(y)``, ``a if c
   else y``), except where no in-place update can run after it: a later statement outside any loop shared
   with the update.
@@ -66,7 +66,9 @@ class InPlace:
         facts = self.facts
         for node, value in facts.bindings.get(name, []):
             if (value is None or not self._fresh(value)) and self._before_an_update(name, node):
-                return f"'{name}' may share its array with another value (line {self.where(node)[0]}: {self.code(node)})"
+                return (
+                    f"'{name}' may share its array with another value (line {self.where(node)[0]}: {self.code(node)})"
+                )
         for load in facts.loads.get(name, []):
             holder = self._escapes(load)
             if holder is not None and self._before_an_update(name, holder):
@@ -179,8 +181,13 @@ def _collect(body: cst.BaseSuite) -> _Facts:
             stores.add(id(target))
             facts.bindings.setdefault(target.value, []).append((holder, value))
         elif isinstance(target, (cst.Tuple, cst.List)):
-            for e in target.elements:
-                bind(e.value, holder, None)  # an element of a tuple assignment: may be anything
+            # a, b = x * 2.0, y: each name gets its element; unpacking anything else may give anything
+            parts: list[cst.BaseExpression | None] = [None] * len(target.elements)
+            if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(target.elements):
+                if not any(isinstance(e, cst.StarredElement) for e in value.elements):
+                    parts = [e.value for e in value.elements]
+            for e, part in zip(target.elements, parts):
+                bind(e.value, holder, part)
         elif isinstance(target, cst.StarredElement):
             bind(target.value, holder, None)
 
@@ -194,8 +201,7 @@ def _collect(body: cst.BaseSuite) -> _Facts:
             self.stack.append(node)
             if isinstance(node, cst.Assign):
                 for t in node.targets:
-                    simple = len(node.targets) == 1 and isinstance(t.target, cst.Name)
-                    bind(t.target, node, node.value if simple else None)
+                    bind(t.target, node, node.value if len(node.targets) == 1 else None)
             elif isinstance(node, cst.AnnAssign):
                 bind(node.target, node, node.value)
             elif isinstance(node, cst.AugAssign):

@@ -150,6 +150,7 @@ class _Containers:
     _temp_count: int
 
     if TYPE_CHECKING:  # provided by the lowerer
+
         def error(self, node: cst.CSTNode, message: str, code: str, help: str | None = None) -> None:
             raise NotImplementedError
 
@@ -249,9 +250,11 @@ class _Containers:
             return ir.Const(single)
         for fn in ("builtins.max", "builtins.min"):
             if fn in qualified and (single is not None or len(args) >= 3):
-                items = self.elements(args[0], out, origin) if single is not None else [
-                    self.atom(a, out, origin) for a in args
-                ]
+                items = (
+                    self.elements(args[0], out, origin)
+                    if single is not None
+                    else [self.atom(a, out, origin) for a in args]
+                )
                 if not items:
                     self.error(node, f"{fn.split('.')[1]}() of an empty tuple", "tuple-index")
                     return ir.Const(0)
@@ -280,9 +283,7 @@ class _Containers:
                 parts.append(self.atom(e.value, out, origin))
         return parts
 
-    def _chain(
-        self, fn: str, items: list[ir.Expr], node: cst.Call, out: list[ir.Stmt], origin: ir.Origin
-    ) -> ir.Expr:
+    def _chain(self, fn: str, items: list[ir.Expr], node: cst.Call, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
         """``fn(fn(a, b), c)``: Python's left-to-right reduction (``max`` keeps the first of equal items)."""
         acc = items[0]
         for k, item in enumerate(items[1:], start=2):
@@ -314,9 +315,7 @@ class _Containers:
         return value
 
     # ----- writes ---------------------------------------------------------------------------------------------
-    def assign_container(
-        self, name: str, value: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin
-    ) -> None:
+    def assign_container(self, name: str, value: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> None:
         """``t = (a, b)``: ``t_0 = a``, ``t_1 = b`` (the whole right-hand side first)."""
         targets = [self.element_name(name, k) for k in range(self._containers[name])]
         self.assign_all(targets, self.elements(value, out, origin, into=targets), out, origin)

@@ -384,14 +384,15 @@ class _Lowerer(_Containers, _Expressions):
                 return
             length = self._length(value)
             if length is None or length != len(names):
-                self.error(
-                    value,
-                    f"cannot unpack {length} values into {len(names)} names"
-                    if length is not None
-                    else "tuple assignment needs a tuple of the same length on the right",
-                    "unsupported-syntax",
-                    "unpacking the result of a call is not supported; assign each value separately",
-                )
+                if length is not None:
+                    message, hint = f"cannot unpack {length} values into {len(names)} names", None
+                elif isinstance(value, cst.Name) and value.value in self.scope.assigned:
+                    message = f"cannot unpack '{value.value}': its length is not known before running the code"
+                    hint = "s2sad unpacks a tuple variable when every assignment to it is a tuple of one length"
+                else:
+                    message = "tuple assignment needs a tuple of the same length on the right"
+                    hint = "unpacking the result of a call is not supported; assign each value separately"
+                self.error(value, message, "unsupported-syntax", hint)
                 return
             # Evaluate the whole right-hand side before assigning anything (``x, y = y, x * 2``).
             targets = [n.value for n in names if isinstance(n, cst.Name)]
