@@ -125,6 +125,22 @@ CONTAINERS = [
         "refused",
     ),
     case(
+        "helper-loses-it-in-a-tuple",
+        "def h(a, b):\n    t = (a, b)\n    t = (t[0], t[1], 1.0)\n    return t[0] * 2.0\n\n\n"
+        "def f(x):\n    return h(x, 1.0) + x\n",
+        (0.3,),
+        "refused",
+        "no-rule",
+    ),
+    case(
+        "helper-uses-and-loses-it",
+        "def h(a):\n    t = (a, 1.0)\n    t = (t[0], 2.0, 3.0)\n    return a * t[0]\n\n\n"
+        "def f(x):\n    return h(x) + x\n",
+        (0.3,),
+        "refused",
+        "no-rule",
+    ),
+    case(
         "clip-bound-differentiated",
         "def f(x, a):\n    return np.sum(np.clip(a, x, 2.0))\n",
         (0.3, vec(0.1, 0.5, 3.0)),
