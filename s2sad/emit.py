@@ -49,6 +49,9 @@ SUPPORT = {
     else:
         np.add.at(out, index, g)
     return out''',
+    "select": '''def select(index, *items):
+    """items[index]: an element of a tuple, chosen at run time."""
+    return items[index]''',
     "matmul_adjoint_a": '''def matmul_adjoint_a(g, a, b):
     """The adjoint of a in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
     and the adjoint is summed over the batch dimensions a was broadcast along."""

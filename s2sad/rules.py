@@ -267,6 +267,19 @@ def _elements(n: int) -> Rule:
     return Rule(fn, params, {p: parse_template(t, allowed) for p, t in templates.items()}, "linear")
 
 
+def _select(n: int) -> Rule:
+    """``t[i]`` for a tuple of ``n`` elements and an index known only at run time: ``s2sad.select(i, *t)``
+    (the generated module's ``select``, which is ``t[i]``); the selected element gets the adjoint, the others
+    zero with their own shape (``0.0 * x``)."""
+    templates = {f"x{k}": f"g if index == {k} or index == {k - n} else 0.0 * x{k}" for k in range(n)}
+    fn, params, defaults = _signature(f"s2sad.select(index, {', '.join(templates)})")
+    allowed = frozenset(params) | {"g", "ans"}
+    adjoints = {p: parse_template(t, allowed) for p, t in templates.items()}
+    return Rule(fn, params, adjoints, "piecewise", "the element the index selects gets the adjoint", defaults)
+
+
+_TUPLES = [_select(n) for n in range(1, 17)]
+
 _NUMPY = [
     vjp("operator.matmul(a, b)", a=_MATMUL_A, b=_MATMUL_B),
     vjp("numpy.matmul(a, b)", a=_MATMUL_A, b=_MATMUL_B),
@@ -364,7 +377,7 @@ def _called(e: Expr) -> set[str]:
 _PLAIN = {"numpy.expand_dims", "numpy.broadcast_to", "numpy.logical_and", "numpy.ravel"}
 
 #: ``(qualified name, number of arguments) -> Rule``
-RULES: dict[tuple[str, int], Rule] = _table(_OPERATORS, _BUILTINS, _MATH, _NUMPY)
+RULES: dict[tuple[str, int], Rule] = _table(_OPERATORS, _BUILTINS, _MATH, _NUMPY, _TUPLES)
 
 #: Module-level constants a program may read (they carry no derivative).
 CONSTANTS = frozenset(

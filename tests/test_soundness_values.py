@@ -93,11 +93,22 @@ CONTAINERS = [
     # refused: the tuple would be lost, or indexed at run time
     case(
         "runtime-index",
-        "def f(x, i):\n    t = (x, 2.0 * x)\n    return t[i]\n",
+        "def f(x, i):\n    t = (x, 2.0 * x, x * x)\n    return t[i] * x + t[-i]\n",
         (0.3, 1),
-        "refused",
-        "tuple-index",
         wrt=("x",),
+    ),
+    case(
+        "runtime-index-in-loop",
+        "def f(x):\n    t = (x, 2.0, x * x)\n    s = 0.0\n    for k in range(3):\n        s = s + np.sum(t[k] * x)\n"
+        "    return s\n",
+        (vec(0.3, 0.6),),
+    ),
+    case(
+        "runtime-index-differentiated",
+        "def f(x):\n    t = (x, 2.0 * x)\n    return t[int(x)]\n",
+        (0.3,),
+        "refused",
+        "discrete-on-differentiated",
     ),
     case("index-out-of-range", "def f(x):\n    t = (x, 2.0 * x)\n    return t[2]\n", (0.3,), "refused", "tuple-index"),
     case("unpack-length", "def f(x):\n    t = (x, 2.0 * x)\n    a, b, c = t\n    return a\n", (0.3,), "refused"),
@@ -497,15 +508,18 @@ def rule_cases() -> list[Case]:
 
     out: list[Case] = []
     for (fn, n), rule in sorted(RULES.items()):
-        if fn == "numpy.array" and n not in (1, 2, 16):
+        if fn in ("numpy.array", "s2sad.select") and n not in (1, 2, 3, 16, 17):
             continue
         arrays = fn.startswith("numpy.") or fn in ("operator.matmul", "operator.getitem")
         constant = "np.array([0.4, 0.6, 0.9])" if arrays else "0.4"
         for k, p in enumerate(rule.params):
-            if fn == "numpy.array" and k not in (0, n - 1):
+            if fn in ("numpy.array", "s2sad.select") and k not in (0, 1, n - 1):
                 continue
             args = ["x" if i == k else _OTHER_ARGUMENTS.get(q, constant) for i, q in enumerate(rule.params)]
-            if fn in _OPERATORS:
+            if fn == "s2sad.select":  # t[i], i known at run time only
+                index = "x" if k == 0 else f"int(0.5 + 0.5) % {n - 1}"
+                call = f"({', '.join(args[1:])},)[{index}]"
+            elif fn in _OPERATORS:
                 call = _OPERATORS[fn].format(*args)
             elif fn == "numpy.array":
                 call = f"np.array([{', '.join(args)}])"

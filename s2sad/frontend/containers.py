@@ -5,7 +5,8 @@ known length: a display ``(a, 2.0 * x)``, another tuple variable, or a constant 
 one variable per element (``t`` -> ``t_0``, ``t_1``), which the SSA stage versions like any other variable, so
 reassignment, branches and loops need nothing special. Reads resolve statically:
 
-- ``t[1]``, ``t[-1]``: the element; ``t[0:2]``: a tuple of elements; a run-time index is refused;
+- ``t[1]``, ``t[-1]``: the element; ``t[0:2]``: a tuple of elements; ``t[i]`` with ``i`` known only at run
+  time: ``select(i, t_0, t_1)``, whose adjoint goes to the element selected;
 - ``a, b = t``: element by element (a length mismatch is refused, as Python would raise);
 - ``max(t)``, ``min(t)``, ``sum(t)``, ``len(t)``, ``np.array(t)``; a tuple passed where a NumPy function
   differentiates an argument (``np.sum(t)``) becomes ``np.array`` of its elements, as NumPy converts it.
@@ -226,10 +227,14 @@ class _Containers:
         if isinstance(item, cst.Slice) and _constant_slice(item) is not None:
             return _tuple(self.elements(node, out, origin))
         k = _constant_int(item.value) if isinstance(item, cst.Index) else None
+        if k is None and isinstance(item, cst.Index) and 1 <= n <= _MAX_ARRAY:
+            # t[i]: the element i selects at run time (Python's own indexing, errors included)
+            index = self.atom(item.value, out, origin)
+            return ir.Call("s2sad.select", (index, *self.elements(node.value, out, origin)))
         if k is None:
             self.error(
                 node,
-                "indexing a tuple with a run-time index is not supported",
+                f"indexing a tuple with a run-time index is supported on tuples of 1 to {_MAX_ARRAY} elements",
                 "tuple-index",
                 "use a constant index (t[0]), or make an array of it with np.array(t) and index that",
             )
