@@ -136,6 +136,13 @@ CONTAINERS = [
         "refused",
     ),
     case(
+        "tuple-name-of-two-lengths-to-numpy",
+        "def f(x):\n    t = (x, x)\n    t = (x, x, 2.0)\n    return np.sum(t) + len(t + t)\n",
+        (0.3,),
+        "refused",
+        "no-rule",
+    ),
+    case(
         "helper-loses-it-in-a-tuple",
         "def h(a, b):\n    t = (a, b)\n    t = (t[0], t[1], 1.0)\n    return t[0] * 2.0\n\n\n"
         "def f(x):\n    return h(x, 1.0) + x\n",

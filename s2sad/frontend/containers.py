@@ -309,8 +309,8 @@ class _Containers:
         if rule is None:
             return value
         for p, arg in zip(rule.params, value.args):
-            if p not in rule.adjoints or not isinstance(arg, ir.Var):
-                continue
+            if p not in rule.adjoints or not isinstance(arg, ir.Var) or not arg.name.startswith(ir.TEMP):
+                continue  # only a tuple built for this call (a user's variable keeps its tuple)
             for i in range(len(out) - 1, -1, -1):
                 s = out[i]
                 if isinstance(s, ir.Assign) and s.target == arg.name:
