@@ -273,6 +273,30 @@ ALIASING = [
         "def f(x):\n    a, b = x, x * 2.0\n    b += 1.0\n    return np.sum(a * b)\n",
         _V,
     ),
+    case(
+        "fresh-from-helper",
+        "def dense(x, w):\n    return x * w\n\n\ndef f(x):\n    h = dense(x, 2.0)\n    h += 1.0\n    return np.sum(x * h)\n",
+        _V,
+    ),
+    case(
+        "helper-returns-a-name",
+        "def same(a):\n    b = a\n    return b\n\n\ndef f(x):\n    h = same(x)\n    h += 1.0\n    return np.sum(x * h)\n",
+        _V,
+        "refused",
+        "inplace-alias",
+    ),
+    case(
+        "fresh-from-helper-numpy-call",
+        "def act(z):\n    return np.tanh(z)\n\n\ndef f(x):\n    h = act(x)\n    h *= 2.0\n    return np.sum(x * h)\n",
+        _V,
+    ),
+    case(
+        "helper-shadowing-a-builtin",
+        "def abs(a):\n    return a\n\n\ndef twice(a):\n    return abs(a)\n\n\n"
+        "def f(x):\n    h = twice(x)\n    h += 1.0\n    return np.sum(x * h)\n",
+        _V,
+        "refused",
+    ),
     case("fresh-product", "def f(x):\n    y = 2.0 * x\n    y += 1.0\n    return np.sum(x * y)\n", _V),
     case("fresh-copy-by-arithmetic", "def f(x):\n    y = x + 0.0\n    y *= x\n    return np.sum(y)\n", _V),
     case(

@@ -8,7 +8,8 @@ update is therefore refused unless, judged from the text of the function alone:
 - ``y`` is not a parameter (the caller's array would change);
 - every other assignment to ``y`` is ``y = <fresh value>`` (or ``a, y = ..., <fresh value>``): an arithmetic
   result, a number, a call that makes a new array (not a view: ``x[0:2]``, ``x.T``, ``x.reshape(...)``,
-  ``np.reshape``, ``np.transpose``; not one of its arguments: ``max``, ``min``, a helper), or a loop index;
+  ``np.reshape``, ``np.transpose``; not one of its arguments: ``max``, ``min``; a helper of the same file only
+  when it ends with ``return <fresh value>``), or a loop index;
 - no read of ``y`` keeps a reference to its array (``z = y``, ``t = (y, 1)``, ``v = y[0:2]``, ``h(y)``, ``a if c
   else y``), except where no in-place update can run after it: a later statement outside any loop shared
   with the update.
@@ -18,6 +19,7 @@ Anything else is a located error ``inplace-alias`` whose help is to write ``y = 
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,7 +28,7 @@ import libcst as cst
 from ..rules import known_arities
 from .syntax import _is_numeric_literal
 
-__all__ = ["InPlace"]
+__all__ = ["InPlace", "returns_fresh"]
 
 #: Functions whose result may be (a view of) an argument.
 _VIEW_FUNCTIONS = {"numpy.reshape", "numpy.transpose", "builtins.max", "builtins.min", "operator.getitem"}
@@ -52,10 +54,12 @@ class InPlace:
         qualified: Callable[[cst.CSTNode], set[str]],
         where: Callable[[cst.CSTNode], tuple[int, int]],
         code: Callable[[cst.CSTNode], str],
+        helper_fresh: Callable[[str], bool] = lambda name: False,
     ) -> None:
         self.qualified = qualified
         self.where = where
         self.code = code
+        self.helper_fresh = helper_fresh  #: whether the helper of this file named so returns a fresh value
         self.params = {p.name.value for p in [*function.params.posonly_params, *function.params.params]}
         self.facts = _collect(function.body)
 
@@ -93,6 +97,8 @@ class InPlace:
             if isinstance(value.func, cst.Attribute) and not self.qualified(value.func):  # a method: x.sum()
                 return value.func.attr.value not in _VIEW_METHODS
             known = self._known(value.func)
+            if not known and isinstance(value.func, cst.Name):
+                return self.helper_fresh(value.func.value)
             return bool(known) and not (known & _VIEW_FUNCTIONS)
         return False
 
@@ -228,3 +234,30 @@ def _collect(body: cst.BaseSuite) -> _Facts:
 
     body.visit(Visitor())
     return facts
+
+
+def returns_fresh(source: str, name: str, qualify: Callable[[ast.expr], str | None]) -> bool:
+    """Whether the top-level function ``name`` of ``source`` ends with ``return <fresh value>``: arithmetic,
+    a number, or a call of a known function that makes a new array (``qualify`` names it). A helper that
+    returns a name, a view or another helper's result may return its argument: not fresh."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    found = [s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == name]
+    if len(found) != 1 or not found[0].body or not isinstance(found[0].body[-1], ast.Return):
+        return False
+
+    def fresh(e: ast.expr | None) -> bool:
+        if isinstance(e, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp)):
+            return True
+        if isinstance(e, ast.Constant):
+            return isinstance(e.value, (int, float))
+        if isinstance(e, ast.IfExp):
+            return fresh(e.body) and fresh(e.orelse)
+        if isinstance(e, ast.Call):
+            fn = qualify(e.func)
+            return fn is not None and bool(known_arities(fn)) and fn not in _VIEW_FUNCTIONS
+        return False
+
+    return fresh(found[0].body[-1].value)

@@ -13,7 +13,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, Qualif
 from .. import ir
 from ..diagnostics import Diagnostic, S2sadError, Span
 from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
-from .aliasing import InPlace
+from .aliasing import InPlace, returns_fresh
 from .containers import _Containers, tuple_lengths
 from .expressions import _Expressions
 from .opaque import Opaque as ir_opaque
@@ -503,5 +503,24 @@ class _Lowerer(_Containers, _Expressions):
                 self._qualified,
                 lambda n: (self.span(n).line, self.span(n).col),
                 lambda n: self.module.code_for_node(n).strip().splitlines()[0],
+                self._helper_returns_fresh,
             )
         return self._inplace.problem(name)
+
+    def _helper_returns_fresh(self, name: str) -> bool:
+        """For in-place updates: whether the helper ``name`` of this file returns a new value (see .aliasing)."""
+        functions = self._module_functions()
+        if name not in functions:
+            return False
+        imports = {b.local: b for b in self.imports}
+
+        def qualify(e: ast.expr) -> str | None:
+            if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id in imports:
+                binding = imports[e.value.id]
+                return f"{binding.qualname}.{e.attr}" if binding.is_module else None
+            if isinstance(e, ast.Name) and e.id not in functions:  # the file's own 'abs' is not the builtin
+                return imports[e.id].qualname if e.id in imports else f"builtins.{e.id}"
+            return None
+
+        source = self.context.sources.get(self.path)
+        return source is not None and returns_fresh(source, name, qualify)
