@@ -114,10 +114,28 @@ CONTAINERS = [
     case("unpack-length", "def f(x):\n    t = (x, 2.0 * x)\n    a, b, c = t\n    return a\n", (0.3,), "refused"),
     case(
         "rebound-to-other-length",
-        "def f(x):\n    t = (x, 2.0 * x)\n    t = (x, x, x)\n    return t[0] * t[1]\n",
+        "def f(x):\n    t = (x, 2.0 * x)\n    s = t[1]\n    t = (x, x, s * x)\n    return t[0] * t[2] + len(t)\n",
+        (0.3,),
+    ),
+    case(
+        "length-depends-on-branch",
+        "def f(x):\n    t = (x, 2.0 * x)\n    if x > 0.5:\n        t = (x, x, x)\n    return t[0] * x\n",
         (0.3,),
         "refused",
-        "no-rule",
+        "tuple-length",
+    ),
+    case(
+        "length-grows-in-loop",
+        "def f(x):\n    t = (x,)\n    for i in range(2):\n        t = (t[0], x)\n    return t[0] * x\n",
+        (0.3,),
+        "refused",
+        "tuple-length",
+    ),
+    case(
+        "same-length-on-both-paths",
+        "def f(x):\n    t = (x,)\n    if x > 0.5:\n        t = (x, 2.0 * x)\n    else:\n        t = (x * x, x)\n"
+        "    return t[0] * t[1]\n",
+        (0.3,),
     ),
     case("tuple-augmented", "def f(x):\n    t = (x,)\n    t += (x * x,)\n    return t[1]\n", (0.3,), "refused"),
     case("tuple-repeated", "def f(x):\n    t = (x, 2.0 * x)\n    u = t * 2\n    return u[3]\n", (0.3,), "refused"),
@@ -136,15 +154,15 @@ CONTAINERS = [
         "refused",
     ),
     case(
-        "tuple-name-of-two-lengths-to-numpy",
-        "def f(x):\n    t = (x, x)\n    t = (x, x, 2.0)\n    return np.sum(t) + len(t + t)\n",
+        "tuple-concatenated-to-numpy",
+        "def f(x):\n    t = (x, x)\n    u = t + t\n    return np.sum(u)\n",
         (0.3,),
         "refused",
         "no-rule",
     ),
     case(
         "helper-loses-it-in-a-tuple",
-        "def h(a, b):\n    t = (a, b)\n    t = (t[0], t[1], 1.0)\n    return t[0] * 2.0\n\n\n"
+        "def h(a, b):\n    t = (a, b)\n    u = t + (1.0,)\n    return u[0] * 2.0\n\n\n"
         "def f(x):\n    return h(x, 1.0) + x\n",
         (0.3,),
         "refused",
@@ -152,8 +170,7 @@ CONTAINERS = [
     ),
     case(
         "helper-uses-and-loses-it",
-        "def h(a):\n    t = (a, 1.0)\n    t = (t[0], 2.0, 3.0)\n    return a * t[0]\n\n\n"
-        "def f(x):\n    return h(x) + x\n",
+        "def h(a):\n    t = (a, 1.0)\n    u = t + (2.0,)\n    return a * u[0]\n\n\n" "def f(x):\n    return h(x) + x\n",
         (0.3,),
         "refused",
         "no-rule",

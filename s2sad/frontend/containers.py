@@ -1,9 +1,10 @@
 """Tuples (and lists) as differentiable containers, by scalar replacement.
 
-A *tuple variable* is a local name that every assignment in the function gives a tuple of the same, statically
-known length: a display ``(a, 2.0 * x)``, another tuple variable, or a constant slice of one. It is replaced by
-one variable per element (``t`` -> ``t_0``, ``t_1``), which the SSA stage versions like any other variable, so
-reassignment, branches and loops need nothing special. Reads resolve statically:
+A *tuple variable* is a local name that every assignment in the function gives a tuple: a display
+``(a, 2.0 * x)``, another tuple variable, or a constant slice of one. It is replaced by one variable per
+element (``t`` -> ``t_0``, ``t_1``), which the SSA stage versions like any other variable, so reassignment,
+branches and loops need nothing special. Its length is followed along the control flow (:class:`_Flow`): where
+it is read, every path must give it the same length (else ``tuple-length``). Reads resolve statically:
 
 - ``t[1]``, ``t[-1]``: the element; ``t[0:2]``: a tuple of elements; ``t[i]`` with ``i`` known only at run
   time: ``select(i, t_0, t_1)``, whose adjoint goes to the element selected;
@@ -18,6 +19,7 @@ is in it, :func:`s2sad.analysis.check` refuses the program. No tuple is ever sil
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -28,13 +30,24 @@ from .syntax import _tuple
 if TYPE_CHECKING:
     from .program import _Context
 
-__all__ = ["tuple_lengths", "_Containers"]
+__all__ = ["Lengths", "tuple_lengths", "_Containers"]
 
 _MAX_ARRAY = 16  # np.array of at most this many elements has a rule (see rules._elements)
 
 
-def tuple_lengths(body: cst.BaseSuite, params: Sequence[str]) -> dict[str, int]:
-    """The tuple variables of a function body and their lengths (see the module docstring)."""
+@dataclass
+class Lengths:
+    """The tuple variables of a function and, at each place one is read, its length there."""
+
+    names: set[str] = field(default_factory=set)
+    #: id of each ``Name`` node reading a tuple variable -> its length there (None: not the same on every path)
+    at: dict[int, int | None] = field(default_factory=dict)
+
+
+def tuple_lengths(body: cst.BaseSuite, params: Sequence[str]) -> Lengths:
+    """The tuple variables of a function body, and their lengths where they are read (see the module
+    docstring): a name is one when every assignment to it is a tuple; its length at a read is known when
+    every path to the read gives it the same length."""
     simple: dict[str, list[cst.BaseExpression]] = {}
     other: set[str] = set(params)
 
@@ -75,19 +88,133 @@ def tuple_lengths(body: cst.BaseSuite, params: Sequence[str]) -> dict[str, int]:
             return False
 
     body.visit(Finder())
-    lengths: dict[str, int] = {}
-    candidates = sorted(set(simple) - other)
+    tuples = set(simple) - other
     changed = True
-    while changed:  # a name is a tuple variable once every value assigned to it is a tuple of one length
+    while changed:  # every value assigned to a tuple variable is a tuple (a display, another one, a slice)
         changed = False
-        for name in candidates:
-            if name in lengths:
-                continue
-            found = {static_length(v, lengths) for v in simple[name]}
-            if len(found) == 1 and None not in found:
-                lengths[name] = found.pop()  # type: ignore[assignment]
+        for name in sorted(tuples):
+            if not all(_tuple_shaped(v, tuples) for v in simple[name]):
+                tuples.discard(name)
                 changed = True
-    return lengths
+    out = Lengths(tuples)
+    _Flow(out).block(_suite(body), {})
+    return out
+
+
+def _tuple_shaped(node: cst.BaseExpression, tuples: set[str]) -> bool:
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return not any(isinstance(e, cst.StarredElement) for e in node.elements)
+    if isinstance(node, cst.Name):
+        return node.value in tuples
+    return isinstance(node, cst.Subscript) and _sliced(node) is not None and _tuple_shaped(node.value, tuples)
+
+
+def _sliced(node: cst.BaseExpression) -> tuple[int | None, int | None, int | None] | None:
+    """The constant bounds of ``x[a:b:c]``; None when ``node`` is not such a slice."""
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
+        return _constant_slice(node.slice[0].slice)
+    return None
+
+
+Env = dict[str, frozenset[int]]  # a tuple variable -> the lengths it may have here
+
+
+class _Flow:
+    """Lengths of tuple variables along the function's control flow: branches join (union), a loop is
+    walked until its entry lengths stop changing, and each read records the lengths of the last walk."""
+
+    def __init__(self, out: Lengths) -> None:
+        self.out = out
+
+    def block(self, stmts: Sequence[cst.CSTNode], env: Env) -> Env:
+        for stmt in stmts:
+            env = self.statement(stmt, env)
+        return env
+
+    def statement(self, stmt: cst.CSTNode, env: Env) -> Env:
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            for small in stmt.body:
+                self.reads(small, env)
+                if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                    target: cst.BaseExpression | None = small.targets[0].target
+                elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                    target = small.target
+                else:
+                    target = None
+                if isinstance(target, cst.Name) and target.value in self.out.names:
+                    assert isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None
+                    env = {**env, target.value: self.lengths(small.value, env)}
+            return env
+        if isinstance(stmt, cst.If):
+            self.reads(stmt.test, env)
+            then = self.block(_suite(stmt.body), dict(env))
+            if isinstance(stmt.orelse, cst.If):
+                other = self.statement(stmt.orelse, dict(env))
+            elif isinstance(stmt.orelse, cst.Else):
+                other = self.block(_suite(stmt.orelse.body), dict(env))
+            else:
+                other = env
+            return _join(then, other)
+        if isinstance(stmt, (cst.For, cst.While)):
+            self.reads(stmt.iter if isinstance(stmt, cst.For) else stmt.test, env)
+            entry = env
+            for _ in range(64):  # lengths only grow, and are few: a fixed point comes quickly
+                if isinstance(stmt, cst.While):
+                    self.reads(stmt.test, entry)
+                joined = _join(entry, self.block(_suite(stmt.body), dict(entry)))
+                if joined == entry:
+                    break
+                entry = joined
+            return entry
+        self.reads(stmt, env)  # anything else is refused elsewhere; its reads are recorded all the same
+        return env
+
+    def lengths(self, node: cst.BaseExpression, env: Env) -> frozenset[int]:
+        if isinstance(node, (cst.Tuple, cst.List)):
+            return frozenset({len(node.elements)})
+        if isinstance(node, cst.Name):
+            return env.get(node.value, frozenset())
+        assert isinstance(node, cst.Subscript)
+        bounds = _sliced(node)
+        assert bounds is not None
+        return frozenset(len(range(n)[slice(*bounds)]) for n in self.lengths(node.value, env))
+
+    def reads(self, node: cst.CSTNode, env: Env) -> None:
+        names, at = self.out.names, self.out.at
+        stored = {id(n) for n in _targets(node)}
+
+        class Reads(cst.CSTVisitor):
+            def visit_Name(self, n: cst.Name) -> None:
+                if n.value in names and id(n) not in stored:
+                    found = env.get(n.value, frozenset())
+                    at[id(n)] = next(iter(found)) if len(found) == 1 else None
+
+            def visit_Attribute(self, n: cst.Attribute) -> bool:
+                n.value.visit(self)
+                return False
+
+            def visit_Arg(self, n: cst.Arg) -> bool:
+                n.value.visit(self)
+                return False
+
+        node.visit(Reads())
+
+
+def _suite(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
+    return suite.body if isinstance(suite, cst.IndentedBlock) else [suite]
+
+
+def _join(a: Env, b: Env) -> Env:
+    return {n: a.get(n, frozenset()) | b.get(n, frozenset()) for n in set(a) | set(b)}
+
+
+def _targets(node: cst.CSTNode) -> list[cst.Name]:
+    """The names a small statement assigns (not reads)."""
+    if isinstance(node, cst.Assign):
+        return [n for t in node.targets for n in _stored(t.target)]
+    if isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+        return _stored(node.target)
+    return []
 
 
 def _stored(node: cst.CSTNode) -> list[cst.Name]:
@@ -100,18 +227,18 @@ def _stored(node: cst.CSTNode) -> list[cst.Name]:
     return []
 
 
-def static_length(node: cst.BaseExpression, lengths: dict[str, int]) -> int | None:
+def static_length(node: cst.BaseExpression, lengths: Lengths) -> int | None:
     """The length of the tuple ``node`` denotes, when it is known without running anything."""
     if isinstance(node, (cst.Tuple, cst.List)):
         if any(isinstance(e, cst.StarredElement) for e in node.elements):
             return None
         return len(node.elements)
     if isinstance(node, cst.Name):
-        return lengths.get(node.value)
-    if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
-        n = static_length(node.value, lengths)
-        bounds = _constant_slice(node.slice[0].slice)
-        return None if n is None or bounds is None else len(range(n)[slice(*bounds)])
+        return lengths.at.get(id(node)) if node.value in lengths.names else None
+    bounds = _sliced(node)
+    if bounds is not None:
+        n = static_length(node.value, lengths)  # type: ignore[attr-defined]
+        return None if n is None else len(range(n)[slice(*bounds)])
     return None
 
 
@@ -146,7 +273,7 @@ class _Containers:
     context: _Context
     module: cst.Module
     user_names: set[str]
-    _containers: dict[str, int]
+    _containers: Lengths
     _element_names: dict[tuple[str, int], str]
     _temp_count: int
 
@@ -203,7 +330,9 @@ class _Containers:
                 return parts
             return [self.atom(e.value, out, origin) for e in node.elements]
         if isinstance(node, cst.Name):
-            return [ir.Var(self.element_name(node.value, k)) for k in range(self._containers[node.value])]
+            n = self._length(node)
+            assert n is not None
+            return [ir.Var(self.element_name(node.value, k)) for k in range(n)]
         assert isinstance(node, cst.Subscript) and isinstance(node.slice[0].slice, cst.Slice)
         bounds = _constant_slice(node.slice[0].slice)
         assert bounds is not None
@@ -214,7 +343,11 @@ class _Containers:
         """A tuple where a value is expected: built (see the module docstring); None when ``node`` is none."""
         if isinstance(node, cst.Subscript) and self._length(node.value) is not None:
             return self._subscript(node, out, origin)
-        if isinstance(node, cst.Name) and node.value not in self._containers:
+        base = node.value if isinstance(node, cst.Subscript) else node
+        if isinstance(base, cst.Name) and self._unknown(base):
+            self.ambiguous(base, base.value)
+            return ir.Const(0)
+        if isinstance(node, cst.Name) and node.value not in self._containers.names:
             return None
         if self._length(node) is None:
             return None
@@ -320,9 +453,28 @@ class _Containers:
         return value
 
     # ----- writes ---------------------------------------------------------------------------------------------
+    def _unknown(self, node: cst.Name) -> bool:
+        """A tuple variable whose length is not the same on every path to this read."""
+        return node.value in self._containers.names and self._length(node) is None
+
+    def ambiguous(self, node: cst.CSTNode, name: str) -> None:
+        self.error(
+            node,
+            f"the length of the tuple '{name}' is not the same on every path that reaches here",
+            "tuple-length",
+            "give the tuple one length on every path (branches and loop iterations), or use another name",
+        )
+
     def assign_container(self, name: str, value: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> None:
         """``t = (a, b)``: ``t_0 = a``, ``t_1 = b`` (the whole right-hand side first)."""
-        targets = [self.element_name(name, k) for k in range(self._containers[name])]
+        n = self._length(value)
+        if n is None:  # t = u, where u's length depends on the path
+            inner = value
+            while isinstance(inner, cst.Subscript):
+                inner = inner.value
+            self.ambiguous(value, inner.value if isinstance(inner, cst.Name) else name)
+            return
+        targets = [self.element_name(name, k) for k in range(n)]
         self.assign_all(targets, self.elements(value, out, origin, into=targets), out, origin)
 
     def assign_all(self, names: list[str], values: list[ir.Expr], out: list[ir.Stmt], origin: ir.Origin) -> None:

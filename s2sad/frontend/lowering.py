@@ -14,7 +14,7 @@ from .. import ir
 from ..diagnostics import Diagnostic, S2sadError, Span
 from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
 from .aliasing import InPlace, returns_fresh
-from .containers import _Containers, tuple_lengths
+from .containers import Lengths, _Containers, tuple_lengths
 from .expressions import _Expressions
 from .opaque import Opaque as ir_opaque
 from .syntax import (
@@ -67,7 +67,7 @@ class _Lowerer(_Containers, _Expressions):
         self._stmt_temps = 0
         self._temp_count = 0
         self.function_name = ""
-        self._containers: dict[str, int] = {}  #: tuple variables and their lengths (see .containers)
+        self._containers = Lengths()  #: tuple variables and their lengths where read (see .containers)
         self._element_names: dict[tuple[str, int], str] = {}
         self._function_node: cst.FunctionDef | None = None
         self._inplace: InPlace | None = None  #: the function's in-place updates (see .aliasing), when asked
@@ -365,7 +365,7 @@ class _Lowerer(_Containers, _Expressions):
     def assign(
         self, target: cst.BaseExpression, value: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin
     ) -> None:
-        if isinstance(target, cst.Name) and target.value in self._containers:
+        if isinstance(target, cst.Name) and target.value in self._containers.names:
             self.assign_container(target.value, value, out, origin)
             return
         if isinstance(target, cst.Name):
