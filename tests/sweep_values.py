@@ -87,14 +87,23 @@ def tuple_program(rng: random.Random) -> tuple[str, tuple[float, ...]]:
             lines.append(f"{indent}    {name} = {display(n)}")
             lines.append(f"{indent}else:")
             lines.append(f"{indent}    {name} = {display(n)}")
-        else:  # what must be refused: another length, a run-time index
+        else:  # another length, a run-time index; and what must be refused: lengths that depend on the path,
+            # a tuple concatenated (no rule follows its elements)
             name = rng.choice(sorted(tuples))
-            if rng.random() < 0.5:
+            kind = rng.choice(["length", "index", "branch-length", "concatenate"])
+            if kind == "length":
                 lines.append(f"{indent}{name} = {display(tuples[name] + 1)}")
                 tuples[name] += 1
-            else:
+            elif kind == "index":
                 target = f"s{next(counter)}"
                 lines.append(f"{indent}{target} = {name}[int(y > 0) % {tuples[name]}]")
+                scalars.append(target)
+            elif kind == "branch-length":
+                lines.append(f"{indent}if {expr()} > 0.1:")
+                lines.append(f"{indent}    {name} = {display(tuples[name] + 1)}")
+            else:
+                target = f"s{next(counter)}"
+                lines.append(f"{indent}{target} = np.sum({name} + {name})")
                 scalars.append(target)
 
     for _ in range(rng.randint(2, 7)):
@@ -123,7 +132,7 @@ def sweep_tuples(programs: int, seed: int) -> collections.Counter[str]:
             except (ZeroDivisionError, ValueError, OverflowError, TypeError) as err:
                 outcomes[f"user code raised ({type(err).__name__})"] += 1
                 continue
-        codes = sorted(set(re.findall(r"\[([a-z0-9-]+)\]$", outcome.stderr, re.M)))
+        codes = sorted(set(re.findall(r"error: .* \[([a-z0-9-]+)\]$", outcome.stderr, re.M)))
         outcomes["refused: " + ", ".join(codes) if outcome.refused else "correct"] += 1
     return outcomes
 
