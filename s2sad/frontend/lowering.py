@@ -384,11 +384,14 @@ class _Lowerer(_Containers, _Expressions):
                 return
             length = self._length(value)
             if length is None or length != len(names):
+                if isinstance(value, cst.Name) and self._unknown(value):
+                    self.ambiguous(value, value.value)
+                    return
                 if length is not None:
                     message, hint = f"cannot unpack {length} values into {len(names)} names", None
                 elif isinstance(value, cst.Name) and value.value in self.scope.assigned:
-                    message = f"cannot unpack '{value.value}': its length is not known before running the code"
-                    hint = "s2sad unpacks a tuple variable when every assignment to it is a tuple of one length"
+                    message = f"cannot unpack '{value.value}': it is not always a tuple"
+                    hint = "s2sad unpacks a variable that every assignment gives a tuple"
                 else:
                     message = "tuple assignment needs a tuple of the same length on the right"
                     hint = "unpacking the result of a call is not supported; assign each value separately"
