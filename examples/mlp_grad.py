@@ -25,25 +25,13 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     h_matmul_W2_plus_b2_bar = adjoint_softmax(h_matmul_W2_plus_b2, p_bar)
     h_matmul_W2_bar = unbroadcast(h_matmul_W2_plus_b2_bar, h_matmul_W2)
     b2_bar = unbroadcast(h_matmul_W2_plus_b2_bar, b2)
-    h_bar = (
-        h_matmul_W2_bar @ np.transpose(W2)
-        if np.ndim(W2) == 2
-        else np.multiply.outer(h_matmul_W2_bar, W2)
-    )
-    W2_bar = (
-        np.transpose(h) @ h_matmul_W2_bar
-        if np.ndim(h) == 2
-        else np.multiply.outer(h, h_matmul_W2_bar)
-    )
+    h_bar = matmul_adjoint_a(h_matmul_W2_bar, h, W2)
+    W2_bar = matmul_adjoint_b(h_matmul_W2_bar, h, W2)
     # h = sigmoid(X @ W1 + b1)
     X_matmul_W1_plus_b1_bar = adjoint_sigmoid(X_matmul_W1_plus_b1, h_bar)
     X_matmul_W1_bar = unbroadcast(X_matmul_W1_plus_b1_bar, X_matmul_W1)
     b1_bar = unbroadcast(X_matmul_W1_plus_b1_bar, b1)
-    W1_bar = (
-        np.transpose(X) @ X_matmul_W1_bar
-        if np.ndim(X) == 2
-        else np.multiply.outer(X, X_matmul_W1_bar)
-    )
+    W1_bar = matmul_adjoint_b(X_matmul_W1_bar, X, W1)
     return W1_bar, b1_bar, W2_bar, b2_bar
 
 
@@ -121,6 +109,34 @@ def adjoint_sigmoid(z, sigmoid_bar):
     neg_z_bar = _1p0_plus_exp_neg_z_bar * exp_neg_z
     z_bar = -neg_z_bar
     return z_bar
+
+
+def matmul_adjoint_a(g, a, b):
+    """The adjoint of a in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
+    and the adjoint is summed over the batch dimensions a was broadcast along."""
+    if np.ndim(b) == 1:
+        g, b = np.expand_dims(g, -1), np.expand_dims(b, -1)
+    if np.ndim(a) == 1:
+        g = np.expand_dims(g, -2)
+    out = g @ np.swapaxes(b, -1, -2)
+    shape = np.shape(a) if np.ndim(a) > 1 else (1,) + np.shape(a)
+    out = np.sum(out, axis=tuple(range(np.ndim(out) - len(shape))))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(out)[i] != 1)
+    return np.reshape(np.sum(out, axis=axes, keepdims=True), np.shape(a))
+
+
+def matmul_adjoint_b(g, a, b):
+    """The adjoint of b in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
+    and the adjoint is summed over the batch dimensions b was broadcast along."""
+    if np.ndim(b) == 1:
+        g = np.expand_dims(g, -1)
+    if np.ndim(a) == 1:
+        g, a = np.expand_dims(g, -2), np.expand_dims(a, -2)
+    out = np.swapaxes(a, -1, -2) @ g
+    shape = np.shape(b) if np.ndim(b) > 1 else np.shape(b) + (1,)
+    out = np.sum(out, axis=tuple(range(np.ndim(out) - len(shape))))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(out)[i] != 1)
+    return np.reshape(np.sum(out, axis=axes, keepdims=True), np.shape(b))
 
 
 def unbroadcast(g, x):

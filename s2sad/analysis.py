@@ -4,6 +4,12 @@ A value is *varied* when it depends on a differentiated parameter through differ
 when the returned value depends on it that way, and *active* when both: only active values get adjoints.
 Control flow does not carry derivatives (a branch is an indicator function), so tests are never active.
 Loops make the dataflow cyclic through carried names; both analyses iterate to a fixed point.
+
+The invariant :func:`check` enforces, in this one place: a value that depends on a differentiated parameter
+never flows into a call that has no derivative rule for that argument (a tuple built for an unknown use, a
+shape, ``np.clip``'s bounds, a helper that loses it), when the returned value needs the call's result. Such a
+flow is a located ``no-rule`` error, never a silent zero; comparisons and other results that carry no
+derivative (``nondiff``) are fine, and integer conversions (``discrete``) have their own error.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from . import ir
 from .diagnostics import Diagnostic, S2sadError
 from .rules import Rule, lookup
 
-__all__ = ["Activity", "activity", "default_wrt", "check", "helper_rule", "call_sites"]
+__all__ = ["Activity", "activity", "default_wrt", "check", "helper_rule", "call_sites", "dropped"]
 
 
 def rule_of(value: ir.Expr) -> Rule | None:
@@ -77,7 +83,10 @@ def helper_rule(fn: ir.Function) -> Rule:
     everything = activity(fn, tuple(p.name for p in fn.params))
     params = tuple(p.name for p in fn.params)
     flows = {p: ir.Var(p) for p in params if everything.active(p)}
-    return Rule(fn.name, params, flows, "helper")
+    # A parameter with no differentiable path to the result may still reach it through a call that has no
+    # rule for it (a tuple, a shape): a caller that differentiates it must be refused, not given a zero.
+    drops = frozenset(p for p in params if p not in flows and dropped(fn, (p,)))
+    return Rule(fn.name, params, flows, "helper", drops=drops)
 
 
 def call_sites(fn: ir.Function, act: Activity, helper: str) -> set[str]:
@@ -95,10 +104,13 @@ def call_sites(fn: ir.Function, act: Activity, helper: str) -> set[str]:
 
 
 def default_wrt(fn: ir.Function) -> tuple[str, ...]:
-    """Every parameter the returned value depends on differentiably, in parameter order, except those that
+    """Every parameter the returned value depends on (differentiably, or through a call that has no rule for
+    it), in parameter order, except those that
     decide how often a loop runs (a trip count is an integer, even when it is also used in arithmetic)."""
     everything = activity(fn, tuple(p.name for p in fn.params))
-    active = [p.name for p in fn.params if everything.active(p.name)]
+    # A parameter whose only way to the result is through a call with no rule for it is chosen too, so
+    # that check() refuses the program rather than leave it out of the gradient.
+    active = [p.name for p in fn.params if everything.active(p.name) or dropped(fn, (p.name,))]
     chosen = [p for p in active if not _counts_trips(fn, activity(fn, (p,)))]
     return tuple(chosen or active)  # all of them set trip counts: let check() say where
 
@@ -113,6 +125,115 @@ def _counts_trips(fn: ir.Function, act: Activity) -> bool:
     )
 
 
+# ----------------------------------------------------------------------------------------------------------
+# The invariant: a differentiated value never flows into a call without a derivative rule for it
+# ----------------------------------------------------------------------------------------------------------
+_NO_DERIVATIVE = ("nondiff", "discrete")  # results that carry no derivative (discrete ones are checked apart)
+
+
+def _depends(fn: ir.Function, wrt: tuple[str, ...]) -> set[str]:
+    """Names whose value depends on ``wrt`` through any operation that could carry a derivative: unlike
+    :func:`activity`, also through calls and arguments that have no rule (that is what is being checked)."""
+    assigns = _assignments(fn)
+    out = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for s in assigns:
+            if s.target in out:
+                continue
+            v = s.value
+            rule = rule_of(v)
+            if isinstance(v, ir.BoolOp) or (rule is not None and rule.kind in _NO_DERIVATIVE):
+                continue
+            if isinstance(v, ir.Call) and rule is not None and rule.kind == "helper":
+                names = [n for p, a in zip(rule.params, v.args) if p in rule.adjoints for n in ir.expr_names(a)]
+            else:
+                names = list(ir.expr_names(v))
+            if any(n in out for n in names):
+                out.add(s.target)
+                changed = True
+    return out
+
+
+def _needed(fn: ir.Function) -> set[str]:
+    """Names the returned value is computed from (not through comparisons, shapes or tests)."""
+    out = _returned(fn)
+    changed = True
+    while changed:
+        changed = False
+        for s in reversed(_assignments(fn)):
+            if s.target not in out:
+                continue
+            v = s.value
+            rule = rule_of(v)
+            if isinstance(v, ir.BoolOp) or (rule is not None and rule.kind in _NO_DERIVATIVE):
+                continue
+            if isinstance(v, ir.Call) and rule is not None and rule.kind == "helper":
+                names = {n for p, a in zip(rule.params, v.args) if p in rule.adjoints for n in ir.expr_names(a)}
+            else:
+                names = set(ir.expr_names(v))
+            if names - out:
+                out |= names
+                changed = True
+    return out
+
+
+def dropped(fn: ir.Function, wrt: tuple[str, ...]) -> list[tuple[ir.Assign, str | None]]:
+    """Every statement whose call would silently drop the derivative of a value that depends on ``wrt``,
+    and the parameter of its rule that has no derivative (None: the call has no rule at all)."""
+    depends, needed = _depends(fn, wrt), _needed(fn)
+    out: list[tuple[ir.Assign, str | None]] = []
+    for s in _assignments(fn):
+        if s.target not in needed or not isinstance(s.value, ir.Call):
+            continue
+        rule = rule_of(s.value)
+        if rule is not None and rule.kind in _NO_DERIVATIVE:
+            continue
+        for k, arg in enumerate(s.value.args):
+            if not any(n in depends for n in ir.expr_names(arg)):
+                continue
+            if rule is None:
+                out.append((s, None))
+                break
+            param = rule.params[k]
+            lost = param in rule.drops if rule.kind == "helper" else param not in rule.adjoints
+            if lost:
+                out.append((s, param))
+                break
+    return out
+
+
+def _dropped_message(s: ir.Assign, param: str | None) -> tuple[str, str]:
+    assert isinstance(s.value, ir.Call)
+    fn = s.value.fn
+    short = fn.split(".")[-1]
+    if fn in (ir.TUPLE, ir.LIST):
+        return (
+            "a tuple holding a differentiated value is used where s2sad cannot follow its elements",
+            "index it with constant indices (t[0]), unpack it (a, b = t) or pass it to max, min, sum, np.sum or "
+            "np.array; a tuple variable must only ever be assigned tuples of one length",
+        )
+    rule = rule_of(s.value)
+    if param is None or rule is None:
+        return (
+            f"'{short}' has no derivative rule, and its argument depends on a differentiated value",
+            "give it a rule in [tool.s2sad.rules], or pass it values that do not depend on the differentiated "
+            "parameters (see --wrt)",
+        )
+    if rule.kind == "helper":
+        return (
+            f"the derivative of argument '{param}' of the helper '{fn}' would be lost inside it (a call there "
+            "has no derivative rule for it)",
+            f"differentiate '{fn}' on its own to see where, or pass a value that is not differentiated",
+        )
+    return (
+        f"'{short}' has no derivative with respect to its argument '{param}', which depends on a differentiated "
+        "value",
+        f"pass '{param}' a value that does not depend on the differentiated parameters (see --wrt)",
+    )
+
+
 def check(fn: ir.Function, act: Activity) -> None:
     """Constructs that would make the gradient silently wrong: report them all."""
     found: list[Diagnostic] = []
@@ -120,6 +241,11 @@ def check(fn: ir.Function, act: Activity) -> None:
     def report(origin: ir.Origin | None, message: str, code: str, hint: str) -> None:
         if origin is not None:
             found.append(ir.diagnostic(fn.path, origin, message, code, hint))
+
+    wrt = tuple(n for n in (p.name for p in fn.params) if n in act.varied)
+    for s, param in dropped(fn, wrt):
+        message, hint = _dropped_message(s, param)
+        report(s.origin or fn.origin, message, "no-rule", hint)  # never silent, even without a statement
 
     for s in ir.walk(fn.body):
         if isinstance(s, ir.Assign) and isinstance(s.value, ir.Call):

@@ -50,6 +50,47 @@ SUPPORT = {
     else:
         np.add.at(out, index, g)
     return out''',
+    "select": '''def select(index, *items):
+    """items[index]: an element of a tuple, chosen at run time."""
+    return items[index]''',
+    "matmul_adjoint_a": '''def matmul_adjoint_a(g, a, b):
+    """The adjoint of a in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
+    and the adjoint is summed over the batch dimensions a was broadcast along."""
+    if np.ndim(b) == 1:
+        g, b = np.expand_dims(g, -1), np.expand_dims(b, -1)
+    if np.ndim(a) == 1:
+        g = np.expand_dims(g, -2)
+    out = g @ np.swapaxes(b, -1, -2)
+    shape = np.shape(a) if np.ndim(a) > 1 else (1,) + np.shape(a)
+    out = np.sum(out, axis=tuple(range(np.ndim(out) - len(shape))))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(out)[i] != 1)
+    return np.reshape(np.sum(out, axis=axes, keepdims=True), np.shape(a))''',
+    "matmul_adjoint_b": '''def matmul_adjoint_b(g, a, b):
+    """The adjoint of b in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
+    and the adjoint is summed over the batch dimensions b was broadcast along."""
+    if np.ndim(b) == 1:
+        g = np.expand_dims(g, -1)
+    if np.ndim(a) == 1:
+        g, a = np.expand_dims(g, -2), np.expand_dims(a, -2)
+    out = np.swapaxes(a, -1, -2) @ g
+    shape = np.shape(b) if np.ndim(b) > 1 else np.shape(b) + (1,)
+    out = np.sum(out, axis=tuple(range(np.ndim(out) - len(shape))))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(out)[i] != 1)
+    return np.reshape(np.sum(out, axis=axes, keepdims=True), np.shape(b))''',
+    "dot_adjoint_a": '''def dot_adjoint_a(g, a, b):
+    """The adjoint of a in np.dot(a, b): a product when either is a scalar, else the sum over the last
+    axis of a and the second-to-last of b (the only axis of a 1-D b)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return np.sum(g * b) if np.ndim(a) == 0 else g * b
+    kept = [i for i in range(np.ndim(b)) if i != max(np.ndim(b) - 2, 0)]
+    return np.tensordot(g, b, axes=(list(range(np.ndim(a) - 1, np.ndim(g))), kept))''',
+    "dot_adjoint_b": '''def dot_adjoint_b(g, a, b):
+    """The adjoint of b in np.dot(a, b): a product when either is a scalar, else the sum over the last
+    axis of a and the second-to-last of b (the only axis of a 1-D b)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return np.sum(g * a) if np.ndim(b) == 0 else g * a
+    batch = list(range(np.ndim(a) - 1))
+    return np.moveaxis(np.tensordot(a, g, axes=(batch, batch)), 0, max(np.ndim(b) - 2, 0))''',
 }
 
 

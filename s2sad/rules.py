@@ -38,6 +38,9 @@ class Rule:
     note: str = ""  #: the choice made at a kink or tie, for the README and the reviewer
     defaults: Mapping[str, Expr] = field(default_factory=dict)  #: keyword parameters and their defaults
     broadcasts: bool = False  #: elementwise on arrays: an operand's adjoint is summed back to its shape
+    #: ``helper``: parameters with no differentiable path to the result that reach it through a call with no
+    #: rule for them; a caller differentiating one of them is refused (see :func:`s2sad.analysis.dropped`)
+    drops: frozenset[str] = frozenset()
 
 
 class TemplateError(ValueError):
@@ -255,9 +258,11 @@ def _expanded(v: str) -> str:
     return f"(numpy.expand_dims({v}, axis) if axis is not None and not keepdims else {v})"
 
 
-# a @ b for 1-D and 2-D operands: the 1-D cases are outer products (NumPy's matmul promotes them)
-_MATMUL_A = "g @ numpy.transpose(b) if numpy.ndim(b) == 2 else numpy.multiply.outer(g, b)"
-_MATMUL_B = "numpy.transpose(a) @ g if numpy.ndim(a) == 2 else numpy.multiply.outer(a, g)"
+# a @ b with NumPy's semantics (1-D operands promoted, stacks of matrices broadcast), and np.dot's (a scalar
+# operand multiplies; N-D: the last axis of a against the second-to-last of b): support functions of the
+# generated module (s2sad.emit.SUPPORT), each with its own docstring
+_MATMUL_A = "s2sad.matmul_adjoint_a(g, a, b)"
+_MATMUL_B = "s2sad.matmul_adjoint_b(g, a, b)"
 
 
 def _elements(n: int) -> Rule:
@@ -268,11 +273,29 @@ def _elements(n: int) -> Rule:
     return Rule(fn, params, {p: parse_template(t, allowed) for p, t in templates.items()}, "linear")
 
 
+def _select(n: int) -> Rule:
+    """``t[i]`` for a tuple of ``n`` elements and an index known only at run time: ``s2sad.select(i, *t)``
+    (the generated module's ``select``, which is ``t[i]``); the selected element gets the adjoint, the others
+    zero with their own shape (``0.0 * x``)."""
+    templates = {f"x{k}": f"g if index == {k} or index == {k - n} else 0.0 * x{k}" for k in range(n)}
+    fn, params, defaults = _signature(f"s2sad.select(index, {', '.join(templates)})")
+    allowed = frozenset(params) | {"g", "ans"}
+    adjoints = {p: parse_template(t, allowed) for p, t in templates.items()}
+    return Rule(fn, params, adjoints, "piecewise", "the element the index selects gets the adjoint", defaults)
+
+
+_TUPLES = [_select(n) for n in range(1, 17)]
+
 _NUMPY = [
     vjp("operator.matmul(a, b)", a=_MATMUL_A, b=_MATMUL_B),
     vjp("numpy.matmul(a, b)", a=_MATMUL_A, b=_MATMUL_B),
-    vjp("numpy.dot(a, b)", a=_MATMUL_A, b=_MATMUL_B),
-    vjp("numpy.outer(a, b)", a="g @ b", b="a @ g"),
+    vjp("numpy.dot(a, b)", a="s2sad.dot_adjoint_a(g, a, b)", b="s2sad.dot_adjoint_b(g, a, b)"),
+    # np.outer flattens its operands
+    vjp(
+        "numpy.outer(a, b)",
+        a="numpy.reshape(g @ numpy.ravel(b), numpy.shape(a))",
+        b="numpy.reshape(numpy.ravel(a) @ g, numpy.shape(b))",
+    ),
     vjp("numpy.exp(x)", x="g * ans"),
     vjp("numpy.log(x)", x="g / x"),
     vjp("numpy.log1p(x)", x="g / (1 + x)"),
@@ -357,10 +380,10 @@ def _called(e: Expr) -> set[str]:
 
 
 #: NumPy functions the templates call that are not primitives of differentiated programs themselves.
-_PLAIN = {"numpy.expand_dims", "numpy.broadcast_to", "numpy.multiply.outer", "numpy.logical_and"}
+_PLAIN = {"numpy.expand_dims", "numpy.broadcast_to", "numpy.logical_and", "numpy.ravel"}
 
 #: ``(qualified name, number of arguments) -> Rule``
-RULES: dict[tuple[str, int], Rule] = _table(_OPERATORS, _BUILTINS, _MATH, _NUMPY)
+RULES: dict[tuple[str, int], Rule] = _table(_OPERATORS, _BUILTINS, _MATH, _NUMPY, _TUPLES)
 
 #: Module-level constants a program may read (they carry no derivative).
 CONSTANTS = frozenset(

@@ -31,11 +31,15 @@ _POINTS = {
 
 
 def _differentiable_rules():
-    """The scalar rules; NumPy's are checked on arrays in tests/test_numpy.py."""
+    """The scalar rules; NumPy's are checked on arrays in tests/test_numpy.py, a tuple's run-time index
+    (``s2sad.select``) in tests/test_soundness_values.py."""
     return [
         r
         for r in RULES.values()
-        if r.adjoints and not r.fn.startswith("numpy.") and r.fn != "operator.matmul" and r.fn != "operator.getitem"
+        if r.adjoints
+        and not r.fn.startswith(("numpy.", "s2sad."))
+        and r.fn != "operator.matmul"
+        and r.fn != "operator.getitem"
     ]
 
 

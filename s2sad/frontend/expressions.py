@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import libcst as cst
 from libcst.metadata import CodeRange
@@ -78,6 +78,16 @@ class _Expressions:
         text = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else None
         self.diagnostics.append(Diagnostic(self.path, span, message, code, help, text))
 
+    if TYPE_CHECKING:  # s2sad.frontend.containers
+
+        def container_value(
+            self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin
+        ) -> ir.Expr | None: ...
+
+        def container_call(self, node: cst.Call, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None: ...
+
+        def arrays_from_tuples(self, value: ir.Expr, out: list[ir.Stmt]) -> ir.Expr: ...
+
     def _begin_statement(self, target: str) -> None:
         self._stmt_target = target
         self._stmt_temps = 0
@@ -146,6 +156,10 @@ class _Expressions:
 
     def value(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin, target: str | None) -> ir.Expr:
         """Lower ``node`` to an atom or one primitive applied to atoms."""
+        if isinstance(node, (cst.Name, cst.Tuple, cst.List, cst.Subscript)):
+            built = self.container_value(node, out, origin)  # a tuple, or an element of one
+            if built is not None:
+                return built
         if isinstance(node, cst.Name):
             return self.name(node)
         if isinstance(node, (cst.Integer, cst.Float)):
@@ -171,7 +185,10 @@ class _Expressions:
             if isinstance(node.operator, cst.Not):
                 return ir.Call("operator.not_", (self.atom(node.expression, out, origin),))
         if isinstance(node, cst.Call):
-            return self.call(node, out, origin)
+            special = self.container_call(node, out, origin)  # max(t), sum(t), np.array(t) ...
+            if special is not None:
+                return special
+            return self.arrays_from_tuples(self.call(node, out, origin), out)
         if isinstance(node, cst.Attribute):
             qualified = self._qualified(node) & CONSTANTS
             if qualified:
@@ -186,8 +203,6 @@ class _Expressions:
             return self.test(node, out, origin)
         if isinstance(node, cst.Subscript):
             return ir.Call(ir.GETITEM, (self.atom(node.value, out, origin), self.index(node, out, origin)))
-        if isinstance(node, cst.Tuple):
-            return _tuple([self.atom(e.value, out, origin) for e in node.elements])
         if isinstance(node, cst.IfExp):
             return self.if_expression(node, out, origin, target)
         self.unsupported_expression(node)
@@ -424,6 +439,8 @@ class _Expressions:
             shape = parts[0] if len(parts) == 1 else _tuple(parts)
             return ir.Call(fn, (this, shape))
         rule = self._signature_for(fn, len(positional) + 1, set(keywords))
+        if rule is None and not keywords:  # every argument given: x.dot(y), x.transpose()
+            rule = self.context.lookup(fn, len(positional) + 1)
         if rule is None:
             self.error(node, f"unsupported arguments to '.{fn.split('.')[-1]}()'", "unsupported-syntax")
             return ir.Const(0)

@@ -13,6 +13,8 @@ from ..bindings import ModuleScope, function_scope
 from ..diagnostics import Diagnostic, InternalError, S2sadError
 from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
 from . import fidelity
+from .aliasing import InPlace, returns_fresh
+from .containers import Lengths, _Containers, tuple_lengths
 from .expressions import _Expressions
 from .names import Context, Scope, Signature
 from .opaque import Opaque as ir_opaque
@@ -32,7 +34,7 @@ from .syntax import (
 _NOT_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
 
 
-class _Lowerer(_Expressions):
+class _Lowerer(_Containers, _Expressions):
     """Lowers one function of one file; helpers it calls go through the shared ``Context``."""
 
     def __init__(
@@ -71,6 +73,10 @@ class _Lowerer(_Expressions):
         self._stmt_temps = 0
         self._temp_count = 0
         self.function_name = ""
+        self._containers = Lengths()  #: tuple variables and their lengths where read (see .containers)
+        self._element_names: dict[tuple[str, int], str] = {}
+        self._function_node: cst.FunctionDef | None = None
+        self._inplace: InPlace | None = None  #: the function's in-place updates (see .aliasing), when asked
 
     def origin(self, node: cst.CSTNode) -> ir.Origin:
         span = self.span(node)
@@ -181,6 +187,8 @@ class _Lowerer(_Expressions):
         self.scope = Scope.of(function_scope(self.source, self.path, tree))
         assigned = self.scope.assigned
         self.user_names = set(self.scope.params) | assigned | {b.local for b in self.imports}
+        self._containers = tuple_lengths(node.body, self.scope.params)
+        self._function_node = node
         if isinstance(node.body, cst.SimpleStatementSuite):  # def f(x): return x * x
             origin = self.origin(node.body)
             smalls = list(node.body.body)
@@ -360,6 +368,16 @@ class _Lowerer(_Expressions):
                 return
             op = OPERATOR_SYMBOLS[_CST_AUGMENTED[type(small.operator)]]
             name = small.target.value
+            problem = self.inplace_problem(name)
+            if problem is not None:
+                symbol = self.module.code_for_node(small.operator).strip()
+                self.error(
+                    small,
+                    f"'{name} {symbol} ...' changes an array in place where it may be shared: {problem}",
+                    "inplace-alias",
+                    f"write '{name} = {name} {symbol[:-1]} ...': a new array, which is what s2sad differentiates",
+                )
+                return
             self._begin_statement(name)
             right = self.atom(small.value, out, origin)
             out.append(ir.Assign(name, ir.Call(op, (self.name(small.target), right)), origin))
@@ -391,6 +409,9 @@ class _Lowerer(_Expressions):
     def assign(
         self, target: cst.BaseExpression, value: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin
     ) -> None:
+        if isinstance(target, cst.Name) and target.value in self._containers.names:
+            self.assign_container(target.value, value, out, origin)
+            return
         if isinstance(target, cst.Name):
             self._begin_statement(target.value)
             if isinstance(value, cst.IfExp):  # y = a if c else b: an 'if' that assigns y in both branches
@@ -405,29 +426,28 @@ class _Lowerer(_Expressions):
                     if not isinstance(n, cst.Name):
                         self.unsupported_target(n)
                 return
-            if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) != len(names):
-                self.error(
-                    value,
-                    "tuple assignment needs a tuple of the same length on the right",
-                    "unsupported-syntax",
-                    "unpacking the result of a call is not supported; assign each value separately",
-                )
+            length = self._length(value)
+            if length is None or length != len(names):
+                if isinstance(value, cst.Name) and self._unknown(value):
+                    self.ambiguous(value, value.value)
+                    return
+                if length is not None:
+                    message, hint = f"cannot unpack {length} values into {len(names)} names", None
+                elif isinstance(value, cst.Name) and value.value in self.scope.assigned:
+                    message = f"cannot unpack '{value.value}': it is not always a tuple"
+                    hint = "s2sad unpacks a variable that every assignment gives a tuple"
+                else:
+                    message = "tuple assignment needs a tuple of the same length on the right"
+                    hint = "unpacking the result of a call is not supported; assign each value separately"
+                self.error(value, message, "unsupported-syntax", hint)
                 return
-            # Evaluate the whole right-hand side before assigning anything (``x, y = y, x * 2``): a target
-            # that a later value reads is first copied into an intermediate (the SSA stage propagates the copy).
-            values: list[ir.Expr] = []
-            for n, element in zip(names, value.elements):
-                assert isinstance(n, cst.Name)
-                self._begin_statement(n.value)
-                values.append(self.value(element.value, out, origin, n.value))
-            for i, n in enumerate(names):
-                assert isinstance(n, cst.Name)
-                if any(n.value in ir.expr_names(v) for v in values[i + 1 :]):
-                    self._temp_count += 1
-                    snapshot = f"{TEMP}{n.value}_before#{self._temp_count}"
-                    out.append(ir.Assign(snapshot, ir.Var(n.value), origin))
-                    values[i + 1 :] = [ir.substitute(v, {n.value: ir.Var(snapshot)}) for v in values[i + 1 :]]
-                out.append(ir.Assign(n.value, values[i], origin))
+            # Evaluate the whole right-hand side before assigning anything (``x, y = y, x * 2``).
+            targets = [n.value for n in names if isinstance(n, cst.Name)]
+            if isinstance(value, (cst.Tuple, cst.List)):
+                values = self.elements(value, out, origin, into=targets)
+            else:  # a tuple variable, or a constant slice of one
+                values = self.elements(value, out, origin)
+            self.assign_all(targets, values, out, origin)
             return
         self.unsupported_target(target)
 
@@ -529,3 +549,35 @@ class _Lowerer(_Expressions):
         used = {n.value for n in _names_in(node.with_changes(decorators=[]))}
         self.context.opaque.append(ir_opaque(node.name.value, text, tuple(b for b in self.imports if b.local in used)))
         return ir.Function(node.name.value, tuple(ir.Param(p) for p in params), (), self.path)
+
+    def inplace_problem(self, name: str) -> str | None:
+        """Why ``name op= value`` could change an array something else refers to (array code only)."""
+        if not any(b.qualname.split(".")[0] == "numpy" for b in self.imports) or self._function_node is None:
+            return None  # without NumPy, values are numbers: an augmented assignment rebinds
+        if self._inplace is None:
+            self._inplace = InPlace(
+                self._function_node,
+                self._qualified,
+                lambda n: (self.span(n).line, self.span(n).col),
+                lambda n: self.module.code_for_node(n).strip().splitlines()[0],
+                self._helper_returns_fresh,
+            )
+        return self._inplace.problem(name)
+
+    def _helper_returns_fresh(self, name: str) -> bool:
+        """For in-place updates: whether the helper ``name`` of this file returns a new value (see .aliasing)."""
+        functions = self._module_functions()
+        if name not in functions:
+            return False
+        imports = {b.local: b for b in self.imports}
+
+        def qualify(e: ast.expr) -> str | None:
+            if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id in imports:
+                binding = imports[e.value.id]
+                return f"{binding.qualname}.{e.attr}" if binding.is_module else None
+            if isinstance(e, ast.Name) and e.id not in functions:  # the file's own 'abs' is not the builtin
+                return imports[e.id].qualname if e.id in imports else f"builtins.{e.id}"
+            return None
+
+        source = self.context.sources.get(self.path)
+        return source is not None and returns_fresh(source, name, qualify)
