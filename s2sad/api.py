@@ -17,7 +17,7 @@ import ast
 
 from pathlib import Path
 
-from . import __version__, analysis, config, emit, frontend, ir, report, reverse, rules, ssa
+from . import __version__, analysis, config, emit, frontend, ir, names, report, reverse, rules, ssa
 from . import lagrangian
 from .diagnostics import Diagnostic, S2sadError
 
@@ -80,12 +80,14 @@ def _generate(
     with_value: bool = False,
     line: int | None = None,
     output: str | None = None,
-) -> tuple[str, tuple[str, ...]]:
-    """The whole pipeline, for the function and every helper it reaches."""
+) -> tuple[str, tuple[str, ...], str]:
+    """The whole pipeline, for the function and every helper it reaches: the module's text, the parameters
+    differentiated, and the name of the gradient function in it."""
     user_rules = _user_rules(path)
     program = frontend.parse_program(source, path, name, line, rules=user_rules)
-    main = ssa.to_ssa(program.main)
-    helpers = [ssa.to_ssa(h) for h in program.helpers]  # callees before callers
+    module_names = names.ModuleNames.of([program.main, *program.helpers], [(o.name, o.text) for o in program.opaque])
+    main = ssa.to_ssa(program.main, module_names)
+    helpers = [ssa.to_ssa(h, module_names) for h in program.helpers]  # callees before callers
     table = dict(program.rules)
     with rules.extended(table):
         for h in helpers:  # a helper's rule needs its callees' rules
@@ -105,14 +107,14 @@ def _generate(
             analysis.check(h, h_act)
             analysed.append((h, h_act))
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
-        grad_fn = reverse.gradient(main, chosen, act, with_value=with_value, helpers=helper_wrt)
+        grad_fn = reverse.gradient(main, chosen, act, with_value=with_value, helpers=helper_wrt, names=module_names)
         others: list[tuple[ir.Function, str]] = []
         for h, h_act in analysed[1:]:
-            others.append((reverse.primal(h), f"The helper '{h.name}', for the forward passes that call it."))
+            others.append((reverse.primal(h, module_names), f"The helper '{h.name}', for the forward passes that call it."))
             if h.name in helper_wrt:
                 returns = ", ".join(f"{p}_bar" for p in helper_wrt[h.name])
                 doc = f"Adjoints ({returns}) of the helper '{h.name}', given the adjoint of its result."
-                others.append((reverse.adjoint(h, helper_wrt[h.name], h_act, helper_wrt), doc))
+                others.append((reverse.adjoint(h, helper_wrt[h.name], h_act, helper_wrt, module_names), doc))
     verbatim = [(o.text, o.imports) for o in program.opaque]
     target = f"{path}::{name}"
     wrt_text = f" with respect to {', '.join(chosen)}"
@@ -122,7 +124,7 @@ def _generate(
     if with_value:
         returns = f"'{name}' and {returns}"
     doc = f"Return {returns} of '{name}' by reverse-mode differentiation."
-    return emit.emit(grad_fn, header, doc, others, verbatim), chosen
+    return emit.emit(grad_fn, header, doc, others, verbatim, module_names), chosen, grad_fn.name
 
 
 def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | None) -> tuple[str, ...]:
@@ -204,17 +206,16 @@ def grad_source(f: Callable[..., Any], wrt: Sequence[str] | None = None, *, with
 
 def _build(f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool) -> tuple[Callable[..., Any], str]:
     source, path, name, line = _source_of(f)
-    text, chosen = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
-    prefix = "value_and_grad_" if with_value else "grad_"
-    compiled = _compile(text, f"{prefix}{name} from {path}:{line}", prefix + name)
+    text, chosen, fname = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
+    compiled = _compile(text, f"{fname} from {path}:{line}", fname)
     setattr(compiled, "__s2sad_wrt__", list(chosen))
     return compiled, text
 
 
 def compile_gradient(source: str, path: str, name: str, wrt: Sequence[str] | None = None) -> Callable[..., Any]:
     """Generate and compile the gradient of function ``name`` of ``source``, without a live function."""
-    text, chosen = _generate(source, path, name, wrt=wrt)
-    compiled = _compile(text, f"grad_{name} from {path}", f"grad_{name}")
+    text, chosen, fname = _generate(source, path, name, wrt=wrt)
+    compiled = _compile(text, f"{fname} from {path}", fname)
     setattr(compiled, "__s2sad_wrt__", list(chosen))
     return compiled
 

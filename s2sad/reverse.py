@@ -35,6 +35,7 @@ from dataclasses import replace
 from . import ir
 from .algebra import simplify
 from .analysis import Activity, rule_of
+from .names import ModuleNames
 from .ssa import must_define
 
 __all__ = ["gradient", "adjoint", "primal"]
@@ -53,22 +54,31 @@ def gradient(
     *,
     with_value: bool = False,
     helpers: dict[str, tuple[str, ...]] | None = None,
+    names: ModuleNames | None = None,
 ) -> ir.Function:
     """``grad_<name>`` (or ``value_and_grad_<name>``): the forward pass, the reverse pass, the gradient.
-    ``helpers`` maps each helper to the parameters its adjoint function returns adjoints for."""
-    return _Gradient(fn, wrt, act, with_value, helpers or {}).build()
+    ``helpers`` maps each helper to the parameters its adjoint function returns adjoints for; ``names`` are
+    the generated module's names."""
+    return _Gradient(fn, wrt, act, with_value, helpers or {}, names or ModuleNames.of([fn])).build()
 
 
-def adjoint(fn: ir.Function, wrt: tuple[str, ...], act: Activity, helpers: dict[str, tuple[str, ...]]) -> ir.Function:
+def adjoint(
+    fn: ir.Function,
+    wrt: tuple[str, ...],
+    act: Activity,
+    helpers: dict[str, tuple[str, ...]],
+    names: ModuleNames | None = None,
+) -> ir.Function:
     """``adjoint_<helper>(*params, <result>_bar)``: the helper's vector-Jacobian product, for its callers'
     reverse passes: it runs the helper's forward pass again, then its reverse pass seeded with the adjoint of
     its result, and returns the adjoints of ``wrt``."""
-    return _Gradient(fn, wrt, act, False, helpers, mode="adjoint").build()
+    return _Gradient(fn, wrt, act, False, helpers, names or ModuleNames.of([fn]), mode="adjoint").build()
 
 
-def primal(fn: ir.Function) -> ir.Function:
+def primal(fn: ir.Function, names: ModuleNames | None = None) -> ir.Function:
     """The helper itself, for the forward passes that call it: only what its result needs."""
-    return _Gradient(fn, (), Activity(frozenset(), frozenset()), True, {}, mode="primal").build()
+    inactive = Activity(frozenset(), frozenset())
+    return _Gradient(fn, (), inactive, True, {}, names or ModuleNames.of([fn]), mode="primal").build()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -125,15 +135,17 @@ class _Gradient:
         act: Activity,
         with_value: bool,
         helpers: dict[str, tuple[str, ...]],
+        names: ModuleNames,
         mode: str = "gradient",
     ) -> None:
         self.helpers = helpers
+        self.names = names
         self.mode = mode
         self.wrt = wrt
         self.act = act
         self.with_value = with_value
-        everything = set(fn.user_names) | ir.assigned_names(fn.body) | {p.name for p in fn.params}
-        self.namer = ir.Namer(everything | {b.local for b in fn.imports} | {c.name for c in fn.constants})
+        self.namer = names.local(fn)
+        self._discard: str | None = None
         self.fn = fn = replace(fn, body=tuple(self._record_tests(fn.body)))
         self._bars: dict[str, str] = {}
         self._stacks: dict[str, str] = {}
@@ -182,6 +194,12 @@ class _Gradient:
             self._bars[name] = self.namer.fresh(f"{name}_bar")
         return self._bars[name]
 
+    def discard(self) -> str:
+        """``_``: a loop counter nobody reads, an adjoint nobody needs; another name if the user has a ``_``."""
+        if self._discard is None:
+            self._discard = self.namer.fresh("_")
+        return self._discard
+
     def stack(self, name: str) -> str:
         if name not in self._stacks:
             self._stacks[name] = self.namer.fresh(f"{name}_stack")
@@ -216,7 +234,7 @@ class _Gradient:
                 if self.act.active(s.value.name):
                     out[s.value.name] = ir.Var(_G)
             elif isinstance(s.value, ir.Call) and s.value.fn in self.helpers:
-                call = ir.Call(f"adjoint_{s.value.fn}", s.value.args + (ir.Var(_G),))
+                call = ir.Call(self.names.adjoint(s.value.fn), s.value.args + (ir.Var(_G),))
                 rule = rule_of(s.value)
                 assert rule is not None
                 for p, arg in zip(rule.params, s.value.args):
@@ -384,9 +402,12 @@ class _Gradient:
         body: list[ir.Stmt] = [ir.Comment("forward"), *forward] if forward else []
         body += [ir.Comment("reverse"), *backward]
         body.append(ir.Return(result))
-        prefix = {"adjoint": "adjoint_", "gradient": "value_and_grad_" if self.with_value else "grad_"}[self.mode]
+        if self.mode == "adjoint":
+            name = self.names.adjoint(fn.name)
+        else:
+            name = self.names.gradient(fn.name, with_value=self.with_value)
         params = fn.params + ((seed,) if seed is not None else ())
-        return replace(fn, name=prefix + fn.name, params=params, body=tuple(body))
+        return replace(fn, name=name, params=params, body=tuple(body))
 
     # ----- the forward pass ----------------------------------------------------------------------------------
     def forward(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
@@ -585,7 +606,7 @@ class _Gradient:
         helper = s.value.fn
         rule = rule_of(s.value)
         assert rule is not None
-        call = ir.Call(f"adjoint_{helper}", s.value.args + (g,))
+        call = ir.Call(self.names.adjoint(helper), s.value.args + (g,))
         targets: list[str] = []
         after: list[ir.Stmt] = []
         before: list[ir.Stmt] = []
@@ -594,7 +615,7 @@ class _Gradient:
             if isinstance(arg, ir.Var):
                 before.extend(self._write_aliases(arg.name, live))
             if not (isinstance(arg, ir.Var) and self.act.active(arg.name)):
-                targets.append("_")
+                targets.append(self.discard())
             elif arg.name in live or self.bar(arg.name) in targets:
                 temp = self.namer.fresh(f"{arg.name}_bar_{helper}")
                 targets.append(temp)
@@ -663,7 +684,7 @@ class _Gradient:
         if isinstance(s, ir.For):
             out.append(ir.For(s.index, s.range_args, not s.reverse, tuple(body), s.origin))
         else:
-            out.append(ir.For("_", (ir.Var(self.counter(s)),), False, tuple(body), s.origin))
+            out.append(ir.For(self.discard(), (ir.Var(self.counter(s)),), False, tuple(body), s.origin))
         return out
 
     def block_pops(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
