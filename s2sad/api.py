@@ -110,7 +110,9 @@ def _generate(
         grad_fn = reverse.gradient(main, chosen, act, with_value=with_value, helpers=helper_wrt, names=module_names)
         others: list[tuple[ir.Function, str]] = []
         for h, h_act in analysed[1:]:
-            others.append((reverse.primal(h, module_names), f"The helper '{h.name}', for the forward passes that call it."))
+            others.append(
+                (reverse.primal(h, module_names), f"The helper '{h.name}', for the forward passes that call it.")
+            )
             if h.name in helper_wrt:
                 returns = ", ".join(f"{p}_bar" for p in helper_wrt[h.name])
                 doc = f"Adjoints ({returns}) of the helper '{h.name}', given the adjoint of its result."

@@ -120,7 +120,9 @@ def _def_name(text: str) -> str:
 
 
 def _bound(
-    functions: Sequence[tuple[ir.Function, str]], verbatim: Sequence[tuple[str, Sequence[ir.Binding]]], names: ModuleNames
+    functions: Sequence[tuple[ir.Function, str]],
+    verbatim: Sequence[tuple[str, Sequence[ir.Binding]]],
+    names: ModuleNames,
 ) -> set[str]:
     """Every name the generated module binds other than by imports: its functions, their parameters and
     locals, its constants, and every identifier of the functions copied as written (but their imports)."""
@@ -174,7 +176,9 @@ def _expr(e: ir.Expr, spelling: _Spelling) -> ast.expr:
     if isinstance(e, ir.Const):
         return _constant(e.value)
     if isinstance(e, ir.Slice):  # outside brackets, a slice is a value: slice(start, stop, step)
-        return ast.Call(ast.Name(spelling.name("builtins.slice")), [_expr(p, spelling) for p in (e.start, e.stop, e.step)], [])
+        return ast.Call(
+            ast.Name(spelling.name("builtins.slice")), [_expr(p, spelling) for p in (e.start, e.stop, e.step)], []
+        )
     if isinstance(e, ir.Global):
         return ast.parse(spelling.name(e.qualname), mode="eval").body
     if isinstance(e, ir.BoolOp):

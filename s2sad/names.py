@@ -27,7 +27,16 @@ from dataclasses import dataclass, field
 
 from . import ir
 
-__all__ = ["Scope", "ModuleNames", "Spelling", "BUILTINS", "SUPPORT_NAMES", "identifiers", "bound_names", "function_names"]
+__all__ = [
+    "Scope",
+    "ModuleNames",
+    "Spelling",
+    "BUILTINS",
+    "SUPPORT_NAMES",
+    "identifiers",
+    "bound_names",
+    "function_names",
+]
 
 #: Every builtin: never chosen as an invented local, so the output's calls of builtins stay builtins.
 BUILTINS = frozenset(dir(builtins))
