@@ -198,12 +198,9 @@ class Spelling:
     def free(self, local: str, qualname: str, is_module: bool) -> bool:
         """Whether the import of ``qualname`` as ``local`` can be added without changing any other name."""
         name, owner = self._owner(local, qualname, is_module)
-        if self.owners.get(name, owner) != owner:
-            return False
-        if name in self.owners:
-            return True
-        taken = name in self.bound or name in self.bare_builtins
-        return not taken and not (is_module and name in _SUPPORT_LOCALS)
+        if self.owners.get(name, owner) != owner or name in self.bound or name in self.bare_builtins:
+            return False  # another import, a builtin, or a function or variable somewhere uses the name
+        return not (is_module and name in _SUPPORT_LOCALS)
 
     def bind(self, local: str, qualname: str, is_module: bool) -> None:
         name, owner = self._owner(local, qualname, is_module)

@@ -194,8 +194,10 @@ class HygieneProgram:
             self.calls = {f: f"{alias}.{f}" for f in _MATH}
             self.sum = f"{alias}.sum"
         else:
-            locals_ = {f: (self._global() if r.random() < 0.5 else f) for f in _MATH}
-            self.globals |= set(locals_.values())
+            locals_: dict[str, str] = {}
+            for f in _MATH:  # one binding per name (two are a question of bindings: issue family 1)
+                locals_[f] = f if f not in self.globals and r.random() < 0.5 else self._global()
+                self.globals.add(locals_[f])
             items = sorted(f if local == f else f"{f} as {local}" for f, local in locals_.items())
             head = f"from math import {', '.join(items)}"
             self.calls = dict(locals_)

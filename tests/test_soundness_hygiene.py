@@ -157,6 +157,39 @@ CASES = [
         "local-scatter-and-isinstance",
         "def f(x):\n    scatter = x[1:3]\n    isinstance = 2.0\n    return np.sum(scatter * isinstance * x[0:2])\n",
     ),
+    _scalar(
+        "rule-helper-uses-math-beside-local-math",
+        '@s2sad.rule(a="g * math.cos(a)")\ndef mysin(a):\n    return math.sin(a)\n\n\n'
+        "def f(x):\n    math = 2.0\n    return mysin(x) * math\n",
+        head="import math\nimport s2sad\n",
+    ),
+    _array(
+        "rule-helper-named-unbroadcast",
+        '@s2sad.rule(a="g * 2.0")\ndef unbroadcast(a):\n    return 2.0 * a\n\n\n'
+        "def f(x):\n    return np.sum(unbroadcast(x) * np.sum(x))\n",
+        head="import numpy as np\nimport s2sad\n",
+    ),
+    # (each helper file has a name of its own: the harness imports the user's module, and Python caches 'lib')
+    Case(
+        "helper-in-another-file-other-numpy-alias",
+        {
+            "hyglib_np.py": "import numpy as np\n\n\ndef h(a):\n    return np.sin(a) * a\n",
+            "m.py": "import numpy\nfrom hyglib_np import h\n\n\ndef f(x):\n    return numpy.sum(h(x) * numpy.sum(x))\n",
+        },
+        (np.array([0.3, 0.5, 0.7]),),
+        expect="correct",
+        family="hygiene",
+    ),
+    Case(
+        "helper-in-another-file-named-like-a-local",
+        {
+            "hyglib_x_bar.py": "import math\n\n\ndef x_bar(a):\n    return math.sin(a) * a\n",
+            "m.py": "from hyglib_x_bar import x_bar\n\n\ndef f(x):\n    return x_bar(x) * x\n",
+        },
+        (0.3,),
+        expect="correct",
+        family="hygiene",
+    ),
     _array("local-numpy", "def f(x):\n    numpy = np.sum(x)\n    return np.sum(x * numpy)\n"),
 ]
 
@@ -164,6 +197,24 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_hygiene(case: Case, tmp_path) -> None:
     verdict(case, tmp_path)
+
+
+def test_api_finds_the_gradient_among_helpers_named_like_it(tmp_path, monkeypatch) -> None:
+    """Helpers called grad_f and value_and_grad_f: the API returns the gradient, not a helper."""
+    import importlib
+    import math
+
+    import s2sad
+
+    (tmp_path / "hyg_api.py").write_text(
+        "def grad_f(x):\n    return x * 3.0\n\n\ndef value_and_grad_f(x):\n    return x * 2.0\n\n\n"
+        "def f(x):\n    return grad_f(x) * x + value_and_grad_f(x) * x\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = importlib.import_module("hyg_api")
+    assert math.isclose(s2sad.grad(mod.f)(0.3), 10 * 0.3)
+    value, grad = s2sad.value_and_grad(mod.f)(0.3)
+    assert math.isclose(value, 5 * 0.09) and math.isclose(grad, 10 * 0.3)
 
 
 def test_common_case_keeps_its_names() -> None:
