@@ -161,7 +161,7 @@ class ModuleNames:
     def local(self, fn: ir.Function) -> Scope:
         """A scope for the names invented inside ``fn``: fresh against its own names, the top level and the
         builtins (not its own name: a function never calls itself, and its result may be named after it)."""
-        return Scope(function_names(fn) | (self.top_level() - {fn.name}) | BUILTINS)
+        return Scope(function_names(fn) | (self.top - {fn.name}) | set(self._invented.values()) | BUILTINS)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -63,7 +63,8 @@ class _Function:
 
 
 class HygieneProgram:
-    """A module: imports, constants, helpers and ``f``, with identifiers from :data:`POOL`."""
+    """A module: imports, constants, helpers and the target (``f`` or a name from :data:`POOL`), with
+    identifiers from :data:`POOL`."""
 
     def __init__(self, seed: int, arrays: bool = False) -> None:
         self.rng = random.Random(seed)
@@ -74,9 +75,18 @@ class HygieneProgram:
         self.constants: list[str] = []
         self.main: _Function | None = None
         self.sum = "sum"
+        self.target = "f"
 
     def _global(self) -> str:
         name = self.rng.choice([n for n in POOL if n not in self.globals and n != "f"])
+        self.globals.add(name)
+        return name
+
+    def _target(self) -> str:
+        """The function to differentiate: ``f``, or (one time in four) a name from the pool."""
+        if self.rng.random() < 0.75:
+            return "f"
+        name = self.rng.choice([n for n in POOL if n not in self.globals])
         self.globals.add(name)
         return name
 
@@ -165,13 +175,13 @@ class HygieneProgram:
         fn = _Function(self, [], builtins)
         params = [fn.local() for _ in range(nparams)]
         fn.names, fn.protected = list(params), params[:1]
-        if name == "f":
+        if name == self.target:
             self.main = fn
         for _ in range(statements):
             self.statement(fn, 1, 0)
         if self.arrays:
             total = " + ".join(f"{self.sum}({n})" for n in r.sample(fn.names, min(2, len(fn.names))))
-            if name == "f":  # slices: the support function 'scatter'
+            if name == self.target:  # slices: the support function 'scatter'
                 total += f" + {self.sum}({params[0]}[0:2] * {params[0]}[1:3])"
             result = total
         else:
@@ -213,7 +223,8 @@ class HygieneProgram:
             _, text = self.function(name, arity, r.randint(0, 2))
             self.helpers.append((name, arity))
             texts.append(text)
-        _, main = self.function("f", 1 if self.arrays else 2, r.randint(3, 6))
+        self.target = self._target()
+        _, main = self.function(self.target, 1 if self.arrays else 2, r.randint(3, 6))
         return "\n".join(parts) + "\n\n\n" + "\n\n".join(texts + [main])
 
 
@@ -227,14 +238,15 @@ def check(seed: int, arrays: bool = False) -> tuple[str, str]:
     with the program and the generated module."""
     from s2sad import S2sadError, generate
 
-    source = HygieneProgram(seed, arrays).source()
+    program = HygieneProgram(seed, arrays)
+    source = program.source()
     namespace: dict[str, Any] = {}
     exec(compile(source, f"<hygiene program {seed}>", "exec"), namespace)
-    f = namespace["f"]
+    f = namespace[program.target]
     at: list[Any] = [np.array(ARRAY)] if arrays else list(POINT)
     f(*at)  # the program itself runs
     try:
-        text = generate(source, f"hygiene_{seed}.py", "f")
+        text = generate(source, f"hygiene_{seed}.py", program.target)
     except S2sadError as err:
         return "refused", f"seed {seed}: {err}\n{source}"
     except Exception as err:  # a crash is a failure too

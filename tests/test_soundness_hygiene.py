@@ -190,6 +190,20 @@ CASES = [
         expect="correct",
         family="hygiene",
     ),
+    _array(
+        "target-named-unbroadcast",
+        "def unbroadcast(x):\n    return np.sum(x * np.sum(x))\n",
+        target="m.py::unbroadcast",
+    ),
+    _array("target-named-scatter", "def scatter(x):\n    return np.sum(x[0:2] * x[1:3])\n", target="m.py::scatter"),
+    _scalar(
+        "target-named-range",
+        "def range(x):\n    k = 0\n    while k < 2:\n        x = math.sin(x)\n        k = k + 1\n    return x * x\n",
+        target="m.py::range",
+    ),
+    _scalar(
+        "target-named-math", "def math(x):\n    return sin(x) * x\n", head="from math import sin\n", target="m.py::math"
+    ),
     _array("local-numpy", "def f(x):\n    numpy = np.sum(x)\n    return np.sum(x * numpy)\n"),
 ]
 
