@@ -114,9 +114,10 @@ def _generate(
                 (reverse.primal(h, module_names), f"The helper '{h.name}', for the forward passes that call it.")
             )
             if h.name in helper_wrt:
-                returns = ", ".join(f"{p}_bar" for p in helper_wrt[h.name])
+                adjoint_fn = reverse.adjoint(h, helper_wrt[h.name], h_act, helper_wrt, module_names)
+                returns = ", ".join(_returned_names(adjoint_fn, helper_wrt[h.name]))
                 doc = f"Adjoints ({returns}) of the helper '{h.name}', given the adjoint of its result."
-                others.append((reverse.adjoint(h, helper_wrt[h.name], h_act, helper_wrt, module_names), doc))
+                others.append((adjoint_fn, doc))
     verbatim = [(o.text, o.imports) for o in program.opaque]
     target = f"{path}::{name}"
     wrt_text = f" with respect to {', '.join(chosen)}"
@@ -127,6 +128,13 @@ def _generate(
         returns = f"'{name}' and {returns}"
     doc = f"Return {returns} of '{name}' by reverse-mode differentiation."
     return emit.emit(grad_fn, header, doc, others, verbatim, module_names), chosen, grad_fn.name
+
+
+def _returned_names(fn: ir.Function, wrt: Sequence[str]) -> list[str]:
+    """The names of the adjoints an adjoint function returns (``x_bar``, or the fresh name it got)."""
+    ret = fn.body[-1]
+    values = ret.values if isinstance(ret, ir.Return) else ()
+    return [v.name if isinstance(v, ir.Var) else f"{p}_bar" for p, v in zip(wrt, values)]
 
 
 def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | None) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ import black
 
 from . import ir
 from .diagnostics import InternalError
-from .names import BUILTINS, ModuleNames, Spelling, bound_names, identifiers
+from .names import BUILTINS, ModuleNames, Spelling, bound_names, identifiers, local_names
 from .rules import OPERATOR_SYMBOLS, lookup
 
 __all__ = ["emit", "format_source"]
@@ -50,11 +50,6 @@ SUPPORT = {
         np.add.at(out, index, g)
     return out''',
 }
-#: The parameters and locals of each support function (every other identifier in it is a global).
-_LOCALS = {
-    "unbroadcast": {"unbroadcast", "g", "x", "shape", "axes", "i", "n"},
-    "scatter": {"scatter", "g", "x", "index", "out", "parts", "i"},
-}
 
 
 def format_source(source: str) -> str:
@@ -75,7 +70,8 @@ def emit(
     if names is None:
         names = ModuleNames.of([fn, *(o for o, _ in others)], [(_def_name(t), t) for t, _ in verbatim])
     functions = [(fn, docstring), *others]
-    spelling = Spelling(_bound(functions, verbatim, names))
+    # a module the support functions use must not be imported as one of their locals (``import numpy as g``)
+    spelling = Spelling(_bound(functions, verbatim, names), set().union(*map(local_names, SUPPORT.values())))
     for _, bindings in verbatim:
         spelling.force(bindings)
     blocks: list[str] = []
@@ -139,7 +135,7 @@ def _support(name: str, spelled: str, spelling: Spelling) -> str:
     """The support function ``name``, defined as ``spelled``, its NumPy and builtins written as this module
     spells them."""
     text = SUPPORT[name]
-    used = identifiers(text) - _LOCALS[name]
+    used = identifiers(text) - local_names(text)
     spellings = {n: spelling.name(f"builtins.{n}") for n in sorted(used) if n in BUILTINS}
     spellings["np"] = spelling.module("numpy")
     spellings[name] = spelled

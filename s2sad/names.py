@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import builtins
 import io
+import textwrap
 import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ __all__ = [
     "BUILTINS",
     "SUPPORT_NAMES",
     "identifiers",
+    "local_names",
     "bound_names",
     "function_names",
 ]
@@ -73,7 +75,7 @@ class Scope:
 def identifiers(text: str) -> set[str]:
     """Every identifier a piece of Python source binds or reads (attribute names excepted)."""
     out: set[str] = set()
-    for node in ast.walk(ast.parse(text)):
+    for node in ast.walk(ast.parse(textwrap.dedent(text))):
         if isinstance(node, ast.Name):
             out.add(node.id)
         elif isinstance(node, ast.arg):
@@ -94,6 +96,19 @@ def bound_names(fn: ir.Function) -> set[str]:
         elif isinstance(s, ir.While) and s.counter is not None:
             names.add(s.counter)
     return {n for n in names if not n.startswith(ir.TEMP)}
+
+
+def local_names(text: str) -> set[str]:
+    """The names a function's source text binds: its own name, its parameters, its locals."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(textwrap.dedent(text))):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            out.add(node.id)
+        elif isinstance(node, ast.arg):
+            out.add(node.arg)
+        elif isinstance(node, ast.FunctionDef):
+            out.add(node.name)
+    return out
 
 
 def function_names(fn: ir.Function) -> set[str]:
@@ -117,7 +132,7 @@ class ModuleNames:
 
     def __post_init__(self) -> None:
         self._scope = Scope(self.user | self.top | BUILTINS)
-        for name in SUPPORT_NAMES:  # allocated up front: the same names whatever the order of use
+        for name in SUPPORT_NAMES:
             self.support(name)
 
     @classmethod
@@ -134,7 +149,14 @@ class ModuleNames:
         for name, text in copied:
             top.add(name)
             user |= identifiers(text)
-        return cls(frozenset(user), frozenset(top))
+        names = cls(frozenset(user), frozenset(top))
+        # every invented top-level name is decided before any local one, whatever the order of the stages
+        if functions:
+            names.gradient(functions[0].name)
+            names.gradient(functions[0].name, with_value=True)
+        for fn in functions[1:]:
+            names.adjoint(fn.name)
+        return names
 
     def _invent(self, key: str, base: str) -> str:
         if key not in self._invented:
@@ -167,20 +189,18 @@ class ModuleNames:
 # --------------------------------------------------------------------------------------------------------------
 # Spelling: how the output refers to modules, their objects and builtins
 # --------------------------------------------------------------------------------------------------------------
-#: Locals of the support functions: an alias of a module they use must not be one of these.
-_SUPPORT_LOCALS = frozenset({"g", "x", "index", "shape", "axes", "i", "n", "out", "parts"})
-
-
 class Spelling:
     """The generated module's imports, and how each qualified name is written in it.
 
     ``bound`` is every name the module binds other than by its imports (functions, constants, every
     function's parameters and locals, every identifier of a function copied as written). An import binds a
-    name only if nothing else binds it, so every reference means what it should in every scope.
+    name only if nothing else binds it, so every reference means what it should in every scope;
+    ``not_modules`` are names a module must not be imported as (the locals of functions that use modules).
     """
 
-    def __init__(self, bound: Iterable[str]) -> None:
+    def __init__(self, bound: Iterable[str], not_modules: Iterable[str] = ()) -> None:
         self.bound = set(bound)
+        self.not_modules = frozenset(not_modules)
         self.modules: dict[str, str] = {}  #: prefix as written (``np``, ``scipy.special``) -> module
         self.names: dict[str, dict[str, str]] = {}  #: module -> {name: local}
         self.owners: dict[str, str] = {}  #: a name the imports bind -> what it is bound to
@@ -200,7 +220,7 @@ class Spelling:
         name, owner = self._owner(local, qualname, is_module)
         if self.owners.get(name, owner) != owner or name in self.bound or name in self.bare_builtins:
             return False  # another import, a builtin, or a function or variable somewhere uses the name
-        return not (is_module and name in _SUPPORT_LOCALS)
+        return not (is_module and name in self.not_modules)
 
     def bind(self, local: str, qualname: str, is_module: bool) -> None:
         name, owner = self._owner(local, qualname, is_module)
