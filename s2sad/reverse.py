@@ -356,8 +356,12 @@ class _Gradient(Recording):
         """A constant, or another adjoint (until that one changes: see ``_write_aliases``)."""
         return isinstance(e, ir.Const) or (isinstance(e, ir.Var) and e.name in self._bars.values())
 
+    def restores_in(self, s: ir.Stmt) -> bool:
+        """Whether ``s`` overwrites a recorded value: its reverse must restore it, even with no adjoint work."""
+        return any(isinstance(t, ir.Assign) and self.restores(t) for t in ir.walk((s,)))
+
     def reverse_if(self, s: ir.If, live: set[str], shown: ir.Origin | None) -> list[ir.Stmt]:
-        if not self.has_work([s]):
+        if not self.has_work([s]) and not self.restores_in(s):
             return []
         out = self.materialize(live)
         branches: list[list[ir.Stmt]] = []
@@ -379,7 +383,7 @@ class _Gradient(Recording):
         return out
 
     def reverse_loop(self, s: ir.For | ir.While, live: set[str]) -> list[ir.Stmt]:
-        if not self.has_work([s]):
+        if not self.has_work([s]) and not self.restores_in(s):
             return []
         out = self.materialize(live)
         defined = ir.assigned_names(s.body) | ir.assigned_names(s.setup if isinstance(s, ir.While) else ())

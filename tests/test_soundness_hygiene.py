@@ -204,6 +204,27 @@ CASES = [
     _scalar(
         "target-named-math", "def math(x):\n    return sin(x) * x\n", head="from math import sin\n", target="m.py::math"
     ),
+    _scalar(
+        "version-of-a-local-named-like-an-adjoint-function",
+        "def h(a):\n    return a * a\n\n\ndef f(x):\n    adjoint_h = 0.5 * x\n    adjoint_h = h(x) * adjoint_h\n"
+        "    adjoint_h = math.sin(adjoint_h)\n    return adjoint_h * x\n",
+    ),
+    # ----- found by the hygiene fuzzer, not about names: a loop with no adjoint work that overwrites a value the
+    # reverse pass reads must still be reversed, to restore that value
+    _scalar(
+        "inactive-while-overwrites-a-value-read-later",
+        "def f(x):\n    t = math.tanh(0.25)\n    a = math.tanh(x * t)\n    k = 0\n    while k < 2:\n"
+        "        t = math.tanh(0.1)\n        k = k + 1\n    return a + t\n",
+    ),
+    _scalar(
+        "inactive-for-overwrites-a-value-read-later",
+        "def f(x):\n    t = 0.5\n    a = math.sin(x * t)\n    for i in range(3):\n        t = t * 0.5\n    return a + t\n",
+    ),
+    _scalar(
+        "inactive-branch-in-a-loop-overwrites-a-value-read-later",
+        "def f(x):\n    t = 0.5\n    s = x\n    for i in range(3):\n        s = math.sin(s * t)\n        if i > 0:\n"
+        "            t = t * 0.5\n    return s\n",
+    ),
     _array("local-numpy", "def f(x):\n    numpy = np.sum(x)\n    return np.sum(x * numpy)\n"),
 ]
 
