@@ -6,7 +6,8 @@ module constant and import alias of a program is drawn from :data:`POOL` (``x_ba
 a function reads as a global is never also one of its locals), and the gradient s2sad generates is compared with
 central finite differences of the program itself.
 
-Offline sweep: ``python tests/hygiene_programs.py 3000`` (scalar and NumPy programs, seeds 0..N-1).
+Offline sweep: ``python tests/hygiene_programs.py N [START]`` checks a scalar and a NumPy program for each seed
+START..START+N-1 and prints the failures and a summary.
 """
 
 from __future__ import annotations
@@ -216,6 +217,7 @@ class HygieneProgram:
             name = self._global()
             self.constants.append(name)
             parts.append(f"{name} = {round(r.uniform(0.2, 0.9), 2)}")
+        self.target = self._target()  # before the helpers: none may call a builtin the target's name shadows
         helper_names = [self._global() for _ in range(r.randint(0, 2))]
         texts: list[str] = []
         for name in helper_names:
@@ -223,7 +225,6 @@ class HygieneProgram:
             _, text = self.function(name, arity, r.randint(0, 2))
             self.helpers.append((name, arity))
             texts.append(text)
-        self.target = self._target()
         _, main = self.function(self.target, 1 if self.arrays else 2, r.randint(3, 6))
         return "\n".join(parts) + "\n\n\n" + "\n\n".join(texts + [main])
 
@@ -234,7 +235,8 @@ ARRAY = (0.3, -0.5, 0.7)
 
 def check(seed: int, arrays: bool = False) -> tuple[str, str]:
     """``("ok", "")`` if the generated gradient of program ``seed`` equals finite differences; ``("skip", why)``
-    when there is no reference (the point is at a kink); ``("refused", diagnostic)``; else ``("fail", report)``
+    when there is no reference (the point is at a kink); ``("refused", diagnostic)``; ``("invalid", report)`` if
+    the program itself fails (a bug of the generator); else ``("fail", report)``
     with the program and the generated module."""
     from s2sad import S2sadError, generate
 
@@ -244,7 +246,10 @@ def check(seed: int, arrays: bool = False) -> tuple[str, str]:
     exec(compile(source, f"<hygiene program {seed}>", "exec"), namespace)
     f = namespace[program.target]
     at: list[Any] = [np.array(ARRAY)] if arrays else list(POINT)
-    f(*at)  # the program itself runs
+    try:
+        f(*at)
+    except Exception as err:  # a bug of the generator: the program itself must run
+        return "invalid", f"seed {seed}: the program raised {type(err).__name__}: {err}\n{source}"
     try:
         text = generate(source, f"hygiene_{seed}.py", program.target)
     except S2sadError as err:
@@ -297,19 +302,20 @@ def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
 
 def sweep(count: int, start: int = 0) -> dict[str, int]:
     """Check ``count`` scalar and ``count`` NumPy programs; print the failures and a summary."""
-    tally = {"ok": 0, "skip": 0, "refused": 0, "fail": 0}
+    tally = {"ok": 0, "skip": 0, "refused": 0, "fail": 0, "invalid": 0}
     for seed in range(start, start + count):
         for arrays in (False, True):
             status, report = check(seed, arrays)
             tally[status] += 1
-            if status in ("fail", "refused"):
+            if status in ("fail", "refused", "invalid"):
                 print(status, report, "\n" + "-" * 80)
     print(
         f"{2 * count} programs: {tally['ok']} correct, {tally['refused']} refused, {tally['skip']} at a kink, "
-        f"{tally['fail']} wrong or crashed"
+        f"{tally['fail']} wrong or crashed, {tally['invalid']} invalid programs"
     )
     return tally
 
 
 if __name__ == "__main__":
-    sys.exit(1 if sweep(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)["fail"] else 0)
+    tally = sweep(int(sys.argv[1]) if len(sys.argv) > 1 else 1000, int(sys.argv[2]) if len(sys.argv) > 2 else 0)
+    sys.exit(1 if tally["fail"] or tally["invalid"] else 0)
