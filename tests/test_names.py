@@ -56,3 +56,10 @@ def test_rewrite_touches_names_not_attributes_or_keywords() -> None:
     text = "def u(g, x):\n    return np.sum(g, axis=len(x)) + x.len  # len\n"
     out = spelling.rewrite(text, {"np": "numpy_1", "len": "builtins.len", "axis": "no"})
     assert out == "def u(g, x):\n    return numpy_1.sum(g, axis=builtins.len(x)) + x.len  # len\n"
+
+
+def test_every_support_function_has_a_name() -> None:
+    from s2sad.emit import SUPPORT
+    from s2sad.names import SUPPORT_NAMES
+
+    assert set(SUPPORT_NAMES) == set(SUPPORT)
