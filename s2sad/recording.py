@@ -152,9 +152,23 @@ class Recording:
         out: set[str] = set()
         for block in blocks(s):
             out |= self._reads_block(block)
-        if out or self.has_work([s]):
+        if out or self.has_work([s]) or self.restores_in(s):  # the reverse re-evaluates the test or range
             out |= stmt_reads(s) if not isinstance(s, ir.While) else set()
         return out
+
+    def restores_in(self, s: ir.Stmt) -> bool:
+        """Whether ``s`` overwrites a recorded value: its reverse must restore it, even with no adjoint work."""
+        return any(isinstance(t, ir.Assign) and self.restores(t) for t in ir.walk((s,)))
+
+    def _all_reads(self) -> set[str]:
+        """Every forward name the reverse pass reads. What it restores depends on what it reads and, for a
+        loop or branch reversed only to restore, the other way round: grown to the fixed point."""
+        self.reads_all = set()
+        while True:
+            reads = self._reads_block(self.fn.body)
+            if reads == self.reads_all:
+                return reads
+            self.reads_all = reads
 
     def _reads_block(self, stmts: Sequence[ir.Stmt]) -> set[str]:
         return set().union(*(self._reads(s) for s in stmts)) if stmts else set()

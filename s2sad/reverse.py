@@ -117,7 +117,7 @@ class _Gradient(Recording):
         # Adjoints known as an expression rather than stored: the output's seed 1.0, and the adjoint of an
         # invented intermediate (used exactly once) when it is a constant or an adjoint that stays fixed.
         self.const_adj: dict[str, ir.Expr] = {}
-        self.reads_all = self._reads_block(fn.body)
+        self.reads_all = self._all_reads()
         self.recomputed = self._recomputed(fn.body, ())
         self.needed = self._needed()
         self.foldable = self._foldable()
@@ -355,10 +355,6 @@ class _Gradient(Recording):
     def _stays_fixed(self, e: ir.Expr) -> bool:
         """A constant, or another adjoint (until that one changes: see ``_write_aliases``)."""
         return isinstance(e, ir.Const) or (isinstance(e, ir.Var) and e.name in self._bars.values())
-
-    def restores_in(self, s: ir.Stmt) -> bool:
-        """Whether ``s`` overwrites a recorded value: its reverse must restore it, even with no adjoint work."""
-        return any(isinstance(t, ir.Assign) and self.restores(t) for t in ir.walk((s,)))
 
     def reverse_if(self, s: ir.If, live: set[str], shown: ir.Origin | None) -> list[ir.Stmt]:
         if not self.has_work([s]) and not self.restores_in(s):

@@ -225,6 +225,11 @@ CASES = [
         "def f(x):\n    t = 0.5\n    s = x\n    for i in range(3):\n        s = math.sin(s * t)\n        if i > 0:\n"
         "            t = t * 0.5\n    return s\n",
     ),
+    _scalar(
+        "inactive-loop-with-a-branch-on-a-value-it-computes",
+        "def f(x):\n    t = 0.5\n    a = math.sin(x * t)\n    for i in range(2):\n        if math.cos(t) > 0.9:\n"
+        "            t = math.sin(t)\n        else:\n            t = math.cos(t)\n    return a + t\n",
+    ),
     _array("local-numpy", "def f(x):\n    numpy = np.sum(x)\n    return np.sum(x * numpy)\n"),
 ]
 
