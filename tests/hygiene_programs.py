@@ -103,7 +103,10 @@ class HygieneProgram:
             return f"{self.calls[r.choice(_MATH)]}({self.expr(fn, depth + 1)})"
         if kind < 0.45 and self.helpers and fn is self.main:
             name, arity = r.choice(self.helpers)
-            return f"{name}({', '.join(self.expr(fn, depth + 1) for _ in range(arity))})"
+            args = [self.expr(fn, depth + 1) for _ in range(arity)]
+            if self.arrays:  # a helper's parameters are arrays too
+                args = [f"({a}) + 0.01 * {fn.protected[0]}" for a in args]
+            return f"{name}({', '.join(args)})"
         if kind < 0.55 and fn.builtins & {"abs", "max", "min"} and not self.arrays:
             b = r.choice(sorted(fn.builtins & {"abs", "max", "min"}))
             args = [self.expr(fn, depth + 1) for _ in range(1 if b == "abs" else 2)]
@@ -117,7 +120,10 @@ class HygieneProgram:
         return f"{self.sum}({name})" if self.arrays else name
 
     def bounded(self, fn: _Function) -> str:
-        return f"{self.calls['tanh']}({self.expr(fn)})"
+        value = f"{self.calls['tanh']}({self.expr(fn)})"
+        # on arrays, every variable keeps its parameter's shape (a name that is an array on one path and a
+        # scalar on another is a question of values, not of names)
+        return f"{value} + 0.01 * {fn.protected[0]}" if self.arrays and fn.protected else value
 
     # ----- statements ----------------------------------------------------------------------------------------
     def statement(self, fn: _Function, indent: int, depth: int) -> None:
@@ -161,6 +167,8 @@ class HygieneProgram:
             return
         if kind < 0.54:
             choice = f"{self.expr(fn)} if {self.test(fn)} > 0 else {self.expr(fn)}"
+            if self.arrays:
+                choice = f"({choice}) + 0.01 * {fn.protected[0]}"
             fn.lines.append(f"{pad}{fn.target()} = {choice}")
             return
         if indent == 1 and r.random() < 0.6:  # a new variable, defined on every path
@@ -216,7 +224,9 @@ class HygieneProgram:
         for _ in range(r.randint(0, 2)):
             name = self._global()
             self.constants.append(name)
-            parts.append(f"{name} = {round(r.uniform(0.2, 0.9), 2)}")
+            value = round(r.uniform(0.2, 0.9), 2)
+            value = value + 0.005 if value in (abs(v) for v in POINT) else value  # no kink at the point itself
+            parts.append(f"{name} = {value}")
         self.target = self._target()  # before the helpers: none may call a builtin the target's name shadows
         helper_names = [self._global() for _ in range(r.randint(0, 2))]
         texts: list[str] = []
