@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import linecache
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, overload
+from typing import Any, NamedTuple, TypeVar, overload
 
 from pathlib import Path
 
-from . import __version__, analysis, config, emit, frontend, ir, report, reverse, rules, ssa
+from . import __version__, analysis, config, emit, frontend, ir, names, report, reverse, rules, ssa
 from . import lagrangian, limits, live
 from .diagnostics import S2sadError
 from .source import read_source
@@ -40,7 +40,7 @@ def generate(
     ``output`` is where the module will be written; the header's regenerate command names it. The header is
     the same whichever way the module is produced (``s2sad grad -o``, ``s2sad sync``), so the bytes are too.
     """
-    return _generate(source, path, name, wrt=wrt, with_value=with_value, line=line, output=output)[0]
+    return _generate(source, path, name, wrt=wrt, with_value=with_value, line=line, output=output).text
 
 
 def _user_rules(path: str) -> dict[tuple[str, int], rules.Rule]:
@@ -75,6 +75,15 @@ def _analysed(
     return fn, chosen, act
 
 
+class Generated(NamedTuple):
+    """What the pipeline produces for one target."""
+
+    text: str  #: the module
+    wrt: tuple[str, ...]  #: the parameters differentiated, in the order the gradients are returned
+    helpers: tuple[tuple[str, str], ...]  #: (file, name as defined there) of each helper read
+    function: str  #: the name of the gradient function in the module
+
+
 def _generate(
     source: str,
     path: str,
@@ -84,10 +93,9 @@ def _generate(
     with_value: bool = False,
     line: int | None = None,
     output: str | None = None,
-) -> tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """The whole pipeline, for the function and every helper it reaches: the module's text, the parameters
-    differentiated, and the (path, name) of each helper read. Input too deep for the stages is refused first;
-    a ``RecursionError`` that still escapes one is reported the same way (nothing has been written)."""
+) -> Generated:
+    """The whole pipeline, for the function and every helper it reaches. Input too deep for the stages is
+    refused first; a ``RecursionError`` that still escapes one is reported the same way (nothing is written)."""
     limits.check_source(source, path, name, line)
     with limits.guard(source, path, name, line):
         return _pipeline(source, path, name, wrt, with_value, line, output)
@@ -101,12 +109,13 @@ def _pipeline(
     with_value: bool,
     line: int | None,
     output: str | None,
-) -> tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]:
+) -> Generated:
     user_rules = _user_rules(path)
     program = frontend.parse_program(source, path, name, line, rules=user_rules)
     limits.check_numbers([program.main, *program.helpers])
-    main = ssa.to_ssa(program.main)
-    helpers = [ssa.to_ssa(h) for h in program.helpers]  # callees before callers
+    module_names = names.ModuleNames.of([program.main, *program.helpers], [(o.name, o.text) for o in program.opaque])
+    main = ssa.to_ssa(program.main, module_names)
+    helpers = [ssa.to_ssa(h, module_names) for h in program.helpers]  # callees before callers
     table = dict(program.rules)
     with rules.extended(table):
         for h in helpers:  # a helper's rule needs its callees' rules
@@ -126,14 +135,17 @@ def _pipeline(
             analysis.check(h, h_act)
             analysed.append((h, h_act))
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
-        grad_fn = reverse.gradient(main, chosen, act, with_value=with_value, helpers=helper_wrt)
+        grad_fn = reverse.gradient(main, chosen, act, with_value=with_value, helpers=helper_wrt, names=module_names)
         others: list[tuple[ir.Function, str]] = []
         for h, h_act in analysed[1:]:
-            others.append((reverse.primal(h), f"The helper '{h.name}', for the forward passes that call it."))
+            others.append(
+                (reverse.primal(h, module_names), f"The helper '{h.name}', for the forward passes that call it.")
+            )
             if h.name in helper_wrt:
-                returns = ", ".join(f"{p}_bar" for p in helper_wrt[h.name])
+                adjoint_fn = reverse.adjoint(h, helper_wrt[h.name], h_act, helper_wrt, module_names)
+                returns = ", ".join(_returned_names(adjoint_fn, helper_wrt[h.name]))
                 doc = f"Adjoints ({returns}) of the helper '{h.name}', given the adjoint of its result."
-                others.append((reverse.adjoint(h, helper_wrt[h.name], h_act, helper_wrt), doc))
+                others.append((adjoint_fn, doc))
     verbatim = [(o.text, o.imports) for o in program.opaque]
     target = f"{path}::{name}"
     wrt_text = f" with respect to {', '.join(chosen)}"
@@ -145,8 +157,15 @@ def _pipeline(
     doc = f"Return {returns} of '{name}' by reverse-mode differentiation."
     for fn in [grad_fn] + [o for o, _ in others]:
         limits.check_blocks(fn, fn.path)
-    helpers_read = tuple(program.read)  # as named in their files (the generated module may rename them)
-    return emit.emit(grad_fn, header, doc, others, verbatim), chosen, helpers_read
+    text = emit.emit(grad_fn, header, doc, others, verbatim, module_names)
+    return Generated(text, chosen, tuple(program.read), grad_fn.name)
+
+
+def _returned_names(fn: ir.Function, wrt: Sequence[str]) -> list[str]:
+    """The names of the adjoints an adjoint function returns (``x_bar``, or the fresh name it got)."""
+    ret = fn.body[-1]
+    values = ret.values if isinstance(ret, ir.Return) else ()
+    return [v.name if isinstance(v, ir.Var) else f"{p}_bar" for p, v in zip(wrt, values)]
 
 
 def _asked(wrt: Sequence[str] | str | None) -> tuple[str, ...] | None:
@@ -225,33 +244,31 @@ def _compile(source: str, label: str, fname: str) -> Callable[..., Any]:
 
 def grad_source(f: Callable[..., Any], wrt: Sequence[str] | None = None, *, with_value: bool = False) -> str:
     """The text of the gradient module s2sad generates for ``f``."""
-    return _generate_live(f, wrt, with_value)[0]
+    return _generate_live(f, wrt, with_value)[0].text
 
 
-def _generate_live(
-    f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool
-) -> tuple[str, tuple[str, ...], str, str, int]:
-    """The module for a live function: (text, wrt, name, path, line), from a file that still says what ``f`` runs."""
+def _generate_live(f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool) -> tuple[Generated, str, int]:
+    """The module for a live function, from a file that still says what ``f`` runs; the file and line of ``f``."""
     source, path, name, line = live.source_of(f)
-    text, chosen, helpers = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
+    generated = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
     # the helpers too must be the code f calls: same file, same text; another file, as the frontend read it
-    live.check_helpers(f, [(p, h, source if p == path else read_source(p)) for p, h in helpers])
-    return text, chosen, name, path, line
+    live.check_helpers(f, [(p, h, source if p == path else read_source(p)) for p, h in generated.helpers])
+    return generated, path, line
 
 
 def _build(f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool) -> tuple[Callable[..., Any], str]:
-    text, chosen, name, path, line = _generate_live(f, wrt, with_value)
-    prefix = "value_and_grad_" if with_value else "grad_"
-    compiled = _compile(text, f"{prefix}{name} from {path}:{line}", prefix + name)
-    setattr(compiled, "__s2sad_wrt__", list(chosen))
-    return compiled, text
+    generated, path, line = _generate_live(f, wrt, with_value)
+    fname = generated.function
+    compiled = _compile(generated.text, f"{fname} from {path}:{line}", fname)
+    setattr(compiled, "__s2sad_wrt__", list(generated.wrt))
+    return compiled, generated.text
 
 
 def compile_gradient(source: str, path: str, name: str, wrt: Sequence[str] | None = None) -> Callable[..., Any]:
     """Generate and compile the gradient of function ``name`` of ``source``, without a live function."""
-    text, chosen, _ = _generate(source, path, name, wrt=wrt)
-    compiled = _compile(text, f"grad_{name} from {path}", f"grad_{name}")
-    setattr(compiled, "__s2sad_wrt__", list(chosen))
+    generated = _generate(source, path, name, wrt=wrt)
+    compiled = _compile(generated.text, f"{generated.function} from {path}", generated.function)
+    setattr(compiled, "__s2sad_wrt__", list(generated.wrt))
     return compiled
 
 
@@ -285,7 +302,7 @@ def explain(
             ]
         )
     point = _complete_point(fn, at)
-    text, _, _ = _generate(source, path, name, wrt=chosen)
+    text = _generate(source, path, name, wrt=chosen).text
     foreign = lagrangian.foreign_import(text)
     if foreign is not None:  # importing a module of the user's would run it
         assert fn.origin is not None

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 import black
 
 from . import ir
 from .diagnostics import InternalError
 from .files import escape
+from .names import BUILTINS, ModuleNames, Spelling, bound_names, identifiers, local_names
 from .rules import OPERATOR_SYMBOLS, lookup
 
 __all__ = ["emit", "format_source", "inert"]
@@ -110,35 +110,41 @@ def emit(
     docstring: str,
     others: Sequence[tuple[ir.Function, str]] = (),
     verbatim: Sequence[tuple[str, Sequence[ir.Binding]]] = (),
+    names: ModuleNames | None = None,
 ) -> str:
     """The module text for ``fn`` (then ``others``, then ``verbatim`` functions copied as written), formatted
-    with black and checked by ``compile()``."""
-    imports = _Imports()
+    with black and checked by ``compile()``. ``names`` are the generated module's names (see
+    :mod:`s2sad.names`); the gradient function stays the last top-level ``def`` named ``grad_...``."""
+    if names is None:
+        names = ModuleNames.of([fn, *(o for o, _ in others)], [(_def_name(t), t) for t, _ in verbatim])
+    functions = [(fn, docstring), *others]
+    # a module the support functions use must not be imported as one of their locals (``import numpy as g``)
+    spelling = Spelling(_bound(functions, verbatim, names), set().union(*map(local_names, SUPPORT.values())))
+    for _, bindings in verbatim:
+        spelling.force(bindings)
     blocks: list[str] = []
     constants: dict[str, str] = {}
     support: set[str] = set()
-    for function, doc in [(fn, docstring), *others]:
-        spelling = _Spelling(function, imports, support)
+    for function, doc in functions:
+        in_function = _Spelling(function, spelling, names, support)
         body_lines: list[str] = []
         for s in function.body:
-            _statement(s, spelling, 1, body_lines)
+            _statement(s, in_function, 1, body_lines)
         params = ", ".join(
-            p.name if p.default is None else f"{p.name}={ast.unparse(_expr(p.default, spelling))}"
+            p.name if p.default is None else f"{p.name}={ast.unparse(_expr(p.default, in_function))}"
             for p in function.params
         )
         blocks.append("\n".join([f"def {function.name}({params}):", f'{_INDENT}"""{doc}"""', *body_lines]))
         constants.update((c.name, c.text) for c in function.constants)
-    for text, bindings in verbatim:
-        imports.bind(bindings)
-        blocks.append(text.rstrip())
+    blocks.extend(text.rstrip() for text, _ in verbatim)
     for name in sorted(support):
-        numpy = next((local for module, local in imports.modules.items() if module == "numpy"), None)
-        if numpy is None:
-            imports.modules["numpy"] = numpy = "numpy"
-        blocks.append(SUPPORT[name].replace("np.", f"{numpy}."))
+        blocks.append(_support(name, names.support(name), spelling))
+    defined = [_def_name(b) for b in blocks[1:]]
+    if fn.name.startswith("grad_") and any(d.startswith("grad_") for d in defined):
+        blocks.append(blocks.pop(0))  # the gradient is the last 'grad_' function, as tools expect
     lines = [f"# {inert(h)}" if h else "#" for h in header]
     lines.append("")
-    lines.extend(imports.lines())
+    lines.extend(spelling.lines())
     if constants:
         lines.append("")
         lines.extend(constants[k] for k in sorted(constants))
@@ -153,72 +159,51 @@ def emit(
     return formatted
 
 
-@dataclass
-class _Imports:
-    """The generated module's imports, shared by its functions."""
+def _def_name(text: str) -> str:
+    return text.split("def ", 1)[1].split("(", 1)[0].strip()
 
-    modules: dict[str, str] = field(default_factory=dict)  #: module -> local name
-    names: dict[str, dict[str, str]] = field(default_factory=dict)  #: module -> {name: local}
 
-    def bind(self, bindings: Iterable[ir.Binding]) -> None:
-        for b in bindings:
-            if b.is_module:
-                self.modules[b.qualname] = b.local
-            else:
-                module, name = b.qualname.rsplit(".", 1)
-                self.names.setdefault(module, {})[name] = b.local
+def _bound(
+    functions: Sequence[tuple[ir.Function, str]],
+    verbatim: Sequence[tuple[str, Sequence[ir.Binding]]],
+    names: ModuleNames,
+) -> set[str]:
+    """Every name the generated module binds other than by imports: its functions, their parameters and
+    locals, its constants, and every identifier of the functions copied as written (but their imports)."""
+    bound = {names.support(n) for n in SUPPORT}
+    for function, _ in functions:
+        bound |= {function.name} | bound_names(function)
+        bound |= {c.name for c in function.constants}
+    for text, bindings in verbatim:
+        bound |= identifiers(text) - {b.local for b in bindings}
+    return bound
 
-    def lines(self) -> list[str]:
-        lines: list[str] = []
-        for module, local in sorted(self.modules.items()):
-            lines.append(f"import {module}" if local == module else f"import {module} as {local}")
-        for module, names in sorted(self.names.items()):
-            items = sorted(n if local == n else f"{n} as {local}" for n, local in names.items())
-            lines.append(f"from {module} import {', '.join(items)}")
-        return lines
+
+def _support(name: str, spelled: str, spelling: Spelling) -> str:
+    """The support function ``name``, defined as ``spelled``, its NumPy and builtins written as this module
+    spells them."""
+    text = SUPPORT[name]
+    used = identifiers(text) - local_names(text)
+    spellings = {n: spelling.name(f"builtins.{n}") for n in sorted(used) if n in BUILTINS}
+    spellings["np"] = spelling.module("numpy")
+    spellings[name] = spelled
+    return spelling.rewrite(text, spellings)
 
 
 class _Spelling:
     """How each qualified name is written in one function of the generated module."""
 
-    def __init__(self, fn: ir.Function, imports: _Imports, support: set[str]) -> None:
+    def __init__(self, fn: ir.Function, module: Spelling, names: ModuleNames, support: set[str]) -> None:
         self.fn = fn
-        self.imports = imports
-        self.support = support  #: helpers of the module's own that the code uses
-        self.variables = ir.assigned_names(fn.body) | {p.name for p in fn.params}
-        self.bound = {b.local: b for b in fn.imports}
-
-    def _free(self, local: str, qualname: str) -> bool:
-        """``local`` may stand for ``qualname`` in this function: no variable or other import of that name."""
-        return local not in self.variables and (local not in self.bound or self.bound[local].qualname == qualname)
+        self.module = module
+        self.names = names
+        self.support = support  #: support functions the module's code uses
 
     def name(self, qualname: str) -> str:
-        if "." not in qualname:
-            return qualname  # a module constant, or a function of the generated module
-        module, attr = qualname.rsplit(".", 1)
-        if module == "builtins":
-            return attr
-        # Another function of the module imports it already: one spelling per name in the generated module.
-        known = self.imports.names.get(module, {}).get(attr)
-        if known is not None and self._free(known, qualname):
-            return known
-        known = self.imports.modules.get(module)
-        if known is not None and self._free(known, module):
-            return known + "." + attr
-        for b in self.fn.imports:  # the user's own binding of the object
-            if b.qualname == qualname and not b.is_module and b.local not in self.variables:
-                self.imports.names.setdefault(module, {})[attr] = b.local
-                return b.local
-        for b in self.fn.imports:  # the user's binding of its module (or of a package above it)
-            if b.is_module and b.local not in self.variables and qualname.startswith(b.qualname + "."):
-                self.imports.modules[b.qualname] = b.local
-                return b.local + qualname[len(b.qualname) :]
-        user_style_from = any(not b.is_module and b.qualname.rsplit(".", 1)[0] == module for b in self.fn.imports)
-        if user_style_from and attr not in self.variables and (attr not in self.bound):
-            self.imports.names.setdefault(module, {})[attr] = attr
-            return attr
-        self.imports.modules[module] = module
-        return qualname
+        if qualname.startswith("s2sad."):  # a support function of the generated module's own
+            self.support.add(qualname.split(".", 1)[1])
+            return self.names.support(qualname.split(".", 1)[1])
+        return self.module.name(qualname, self.fn.imports)
 
 
 def _constant(value: ir.Value) -> ast.expr:
@@ -235,7 +220,9 @@ def _expr(e: ir.Expr, spelling: _Spelling) -> ast.expr:
     if isinstance(e, ir.Const):
         return _constant(e.value)
     if isinstance(e, ir.Slice):  # outside brackets, a slice is a value: slice(start, stop, step)
-        return ast.Call(ast.Name("slice"), [_expr(p, spelling) for p in (e.start, e.stop, e.step)], [])
+        return ast.Call(
+            ast.Name(spelling.name("builtins.slice")), [_expr(p, spelling) for p in (e.start, e.stop, e.step)], []
+        )
     if isinstance(e, ir.Global):
         return ast.parse(spelling.name(e.qualname), mode="eval").body
     if isinstance(e, ir.BoolOp):
@@ -256,8 +243,7 @@ def _expr(e: ir.Expr, spelling: _Spelling) -> ast.expr:
     if e.fn == ir.GETITEM:
         return ast.Subscript(args[0], _index(e.args[1], spelling))
     if e.fn.startswith("s2sad."):  # a helper of the generated module's own: defined once, where used
-        spelling.support.add(e.fn.split(".", 1)[1])
-        return ast.Call(ast.Name(e.fn.split(".", 1)[1]), args, [])
+        return ast.Call(ast.Name(spelling.name(e.fn)), args, [])
     return _call(e, args, spelling)
 
 
@@ -351,14 +337,16 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
             else ast.unparse(ast.UnaryOp(ast.Not(), _expr(s.test, spelling)))
         )
         out.append(f"{pad}if {shown}:")
-        out.append(f"{pad}{_INDENT}raise ValueError({s.message!r})")
+        out.append(f"{pad}{_INDENT}raise {spelling.name('builtins.ValueError')}({s.message!r})")
     elif isinstance(s, ir.Comment):
         out.append(f"{pad}# {inert(s.text)}")
     elif isinstance(s, ir.Return):
         out.append(f"{pad}return {', '.join(_text(v, spelling) for v in s.values)}")
     elif isinstance(s, ir.For):
         args = ", ".join(_text(a, spelling) for a in s.range_args)
-        iterator = f"reversed(range({args}))" if s.reverse else f"range({args})"
+        iterator = f"{spelling.name('builtins.range')}({args})"
+        if s.reverse:
+            iterator = f"{spelling.name('builtins.reversed')}({iterator})"
         out.append(f"{pad}for {s.index} in {iterator}:")
         _block(s.body, spelling, depth + 1, out)
     elif isinstance(s, ir.If):

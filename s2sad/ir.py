@@ -64,7 +64,6 @@ __all__ = [
     "IFEXP",
     "GETITEM",
     "temp_base",
-    "Namer",
     "walk",
     "substitute",
     "expr_names",
@@ -324,29 +323,3 @@ def assigned_names(stmts: tuple[Stmt, ...]) -> set[str]:
         elif isinstance(s, Pop):
             out.add(s.name)
     return out
-
-
-class Namer:
-    """Deterministic names: the user's own name for a first definition, then ``x_1``, ``x_2`` ...
-
-    Names are handed out in program order, so they depend only on the text of the function, and a suffix is
-    skipped when the user's code already uses that name.
-    """
-
-    def __init__(self, reserved: frozenset[str] | set[str]) -> None:
-        self.reserved = frozenset(reserved)
-        self.taken: set[str] = set()
-
-    def claim(self, name: str) -> str:
-        """Take ``name`` itself (a parameter, a loop index)."""
-        self.taken.add(name)
-        return name
-
-    def fresh(self, base: str, *, own: bool = False) -> str:
-        """``base`` if free (``own``: it is the user's own name), else ``base_1``, ``base_2``, ..."""
-        if base not in self.taken and (own or base not in self.reserved):
-            return self.claim(base)
-        k = 1
-        while f"{base}_{k}" in self.taken or f"{base}_{k}" in self.reserved:
-            k += 1
-        return self.claim(f"{base}_{k}")

@@ -24,26 +24,23 @@ With this, at every point of the reverse pass each value it reads equals the val
 the mirror point, so re-evaluating a branch test or a ``range`` is the same as recording it (a test that the
 branch itself invalidates is recorded as ``cond``; a ``range`` argument the loop reassigns is copied before
 it). A statement that overwrites a name ends the adjoint of the value it overwrites, even when nothing flows
-through it (``x = 0.0``).
+through it (``x = 0.0``). :mod:`s2sad.recording` decides the forward pass and its records; this module writes
+the adjoint statements. Every name either invents comes from :mod:`s2sad.names`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from . import ir
 from .algebra import simplify
 from .analysis import Activity, rule_of
-from .ssa import must_define
+from .names import ModuleNames
+from .recording import G as _G
+from .recording import Recording, defines
 
 __all__ = ["gradient", "adjoint", "primal"]
-
-Loop = ir.For | ir.While
-_G = "$g"  # the incoming adjoint, in a template instantiated before the adjoint's name is known
-_CHEAP = {"operator.add", "operator.sub", "operator.mul", "operator.neg", "operator.floordiv", "operator.mod"}
-_CHEAP |= {"operator.lt", "operator.le", "operator.gt", "operator.ge", "operator.eq", "operator.ne"}
-_CHEAP |= {"operator.not_", "builtins.float", "builtins.int", "builtins.len"}
 
 
 def gradient(
@@ -53,71 +50,40 @@ def gradient(
     *,
     with_value: bool = False,
     helpers: dict[str, tuple[str, ...]] | None = None,
+    names: ModuleNames | None = None,
 ) -> ir.Function:
     """``grad_<name>`` (or ``value_and_grad_<name>``): the forward pass, the reverse pass, the gradient.
-    ``helpers`` maps each helper to the parameters its adjoint function returns adjoints for."""
-    return _Gradient(fn, wrt, act, with_value, helpers or {}).build()
+    ``helpers`` maps each helper to the parameters its adjoint function returns adjoints for; ``names`` are
+    the generated module's names."""
+    return _Gradient(fn, wrt, act, with_value, helpers or {}, names or ModuleNames.of([fn])).build()
 
 
-def adjoint(fn: ir.Function, wrt: tuple[str, ...], act: Activity, helpers: dict[str, tuple[str, ...]]) -> ir.Function:
+def adjoint(
+    fn: ir.Function,
+    wrt: tuple[str, ...],
+    act: Activity,
+    helpers: dict[str, tuple[str, ...]],
+    names: ModuleNames | None = None,
+) -> ir.Function:
     """``adjoint_<helper>(*params, <result>_bar)``: the helper's vector-Jacobian product, for its callers'
     reverse passes: it runs the helper's forward pass again, then its reverse pass seeded with the adjoint of
     its result, and returns the adjoints of ``wrt``."""
-    return _Gradient(fn, wrt, act, False, helpers, mode="adjoint").build()
+    return _Gradient(fn, wrt, act, False, helpers, names or ModuleNames.of([fn]), mode="adjoint").build()
 
 
-def primal(fn: ir.Function) -> ir.Function:
+def primal(fn: ir.Function, names: ModuleNames | None = None) -> ir.Function:
     """The helper itself, for the forward passes that call it: only what its result needs."""
-    return _Gradient(fn, (), Activity(frozenset(), frozenset()), True, {}, mode="primal").build()
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Expressions
-# --------------------------------------------------------------------------------------------------------------
-
-
-def _names(e: ir.Expr) -> set[str]:
-    return set(ir.expr_names(e)) - {_G}
-
-
-def _stmt_reads(s: ir.Stmt) -> set[str]:
-    """The names a forward statement reads."""
-    if isinstance(s, ir.Assign):
-        return set(ir.expr_names(s.value))
-    if isinstance(s, ir.If):
-        return set(ir.expr_names(s.test))
-    if isinstance(s, ir.For):
-        return {n for a in s.range_args for n in ir.expr_names(a)}
-    if isinstance(s, ir.While):
-        return set(ir.expr_names(s.test))
-    if isinstance(s, ir.Return):
-        return {n for v in s.values for n in ir.expr_names(v)}
-    return set()
-
-
-def _defines(s: ir.Stmt) -> set[str]:
-    return ir.assigned_names((s,)) - ({s.index} if isinstance(s, ir.For) else set())
-
-
-def _body(loop: ir.For | ir.While) -> tuple[ir.Stmt, ...]:
-    return loop.setup + loop.body if isinstance(loop, ir.While) else loop.body
-
-
-def _blocks(s: ir.Stmt) -> Iterator[tuple[ir.Stmt, ...]]:
-    if isinstance(s, ir.For):
-        yield s.body
-    elif isinstance(s, ir.If):
-        yield s.body
-        yield s.orelse
-    elif isinstance(s, ir.While):
-        yield s.setup
-        yield s.body
+    inactive = Activity(frozenset(), frozenset())
+    return _Gradient(fn, (), inactive, True, {}, names or ModuleNames.of([fn]), mode="primal").build()
 
 
 # --------------------------------------------------------------------------------------------------------------
 # The transformation
 # --------------------------------------------------------------------------------------------------------------
-class _Gradient:
+class _Gradient(Recording):
+    """The gradient (or adjoint, or primal) function of one function: the forward pass (see
+    :class:`~s2sad.recording.Recording`), then the adjoint statements of the reverse pass."""
+
     def __init__(
         self,
         fn: ir.Function,
@@ -125,22 +91,24 @@ class _Gradient:
         act: Activity,
         with_value: bool,
         helpers: dict[str, tuple[str, ...]],
+        names: ModuleNames,
         mode: str = "gradient",
     ) -> None:
         self.helpers = helpers
+        self.names = names
         self.mode = mode
         self.wrt = wrt
         self.act = act
         self.with_value = with_value
-        everything = set(fn.user_names) | ir.assigned_names(fn.body) | {p.name for p in fn.params}
-        self.namer = ir.Namer(everything | {b.local for b in fn.imports} | {c.name for c in fn.constants})
+        self.namer = names.local(fn)
+        self._discard: str | None = None
         self.fn = fn = replace(fn, body=tuple(self._record_tests(fn.body)))
         self._bars: dict[str, str] = {}
         self._stacks: dict[str, str] = {}
         self._contribs: dict[int, dict[str, ir.Expr]] = {}
         self.def_count: dict[str, int] = {}
         for s in ir.walk(fn.body):
-            for n in _defines(s) if isinstance(s, ir.Assign) else ():
+            for n in defines(s) if isinstance(s, ir.Assign) else ():
                 self.def_count[n] = self.def_count.get(n, 0) + 1
         for p in fn.params:
             self.def_count[p.name] = self.def_count.get(p.name, 0) + 1
@@ -149,32 +117,11 @@ class _Gradient:
         # Adjoints known as an expression rather than stored: the output's seed 1.0, and the adjoint of an
         # invented intermediate (used exactly once) when it is a constant or an adjoint that stays fixed.
         self.const_adj: dict[str, ir.Expr] = {}
-        self.reads_all = self._reads_block(fn.body)
+        self.reads_all = self._all_reads()
         self.recomputed = self._recomputed(fn.body, ())
         self.needed = self._needed()
         self.foldable = self._foldable()
         self.restored: set[str] = set()
-
-    def _record_tests(self, stmts: Sequence[ir.Stmt]) -> list[ir.Stmt]:
-        """A branch test that reads a name the branch itself reassigns is evaluated once, into ``cond``,
-        so the reverse pass tests what the forward pass tested; other tests are simply evaluated again."""
-        out: list[ir.Stmt] = []
-        for s in stmts:
-            if isinstance(s, ir.If):
-                body, orelse = tuple(self._record_tests(s.body)), tuple(self._record_tests(s.orelse))
-                test = s.test
-                if set(ir.expr_names(test)) & (ir.assigned_names(body) | ir.assigned_names(orelse)):
-                    name = self.namer.fresh("cond")
-                    out.append(ir.Assign(name, test, s.origin))
-                    test = ir.Var(name)
-                out.append(ir.If(test, body, orelse, s.origin))
-            elif isinstance(s, ir.For):
-                out.append(replace(s, body=tuple(self._record_tests(s.body))))
-            elif isinstance(s, ir.While):
-                out.append(replace(s, body=tuple(self._record_tests(s.body))))
-            else:
-                out.append(s)
-        return out
 
     # ----- names -------------------------------------------------------------------------------------------
     def bar(self, name: str) -> str:
@@ -182,27 +129,11 @@ class _Gradient:
             self._bars[name] = self.namer.fresh(f"{name}_bar")
         return self._bars[name]
 
-    def stack(self, name: str) -> str:
-        if name not in self._stacks:
-            self._stacks[name] = self.namer.fresh(f"{name}_stack")
-        return self._stacks[name]
-
-    def _overwriting(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> set[int]:
-        """Assignments that overwrite a value from before their loop (a carried name): ids of the statements."""
-        out: set[int] = set()
-        for s in stmts:
-            if isinstance(s, ir.Assign) and loops:
-                inside = sum(1 for t in ir.walk(_body(loops[-1])) if isinstance(t, ir.Assign) and t.target == s.target)
-                if self.def_count.get(s.target, 0) > inside:
-                    out.add(id(s))
-            inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
-            for block in _blocks(s):
-                out |= self._overwriting(block, inner)
-        return out
-
-    def restores(self, s: ir.Assign) -> bool:
-        """Whether the forward pass records the value ``s`` overwrites, for the reverse pass to restore."""
-        return id(s) in self.overwriting and s.target in self.reads_all
+    def discard(self) -> str:
+        """``_``: a loop counter nobody reads, an adjoint nobody needs; another name if the user has a ``_``."""
+        if self._discard is None:
+            self._discard = self.namer.fresh("_")
+        return self._discard
 
     # ----- what the reverse pass reads ------------------------------------------------------------------------
     def contributions(self, s: ir.Assign) -> dict[str, ir.Expr]:
@@ -216,7 +147,7 @@ class _Gradient:
                 if self.act.active(s.value.name):
                     out[s.value.name] = ir.Var(_G)
             elif isinstance(s.value, ir.Call) and s.value.fn in self.helpers:
-                call = ir.Call(f"adjoint_{s.value.fn}", s.value.args + (ir.Var(_G),))
+                call = ir.Call(self.names.adjoint(s.value.fn), s.value.args + (ir.Var(_G),))
                 rule = rule_of(s.value)
                 assert rule is not None
                 for p, arg in zip(rule.params, s.value.args):
@@ -248,94 +179,6 @@ class _Gradient:
             isinstance(s, ir.Assign) and (self.contributions(s) or self.act.active(s.target))
             for s in ir.walk(tuple(stmts))
         )
-
-    def _reads(self, s: ir.Stmt) -> set[str]:
-        """Forward names the reverse of ``s`` reads (at any depth)."""
-        if isinstance(s, ir.Assign):
-            return set().union(*(_names(e) for e in self.contributions(s).values()))
-        out: set[str] = set()
-        for block in _blocks(s):
-            out |= self._reads_block(block)
-        if out or self.has_work([s]):
-            out |= _stmt_reads(s) if not isinstance(s, ir.While) else set()
-        return out
-
-    def _reads_block(self, stmts: Sequence[ir.Stmt]) -> set[str]:
-        return set().union(*(self._reads(s) for s in stmts)) if stmts else set()
-
-    def _recomputed(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> dict[str, ir.Assign]:
-        """Every value some block inside a loop recomputes in the reverse pass instead of recording it."""
-        out: dict[str, ir.Assign] = {}
-        if loops:
-            candidates = self.recomputable(stmts, loops)
-            wanted = {n for n in candidates if n in self._reads_block(stmts)}
-            while True:  # a recomputed value needs its recomputable operands recomputed too
-                more = {m for n in wanted for m in ir.expr_names(candidates[n].value) if m in candidates} - wanted
-                if not more:
-                    break
-                wanted |= more
-            out.update((n, t) for n, t in candidates.items() if n in wanted)
-        for s in stmts:
-            inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
-            for block in _blocks(s):
-                out.update(self._recomputed(block, inner))
-        return out
-
-    def _needed(self) -> set[str]:
-        """Forward values the gradient function computes: what the reverse pass reads (unless it recomputes
-        them), what the forward statements computing those read, and the result when it is returned."""
-        needed = set(self.reads_all) - set(self.recomputed)
-        if self.fn.arrays and self.mode == "gradient" and self.returned is not None:
-            needed |= _stmt_reads(self.returned)  # to check that the result is a scalar
-        for t in self.recomputed.values():
-            needed |= _stmt_reads(t) - set(self.recomputed)
-        if self.with_value and self.returned is not None:
-            needed |= _stmt_reads(self.returned)
-        while True:
-            before = len(needed)
-            for s in ir.walk(self.fn.body):
-                if isinstance(s, ir.Assign) and s.target in needed:
-                    needed |= _stmt_reads(s)
-                elif isinstance(s, (ir.If, ir.For, ir.While)) and ((_defines(s) & needed) or self.has_work([s])):
-                    needed |= _stmt_reads(s)
-                    if isinstance(s, ir.While):
-                        needed |= {n for t in s.setup for n in _defines(t)}
-            if len(needed) == before:
-                return needed
-
-    def _foldable(self) -> set[str]:
-        """Invented intermediates that only the next forward statement reads: the forward pass writes them
-        back into that statement as a sub-expression, as the user wrote it."""
-        uses: dict[str, int] = {}
-        for s in ir.walk(self.fn.body):
-            for n in _stmt_reads(s):
-                uses[n] = uses.get(n, 0) + 1
-            if isinstance(s, ir.While):  # the setup runs before every test: never fold into a loop header twice
-                for n in ir.expr_names(s.test):
-                    uses[n] = uses.get(n, 0)
-        returned = _stmt_reads(self.returned) if self.returned is not None else set()
-        return {
-            n
-            for n in self.fn.invented
-            if self.def_count.get(n) == 1 and uses.get(n) == 1 and n not in self.reads_all and n not in returned
-        }
-
-    def _fold(self, e: ir.Expr, pending: dict[str, ir.Expr]) -> ir.Expr:
-        """``e`` with the pending intermediates it reads written in (each is used once: it is consumed)."""
-        used = set(ir.expr_names(e)) & set(pending)
-        if not used:
-            return e
-        folded = ir.substitute(e, {n: pending[n] for n in used})
-        for n in used:
-            del pending[n]
-        return folded
-
-    def _flush(self, s: ir.Stmt, pending: dict[str, ir.Expr], out: list[ir.Stmt]) -> None:
-        """Intermediates a compound statement reads inside its body are assigned before it (never folded into
-        a loop body that would evaluate them again)."""
-        inside = {n for t in ir.walk(tuple(b for block in _blocks(s) for b in block)) for n in _stmt_reads(t)}
-        for n in [n for n in pending if n in inside]:
-            out.append(ir.Assign(n, pending.pop(n)))
 
     # ----- building ----------------------------------------------------------------------------------------
     def build(self) -> ir.Function:
@@ -384,119 +227,12 @@ class _Gradient:
         body: list[ir.Stmt] = [ir.Comment("forward"), *forward] if forward else []
         body += [ir.Comment("reverse"), *backward]
         body.append(ir.Return(result))
-        prefix = {"adjoint": "adjoint_", "gradient": "value_and_grad_" if self.with_value else "grad_"}[self.mode]
+        if self.mode == "adjoint":
+            name = self.names.adjoint(fn.name)
+        else:
+            name = self.names.gradient(fn.name, with_value=self.with_value)
         params = fn.params + ((seed,) if seed is not None else ())
-        return replace(fn, name=prefix + fn.name, params=params, body=tuple(body))
-
-    # ----- the forward pass ----------------------------------------------------------------------------------
-    def forward(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
-        """The statements the gradient needs, with the pushes that record what loops overwrite."""
-        out, pending = self._forward(stmts, loops)
-        out.extend(ir.Assign(n, e) for n, e in pending.items())
-        return out
-
-    def _forward(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> tuple[list[ir.Stmt], dict[str, ir.Expr]]:
-        out: list[ir.Stmt] = []
-        pending: dict[str, ir.Expr] = {}  # folded intermediates not yet written into their use
-        top_level = not loops
-        for s in stmts:
-            start = len(self._stacks)
-            if isinstance(s, ir.Assign):
-                if s.target in self.needed:
-                    value = self._fold(s.value, pending)
-                    if s.target in self.foldable:
-                        pending[s.target] = value
-                        continue
-                    # an intermediate that reads the name this statement overwrites is computed first
-                    for n in [n for n, e in pending.items() if s.target in ir.expr_names(e)]:
-                        out.append(ir.Assign(n, pending.pop(n)))
-                    if self.restores(s):
-                        out.append(ir.Push(self.stack(s.target), s.target))
-                        self.restored.add(s.target)
-                    out.append(replace(s, value=value))
-            elif isinstance(s, ir.Return):
-                continue
-            elif isinstance(s, ir.If):
-                self._flush(s, pending, out)
-                body = self.forward(s.body, loops) + self.block_pushes(s.body, loops)
-                orelse = self.forward(s.orelse, loops) + self.block_pushes(s.orelse, loops)
-                if body or orelse:
-                    out.append(ir.If(self._fold(s.test, pending), tuple(body), tuple(orelse), s.origin))
-            elif isinstance(s, (ir.For, ir.While)):
-                if (_defines(s) & self.needed) or self.has_work([s]):
-                    self._flush(s, pending, out)
-                    loop = self.forward_loop(s, loops)
-                    if isinstance(loop, ir.For):
-                        loop = replace(loop, range_args=tuple(self._fold(a, pending) for a in loop.range_args))
-                    if isinstance(loop, ir.While) or loop.body:
-                        out.append(loop)
-            if top_level and len(self._stacks) > start:  # stacks first used here are created just before
-                new = list(self._stacks.values())[start:]
-                out[len(out) - 1 : len(out) - 1] = [ir.Assign(st, ir.Call(ir.LIST, ())) for st in new]
-        return out, pending
-
-    def forward_loop(self, s: Loop, loops: tuple[Loop, ...]) -> Loop:
-        inner = loops + (s,)
-        body = self.forward(s.body, inner) + self.block_pushes(s.body, inner)
-        if isinstance(s, ir.For):
-            return ir.For(s.index, s.range_args, s.reverse, tuple(body), s.origin)
-        counter = self.counter(s)
-        setup, pending = self._forward(s.setup, inner)
-        body.append(ir.Accumulate(counter, ir.Const(1)))
-        return ir.While(tuple(setup), self._fold(s.test, pending), tuple(body), counter, s.origin)
-
-    def counter(self, s: ir.While) -> str:
-        key = f"$while{id(s)}"
-        if key not in self._bars:
-            self._bars[key] = self.namer.fresh("iterations")
-        return self._bars[key]
-
-    def block_pushes(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
-        if not loops:
-            return []
-        out: list[ir.Stmt] = []
-        for name in self.recorded(stmts, loops):
-            out.append(ir.Push(self.stack(name), name))
-        return out
-
-    def owned_top(self, stmts: Sequence[ir.Stmt]) -> list[str]:
-        """Names this block defines for good (every definition is inside it and surely ran by its end)."""
-        inside: dict[str, int] = {}
-        for t in ir.walk(tuple(stmts)):
-            if isinstance(t, ir.Assign):
-                inside[t.target] = inside.get(t.target, 0) + 1
-        owned = [n for n in inside if inside[n] == self.def_count.get(n, 0)]
-        surely: list[str] = []
-        for i, t in enumerate(stmts):
-            if isinstance(t, ir.Assign):
-                candidates = {t.target}
-            elif isinstance(t, ir.If):
-                candidates = must_define(t.body) & must_define(t.orelse)
-            elif isinstance(t, (ir.For, ir.While)):
-                others = [u for j, u in enumerate(stmts) if j != i]
-                candidates = must_define(t.body) & self._reads_block(others)
-            else:
-                candidates = set()
-            surely.extend(sorted(candidates))
-        return [n for n in dict.fromkeys(surely) if n in owned]
-
-    def recorded(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[str]:
-        """Names defined in this block that its reverse reads and cannot cheaply recompute."""
-        reads = self._reads_block(stmts)
-        return [n for n in self.owned_top(stmts) if n in reads and n not in self.recomputable(stmts, loops)]
-
-    def recomputable(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> dict[str, ir.Assign]:
-        """Inactive values computed cheaply from loop indices and values the loop does not change."""
-        indices = {lp.index for lp in loops if isinstance(lp, ir.For)}
-        changing = set().union(*(ir.assigned_names(_body(lp)) for lp in loops)) if loops else set()
-        out: dict[str, ir.Assign] = {}
-        for t in stmts:
-            if not (isinstance(t, ir.Assign) and isinstance(t.value, ir.Call) and t.value.fn in _CHEAP):
-                continue
-            names = set(ir.expr_names(t.value))
-            if all(n in indices or n in out or n not in changing for n in names):
-                out[t.target] = t
-        return out
+        return replace(fn, name=name, params=params, body=tuple(body))
 
     # ----- the reverse pass ----------------------------------------------------------------------------------
     def reverse(self, stmts: Sequence[ir.Stmt], live: set[str], shown: ir.Origin | None = None) -> list[ir.Stmt]:
@@ -585,7 +321,7 @@ class _Gradient:
         helper = s.value.fn
         rule = rule_of(s.value)
         assert rule is not None
-        call = ir.Call(f"adjoint_{helper}", s.value.args + (g,))
+        call = ir.Call(self.names.adjoint(helper), s.value.args + (g,))
         targets: list[str] = []
         after: list[ir.Stmt] = []
         before: list[ir.Stmt] = []
@@ -594,7 +330,7 @@ class _Gradient:
             if isinstance(arg, ir.Var):
                 before.extend(self._write_aliases(arg.name, live))
             if not (isinstance(arg, ir.Var) and self.act.active(arg.name)):
-                targets.append("_")
+                targets.append(self.discard())
             elif arg.name in live or self.bar(arg.name) in targets:
                 temp = self.namer.fresh(f"{arg.name}_bar_{helper}")
                 targets.append(temp)
@@ -620,13 +356,8 @@ class _Gradient:
         """A constant, or another adjoint (until that one changes: see ``_write_aliases``)."""
         return isinstance(e, ir.Const) or (isinstance(e, ir.Var) and e.name in self._bars.values())
 
-    def _restores_in(self, s: ir.Stmt) -> bool:
-        """Whether ``s`` holds an assignment whose overwritten value the forward pass records: its reverse must
-        run to restore it, even with no adjoint to propagate (the reverse of earlier statements reads it)."""
-        return any(isinstance(t, ir.Assign) and self.restores(t) for t in ir.walk((s,)))
-
     def reverse_if(self, s: ir.If, live: set[str], shown: ir.Origin | None) -> list[ir.Stmt]:
-        if not self.has_work([s]) and not self._restores_in(s):
+        if not self.has_work([s]) and not self.restores_in(s):
             return []
         out = self.materialize(live)
         branches: list[list[ir.Stmt]] = []
@@ -648,7 +379,7 @@ class _Gradient:
         return out
 
     def reverse_loop(self, s: ir.For | ir.While, live: set[str]) -> list[ir.Stmt]:
-        if not self.has_work([s]) and not self._restores_in(s):
+        if not self.has_work([s]) and not self.restores_in(s):
             return []
         out = self.materialize(live)
         defined = ir.assigned_names(s.body) | ir.assigned_names(s.setup if isinstance(s, ir.While) else ())
@@ -668,49 +399,5 @@ class _Gradient:
         if isinstance(s, ir.For):
             out.append(ir.For(s.index, s.range_args, not s.reverse, tuple(body), s.origin))
         else:
-            out.append(ir.For("_", (ir.Var(self.counter(s)),), False, tuple(body), s.origin))
-        return out
-
-    def block_pops(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
-        if not loops:
-            return []
-        out: list[ir.Stmt] = []
-        recompute = self.recomputable(stmts, loops)
-        for n in reversed(self.recorded(stmts, loops)):
-            out.append(ir.Pop(n, self.stack(n)))
-        # recomputed values come after the pops, in forward order, since they may read popped values
-        out.extend(t for n, t in recompute.items() if n in self.recomputed)  # in forward order
-        return out
-
-    # ----- structure queries -----------------------------------------------------------------------------------
-    def _loops_around(self, target: ir.Stmt) -> tuple[Loop, ...]:
-        def search(stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> tuple[Loop, ...] | None:
-            for s in stmts:
-                if s is target:
-                    return loops
-                inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
-                for block in _blocks(s):
-                    found = search(block, inner)
-                    if found is not None:
-                        return found
-            return None
-
-        return search(self.fn.body, ()) or ()
-
-    def _names_outside(self, loop: ir.Stmt) -> set[str]:
-        """Names read or defined by statements outside ``loop`` (parameters included)."""
-        out = {p.name for p in self.fn.params}
-
-        def visit(stmts: Sequence[ir.Stmt]) -> None:
-            for s in stmts:
-                if s is loop:
-                    out.update(_stmt_reads(s))
-                    continue
-                out.update(_stmt_reads(s))
-                if isinstance(s, ir.Assign):
-                    out.add(s.target)
-                for block in _blocks(s):
-                    visit(block)
-
-        visit(self.fn.body)
+            out.append(ir.For(self.discard(), (ir.Var(self.counter(s)),), False, tuple(body), s.origin))
         return out

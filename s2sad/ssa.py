@@ -20,12 +20,14 @@ from dataclasses import replace
 
 from . import ir
 from .diagnostics import Diagnostic, S2sadError
+from .names import ModuleNames
 
 __all__ = ["to_ssa", "must_define"]
 
 
-def to_ssa(fn: ir.Function) -> ir.Function:
-    renamer = _Renamer(fn)
+def to_ssa(fn: ir.Function, names: ModuleNames | None = None) -> ir.Function:
+    """``fn`` in SSA form; the names it invents come from ``names``, the generated module's names."""
+    renamer = _Renamer(fn, names or ModuleNames.of([fn]))
     env: dict[str, ir.Expr] = {p.name: ir.Var(renamer.namer.claim(p.name)) for p in fn.params}
     body = renamer.block(fn.body, env, {})
     if renamer.diagnostics:
@@ -57,10 +59,10 @@ def _defines(s: ir.Stmt) -> set[str]:
 
 
 class _Renamer:
-    def __init__(self, fn: ir.Function) -> None:
+    def __init__(self, fn: ir.Function, names: ModuleNames) -> None:
         self.path = fn.path
         self.diagnostics: list[Diagnostic] = []
-        self.namer = ir.Namer(fn.user_names)
+        self.namer = names.local(fn)
         self.invented: set[str] = set()
         assigned = {s.target for s in ir.walk(fn.body) if isinstance(s, ir.Assign)}
         # A name used only as a loop index keeps its name in every loop that uses it.

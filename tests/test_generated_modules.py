@@ -1,5 +1,5 @@
-"""Every generated module is a program that runs: it compiles, is black-clean, imports only math, NumPy and
-SciPy (never s2sad), and its gradient function runs at a sample point.
+"""Every generated module is a program that runs: it compiles, is black-clean, imports only math, NumPy,
+SciPy and builtins (never s2sad), and its gradient function runs at a sample point.
 
 Two nets: each catalogue case, example and soundness case s2sad differentiates is regenerated here and run at
 its own point, without s2sad; and every module any test of the session generated (recorded by
@@ -27,7 +27,7 @@ from generated import MODULES
 from soundness import Case, gradient_function, run_cli, write_project
 
 ROOT = Path(__file__).resolve().parent.parent
-ALLOWED = {"math", "numpy", "scipy"}
+ALLOWED = {"math", "numpy", "scipy", "builtins"}  # builtins: where a local shadows a builtin the output calls
 
 
 def problems(text: str, user_modules: frozenset[str] = frozenset(), *, formatting: bool = True) -> list[str]:

@@ -1,0 +1,397 @@
+"""Recording: the forward pass of a gradient function, and what its loops record for the reverse pass.
+
+The forward pass computes only the values the reverse pass or the result reads, writing intermediates used
+once back into the expression they came from (``math.sin(x) * y``). Inside a loop, a value the reverse pass
+reads but a later iteration overwrites is pushed on a stack (``x_stack``) at the end of the block that defines
+it and popped at the start of that block's reverse, unless it is cheap to recompute from the loop indices and
+values the loop does not change; a carried name is pushed just before the statement that overwrites it. A
+``while`` loop counts its iterations, for the reverse loop to run as many. A branch test the branch itself
+invalidates is recorded as ``cond``.
+
+:class:`Recording` is the half of :class:`s2sad.reverse._Gradient` that decides this; the other half writes
+the adjoint statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from . import ir
+from .analysis import Activity
+from .names import Scope
+from .ssa import must_define
+
+__all__ = ["Recording", "Loop", "G", "stmt_reads", "defines", "blocks"]
+
+Loop = ir.For | ir.While
+G = "$g"  #: the incoming adjoint, in a template instantiated before the adjoint's name is known
+_CHEAP = {"operator.add", "operator.sub", "operator.mul", "operator.neg", "operator.floordiv", "operator.mod"}
+_CHEAP |= {"operator.lt", "operator.le", "operator.gt", "operator.ge", "operator.eq", "operator.ne"}
+_CHEAP |= {"operator.not_", "builtins.float", "builtins.int", "builtins.len"}
+
+
+def _names(e: ir.Expr) -> set[str]:
+    return set(ir.expr_names(e)) - {G}
+
+
+def stmt_reads(s: ir.Stmt) -> set[str]:
+    """The names a forward statement reads."""
+    if isinstance(s, ir.Assign):
+        return set(ir.expr_names(s.value))
+    if isinstance(s, ir.If):
+        return set(ir.expr_names(s.test))
+    if isinstance(s, ir.For):
+        return {n for a in s.range_args for n in ir.expr_names(a)}
+    if isinstance(s, ir.While):
+        return set(ir.expr_names(s.test))
+    if isinstance(s, ir.Return):
+        return {n for v in s.values for n in ir.expr_names(v)}
+    return set()
+
+
+def defines(s: ir.Stmt) -> set[str]:
+    return ir.assigned_names((s,)) - ({s.index} if isinstance(s, ir.For) else set())
+
+
+def _body(loop: ir.For | ir.While) -> tuple[ir.Stmt, ...]:
+    return loop.setup + loop.body if isinstance(loop, ir.While) else loop.body
+
+
+def blocks(s: ir.Stmt) -> Iterator[tuple[ir.Stmt, ...]]:
+    if isinstance(s, ir.For):
+        yield s.body
+    elif isinstance(s, ir.If):
+        yield s.body
+        yield s.orelse
+    elif isinstance(s, ir.While):
+        yield s.setup
+        yield s.body
+
+
+class Recording:
+    """What the forward pass computes and records (mixed into ``_Gradient``, which provides the state)."""
+
+    fn: ir.Function
+    act: Activity
+    mode: str
+    with_value: bool
+    namer: Scope
+    _bars: dict[str, str]
+    _stacks: dict[str, str]
+    def_count: dict[str, int]
+    overwriting: set[int]
+    returned: ir.Return | None
+    reads_all: set[str]
+    recomputed: dict[str, ir.Assign]
+    needed: set[str]
+    foldable: set[str]
+    restored: set[str]
+
+    def contributions(self, s: ir.Assign) -> dict[str, ir.Expr]:
+        raise NotImplementedError
+
+    def has_work(self, stmts: Sequence[ir.Stmt]) -> bool:
+        raise NotImplementedError
+
+    # ----- names and records -------------------------------------------------------------------------------
+    def _record_tests(self, stmts: Sequence[ir.Stmt]) -> list[ir.Stmt]:
+        """A branch test that reads a name the branch itself reassigns is evaluated once, into ``cond``,
+        so the reverse pass tests what the forward pass tested; other tests are simply evaluated again."""
+        out: list[ir.Stmt] = []
+        for s in stmts:
+            if isinstance(s, ir.If):
+                body, orelse = tuple(self._record_tests(s.body)), tuple(self._record_tests(s.orelse))
+                test = s.test
+                if set(ir.expr_names(test)) & (ir.assigned_names(body) | ir.assigned_names(orelse)):
+                    name = self.namer.fresh("cond")
+                    out.append(ir.Assign(name, test, s.origin))
+                    test = ir.Var(name)
+                out.append(ir.If(test, body, orelse, s.origin))
+            elif isinstance(s, ir.For):
+                out.append(replace(s, body=tuple(self._record_tests(s.body))))
+            elif isinstance(s, ir.While):
+                out.append(replace(s, body=tuple(self._record_tests(s.body))))
+            else:
+                out.append(s)
+        return out
+
+    def stack(self, name: str) -> str:
+        if name not in self._stacks:
+            self._stacks[name] = self.namer.fresh(f"{name}_stack")
+        return self._stacks[name]
+
+    def counter(self, s: ir.While) -> str:
+        key = f"$while{id(s)}"
+        if key not in self._bars:
+            self._bars[key] = self.namer.fresh("iterations")
+        return self._bars[key]
+
+    def _overwriting(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> set[int]:
+        """Assignments that overwrite a value from before their loop (a carried name): ids of the statements."""
+        out: set[int] = set()
+        for s in stmts:
+            if isinstance(s, ir.Assign) and loops:
+                inside = sum(1 for t in ir.walk(_body(loops[-1])) if isinstance(t, ir.Assign) and t.target == s.target)
+                if self.def_count.get(s.target, 0) > inside:
+                    out.add(id(s))
+            inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
+            for block in blocks(s):
+                out |= self._overwriting(block, inner)
+        return out
+
+    def restores(self, s: ir.Assign) -> bool:
+        """Whether the forward pass records the value ``s`` overwrites, for the reverse pass to restore."""
+        return id(s) in self.overwriting and s.target in self.reads_all
+
+    # ----- what the reverse pass reads, what the forward pass computes --------------------------------------
+    def _reads(self, s: ir.Stmt) -> set[str]:
+        """Forward names the reverse of ``s`` reads (at any depth)."""
+        if isinstance(s, ir.Assign):
+            return set().union(*(_names(e) for e in self.contributions(s).values()))
+        out: set[str] = set()
+        for block in blocks(s):
+            out |= self._reads_block(block)
+        if out or self.has_work([s]) or self.restores_in(s):  # the reverse re-evaluates the test or range
+            out |= stmt_reads(s) if not isinstance(s, ir.While) else set()
+        return out
+
+    def restores_in(self, s: ir.Stmt) -> bool:
+        """Whether ``s`` overwrites a recorded value: its reverse must restore it, even with no adjoint work."""
+        return any(isinstance(t, ir.Assign) and self.restores(t) for t in ir.walk((s,)))
+
+    def _all_reads(self) -> set[str]:
+        """Every forward name the reverse pass reads. What it restores depends on what it reads and, for a
+        loop or branch reversed only to restore, the other way round: grown to the fixed point."""
+        self.reads_all = set()
+        while True:
+            reads = self._reads_block(self.fn.body)
+            if reads == self.reads_all:
+                return reads
+            self.reads_all = reads
+
+    def _reads_block(self, stmts: Sequence[ir.Stmt]) -> set[str]:
+        return set().union(*(self._reads(s) for s in stmts)) if stmts else set()
+
+    def _recomputed(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> dict[str, ir.Assign]:
+        """Every value some block inside a loop recomputes in the reverse pass instead of recording it."""
+        out: dict[str, ir.Assign] = {}
+        if loops:
+            candidates = self.recomputable(stmts, loops)
+            wanted = {n for n in candidates if n in self._reads_block(stmts)}
+            while True:  # a recomputed value needs its recomputable operands recomputed too
+                more = {m for n in wanted for m in ir.expr_names(candidates[n].value) if m in candidates} - wanted
+                if not more:
+                    break
+                wanted |= more
+            out.update((n, t) for n, t in candidates.items() if n in wanted)
+        for s in stmts:
+            inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
+            for block in blocks(s):
+                out.update(self._recomputed(block, inner))
+        return out
+
+    def _needed(self) -> set[str]:
+        """Forward values the gradient function computes: what the reverse pass reads (unless it recomputes
+        them), what the forward statements computing those read, and the result when it is returned."""
+        needed = set(self.reads_all) - set(self.recomputed)
+        if self.fn.arrays and self.mode == "gradient" and self.returned is not None:
+            needed |= stmt_reads(self.returned)  # to check that the result is a scalar
+        for t in self.recomputed.values():
+            needed |= stmt_reads(t) - set(self.recomputed)
+        if self.with_value and self.returned is not None:
+            needed |= stmt_reads(self.returned)
+        while True:
+            before = len(needed)
+            for s in ir.walk(self.fn.body):
+                if isinstance(s, ir.Assign) and s.target in needed:
+                    needed |= stmt_reads(s)
+                elif isinstance(s, (ir.If, ir.For, ir.While)) and ((defines(s) & needed) or self.has_work([s])):
+                    needed |= stmt_reads(s)
+                    if isinstance(s, ir.While):
+                        needed |= {n for t in s.setup for n in defines(t)}
+            if len(needed) == before:
+                return needed
+
+    def _foldable(self) -> set[str]:
+        """Invented intermediates that only the next forward statement reads: the forward pass writes them
+        back into that statement as a sub-expression, as the user wrote it."""
+        uses: dict[str, int] = {}
+        for s in ir.walk(self.fn.body):
+            for n in stmt_reads(s):
+                uses[n] = uses.get(n, 0) + 1
+            if isinstance(s, ir.While):  # the setup runs before every test: never fold into a loop header twice
+                for n in ir.expr_names(s.test):
+                    uses[n] = uses.get(n, 0)
+        returned = stmt_reads(self.returned) if self.returned is not None else set()
+        return {
+            n
+            for n in self.fn.invented
+            if self.def_count.get(n) == 1 and uses.get(n) == 1 and n not in self.reads_all and n not in returned
+        }
+
+    def _fold(self, e: ir.Expr, pending: dict[str, ir.Expr]) -> ir.Expr:
+        """``e`` with the pending intermediates it reads written in (each is used once: it is consumed)."""
+        used = set(ir.expr_names(e)) & set(pending)
+        if not used:
+            return e
+        folded = ir.substitute(e, {n: pending[n] for n in used})
+        for n in used:
+            del pending[n]
+        return folded
+
+    def _flush(self, s: ir.Stmt, pending: dict[str, ir.Expr], out: list[ir.Stmt]) -> None:
+        """Intermediates a compound statement reads inside its body are assigned before it (never folded into
+        a loop body that would evaluate them again)."""
+        inside = {n for t in ir.walk(tuple(b for block in blocks(s) for b in block)) for n in stmt_reads(t)}
+        for n in [n for n in pending if n in inside]:
+            out.append(ir.Assign(n, pending.pop(n)))
+
+    # ----- the forward pass ----------------------------------------------------------------------------------
+    def forward(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
+        """The statements the gradient needs, with the pushes that record what loops overwrite."""
+        out, pending = self._forward(stmts, loops)
+        out.extend(ir.Assign(n, e) for n, e in pending.items())
+        return out
+
+    def _forward(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> tuple[list[ir.Stmt], dict[str, ir.Expr]]:
+        out: list[ir.Stmt] = []
+        pending: dict[str, ir.Expr] = {}  # folded intermediates not yet written into their use
+        top_level = not loops
+        for s in stmts:
+            start = len(self._stacks)
+            if isinstance(s, ir.Assign):
+                if s.target in self.needed:
+                    value = self._fold(s.value, pending)
+                    if s.target in self.foldable:
+                        pending[s.target] = value
+                        continue
+                    # an intermediate that reads the name this statement overwrites is computed first
+                    for n in [n for n, e in pending.items() if s.target in ir.expr_names(e)]:
+                        out.append(ir.Assign(n, pending.pop(n)))
+                    if self.restores(s):
+                        out.append(ir.Push(self.stack(s.target), s.target))
+                        self.restored.add(s.target)
+                    out.append(replace(s, value=value))
+            elif isinstance(s, ir.Return):
+                continue
+            elif isinstance(s, ir.If):
+                self._flush(s, pending, out)
+                body = self.forward(s.body, loops) + self.block_pushes(s.body, loops)
+                orelse = self.forward(s.orelse, loops) + self.block_pushes(s.orelse, loops)
+                if body or orelse:
+                    out.append(ir.If(self._fold(s.test, pending), tuple(body), tuple(orelse), s.origin))
+            elif isinstance(s, (ir.For, ir.While)):
+                if (defines(s) & self.needed) or self.has_work([s]):
+                    self._flush(s, pending, out)
+                    loop = self.forward_loop(s, loops)
+                    if isinstance(loop, ir.For):
+                        loop = replace(loop, range_args=tuple(self._fold(a, pending) for a in loop.range_args))
+                    if isinstance(loop, ir.While) or loop.body:
+                        out.append(loop)
+            if top_level and len(self._stacks) > start:  # stacks first used here are created just before
+                new = list(self._stacks.values())[start:]
+                out[len(out) - 1 : len(out) - 1] = [ir.Assign(st, ir.Call(ir.LIST, ())) for st in new]
+        return out, pending
+
+    def forward_loop(self, s: Loop, loops: tuple[Loop, ...]) -> Loop:
+        inner = loops + (s,)
+        body = self.forward(s.body, inner) + self.block_pushes(s.body, inner)
+        if isinstance(s, ir.For):
+            return ir.For(s.index, s.range_args, s.reverse, tuple(body), s.origin)
+        counter = self.counter(s)
+        setup, pending = self._forward(s.setup, inner)
+        body.append(ir.Accumulate(counter, ir.Const(1)))
+        return ir.While(tuple(setup), self._fold(s.test, pending), tuple(body), counter, s.origin)
+
+    def block_pushes(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
+        if not loops:
+            return []
+        out: list[ir.Stmt] = []
+        for name in self.recorded(stmts, loops):
+            out.append(ir.Push(self.stack(name), name))
+        return out
+
+    def block_pops(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
+        if not loops:
+            return []
+        out: list[ir.Stmt] = []
+        recompute = self.recomputable(stmts, loops)
+        for n in reversed(self.recorded(stmts, loops)):
+            out.append(ir.Pop(n, self.stack(n)))
+        # recomputed values come after the pops, in forward order, since they may read popped values
+        out.extend(t for n, t in recompute.items() if n in self.recomputed)  # in forward order
+        return out
+
+    # ----- what a loop body records ----------------------------------------------------------------------
+    def owned_top(self, stmts: Sequence[ir.Stmt]) -> list[str]:
+        """Names this block defines for good (every definition is inside it and surely ran by its end)."""
+        inside: dict[str, int] = {}
+        for t in ir.walk(tuple(stmts)):
+            if isinstance(t, ir.Assign):
+                inside[t.target] = inside.get(t.target, 0) + 1
+        owned = [n for n in inside if inside[n] == self.def_count.get(n, 0)]
+        surely: list[str] = []
+        for i, t in enumerate(stmts):
+            if isinstance(t, ir.Assign):
+                candidates = {t.target}
+            elif isinstance(t, ir.If):
+                candidates = must_define(t.body) & must_define(t.orelse)
+            elif isinstance(t, (ir.For, ir.While)):
+                others = [u for j, u in enumerate(stmts) if j != i]
+                candidates = must_define(t.body) & self._reads_block(others)
+            else:
+                candidates = set()
+            surely.extend(sorted(candidates))
+        return [n for n in dict.fromkeys(surely) if n in owned]
+
+    def recorded(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[str]:
+        """Names defined in this block that its reverse reads and cannot cheaply recompute."""
+        reads = self._reads_block(stmts)
+        return [n for n in self.owned_top(stmts) if n in reads and n not in self.recomputable(stmts, loops)]
+
+    def recomputable(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> dict[str, ir.Assign]:
+        """Inactive values computed cheaply from loop indices and values the loop does not change."""
+        indices = {lp.index for lp in loops if isinstance(lp, ir.For)}
+        changing = set().union(*(ir.assigned_names(_body(lp)) for lp in loops)) if loops else set()
+        out: dict[str, ir.Assign] = {}
+        for t in stmts:
+            if not (isinstance(t, ir.Assign) and isinstance(t.value, ir.Call) and t.value.fn in _CHEAP):
+                continue
+            names = set(ir.expr_names(t.value))
+            if all(n in indices or n in out or n not in changing for n in names):
+                out[t.target] = t
+        return out
+
+    # ----- structure queries -----------------------------------------------------------------------------------
+    def _loops_around(self, target: ir.Stmt) -> tuple[Loop, ...]:
+        def search(stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> tuple[Loop, ...] | None:
+            for s in stmts:
+                if s is target:
+                    return loops
+                inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
+                for block in blocks(s):
+                    found = search(block, inner)
+                    if found is not None:
+                        return found
+            return None
+
+        return search(self.fn.body, ()) or ()
+
+    def _names_outside(self, loop: ir.Stmt) -> set[str]:
+        """Names read or defined by statements outside ``loop`` (parameters included)."""
+        out = {p.name for p in self.fn.params}
+
+        def visit(stmts: Sequence[ir.Stmt]) -> None:
+            for s in stmts:
+                if s is loop:
+                    out.update(stmt_reads(s))
+                    continue
+                out.update(stmt_reads(s))
+                if isinstance(s, ir.Assign):
+                    out.add(s.target)
+                for block in blocks(s):
+                    visit(block)
+
+        visit(self.fn.body)
+        return out
