@@ -41,6 +41,11 @@ def _known(e: ir.Expr) -> bool:
     return isinstance(e, ir.Const) and (e.value is None or isinstance(e.value, (bool, int, float)))
 
 
+def _never_none(e: ir.Expr) -> bool:
+    """A constant that is not None, or a tuple display; ``None`` itself counts (it is the other operand)."""
+    return isinstance(e, ir.Const) or (isinstance(e, ir.Call) and e.fn == ir.TUPLE)
+
+
 _COMPARISONS = {"operator.lt", "operator.le", "operator.gt", "operator.ge", "operator.eq", "operator.ne"}
 
 
@@ -69,6 +74,8 @@ def simplify(e: ir.Expr) -> ir.Expr:
     if fn in ("operator.is_", "operator.is_not") and all(_known(a) for a in args):
         same = args[0].value is args[1].value  # type: ignore[union-attr]
         return ir.Const(same if fn == "operator.is_" else not same)
+    if fn in ("operator.is_", "operator.is_not") and ir.Const(None) in args and all(map(_never_none, args)):
+        return ir.Const(fn == "operator.is_not")  # (0, 1) is not None: a tuple display is never None
     if fn == "operator.not_" and _known(args[0]):
         return ir.Const(not args[0].value)  # type: ignore[union-attr]
     if len(args) == 2 and isinstance(args[0], ir.Const) and isinstance(args[1], ir.Const):

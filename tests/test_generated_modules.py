@@ -9,6 +9,7 @@ its own point, without s2sad; and every module any test of the session generated
 from __future__ import annotations
 
 import ast
+import warnings
 import importlib
 import sys
 from collections.abc import Sequence
@@ -36,9 +37,11 @@ def problems(text: str, user_modules: frozenset[str] = frozenset(), *, formattin
     black on it (the slow part)."""
     try:
         tree = compile(text, "<generated>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        compile(text, "<generated>", "exec", dont_inherit=True)
-    except SyntaxError as err:
-        return [f"does not compile: {err}"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a SyntaxWarning ('is not' with a literal) is a defect too
+            compile(text, "<generated>", "exec", dont_inherit=True)
+    except (SyntaxError, SyntaxWarning) as err:
+        return [f"does not compile cleanly: {err}"]
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

@@ -102,3 +102,15 @@ def test_commands_that_run_code_report_its_errors_without_a_traceback(tmp_path, 
     assert main(["gradcheck", f"{tmp_path}/m.py::f", "--at", "W=randn(2,3),x=randn(2)"]) == 2
     err = capsys.readouterr().err
     assert "raised ValueError" in err and "Traceback" not in err
+
+
+def test_a_constant_axis_tuple_is_decided_statically(tmp_path):
+    """``np.sum(x, axis=(0, 1))``: the adjoint once read ``... if (0, 1) is not None else ...`` (a SyntaxWarning)."""
+    import warnings
+
+    source = "import numpy as np\n\n\ndef f(x):\n    return np.sum(np.sum(x * x, axis=(0, 1)))\n"
+    text = s2sad.generate(source, "m.py", "f")
+    assert "is not None" not in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile(text, "m_grad.py", "exec", dont_inherit=True)
