@@ -14,6 +14,7 @@ derivative (``nondiff``) are fine, and integer conversions (``discrete``) have t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from . import ir
@@ -55,16 +56,9 @@ def _returned(fn: ir.Function) -> set[str]:
 
 
 def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
-    assigns = _assignments(fn)
-    varied = set(wrt)
-    changed = True
-    while changed:
-        changed = False
-        for s in assigns:
-            if s.target not in varied and any(n in varied for n in differentiable_operands(s.value)):
-                varied.add(s.target)
-                changed = True
+    varied = _closure(fn, wrt, lambda s: differentiable_operands(s.value))
     useful = _returned(fn)
+    assigns = _assignments(fn)
     changed = True
     while changed:
         changed = False
@@ -134,23 +128,29 @@ _NO_DERIVATIVE = ("nondiff", "discrete")  # results that carry no derivative (di
 def _depends(fn: ir.Function, wrt: tuple[str, ...]) -> set[str]:
     """Names whose value depends on ``wrt`` through any operation that could carry a derivative: unlike
     :func:`activity`, also through calls and arguments that have no rule (that is what is being checked)."""
+
+    def operands(s: ir.Assign) -> Iterable[str]:
+        v = s.value
+        rule = rule_of(v)
+        if isinstance(v, ir.BoolOp) or (rule is not None and rule.kind in _NO_DERIVATIVE):
+            return ()
+        if isinstance(v, ir.Call) and rule is not None and rule.kind == "helper":
+            return [n for p, a in zip(rule.params, v.args) if p in rule.adjoints for n in ir.expr_names(a)]
+        return ir.expr_names(v)
+
+    return _closure(fn, wrt, operands)
+
+
+def _closure(fn: ir.Function, seed: Iterable[str], operands: Callable[[ir.Assign], Iterable[str]]) -> set[str]:
+    """``seed`` and every name assigned from one of the ``operands`` of its assignment in the set, to a fixed
+    point (a loop's carried names reach their own earlier definitions)."""
     assigns = _assignments(fn)
-    out = set(wrt)
+    out = set(seed)
     changed = True
     while changed:
         changed = False
         for s in assigns:
-            if s.target in out:
-                continue
-            v = s.value
-            rule = rule_of(v)
-            if isinstance(v, ir.BoolOp) or (rule is not None and rule.kind in _NO_DERIVATIVE):
-                continue
-            if isinstance(v, ir.Call) and rule is not None and rule.kind == "helper":
-                names = [n for p, a in zip(rule.params, v.args) if p in rule.adjoints for n in ir.expr_names(a)]
-            else:
-                names = list(ir.expr_names(v))
-            if any(n in out for n in names):
+            if s.target not in out and any(n in out for n in operands(s)):
                 out.add(s.target)
                 changed = True
     return out
