@@ -112,6 +112,8 @@ BAD = {
     "decorated": ("import functools\n\n\n@functools.cache\ndef f(x):\n    return x\n", 4, "unsupported-decorator"),
     "undefined_after_branch": ("def f(x):\n    if x > 0:\n        y = x\n    return y\n", 4, "possibly-undefined"),
     "global_read": ("import os\nK = os.sep\n\n\ndef f(x):\n    return K * x\n", 6, "unsupported-global"),
+    "async_target": ("async def f(x):\n    return x * x\n", 1, "unsupported-syntax"),  # was exit 3
+    "async_helper": ("async def h(x):\n    return x\n\n\ndef f(x):\n    return h(x) * x\n", 1, "unsupported-syntax"),
 }
 
 

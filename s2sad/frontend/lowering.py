@@ -139,12 +139,12 @@ class _Lowerer(_Containers, _Expressions):
                 out.append(ir.Binding(name, site.qualname, site.is_module))
         return out
 
-    def _ast_def(self, node: cst.FunctionDef) -> ast.FunctionDef | None:
+    def _ast_def(self, node: cst.FunctionDef) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         """CPython's tree of the function LibCST found (same name, same first line)."""
         line = self.span(node.name).line
         for candidate in ast.walk(self.tree):
             if (
-                isinstance(candidate, ast.FunctionDef)
+                isinstance(candidate, (ast.FunctionDef, ast.AsyncFunctionDef))
                 and candidate.name == node.name.value
                 and candidate.lineno == line
             ):
