@@ -88,9 +88,11 @@ def recording() -> Iterator[set[str]]:
 
 def unsafe_character(text: str) -> str | None:
     """The first character of ``text`` that could end a line or hide text in generated code or on a
-    terminal: control characters (C0, DEL, C1), line and paragraph separators, and bidirectional controls."""
+    terminal: control characters (C0, DEL, C1), line and paragraph separators, bidirectional controls and
+    every other invisible format character (category Cf: U+200B, U+FEFF, U+2060, tag characters), Hangul
+    fillers (which show as blank), and lone surrogates (a file name that is not UTF-8: ``b"\\xff"``)."""
     for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") or ch in _BIDI or ch in _FILLERS:
             return ch
     return None
 
@@ -113,6 +115,7 @@ def escape(text: str, keep: str = "") -> str:
     return "".join(out)
 
 
+_FILLERS = set("\u115f\u1160\u3164\uffa0")
 _BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
@@ -177,7 +180,7 @@ def check_output(path: str | Path, inputs: set[str] = frozenset()) -> str | None
         return "is not a file name"
     ch = unsafe_character(text)
     if ch is not None:
-        return f"contains the control character {ch!r}"
+        return f"contains the unsafe character {ch!r}"
     folder = os.path.dirname(os.path.abspath(text))
     if not os.path.isdir(folder):
         return f"its folder '{os.path.dirname(text) or '.'}' does not exist"
@@ -228,13 +231,24 @@ def write_atomically(path: Path | str, text: str) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".s2sad-", suffix=".tmp")
+    tmp: str | None = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".s2sad-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
+    except OSError as err:  # a read-only or special folder, a full disk: the user's problem, located
+        _remove(tmp)
+        raise S2sadError(
+            [Diagnostic(shown(str(path)), None, f"cannot write here: {err.strerror or err}", "bad-output")]
+        ) from None
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _remove(tmp)
         raise
+
+
+def _remove(tmp: str | None) -> None:
+    if tmp is not None and os.path.lexists(tmp):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
