@@ -159,7 +159,7 @@ def _grad(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return EXIT_OK
-    problem = files.check_output(args.output, inputs)
+    problem = files.check_output(args.output, inputs, compare=args.check)
     if problem is not None:  # --check reads OUT only where it would write it: never through a symlink
         raise S2sadError([Diagnostic(files.shown(args.output), None, f"cannot write here: it {problem}", "bad-output")])
     if args.check:

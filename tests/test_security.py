@@ -538,6 +538,14 @@ def test_grad_check_never_reads_a_symlinked_output(world, capsys):
     assert status == 2 and "[bad-output]" in err and "hunter2" not in out + err, out + err
 
 
+def test_grad_check_compares_a_read_only_output(world, capsys, monkeypatch):
+    assert run(capsys, "grad", "src/model.py::f", "-o", "src/out.py")[0] == 0
+    monkeypatch.setattr(files.os, "access", lambda *args, **kwargs: False)  # as if read-only (root writes anyway)
+    assert run(capsys, "grad", "src/model.py::f", "-o", "src/out.py", "--check")[0] == 0
+    status, _, err = run(capsys, "grad", "src/model.py::f", "-o", "src/out.py")
+    assert status == 2 and "read-only" in err
+
+
 @pytest.mark.parametrize("name", ["operator.mul", "math.sin", "numpy.exp"])
 def test_a_user_rule_cannot_replace_a_built_in_rule(world, capsys, name):
     proj, _ = world
