@@ -10,6 +10,8 @@ its lines and ``inspect.getsource`` works on the result. The code a reviewer rea
 from __future__ import annotations
 
 import linecache
+import shlex
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeVar, overload
 
@@ -49,12 +51,13 @@ def _user_rules(path: str) -> dict[tuple[str, int], rules.Rule]:
 
 
 def regenerate_command(target: str, wrt: Sequence[str] | None, output: str | None) -> str:
-    """The command a generated module's header gives, and that stale-file messages repeat."""
-    command = f"s2sad grad {target}"
+    """The command a generated module's header gives, and that stale-file messages repeat: every argument
+    shell-quoted where it needs it (``'$(touch x).py::f'``), so that pasting it runs s2sad and nothing else."""
+    command = f"s2sad grad {shlex.quote(target)}"
     if wrt:
-        command += f" --wrt {','.join(wrt)}"
+        command += f" --wrt {shlex.quote(','.join(wrt))}"
     if output is not None:
-        command += f" -o {output}"
+        command += f" -o {shlex.quote(output)}"
     return command
 
 
@@ -169,14 +172,15 @@ def _returned_names(fn: ir.Function, wrt: Sequence[str]) -> list[str]:
 
 
 def _asked(wrt: Sequence[str] | str | None) -> tuple[str, ...] | None:
-    """The parameters asked for, in the order asked for. A string names one parameter, never its characters."""
+    """The parameters asked for, in the order asked for. A string names one parameter, never its characters.
+    Names are NFKC-normalised, as Python normalises identifiers in source (``𝐱`` is ``x``)."""
     if wrt is None:
         return None
     names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
     for w in names:
         if not isinstance(w, str):
             raise TypeError(f"wrt names parameters: expected strings, got {type(w).__name__}")
-    return names
+    return tuple(unicodedata.normalize("NFKC", w) for w in names)
 
 
 def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | str | None) -> tuple[str, ...]:

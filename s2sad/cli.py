@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import traceback
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -131,7 +132,10 @@ def _show_stale(results: list[Result], hint: str | None = None) -> int:
 
 
 def _wrt(text: str | None) -> tuple[str, ...] | None:
-    return tuple(w.strip() for w in text.split(",") if w.strip()) if text is not None else None
+    """``--wrt x,y``: names NFKC-normalised, as Python normalises identifiers in source (``𝐱`` is ``x``)."""
+    if text is None:
+        return None
+    return tuple(unicodedata.normalize("NFKC", w.strip()) for w in text.split(",") if w.strip())
 
 
 def _safe_path(path: str, what: str) -> None:
@@ -139,7 +143,7 @@ def _safe_path(path: str, what: str) -> None:
     ch = files.unsafe_character(path)
     if ch is not None:
         raise S2sadError(
-            [Diagnostic(files.shown(path), None, f"the {what} contains the control character {ch!r}", "bad-path")]
+            [Diagnostic(files.shown(path), None, f"the {what} contains the unsafe character {ch!r}", "bad-path")]
         )
 
 
@@ -155,12 +159,12 @@ def _grad(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return EXIT_OK
+    problem = files.check_output(args.output, inputs, compare=args.check)
+    if problem is not None:  # --check reads OUT only where it would write it: never through a symlink
+        raise S2sadError([Diagnostic(files.shown(args.output), None, f"cannot write here: it {problem}", "bad-output")])
     if args.check:
         committed, unusable = _committed(args.output)
         return _show_stale([Result(Target(path, name, args.output, _wrt(args.wrt)), text, committed, (), unusable)])
-    problem = files.check_output(args.output, inputs)
-    if problem is not None:
-        raise S2sadError([Diagnostic(files.shown(args.output), None, f"cannot write here: it {problem}", "bad-output")])
     files.write_atomically(args.output, text)
     return EXIT_OK
 
@@ -222,7 +226,7 @@ def _split_assignments(text: str) -> dict[str, str]:
         name, sep, value = part.partition("=")
         if not sep or not name.strip().isidentifier():
             raise S2sadError([Diagnostic("--at", None, f"'{part}' is not NAME=VALUE", "bad-point")])
-        out[name.strip()] = value.strip()
+        out[unicodedata.normalize("NFKC", name.strip())] = value.strip()
     return out
 
 

@@ -17,6 +17,7 @@ A ``pyproject.toml`` in a parent folder that does not mention s2sad is ignored, 
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 
 from . import files
 from .diagnostics import Diagnostic, S2sadError, Span
-from .rules import Rule, TemplateError, user_rule
+from .rules import Rule, TemplateError, built_in, user_rule
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,9 +43,18 @@ def _bad(path: Path, message: str, span: Span | None = None, line: str | None = 
     return S2sadError([Diagnostic(str(path), span, message, "bad-config", None, line)])
 
 
+def _read(path: Path) -> bytes:
+    """The bytes of a configuration file, read like any input (:func:`files.read_bytes`: a regular file,
+    bounded). A ``pyproject.toml`` that is a symlink resolving outside its own folder (to
+    ``/proc/self/environ``, to another project's secrets) is refused without reading it."""
+    if os.path.islink(path) and not files.inside(path, os.path.dirname(os.path.abspath(path))):
+        raise _bad(path, "is a symbolic link that resolves outside its folder; s2sad does not follow it")
+    return files.read_bytes(path)
+
+
 def load(path: Path) -> dict[str, Any]:
     """The TOML document of ``path``; anything that keeps s2sad from reading it is a ``bad-config``."""
-    data = files.read_bytes(path)
+    data = _read(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -77,7 +87,7 @@ def section(data: dict[str, Any]) -> dict[str, Any]:
 
 def _mentions_s2sad(path: Path) -> bool:
     try:
-        return _MENTIONS.search(files.read_bytes(path)) is not None
+        return _MENTIONS.search(_read(path)) is not None
     except S2sadError:
         return False
 
@@ -166,7 +176,7 @@ def diagnostic(
 ) -> Diagnostic:
     """A diagnostic located at ``table.key`` (``.inner``) of the configuration file ``path``."""
     try:
-        text = files.read_bytes(path).decode("utf-8", "replace")
+        text = _read(path).decode("utf-8", "replace")
     except S2sadError:
         text = ""
     span = locate(text, table, key, inner)
@@ -193,6 +203,18 @@ def rules_from(config: Path | None) -> dict[tuple[str, int], Rule]:
     for fn, entry in table.items():
         if not all(part.isidentifier() and not part.startswith("__") for part in fn.split(".")):
             found.append(diagnostic(config, f"rule '{fn}': not a qualified function name", "bad-rule", _RULES, fn))
+            continue
+        if built_in(fn):
+            found.append(
+                diagnostic(
+                    config,
+                    f"'{fn}' has a built-in rule; a project's rule cannot replace it",
+                    "bad-rule",
+                    _RULES,
+                    fn,
+                    help="write a rule for a function of your own that calls it",
+                )
+            )
             continue
         if not isinstance(entry, dict):
             found.append(diagnostic(config, f"rule '{fn}': expected {{ x = \"template\" }}", "bad-rule", _RULES, fn))

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 __all__ = ["Span", "Diagnostic", "S2sadError", "InternalError", "render"]
 
+#: The most of a source line a diagnostic quotes: a line of a hostile file (a configuration that is really
+#: ``/proc/self/environ``, a minified module) is shown around the error, never whole.
+QUOTED = 200
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -54,6 +58,11 @@ class InternalError(Exception):
         super().__init__(f"internal error: {message}\nthis is a bug in s2sad; please report it with the input file")
 
 
+def _inert(text: str) -> str:
+    """``text`` with every non-printable character but spaces escaped: a quoted line moves no cursor."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
 def render(d: Diagnostic) -> str:
     """``path:line:col: error: message [code]``, the source line with a caret range, then ``help:``."""
     if d.span is None:
@@ -65,9 +74,13 @@ def render(d: Diagnostic) -> str:
             number = str(d.span.line)
             gutter = " " * len(number)
             end = d.span.end_col if d.span.end_line == d.span.line else len(text)
-            width = max(1, min(end, len(text)) - d.span.col)
-            lines.append(f"{number} | {text}")
-            lines.append(f"{gutter} | {' ' * d.span.col}{'^' * width}")
+            start = max(0, min(d.span.col - QUOTED // 2, len(text) - QUOTED))
+            piece = text[start : start + QUOTED]
+            shown, col = _inert(piece), len(_inert(piece[: d.span.col - start]))
+            width = max(1, len(_inert(piece[: max(0, end - start)])) - col)
+            prefix, suffix = ("..." if start else ""), ("..." if start + QUOTED < len(text) else "")
+            lines.append(f"{number} | {prefix}{shown}{suffix}")
+            lines.append(f"{gutter} | {' ' * (col + len(prefix))}{'^' * width}")
     if d.help:
         lines.append(f"help: {d.help}")
     return "\n".join(lines)

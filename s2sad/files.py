@@ -88,9 +88,11 @@ def recording() -> Iterator[set[str]]:
 
 def unsafe_character(text: str) -> str | None:
     """The first character of ``text`` that could end a line or hide text in generated code or on a
-    terminal: control characters (C0, DEL, C1), line and paragraph separators, and bidirectional controls."""
+    terminal: control characters (C0, DEL, C1), line and paragraph separators, bidirectional controls and
+    every other invisible format character (category Cf: U+200B, U+FEFF, U+2060, tag characters), Hangul
+    fillers (which show as blank), and lone surrogates (a file name that is not UTF-8: ``b"\\xff"``)."""
     for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") or ch in _BIDI or ch in _FILLERS:
             return ch
     return None
 
@@ -113,6 +115,7 @@ def escape(text: str, keep: str = "") -> str:
     return "".join(out)
 
 
+_FILLERS = set("\u115f\u1160\u3164\uffa0")
 _BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
@@ -168,16 +171,19 @@ def read_bytes(path: str | Path, *, limit: int = MAX_BYTES) -> bytes:
     return b"".join(chunks)
 
 
-def check_output(path: str | Path, inputs: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
+def check_output(
+    path: str | Path, inputs: set[str] = frozenset(), *, compare: bool = False  # type: ignore[assignment]
+) -> str | None:
     """Why ``path`` cannot be written as a generated module, or None: it must be a regular file or absent
     (a symlink, a special file or a folder is refused), its folder must exist, and it must not be one of
-    ``inputs`` (real paths of the files read to generate it)."""
+    ``inputs`` (real paths of the files read to generate it). With ``compare`` (``grad --check``, which
+    reads the file only where it would write it) a read-only file is fine."""
     text = str(path)
     if not text or text.endswith(("/", os.sep)) or os.path.basename(text) in ("", ".", ".."):
         return "is not a file name"
     ch = unsafe_character(text)
     if ch is not None:
-        return f"contains the control character {ch!r}"
+        return f"contains the unsafe character {ch!r}"
     folder = os.path.dirname(os.path.abspath(text))
     if not os.path.isdir(folder):
         return f"its folder '{os.path.dirname(text) or '.'}' does not exist"
@@ -194,7 +200,7 @@ def check_output(path: str | Path, inputs: set[str] = frozenset()) -> str | None
             return "is a directory"
         if not stat.S_ISREG(info.st_mode):
             return "is not a regular file (a device, a FIFO or a socket)"
-        if not os.access(text, os.W_OK):
+        if not compare and not os.access(text, os.W_OK):
             return "is read-only; s2sad does not replace a file you cannot write"
     real = os.path.realpath(text)
     if real in inputs or (info is not None and any(_same_file(info, p) for p in inputs)):
@@ -228,13 +234,24 @@ def write_atomically(path: Path | str, text: str) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".s2sad-", suffix=".tmp")
+    tmp: str | None = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".s2sad-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
+    except OSError as err:  # a read-only or special folder, a full disk: the user's problem, located
+        _remove(tmp)
+        raise S2sadError(
+            [Diagnostic(shown(str(path)), None, f"cannot write here: {err.strerror or err}", "bad-output")]
+        ) from None
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _remove(tmp)
         raise
+
+
+def _remove(tmp: str | None) -> None:
+    if tmp is not None and os.path.lexists(tmp):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)

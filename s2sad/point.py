@@ -92,10 +92,23 @@ def _check(node: ast.expr, name: str, text: str, calls: bool) -> None:
         raise _error(name, text, why)
 
 
+#: The largest integer a point may hold or compute, in bits: ``((9**64)**64)**64`` would take forever.
+MAX_BITS = 4096
+
+
 def _power(a: Any, b: Any) -> Any:
-    if isinstance(a, int) and isinstance(b, int) and (b > 64 or b < 0):
-        return float(a) ** b  # an int power could take forever; floats overflow instead
+    if isinstance(a, int) and isinstance(b, int):
+        if b > 64 or b < 0:
+            return float(a) ** b  # an int power could take forever; floats overflow instead
+        if a.bit_length() * b > MAX_BITS:  # estimated before computing
+            raise OverflowError(f"an integer of more than {MAX_BITS} bits")
     return a**b
+
+
+def _bounded(result: Any) -> Any:
+    if isinstance(result, int) and result.bit_length() > MAX_BITS:
+        raise OverflowError(f"an integer of more than {MAX_BITS} bits")
+    return result
 
 
 def evaluate(tree: ast.expr, name: str, text: str, functions: Mapping[str, Callable[..., Any]]) -> Any:
@@ -110,7 +123,7 @@ def evaluate(tree: ast.expr, name: str, text: str, functions: Mapping[str, Calla
             operand = value(node.operand)
             return -operand if isinstance(node.op, ast.USub) else +operand
         if isinstance(node, ast.BinOp):
-            return _BINARY[type(node.op)](value(node.left), value(node.right))
+            return _bounded(_BINARY[type(node.op)](value(node.left), value(node.right)))
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         return functions[node.func.id](*(a.value for a in node.args if isinstance(a, ast.Constant)))
 

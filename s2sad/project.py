@@ -98,11 +98,11 @@ _TARGETS = ("tool", "s2sad", "targets")
 
 def _path_problem(text: str) -> str | None:
     """Why a path of the configuration is unusable before looking at the disk, or None."""
-    if not text or text.strip() in (".", "./"):
+    if not text or text.strip() in (".", "./") or text.endswith(("/", os.sep)):
         return "is not a file name"
     ch = files.unsafe_character(text)
     if ch is not None:
-        return f"contains the control character {ch!r}"
+        return f"contains the unsafe character {ch!r}"
     if os.path.isabs(text) or text.startswith("~"):
         return "is absolute; write it relative to the folder of pyproject.toml"
     return None
@@ -149,8 +149,9 @@ def load_targets(path: Path) -> list[Target]:
             continue
         targets.append(Target(source, name, output, tuple(wrt) if wrt is not None else None))
     seen: dict[str, Target] = {}
-    for t in targets:
-        key = os.path.normcase(os.path.normpath(t.output))
+    root = os.path.dirname(os.path.abspath(path))
+    for t in targets:  # one file, however it is spelled: "o.py", "./o.py", "self/o.py" with self -> .
+        key = os.path.normcase(os.path.realpath(os.path.join(root, t.output)))
         if key in seen:
             bad(
                 t.label,

@@ -14,10 +14,12 @@ from __future__ import annotations
 import ast
 import contextlib
 import contextvars
+import importlib
+import inspect
 from collections import ChainMap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from .ir import GETITEM, IFEXP, BoolOp, Call, Const, Expr, Global, Var, substitute
 
@@ -420,12 +422,11 @@ _PURE = {
         fmax fmin where clip sum prod mean max min cumsum cumprod transpose reshape shape size ndim zeros ones
         zeros_like ones_like full_like eye diag outer dot matmul multiply add subtract divide true_divide negative
         reciprocal logical_and logical_or logical_not isfinite isnan isinf expand_dims broadcast_to squeeze
-        atleast_1d hypot sinc tensordot kron trace multiply.outer""",
+        atleast_1d hypot sinc tensordot kron trace""",
     "scipy.special": """expit logit log_expit erf erfc erfinv erfcinv gamma gammaln loggamma digamma polygamma
         beta betaln xlogy xlog1py logsumexp softmax log_softmax i0 i1 i0e i1e j0 j1 y0 y1 sinc ndtr log_ndtr
         ndtri expm1 log1p cosm1 entr rel_entr kl_div huber pseudo_huber""",
     "operator": "add sub mul truediv floordiv mod pow neg pos abs matmul lt le gt ge eq ne not_",
-    "s2sad": "scatter unbroadcast",
 }
 _PURE_FUNCTIONS = frozenset(f"{module}.{name}" for module, names in _PURE.items() for name in names.split())
 
@@ -450,21 +451,73 @@ def _allowed_function(fn: str) -> bool:
     return fn.startswith(("numpy.", "scipy.special.", "operator.")) and any(name == fn for name, _ in RULES)
 
 
-def _check_allowed(e: Expr, text: str) -> None:
-    """Every call of a user's template is to an allow-listed function, every global an allow-listed constant."""
+#: The modules a user's template may call into: a qualified name is exactly ``module.function``.
+_CALLABLE_MODULES = ("math", "numpy", "numpy.linalg", "scipy.special", "operator", "builtins")
+
+
+def _function(fn: str) -> Any:
+    """The object ``fn`` names, or None when it cannot be looked up (SciPy is not installed). Imports only the
+    modules of :data:`_CALLABLE_MODULES` (the standard library's, and s2sad's optional dependencies)."""
+    module, _, attr = fn.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), attr, _MISSING)
+    except ImportError:
+        return None
+
+
+_MISSING = object()
+
+
+def _arity_problem(fn: str, n: int) -> str | None:
+    """Why ``fn`` cannot be called with ``n`` positional arguments, or None (as far as can be known)."""
+    if fn.rpartition(".")[0] not in _CALLABLE_MODULES:
+        return f"'{fn}' is not a function of {', '.join(_CALLABLE_MODULES)}"
+    obj = _function(fn)
+    if obj is _MISSING or (obj is not None and not callable(obj)):
+        return f"'{fn}' is not a function"
+    if obj is None:
+        return None
+    nin = getattr(obj, "nin", None)  # a NumPy ufunc
+    if isinstance(nin, int) and not isinstance(obj, type):
+        return None if n == nin else f"'{fn}' takes {nin} argument{'s' * (nin != 1)}, not {n}"
+    try:
+        inspect.signature(obj).bind(*range(n))
+        return None
+    except TypeError:
+        return f"'{fn}' does not take {n} argument{'s' * (n != 1)}"
+    except ValueError:  # no signature (builtins.max, math.log): the rule table's arities, when it knows some
+        arities = sorted({k for name, k in RULES if name == fn})
+        if arities and n not in arities:
+            return f"'{fn}' takes {' or '.join(map(str, arities))} arguments here, not {n}"
+        return None
+
+
+def _check_allowed(e: Expr, text: str, params: frozenset[str] = frozenset()) -> None:
+    """Every call of a user's template is to an allow-listed function with an argument count it accepts,
+    every index is a literal integer into a parameter, and every global an allow-listed constant."""
     if isinstance(e, Call):
-        if e.fn not in (IFEXP, GETITEM) and not _allowed_function(e.fn):
+        if e.fn == GETITEM:
+            if len(e.args) != 2 or not isinstance(e.args[1], Const) or not isinstance(e.args[1].value, int):
+                raise TemplateError(f"template {_brief(text)}: only a literal integer index is allowed")
+            if not (isinstance(e.args[0], Var) and e.args[0].name in params):
+                raise TemplateError(f"template {_brief(text)}: only a parameter of the rule may be indexed")
+        elif e.fn == IFEXP:
+            if len(e.args) != 3:
+                raise TemplateError(f"template {_brief(text)}: write a conditional as 'a if c else b'")
+        elif not _allowed_function(e.fn):
             raise TemplateError(
                 f"template {_brief(text)} calls '{e.fn}', which is not allowed in a rule: use numbers, arithmetic and "
                 "functions of math, numpy, scipy.special or operator"
             )
-        if e.fn == GETITEM and not isinstance(e.args[1], Const):
-            raise TemplateError(f"template {_brief(text)}: only a literal integer index is allowed")
+        else:
+            problem = _arity_problem(e.fn, len(e.args))
+            if problem is not None:
+                raise TemplateError(f"template {_brief(text)}: {problem}")
         for a in e.args:
-            _check_allowed(a, text)
+            _check_allowed(a, text, params)
     elif isinstance(e, BoolOp):
         for v in e.values:
-            _check_allowed(v, text)
+            _check_allowed(v, text, params)
     elif isinstance(e, Global):
         if e.qualname not in CONSTANTS:
             raise TemplateError(f"template {_brief(text)} reads '{e.qualname}', which is not a known constant")
@@ -509,7 +562,9 @@ def user_rule(fn: str, params: tuple[str, ...], templates: Mapping[str, str]) ->
             if len(t) > 2000:
                 raise TemplateError(f"the template for '{p}' is longer than 2000 characters")
             parsed = parse_template(t, allowed)
-            _check_allowed(parsed, t)
+            if any(isinstance(n, ast.Name) and n.id == "s2sad" for n in ast.walk(ast.parse(t, mode="eval"))):
+                raise TemplateError(f"template {_brief(t)}: s2sad's own helpers cannot be called in a rule")
+            _check_allowed(parsed, t, frozenset(params))
         except TemplateError as err:
             raise _located(err, p) from None
         except (RecursionError, MemoryError):
@@ -521,6 +576,11 @@ def user_rule(fn: str, params: tuple[str, ...], templates: Mapping[str, str]) ->
 def _located(err: TemplateError, argument: str | None) -> TemplateError:
     err.argument = argument  # type: ignore[attr-defined]
     return err
+
+
+def built_in(fn: str) -> bool:
+    """Whether the rule table has a rule for ``fn`` (a project's rules may not replace one)."""
+    return any(name == fn for name, _ in RULES)
 
 
 def lookup(fn: str, nargs: int) -> Rule | None:

@@ -505,3 +505,175 @@ def test_no_traceback_in_a_real_process(world):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     result = subprocess.run([sys.executable, "-m", "s2sad", "check"], cwd=proj, capture_output=True, text=True, env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr and "[bad-config]" in result.stderr
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Second adversarial round (issue 11): the configuration as input, --check, rule templates, paths, --at
+# ------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("target", ["/proc/self/environ", "outside"])
+@pytest.mark.parametrize("command", ["check", "sync", "grad"])
+def test_a_symlinked_configuration_outside_its_folder_is_not_read(world, capsys, monkeypatch, target, command):
+    proj, outside = world
+    monkeypatch.setenv("S2SAD_SECRET_TOKEN", "hunter2")
+    (outside / "pyproject.toml").write_text("[tool.s2sad.targets]\nSECRET = hunter2 'not toml'\n")
+    (proj / "pyproject.toml").symlink_to(outside / "pyproject.toml" if target == "outside" else target)
+    argv = ["grad", "src/model.py::f"] if command == "grad" else [command]
+    status, out, err = run(capsys, *argv)
+    assert "hunter2" not in out + err
+    if command != "grad":
+        assert status == 2 and codes(err) & {"bad-config", "outside-project"}, err
+
+
+def test_a_quoted_source_line_is_bounded_and_escaped():
+    from s2sad.diagnostics import Diagnostic, Span, render
+
+    text = render(Diagnostic("p", Span(1, 3, 1, 4), "m", "c", None, "a = " + "x" * 100000 + "\x1b[2J"))
+    assert max(len(line) for line in text.splitlines()) < 300 and "\x1b" not in text
+
+
+def test_grad_check_never_reads_a_symlinked_output(world, capsys):
+    proj, outside = world
+    (proj / "src" / "out.py").symlink_to(outside / "secret.py")
+    status, out, err = run(capsys, "grad", "src/model.py::f", "-o", "src/out.py", "--check")
+    assert status == 2 and "[bad-output]" in err and "hunter2" not in out + err, out + err
+
+
+def test_grad_check_compares_a_read_only_output(world, capsys, monkeypatch):
+    assert run(capsys, "grad", "src/model.py::f", "-o", "src/out.py")[0] == 0
+    monkeypatch.setattr(files.os, "access", lambda *args, **kwargs: False)  # as if read-only (root writes anyway)
+    assert run(capsys, "grad", "src/model.py::f", "-o", "src/out.py", "--check")[0] == 0
+    status, _, err = run(capsys, "grad", "src/model.py::f", "-o", "src/out.py")
+    assert status == 2 and "read-only" in err
+
+
+@pytest.mark.parametrize("name", ["operator.mul", "math.sin", "numpy.exp"])
+def test_a_user_rule_cannot_replace_a_built_in_rule(world, capsys, name):
+    proj, _ = world
+    configure(proj, '"src/model.py::f" = "src/f_grad.py"', f'[tool.s2sad.rules]\n"{name}" = {{ a = "g", b = "g" }}\n')
+    status, _, err = run(capsys, "check")
+    first = LOCATED.search(err)
+    assert status == 2 and first and first["code"] == "bad-rule" and first["line"] == "7", err
+    assert "built-in rule" in err
+
+
+BAD_TEMPLATES = {
+    "ifexp-one": "s2sad.ifexp(g)",
+    "ifexp-four": "s2sad.ifexp(g, x, 1, 2)",
+    "s2sad-helper": "s2sad.scatter(g, x)",
+    "getitem-one": "operator.getitem(g)",
+    "getitem-three": "operator.getitem(x, 1, 2)",
+    "pow-one": "operator.pow(g)",
+    "add-three": "operator.add(g, x, 100)",
+    "not-two": "operator.not_(g, x)",
+    "sin-two": "math.sin(g, x)",
+    "subscript-g": "g[0]",
+    "subscript-number": "g * 2.0[0]",
+    "subscript-ans": "ans[0] * g",
+    "ufunc-method": "numpy.multiply.outer(g, x)",
+    "nested-module": "numpy.random.rand(x)",
+    "not-a-function": "numpy.nosuchthing(x)",
+}
+
+
+@pytest.mark.parametrize("name", BAD_TEMPLATES)
+def test_a_template_call_must_fit_its_function(world, capsys, name):
+    proj, _ = world
+    (proj / "src" / "lib.py").write_text("def h(x):\n    return x\n")
+    (proj / "src" / "model.py").write_text("from lib import h\n\n\ndef f(x):\n    return h(x) * x\n")
+    template = BAD_TEMPLATES[name]
+    configure(proj, '"src/model.py::f" = "src/f_grad.py"', f'[tool.s2sad.rules]\n"lib.h" = {{ x = "{template}" }}\n')
+    for argv in (["check"], ["grad", "src/model.py::f"]):
+        status, _, err = run(capsys, *argv)
+        first = LOCATED.search(err)
+        assert status == 2 and first and first["code"] == "bad-rule" and first["line"] == "7", (argv, err)
+    assert not (proj / "src" / "f_grad.py").exists()
+
+
+def test_templates_that_index_a_parameter_still_work(world, capsys):
+    proj, _ = world
+    (proj / "src" / "lib.py").write_text("def h(x, k):\n    return x\n")
+    (proj / "src" / "model.py").write_text("from lib import h\n\n\ndef f(x):\n    return h(x, (2.0, 3.0)) * x\n")
+    rule = '"lib.h" = { args = ["x", "k"], x = "g * k[0] * operator.add(x, 1) * numpy.tanh(x)" }'
+    configure(proj, '"src/model.py::f" = "src/f_grad.py"', f"[tool.s2sad.rules]\n{rule}\n")
+    status, _, err = run(capsys, "sync")
+    assert status == 0, err
+
+
+UNSAFE_NAMES = ["\udcffm.py", "m\u200b.py", "m\ufeff.py", "m\u2060.py", "m\U000e0041.py", "m\u3164.py", "\u115fm.py"]
+
+
+@pytest.mark.parametrize("name", UNSAFE_NAMES, ids=[repr(n) for n in UNSAFE_NAMES])
+def test_an_unsafe_character_in_a_path_is_refused(world, capsys, name):
+    proj, _ = world
+    status, _, err = run(capsys, "grad", f"{name}::f")
+    assert status == 2 and "[bad-path]" in err, err
+    status, _, err = run(capsys, "grad", "src/model.py::f", "-o", name)
+    assert status == 2 and "[bad-path]" in err, err
+    configure(proj, f'"src/model.py::f" = "{name.encode("unicode_escape", "surrogatepass").decode()}"')
+    if "\udcff" not in name:
+        status, _, err = run(capsys, "sync")
+        assert status == 2 and "[bad-path]" in err, err
+
+
+@pytest.mark.parametrize("folder", ["/proc/self", "/sys/kernel"])
+def test_an_unwritable_output_folder_is_a_diagnostic(world, capsys, folder):
+    status, _, err = run(capsys, "grad", "src/model.py::f", "-o", f"{folder}/new.py")
+    assert status == 2 and "[bad-output]" in err, err
+
+
+def test_a_failed_write_leaves_nothing_behind(world, capsys, monkeypatch):
+    proj, _ = world
+
+    def refuse(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", refuse)
+    before = snapshot(proj)
+    status, _, err = run(capsys, "grad", "src/model.py::f", "-o", "src/new.py")
+    assert status == 2 and "[bad-output]" in err and "No space left" in err, err
+    assert snapshot(proj) == before
+
+
+@pytest.mark.parametrize("command", ["explain", "gradcheck"])
+@pytest.mark.parametrize("value", ["((((9**64)**64)**64)**64)**64", "(9**64)**64 * (9**64)**64 * (9**64)**64"])
+def test_huge_integers_in_at_are_refused(world, capsys, command, value):
+    status, _, err = run(capsys, command, "src/model.py::g", "--at", f"x={value}")
+    assert status == 2 and "[bad-point]" in err, err
+
+
+def test_outputs_through_a_symlinked_folder_are_one_output(world, capsys):
+    proj, _ = world
+    (proj / "self").symlink_to(".", target_is_directory=True)
+    configure(proj, '"src/model.py::f" = "o.py"\n"src/model.py::g" = "self/o.py"')
+    status, _, err = run(capsys, "sync")
+    assert status == 2 and "[duplicate-output]" in err, err
+    assert not (proj / "o.py").exists()
+
+
+def test_an_output_ending_in_a_separator_is_refused(world, capsys):
+    proj, _ = world
+    configure(proj, '"src/model.py::f" = "sub/"')
+    (proj / "sub").mkdir()
+    status, _, err = run(capsys, "sync")
+    assert status == 2 and "[bad-path]" in err, err
+    configure(proj, '"src/model.py::f" = "subfile/"')
+    status, _, err = run(capsys, "sync")
+    assert status == 2 and "[bad-path]" in err and not (proj / "subfile").exists(), err
+
+
+def test_the_regenerate_command_is_shell_quoted():
+    import shlex
+
+    text = s2sad.generate(MODEL, "$(touch PWNED).py", "f", wrt=["x"], output="o ut.py")
+    command = next(line for line in text.splitlines() if "Regenerate with:" in line).split("Regenerate with: ")[1]
+    assert shlex.split(command) == ["s2sad", "grad", "$(touch PWNED).py::f", "--wrt", "x", "-o", "o ut.py"]
+    plain = s2sad.generate(MODEL, "src/model.py", "f", output="src/model_grad.py")
+    assert "# Regenerate with: s2sad grad src/model.py::f -o src/model_grad.py\n" in plain
+
+
+def test_parameter_names_are_nfkc_normalised(world, capsys):
+    status, out, err = run(capsys, "explain", "src/model.py::g", "--at", "\U0001d431=2", "--wrt", "\U0001d431")
+    assert status == 0 and "12" in out, err
+    status, out, err = run(capsys, "gradcheck", "src/model.py::g", "--at", "\U0001d431=2")
+    assert status == 0, err
+    assert s2sad.generate(MODEL, "m.py", "g", wrt=["\U0001d431"]) == s2sad.generate(MODEL, "m.py", "g", wrt=["x"])
