@@ -435,6 +435,14 @@ class _Expressions:
         keywords = {a.keyword.value: a for a in node.args if a.keyword is not None}
         this = self.atom(obj, out, origin)
         if fn == "numpy.reshape":  # x.reshape(3, 4) and x.reshape((3, 4))
+            if keywords or not positional:  # order='F' reads the elements in another order; shape= is np's
+                self.error(
+                    node,
+                    "'.reshape()' is supported with the shape alone, as positional arguments",
+                    "unsupported-syntax",
+                    "write 'x.reshape(3, 4)' (C order); for another order, transpose explicitly",
+                )
+                return ir.Const(0)
             parts = [self.atom(a.value, out, origin) for a in positional]
             shape = parts[0] if len(parts) == 1 else _tuple(parts)
             return ir.Call(fn, (this, shape))
