@@ -336,7 +336,11 @@ class _Expressions:
         if keywords:
             self.error(node, f"'{label}' takes no keyword argument '{next(iter(keywords))}' here", "unsupported-syntax")
             return ir.Const(0)
-        candidates = sorted(q for q in qualified if self.context.lookup(q, len(node.args)) is not None)
+        candidates = sorted(
+            q
+            for q in qualified
+            if (found := self.context.lookup(q, len(node.args))) is not None and found.takes_positional(len(node.args))
+        )
         if not candidates:
             self._no_rule(node, label, qualified)
             return ir.Const(0)
@@ -388,7 +392,7 @@ class _Expressions:
         """The rule of ``fn`` that accepts these arguments (keyword parameters may be left out)."""
         for arity in known_arities(fn) + [n for (f, n) in self.context.rules if f == fn]:
             rule = self.context.lookup(fn, arity)
-            if rule is None or npositional > len(rule.params):
+            if rule is None or npositional > len(rule.params) or not rule.takes_positional(npositional):
                 continue
             named = set(rule.params[npositional:])
             required = {p for p in rule.params[npositional:] if p not in rule.defaults}
@@ -449,6 +453,7 @@ class _Expressions:
         rule = self._signature_for(fn, len(positional) + 1, set(keywords))
         if rule is None and not keywords:  # every argument given: x.dot(y), x.transpose()
             rule = self.context.lookup(fn, len(positional) + 1)
+            rule = rule if rule is not None and rule.takes_positional(len(positional) + 1) else None
         if rule is None:
             self.error(node, f"unsupported arguments to '.{fn.split('.')[-1]}()'", "unsupported-syntax")
             return ir.Const(0)
