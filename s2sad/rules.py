@@ -332,7 +332,11 @@ _NUMPY = [
         kind="piecewise",
         broadcasts=True,
     ),
-    vjp("numpy.clip(a, a_min, a_max)", a="g * numpy.logical_and(a >= a_min, a <= a_max)", kind="piecewise"),
+    vjp(  # a None bound: no constraint on that side
+        "numpy.clip(a, a_min, a_max)",
+        a="g * numpy.logical_and(True if a_min is None else a >= a_min, True if a_max is None else a <= a_max)",
+        kind="piecewise",
+    ),
     vjp(
         "numpy.sum(a, axis=None, *, keepdims=False)",
         a=f"numpy.broadcast_to({_expanded('g')}, numpy.shape(a))",
