@@ -88,6 +88,8 @@ class _Expressions:
 
         def arrays_from_tuples(self, value: ir.Expr, out: list[ir.Stmt]) -> ir.Expr: ...
 
+        def list_index(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None: ...
+
     def _begin_statement(self, target: str) -> None:
         self._stmt_target = target
         self._stmt_temps = 0
@@ -214,7 +216,8 @@ class _Expressions:
         for element in node.slice:
             item = element.slice
             if isinstance(item, cst.Index):
-                parts.append(self.atom(item.value, out, origin))
+                listed = self.list_index(item.value, out, origin)  # a[[0, 2]]: along the first axis
+                parts.append(listed if listed is not None else self.atom(item.value, out, origin))
             else:
                 assert isinstance(item, cst.Slice)
                 bounds = [
