@@ -407,21 +407,48 @@ ADVERSARIAL = [
     case("list-index-2d", "def f(a):\n    return np.sum(np.sin(a[[1, 0]]))\n", (randn(2, 3),)),
     case("list-index-repeated", "def f(a):\n    return np.sum(np.sin(a[[0, 0, 1]]))\n", (vec(0.3, -0.7, 1.1),)),
     # reshape's keywords
-    case("reshape-order-f", "def f(x):\n    return np.sum(np.sin(x.reshape(9, order='F')) * np.arange(9.0))\n",
-         (randn(3, 3),), "refused"),
-    case("reshape-order-a", "def f(x):\n    return np.sum(np.sin(x.T.reshape(9, order='A')) * np.arange(9.0))\n",
-         (randn(3, 3),), "refused"),
-    case("reshape-shape-keyword", "def f(x):\n    return np.sum(np.sin(x.reshape(shape=(9,))))\n",
-         (randn(3, 3),), "refused"),
+    case(
+        "reshape-order-f",
+        "def f(x):\n    return np.sum(np.sin(x.reshape(9, order='F')) * np.arange(9.0))\n",
+        (randn(3, 3),),
+        "refused",
+    ),
+    case(
+        "reshape-order-a",
+        "def f(x):\n    return np.sum(np.sin(x.T.reshape(9, order='A')) * np.arange(9.0))\n",
+        (randn(3, 3),),
+        "refused",
+    ),
+    case(
+        "reshape-shape-keyword",
+        "def f(x):\n    return np.sum(np.sin(x.reshape(shape=(9,))))\n",
+        (randn(3, 3),),
+        "refused",
+    ),
     # a reduction's third positional argument is 'out' or 'dtype', never 'keepdims'
-    case("max-third-positional", "def f(x):\n    return np.sum(np.max(x, 1, None) * np.arange(3.0))\n",
-         (randn(3, 3),), "either"),
-    case("mean-third-positional", "def f(x):\n    return np.sum(np.mean(x, 1, None) * np.arange(3.0))\n",
-         (randn(3, 3),), "either"),
-    case("sum-third-positional", "def f(x):\n    return np.sum(np.sum(x, 1, None) * np.arange(3.0))\n",
-         (randn(3, 3),), "either"),
-    case("max-keepdims-keyword", "def f(x):\n    return np.sum(np.max(x, 1, keepdims=True) * np.arange(3.0))\n",
-         (randn(3, 3),)),
+    case(
+        "max-third-positional",
+        "def f(x):\n    return np.sum(np.max(x, 1, None) * np.arange(3.0))\n",
+        (randn(3, 3),),
+        "either",
+    ),
+    case(
+        "mean-third-positional",
+        "def f(x):\n    return np.sum(np.mean(x, 1, None) * np.arange(3.0))\n",
+        (randn(3, 3),),
+        "either",
+    ),
+    case(
+        "sum-third-positional",
+        "def f(x):\n    return np.sum(np.sum(x, 1, None) * np.arange(3.0))\n",
+        (randn(3, 3),),
+        "either",
+    ),
+    case(
+        "max-keepdims-keyword",
+        "def f(x):\n    return np.sum(np.max(x, 1, keepdims=True) * np.arange(3.0))\n",
+        (randn(3, 3),),
+    ),
     # np.clip with a None bound
     case("clip-none-low", "def f(x):\n    return np.sum(np.clip(x, None, 0.5))\n", (vec(0.3, -0.7, 1.1),), "either"),
     case("clip-none-high", "def f(x):\n    return np.sum(np.clip(x, -0.5, None))\n", (vec(0.3, -0.7, 1.1),), "either"),
@@ -629,6 +656,10 @@ def rule_cases() -> list[Case]:
             if fn in ("numpy.array", "s2sad.select") and k not in (0, 1, n - 1):
                 continue
             args = ["x" if i == k else _OTHER_ARGUMENTS.get(q, constant) for i, q in enumerate(rule.params)]
+            if rule.positional is not None:  # keyword-only parameters (keepdims) are passed by keyword
+                args[rule.positional :] = [
+                    f"{q}={a}" for q, a in zip(rule.params[rule.positional :], args[rule.positional :])
+                ]
             if fn == "s2sad.select":  # t[i], i known at run time only
                 index = "x" if k == 0 else f"int(0.5 + 0.5) % {n - 1}"
                 call = f"({', '.join(args[1:])},)[{index}]"

@@ -377,8 +377,7 @@ class _Containers:
             items = self.elements(node, out, origin)
         elif isinstance(node, cst.List):
             if not 1 <= len(node.elements) <= _MAX_ARRAY or any(
-                isinstance(e, cst.StarredElement) or isinstance(e.value, (cst.List, cst.Tuple))
-                for e in node.elements
+                isinstance(e, cst.StarredElement) or isinstance(e.value, (cst.List, cst.Tuple)) for e in node.elements
             ):
                 self.error(
                     node,

@@ -375,7 +375,10 @@ class _Lowerer(_Containers, _Expressions):
                 # a helper's result): then only run time can tell, and the gradient checks it (see .aliasing)
                 number = ir.Call(
                     "builtins.isinstance",
-                    (self.name(small.target), ir.Call(ir.TUPLE, (ir.Global("builtins.int"), ir.Global("builtins.float")))),
+                    (
+                        self.name(small.target),
+                        ir.Call(ir.TUPLE, (ir.Global("builtins.int"), ir.Global("builtins.float"))),
+                    ),
                 )
                 out.append(ir.Require(number, inplace_message(name, symbol, problem)))
             elif problem is not None:
