@@ -47,7 +47,15 @@ def stmt_reads(s: ir.Stmt) -> set[str]:
         return set(ir.expr_names(s.test))
     if isinstance(s, ir.Return):
         return {n for v in s.values for n in ir.expr_names(v)}
+    if isinstance(s, ir.Require):
+        return set(ir.expr_names(s.test))
     return set()
+
+
+def checks(stmts: Sequence[ir.Stmt]) -> bool:
+    """Whether ``stmts`` check the user's values (``Require``): the forward pass keeps every check, and the
+    branches and loops around it."""
+    return any(isinstance(s, ir.Require) for s in ir.walk(tuple(stmts)))
 
 
 def defines(s: ir.Stmt) -> set[str]:
@@ -206,7 +214,11 @@ class Recording:
             for s in ir.walk(self.fn.body):
                 if isinstance(s, ir.Assign) and s.target in needed:
                     needed |= stmt_reads(s)
-                elif isinstance(s, (ir.If, ir.For, ir.While)) and ((defines(s) & needed) or self.has_work([s])):
+                elif isinstance(s, ir.Require):
+                    needed |= stmt_reads(s)
+                elif isinstance(s, (ir.If, ir.For, ir.While)) and (
+                    (defines(s) & needed) or self.has_work([s]) or checks([s])
+                ):
                     needed |= stmt_reads(s)
                     if isinstance(s, ir.While):
                         needed |= {n for t in s.setup for n in defines(t)}
@@ -275,6 +287,8 @@ class Recording:
                     out.append(replace(s, value=value))
             elif isinstance(s, ir.Return):
                 continue
+            elif isinstance(s, ir.Require):
+                out.append(replace(s, test=self._fold(s.test, pending)))
             elif isinstance(s, ir.If):
                 self._flush(s, pending, out)
                 body = self.forward(s.body, loops) + self.block_pushes(s.body, loops)
@@ -282,7 +296,7 @@ class Recording:
                 if body or orelse:
                     out.append(ir.If(self._fold(s.test, pending), tuple(body), tuple(orelse), s.origin))
             elif isinstance(s, (ir.For, ir.While)):
-                if (defines(s) & self.needed) or self.has_work([s]):
+                if (defines(s) & self.needed) or self.has_work([s]) or checks([s]):
                     self._flush(s, pending, out)
                     loop = self.forward_loop(s, loops)
                     if isinstance(loop, ir.For):

@@ -43,6 +43,12 @@ class Rule:
     #: ``helper``: parameters with no differentiable path to the result that reach it through a call with no
     #: rule for them; a caller differentiating one of them is refused (see :func:`s2sad.analysis.dropped`)
     drops: frozenset[str] = frozenset()
+    #: how many arguments may be given by position (None: all); the rest are keyword-only, as in NumPy, whose
+    #: ``np.max(a, axis, out, keepdims)`` reads a third positional argument as ``out``, never ``keepdims``
+    positional: int | None = None
+
+    def takes_positional(self, n: int) -> bool:
+        return self.positional is None or n <= self.positional
 
 
 class TemplateError(ValueError):
@@ -140,13 +146,21 @@ def _dotted(node: ast.expr, text: str) -> str:
 
 
 def _signature(sig: str) -> tuple[str, tuple[str, ...], dict[str, Expr]]:
-    """``numpy.sum(a, axis=None, keepdims=False)`` -> name, parameters, keyword parameters' defaults."""
-    call = ast.parse(sig, mode="eval").body
+    """``numpy.sum(a, axis=None, keepdims=False)`` -> name, parameters, keyword parameters' defaults (a ``*``
+    marks the keyword-only ones: see :func:`_positional`)."""
+    call = ast.parse(sig.replace(", *,", ","), mode="eval").body
     assert isinstance(call, ast.Call) and all(isinstance(a, ast.Name) for a in call.args), sig
     fn = ast.unparse(call.func)
     params = tuple(a.id for a in call.args if isinstance(a, ast.Name)) + tuple(k.arg for k in call.keywords if k.arg)
     defaults = {k.arg: parse_template(ast.unparse(k.value), frozenset()) for k in call.keywords if k.arg}
     return fn, params, defaults
+
+
+def _positional(sig: str) -> int | None:
+    """How many parameters of ``numpy.sum(a, axis=None, *, keepdims=False)`` may be given by position."""
+    if ", *," not in sig:
+        return None
+    return len(_signature(sig.split(", *,")[0] + ")")[1])
 
 
 def vjp(sig: str, *, kind: Kind = "smooth", note: str = "", broadcasts: bool = False, **adjoints: str) -> Rule:
@@ -157,7 +171,7 @@ def vjp(sig: str, *, kind: Kind = "smooth", note: str = "", broadcasts: bool = F
         raise TemplateError(f"rule {sig}: adjoint for unknown argument(s) {sorted(unknown)}")
     allowed = frozenset(params) | {"g", "ans"}
     templates = {p: parse_template(t, allowed) for p, t in adjoints.items()}
-    return Rule(fn, params, templates, kind, note, defaults, broadcasts)
+    return Rule(fn, params, templates, kind, note, defaults, broadcasts, positional=_positional(sig))
 
 
 def nondiff(sig: str) -> Rule:
@@ -320,19 +334,23 @@ _NUMPY = [
         kind="piecewise",
         broadcasts=True,
     ),
-    vjp("numpy.clip(a, a_min, a_max)", a="g * numpy.logical_and(a >= a_min, a <= a_max)", kind="piecewise"),
+    vjp(  # a None bound: no constraint on that side
+        "numpy.clip(a, a_min, a_max)",
+        a="g * numpy.logical_and(True if a_min is None else a >= a_min, True if a_max is None else a <= a_max)",
+        kind="piecewise",
+    ),
     vjp(
-        "numpy.sum(a, axis=None, keepdims=False)",
+        "numpy.sum(a, axis=None, *, keepdims=False)",
         a=f"numpy.broadcast_to({_expanded('g')}, numpy.shape(a))",
         kind="linear",
     ),
     vjp(
-        "numpy.mean(a, axis=None, keepdims=False)",
+        "numpy.mean(a, axis=None, *, keepdims=False)",
         a=f"numpy.broadcast_to({_expanded('g')}, numpy.shape(a)) * (numpy.size(ans) / numpy.size(a))",
         kind="linear",
     ),
     vjp(
-        "numpy.max(a, axis=None, keepdims=False)",
+        "numpy.max(a, axis=None, *, keepdims=False)",
         a=f"numpy.where(a == {_expanded('ans')}, {_expanded('g')}, 0.0) / numpy.sum(a == {_expanded('ans')}, axis, True)",
         kind="piecewise",
         note="a tie shares the adjoint equally among the maximal entries, as autograd does",

@@ -125,6 +125,8 @@ class _Renamer:
                 self.while_(s, env, final, out)
             elif isinstance(s, ir.Return):
                 out.append(ir.Return(tuple(self.read(v, env, s.origin) for v in s.values), s.origin))
+            elif isinstance(s, ir.Require):  # a check of the user's function (see frontend.aliasing)
+                out.append(ir.Require(self.read(s.test, env, None), s.message))
             else:
                 out.append(s)
         return out

@@ -8,12 +8,13 @@ in every position.
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import numpy as np
 import pytest
 
-from soundness import Case, finite_differences, verdict
+from soundness import Case, finite_differences, gradient_function, run_cli, verdict, write_project
 
 _HEADER = "import math\nimport numpy as np\n\n\n"
 
@@ -397,8 +398,99 @@ FOUND = [
     ),
 ]
 
+# Found by an adversarial tester: silently wrong gradients or crashing generated code (regressions)
+_LIB_H = "def h(a, b):\n    a += b\n    return b * 1.0\n"
+ADVERSARIAL = [
+    # a list as an index is fancy indexing along the first axis, not a tuple index
+    case("list-index-3d", "def f(a):\n    return np.sum(np.sin(a[[0, 1, 2]]))\n", (randn(3, 3, 3),)),
+    case("list-index-name", "def f(a):\n    i = [2, 0, 1]\n    return np.sum(np.sin(a[i]))\n", (randn(3, 3),)),
+    case("list-index-2d", "def f(a):\n    return np.sum(np.sin(a[[1, 0]]))\n", (randn(2, 3),)),
+    case("list-index-repeated", "def f(a):\n    return np.sum(np.sin(a[[0, 0, 1]]))\n", (vec(0.3, -0.7, 1.1),)),
+    # reshape's keywords
+    case(
+        "reshape-order-f",
+        "def f(x):\n    return np.sum(np.sin(x.reshape(9, order='F')) * np.arange(9.0))\n",
+        (randn(3, 3),),
+        "refused",
+    ),
+    case(
+        "reshape-order-a",
+        "def f(x):\n    return np.sum(np.sin(x.T.reshape(9, order='A')) * np.arange(9.0))\n",
+        (randn(3, 3),),
+        "refused",
+    ),
+    case(
+        "reshape-shape-keyword",
+        "def f(x):\n    return np.sum(np.sin(x.reshape(shape=(9,))))\n",
+        (randn(3, 3),),
+        "refused",
+    ),
+    # a reduction's third positional argument is 'out' or 'dtype', never 'keepdims'
+    case(
+        "max-third-positional",
+        "def f(x):\n    return np.sum(np.max(x, 1, None) * np.arange(3.0))\n",
+        (randn(3, 3),),
+        "either",
+    ),
+    case(
+        "mean-third-positional",
+        "def f(x):\n    return np.sum(np.mean(x, 1, None) * np.arange(3.0))\n",
+        (randn(3, 3),),
+        "either",
+    ),
+    case(
+        "sum-third-positional",
+        "def f(x):\n    return np.sum(np.sum(x, 1, None) * np.arange(3.0))\n",
+        (randn(3, 3),),
+        "either",
+    ),
+    case(
+        "max-keepdims-keyword",
+        "def f(x):\n    return np.sum(np.max(x, 1, keepdims=True) * np.arange(3.0))\n",
+        (randn(3, 3),),
+    ),
+    # np.clip with a None bound
+    case("clip-none-low", "def f(x):\n    return np.sum(np.clip(x, None, 0.5))\n", (vec(0.3, -0.7, 1.1),), "either"),
+    case("clip-none-high", "def f(x):\n    return np.sum(np.clip(x, -0.5, None))\n", (vec(0.3, -0.7, 1.1),), "either"),
+]
+
+# In-place updates in a module that does not import NumPy: a number is rebound, an array changed in place.
+# Only run time can tell, so the gradient checks that the value is a number: right for numbers, a ValueError
+# (never a wrong gradient) for arrays.
+_INPLACE_ALIAS = "def f(x):\n    y = x\n    y += x\n    return x[0] * y[0]\n"
+_INPLACE_ALIAS_NUMBERS = "def f(x):\n    y = x\n    y += x\n    return x * y\n"
+_INPLACE_HELPER = {
+    "lib.py": "def h(a, b):\n    a += b\n    return b * 1.0\n",
+    "m.py": "import numpy as np\nfrom lib import h\n\n\ndef f(x):\n    y = np.zeros(3) + x\n    z = h(y, x)\n"
+    "    return np.sum(y * z)\n",
+}
+_INPLACE_HELPER_NUMBERS = {
+    "lib.py": _INPLACE_HELPER["lib.py"],
+    "m.py": "from lib import h\n\n\ndef f(x):\n    y = 0.5 + x\n    z = h(y, x)\n    return y * z\n",
+}
+INPLACE_CHECKED = [
+    (Case("alias-no-numpy", {"m.py": _SCALAR + _INPLACE_ALIAS}, (vec(0.3, -0.7, 1.1),)), "'y += ...'"),
+    (Case("parameter-of-helper-no-numpy", _INPLACE_HELPER, (vec(0.3, -0.7, 1.1),)), "'a += ...'"),
+]
+INPLACE_NUMBERS = [
+    case("alias-no-numpy-numbers", _INPLACE_ALIAS_NUMBERS, (0.3,), header=_SCALAR),
+    Case("parameter-of-helper-no-numpy-numbers", _INPLACE_HELPER_NUMBERS, (0.3,), expect="correct"),
+]
+
+
+@pytest.mark.parametrize("c, shown", INPLACE_CHECKED, ids=[c.id for c, _ in INPLACE_CHECKED])
+def test_inplace_on_an_array_is_checked(c: Case, shown: str, tmp_path) -> None:
+    write_project(c, tmp_path)
+    outcome = run_cli(["grad", c.target], tmp_path)
+    assert outcome.status == 0, outcome.stderr
+    grad = gradient_function(outcome.stdout)
+    with pytest.raises(ValueError, match=f"{re.escape(shown)} is differentiated for a number only"):
+        grad(*c.at)
+
+
 ALL = [(c, "containers") for c in CONTAINERS] + [(c, "aliasing") for c in ALIASING]
 ALL += [(c, "numpy-edges") for c in NUMPY_EDGES] + [(c, "found") for c in FOUND]
+ALL += [(c, "adversarial") for c in ADVERSARIAL + INPLACE_NUMBERS]
 
 
 @pytest.mark.parametrize("c", [c for c, _ in ALL], ids=[f"{fam}/{c.id}" for c, fam in ALL])
@@ -564,6 +656,10 @@ def rule_cases() -> list[Case]:
             if fn in ("numpy.array", "s2sad.select") and k not in (0, 1, n - 1):
                 continue
             args = ["x" if i == k else _OTHER_ARGUMENTS.get(q, constant) for i, q in enumerate(rule.params)]
+            if rule.positional is not None:  # keyword-only parameters (keepdims) are passed by keyword
+                args[rule.positional :] = [
+                    f"{q}={a}" for q, a in zip(rule.params[rule.positional :], args[rule.positional :])
+                ]
             if fn == "s2sad.select":  # t[i], i known at run time only
                 index = "x" if k == 0 else f"int(0.5 + 0.5) % {n - 1}"
                 call = f"({', '.join(args[1:])},)[{index}]"

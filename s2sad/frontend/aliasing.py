@@ -15,6 +15,11 @@ update is therefore refused unless, judged from the text of the function alone:
   with the update.
 
 Anything else is a located error ``inplace-alias`` whose help is to write ``y = y + v``.
+
+In a module that does not import NumPy the same judgement applies, but values there are numbers unless they
+came in from outside (a parameter, another module's helper): the generated gradient checks, before such an
+update, that ``y`` is a Python number (an ``int`` or a ``float``, which ``+=`` rebinds), and raises a
+``ValueError`` (:func:`inplace_message`) when it is not.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import libcst as cst
 from ..rules import known_arities
 from .syntax import evaluate_numeric
 
-__all__ = ["InPlace", "returns_fresh"]
+__all__ = ["InPlace", "inplace_message", "returns_fresh"]
 
 #: Functions whose result may be (a view of) an argument.
 _VIEW_FUNCTIONS = {"numpy.reshape", "numpy.transpose", "builtins.max", "builtins.min", "operator.getitem"}
@@ -158,6 +163,14 @@ class InPlace:
             if self.where(update) > here or loops & set(_enclosing(update, self.facts.parents, _LOOPS)):
                 return True
         return False
+
+
+def inplace_message(name: str, symbol: str, problem: str) -> str:
+    """The run-time error of the check before ``name op= ...`` in a module without NumPy."""
+    return (
+        f"'{name} {symbol} ...' is differentiated for a number only: on an array it changes the array in place, "
+        f"and {problem}. Write '{name} = {name} {symbol[:-1]} ...'"
+    )
 
 
 def _enclosing(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode], kinds: tuple[type, ...]) -> list[int]:

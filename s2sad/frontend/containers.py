@@ -40,6 +40,11 @@ class Lengths:
     names: set[str] = field(default_factory=set)
     #: id of each ``Name`` node reading a tuple variable -> its length there (None: not the same on every path)
     at: dict[int, int | None] = field(default_factory=dict)
+    #: tuple variables some assignment may give a list (``i = [2, 0, 1]``): as an index, NumPy reads a list
+    #: as an array of indices along the first axis, a tuple as one index per axis
+    lists: set[str] = field(default_factory=set)
+    #: tuple variables some assignment may give a tuple
+    displays: set[str] = field(default_factory=set)
 
 
 def tuple_lengths(body: cst.BaseSuite, params: Sequence[str]) -> Lengths:
@@ -95,8 +100,25 @@ def tuple_lengths(body: cst.BaseSuite, params: Sequence[str]) -> Lengths:
                 tuples.discard(name)
                 changed = True
     out = Lengths(tuples)
+    for kind, marks in ((cst.List, out.lists), (cst.Tuple, out.displays)):
+        changed = True
+        while changed:  # a list (a tuple) directly, or through another tuple variable or a slice of one
+            changed = False
+            for name in sorted(tuples - marks):
+                if any(_kind_of(v, kind, marks) for v in simple[name]):
+                    marks.add(name)
+                    changed = True
     _Flow(out).block(_suite(body), {})
     return out
+
+
+def _kind_of(node: cst.BaseExpression, kind: type[cst.BaseExpression], marks: set[str]) -> bool:
+    """Whether ``node`` (a tuple-shaped value) may be a display of ``kind``."""
+    if isinstance(node, kind):
+        return True
+    if isinstance(node, cst.Name):
+        return node.value in marks
+    return isinstance(node, cst.Subscript) and _kind_of(node.value, kind, marks)
 
 
 def _tuple_shaped(node: cst.BaseExpression, tuples: set[str]) -> bool:
@@ -337,6 +359,38 @@ class _Containers:
         return self.elements(node.value, out, origin)[slice(*bounds)]
 
     # ----- reads ----------------------------------------------------------------------------------------------
+    def list_index(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None:
+        """A list as (part of) an index, ``a[[0, 2]]`` or ``a[i]`` with ``i = [0, 2]``: NumPy reads it as an
+        array of indices along one axis (not as a tuple, one index per axis), so it stays one:
+        ``np.array([0, 2])``. None when ``node`` is not a list."""
+        if isinstance(node, cst.Name) and node.value in self._containers.lists:
+            if node.value in self._containers.displays:
+                self.error(
+                    node,
+                    f"'{node.value}' may be a list or a tuple here: as an index NumPy reads the two differently",
+                    "unsupported-syntax",
+                    "give it one kind: a list of indices along an axis, or a tuple of one index per axis",
+                )
+                return ir.Const(0)
+            if self._length(node) is None:
+                return None  # reported where its length is read
+            items = self.elements(node, out, origin)
+        elif isinstance(node, cst.List):
+            if not 1 <= len(node.elements) <= _MAX_ARRAY or any(
+                isinstance(e, cst.StarredElement) or isinstance(e.value, (cst.List, cst.Tuple)) for e in node.elements
+            ):
+                self.error(
+                    node,
+                    f"a list as an index is supported with 1 to {_MAX_ARRAY} single indices",
+                    "unsupported-syntax",
+                    "index with an integer array: a[np.array([...])]",
+                )
+                return ir.Const(0)
+            items = [self.atom(e.value, out, origin) for e in node.elements]
+        else:
+            return None
+        return ir.Call("numpy.array", tuple(items))
+
     def container_value(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None:
         """A tuple where a value is expected: built (see the module docstring); None when ``node`` is none."""
         if isinstance(node, cst.Subscript) and self._length(node.value) is not None:

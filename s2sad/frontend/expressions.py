@@ -88,6 +88,8 @@ class _Expressions:
 
         def arrays_from_tuples(self, value: ir.Expr, out: list[ir.Stmt]) -> ir.Expr: ...
 
+        def list_index(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None: ...
+
     def _begin_statement(self, target: str) -> None:
         self._stmt_target = target
         self._stmt_temps = 0
@@ -214,7 +216,8 @@ class _Expressions:
         for element in node.slice:
             item = element.slice
             if isinstance(item, cst.Index):
-                parts.append(self.atom(item.value, out, origin))
+                listed = self.list_index(item.value, out, origin)  # a[[0, 2]]: along the first axis
+                parts.append(listed if listed is not None else self.atom(item.value, out, origin))
             else:
                 assert isinstance(item, cst.Slice)
                 bounds = [
@@ -336,7 +339,11 @@ class _Expressions:
         if keywords:
             self.error(node, f"'{label}' takes no keyword argument '{next(iter(keywords))}' here", "unsupported-syntax")
             return ir.Const(0)
-        candidates = sorted(q for q in qualified if self.context.lookup(q, len(node.args)) is not None)
+        candidates = sorted(
+            q
+            for q in qualified
+            if (found := self.context.lookup(q, len(node.args))) is not None and found.takes_positional(len(node.args))
+        )
         if not candidates:
             self._no_rule(node, label, qualified)
             return ir.Const(0)
@@ -388,7 +395,7 @@ class _Expressions:
         """The rule of ``fn`` that accepts these arguments (keyword parameters may be left out)."""
         for arity in known_arities(fn) + [n for (f, n) in self.context.rules if f == fn]:
             rule = self.context.lookup(fn, arity)
-            if rule is None or npositional > len(rule.params):
+            if rule is None or npositional > len(rule.params) or not rule.takes_positional(npositional):
                 continue
             named = set(rule.params[npositional:])
             required = {p for p in rule.params[npositional:] if p not in rule.defaults}
@@ -435,12 +442,21 @@ class _Expressions:
         keywords = {a.keyword.value: a for a in node.args if a.keyword is not None}
         this = self.atom(obj, out, origin)
         if fn == "numpy.reshape":  # x.reshape(3, 4) and x.reshape((3, 4))
+            if keywords or not positional:  # order='F' reads the elements in another order; shape= is np's
+                self.error(
+                    node,
+                    "'.reshape()' is supported with the shape alone, as positional arguments",
+                    "unsupported-syntax",
+                    "write 'x.reshape(3, 4)' (C order); for another order, transpose explicitly",
+                )
+                return ir.Const(0)
             parts = [self.atom(a.value, out, origin) for a in positional]
             shape = parts[0] if len(parts) == 1 else _tuple(parts)
             return ir.Call(fn, (this, shape))
         rule = self._signature_for(fn, len(positional) + 1, set(keywords))
         if rule is None and not keywords:  # every argument given: x.dot(y), x.transpose()
             rule = self.context.lookup(fn, len(positional) + 1)
+            rule = rule if rule is not None and rule.takes_positional(len(positional) + 1) else None
         if rule is None:
             self.error(node, f"unsupported arguments to '.{fn.split('.')[-1]}()'", "unsupported-syntax")
             return ir.Const(0)

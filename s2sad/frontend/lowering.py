@@ -13,7 +13,7 @@ from ..bindings import ModuleScope, function_scope
 from ..diagnostics import Diagnostic, InternalError, S2sadError
 from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
 from . import fidelity
-from .aliasing import InPlace, returns_fresh
+from .aliasing import InPlace, inplace_message, returns_fresh
 from .containers import Lengths, _Containers, tuple_lengths
 from .expressions import _Expressions
 from .names import Context, Scope, Signature
@@ -369,8 +369,19 @@ class _Lowerer(_Containers, _Expressions):
             op = OPERATOR_SYMBOLS[_CST_AUGMENTED[type(small.operator)]]
             name = small.target.value
             problem = self.inplace_problem(name)
-            if problem is not None:
-                symbol = self.module.code_for_node(small.operator).strip()
+            symbol = self.module.code_for_node(small.operator).strip()
+            if problem is not None and not self._uses_numpy():
+                # without NumPy in this module a value is a number, unless it came in from outside (a parameter,
+                # a helper's result): then only run time can tell, and the gradient checks it (see .aliasing)
+                number = ir.Call(
+                    "builtins.isinstance",
+                    (
+                        self.name(small.target),
+                        ir.Call(ir.TUPLE, (ir.Global("builtins.int"), ir.Global("builtins.float"))),
+                    ),
+                )
+                out.append(ir.Require(number, inplace_message(name, symbol, problem)))
+            elif problem is not None:
                 self.error(
                     small,
                     f"'{name} {symbol} ...' changes an array in place where it may be shared: {problem}",
@@ -550,10 +561,13 @@ class _Lowerer(_Containers, _Expressions):
         self.context.opaque.append(ir_opaque(node.name.value, text, tuple(b for b in self.imports if b.local in used)))
         return ir.Function(node.name.value, tuple(ir.Param(p) for p in params), (), self.path)
 
+    def _uses_numpy(self) -> bool:
+        return any(b.qualname.split(".")[0] == "numpy" for b in self.imports)
+
     def inplace_problem(self, name: str) -> str | None:
-        """Why ``name op= value`` could change an array something else refers to (array code only)."""
-        if not any(b.qualname.split(".")[0] == "numpy" for b in self.imports) or self._function_node is None:
-            return None  # without NumPy, values are numbers: an augmented assignment rebinds
+        """Why ``name op= value`` could change an array something else refers to (if it holds an array)."""
+        if self._function_node is None:
+            return None
         if self._inplace is None:
             self._inplace = InPlace(
                 self._function_node,
