@@ -105,7 +105,7 @@ class ModuleScope:
         unknowable = self.dynamic + self.star
         if unknowable:
             first = unknowable[0]
-            how = "a star import" if first in self.star else f"'{first.kind}'"
+            how = "a star import" if first in self.star else first.kind if first.kind[0] == "'" else f"'{first.kind}'"
             return Meaning(
                 "ambiguous",
                 name,

@@ -683,6 +683,32 @@ CASES = [
             "numpy.py": "def sin(x):\n    return 0.0 * x\n",
         },
     ),
+    # -- A library function rebound: s2sad's rules for it are no longer what Python calls.
+    bindings(
+        "library-function-rebound",
+        "import math\nmath.sin = math.cos\ndef f(x):\n    return math.sin(x)\n",
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings(
+        "library-function-rebound-by-setattr",
+        'import math as m\nsetattr(m, "sin", m.cos)\ndef f(x):\n    return m.sin(x)\n',
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings(
+        "builtin-rebound",
+        "import builtins\nbuiltins.abs = lambda v: 5.0 * v\ndef f(x):\n    return abs(x)\n",
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings(
+        "library-function-rebound-by-another-module",
+        "import patch\nimport numpy as np\ndef f(x):\n    return np.sin(x)\n",
+        "refused",
+        AMBIGUOUS,
+        files={"patch.py": "import numpy\nnumpy.sin = numpy.cos\n"},
+    ),
     bindings(
         "harmless-dunder-name-is-fine",
         'K = 2.0\nif __name__ == "__main__":\n    print(f.__name__, f.__doc__)\n' + F,

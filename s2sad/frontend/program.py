@@ -224,6 +224,23 @@ class _Context:
         ``h.__globals__``), has no single binding: refused where it is read."""
         scopes = self._project()
         found: list[Diagnostic] = []
+        for other, scope in scopes.items():  # 'math.sin = math.cos': the rules are no longer Python's
+            for into, site in scope.foreign_writes():
+                top = into.split(".")[0]
+                if top in _LIBRARIES or top == "builtins":
+                    text = source_lines(self.sources[other]) if other in self.sources else []
+                    found.append(
+                        Diagnostic(
+                            other,
+                            Span(site.line, site.col, site.line, site.col + 1),
+                            f"'{into}.{site.name}' is rebound here; s2sad differentiates '{top}' by its own rules",
+                            "ambiguous-binding",
+                            "do not rebind library functions; define your own function and call it",
+                            text[site.line - 1] if 0 < site.line <= len(text) else None,
+                        )
+                    )
+        if found:
+            raise S2sadError(found)
         for path, name, where in self.reads:
             for other, scope in scopes.items():
                 for into, site in scope.foreign_writes():
