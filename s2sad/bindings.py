@@ -44,6 +44,7 @@ class Site:
     value: ast.expr | None = None  #: for ``name = value`` (one target), the value
     qualname: str | None = None  #: for an import, what it binds: ``numpy`` or ``math.sin``
     is_module: bool = False  #: for an import, a module (``import m``) rather than an object of one
+    imported: str | None = None  #: for an import, the module the statement imports: ``pkg.lib``, ``..lib``
 
     def describe(self) -> str:
         where = "" if self.top or self.name == "*" else " (inside a block)"
@@ -86,15 +87,17 @@ class ModuleScope:
     def add(self, site: Site) -> None:
         self.sites.setdefault(site.name, []).append(site)
 
-    def writes_into(self, module: str) -> list[Site]:
-        """The writes this module makes into the namespace of the module ``module`` (a qualified name)."""
+    def foreign_writes(self) -> list[tuple[str, Site]]:
+        """Each write this module makes into the namespace of another module, with that module's qualified
+        name as this module imports it (``..lib`` for ``from .. import lib``, ``pkg.lib`` for
+        ``pkg.lib.K = ...`` after ``import pkg.lib``): the site's name is the attribute written."""
         out = []
         for site in self.attribute_writes:
-            base, _, attr = site.name.partition(".")
+            base, *middle, attr = site.name.split(".")
             meaning = self.resolve(base)
-            if meaning.kind == "import" and meaning.site is not None and meaning.site.is_module:
-                if meaning.qualname == module:
-                    out.append(Site(attr, site.kind, site.line, site.col, site.top))
+            if meaning.kind == "import" and meaning.qualname is not None:
+                into = ".".join([meaning.qualname, *middle])
+                out.append((into, Site(attr, site.kind, site.line, site.col, site.top)))
         return out
 
     def resolve(self, name: str) -> Meaning:
@@ -102,7 +105,7 @@ class ModuleScope:
         unknowable = self.dynamic + self.star
         if unknowable:
             first = unknowable[0]
-            how = "a star import" if first in self.star else f"'{first.kind}'"
+            how = "a star import" if first in self.star else first.kind if first.kind[0] == "'" else f"'{first.kind}'"
             return Meaning(
                 "ambiguous",
                 name,
@@ -155,8 +158,12 @@ class _Collector:
     def module(self, tree: ast.Module) -> None:
         for stmt in tree.body:
             self.statement(stmt, top=True)
+        parents: dict[ast.AST, ast.AST] = {}
         for node in ast.walk(tree):
-            self.dynamic(node)
+            for child in ast.iter_child_nodes(node):
+                parents[child] = node
+        for node in ast.walk(tree):
+            self.dynamic(node, parents.get(node))
 
     def bind(self, name: str, kind: str, node: ast.AST, top: bool, **extra: object) -> None:
         line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
@@ -174,7 +181,7 @@ class _Collector:
             for alias in stmt.names:
                 local = alias.asname or alias.name.split(".")[0]
                 qualname = alias.name if alias.asname else alias.name.split(".")[0]
-                self.bind(local, "import", stmt, top, qualname=qualname, is_module=True)
+                self.bind(local, "import", stmt, top, qualname=qualname, is_module=True, imported=alias.name)
             return
         if isinstance(stmt, ast.ImportFrom):
             for alias in stmt.names:
@@ -183,7 +190,7 @@ class _Collector:
                     continue
                 module = "." * stmt.level + (stmt.module or "")
                 qualname = f"{module}{alias.name}" if stmt.module is None else f"{module}.{alias.name}"
-                self.bind(alias.asname or alias.name, "import", stmt, top, qualname=qualname)
+                self.bind(alias.asname or alias.name, "import", stmt, top, qualname=qualname, imported=module)
             return
         if isinstance(stmt, ast.Assign):
             self.expression(stmt.value)
@@ -294,28 +301,97 @@ class _Collector:
                     if local in declared:
                         self.bind(local, "'global' import", inner, False)
 
-    def dynamic(self, node: ast.AST) -> None:
-        """``globals()``, ``vars()``, ``exec``, ``setattr(sys.modules[...], ...)``: the namespace is not known.
-        ``m.K = ...`` and ``setattr(m, ...)``: a write into the namespace ``m`` names."""
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            fn = node.func.id
-            if fn in _DYNAMIC_CALLS:
-                self.scope.dynamic.append(Site("*", f"{fn}()", node.lineno, node.col_offset, False))
-            elif fn in ("setattr", "delattr") and node.args and _mentions_modules(node.args[0]):
-                self.scope.dynamic.append(Site("*", f"{fn}()", node.lineno, node.col_offset, False))
-            elif fn in ("setattr", "delattr") and node.args and isinstance(node.args[0], ast.Name):
-                second = node.args[1] if len(node.args) > 1 else None
-                attr = second.value if isinstance(second, ast.Constant) and isinstance(second.value, str) else "*"
-                where = (node.lineno, node.col_offset)
-                self.scope.attribute_writes.append(Site(f"{node.args[0].id}.{attr}", f"{fn}()", *where, False))
+    def dynamic(self, node: ast.AST, parent: ast.AST | None) -> None:
+        """``globals()``, ``vars()``, ``exec``, ``setattr(sys.modules[...], ...)``, a namespace's dictionary
+        (``h.__globals__``, ``m.__dict__``, a frame's ``f_globals``; anywhere but copied by ``dict(...)``), a
+        dunder attribute written or called (``f.__code__ = ...``, ``m.__setattr__(...)``), a module from the
+        import machinery (``importlib.import_module``): the namespace is not known.
+        ``m.K = ...`` and ``setattr(m, ...)``: a write into the namespace ``m`` names (``pkg.lib.K = ...``:
+        into ``pkg.lib``)."""
+        where = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        if isinstance(node, ast.Call):
+            fn = node.func.id if isinstance(node.func, ast.Name) else None
+            if isinstance(node.func, ast.Attribute) and node.func.attr in _IMPORT_CALLS:
+                fn = node.func.attr
+            first = node.args[0] if node.args else None
+            second = node.args[1] if len(node.args) > 1 else None
+            attr = second.value if isinstance(second, ast.Constant) and isinstance(second.value, str) else None
+            if fn in _DYNAMIC_CALLS or fn in _IMPORT_CALLS:
+                self.scope.dynamic.append(Site("*", f"{fn}()", *where, False))
+            elif fn in ("getattr", "hasattr") and (attr is None or not _harmless(attr)) and second is not None:
+                self.scope.dynamic.append(Site("*", f"{fn}()", *where, False))
+            elif fn in ("setattr", "delattr") and first is not None and _mentions_modules(first):
+                self.scope.dynamic.append(Site("*", f"{fn}()", *where, False))
+            elif fn in ("setattr", "delattr") and first is not None:
+                base = _dotted(first)
+                if base is None or (attr is not None and _is_dunder(attr)):
+                    self.scope.dynamic.append(Site("*", f"{fn}()", *where, False))
+                else:
+                    self.scope.attribute_writes.append(Site(f"{base}.{attr or '*'}", f"{fn}()", *where, False))
+        elif isinstance(node, ast.Attribute) and (_is_dunder(node.attr) or node.attr in _NAMESPACES):
+            if not _harmless_use(node, parent):
+                self.scope.dynamic.append(Site("*", f"'.{node.attr}'", *where, False))
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            if isinstance(node.value, ast.Name):
-                where = (node.lineno, node.col_offset)
-                kind = f"'{node.value.id}.{node.attr}' assignment"
-                self.scope.attribute_writes.append(Site(f"{node.value.id}.{node.attr}", kind, *where, False))
+            base = _dotted(node.value)
+            if base is None:  # 'f().K = ...', 'd["m"].K = ...': into a namespace no reading of the text knows
+                self.scope.dynamic.append(Site("*", f"'.{node.attr}' assignment", *where, False))
+            else:
+                kind = f"'{base}.{node.attr}' assignment"
+                self.scope.attribute_writes.append(Site(f"{base}.{node.attr}", kind, *where, False))
         elif isinstance(node, ast.Attribute) and node.attr == "modules":
             if isinstance(node.value, ast.Name) and node.value.id == "sys":
-                self.scope.dynamic.append(Site("*", "'sys.modules'", node.lineno, node.col_offset, False))
+                self.scope.dynamic.append(Site("*", "'sys.modules'", *where, False))
+
+
+#: Calls that give a module object by a name computed at run time (``importlib.import_module("m").K = 5.0``).
+_IMPORT_CALLS = {"import_module", "reload", "__import__"}
+#: Attributes that are a namespace, or hold values a function reads as if they were (a frame's namespaces,
+#: keyword defaults, closure cells, the module of a builtin: ``len.__self__``).
+_NAMESPACES = {
+    "__globals__",
+    "__dict__",
+    "__builtins__",
+    "__self__",
+    "__kwdefaults__",
+    "__closure__",
+    "f_globals",
+    "f_locals",
+    "f_builtins",
+}
+#: Dunder attributes a call to does not change a namespace.
+_HARMLESS_CALLS = {"__init__", "__repr__", "__str__", "__len__", "__hash__", "__eq__", "__format__"}
+#: Builtins that only copy or describe their argument: ``dict(f.__globals__, np=anp)`` is a new dictionary.
+_COPIES = {"dict", "list", "tuple", "set", "frozenset", "sorted", "len", "repr", "str", "print", "id", "type"}
+
+
+def _is_dunder(attr: str) -> bool:
+    return attr.startswith("__") and attr.endswith("__") and len(attr) > 4
+
+
+def _harmless(attr: str) -> bool:
+    """``getattr(x, attr)`` cannot give write access to a namespace."""
+    return not (_is_dunder(attr) or attr in _NAMESPACES) or attr in ("__name__", "__qualname__", "__doc__")
+
+
+def _harmless_use(node: ast.Attribute, parent: ast.AST | None) -> bool:
+    """``x.__dunder__`` here cannot write a namespace: read only, and not a namespace given away."""
+    if isinstance(node.ctx, (ast.Store, ast.Del)):
+        return False
+    copied = isinstance(parent, ast.Call) and node in parent.args and isinstance(parent.func, ast.Name)
+    if node.attr in _NAMESPACES:
+        return copied and parent.func.id in _COPIES  # type: ignore[union-attr]
+    called = isinstance(parent, ast.Call) and parent.func is node
+    return not called or node.attr in _HARMLESS_CALLS
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """``a`` or ``a.b.c`` as text; None for any other expression."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
 
 
 def _mentions_modules(node: ast.expr) -> bool:

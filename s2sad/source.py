@@ -5,6 +5,7 @@ module to what one function needs. Uses only the standard library's ``ast``.
 from __future__ import annotations
 
 import ast
+import codecs
 import io
 import re
 import symtable
@@ -38,17 +39,68 @@ def source_lines(source: str, keepends: bool = False) -> list[str]:
     return lines if keepends else [line.rstrip("\r\n") for line in lines]
 
 
+#: PEP 263: a comment on line 1 or 2 naming the file's encoding (the tokenizer's own pattern)
+_COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.ASCII)
+
+
 def read_source(path: str) -> str:
-    """The text of ``path``; unreadable, special, oversized, binary and non-UTF-8 files are diagnostics."""
+    """The text of ``path`` as CPython decodes it; unreadable, special, oversized, binary files and files in
+    any encoding but UTF-8 are diagnostics.
+
+    CPython decodes a source file by its coding declaration (PEP 263) or byte order mark, UTF-8 otherwise;
+    :func:`tokenize.detect_encoding` applies the same rules. Decoding a Latin-1 file as UTF-8 would read
+    other names than Python does (``x\xc2\xaa`` is ``xª``, NFKC ``xa``, in UTF-8; two letters in Latin-1).
+    A file in another encoding is read only when its text is the same in both (ASCII, mostly).
+    """
     data = files.read_bytes(path)  # a regular file, size-limited, inside the project when there is one
     if b"\0" in data:
         raise S2sadError([Diagnostic(path, None, "binary file, not Python source", "not-python")])
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as err:  # an unknown encoding, a BOM with another declaration, or not UTF-8 text
+        declared = _encoding_diagnostic(path, data, str(err))
+        if declared is not None:
+            raise S2sadError([declared]) from None
+        encoding = "utf-8"  # no declaration: not UTF-8 text, said below
+    if codecs.lookup(encoding).name != "utf-8" and encoding != "utf-8-sig" and not _same_text(data, encoding):
+        declared = _encoding_diagnostic(path, data, None)
+        assert declared is not None  # only a declaration names another encoding than UTF-8
+        raise S2sadError([declared])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise S2sadError(
             [Diagnostic(path, None, f"not UTF-8 text (byte {err.start})", "not-python", "save the file as UTF-8")]
         ) from None
+
+
+def _same_text(data: bytes, encoding: str) -> bool:
+    """``data`` reads the same in ``encoding`` as in UTF-8 (an ASCII file with ``# coding: latin-1``)."""
+    try:
+        return data.decode(encoding) == data.decode("utf-8")
+    except (UnicodeDecodeError, LookupError):
+        return False
+
+
+def _encoding_diagnostic(path: str, data: bytes, problem: str | None) -> Diagnostic | None:
+    """A refused coding declaration, located at the declaration (line 1 or 2); ``problem``: CPython's.
+    None when the file has no declaration."""
+    lines = data.split(b"\n", 2)[:2]
+    for number, raw in enumerate(lines, start=1):
+        text = raw.rstrip(b"\r").removeprefix(b"\xef\xbb\xbf").decode("latin-1")
+        match = _COOKIE.match(text)
+        if match:
+            span = Span(number, match.start(1), number, match.end(1))
+            declared = f"the file declares the encoding '{match.group(1)}'"
+            return Diagnostic(
+                path,
+                span,
+                f"{declared} ({problem.lower()})" if problem else f"{declared}; s2sad reads UTF-8 source only",
+                "unsupported-encoding",
+                "save the file as UTF-8 and remove the coding line",
+                text,
+            )
+    return None
 
 
 def check_syntax(source: str, path: str) -> ast.Module:

@@ -35,7 +35,7 @@ _LOCATED = re.compile(r"^[^\n]+:\d+:\d+: error: .+ \[[a-z0-9-]+\]$", re.M)
 @dataclass(frozen=True)
 class Case:
     id: str
-    files: dict[str, str]  #: file name -> source text; the target's file is ``target``'s path part
+    files: dict[str, str | bytes]  #: file name -> source text (or its bytes); the target's is ``target``'s path part
     at: tuple[Any, ...]  #: the point: one value per parameter of the target, in order
     target: str = "m.py::f"
     wrt: Sequence[str] | None = None  #: None: s2sad's default (every parameter the result depends on)
@@ -78,7 +78,7 @@ def write_project(case: Case, root: Path) -> None:
     for name, text in case.files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
+        path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
 
 
 def gradient_function(module_text: str, filename: str = "<generated>") -> Any:

@@ -6,11 +6,13 @@ differences of the user's own function) or refuse with a located diagnostic; ``e
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 
 import pytest
 
-from soundness import Case, run_cli, verdict, write_project
+from soundness import Case, finite_differences, gradient_function, run_cli, verdict, write_project
 
 X = (0.3,)
 
@@ -33,6 +35,12 @@ def calls(id: str, text: str, expect: str, code: str | None = None, **more: obje
 
 
 AMBIGUOUS = "ambiguous-binding"
+ENCODING = "unsupported-encoding"
+#: read as UTF-8, the second line binds 'xª', which Python reads as 'xa' (NFKC): the gradient is 3.0; read as
+#: Latin-1 (as Python does when the file says so), 'xÂª' is another name and the gradient is 2.0
+XA_BYTES = b"def f(x):\n    xa = x * 2.0\n    x\xc2\xaa = x * 3.0\n    return xa\n"
+LATIN = b"# -*- coding: latin-1 -*-\n\n\n"
+LIB_TWICE = {"lib.py": "def h(x):\n    return 3.0 * x * x\n", "lib/__init__.py": "def h(x):\n    return 2.0 * x * x\n"}
 F = "def f(x):\n    return K * x * x\n"
 
 CASES = [
@@ -521,6 +529,191 @@ CASES = [
         "def h(x, a=1.0, b=1.0):\n    return a * x + b * x * x\ndef f(x):\n    return h(x, a=2.0) + h(x, b=3.0)\n",
         "correct",
     ),
+    # -- Source fidelity: the file's text is what CPython decodes (PEP 263 coding declaration, BOM).
+    fidelity("coding-latin-1", LATIN + XA_BYTES, "refused", ENCODING),
+    fidelity(
+        "coding-on-line-2",
+        b"#!/usr/bin/env python\n# vim: set fileencoding=latin-1 :\n" + XA_BYTES,
+        "refused",
+        ENCODING,
+    ),
+    fidelity("coding-latin-1-ascii-text", LATIN + b"def f(x):\n    return 2.0 * x * x\n", "correct"),
+    fidelity("coding-cp1252-non-ascii-comment", b"# coding: cp1252\n# \x80\n" + XA_BYTES, "refused", ENCODING),
+    fidelity("coding-utf-8", b"# -*- coding: utf-8 -*-\n" + XA_BYTES, "correct"),
+    fidelity("coding-utf-8-bom", b"\xef\xbb\xbf" + XA_BYTES, "correct"),
+    fidelity("coding-on-line-3-is-a-comment", b"\n\n# -*- coding: latin-1 -*-\n" + XA_BYTES, "correct"),
+    fidelity("coding-after-code-is-a-comment", b"K = 2.0\n# -*- coding: latin-1 -*-\n" + XA_BYTES, "correct"),
+    fidelity(
+        "coding-latin-1-in-helper",
+        "from lib import g\ndef f(x):\n    return g(x)\n",
+        "refused",
+        ENCODING,
+        files={"lib.py": LATIN + XA_BYTES.replace(b"def f", b"def g")},
+    ),
+    # -- Which file an import names: Python's path finder (a package before a module, a module before a
+    # namespace directory, relative imports from the importer's package).
+    calls("package-before-module", "from lib import h\ndef f(x):\n    return h(x)\n", "correct", files=LIB_TWICE),
+    calls("package-before-module-import", "import lib\ndef f(x):\n    return lib.h(x)\n", "correct", files=LIB_TWICE),
+    calls(
+        "subpackage-before-submodule",
+        "from pkg.lib import h\ndef f(x):\n    return h(x)\n",
+        "correct",
+        files={"pkg/__init__.py": "", **{f"pkg/{k}": v for k, v in LIB_TWICE.items()}},
+    ),
+    calls(
+        "module-before-namespace-directory",
+        "from lib import h\ndef f(x):\n    return h(x)\n",
+        "correct",
+        files={"lib.py": "def h(x):\n    return 3.0 * x * x\n", "lib/other.py": "def h(x):\n    return 2.0 * x * x\n"},
+    ),
+    calls(
+        "module-is-not-a-package",
+        "from lib.sub import h\ndef f(x):\n    return h(x)\n",
+        "refused",
+        files={"lib.py": "def h(x):\n    return 3.0 * x * x\n", "lib/sub.py": "def h(x):\n    return 2.0 * x * x\n"},
+    ),
+    # -- Writes through a namespace's dictionary or the import machinery: the module's names are unknowable.
+    bindings("rebound-by-lambda-globals", 'K = 2.0\n(lambda: 0).__globals__["K"] = 5.0\n' + F, "refused", AMBIGUOUS),
+    bindings(
+        "rebound-by-function-globals-update",
+        "K = 2.0\ndef h():\n    pass\nh.__globals__.update(K=5.0)\n" + F,
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings("rebound-by-module-dict", 'import m\nK = 2.0\nm.__dict__["K"] = 5.0\n' + F, "refused", AMBIGUOUS),
+    bindings(
+        "rebound-by-module-dict-update", "import m\nK = 2.0\nm.__dict__.update(K=5.0)\n" + F, "refused", AMBIGUOUS
+    ),
+    bindings(
+        "rebound-by-import-module",
+        'import importlib\nK = 2.0\nimportlib.import_module("m").K = 5.0\n' + F,
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings(
+        "rebound-by-imported-import-module",
+        'from importlib import import_module as load\nK = 2.0\nsetattr(load("m"), "K", 5.0)\n' + F,
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings("rebound-by-dunder-setattr", 'import m\nK = 2.0\nm.__setattr__("K", 5.0)\n' + F, "refused", AMBIGUOUS),
+    bindings(
+        "rebound-by-object-setattr", 'import m\nK = 2.0\nobject.__setattr__(m, "K", 5.0)\n' + F, "refused", AMBIGUOUS
+    ),
+    bindings(
+        "rebound-by-getattr-dunder",
+        'K = 2.0\ndef h():\n    pass\ngetattr(h, "__globals__")["K"] = 5.0\n' + F,
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings(
+        "rebound-by-frame-globals",
+        'import sys\nK = 2.0\nsys._getframe().f_globals["K"] = 5.0\n' + F,
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings(
+        "rebound-through-package-attribute",
+        "import pkg.lib\npkg.lib.K = 5.0\ndef f(x):\n    return pkg.lib.g(x)\n",
+        "refused",
+        AMBIGUOUS,
+        files={"pkg/__init__.py": "", "pkg/lib.py": "K = 2.0\ndef g(x):\n    return K * x * x\n"},
+    ),
+    bindings(
+        "helper-module-rebinds-itself-by-globals",
+        "from lib import g\ndef f(x):\n    return g(x)\n",
+        "refused",
+        AMBIGUOUS,
+        files={"lib.py": 'K = 2.0\ndef g(x):\n    return K * x * x\n(lambda: 0).__globals__["K"] = 5.0\n'},
+    ),
+    bindings(
+        "helper-module-replaces-its-function-by-globals",
+        "from lib import g\ndef f(x):\n    return g(x)\n",
+        "refused",
+        AMBIGUOUS,
+        files={"lib.py": 'def g(x):\n    return x * x\n(lambda: 0).__globals__["g"] = lambda v: 5.0 * v\n'},
+    ),
+    bindings(
+        "helper-rebound-by-another-module-dict",
+        "import lib\nimport patch\ndef f(x):\n    return lib.g(x)\n",
+        "refused",
+        AMBIGUOUS,
+        files={
+            "lib.py": "K = 2.0\ndef g(x):\n    return K * x * x\n",
+            "patch.py": 'import lib\nlib.__dict__["K"] = 5.0\n',
+        },
+    ),
+    bindings(
+        "helper-defaults-rebound",
+        "def h(x, k=2.0):\n    return k * x * x\nh.__defaults__ = (5.0,)\ndef f(x):\n    return h(x)\n",
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings(
+        "helper-code-replaced",
+        "def g(x):\n    return 5.0 * x * x\ndef h(x):\n    return x * x\nh.__code__ = g.__code__\n"
+        "def f(x):\n    return h(x)\n",
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings("reading-the-code-object-is-fine", "K = 2.0\n" + F + "N = f.__code__.co_argcount\n", "correct"),
+    bindings("copying-the-globals-is-fine", "K = 2.0\n" + F + "G = dict(f.__globals__, K=5.0)\n", "correct"),
+    # -- A file next to the module with the name of a library s2sad has rules for: Python imports the file.
+    calls(
+        "local-math-shadows-the-library",
+        "import math\ndef f(x):\n    return math.sin(x) * x\n",
+        "refused",
+        "shadowed-library",
+        files={"math.py": "def sin(x):\n    return 0.0 * x\n"},
+    ),
+    calls(
+        "local-numpy-package-shadows-the-library",
+        "from numpy import sin\ndef f(x):\n    return sin(x) * x\n",
+        "refused",
+        "shadowed-library",
+        files={"numpy/__init__.py": "def sin(x):\n    return 0.0 * x\n"},
+    ),
+    calls(
+        "helper-module-beside-local-numpy",
+        "from lib import g\ndef f(x):\n    return g(x)\n",
+        "refused",
+        "shadowed-library",
+        files={
+            "lib.py": "import numpy as np\ndef g(x):\n    return np.sin(x) * x\n",
+            "numpy.py": "def sin(x):\n    return 0.0 * x\n",
+        },
+    ),
+    # -- A library function rebound: s2sad's rules for it are no longer what Python calls.
+    bindings(
+        "library-function-rebound",
+        "import math\nmath.sin = math.cos\ndef f(x):\n    return math.sin(x)\n",
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings(
+        "library-function-rebound-by-setattr",
+        'import math as m\nsetattr(m, "sin", m.cos)\ndef f(x):\n    return m.sin(x)\n',
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings(
+        "builtin-rebound",
+        "import builtins\nbuiltins.abs = lambda v: 5.0 * v\ndef f(x):\n    return abs(x)\n",
+        "refused",
+        AMBIGUOUS,
+    ),
+    bindings(
+        "library-function-rebound-by-another-module",
+        "import patch\nimport numpy as np\ndef f(x):\n    return np.sin(x)\n",
+        "refused",
+        AMBIGUOUS,
+        files={"patch.py": "import numpy\nnumpy.sin = numpy.cos\n"},
+    ),
+    bindings(
+        "harmless-dunder-name-is-fine",
+        'K = 2.0\nif __name__ == "__main__":\n    print(f.__name__, f.__doc__)\n' + F,
+        "correct",
+    ),
 ]
 
 
@@ -614,3 +807,43 @@ def test_a_helper_imported_from_another_file_keeps_its_name(tmp_path) -> None:
     }
     outcome = verdict(Case("imported-helper-name", files, (0.3,), expect="correct"), tmp_path)
     assert "def helper(x):" in outcome.stdout and "helper_2" not in outcome.stdout, outcome.stdout
+
+
+RELATIVE = {
+    "top/__init__.py": "",
+    "top/lib.py": "def h(x):\n    return 2.0 * x * x\n",
+    "top/pkg/__init__.py": "",
+    "top/pkg/lib.py": "def h(x):\n    return 3.0 * x * x\n",
+}
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["from ..lib import h", "from .lib import h", "from .. import lib\nh = lib.h"],
+    ids=["level-2", "level-1", "level-2-module"],
+)
+def test_relative_import_names_the_file_python_imports(tmp_path, statement) -> None:
+    """A relative import of level n starts n - 1 folders above the importer's (its package's parents): the
+    gradient is that of the function Python imports, ``top.pkg.m`` run as a module of package ``top.pkg``."""
+    call = "lib.h(x)" if "h = lib.h" in statement else "h(x)"
+    statement = statement.replace("\nh = lib.h", "")
+    text = f"{statement}\ndef f(x):\n    return {call}\n"
+    case = Case("relative", {**RELATIVE, "top/pkg/m.py": text}, X, target="top/pkg/m.py::f")
+    write_project(case, tmp_path)
+    outcome = run_cli(["grad", case.target], tmp_path)
+    assert outcome.status == 0, outcome.stderr
+    sys.path.insert(0, str(tmp_path))
+    try:
+        f = importlib.import_module("top.pkg.m").f
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [n for n in sys.modules if n == "top" or n.startswith("top.")]:
+            del sys.modules[name]
+    assert gradient_function(outcome.stdout)(0.3) == pytest.approx(finite_differences(f, X, 0), rel=1e-6)
+
+
+def test_relative_import_above_the_top_folder_is_refused(tmp_path) -> None:
+    files = {"m.py": "from " + "." * 40 + "lib import h\ndef f(x):\n    return h(x)\n"}
+    write_project(Case("above", files, X), tmp_path)
+    outcome = run_cli(["grad", "m.py::f"], tmp_path)
+    assert outcome.status == 2 and "[helper-not-found]" in outcome.stderr, outcome.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import libcst as cst
@@ -15,6 +14,7 @@ from ..bindings import Meaning, ModuleScope
 from ..diagnostics import Diagnostic, Span
 from ..rules import CONSTANTS, OPERATOR_SYMBOLS, Rule, known_arities
 from ..source import original_column
+from .finder import NotFollowed, find_module
 from .names import Context, Scope, Signature
 from .syntax import (
     _ARRAY_ATTRIBUTES,
@@ -471,26 +471,22 @@ class _Expressions:
             module, _, name = q.rpartition(".")
             if not module or module.split(".")[0] in ("math", "builtins", "numpy", "operator") or "<" in module:
                 continue
-            folder = Path(self.path).parent
-            relative = module.lstrip(".")
-            for candidate in (
-                folder / (relative.replace(".", "/") + ".py"),
-                folder / relative.replace(".", "/") / "__init__.py",
-            ):
-                if relative and candidate.is_file():
-                    self.context.module_names.setdefault(str(candidate), relative)
-                    self._note_read(str(candidate), name, node.func)
-                    return self.context.helper(self, node, name, str(candidate))
-            if not relative or not (folder / relative.split(".")[0]).is_dir():
+            try:
+                found = find_module(self.path, module)
+            except NotFollowed as err:
+                self.error(
+                    node.func,
+                    f"cannot look into '{q}': {err}",
+                    "helper-not-found",
+                    f"s2sad follows imports of your own modules next to the source; for other libraries, give '{q}' "
+                    "a rule in [tool.s2sad.rules]",
+                )
+                return None
+            if found is None:
                 continue  # a library, not one of the user's modules: no rule for it (reported by the caller)
-            self.error(
-                node.func,
-                f"cannot look into '{q}': no file '{relative.replace('.', '/')}.py' next to {self.path}",
-                "helper-not-found",
-                f"s2sad follows imports of your own modules next to the source; for other libraries, give '{q}' a "
-                "rule in [tool.s2sad.rules]",
-            )
-            return None
+            self.context.module_names.setdefault(str(found), module.lstrip("."))
+            self._note_read(str(found), name, node.func)
+            return self.context.helper(self, node, name, str(found))
         return None
 
     def _module_functions(self) -> set[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import os
 import tokenize
 import unicodedata
 from dataclasses import dataclass, field
@@ -20,9 +21,10 @@ from libcst.metadata import MetadataWrapper
 from .. import ir
 from ..bindings import ModuleScope
 from ..diagnostics import Diagnostic, S2sadError, Span
-from ..rules import Rule, lookup
+from ..rules import CONSTANTS, RULES, Rule, lookup
 from ..source import check_syntax, normalise_identifiers, read_source, reduce, source_lines, strip_form_feeds
 from .expressions import _Expressions
+from .finder import NotFollowed, find_module, modules_run, user_file_for
 from .lowering import _Lowerer
 from .names import Namespace, Signature
 from .opaque import Opaque
@@ -73,6 +75,57 @@ def parse_program(
     return Program(main, done, context.opaque, context.rules, list(context.signatures))
 
 
+#: The libraries s2sad knows the functions of (``numpy.sum``, ``math.pi``): by their rules, not their files.
+_LIBRARIES = (
+    frozenset(q.split(".")[0] for q, _ in RULES)
+    | frozenset(q.split(".")[0] for q in CONSTANTS)
+    | {"math", "numpy", "scipy", "operator"}
+)
+
+
+def _check_libraries(scope: ModuleScope, source: str, path: str) -> None:
+    """An import of a library s2sad has rules for, where Python imports the user's file of that name
+    instead (``numpy.py`` next to the module), is refused at the import: the rules would not be Python's."""
+    found = []
+    lines = source_lines(source)
+    for site in sorted((s for sites in scope.sites.values() for s in sites), key=lambda s: (s.line, s.col)):
+        top = (site.imported or "").split(".")[0]
+        if site.kind != "import" or top not in _LIBRARIES:
+            continue
+        shadow = user_file_for(path, top)
+        if shadow is not None:
+            text = lines[site.line - 1] if 0 < site.line <= len(lines) else None
+            found.append(
+                Diagnostic(
+                    path,
+                    Span(site.line, site.col, site.line, site.col + 1),
+                    f"'{top}' here is the file {shadow}, not the library s2sad has rules for",
+                    "shadowed-library",
+                    f"rename {shadow} (Python imports it before the installed '{top}')",
+                    text,
+                )
+            )
+    if found:
+        raise S2sadError(found)
+
+
+def _module_file(importer: str, module: str) -> str | None:
+    try:
+        found = find_module(importer, module)
+    except NotFollowed:
+        return None
+    return None if found is None else str(found)
+
+
+def _same_file(a: str | None, b: str) -> bool:
+    if a is None:
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
 class _Context:
     """What the lowering of one program shares: the helpers lowered so far, the call chain, and the
     generated module's namespace."""
@@ -103,6 +156,7 @@ class _Context:
         if path not in self.modules:
             tree = check_syntax(source, path)
             self.modules[path] = (tree, ModuleScope(tree))
+            _check_libraries(self.modules[path][1], source, path)
             self.words |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
             self.words |= {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
         return self.modules[path]
@@ -165,46 +219,71 @@ class _Context:
 
     def check_foreign_writes(self) -> None:
         """A module-level name read from a file that another module of the project rebinds from outside
-        (``lib.K = 3.0``, ``setattr(lib, "K", 3.0)``) has no single binding: refused where it is read."""
+        (``lib.K = 3.0``, ``setattr(lib, "K", 3.0)``), or whose names some module of the project can rebind
+        out of sight (``lib.__dict__["K"] = 3.0``, ``importlib.import_module("lib").K = 3.0``,
+        ``h.__globals__``), has no single binding: refused where it is read."""
         scopes = self._project()
         found: list[Diagnostic] = []
+        for other, scope in scopes.items():  # 'math.sin = math.cos': the rules are no longer Python's
+            for into, site in scope.foreign_writes():
+                top = into.split(".")[0]
+                if top in _LIBRARIES or top == "builtins":
+                    text = source_lines(self.sources[other]) if other in self.sources else []
+                    found.append(
+                        Diagnostic(
+                            other,
+                            Span(site.line, site.col, site.line, site.col + 1),
+                            f"'{into}.{site.name}' is rebound here; s2sad differentiates '{top}' by its own rules",
+                            "ambiguous-binding",
+                            "do not rebind library functions; define your own function and call it",
+                            text[site.line - 1] if 0 < site.line <= len(text) else None,
+                        )
+                    )
+        if found:
+            raise S2sadError(found)
         for path, name, where in self.reads:
-            module = self.module_names.get(path)
-            if module is None:
-                continue
             for other, scope in scopes.items():
-                for site in scope.writes_into(module):
-                    if site.name in (name, "*"):
+                for into, site in scope.foreign_writes():
+                    if site.name in (name, "*") and _same_file(_module_file(other, into), path):
                         message = (
                             f"cannot tell which definition of '{name}' this is: {other} rebinds it from outside "
                             f"({site.kind} at line {site.line})"
                         )
                         found.append(dataclasses.replace(where, message=message))
+                for site in scope.dynamic[:1]:
+                    message = (
+                        f"cannot tell which definition of '{name}' this is: {other} may rebind any name of any "
+                        f"module ({site.kind} at line {site.line})"
+                    )
+                    found.append(dataclasses.replace(where, message=message))
         if found:
             raise S2sadError(found)
 
     def _project(self) -> dict[str, ModuleScope]:
-        """The bindings of every file read, and of the user's modules they import (next to them)."""
+        """The bindings of every file read, and of the user's modules they import (next to them), packages
+        included."""
         scopes = {path: scope for path, (_, scope) in self.modules.items()}
         queue = list(scopes)
         while queue:
             path = queue.pop()
-            for site in (s for sites in scopes[path].sites.values() for s in sites if s.kind == "import"):
-                module = (site.qualname or "").lstrip(".")
-                if not site.is_module:
-                    module = module.rpartition(".")[0]
-                for candidate in (Path(path).parent / (module.replace(".", "/") + ".py"),):
-                    key = str(candidate)
-                    if not module or key in scopes or not candidate.is_file():
-                        continue
+            for site in (s for sites in scopes[path].sites.values() for s in sites if "import" in s.kind):
+                imported = site.imported or ""
+                # 'import pkg.lib': pkg and pkg.lib; 'from lib import x': lib, and lib.x when x is a module
+                for module in sorted({imported, site.qualname or ""} if imported else set()):
                     try:
-                        text = read_source(key)
-                        tree = ast.parse(text)
-                    except (S2sadError, SyntaxError, ValueError):
-                        continue  # Python cannot import it either
-                    scopes[key] = ModuleScope(tree)
-                    self.module_names.setdefault(key, module)
-                    queue.append(key)
+                        run = modules_run(path, module) if module.strip(".") else []
+                    except NotFollowed:
+                        continue  # Python cannot import it either, or s2sad refuses it where it is called
+                    for candidate in run:
+                        key = str(candidate)
+                        if key in scopes or any(_same_file(key, p) for p in scopes):
+                            continue
+                        try:
+                            tree = ast.parse(read_source(key))
+                        except (S2sadError, SyntaxError, ValueError):
+                            continue  # Python cannot import it either
+                        scopes[key] = ModuleScope(tree)
+                        queue.append(key)
         return scopes
 
     def helper(self, caller: _Expressions, node: cst.Call, name: str, path: str) -> Signature | None:
