@@ -6,20 +6,33 @@ the new text while the program runs the old code. So the text is compiled (not r
 when the module was imported, and the function's code object is compared with the one the text gives, recursively
 (bytecode, constants and nested code, names, arguments). Any difference is a ``stale-source`` error; a function
 without a file (a REPL, ``exec``, a lambda) is a ``no-source`` error.
+
+The code is not all a function runs: it reads globals and has defaults. :func:`check_program` walks the live
+objects from ``f`` as the calls do (each function's ``__globals__``, and the modules they hold) and checks each
+against the text s2sad read:
+
+- every module constant a function reads (``K = 2.0`` in its file) has that value, of that type, in the
+  function's live globals (``lib.K = 5.0`` after the import, or the file edited since): ``stale-constant``;
+- helpers reached are checked as ``f`` is, recursively, so a helper of a helper in a module ``f`` never names is
+  checked too (``from lib import h as k``, ``lib3.g``).
+
 """
 
 from __future__ import annotations
 
+import ast
 import inspect
 import linecache
 import os
 from collections.abc import Callable, Iterable, Iterator
-from types import CodeType, ModuleType
+from dataclasses import dataclass, field
+from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
+from . import literals
 from .diagnostics import Diagnostic, S2sadError, Span
 
-__all__ = ["source_of", "check_helpers"]
+__all__ = ["source_of", "check_program"]
 
 #: ``co_flags`` bits that describe the code itself (CO_OPTIMIZED ... CO_ASYNC_GENERATOR); the ``__future__``
 #: bits above them depend on how the text was compiled (an IPython cell inherits them), not on the function.
@@ -65,28 +78,185 @@ def source_of(f: Callable[..., Any]) -> tuple[str, str, str, int]:
     return source, path, name, line
 
 
-def check_helpers(f: Callable[..., Any], helpers: Iterable[tuple[str, str, str]]) -> None:
-    """Each helper ``(path, name, text)`` s2sad read that ``f``'s module can reach must be the code it runs."""
-    namespace: dict[str, Any] = getattr(inspect.unwrap(f), "__globals__", {})
-    for path, name, text in helpers:
-        for live in _reachable(namespace, name, path):
-            _check(live, text, path)
+def check_program(
+    f: Callable[..., Any], source: str, helpers: Iterable[tuple[str, str, str]], *, loading: bool = False
+) -> None:
+    """The live objects ``f`` runs are the text s2sad read: ``source`` for ``f``, and each helper
+    ``(path, name as defined there, text)`` (see the module docstring). ``f`` itself passed :func:`source_of`.
+
+    ``loading``: ``f``'s module may still be running (``@s2sad.gradient``), so a name its file binds below ``f``
+    is not bound yet: such a name is not refused, nor a helper not reached yet (what is bound is checked)."""
+    wanted = {_key(p, n): (p, n, t) for p, n, t in helpers}
+    files: dict[str, _File] = {}
+    found: set[tuple[str, str]] = set()
+    seen = {id(f)}
+    todo = [(f, source)]
+    while todo:
+        fn, text = todo.pop()
+        code: CodeType = fn.__code__
+        file = files.get(_real(code.co_filename))
+        if file is None:
+            file = files[_real(code.co_filename)] = _File.read(code.co_filename, text)
+        names = sorted({n for c in _code_objects(code) for n in c.co_names})
+        namespace: dict[str, Any] = fn.__globals__
+        for n in names:
+            if n in file.constants and not (n not in namespace and loading and _below(n, file, f)):
+                _check_constant(n, namespace, file)
+        for n, value, expected in _reached(namespace, names, file):
+            key = _function_key(value)
+            if key in wanted:
+                found.add(key)
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    assert isinstance(value, FunctionType)
+                    _check(value.__code__, wanted[key][2], wanted[key][0])
+                    todo.append((value, wanted[key][2]))
 
 
-def _reachable(namespace: dict[str, Any], name: str, path: str) -> Iterator[CodeType]:
-    """The code objects of functions called ``name`` from file ``path`` in a module's namespace, or in the
-    modules it imported."""
-    candidates = [namespace.get(name)]
-    candidates += [getattr(v, name, None) for v in namespace.values() if isinstance(v, ModuleType)]
-    seen: set[int] = set()
-    for candidate in candidates:
-        if not callable(candidate):
+def _reached(
+    namespace: dict[str, Any], names: list[str], file: _File
+) -> Iterator[tuple[str, object, tuple[str, str] | str | None]]:
+    """``(name, live object, what the file binds it to)`` for each global a function's code names, and for each
+    member of a module it names that its code names too (``lib3.g``, ``pkg.sub.g``): the file binds a name to
+    ``(file, name)`` (``def``, a module's member), to ``name`` (``from M import name as n``), or ``None``."""
+    modules: list[tuple[str, ModuleType]] = []
+    for n in names:
+        if n not in namespace:
             continue
-        code = getattr(inspect.unwrap(candidate), "__code__", None)
-        if isinstance(code, CodeType) and code.co_name == name and _same_file(code.co_filename, path):
-            if id(code) not in seen:
-                seen.add(id(code))
-                yield code
+        value = namespace[n]
+        if isinstance(value, ModuleType):
+            modules.append((n, value))
+        else:
+            yield n, value, _key(file.path, n) if n in file.defs else file.imported.get(n)
+    done = {id(m) for _, m in modules}
+    while modules:
+        n, module = modules.pop()
+        module_file = getattr(module, "__file__", None)
+        for a in names:
+            member = vars(module).get(a)  # no module __getattr__ runs
+            if isinstance(member, ModuleType):
+                if id(member) not in done:
+                    done.add(id(member))
+                    modules.append((n, member))
+            elif member is not None:
+                yield n, member, _key(module_file, a) if isinstance(module_file, str) else None
+
+
+def _below(name: str, file: _File, f: Callable[..., Any]) -> bool:
+    """``name`` is bound in ``f``'s file below ``f``: while the module runs, it is not bound yet."""
+    code: CodeType = getattr(f, "__code__")
+    where = file.bindings.get(name)
+    return _same_file(file.path, code.co_filename) and where is not None and where.lineno > code.co_firstlineno
+
+
+_UNKNOWN = object()
+
+
+@dataclass
+class _File:
+    """What a file's text binds at its top level, each name bound once (the frontend refuses the others)."""
+
+    path: str
+    text: str
+    constants: dict[str, ast.Assign | ast.AnnAssign] = field(default_factory=dict)  #: NAME = <value>
+    defs: dict[str, ast.stmt] = field(default_factory=dict)  #: def NAME
+    imported: dict[str, str] = field(default_factory=dict)  #: from M import name as NAME -> name
+    bindings: dict[str, ast.stmt] = field(default_factory=dict)  #: every name bound once, and where
+    tree: ast.Module | None = None
+
+    @classmethod
+    def read(cls, path: str, text: str) -> _File:
+        file = cls(path, text)
+        try:
+            file.tree = ast.parse(text, path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return file  # not the code that runs either: _check refuses it
+        count: dict[str, int] = {}
+        for stmt in file.tree.body:
+            for name in _bound(stmt):
+                count[name] = count.get(name, 0) + 1
+                file.bindings[name] = stmt
+        for stmt in file.tree.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                file.constants[stmt.targets[0].id] = stmt
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+                file.constants[stmt.target.id] = stmt
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                file.defs[stmt.name] = stmt
+            elif isinstance(stmt, ast.ImportFrom):
+                file.imported.update({a.asname or a.name: a.name for a in stmt.names})
+        for table in (file.constants, file.defs, file.imported, file.bindings):
+            for name in [n for n in table if count.get(n, 0) != 1]:
+                del table[name]
+        return file
+
+
+def _bound(stmt: ast.stmt) -> list[str]:
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [stmt.name]
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in stmt.names]
+    return [n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))]
+
+
+def _literal(node: ast.expr | None) -> object:
+    """The value of a literal the text gives, computed without running anything; else ``_UNKNOWN``."""
+    if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
+        return node.value  # None, True, a string
+    if node is None:
+        return _UNKNOWN
+    value, problem, _ = literals.problem(ast.unparse(node))
+    return _UNKNOWN if problem is not None else value
+
+
+def _equal(live: object, text: object) -> bool:
+    """The same value of the same type: 2 is not 2.0, -0.0 is not 0.0, nan is nan."""
+    if type(live) is not type(text):
+        return False
+    if isinstance(live, float):
+        return repr(live) == repr(text)
+    return live == text
+
+
+def _check_constant(name: str, namespace: dict[str, Any], file: _File) -> None:
+    stmt = file.constants[name]
+    value = _literal(stmt.value)
+    if value is _UNKNOWN or (name in namespace and _equal(namespace[name], value)):
+        return
+    live = f"is {namespace[name]!r}" if name in namespace else "is not defined"
+    raise S2sadError(
+        [
+            _at(
+                file.path,
+                stmt,
+                file.text,
+                f"'{name}' {live} in the running program, not what the file says: s2sad would copy the file's value",
+                "stale-constant",
+                "reload the module if the file changed; a value that changes at run time should be a parameter",
+            )
+        ]
+    )
+
+
+def _at(path: str, node: ast.AST | None, text: str, message: str, code: str, help: str) -> Diagnostic:
+    lines = text.splitlines()
+    line = getattr(node, "lineno", 0)
+    source = lines[line - 1] if 0 < line <= len(lines) else None
+    span = Span(line, 0, line, len(source)) if source is not None else None
+    return Diagnostic(path, span, message, code, help, source)
+
+
+def _function_key(value: object) -> tuple[str, str] | None:
+    code = value.__code__ if isinstance(value, FunctionType) else None
+    return _key(code.co_filename, code.co_name) if code is not None else None
+
+
+def _key(path: str, name: str) -> tuple[str, str]:
+    return _real(path), name
+
+
+def _real(path: str) -> str:
+    return os.path.normcase(os.path.realpath(path))
 
 
 def _same_file(a: str, b: str) -> bool:
