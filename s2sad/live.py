@@ -13,8 +13,10 @@ against the text s2sad read:
 
 - every module constant a function reads (``K = 2.0`` in its file) has that value, of that type, in the
   function's live globals (``lib.K = 5.0`` after the import, or the file edited since): ``stale-constant``;
-- helpers reached are checked as ``f`` is, recursively, so a helper of a helper in a module ``f`` never names is
-  checked too (``from lib import h as k``, ``lib3.g``).
+- every name the file binds to a helper (``def h``, ``from lib import h as k``, ``lib3.g``) is bound to that
+  helper's function, and every helper s2sad read is reached that way (``lib.h = h3``): ``stale-helper``;
+  helpers reached are checked as ``f`` is, recursively, so a helper of a helper in a module ``f`` never names is
+  checked too. A helper that cannot be reached through the live objects cannot be vouched for and is refused.
 
 """
 
@@ -104,6 +106,12 @@ def check_program(
                 _check_constant(n, namespace, file)
         for n, value, expected in _reached(namespace, names, file):
             key = _function_key(value)
+            if isinstance(expected, str):  # from ... import name as n: the helper of that name
+                mismatch = any(w[1] == expected for w in wanted) and (key not in wanted or key[1] != expected)
+            else:
+                mismatch = expected in wanted and key != expected
+            if mismatch:
+                _stale_helper(fn, n, value, wanted, expected, file)
             if key in wanted:
                 found.add(key)
                 if id(value) not in seen:
@@ -111,6 +119,25 @@ def check_program(
                     assert isinstance(value, FunctionType)
                     _check(value.__code__, wanted[key][2], wanted[key][0])
                     todo.append((value, wanted[key][2]))
+    if loading:
+        return
+    for key in sorted(set(wanted) - found):
+        path, name, text = wanted[key]
+        where = _File.read(path, text).defs.get(name)
+        raise S2sadError(
+            [
+                _at(
+                    path,
+                    where,
+                    text,
+                    f"the helper '{name}' s2sad read is not reached from '{f.__name__}' through the live modules: "
+                    "s2sad cannot tell that it is the code that runs",
+                    "stale-helper",
+                    "call helpers by the names their modules bind them to (h(x), lib.h(x)), and reload the "
+                    "modules if they were rebound or edited",
+                )
+            ]
+        )
 
 
 def _reached(
@@ -233,6 +260,32 @@ def _check_constant(name: str, namespace: dict[str, Any], file: _File) -> None:
                 f"'{name}' {live} in the running program, not what the file says: s2sad would copy the file's value",
                 "stale-constant",
                 "reload the module if the file changed; a value that changes at run time should be a parameter",
+            )
+        ]
+    )
+
+
+def _stale_helper(
+    fn: Any, name: str, value: object, wanted: dict[tuple[str, str], tuple[str, str, str]], expected: Any, file: _File
+) -> None:
+    code = getattr(value, "__code__", None)
+    actual = (
+        f"'{code.co_name}' of {code.co_filename}:{code.co_firstlineno}"
+        if isinstance(code, CodeType)
+        else f"a {type(value).__name__}"
+    )
+    helper = wanted.get(expected) if not isinstance(expected, str) else None
+    read = f"'{helper[1]}' of {helper[0]}" if helper else f"the helper '{expected}'"
+    raise S2sadError(
+        [
+            _at(
+                file.path,
+                file.bindings.get(name),
+                file.text,
+                f"'{name}', which '{fn.__code__.co_name}' calls, is {actual} in the running program, not {read}, "
+                "which s2sad read",
+                "stale-helper",
+                "reload the modules, or do not rebind the functions you differentiate through",
             )
         ]
     )

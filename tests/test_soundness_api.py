@@ -695,8 +695,12 @@ LIVE_CHANGES = [
     ("constant-rebound-to-int", "lib", "f", _rebind_constant_to_int, "stale-constant"),
     ("constant-deleted", "lib", "f", _delete_constant, "stale-constant"),
     ("constant-edited-in-file", "lib", "f", _edit_constant, "stale-constant"),
+    ("helper-rebound", "lib", "f", _rebind_helper, "stale-helper"),
+    ("helper-rebound-same-file", "lib", "f", _rebind_helper_same_file, "stale-helper"),
+    ("aliased-helper-rebound", "alias", "f", _rebind_alias, "stale-helper"),
     ("aliased-helper-edited", "alias", "f", _edit_aliased_helper, "stale-source"),
     ("helper-of-helper-edited", "top", "f", _edit_helper_of_helper, "stale-source"),
+    ("helper-of-helper-rebound", "top", "f", _rebind_helper_of_helper, "stale-helper"),
 ]
 
 
