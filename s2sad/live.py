@@ -16,7 +16,8 @@ against the text s2sad read:
 - every name the file binds to a helper (``def h``, ``from lib import h as k``, ``lib3.g``) is bound to that
   helper's function, and every helper s2sad read is reached that way (``lib.h = h3``): ``stale-helper``;
   helpers reached are checked as ``f`` is, recursively, so a helper of a helper in a module ``f`` never names is
-  checked too. A helper that cannot be reached through the live objects cannot be vouched for and is refused.
+  checked too. A helper that cannot be reached through the live objects cannot be vouched for and is refused;
+- each function's ``__defaults__`` and ``__kwdefaults__`` are the defaults its text gives: ``stale-default``.
 
 """
 
@@ -99,6 +100,7 @@ def check_program(
         file = files.get(_real(code.co_filename))
         if file is None:
             file = files[_real(code.co_filename)] = _File.read(code.co_filename, text)
+        _check_defaults(fn, file)
         names = sorted({n for c in _code_objects(code) for n in c.co_names})
         namespace: dict[str, Any] = fn.__globals__
         for n in names:
@@ -263,6 +265,53 @@ def _check_constant(name: str, namespace: dict[str, Any], file: _File) -> None:
             )
         ]
     )
+
+
+def _check_defaults(fn: Any, file: _File) -> None:
+    """``fn``'s live defaults are the ones its definition in the file gives."""
+    code: CodeType = fn.__code__
+    nodes = ast.walk(file.tree) if file.tree is not None else iter(())
+    node = next(
+        (
+            n
+            for n in nodes
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and n.name == code.co_name
+            and min([n.lineno] + [d.lineno for d in n.decorator_list]) == code.co_firstlineno
+        ),
+        None,
+    )
+    if node is None:
+        return
+    positional = [a.arg for a in node.args.posonlyargs + node.args.args]
+    written = dict(zip(positional[len(positional) - len(node.args.defaults) :], node.args.defaults))
+    written.update({a.arg: d for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults) if d is not None})
+    names = code.co_varnames[: code.co_argcount]
+    defaults = fn.__defaults__ or ()
+    live = dict(zip(names[len(names) - len(defaults) :], defaults)) if defaults else {}
+    live.update(fn.__kwdefaults__ or {})
+    for param in sorted(set(written) | set(live), key=lambda p: (p not in positional, p)):
+        text = _literal(written.get(param))
+        if param in written and text is _UNKNOWN:
+            continue  # not a literal: the frontend decides whether it can read it
+        if param in written and param in live and _equal(live[param], text):
+            continue
+        now = f"is {live[param]!r}" if param in live else "is not set"
+        said = f"'{ast.unparse(written[param])}'" if param in written else "none"
+        raise S2sadError(
+            [
+                _at(
+                    file.path,
+                    node,
+                    file.text,
+                    f"the default of '{param}' of '{code.co_name}' {now} in the running program, but the file "
+                    f"says {said}",
+                    "stale-default",
+                    "reload the module if the file changed; do not assign __defaults__ or __kwdefaults__ of a "
+                    "function you differentiate",
+                )
+            ]
+        )
 
 
 def _stale_helper(

@@ -689,6 +689,18 @@ def _rebind_helper_of_helper(m, tmp_path):
     m.m.__globals__["g"] = _load(tmp_path, "other3").h
 
 
+def _set_defaults(m, tmp_path):
+    m.q.__defaults__ = (7.0,)
+
+
+def _set_kwdefaults(m, tmp_path):
+    m.kw.__kwdefaults__ = {"c": 7.0}
+
+
+def _edit_default(m, tmp_path):
+    _edit(tmp_path, "lib.py", "def q(x, c=1.0):", "def q(x, c=3.0):")
+
+
 #: (id, module, function, change, expected code): each change makes the live function differ from its file
 LIVE_CHANGES = [
     ("constant-rebound", "lib", "f", _rebind_constant, "stale-constant"),
@@ -701,6 +713,10 @@ LIVE_CHANGES = [
     ("aliased-helper-edited", "alias", "f", _edit_aliased_helper, "stale-source"),
     ("helper-of-helper-edited", "top", "f", _edit_helper_of_helper, "stale-source"),
     ("helper-of-helper-rebound", "top", "f", _rebind_helper_of_helper, "stale-helper"),
+    ("defaults-set", "lib", "f", _set_defaults, "stale-default"),
+    ("kwdefaults-set", "lib", "f", _set_kwdefaults, "stale-default"),
+    ("default-edited-in-file", "lib", "f", _edit_default, "stale-default"),
+    ("own-defaults-set", "lib", "q", _set_defaults, "stale-default"),
 ]
 
 
