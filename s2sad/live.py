@@ -19,12 +19,13 @@ against the text s2sad read:
   checked too. A helper that cannot be reached through the live objects cannot be vouched for and is refused;
 - each function's ``__defaults__`` and ``__kwdefaults__`` are the defaults its text gives: ``stale-default``.
 
+A wrapper (anything with ``__wrapped__``, as ``functools.wraps`` makes) is never unwrapped: what it wraps is not
+what it computes (``decorated-function``). ``@s2sad.gradient`` and ``@s2sad.rule`` return the function itself.
 """
 
 from __future__ import annotations
 
 import ast
-import inspect
 import linecache
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -44,7 +45,7 @@ _CODE_FLAGS = 0xFFFF
 
 def source_of(f: Callable[..., Any]) -> tuple[str, str, str, int]:
     """(module text, path, name, first line) of a live function, read from its file and checked against it."""
-    f = inspect.unwrap(f)
+    _refuse_wrapper(f)
     code = getattr(f, "__code__", None)
     if not isinstance(code, CodeType):
         raise TypeError(f"s2sad differentiates Python functions, not {type(f).__name__}")
@@ -359,6 +360,28 @@ def _key(path: str, name: str) -> tuple[str, str]:
 
 def _real(path: str) -> str:
     return os.path.normcase(os.path.realpath(path))
+
+
+def _refuse_wrapper(f: Callable[..., Any]) -> None:
+    """A wrapper computes something else than what it wraps (``10 * fn(x)``): never unwrapped, refused."""
+    if not hasattr(f, "__wrapped__"):
+        return
+    code = getattr(f, "__code__", None)
+    path, line = (code.co_filename, code.co_firstlineno) if isinstance(code, CodeType) else ("<unknown>", 0)
+    text = _line(path, line) if line else None
+    raise S2sadError(
+        [
+            Diagnostic(
+                path,
+                Span(line, 0, line, len(text or "")) if text is not None else None,
+                f"'{getattr(f, '__name__', f)}' is a wrapper (it has __wrapped__): s2sad differentiates what a "
+                "function's own text computes, and a wrapper's is not the function it wraps",
+                "decorated-function",
+                "differentiate the undecorated function, and apply the decorator's arithmetic yourself",
+                text,
+            )
+        ]
+    )
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -747,6 +747,16 @@ def test_rebinding_a_name_the_function_does_not_read_changes_nothing(tmp_path: P
     assert s2sad.grad(module.f)(0.3) == pytest.approx(_fd(module.f, 0.3), rel=1e-6)
 
 
+def test_a_wrapper_is_refused_never_unwrapped(tmp_path: Path) -> None:
+    """``functools.wraps`` sets ``__wrapped__``: the wrapped function is not what the wrapper computes."""
+    module = _live(tmp_path, "lib")
+    assert module.k10(0.3) == pytest.approx(10 * 0.3**3)
+    with pytest.raises(S2sadError) as err:
+        s2sad.grad(module.k10)
+    assert err.value.diagnostics[0].code == "decorated-function", str(err.value)
+    assert _LOCATED.search(str(err.value)), str(err.value)
+
+
 def test_gradient_decorator_while_the_module_runs(tmp_path: Path) -> None:
     """``@s2sad.gradient`` runs before the rest of the module: a helper and a constant below it are not bound yet
     (not an error), and those above it are checked."""
