@@ -17,7 +17,11 @@ against the text s2sad read:
   helper's function, and every helper s2sad read is reached that way (``lib.h = h3``): ``stale-helper``;
   helpers reached are checked as ``f`` is, recursively, so a helper of a helper in a module ``f`` never names is
   checked too. A helper that cannot be reached through the live objects cannot be vouched for and is refused;
-- each function's ``__defaults__`` and ``__kwdefaults__`` are the defaults its text gives: ``stale-default``.
+- each function's ``__defaults__`` and ``__kwdefaults__`` are the defaults its text gives: ``stale-default``;
+- every other name it reads is what the file says: a builtin is the builtin (not ``lib.abs = ...``), an
+  imported name or module is the object the import gives (not ``lib.sin = math.cos``, ``lib.math = ...``),
+  where that module is loaded: ``rebound-name``. (A library module patched for everyone, ``math.sin = ...``,
+  is not detected.)
 
 A wrapper (anything with ``__wrapped__``, as ``functools.wraps`` makes) is never unwrapped: what it wraps is not
 what it computes (``decorated-function``). ``@s2sad.gradient`` and ``@s2sad.rule`` return the function itself.
@@ -26,7 +30,10 @@ what it computes (``decorated-function``). ``@s2sad.gradient`` and ``@s2sad.rule
 from __future__ import annotations
 
 import ast
+import builtins
+import importlib.util
 import linecache
+import sys
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -107,6 +114,7 @@ def check_program(
         for n in names:
             if n in file.constants and not (n not in namespace and loading and _below(n, file, f)):
                 _check_constant(n, namespace, file)
+        _check_names(fn, names, file, wanted)
         for n, value, expected in _reached(namespace, names, file):
             key = _function_key(value)
             if isinstance(expected, str):  # from ... import name as n: the helper of that name
@@ -179,6 +187,81 @@ def _below(name: str, file: _File, f: Callable[..., Any]) -> bool:
     return _same_file(file.path, code.co_filename) and where is not None and where.lineno > code.co_firstlineno
 
 
+def _check_names(fn: Any, names: list[str], file: _File, wanted: dict[tuple[str, str], Any]) -> None:
+    """Each global ``fn``'s code reads that is neither a constant nor a helper is what its file says it is."""
+    namespace: dict[str, Any] = fn.__globals__
+    live_builtins: dict[str, Any] = getattr(fn, "__builtins__", vars(builtins))
+    for n in names:
+        if n.startswith("__") or "*" in file.counts:  # a star import binds names s2sad cannot list
+            continue
+        if n in file.counts:  # bound in the file: an import (constants and helpers are checked elsewhere)
+            stmt = file.bindings.get(n)
+            if not isinstance(stmt, (ast.Import, ast.ImportFrom)) or n not in namespace:
+                continue
+            value, expected = namespace[n], _imported(stmt, n, namespace)
+            if expected is _UNKNOWN or value is expected:
+                continue
+            if _function_key(value) in wanted or _function_key(expected) in wanted:
+                continue  # a helper: its code is checked, and a reloaded module gives new function objects
+            said = f"what '{ast.unparse(stmt)}' gives"
+        elif n in namespace and hasattr(builtins, n):
+            value, stmt, said = namespace[n], None, f"the builtin '{n}'"
+        elif n not in namespace and n in live_builtins and hasattr(builtins, n):
+            value, stmt, said = live_builtins[n], None, f"the builtin '{n}'"
+            if getattr(value, "__module__", None) == "builtins" and getattr(value, "__name__", None) == n:
+                continue
+        else:
+            continue
+        raise S2sadError(
+            [
+                _at(
+                    file.path,
+                    stmt if stmt is not None else _definition(fn, file),
+                    file.text,
+                    f"'{n}', which '{fn.__code__.co_name}' reads, is {_describe(value)} in the running program, "
+                    f"not {said}: s2sad differentiates what the file says",
+                    "rebound-name",
+                    "reload the module, and do not rebind names of a module whose functions you differentiate",
+                )
+            ]
+        )
+
+
+def _imported(stmt: ast.Import | ast.ImportFrom, name: str, namespace: dict[str, Any]) -> object:
+    """The object the import ``stmt`` binds to ``name``, from the loaded modules; ``_UNKNOWN`` if not loaded."""
+    for alias in stmt.names:
+        bound = alias.asname or alias.name.split(".")[0]
+        if bound != name:
+            continue
+        if isinstance(stmt, ast.Import):
+            module = sys.modules.get(alias.name if alias.asname else bound)
+            return module if module is not None else _UNKNOWN
+        try:
+            package = namespace.get("__package__") or None
+            module_name = importlib.util.resolve_name("." * stmt.level + (stmt.module or ""), package)
+        except (ImportError, ValueError, TypeError):
+            return _UNKNOWN
+        module = sys.modules.get(module_name)
+        if module is None:
+            return _UNKNOWN
+        if alias.name in vars(module):
+            return vars(module)[alias.name]
+        return sys.modules.get(f"{module_name}.{alias.name}", _UNKNOWN)
+    return _UNKNOWN
+
+
+def _describe(value: object) -> str:
+    code = getattr(value, "__code__", None)
+    if isinstance(code, CodeType):
+        return f"'{code.co_name}' of {code.co_filename}:{code.co_firstlineno}"
+    return f"{getattr(value, '__name__', type(value).__name__)!r} ({type(value).__name__})"
+
+
+def _definition(fn: Any, file: _File) -> ast.AST | None:
+    line = fn.__code__.co_firstlineno
+    return next((n for n in ast.walk(file.tree) if getattr(n, "lineno", 0) == line), None) if file.tree else None
+
+
 _UNKNOWN = object()
 
 
@@ -192,6 +275,7 @@ class _File:
     defs: dict[str, ast.stmt] = field(default_factory=dict)  #: def NAME
     imported: dict[str, str] = field(default_factory=dict)  #: from M import name as NAME -> name
     bindings: dict[str, ast.stmt] = field(default_factory=dict)  #: every name bound once, and where
+    counts: dict[str, int] = field(default_factory=dict)  #: how many top-level statements bind each name
     tree: ast.Module | None = None
 
     @classmethod
@@ -201,7 +285,7 @@ class _File:
             file.tree = ast.parse(text, path)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return file  # not the code that runs either: _check refuses it
-        count: dict[str, int] = {}
+        count = file.counts
         for stmt in file.tree.body:
             for name in _bound(stmt):
                 count[name] = count.get(name, 0) + 1

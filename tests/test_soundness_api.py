@@ -14,6 +14,7 @@ import inspect
 import math
 import sys
 import textwrap
+import types
 from pathlib import Path
 
 import numpy as np
@@ -627,6 +628,7 @@ _LIVE_FILES = {
     "mid.py": "from lib3 import g\n\n\ndef m(x):\n    return g(x) + x\n",
     "lib3.py": "def g(x):\n    return 2.0 * x\n",
     "other3.py": "def h(x):\n    return 5.0 * x\n",
+    "names.py": "import math\nfrom math import sin\n\n\ndef f(x):\n    return abs(x) * 2.0 + sin(x) + math.cos(x)\n",
 }
 
 
@@ -701,6 +703,18 @@ def _edit_default(m, tmp_path):
     _edit(tmp_path, "lib.py", "def q(x, c=1.0):", "def q(x, c=3.0):")
 
 
+def _shadow_builtin(m, tmp_path):
+    m.abs = math.exp
+
+
+def _rebind_imported_function(m, tmp_path):
+    m.sin = math.cos
+
+
+def _rebind_imported_module(m, tmp_path):
+    m.math = types.SimpleNamespace(cos=math.sin)
+
+
 #: (id, module, function, change, expected code): each change makes the live function differ from its file
 LIVE_CHANGES = [
     ("constant-rebound", "lib", "f", _rebind_constant, "stale-constant"),
@@ -717,6 +731,9 @@ LIVE_CHANGES = [
     ("kwdefaults-set", "lib", "f", _set_kwdefaults, "stale-default"),
     ("default-edited-in-file", "lib", "f", _edit_default, "stale-default"),
     ("own-defaults-set", "lib", "q", _set_defaults, "stale-default"),
+    ("builtin-shadowed", "names", "f", _shadow_builtin, "rebound-name"),
+    ("imported-function-rebound", "names", "f", _rebind_imported_function, "rebound-name"),
+    ("imported-module-rebound", "names", "f", _rebind_imported_module, "rebound-name"),
 ]
 
 
@@ -734,7 +751,7 @@ def test_live_objects_match_the_file_or_are_refused(change, tmp_path: Path) -> N
         assert _LOCATED.search(str(err.value)), str(err.value)
 
 
-@pytest.mark.parametrize("name", ["lib", "alias", "top"])
+@pytest.mark.parametrize("name", ["lib", "alias", "top", "names"])
 def test_unchanged_live_objects_are_differentiated(name: str, tmp_path: Path) -> None:
     fn = _live(tmp_path, name).f
     assert s2sad.grad(fn)(0.3) == pytest.approx(_fd(fn, 0.3), rel=1e-6)
