@@ -251,17 +251,23 @@ def grad_source(f: Callable[..., Any], wrt: Sequence[str] | None = None, *, with
     return _generate_live(f, wrt, with_value)[0].text
 
 
-def _generate_live(f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool) -> tuple[Generated, str, int]:
-    """The module for a live function, from a file that still says what ``f`` runs; the file and line of ``f``."""
+def _generate_live(
+    f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool, loading: bool = False
+) -> tuple[Generated, str, int]:
+    """The module for a live function, from a file that still says what ``f`` runs; the file and line of ``f``.
+    ``loading``: ``f``'s module may still be running (see :func:`live.check_program`)."""
     source, path, name, line = live.source_of(f)
     generated = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
-    # the helpers too must be the code f calls: same file, same text; another file, as the frontend read it
-    live.check_helpers(f, [(p, h, source if p == path else read_source(p)) for p, h in generated.helpers])
+    # the helpers, constants and defaults too must be what f runs: same file, same text; another file, as read
+    texts = [(p, h, source if p == path else read_source(p)) for p, h in generated.helpers]
+    live.check_program(f, source, texts, loading=loading)
     return generated, path, line
 
 
-def _build(f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool) -> tuple[Callable[..., Any], str]:
-    generated, path, line = _generate_live(f, wrt, with_value)
+def _build(
+    f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool, loading: bool = False
+) -> tuple[Callable[..., Any], str]:
+    generated, path, line = _generate_live(f, wrt, with_value, loading)
     fname = generated.function
     compiled = _compile(generated.text, f"{fname} from {path}:{line}", fname)
     setattr(compiled, "__s2sad_wrt__", list(generated.wrt))
@@ -388,10 +394,11 @@ def gradient(f: F) -> F: ...
 @overload
 def gradient(*, wrt: Sequence[str] | None = None) -> Callable[[F], F]: ...
 def gradient(f: Any = None, *, wrt: Sequence[str] | None = None) -> Any:
-    """Decorator: generate the gradient once, now, and attach it as ``f.grad``; ``f`` itself is unchanged."""
+    """Decorator: generate the gradient once, now, and attach it as ``f.grad``; ``f`` itself is unchanged (it
+    is not wrapped). The module may still be running: names its file binds below ``f`` are not bound yet."""
 
     def attach(fn: F) -> F:
-        compiled, text = _build(fn, wrt, with_value=False)
+        compiled, text = _build(fn, wrt, with_value=False, loading=True)
         setattr(fn, "grad", compiled)
         setattr(fn, "grad_source", text)
         return fn

@@ -14,6 +14,7 @@ import inspect
 import math
 import sys
 import textwrap
+import types
 from pathlib import Path
 
 import numpy as np
@@ -579,3 +580,205 @@ def test_decorated_module_imports_and_matches(tmp_path: Path) -> None:
     module = _load(tmp_path, "deco")
     gy, gx = module.f.grad(0.5, 2.0)
     assert gy == pytest.approx(math.exp(0.5)) and gx == pytest.approx(2.0 * math.exp(0.5))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Family 8: live objects that differ from the file (rebound at run time, or the file edited since the import)
+# ------------------------------------------------------------------------------------------------------------
+_LIB = """\
+import functools
+
+K = 2.0
+
+
+def h(x):
+    return K * x
+
+
+def q(x, c=1.0):
+    return c * x * x
+
+
+def kw(x, *, c=1.0):
+    return c * x * x
+
+
+def f(x):
+    return h(x) + q(x) + kw(x)
+
+
+def scale(fn):
+    @functools.wraps(fn)
+    def inner(x):
+        return 10 * fn(x)
+
+    return inner
+
+
+def k(x):
+    return x * x * x
+
+
+k10 = scale(k)
+"""
+_LIVE_FILES = {
+    "lib.py": _LIB,
+    "alias.py": "from lib import h as k\n\n\ndef f(x):\n    return k(x) * x\n",
+    "top.py": "from mid import m\n\n\ndef f(x):\n    return m(x) * x\n",
+    "mid.py": "from lib3 import g\n\n\ndef m(x):\n    return g(x) + x\n",
+    "lib3.py": "def g(x):\n    return 2.0 * x\n",
+    "other3.py": "def h(x):\n    return 5.0 * x\n",
+    "names.py": "import math\nfrom math import sin\n\n\ndef f(x):\n    return abs(x) * 2.0 + sin(x) + math.cos(x)\n",
+}
+
+
+def _live(tmp_path: Path, name: str):
+    """Import ``name`` from a fresh copy of the project (its imports are not left in sys.modules)."""
+    for file, text in _LIVE_FILES.items():
+        (tmp_path / file).write_text(text)
+    stems = [Path(file).stem for file in _LIVE_FILES]
+    for stem in stems:
+        sys.modules.pop(stem, None)
+    module = _load(tmp_path, name)
+    for stem in stems:
+        sys.modules.pop(stem, None)
+    return module
+
+
+def _edit(tmp_path: Path, file: str, old: str, new: str) -> None:
+    path = tmp_path / file
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+
+
+def _rebind_constant(m, tmp_path):
+    m.K = 5.0
+
+
+def _rebind_constant_to_int(m, tmp_path):
+    m.K = 2
+
+
+def _delete_constant(m, tmp_path):
+    del m.K
+
+
+def _edit_constant(m, tmp_path):
+    _edit(tmp_path, "lib.py", "K = 2.0", "K = 5.0")
+
+
+def _rebind_helper(m, tmp_path):
+    m.h = _load(tmp_path, "other3").h  # same name, another file
+
+
+def _rebind_helper_same_file(m, tmp_path):
+    m.h = m.k
+
+
+def _rebind_alias(m, tmp_path):
+    m.k = _load(tmp_path, "lib3").g
+
+
+def _edit_aliased_helper(m, tmp_path):
+    _edit(tmp_path, "lib.py", "return K * x", "return K * x * x")
+
+
+def _edit_helper_of_helper(m, tmp_path):
+    _edit(tmp_path, "lib3.py", "2.0 * x", "3.0 * x")
+
+
+def _rebind_helper_of_helper(m, tmp_path):
+    m.m.__globals__["g"] = _load(tmp_path, "other3").h
+
+
+def _set_defaults(m, tmp_path):
+    m.q.__defaults__ = (7.0,)
+
+
+def _set_kwdefaults(m, tmp_path):
+    m.kw.__kwdefaults__ = {"c": 7.0}
+
+
+def _edit_default(m, tmp_path):
+    _edit(tmp_path, "lib.py", "def q(x, c=1.0):", "def q(x, c=3.0):")
+
+
+def _shadow_builtin(m, tmp_path):
+    m.abs = math.exp
+
+
+def _rebind_imported_function(m, tmp_path):
+    m.sin = math.cos
+
+
+def _rebind_imported_module(m, tmp_path):
+    m.math = types.SimpleNamespace(cos=math.sin)
+
+
+#: (id, module, function, change, expected code): each change makes the live function differ from its file
+LIVE_CHANGES = [
+    ("constant-rebound", "lib", "f", _rebind_constant, "stale-constant"),
+    ("constant-rebound-to-int", "lib", "f", _rebind_constant_to_int, "stale-constant"),
+    ("constant-deleted", "lib", "f", _delete_constant, "stale-constant"),
+    ("constant-edited-in-file", "lib", "f", _edit_constant, "stale-constant"),
+    ("helper-rebound", "lib", "f", _rebind_helper, "stale-helper"),
+    ("helper-rebound-same-file", "lib", "f", _rebind_helper_same_file, "stale-helper"),
+    ("aliased-helper-rebound", "alias", "f", _rebind_alias, "stale-helper"),
+    ("aliased-helper-edited", "alias", "f", _edit_aliased_helper, "stale-source"),
+    ("helper-of-helper-edited", "top", "f", _edit_helper_of_helper, "stale-source"),
+    ("helper-of-helper-rebound", "top", "f", _rebind_helper_of_helper, "stale-helper"),
+    ("defaults-set", "lib", "f", _set_defaults, "stale-default"),
+    ("kwdefaults-set", "lib", "f", _set_kwdefaults, "stale-default"),
+    ("default-edited-in-file", "lib", "f", _edit_default, "stale-default"),
+    ("own-defaults-set", "lib", "q", _set_defaults, "stale-default"),
+    ("builtin-shadowed", "names", "f", _shadow_builtin, "rebound-name"),
+    ("imported-function-rebound", "names", "f", _rebind_imported_function, "rebound-name"),
+    ("imported-module-rebound", "names", "f", _rebind_imported_module, "rebound-name"),
+]
+
+
+@pytest.mark.parametrize("change", LIVE_CHANGES, ids=[c[0] for c in LIVE_CHANGES])
+def test_live_objects_match_the_file_or_are_refused(change, tmp_path: Path) -> None:
+    _, name, function, act, code = change
+    module = _live(tmp_path, name)
+    fn = getattr(module, function)
+    assert s2sad.grad(fn, wrt="x")(0.3) == pytest.approx(_fd(fn, 0.3), rel=1e-6)  # before the change: right
+    act(module, tmp_path)
+    for call in (s2sad.grad, s2sad.value_and_grad, s2sad.grad_source, s2sad.gradient):
+        with pytest.raises(S2sadError) as err:
+            call(fn)
+        assert err.value.diagnostics[0].code == code, str(err.value)
+        assert _LOCATED.search(str(err.value)), str(err.value)
+
+
+@pytest.mark.parametrize("name", ["lib", "alias", "top", "names"])
+def test_unchanged_live_objects_are_differentiated(name: str, tmp_path: Path) -> None:
+    fn = _live(tmp_path, name).f
+    assert s2sad.grad(fn)(0.3) == pytest.approx(_fd(fn, 0.3), rel=1e-6)
+
+
+def test_rebinding_a_name_the_function_does_not_read_changes_nothing(tmp_path: Path) -> None:
+    module = _live(tmp_path, "lib")
+    module.k = module.h  # f does not call k
+    module.q.__defaults__ = (1.0,)  # the same value, rebound
+    assert s2sad.grad(module.f)(0.3) == pytest.approx(_fd(module.f, 0.3), rel=1e-6)
+
+
+def test_a_wrapper_is_refused_never_unwrapped(tmp_path: Path) -> None:
+    """``functools.wraps`` sets ``__wrapped__``: the wrapped function is not what the wrapper computes."""
+    module = _live(tmp_path, "lib")
+    assert module.k10(0.3) == pytest.approx(10 * 0.3**3)
+    with pytest.raises(S2sadError) as err:
+        s2sad.grad(module.k10)
+    assert err.value.diagnostics[0].code == "decorated-function", str(err.value)
+    assert _LOCATED.search(str(err.value)), str(err.value)
+
+
+def test_gradient_decorator_while_the_module_runs(tmp_path: Path) -> None:
+    """``@s2sad.gradient`` runs before the rest of the module: a helper and a constant below it are not bound yet
+    (not an error), and those above it are checked."""
+    (tmp_path / "below.py").write_text(
+        "import s2sad\n\n\n@s2sad.gradient\ndef f(x):\n    return h(x) * K\n\n\n"
+        "def h(x):\n    return x * x\n\n\nK = 2.0\n"
+    )
+    assert _load(tmp_path, "below").f.grad(0.3) == pytest.approx(2 * 2.0 * 0.3)
