@@ -289,6 +289,9 @@ class Recording:
                         loop = replace(loop, range_args=tuple(self._fold(a, pending) for a in loop.range_args))
                     if isinstance(loop, ir.While) or loop.body:
                         out.append(loop)
+                    if isinstance(loop, ir.While) and loops and (self.has_work([s]) or self.restores_in(s)):
+                        # a while inside a loop runs a trip count per enclosing iteration: each is recorded
+                        out.append(ir.Push(self.stack(loop.counter), loop.counter))
             if top_level and len(self._stacks) > start:  # stacks first used here are created just before
                 new = list(self._stacks.values())[start:]
                 out[len(out) - 1 : len(out) - 1] = [ir.Assign(st, ir.Call(ir.LIST, ())) for st in new]

@@ -399,5 +399,8 @@ class _Gradient(Recording):
         if isinstance(s, ir.For):
             out.append(ir.For(s.index, s.range_args, not s.reverse, tuple(body), s.origin))
         else:
-            out.append(ir.For(self.discard(), (ir.Var(self.counter(s)),), False, tuple(body), s.origin))
+            counter = self.counter(s)
+            if loops[:-1]:  # the trip count of this enclosing iteration, recorded when the while ended
+                out.append(ir.Pop(counter, self.stack(counter)))
+            out.append(ir.For(self.discard(), (ir.Var(counter),), False, tuple(body), s.origin))
         return out
