@@ -112,6 +112,7 @@ class _Gradient(Recording):
                 self.def_count[n] = self.def_count.get(n, 0) + 1
         for p in fn.params:
             self.def_count[p.name] = self.def_count.get(p.name, 0) + 1
+        self._definitions()
         self.overwriting = self._overwriting(fn.body, ())
         self.returned = next((s for s in fn.body if isinstance(s, ir.Return)), None)
         # Adjoints known as an expression rather than stored: the output's seed 1.0, and the adjoint of an
