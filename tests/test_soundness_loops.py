@@ -174,6 +174,68 @@ CASES = [
         (0.7, 1.3),
         family="reuse",
     ),
+    # ----- 'and' / 'or' short-circuit ------------------------------------------------------------------------
+    case(
+        "and_guards_division",
+        """
+        def f(x, y):
+            r = x * 3.0
+            if y != 0.0 and x / y > 1.0:
+                r = x * x
+            return r
+        """,
+        (2.0, 0.0),
+        family="short-circuit",
+    ),
+    case(
+        "and_guards_division_taken",
+        """
+        def f(x, y):
+            r = x * 3.0
+            if y != 0.0 and x / y > 1.0:
+                r = x * x * y
+            return r
+        """,
+        (2.0, 1.5),
+        family="short-circuit",
+    ),
+    case(
+        "and_guards_log",
+        """
+        def f(x, y):
+            r = x * 3.0
+            if y > 0 and math.log(y) > 0.5:
+                r = x * y
+            return r
+        """,
+        (2.0, -1.0),
+        family="short-circuit",
+    ),
+    case(
+        "or_guards_log",
+        """
+        def f(x, y):
+            r = x * y
+            if y <= 0 or math.log(y) < 0.5:
+                r = x * 3.0
+            return r
+        """,
+        (2.0, -1.0),
+        family="short-circuit",
+    ),
+    case(
+        "and_in_while",
+        """
+        def f(x, y):
+            k = 0
+            while k < 3 and x / (k - 5) < 1.0:
+                x = x * 1.1 + y
+                k = k + 1
+            return x
+        """,
+        (0.4, 0.2),
+        family="short-circuit",
+    ),
 ]
 
 

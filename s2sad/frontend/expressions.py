@@ -533,7 +533,17 @@ class _Expressions:
             return parts[0] if len(parts) == 1 else ir.BoolOp("and", tuple(parts))
         if isinstance(node, cst.BooleanOperation):
             kind: Literal["and", "or"] = "and" if isinstance(node.operator, cst.And) else "or"
-            values = (self.test(node.left, out, origin), self.test(node.right, out, origin))
+            left = self.test(node.left, out, origin)
+            later: list[ir.Stmt] = []  # what the right operand computes runs only if Python reaches it
+            right = self.test(node.right, later, origin)
+            if later:
+                self._temp_count += 1
+                cond = f"{TEMP}cond#{self._temp_count}"
+                out.append(ir.Assign(cond, left, origin))
+                reached = ir.Var(cond) if kind == "and" else ir.Call("operator.not_", (ir.Var(cond),))
+                out.append(ir.If(reached, (*later, ir.Assign(cond, right, origin)), (), origin))
+                return ir.Var(cond)
+            values = (left, right)
             flat: list[ir.Expr] = []
             for v in values:
                 flat.extend(v.values if isinstance(v, ir.BoolOp) and v.op == kind else (v,))
