@@ -224,6 +224,30 @@ CASES = [
         family="short-circuit",
     ),
     case(
+        "chained_comparison_guards_log",
+        """
+        def f(x, y):
+            r = x * 3.0
+            if 0 < y < math.log(y) + 3.0:
+                r = x * y
+            return r
+        """,
+        (2.0, -1.0),
+        family="short-circuit",
+    ),
+    case(
+        "chained_comparison_taken",
+        """
+        def f(x, y):
+            r = x * 3.0
+            if 0 < y < math.log(y) + 3.0 < x * 4.0:
+                r = x * y
+            return r
+        """,
+        (2.0, 1.5),
+        family="short-circuit",
+    ),
+    case(
         "and_in_while",
         """
         def f(x, y):
@@ -239,11 +263,6 @@ CASES = [
 ]
 
 
-_PENDING = {  # found, not fixed yet: strict, so a fix must remove the row from here
-}
-_ROWS = [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(strict=True)] if c.id in _PENDING else []) for c in CASES]
-
-
-@pytest.mark.parametrize("case", _ROWS)
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_soundness_loops(case: Case, tmp_path) -> None:
     verdict(case, tmp_path)
