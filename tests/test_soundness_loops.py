@@ -66,6 +66,36 @@ CASES = [
         (0.3,),
         family="nested-while",
     ),
+    case(
+        "while_in_two_loops",
+        """
+        def f(x):
+            for i in range(3):
+                for k in range(2):
+                    j = 0
+                    while j < i + k:
+                        x = x * 0.9 + 0.1 * x * x
+                        j = j + 1
+            return x
+        """,
+        (0.3,),
+        family="nested-while",
+    ),
+    case(
+        "while_in_branch_in_loop",
+        """
+        def f(x):
+            for i in range(4):
+                if x > 0.2:
+                    j = 0
+                    while j < i:
+                        x = math.sin(x) + 0.5 * x
+                        j = j + 1
+            return x
+        """,
+        (0.3,),
+        family="nested-while",
+    ),
     # ----- a loop index read after its loop -----------------------------------------------------------------
     case(
         "inner_index_after_loop",
@@ -174,6 +204,24 @@ CASES = [
         (0.7, 1.3),
         family="reuse",
     ),
+    case(
+        "names_reused_across_nested_loops",
+        """
+        def f(x, y):
+            for i in range(2):
+                a = math.sin(y)
+                for k in range(2):
+                    b = a * y
+                    y = b + a
+            for j in range(2):
+                b = x
+                a = b * x
+                x = a * b
+            return x * y
+        """,
+        (0.7, 1.3),
+        family="reuse",
+    ),
     # ----- 'and' / 'or' short-circuit ------------------------------------------------------------------------
     case(
         "and_guards_division",
@@ -258,6 +306,20 @@ CASES = [
             return x
         """,
         (0.4, 0.2),
+        family="short-circuit",
+    ),
+    case(
+        "or_in_while_guards_log",
+        """
+        def f(x, y):
+            k = 0
+            while k < 4 and (y <= 0 or math.log(y) < 2.0):
+                x = x * 1.1 + y
+                y = y + 1.0
+                k = k + 1
+            return x * y
+        """,
+        (0.4, 0.5),
         family="short-circuit",
     ),
 ]
