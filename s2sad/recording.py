@@ -135,13 +135,29 @@ class Recording:
             self._bars[key] = self.namer.fresh("iterations")
         return self._bars[key]
 
+    def _definitions(self) -> None:
+        """Where each name is defined, in program order (a parameter before the body)."""
+        self._order = {id(t): i for i, t in enumerate(ir.walk(self.fn.body))}
+        self._where: dict[str, list[int]] = {p.name: [-1] for p in self.fn.params}
+        for t in ir.walk(self.fn.body):
+            if isinstance(t, ir.Assign):
+                self._where.setdefault(t.target, []).append(self._order[id(t)])
+
+    def reaching(self, name: str, loops: tuple[Loop, ...]) -> int:
+        """How many definitions of ``name`` (a parameter counts as one) can reach a statement inside ``loops``:
+        those before the outermost loop ends. A name reused by a later loop is not a value an earlier one sees."""
+        if not loops:
+            return self.def_count.get(name, 0)
+        end = max(self._order[id(t)] for t in ir.walk(loops[:1]))
+        return sum(1 for i in self._where.get(name, ()) if i <= end)
+
     def _overwriting(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> set[int]:
         """Assignments that overwrite a value from before their loop (a carried name): ids of the statements."""
         out: set[int] = set()
         for s in stmts:
             if isinstance(s, ir.Assign) and loops:
                 inside = sum(1 for t in ir.walk(_body(loops[-1])) if isinstance(t, ir.Assign) and t.target == s.target)
-                if self.def_count.get(s.target, 0) > inside:
+                if self.reaching(s.target, loops) > inside:
                     out.add(id(s))
             inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
             for block in blocks(s):
@@ -303,6 +319,9 @@ class Recording:
                         loop = replace(loop, range_args=tuple(self._fold(a, pending) for a in loop.range_args))
                     if isinstance(loop, ir.While) or loop.body:
                         out.append(loop)
+                    if isinstance(loop, ir.While) and loops and (self.has_work([s]) or self.restores_in(s)):
+                        # a while inside a loop runs a trip count per enclosing iteration: each is recorded
+                        out.append(ir.Push(self.stack(loop.counter), loop.counter))
             if top_level and len(self._stacks) > start:  # stacks first used here are created just before
                 new = list(self._stacks.values())[start:]
                 out[len(out) - 1 : len(out) - 1] = [ir.Assign(st, ir.Call(ir.LIST, ())) for st in new]
@@ -338,13 +357,14 @@ class Recording:
         return out
 
     # ----- what a loop body records ----------------------------------------------------------------------
-    def owned_top(self, stmts: Sequence[ir.Stmt]) -> list[str]:
-        """Names this block defines for good (every definition is inside it and surely ran by its end)."""
+    def owned_top(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[str]:
+        """Names this block defines for good (every definition that reaches it is inside it and surely ran by
+        its end)."""
         inside: dict[str, int] = {}
         for t in ir.walk(tuple(stmts)):
             if isinstance(t, ir.Assign):
                 inside[t.target] = inside.get(t.target, 0) + 1
-        owned = [n for n in inside if inside[n] == self.def_count.get(n, 0)]
+        owned = [n for n in inside if inside[n] == self.reaching(n, loops)]
         surely: list[str] = []
         for i, t in enumerate(stmts):
             if isinstance(t, ir.Assign):
@@ -362,7 +382,7 @@ class Recording:
     def recorded(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[str]:
         """Names defined in this block that its reverse reads and cannot cheaply recompute."""
         reads = self._reads_block(stmts)
-        return [n for n in self.owned_top(stmts) if n in reads and n not in self.recomputable(stmts, loops)]
+        return [n for n in self.owned_top(stmts, loops) if n in reads and n not in self.recomputable(stmts, loops)]
 
     def recomputable(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> dict[str, ir.Assign]:
         """Inactive values computed cheaply from loop indices and values the loop does not change."""

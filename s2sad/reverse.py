@@ -112,6 +112,7 @@ class _Gradient(Recording):
                 self.def_count[n] = self.def_count.get(n, 0) + 1
         for p in fn.params:
             self.def_count[p.name] = self.def_count.get(p.name, 0) + 1
+        self._definitions()
         self.overwriting = self._overwriting(fn.body, ())
         self.returned = next((s for s in fn.body if isinstance(s, ir.Return)), None)
         # Adjoints known as an expression rather than stored: the output's seed 1.0, and the adjoint of an
@@ -399,5 +400,8 @@ class _Gradient(Recording):
         if isinstance(s, ir.For):
             out.append(ir.For(s.index, s.range_args, not s.reverse, tuple(body), s.origin))
         else:
-            out.append(ir.For(self.discard(), (ir.Var(self.counter(s)),), False, tuple(body), s.origin))
+            counter = self.counter(s)
+            if loops[:-1]:  # the trip count of this enclosing iteration, recorded when the while ended
+                out.append(ir.Pop(counter, self.stack(counter)))
+            out.append(ir.For(self.discard(), (ir.Var(counter),), False, tuple(body), s.origin))
         return out

@@ -27,6 +27,10 @@ __all__ = ["to_ssa", "must_define"]
 
 def to_ssa(fn: ir.Function, names: ModuleNames | None = None) -> ir.Function:
     """``fn`` in SSA form; the names it invents come from ``names``, the generated module's names."""
+    stale = _IndexAfterLoop(fn.path)
+    stale.block(fn.body, frozenset())
+    if stale.diagnostics:
+        raise S2sadError(list(stale.diagnostics.values()))
     renamer = _Renamer(fn, names or ModuleNames.of([fn]))
     env: dict[str, ir.Expr] = {p.name: ir.Var(renamer.namer.claim(p.name)) for p in fn.params}
     body = renamer.block(fn.body, env, {})
@@ -56,6 +60,64 @@ def _defines(s: ir.Stmt) -> set[str]:
     if isinstance(s, ir.While):
         return ir.assigned_names(s.setup) | ir.assigned_names(s.body)
     return set()
+
+
+class _IndexAfterLoop:
+    """Refuses reading a ``for`` loop's index after the loop (Python keeps the last index, or the old value
+    when the loop ran no iteration: a merge the renaming does not represent). A name holds such a value from
+    the end of its loop until it is assigned again; loops are followed round their back edge."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.diagnostics: dict[int, Diagnostic] = {}
+
+    def check(self, names: set[str], stale: frozenset[str], origin: ir.Origin | None) -> None:
+        read = sorted(names & stale)
+        if read and origin is not None and id(origin) not in self.diagnostics:
+            self.diagnostics[id(origin)] = ir.diagnostic(
+                self.path,
+                origin,
+                f"'{ir.temp_base(read[0])}' is read after the loop it indexes",
+                "loop-index-after-loop",
+                "copy the index into a variable of its own inside the loop, or compute the value after the loop",
+            )
+
+    def block(self, stmts: Sequence[ir.Stmt], stale: frozenset[str]) -> frozenset[str]:
+        for s in stmts:
+            stale = self.stmt(s, stale)
+        return stale
+
+    def stmt(self, s: ir.Stmt, stale: frozenset[str]) -> frozenset[str]:
+        def reads(*exprs: ir.Expr) -> set[str]:
+            return {n for e in exprs for n in ir.expr_names(e)}
+
+        if isinstance(s, ir.Assign):
+            self.check(reads(s.value), stale, s.origin)
+            return stale - {s.target}
+        if isinstance(s, ir.Return):
+            self.check(reads(*s.values), stale, s.origin)
+            return stale
+        if isinstance(s, ir.If):
+            self.check(reads(s.test), stale, s.origin)
+            return self.block(s.body, stale) | self.block(s.orelse, stale)
+        if isinstance(s, ir.For):
+            self.check(reads(*s.range_args), stale, s.origin)
+            entry = stale
+            while True:  # the back edge: what one iteration leaves stale, the next one starts with
+                end = self.block(s.body, entry - {s.index})
+                if end <= entry:
+                    return stale | end | {s.index}
+                entry = entry | end
+        if isinstance(s, ir.While):
+            entry = stale
+            while True:
+                tested = self.block(s.setup, entry)
+                self.check(reads(s.test), tested, s.origin)
+                end = self.block(s.body, tested)
+                if end <= entry:
+                    return tested
+                entry = entry | end
+        return stale
 
 
 class _Renamer:

@@ -532,20 +532,15 @@ class _Expressions:
     def test(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
         """A condition: comparisons, 'and', 'or' and 'not' over atoms, kept as one expression."""
         if isinstance(node, cst.Comparison):
-            parts: list[ir.Expr] = []
-            left = self.atom(node.left, out, origin)
-            for target in node.comparisons:
-                op = _CST_COMPARE.get(type(target.operator))
-                if op is None:
-                    self.error(target.operator, "only < <= > >= == != comparisons are supported", "unsupported-syntax")
-                    return ir.Const(False)
-                right = self.atom(target.comparator, out, origin)
-                parts.append(ir.Call(OPERATOR_SYMBOLS[op], (left, right)))
-                left = right
-            return parts[0] if len(parts) == 1 else ir.BoolOp("and", tuple(parts))
+            return self._comparisons(self.atom(node.left, out, origin), node.comparisons, out, origin)
         if isinstance(node, cst.BooleanOperation):
             kind: Literal["and", "or"] = "and" if isinstance(node.operator, cst.And) else "or"
-            values = (self.test(node.left, out, origin), self.test(node.right, out, origin))
+            left = self.test(node.left, out, origin)
+            later: list[ir.Stmt] = []  # what the right operand computes runs only if Python reaches it
+            right = self.test(node.right, later, origin)
+            if later:
+                return self._short_circuit(kind, left, later, right, out, origin)
+            values = (left, right)
             flat: list[ir.Expr] = []
             for v in values:
                 flat.extend(v.values if isinstance(v, ir.BoolOp) and v.op == kind else (v,))
@@ -553,6 +548,35 @@ class _Expressions:
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
             return ir.Call("operator.not_", (self.test(node.expression, out, origin),))
         return self.atom(node, out, origin)
+
+    def _comparisons(
+        self, left: ir.Expr, comparisons: Sequence[cst.ComparisonTarget], out: list[ir.Stmt], origin: ir.Origin
+    ) -> ir.Expr:
+        """``left < b < c``: ``c`` is computed only if ``left < b`` holds, as Python does."""
+        op = _CST_COMPARE.get(type(comparisons[0].operator))
+        if op is None:
+            self.error(comparisons[0].operator, "only < <= > >= == != comparisons are supported", "unsupported-syntax")
+            return ir.Const(False)
+        right = self.atom(comparisons[0].comparator, out, origin)
+        first = ir.Call(OPERATOR_SYMBOLS[op], (left, right))
+        if len(comparisons) == 1:
+            return first
+        later: list[ir.Stmt] = []
+        rest = self._comparisons(right, comparisons[1:], later, origin)
+        if later:
+            return self._short_circuit("and", first, later, rest, out, origin)
+        return ir.BoolOp("and", (first, *(rest.values if isinstance(rest, ir.BoolOp) else (rest,))))
+
+    def _short_circuit(
+        self, kind: str, left: ir.Expr, later: list[ir.Stmt], right: ir.Expr, out: list[ir.Stmt], origin: ir.Origin
+    ) -> ir.Expr:
+        """``left and right`` when computing ``right`` takes statements: they run only if Python reaches them."""
+        self._temp_count += 1
+        cond = f"{TEMP}cond#{self._temp_count}"
+        out.append(ir.Assign(cond, left, origin))
+        reached = ir.Var(cond) if kind == "and" else ir.Call("operator.not_", (ir.Var(cond),))
+        out.append(ir.If(reached, (*later, ir.Assign(cond, right, origin)), (), origin))
+        return ir.Var(cond)
 
     def if_expression(
         self, node: cst.IfExp, out: list[ir.Stmt], origin: ir.Origin, target: str | None, into: str | None = None
