@@ -307,8 +307,16 @@ class _Collector:
         dunder attribute written or called (``f.__code__ = ...``, ``m.__setattr__(...)``), a module from the
         import machinery (``importlib.import_module``): the namespace is not known.
         ``m.K = ...`` and ``setattr(m, ...)``: a write into the namespace ``m`` names (``pkg.lib.K = ...``:
-        into ``pkg.lib``)."""
+        into ``pkg.lib``). A name used as a value (``L = lib``, ``p(lib)``, ``s = setattr``) hands the object on
+        to code that may write into it under another name: a write of any name (``lib.*``), or, for ``setattr``
+        and ``delattr``, an unknown namespace."""
         where = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and _passed_on(node, parent):
+            if node.id in ("setattr", "delattr"):
+                self.scope.dynamic.append(Site("*", f"'{node.id}' used as a value", *where, False))
+            else:
+                self.scope.attribute_writes.append(Site(f"{node.id}.*", f"'{node.id}' used as a value", *where, False))
+            return
         if isinstance(node, ast.Call):
             fn = node.func.id if isinstance(node.func, ast.Name) else None
             if isinstance(node.func, ast.Attribute) and node.func.attr in _IMPORT_CALLS:
@@ -392,6 +400,13 @@ def _dotted(node: ast.expr) -> str | None:
         base = _dotted(node.value)
         return None if base is None else f"{base}.{node.attr}"
     return None
+
+
+def _passed_on(node: ast.Name, parent: ast.AST | None) -> bool:
+    """``node`` is used as a value, not only read from (``lib.K``) or called (``h(x)``)."""
+    if isinstance(parent, ast.Attribute) and parent.value is node:
+        return False
+    return not (isinstance(parent, ast.Call) and parent.func is node)
 
 
 def _mentions_modules(node: ast.expr) -> bool:

@@ -44,6 +44,21 @@ LIB_TWICE = {"lib.py": "def h(x):\n    return 3.0 * x * x\n", "lib/__init__.py":
 F = "def f(x):\n    return K * x * x\n"
 
 CASES = [
+    # a module or setattr handed on as a value can write into the module under another name (second adversary)
+    *[
+        bindings(
+            f"module-escapes-{id}",
+            pre + "from lib import h\n\ndef f(x):\n    return h(x) + x\n",
+            "refused",
+            AMBIGUOUS,
+            files={"lib.py": "K = 2.0\n\ndef h(a):\n    return K * a * a\n"},
+        )
+        for id, pre in [
+            ("alias", "import lib\nL = lib\nL.K = 5.0\n"),
+            ("setattr-alias", "import lib\ns = setattr\ns(lib, 'K', 5.0)\n"),
+            ("argument", "import lib\ndef p(m):\n    m.K = 5.0\np(lib)\n"),
+        ]
+    ],
     # -- Family 1: bindings. A module-level name resolves to exactly one binding, or the function is refused.
     bindings("constant-once", "K = 2.0\n" + F, "correct"),
     bindings("constant-expression", "K = -3 / 2 + 2 ** 3\n" + F, "correct"),

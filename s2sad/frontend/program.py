@@ -227,7 +227,8 @@ class _Context:
         for other, scope in scopes.items():  # 'math.sin = math.cos': the rules are no longer Python's
             for into, site in scope.foreign_writes():
                 top = into.split(".")[0]
-                if top in _LIBRARIES or top == "builtins":
+                handed_on = site.kind.endswith("used as a value")  # np, math.sin as arguments: common, no write
+                if (top in _LIBRARIES or top == "builtins") and not handed_on:
                     text = source_lines(self.sources[other]) if other in self.sources else []
                     found.append(
                         Diagnostic(
