@@ -57,6 +57,7 @@ CASES = [
             ("alias", "import lib\nL = lib\nL.K = 5.0\n"),
             ("setattr-alias", "import lib\ns = setattr\ns(lib, 'K', 5.0)\n"),
             ("argument", "import lib\ndef p(m):\n    m.K = 5.0\np(lib)\n"),
+            ("library-module", "import math\nL = math\nL.sin = math.cos\n"),
         ]
     ],
     # -- Family 1: bindings. A module-level name resolves to exactly one binding, or the function is refused.

@@ -227,7 +227,9 @@ class _Context:
         for other, scope in scopes.items():  # 'math.sin = math.cos': the rules are no longer Python's
             for into, site in scope.foreign_writes():
                 top = into.split(".")[0]
-                handed_on = site.kind.endswith("used as a value")  # np, math.sin as arguments: common, no write
+                # math.sin or an exception class as an argument: common, and not a module that can be written
+                # into under another name; the module itself (L = math; L.sin = ...) is refused like a write
+                handed_on = site.kind.endswith("used as a value") and "." in into
                 if (top in _LIBRARIES or top == "builtins") and not handed_on:
                     text = source_lines(self.sources[other]) if other in self.sources else []
                     found.append(
