@@ -154,6 +154,7 @@ class _Collector:
 
     def __init__(self, scope: ModuleScope) -> None:
         self.scope = scope
+        self.parents: dict[ast.AST, ast.AST] = {}  #: each node's parent, once the module is walked
 
     def module(self, tree: ast.Module) -> None:
         for stmt in tree.body:
@@ -162,6 +163,7 @@ class _Collector:
         for node in ast.walk(tree):
             for child in ast.iter_child_nodes(node):
                 parents[child] = node
+        self.parents = parents
         for node in ast.walk(tree):
             self.dynamic(node, parents.get(node))
 
@@ -311,7 +313,12 @@ class _Collector:
         to code that may write into it under another name: a write of any name (``lib.*``), or, for ``setattr``
         and ``delattr``, an unknown namespace."""
         where = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and _passed_on(node, parent):
+        if (
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Load)
+            and _passed_on(node, parent)
+            and not _local(node, self.parents)
+        ):
             if node.id in ("setattr", "delattr"):
                 self.scope.dynamic.append(Site("*", f"'{node.id}' used as a value", *where, False))
             else:
@@ -400,6 +407,29 @@ def _dotted(node: ast.expr) -> str | None:
         base = _dotted(node.value)
         return None if base is None else f"{base}.{node.attr}"
     return None
+
+
+def _local(node: ast.Name, parents: dict[ast.AST, ast.AST]) -> bool:
+    """``node`` names a local of a function, lambda or comprehension around it (a parameter or a name it
+    assigns), not the module's binding of that name."""
+    scope = parents.get(node)
+    while scope is not None:
+        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            arguments = scope.args
+            every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
+            every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+            if node.id in {a.arg for a in every}:
+                return True
+            body = scope.body if isinstance(scope.body, list) else [scope.body]
+            declared = {n for s in body for g in ast.walk(s) if isinstance(g, ast.Global) for n in g.names}
+            if node.id not in declared and any(
+                isinstance(n, ast.Name) and n.id == node.id and isinstance(n.ctx, (ast.Store, ast.Del))
+                for s in body
+                for n in ast.walk(s)
+            ):
+                return True
+        scope = parents.get(scope)
+    return False
 
 
 def _passed_on(node: ast.Name, parent: ast.AST | None) -> bool:
