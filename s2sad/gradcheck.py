@@ -160,7 +160,9 @@ def run_gradcheck(
     trial = _point_namespace(seed)
     for k, tree in values.items():  # including one whose value overflows
         point.evaluate(tree, k, at[k], trial)
-    text, chosen_wrt, _, _ = _generate(source, path, name, wrt=wrt)  # first: a file s2sad cannot differentiate is not run
+    text, chosen_wrt, _, _ = _generate(
+        source, path, name, wrt=wrt
+    )  # first: a file s2sad cannot differentiate is not run
     try:  # the generated module imports what the user's does: that may run the user's modules
         df = _compile(text, f"grad_{name} from {path}", f"grad_{name}")
     except (Exception, SystemExit) as err:

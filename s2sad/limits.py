@@ -22,6 +22,7 @@ from contextlib import contextmanager
 
 from . import ir, literals
 from .diagnostics import Diagnostic, InternalError, S2sadError, Span
+from .source import source_lines
 
 __all__ = ["MAX_EXPRESSION_DEPTH", "MAX_BLOCK_DEPTH", "check_source", "check_numbers", "check_blocks", "guard"]
 
@@ -229,7 +230,7 @@ def _deepest(root: ast.AST) -> tuple[int, ast.expr | None]:
 
 
 def _too_deep(source: str, path: str, where: ast.AST | None, depth: int | None = None) -> Diagnostic:
-    lines = source.splitlines()
+    lines = source_lines(source)
     what = "this expression" if isinstance(where, ast.expr) else "this function" if where else "this code"
     if isinstance(where, (ast.expr, ast.stmt)):
         line, text = where.lineno, lines[where.lineno - 1] if where.lineno <= len(lines) else ""

@@ -42,6 +42,7 @@ from typing import Any
 
 from . import literals
 from .diagnostics import Diagnostic, S2sadError, Span
+from .source import source_lines
 
 __all__ = ["source_of", "check_program"]
 
@@ -426,7 +427,7 @@ def _stale_helper(
 
 
 def _at(path: str, node: ast.AST | None, text: str, message: str, code: str, help: str) -> Diagnostic:
-    lines = text.splitlines()
+    lines = source_lines(text)
     line = getattr(node, "lineno", 0)
     source = lines[line - 1] if 0 < line <= len(lines) else None
     span = Span(line, 0, line, len(source)) if source is not None else None
@@ -488,7 +489,8 @@ def _check(code: CodeType, source: str, path: str) -> None:
     ):
         return
     line = code.co_firstlineno
-    text = source.splitlines()[line - 1] if 0 < line <= len(source.splitlines()) else None
+    lines = source_lines(source)
+    text = lines[line - 1] if 0 < line <= len(lines) else None
     raise S2sadError(
         [
             Diagnostic(

@@ -43,7 +43,15 @@ __all__ = [
 #: Every builtin: never chosen as an invented local, so the output's calls of builtins stay builtins.
 BUILTINS = frozenset(dir(builtins))
 #: The support functions the generated module may define (see :data:`s2sad.emit.SUPPORT`).
-SUPPORT_NAMES = ("dot_adjoint_a", "dot_adjoint_b", "matmul_adjoint_a", "matmul_adjoint_b", "scatter", "select", "unbroadcast")
+SUPPORT_NAMES = (
+    "dot_adjoint_a",
+    "dot_adjoint_b",
+    "matmul_adjoint_a",
+    "matmul_adjoint_b",
+    "scatter",
+    "select",
+    "unbroadcast",
+)
 
 
 class Scope:

@@ -166,9 +166,9 @@ def verdict(case: Case, root: Path) -> Outcome:
     assert len(values) == len(wrt), f"{case.id}: {len(wrt)} gradients expected, got {got!r}"
     for name, value in zip(wrt, values):
         expected = finite_differences(f, case.at, params.index(name))
-        assert _close(value, expected), (
-            f"{case.id}: d/d{name} generated {value!r} != finite differences {expected!r}\n{outcome.stdout}"
-        )
+        assert _close(
+            value, expected
+        ), f"{case.id}: d/d{name} generated {value!r} != finite differences {expected!r}\n{outcome.stdout}"
     return outcome
 
 

@@ -28,7 +28,6 @@ from .syntax import (
     _tuple,
 )
 
-
 _BITWISE: dict[type[cst.CSTNode], str] = {
     cst.BitAnd: "&",
     cst.BitOr: "|",
@@ -484,7 +483,6 @@ class _Expressions:
                 return None
             if found is None:
                 continue  # a library, not one of the user's modules: no rule for it (reported by the caller)
-            self.context.module_names.setdefault(str(found), module.lstrip("."))
             self._note_read(str(found), name, node.func)
             return self.context.helper(self, node, name, str(found))
         return None

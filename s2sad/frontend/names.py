@@ -51,7 +51,6 @@ class Context(Protocol):
 
     rules: dict[tuple[str, int], Rule]
     allow_helpers: bool
-    module_names: dict[str, str]  #: file -> the module name it is imported by
 
     def lookup(self, fn: str, nargs: int) -> Rule | None: ...
 

@@ -13,7 +13,6 @@ import os
 import tokenize
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
@@ -66,7 +65,6 @@ def parse_program(
     context.sources[path] = source  # helpers in the same file come from this text, not from the disk
     context.chain.append((path, name))
     context.claim(name, f"def {path}::{name}")
-    context.module_names[path] = Path(path).stem
     main, _ = context.lower(source, path, name, line)
     context.check_foreign_writes()
     # Imports are named last: a helper copied from another file keeps its own name even where some module
@@ -141,7 +139,6 @@ class _Context:
         self.signatures: dict[tuple[str, str], Signature] = {}
         self.namespace = Namespace()
         self.words: set[str] = set()  #: every variable name of the files read so far
-        self.module_names: dict[str, str] = {}  #: file -> the module name it is imported by
         self.reads: list[tuple[str, str, Diagnostic]] = []  #: (file, name, where): module-level names read
 
     def lookup(self, fn: str, nargs: int) -> Rule | None:
