@@ -19,13 +19,25 @@ from dataclasses import dataclass
 
 from . import ir
 from .diagnostics import Diagnostic, S2sadError
-from .rules import Rule, lookup
+from .rules import Rule, known_arities, library_message, lookup
 
 __all__ = ["Activity", "activity", "default_wrt", "check", "helper_rule", "call_sites", "dropped"]
 
 
 def rule_of(value: ir.Expr) -> Rule | None:
     return lookup(value.fn, len(value.args)) if isinstance(value, ir.Call) else None
+
+
+def _no_derivative(value: ir.Expr) -> bool:
+    """A value that carries no derivative: a comparison, a shape, an integer conversion, an ``and``; also a
+    library call with keywords of a function whose every rule says so (``np.zeros(n, dtype=int)``)."""
+    if isinstance(value, ir.BoolOp):
+        return True
+    if isinstance(value, ir.LibraryCall):
+        rules = [lookup(value.fn, n) for n in known_arities(value.fn)]
+        return bool(rules) and all(r is not None and r.kind == "nondiff" for r in rules)
+    rule = rule_of(value)
+    return rule is not None and rule.kind in _NO_DERIVATIVE
 
 
 def differentiable_operands(value: ir.Expr) -> list[str]:
@@ -132,7 +144,7 @@ def _depends(fn: ir.Function, wrt: tuple[str, ...]) -> set[str]:
     def operands(s: ir.Assign) -> Iterable[str]:
         v = s.value
         rule = rule_of(v)
-        if isinstance(v, ir.BoolOp) or (rule is not None and rule.kind in _NO_DERIVATIVE):
+        if _no_derivative(v):
             return ()
         if isinstance(v, ir.Call) and rule is not None and rule.kind == "helper":
             return [n for p, a in zip(rule.params, v.args) if p in rule.adjoints for n in ir.expr_names(a)]
@@ -167,7 +179,7 @@ def _needed(fn: ir.Function) -> set[str]:
                 continue
             v = s.value
             rule = rule_of(v)
-            if isinstance(v, ir.BoolOp) or (rule is not None and rule.kind in _NO_DERIVATIVE):
+            if _no_derivative(v):
                 continue
             if isinstance(v, ir.Call) and rule is not None and rule.kind == "helper":
                 names = {n for p, a in zip(rule.params, v.args) if p in rule.adjoints for n in ir.expr_names(a)}
@@ -185,6 +197,10 @@ def dropped(fn: ir.Function, wrt: tuple[str, ...]) -> list[tuple[ir.Assign, str 
     depends, needed = _depends(fn, wrt), _needed(fn)
     out: list[tuple[ir.Assign, str | None]] = []
     for s in _assignments(fn):
+        if s.target in needed and isinstance(s.value, ir.LibraryCall):
+            if not _no_derivative(s.value) and any(n in depends for n in ir.expr_names(s.value)):
+                out.append((s, None))  # a library call is data: it has no rule for any argument
+            continue
         if s.target not in needed or not isinstance(s.value, ir.Call):
             continue
         rule = rule_of(s.value)
@@ -205,6 +221,8 @@ def dropped(fn: ir.Function, wrt: tuple[str, ...]) -> list[tuple[ir.Assign, str 
 
 
 def _dropped_message(s: ir.Assign, param: str | None) -> tuple[str, str]:
+    if isinstance(s.value, ir.LibraryCall):
+        return library_message(s.value)
     assert isinstance(s.value, ir.Call)
     fn = s.value.fn
     short = fn.split(".")[-1]

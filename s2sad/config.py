@@ -8,7 +8,7 @@
 
 A rule is the rule table's format: one template per differentiable argument, in ``g`` (the incoming adjoint),
 ``ans`` or ``out`` (the result) and the arguments. Arguments default to the templated ones, in order. A
-template is a restricted expression (see :func:`s2sad.rules.user_rule`), never code that s2sad runs as is.
+template is a restricted expression (see :func:`s2sad.user_rules.user_rule`), never code that s2sad runs as is.
 
 A configuration file is untrusted input: it is read size-limited, and every problem with it (not UTF-8, not
 TOML, nested too deeply, an entry of the wrong type) is a diagnostic located in it (:func:`diagnostic`).
@@ -25,7 +25,8 @@ from typing import Any
 
 from . import files
 from .diagnostics import Diagnostic, S2sadError, Span
-from .rules import Rule, TemplateError, built_in, user_rule
+from .rules import Rule, TemplateError, built_in
+from .user_rules import user_rule
 
 if sys.version_info >= (3, 11):
     import tomllib

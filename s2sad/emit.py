@@ -227,6 +227,10 @@ def _expr(e: ir.Expr, spelling: _Spelling) -> ast.expr:
         return ast.parse(spelling.name(e.qualname), mode="eval").body
     if isinstance(e, ir.BoolOp):
         return ast.BoolOp(ast.And() if e.op == "and" else ast.Or(), [_expr(v, spelling) for v in e.values])
+    if isinstance(e, ir.LibraryCall):  # as the user wrote it
+        func = ast.parse(spelling.name(e.fn), mode="eval").body
+        keywords = [ast.keyword(k, _expr(v, spelling)) for k, v in e.keywords]
+        return ast.Call(func, [_expr(a, spelling) for a in e.args], keywords)
     args = [_expr(a, spelling) for a in e.args]
     if e.fn in _BINARY and len(args) == 2:
         return ast.BinOp(args[0], _BINARY[e.fn](), args[1])
@@ -236,8 +240,8 @@ def _expr(e: ir.Expr, spelling: _Spelling) -> ast.expr:
         return ast.Compare(args[0], [_COMPARE[e.fn]()], [args[1]])
     if e.fn == ir.TUPLE:
         return ast.Tuple(args)
-    if e.fn == ir.LIST and not args:
-        return ast.List([])
+    if e.fn == ir.LIST:  # an empty list (a stack), or a list display (an argument of a library call)
+        return ast.List(args)
     if e.fn == ir.IFEXP:
         return ast.IfExp(args[0], args[1], args[2])
     if e.fn == ir.GETITEM:

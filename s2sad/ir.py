@@ -16,9 +16,11 @@ Grammar (after :mod:`s2sad.ssa`)::
                 | Call(qualname, Expr*)       operators too: ``operator.mul``, ``operator.lt`` ...;
                                               ``TUPLE``/``LIST`` build a tuple / an empty list
                 | BoolOp("and" | "or", Expr*)
+                | LibraryCall(qualname, Expr*, keywords)   a library call with no derivative rule, emitted
+                                              as written; its result carries no derivative
 
 Invariants of the forward program handed to the analyses:
-- Every ``Assign`` holds one primitive: a ``Call`` whose arguments are atoms (``Var``/``Const``/``Global``), or
+- Every ``Assign`` holds one primitive: a ``Call`` (or ``LibraryCall``) whose arguments are atoms (``Var``/``Const``/``Global``), or
   an atom (a copy). Tests of ``If``/``While`` may be comparison trees over atoms.
 - Single assignment: a name is assigned once, except a *carried* name of a loop (assigned once per iteration by
   the last definition in the body) and the *merge* name of an ``If`` (assigned once in each branch).
@@ -39,6 +41,7 @@ __all__ = [
     "Global",
     "Call",
     "BoolOp",
+    "LibraryCall",
     "Slice",
     "Expr",
     "Origin",
@@ -71,16 +74,17 @@ __all__ = [
 ]
 
 Number: TypeAlias = int | float | bool
-#: A constant: a number, ``None`` (a default such as ``axis=None``) or a tuple of them (a shape, axes).
-Value: TypeAlias = "int | float | bool | None | tuple[Value, ...]"
+#: A constant: a number, ``None`` (a default such as ``axis=None``) or a tuple of them (a shape, axes); a
+#: string only as an argument of an :class:`LibraryCall` (``dtype="float64"``).
+Value: TypeAlias = "int | float | bool | str | None | tuple[Value, ...]"
 
 #: Before SSA, an intermediate the frontend invented is named ``$<base>#<n>``: ``base`` describes the value
 #: (``sin_x``), ``n`` makes the name unique. The SSA stage gives it its real name.
 TEMP = "$"
 
 
-#: Operations with syntax of their own: ``Call(TUPLE, items)`` is a tuple display, ``Call(LIST, ())`` an
-#: empty list (a stack), ``Call(IFEXP, (test, a, b))`` is ``a if test else b``, ``Call(GETITEM, (x, index))``
+#: Operations with syntax of their own: ``Call(TUPLE, items)`` is a tuple display, ``Call(LIST, items)`` a
+#: list display (an empty list is a stack; one with items is an argument of a :class:`LibraryCall`), ``Call(IFEXP, (test, a, b))`` is ``a if test else b``, ``Call(GETITEM, (x, index))``
 #: is ``x[index]``.
 TUPLE = "builtins.tuple"
 LIST = "builtins.list"
@@ -116,6 +120,21 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class LibraryCall:
+    """A call of a library function (NumPy, SciPy, math) that has no derivative rule for these arguments:
+    ``np.arange(n)``, ``np.tril_indices(d)``, ``np.ones(3, dtype=int)``. It is copied into the forward pass as
+    written, and its result is data: no derivative flows through it. :func:`s2sad.analysis.check` refuses one
+    whose argument depends on a differentiated value, so that is also the truth."""
+
+    fn: str  #: qualified name, e.g. ``numpy.arange``
+    args: tuple[Expr, ...]  #: positional arguments: atoms
+    keywords: tuple[tuple[str, Expr], ...] = ()  #: keyword arguments, in the order written: atoms
+
+    def operands(self) -> tuple[Expr, ...]:
+        return self.args + tuple(v for _, v in self.keywords)
+
+
+@dataclass(frozen=True, slots=True)
 class BoolOp:
     op: Literal["and", "or"]
     values: tuple[Expr, ...]
@@ -130,7 +149,7 @@ class Slice:
     step: Expr
 
 
-Expr: TypeAlias = Var | Const | Global | Call | BoolOp | Slice
+Expr: TypeAlias = Var | Const | Global | Call | LibraryCall | BoolOp | Slice
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +308,9 @@ def expr_names(e: Expr) -> Iterator[str]:
     elif isinstance(e, Call):
         for a in e.args:
             yield from expr_names(a)
+    elif isinstance(e, LibraryCall):
+        for a in e.operands():
+            yield from expr_names(a)
     elif isinstance(e, BoolOp):
         for v in e.values:
             yield from expr_names(v)
@@ -303,6 +325,9 @@ def substitute(e: Expr, env: dict[str, Expr]) -> Expr:
         return env.get(e.name, e)
     if isinstance(e, Call):
         return Call(e.fn, tuple(substitute(a, env) for a in e.args))
+    if isinstance(e, LibraryCall):
+        keywords = tuple((k, substitute(v, env)) for k, v in e.keywords)
+        return LibraryCall(e.fn, tuple(substitute(a, env) for a in e.args), keywords)
     if isinstance(e, BoolOp):
         return BoolOp(e.op, tuple(substitute(v, env) for v in e.values))
     if isinstance(e, Slice):

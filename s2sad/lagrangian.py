@@ -266,6 +266,11 @@ def evaluate(e: ir.Expr, values: Mapping[str, float], constants: Mapping[str, fl
     if isinstance(e, ir.BoolOp):
         results = [evaluate(v, values, constants) for v in e.values]
         return float(all(results) if e.op == "and" else any(results))
+    if isinstance(e, ir.LibraryCall):
+        keywords = {k: evaluate(v, values, constants) for k, v in e.keywords}
+        result = _function(e.fn)(*(evaluate(a, values, constants) for a in e.args), **keywords)
+        assert isinstance(result, (int, float))
+        return float(result)
     result = _function(e.fn)(*(evaluate(a, values, constants) for a in e.args))
     assert isinstance(result, (int, float))
     return float(result)
@@ -392,6 +397,8 @@ def _print(e: ir.Expr, names: Mapping[str, str], latex: bool) -> tuple[str, int]
         joiner = (r" \wedge " if e.op == "and" else r" \vee ") if latex else f" {e.op} "
         return joiner.join(_print(v, names, latex)[0] for v in e.values), 5
     args = [_print(a, names, latex) for a in e.args]
+    if isinstance(e, ir.LibraryCall):  # as written: no operator of its own
+        args += [(f"{k}={_print(v, names, latex)[0]}", 100) for k, v in e.keywords]
     prec = _PRECEDENCE.get(e.fn, 100)
 
     def wrap(k: int, minimum: int) -> str:

@@ -160,6 +160,8 @@ def _expressions(s: ir.Stmt) -> Iterator[ir.Expr]:
         yield e
         if isinstance(e, ir.Call):
             todo.extend(e.args)
+        elif isinstance(e, ir.LibraryCall):
+            todo.extend(e.operands())
         elif isinstance(e, ir.BoolOp):
             todo.extend(e.values)
         elif isinstance(e, ir.Slice):

@@ -146,6 +146,9 @@ class _Renamer:
             return e
         if isinstance(e, ir.Call):
             return ir.Call(e.fn, tuple(self.read(a, env, origin) for a in e.args))
+        if isinstance(e, ir.LibraryCall):
+            keywords = tuple((k, self.read(v, env, origin)) for k, v in e.keywords)
+            return ir.LibraryCall(e.fn, tuple(self.read(a, env, origin) for a in e.args), keywords)
         if isinstance(e, ir.BoolOp):
             return ir.BoolOp(e.op, tuple(self.read(v, env, origin) for v in e.values))
         if isinstance(e, ir.Slice):
@@ -197,7 +200,7 @@ class _Renamer:
         self, s: ir.Assign, env: dict[str, ir.Expr], final: dict[str, str], out: list[ir.Stmt], rewritten: set[str]
     ) -> None:
         value = self.read(s.value, env, s.origin)
-        copy = not isinstance(value, (ir.Call, ir.BoolOp))
+        copy = not isinstance(value, (ir.Call, ir.LibraryCall, ir.BoolOp))
         if s.target.startswith(ir.TEMP) and s.target not in final and copy:
             # A copy into an intermediate is propagated, unless it holds a name the block overwrites later
             # (y, x = x, f(y) in a loop: the old y must be kept).

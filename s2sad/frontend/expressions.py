@@ -12,7 +12,7 @@ from libcst.metadata import CodeRange
 from .. import ir
 from ..bindings import Meaning, ModuleScope
 from ..diagnostics import Diagnostic, Span
-from ..rules import CONSTANTS, OPERATOR_SYMBOLS, Rule, known_arities
+from ..rules import CONSTANTS, OPERATOR_SYMBOLS, Rule, known_arities, lookup
 from ..source import original_column
 from .finder import NotFollowed, find_module
 from .names import Context, Scope, Signature
@@ -27,6 +27,13 @@ from .syntax import (
     _code,
     _tuple,
 )
+
+
+def _parameter_lists(fn: str) -> str:
+    """``(x) or (x, ndigits)``: the arguments each rule of ``fn`` takes."""
+    rules = [r for r in (lookup(fn, n) for n in known_arities(fn)) if r is not None]
+    return " or ".join(f"({', '.join(r.params)})" for r in rules)
+
 
 _BITWISE: dict[type[cst.CSTNode], str] = {
     cst.BitAnd: "&",
@@ -88,6 +95,12 @@ class _Expressions:
         def arrays_from_tuples(self, value: ir.Expr, out: list[ir.Stmt]) -> ir.Expr: ...
 
         def list_index(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None: ...
+
+    if TYPE_CHECKING:  # s2sad.frontend.library
+
+        def library(self, qualified: set[str]) -> str | None: ...
+
+        def library_call(self, node: cst.Call, fn: str, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr: ...
 
     def _begin_statement(self, target: str) -> None:
         self._stmt_target = target
@@ -309,10 +322,7 @@ class _Expressions:
         label = _code(self.module, node.func)
         if "numpy.array" in qualified:  # np.array([a, b, c]): an array of scalars, element by element
             if len(node.args) != 1 or not isinstance(node.args[0].value, cst.List) or node.args[0].keyword:
-                self.error(
-                    node, "'np.array' is supported on a list of values: np.array([a, b, c])", "unsupported-syntax"
-                )
-                return ir.Const(0)
+                return self.library_call(node, "numpy.array", out, origin)  # data, or refused if differentiated
             elements = [self.atom(e.value, out, origin) for e in node.args[0].value.elements]
             if self.context.lookup("numpy.array", len(elements)) is None:
                 self.error(node, f"'np.array' of {len(elements)} values is not supported (at most 16)", "no-rule")
@@ -335,15 +345,25 @@ class _Expressions:
                 return ir.Call(signature.name, self._bind(node, signature, out, origin))
             if len(self.diagnostics) > reported:
                 return ir.Const(0)
-        if keywords:
-            self.error(node, f"'{label}' takes no keyword argument '{next(iter(keywords))}' here", "unsupported-syntax")
-            return ir.Const(0)
         candidates = sorted(
             q
             for q in qualified
             if (found := self.context.lookup(q, len(node.args))) is not None and found.takes_positional(len(node.args))
         )
-        if not candidates:
+        library = self.library(qualified)
+        if library is not None and (keywords or not candidates):
+            return self.library_call(node, library, out, origin)  # data, or refused if differentiated
+        if keywords and any(known_arities(q) for q in qualified):
+            fn = sorted(q for q in qualified if known_arities(q))[0]
+            self.error(
+                node,
+                f"'{label}' takes no keyword argument '{next(iter(keywords))}' here",
+                "unsupported-syntax",
+                f"its rule{'s' * (len(known_arities(fn)) > 1)} take{'s' * (len(known_arities(fn)) == 1)} "
+                f"{_parameter_lists(fn)}",
+            )
+            return ir.Const(0)
+        if keywords or not candidates:
             self._no_rule(node, label, qualified)
             return ir.Const(0)
         args = tuple(self.atom(a.value, out, origin) for a in node.args)

@@ -11,11 +11,13 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from .. import ir
 from ..bindings import ModuleScope, function_scope
 from ..diagnostics import Diagnostic, InternalError, S2sadError
-from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
+from ..rules import OPERATOR_SYMBOLS, TemplateError
+from ..user_rules import user_rule
 from . import fidelity
 from .aliasing import InPlace, inplace_message, returns_fresh
 from .containers import Lengths, _Containers, tuple_lengths
 from .expressions import _Expressions
+from .library import _Library
 from .names import Context, Scope, Signature
 from .opaque import Opaque as ir_opaque
 from .syntax import (
@@ -34,7 +36,7 @@ from .syntax import (
 _NOT_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
 
 
-class _Lowerer(_Containers, _Expressions):
+class _Lowerer(_Containers, _Library, _Expressions):
     """Lowers one function of one file; helpers it calls go through the shared ``Context``."""
 
     def __init__(
