@@ -9,7 +9,9 @@ The invariant :func:`check` enforces, in this one place: a value that depends on
 never flows into a call that has no derivative rule for that argument (a tuple built for an unknown use, a
 shape, ``np.clip``'s bounds, a helper that loses it), when the returned value needs the call's result. Such a
 flow is a located ``no-rule`` error, never a silent zero; comparisons and other results that carry no
-derivative (``nondiff``) are fine, and integer conversions (``discrete``) have their own error.
+derivative (``nondiff``) are fine, and integer conversions (``discrete``) have their own error. A library
+call without a rule (:class:`s2sad.ir.LibraryCall`, ``np.arange(n, dtype=float)``) is such a call for every
+argument: fine on data, refused on a differentiated value.
 """
 
 from __future__ import annotations
@@ -19,13 +21,17 @@ from dataclasses import dataclass
 
 from . import ir
 from .diagnostics import Diagnostic, S2sadError
-from .rules import Rule, known_arities, library_message, lookup
+from .rules import Rule, library_message, lookup
 
-__all__ = ["Activity", "activity", "default_wrt", "check", "helper_rule", "call_sites", "dropped"]
+__all__ = ["Activity", "activity", "default_wrt", "check", "helper_rule", "call_sites", "dropped", "draws"]
 
 
 def rule_of(value: ir.Expr) -> Rule | None:
     return lookup(value.fn, len(value.args)) if isinstance(value, ir.Call) else None
+
+
+#: Keywords that choose how a result is stored, not what it is (``np.zeros(n, dtype=int)``).
+_OPTIONS = frozenset({"dtype", "order", "like", "device", "copy", "subok", "casting"})
 
 
 def _no_derivative(value: ir.Expr) -> bool:
@@ -33,9 +39,10 @@ def _no_derivative(value: ir.Expr) -> bool:
     library call with keywords of a function whose every rule says so (``np.zeros(n, dtype=int)``)."""
     if isinstance(value, ir.BoolOp):
         return True
-    if isinstance(value, ir.LibraryCall):
-        rules = [lookup(value.fn, n) for n in known_arities(value.fn)]
-        return bool(rules) and all(r is not None and r.kind == "nondiff" for r in rules)
+    if isinstance(value, ir.LibraryCall):  # the arguments of a rule that says so, and options (dtype=)
+        rule = lookup(value.fn, len(value.args))
+        options = all(k in _OPTIONS for k, _ in value.keywords)
+        return rule is not None and rule.kind == "nondiff" and rule.takes_positional(len(value.args)) and options
     rule = rule_of(value)
     return rule is not None and rule.kind in _NO_DERIVATIVE
 
@@ -252,13 +259,43 @@ def _dropped_message(s: ir.Assign, param: str | None) -> tuple[str, str]:
     )
 
 
-def check(fn: ir.Function, act: Activity) -> None:
-    """Constructs that would make the gradient silently wrong: report them all."""
+def _draws(fn: str) -> bool:
+    """A library function whose result differs from one call to the next (a random draw)."""
+    return fn.startswith("numpy.random.") or fn.endswith(".rvs")
+
+
+def draws(fn: ir.Function, drawing: frozenset[str] = frozenset()) -> bool:
+    """Whether ``fn`` draws random numbers, itself or through a helper of ``drawing``."""
+    return any(
+        isinstance(s, ir.Assign)
+        and (
+            (isinstance(s.value, ir.LibraryCall) and _draws(s.value.fn))
+            or (isinstance(s.value, ir.Call) and s.value.fn in drawing)
+        )
+        for s in ir.walk(fn.body)
+    )
+
+
+def check(fn: ir.Function, act: Activity, *, reruns: bool = False, drawing: frozenset[str] = frozenset()) -> None:
+    """Constructs that would make the gradient silently wrong: report them all. ``reruns``: ``fn`` is a helper
+    whose adjoint function runs its forward pass again (see :func:`s2sad.reverse.adjoint`); ``drawing``: the
+    helpers that draw random numbers (see :func:`draws`)."""
     found: list[Diagnostic] = []
 
     def report(origin: ir.Origin | None, message: str, code: str, hint: str) -> None:
         if origin is not None:
             found.append(ir.diagnostic(fn.path, origin, message, code, hint))
+
+    for s in ir.walk(fn.body) if reruns else ():
+        if isinstance(s, ir.Assign) and draws(ir.Function(fn.name, (), (s,), fn.path), drawing):
+            assert isinstance(s.value, (ir.Call, ir.LibraryCall))
+            report(
+                s.origin,
+                f"'{s.value.fn}' draws random numbers in the helper '{fn.name}', whose adjoint runs it again: "
+                "the gradient would use other numbers than the value",
+                "random-in-helper",
+                "draw the numbers in the function you differentiate and pass them to the helper as a parameter",
+            )
 
     wrt = tuple(n for n in (p.name for p in fn.params) if n in act.varied)
     for s, param in dropped(fn, wrt):

@@ -120,9 +120,12 @@ def _pipeline(
     main = ssa.to_ssa(program.main, module_names)
     helpers = [ssa.to_ssa(h, module_names) for h in program.helpers]  # callees before callers
     table = dict(program.rules)
+    drawing: set[str] = set()  # helpers that draw random numbers, themselves or through their callees
     with rules.extended(table):
         for h in helpers:  # a helper's rule needs its callees' rules
             table[(h.name, len(h.params))] = analysis.helper_rule(h)
+            if analysis.draws(h, frozenset(drawing)):
+                drawing.add(h.name)
         chosen = _choose_wrt(main, wrt)
         act = analysis.activity(main, chosen)
         analysis.check(main, act)
@@ -135,7 +138,7 @@ def _pipeline(
                 needed |= analysis.call_sites(caller, caller_act, h.name)
             helper_wrt[h.name] = tuple(p.name for p in h.params if p.name in needed)
             h_act = analysis.activity(h, helper_wrt[h.name])
-            analysis.check(h, h_act)
+            analysis.check(h, h_act, reruns=bool(helper_wrt[h.name]), drawing=frozenset(drawing))
             analysed.append((h, h_act))
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
         grad_fn = reverse.gradient(main, chosen, act, with_value=with_value, helpers=helper_wrt, names=module_names)

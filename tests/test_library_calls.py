@@ -91,6 +91,21 @@ CASES = [
         "no-rule",
     ),
     case(
+        "arange-start-differentiated",
+        "def f(x):\n    return np.sum(np.arange(x, 3.0, dtype=float) ** 2)\n",
+        (0.5,),
+        "refused",
+        "no-rule",
+    ),
+    case(
+        "arange-step-keyword-differentiated",
+        "def f(x):\n    return np.sum(np.arange(3, step=x) ** 2)\n",
+        (0.7,),
+        "refused",
+        "no-rule",
+    ),
+    case("zeros-dtype-of-parameter", "def f(x):\n    return np.sum(np.zeros(3, dtype=float) + x * x)\n", (X,)),
+    case(
         "default-wrt-picks-the-parameter",
         "def f(x, c):\n    return np.sum(x * np.full(3, c, dtype=float))\n",
         (X, 2.0),
@@ -111,6 +126,43 @@ CASES = [
         "refused",
         "no-rule",
     ),
+    case(
+        "random-in-helper",
+        "def h(x):\n    return x * np.random.normal(size=3)\n\n\ndef f(x):\n    return np.sum(h(x) ** 2)\n",
+        (X,),
+        "refused",
+        "random-in-helper",
+    ),
+    case(
+        "random-in-helper-of-helper",
+        """
+        def k():
+            return np.random.normal(size=3)
+
+
+        def h(x):
+            return x * k()
+
+
+        def f(x):
+            return np.sum(h(x) ** 2)
+        """,
+        (X,),
+        "refused",
+        "random-in-helper",
+    ),
+    case(
+        "random-in-helper-on-data",
+        """
+        def h(n):
+            return np.random.uniform(1.0, 1.0, size=n)
+
+
+        def f(x):
+            return np.sum(h(3) * x)
+        """,
+        (X,),
+    ),
     # ---- calls that change an array or the library's state: refused whatever is differentiated ------------
     case("out-keyword", "def f(x):\n    y = np.exp(x, out=np.zeros(3))\n    return np.sum(y)\n", (X,), "refused"),
     case(
@@ -130,6 +182,20 @@ CASES = [
     case(
         "ufunc-at",
         "def f(x):\n    z = np.zeros(3)\n    r = np.add.at(z, 0, 1.0)\n    return np.sum(z * x)\n",
+        (X,),
+        "refused",
+        "mutating-call",
+    ),
+    case(
+        "positional-out",
+        "def f(x):\n    z = np.ones(3)\n    y = np.exp(z, z)\n    return np.sum(x * z)\n",
+        (X,),
+        "refused",
+        "mutating-call",
+    ),
+    case(
+        "positional-out-reduction",
+        "def f(x):\n    z = np.ones(1)\n    y = np.sum(np.ones(3), 0, None, z)\n    return np.sum(x * z)\n",
         (X,),
         "refused",
         "mutating-call",

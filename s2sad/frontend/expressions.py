@@ -12,9 +12,10 @@ from libcst.metadata import CodeRange
 from .. import ir
 from ..bindings import Meaning, ModuleScope
 from ..diagnostics import Diagnostic, Span
-from ..rules import CONSTANTS, OPERATOR_SYMBOLS, Rule, known_arities, lookup
+from ..rules import CONSTANTS, OPERATOR_SYMBOLS, Rule, known_arities
 from ..source import original_column
 from .finder import NotFollowed, find_module
+from .library import _parameter_lists
 from .names import Context, Scope, Signature
 from .syntax import (
     _ARRAY_ATTRIBUTES,
@@ -27,13 +28,6 @@ from .syntax import (
     _code,
     _tuple,
 )
-
-
-def _parameter_lists(fn: str) -> str:
-    """``(x) or (x, ndigits)``: the arguments each rule of ``fn`` takes."""
-    rules = [r for r in (lookup(fn, n) for n in known_arities(fn)) if r is not None]
-    return " or ".join(f"({', '.join(r.params)})" for r in rules)
-
 
 _BITWISE: dict[type[cst.CSTNode], str] = {
     cst.BitAnd: "&",
@@ -101,6 +95,8 @@ class _Expressions:
         def library(self, qualified: set[str]) -> str | None: ...
 
         def library_call(self, node: cst.Call, fn: str, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr: ...
+
+        def _no_rule(self, node: cst.Call, label: str, qualified: set[str]) -> None: ...
 
     def _begin_statement(self, target: str) -> None:
         self._stmt_target = target
@@ -366,8 +362,14 @@ class _Expressions:
         if keywords or not candidates:
             self._no_rule(node, label, qualified)
             return ir.Const(0)
-        args = tuple(self.atom(a.value, out, origin) for a in node.args)
+        args = tuple(self._rule_argument(a.value, out, origin) for a in node.args)
         return ir.Call(candidates[0], args)
+
+    def _rule_argument(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
+        """An argument of a call with a rule: an atom, or a string (``np.einsum("ij,jk->ik", a, b)``)."""
+        if isinstance(node, cst.SimpleString) and isinstance(node.evaluated_value, str):
+            return ir.Const(node.evaluated_value)
+        return self.atom(node, out, origin)
 
     def _bind(self, node: cst.Call, sig: Signature, out: list[ir.Stmt], origin: ir.Origin) -> tuple[ir.Expr, ...]:
         """The arguments of a call to a helper, bound to its parameters as Python binds them: positional ones
@@ -438,9 +440,9 @@ class _Expressions:
         given = len(args) + len(positional)
         for k, p in enumerate(rule.params[len(args) :], start=len(args)):
             if k < given:
-                args.append(self.atom(positional[k - given + len(positional)].value, out, origin))
+                args.append(self._rule_argument(positional[k - given + len(positional)].value, out, origin))
             elif p in keywords:
-                args.append(self.atom(keywords[p].value, out, origin))
+                args.append(self._rule_argument(keywords[p].value, out, origin))
             else:
                 args.append(rule.defaults[p])
         return tuple(args)
@@ -509,43 +511,6 @@ class _Expressions:
 
     def _module_functions(self) -> set[str]:
         return {name for name, sites in self.bindings.sites.items() if self.bindings.resolve(name).kind == "def"}
-
-    def _no_rule(self, node: cst.Call, label: str, qualified: set[str]) -> None:
-        if not isinstance(node.func, (cst.Name, cst.Attribute)):
-            self.error(node.func, "calling the value of an expression is not supported", "unsupported-syntax")
-            return
-        if not qualified:
-            self.error(node.func, f"'{label}' is not defined", "undefined-name")
-            return
-        fn = sorted(qualified)[0]
-        arities = known_arities(fn)
-        if arities:
-            counts = " or ".join(str(a) for a in arities)
-            self.error(node, f"'{label}' is supported with {counts} argument(s), not {len(node.args)}", "no-rule")
-        elif "." not in fn and self.context.allow_helpers:
-            self.error(
-                node.func,
-                f"'{label}' is not a function s2sad can follow: it is bound to a value, not by 'def' or an import",
-                "unsupported-global",
-                "call a function defined with 'def' in your code, or an imported one",
-            )
-        elif "." not in fn:
-            self.error(
-                node.func,
-                f"'{label}' is a helper function; 's2sad explain' does not look into helpers yet",
-                "unsupported-call",
-                "explain the helper on its own: s2sad explain PATH::" + label,
-            )
-        elif fn in ("builtins.range", "builtins.reversed"):
-            self.error(node, f"'{label}' is supported only as the iterable of a 'for' loop", "unsupported-syntax")
-        else:
-            self.error(
-                node.func,
-                f"no derivative rule for '{fn}'",
-                "no-rule",
-                "s2sad has rules for arithmetic, most of the math module, abs, pow, min and max; give other "
-                "functions a rule in [tool.s2sad.rules] (see the README)",
-            )
 
     def test(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
         """A condition: comparisons, 'and', 'or' and 'not' over atoms, kept as one expression."""

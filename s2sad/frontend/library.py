@@ -15,13 +15,16 @@ an ``out=`` keyword, an ``overwrite_*`` keyword (SciPy's linear algebra), and th
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from .. import ir
+from ..rules import known_arities, lookup
+from .names import Context
 
-__all__ = ["LIBRARIES", "MUTATING", "_Library"]
+__all__ = ["LIBRARIES", "MUTATING", "_Library", "_parameter_lists"]
 
 #: The top-level modules whose functions may be called without a rule (on data that is not differentiated).
 LIBRARIES = ("numpy", "scipy", "math")
@@ -47,9 +50,8 @@ MUTATING = frozenset(
 _MISSING = object()
 
 
-def library_function(fn: str, *, callable_only: bool = True) -> str | None:
-    """Why ``fn`` (``numpy.linalg.norm``) is not a function of its library, or None: it is one, or the library
-    is not installed here and only run time can tell. Imports the library (never the user's code)."""
+def _resolve(fn: str) -> tuple[object, str | None]:
+    """The object ``fn`` names (``_MISSING`` when the library is not installed here) and why it is not one."""
     parts = fn.split(".")
     for k in range(len(parts) - 1, 0, -1):
         try:
@@ -59,11 +61,36 @@ def library_function(fn: str, *, callable_only: bool = True) -> str | None:
         for attr in parts[k:]:
             obj = getattr(obj, attr, _MISSING)
             if obj is _MISSING:
-                return f"'{fn}' does not exist: '{'.'.join(parts[:k])}' has no '{attr}'"
-        if callable_only and not callable(obj):
-            return f"'{fn}' is not a function"
-        return None
-    return None
+                return _MISSING, f"'{fn}' does not exist: '{'.'.join(parts[:k])}' has no '{attr}'"
+        return obj, None
+    return _MISSING, None
+
+
+def library_function(fn: str, *, callable_only: bool = True) -> str | None:
+    """Why ``fn`` (``numpy.linalg.norm``) is not a function of its library, or None: it is one, or the library
+    is not installed here and only run time can tell. Imports the library (never the user's code)."""
+    obj, problem = _resolve(fn)
+    if problem is None and obj is not _MISSING and callable_only and not callable(obj):
+        return f"'{fn}' is not a function"
+    return problem
+
+
+def _writes_out(fn: str, npositional: int) -> bool:
+    """Whether a call of ``fn`` with ``npositional`` arguments gives its ``out`` (or an ``overwrite_*``)
+    parameter by position (``np.exp(x, y)`` writes into ``y``), as far as the function's signature tells."""
+    obj, _ = _resolve(fn)
+    try:
+        parameters = list(inspect.signature(obj).parameters.values())  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return any(p == "out" or p.startswith("overwrite_") for p in positional[:npositional])
+
+
+def _parameter_lists(fn: str) -> str:
+    """``(x) or (x, ndigits)``: the arguments each rule of ``fn`` takes."""
+    rules = [r for r in (lookup(fn, n) for n in known_arities(fn)) if r is not None]
+    return " or ".join(f"({', '.join(r.params)})" for r in rules)
 
 
 #: Builtin types a keyword may name (``dtype=float``).
@@ -72,6 +99,8 @@ _TYPES = {"builtins.int", "builtins.float", "builtins.bool", "builtins.complex"}
 
 class _Library:
     """The library-call half of the lowering (mixed into ``_Lowerer``)."""
+
+    context: Context
 
     if TYPE_CHECKING:
 
@@ -117,6 +146,9 @@ class _Library:
                 return f"'{short}(..., {key}=...)' writes into an array in place"
         if fn in MUTATING or fn.startswith("numpy.ndarray.") or (fn.startswith("numpy.") and fn.endswith(".at")):
             return f"'{short}' changes an array (or the library's state) in place"
+        positional = [a for a in node.args if a.keyword is None]
+        if _writes_out(fn, len(positional)):
+            return f"'{short}' writes into an array in place: an argument given by position is its 'out'"
         return None
 
     def _argument(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
@@ -138,3 +170,40 @@ class _Library:
             out.append(ir.Assign(name, ir.Call(ir.LIST, items), origin))
             return ir.Var(name)
         return self.atom(node, out, origin)
+
+    def _no_rule(self, node: cst.Call, label: str, qualified: set[str]) -> None:
+        if not isinstance(node.func, (cst.Name, cst.Attribute)):
+            self.error(node.func, "calling the value of an expression is not supported", "unsupported-syntax")
+            return
+        if not qualified:
+            self.error(node.func, f"'{label}' is not defined", "undefined-name")
+            return
+        fn = sorted(qualified)[0]
+        arities = known_arities(fn)
+        if arities:
+            counts = " or ".join(str(a) for a in arities)
+            self.error(node, f"'{label}' is supported with {counts} argument(s), not {len(node.args)}", "no-rule")
+        elif "." not in fn and self.context.allow_helpers:
+            self.error(
+                node.func,
+                f"'{label}' is not a function s2sad can follow: it is bound to a value, not by 'def' or an import",
+                "unsupported-global",
+                "call a function defined with 'def' in your code, or an imported one",
+            )
+        elif "." not in fn:
+            self.error(
+                node.func,
+                f"'{label}' is a helper function; 's2sad explain' does not look into helpers yet",
+                "unsupported-call",
+                "explain the helper on its own: s2sad explain PATH::" + label,
+            )
+        elif fn in ("builtins.range", "builtins.reversed"):
+            self.error(node, f"'{label}' is supported only as the iterable of a 'for' loop", "unsupported-syntax")
+        else:
+            self.error(
+                node.func,
+                f"no derivative rule for '{fn}'",
+                "no-rule",
+                "s2sad has rules for arithmetic, abs, pow, min, max, most of the math module, NumPy and "
+                "scipy.special (the README lists them); give other functions a rule in [tool.s2sad.rules]",
+            )
