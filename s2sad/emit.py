@@ -19,6 +19,7 @@ from .diagnostics import InternalError
 from .files import escape
 from .names import BUILTINS, ModuleNames, Spelling, bound_names, identifiers, local_names
 from .rules import OPERATOR_SYMBOLS, lookup
+from .support_library import LIBRARY_SUPPORT
 
 __all__ = ["emit", "format_source", "inert"]
 
@@ -92,6 +93,9 @@ SUPPORT = {
     batch = list(range(np.ndim(a) - 1))
     return np.moveaxis(np.tensordot(a, g, axes=(batch, batch)), 0, max(np.ndim(b) - 2, 0))''',
 }
+
+
+SUPPORT.update(LIBRARY_SUPPORT)
 
 
 def inert(text: str) -> str:

@@ -44,6 +44,15 @@ __all__ = [
 BUILTINS = frozenset(dir(builtins))
 #: The support functions the generated module may define (see :data:`s2sad.emit.SUPPORT`).
 SUPPORT_NAMES = (
+    "average_adjoint",
+    "cholesky_adjoint",
+    "cumsum_adjoint",
+    "det_adjoint",
+    "diag_adjoint",
+    "einsum_adjoint",
+    "gathered",
+    "solve_adjoint_a",
+    "trace_adjoint",
     "dot_adjoint_a",
     "dot_adjoint_b",
     "matmul_adjoint_a",

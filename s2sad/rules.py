@@ -188,6 +188,13 @@ def nondiff(sig: str) -> Rule:
     return Rule(fn, params, {}, "nondiff", defaults=defaults)
 
 
+def zero(sig: str) -> Rule:
+    """A piecewise-constant function (``np.floor``): its derivative is zero wherever it exists; fine on
+    differentiated values, and the README says so."""
+    fn, params, defaults = _signature(sig)
+    return Rule(fn, params, {}, "nondiff", "zero derivative (piecewise constant)", defaults)
+
+
 def discrete(sig: str) -> Rule:
     """A conversion to an integer: applied to a differentiated value it would silently drop the gradient."""
     fn, params, defaults = _signature(sig)
@@ -380,7 +387,183 @@ _NUMPY = [
     nondiff("numpy.eye(n)"),
     nondiff("numpy.argmax(a, axis=None)"),  # an index: data, like a comparison
     discrete("numpy.round(a)"),
-    discrete("numpy.floor(a)"),
+    zero("numpy.floor(a)"),
+]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# NumPy, part 2 (issue 14): the ufuncs, reductions, shapes; scipy.special; linear algebra; einsum
+# ----------------------------------------------------------------------------------------------------------
+def _gathered(index: str) -> str:
+    """The adjoint of a function that only moves or copies entries of ``a`` (``np.repeat``, ``np.tile``): the
+    same function applied to the entries' positions says where each entry of the result comes from."""
+    positions = "numpy.reshape(numpy.arange(numpy.size(a)), numpy.shape(a))"
+    return f"s2sad.gathered(g, a, {index.format(positions)})"
+
+
+_EXTREMUM = (
+    f"numpy.where(a == {_expanded('ans')}, {_expanded('g')}, 0.0) / numpy.sum(a == {_expanded('ans')}, axis, True)"
+)
+_EXTREMUM_NOTE = "a tie shares the adjoint equally among the extremal entries, as autograd does"
+_REDUCED = "(numpy.size(a) / numpy.size(ans))"  # how many entries each result entry reduces
+_CENTRED = "(a - numpy.mean(a, axis, True))"
+
+_NUMPY_UFUNCS = [
+    vjp("numpy.sinh(x)", x="g * numpy.cosh(x)"),
+    vjp("numpy.cosh(x)", x="g * numpy.sinh(x)"),
+    vjp("numpy.arcsin(x)", x="g / numpy.sqrt(1 - x ** 2)"),
+    vjp("numpy.arccos(x)", x="-g / numpy.sqrt(1 - x ** 2)"),
+    vjp("numpy.arctan(x)", x="g / (1 + x ** 2)"),
+    vjp("numpy.arcsinh(x)", x="g / numpy.sqrt(x ** 2 + 1)"),
+    vjp("numpy.arccosh(x)", x="g / numpy.sqrt(x ** 2 - 1)"),
+    vjp("numpy.arctanh(x)", x="g / (1 - x ** 2)"),
+    vjp("numpy.exp2(x)", x="g * ans * math.log(2)"),
+    vjp("numpy.expm1(x)", x="g * (ans + 1)"),
+    vjp("numpy.log2(x)", x="g / (x * math.log(2))"),
+    vjp("numpy.log10(x)", x="g / (x * math.log(10))"),
+    vjp("numpy.cbrt(x)", x="g / (3 * ans ** 2)"),
+    vjp("numpy.reciprocal(x)", x="-g * ans ** 2"),
+    vjp("numpy.positive(x)", x="g", kind="linear"),
+    vjp(
+        "numpy.arctan2(x1, x2)", x1="g * x2 / (x1 ** 2 + x2 ** 2)", x2="-g * x1 / (x1 ** 2 + x2 ** 2)", broadcasts=True
+    ),
+    vjp("numpy.hypot(x1, x2)", x1="g * x1 / ans", x2="g * x2 / ans", broadcasts=True),
+    vjp("numpy.logaddexp(x1, x2)", x1="g * numpy.exp(x1 - ans)", x2="g * numpy.exp(x2 - ans)", broadcasts=True),
+    vjp("numpy.logaddexp2(x1, x2)", x1="g * numpy.exp2(x1 - ans)", x2="g * numpy.exp2(x2 - ans)", broadcasts=True),
+    vjp("numpy.fmax(x1, x2)", x1="g * (x1 >= x2)", x2="g * (x1 < x2)", kind="piecewise", broadcasts=True),
+    vjp("numpy.fmin(x1, x2)", x1="g * (x1 <= x2)", x2="g * (x1 > x2)", kind="piecewise", broadcasts=True),
+    vjp("numpy.add(x1, x2)", x1="g", x2="g", kind="linear", broadcasts=True),
+    vjp("numpy.subtract(x1, x2)", x1="g", x2="-g", kind="linear", broadcasts=True),
+    vjp("numpy.multiply(x1, x2)", x1="g * x2", x2="g * x1", broadcasts=True),
+    vjp("numpy.divide(x1, x2)", x1="g / x2", x2="-g * ans / x2", broadcasts=True),
+    vjp("numpy.true_divide(x1, x2)", x1="g / x2", x2="-g * ans / x2", broadcasts=True),
+    zero("numpy.ceil(x)"),
+    zero("numpy.rint(x)"),
+    zero("numpy.trunc(x)"),
+    nondiff("numpy.isnan(x)"),
+    nondiff("numpy.isfinite(x)"),
+    nondiff("numpy.isinf(x)"),
+    nondiff("numpy.logical_not(x)"),
+]
+
+_NUMPY_REDUCTIONS = [
+    vjp("numpy.min(a, axis=None, *, keepdims=False)", a=_EXTREMUM, kind="piecewise", note=_EXTREMUM_NOTE),
+    vjp("numpy.amin(a, axis=None, *, keepdims=False)", a=_EXTREMUM, kind="piecewise", note=_EXTREMUM_NOTE),
+    vjp("numpy.amax(a, axis=None, *, keepdims=False)", a=_EXTREMUM, kind="piecewise", note=_EXTREMUM_NOTE),
+    vjp(  # the product of the others: ans / a, where no entry is zero
+        "numpy.prod(a, axis=None, *, keepdims=False)",
+        a=f"{_expanded('g')} * {_expanded('ans')} / a",
+        note="undefined where an entry is 0 (the adjoint divides by it), as autograd",
+    ),
+    vjp("numpy.cumsum(a, axis=None)", a="s2sad.cumsum_adjoint(g, a, axis)", kind="linear"),
+    vjp(
+        "numpy.cumprod(a, axis=None)",
+        a="s2sad.cumsum_adjoint(g * ans, a, axis) / a",
+        note="undefined where an entry is 0 (the adjoint divides by it), as autograd",
+    ),
+    vjp(
+        "numpy.var(a, axis=None, *, ddof=0, keepdims=False)",
+        a=f"2 * {_CENTRED} * {_expanded('g')} / ({_REDUCED} - ddof)",
+    ),
+    vjp(
+        "numpy.std(a, axis=None, *, ddof=0, keepdims=False)",
+        a=f"{_CENTRED} * {_expanded('g')} / (({_REDUCED} - ddof) * {_expanded('ans')})",
+        note="undefined where the deviation is 0",
+    ),
+    vjp(
+        "numpy.linalg.norm(x, *, axis=None, keepdims=False)",
+        x=f"x * {_expanded('g / ans')}",
+        note="the 2-norm of a vector, the Frobenius norm of a matrix (ord not given); undefined at 0",
+    ),
+    vjp("numpy.average(a, axis=None, weights=None)", a="s2sad.average_adjoint(g, a, axis, weights)", kind="linear"),
+    vjp("numpy.trace(a)", a="s2sad.trace_adjoint(g, a)", kind="linear"),
+    vjp(
+        "numpy.nansum(a, axis=None, *, keepdims=False)",
+        a=f"numpy.where(numpy.isnan(a), 0.0, numpy.broadcast_to({_expanded('g')}, numpy.shape(a)))",
+        kind="linear",
+    ),
+    vjp(
+        "numpy.nanmean(a, axis=None, *, keepdims=False)",
+        a=f"numpy.where(numpy.isnan(a), 0.0, numpy.broadcast_to({_expanded('g')}, numpy.shape(a)))"
+        " / numpy.sum(numpy.logical_not(numpy.isnan(a)), axis, True)",
+        kind="linear",
+    ),
+    nondiff("numpy.argmin(a, axis=None)"),
+    nondiff("numpy.argsort(a, axis=-1)"),
+]
+
+_NUMPY_SHAPES = [
+    vjp("numpy.squeeze(a, axis=None)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
+    vjp("numpy.expand_dims(a, axis)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
+    vjp("numpy.ravel(a)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
+    vjp("numpy.atleast_1d(a)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
+    vjp("numpy.atleast_2d(a)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
+    vjp("numpy.swapaxes(a, axis1, axis2)", a="numpy.swapaxes(g, axis1, axis2)", kind="linear"),
+    vjp("numpy.moveaxis(a, source, destination)", a="numpy.moveaxis(g, destination, source)", kind="linear"),
+    vjp("numpy.flip(m, axis=None)", m="numpy.flip(g, axis)", kind="linear"),
+    vjp("numpy.roll(a, shift, axis=None)", a="numpy.roll(g, numpy.negative(shift), axis)", kind="linear"),
+    vjp("numpy.broadcast_to(array, shape)", array="s2sad.unbroadcast(g, array)", kind="linear"),
+    vjp("numpy.full(shape, fill_value)", fill_value="s2sad.unbroadcast(g, fill_value)", kind="linear"),
+    vjp("numpy.full_like(a, fill_value)", fill_value="s2sad.unbroadcast(g, fill_value)", kind="linear"),
+    vjp("numpy.diag(v, k=0)", v="s2sad.diag_adjoint(g, v, k)", kind="linear"),
+    vjp(
+        "numpy.diagonal(a, offset=0, axis1=0, axis2=1)",
+        a=_gathered("numpy.diagonal({}, offset, axis1, axis2)"),
+        kind="linear",
+    ),
+    vjp("numpy.tril(m, k=0)", m="numpy.tril(g, k)", kind="linear"),
+    vjp("numpy.triu(m, k=0)", m="numpy.triu(g, k)", kind="linear"),
+    vjp("numpy.repeat(a, repeats, axis=None)", a=_gathered("numpy.repeat({}, repeats, axis)"), kind="linear"),
+    vjp("numpy.tile(a, reps)", a=_gathered("numpy.tile({}, reps)"), kind="linear"),
+]
+
+_SCIPY_SPECIAL = [
+    vjp("scipy.special.expit(x)", x="g * ans * (1 - ans)"),
+    vjp("scipy.special.logit(x)", x="g / (x * (1 - x))"),
+    vjp(
+        "scipy.special.logsumexp(a, axis=None, b=None, keepdims=False)",
+        a=f"{_expanded('g')} * (1.0 if b is None else b) * numpy.exp(a - {_expanded('ans')})",
+        b=f"{_expanded('g')} * numpy.exp(a - {_expanded('ans')})",
+        broadcasts=True,
+    ),
+    vjp("scipy.special.log_softmax(x, axis=None)", x="g - numpy.exp(ans) * numpy.sum(g, axis, True)"),
+    vjp("scipy.special.softmax(x, axis=None)", x="ans * (g - numpy.sum(g * ans, axis, True))"),
+    vjp("scipy.special.gammaln(x)", x="g * scipy.special.digamma(x)"),
+    vjp("scipy.special.digamma(x)", x="g * scipy.special.polygamma(1, x)"),
+    vjp("scipy.special.erf(x)", x="g * 2 / math.sqrt(math.pi) * numpy.exp(-(x ** 2))"),
+    vjp("scipy.special.erfc(x)", x="-g * 2 / math.sqrt(math.pi) * numpy.exp(-(x ** 2))"),
+    vjp("scipy.special.xlogy(x, y)", x="g * numpy.log(y)", y="g * x / y", broadcasts=True),
+    vjp(
+        "scipy.special.multigammaln(a, d)",
+        a="g * numpy.sum(scipy.special.digamma(numpy.expand_dims(a, -1) - numpy.arange(d) / 2), -1)",
+    ),
+]
+
+_LINALG = [
+    vjp(  # b's adjoint is one solve with the transpose; a's is minus its outer product with the solution
+        "numpy.linalg.solve(a, b)",
+        a="s2sad.solve_adjoint_a(numpy.linalg.solve(numpy.swapaxes(a, -1, -2), g), ans)",
+        b="numpy.linalg.solve(numpy.swapaxes(a, -1, -2), g)",
+        note="never an explicit inverse; with both a and b differentiated the transposed solve is done twice",
+    ),
+    vjp("numpy.linalg.inv(a)", a="-numpy.swapaxes(ans, -1, -2) @ g @ numpy.swapaxes(ans, -1, -2)"),
+    vjp(
+        "numpy.linalg.det(a)",
+        a="s2sad.det_adjoint(g * ans, a)",
+        note="through the inverse: undefined where the matrix is singular",
+    ),
+    vjp(
+        "numpy.linalg.cholesky(a)",
+        a="s2sad.cholesky_adjoint(g, ans)",
+        note="NumPy reads the lower triangle only: the adjoint is there (the upper triangle gets zero)",
+    ),
+    *(
+        vjp(
+            f"numpy.einsum(subscripts, {', '.join(ops)})",
+            **{op: f"s2sad.einsum_adjoint({k}, g, subscripts, {', '.join(ops)})" for k, op in enumerate(ops)},
+        )
+        for ops in (("a",), ("a", "b"), ("a", "b", "c"))
+    ),
 ]
 
 
@@ -410,12 +593,17 @@ def _called(e: Expr) -> set[str]:
 #: NumPy functions the templates call that are not primitives of differentiated programs themselves.
 _PLAIN = {"numpy.expand_dims", "numpy.broadcast_to", "numpy.logical_and", "numpy.ravel"}
 
-#: The table by family, as the README lists it (:mod:`s2sad.report_rules` writes that list from here).
+#: The table by family, as the README lists it (:mod:`s2sad.rule_list` writes that list from here).
 FAMILIES: dict[str, list[Rule]] = {
     "operators": _OPERATORS,
     "builtins": _BUILTINS,
     "math": _MATH,
     "numpy": _NUMPY,
+    "numpy ufuncs": _NUMPY_UFUNCS,
+    "numpy reductions": _NUMPY_REDUCTIONS,
+    "numpy shapes": _NUMPY_SHAPES,
+    "scipy.special": _SCIPY_SPECIAL,
+    "linear algebra": _LINALG,
 }
 
 #: ``(qualified name, number of arguments) -> Rule``
@@ -424,6 +612,7 @@ RULES: dict[tuple[str, int], Rule] = _table(*FAMILIES.values(), _TUPLES)
 #: Module-level constants a program may read (they carry no derivative).
 CONSTANTS = frozenset(
     {"math.pi", "math.e", "math.tau", "math.inf", "math.nan", "numpy.pi", "numpy.e", "numpy.inf", "numpy.newaxis"}
+    | {"numpy.nan"}
 )
 
 

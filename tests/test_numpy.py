@@ -75,11 +75,15 @@ def test_every_numpy_rule_is_in_the_catalogue():
     """Adding a NumPy rule to the table without a case here fails: every derivative is checked."""
     from pathlib import Path
 
-    from s2sad.rules import RULES
+    from s2sad.rules import FAMILIES, RULES
+    from test_library_rules import NEW  # those families are checked there, by iterating them
 
     text = (Path(__file__).parent / "numpy_catalogue.py").read_text()
     spelled = {"operator.matmul": " @ ", "operator.getitem": "["}
+    elsewhere = {id(r) for family in NEW for r in FAMILIES[family]}
     for rule in RULES.values():
+        if id(rule) in elsewhere:
+            continue
         if rule.adjoints and (rule.fn.startswith("numpy.") or rule.fn in spelled):
             needle = spelled.get(rule.fn, "np." + rule.fn.split(".", 1)[1] + "(")
             assert needle in text or f".{rule.fn.split('.')[-1]}(" in text, rule.fn

@@ -31,13 +31,14 @@ _POINTS = {
 
 
 def _differentiable_rules():
-    """The scalar rules; NumPy's are checked on arrays in tests/test_numpy.py, a tuple's run-time index
-    (``s2sad.select``) in tests/test_soundness_values.py."""
+    """The scalar rules; NumPy's are checked on arrays in tests/test_numpy.py (the families of issue 14, and
+    scipy.special's, in tests/test_library_rules.py), a tuple's run-time index (``s2sad.select``) in
+    tests/test_soundness_values.py."""
     return [
         r
         for r in RULES.values()
         if r.adjoints
-        and not r.fn.startswith(("numpy.", "s2sad."))
+        and not r.fn.startswith(("numpy.", "s2sad.", "scipy."))
         and r.fn != "operator.matmul"
         and r.fn != "operator.getitem"
     ]

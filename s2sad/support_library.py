@@ -1,0 +1,82 @@
+"""Support functions for the rules of NumPy's reductions, shapes, linear algebra and ``einsum`` (issue 14).
+
+Each is defined in a generated module that uses it, once, as :data:`s2sad.emit.SUPPORT` says (``np`` is
+rewritten to the module's spelling of NumPy): the output never imports s2sad.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LIBRARY_SUPPORT"]
+
+LIBRARY_SUPPORT = {
+    "gathered": '''def gathered(g, a, positions):
+    """The adjoint of a function that only moves or copies entries of a (np.repeat, np.tile, np.diagonal):
+    positions is that function applied to the entries' flat positions; copies of an entry add up."""
+    out = np.zeros(np.size(a))
+    np.add.at(out, np.ravel(positions), np.ravel(g))
+    return np.reshape(out, np.shape(a))''',
+    "cumsum_adjoint": '''def cumsum_adjoint(g, a, axis):
+    """The adjoint of np.cumsum(a, axis): the reversed cumulative sum of g (over the flattened a when
+    axis is None)."""
+    if axis is None:
+        return np.reshape(np.flip(np.cumsum(np.flip(np.ravel(g)))), np.shape(a))
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)''',
+    "average_adjoint": '''def average_adjoint(g, a, axis, weights):
+    """The adjoint of a in np.average(a, axis, weights): each entry's share of its weighted mean."""
+    if weights is None:
+        weights = np.ones(np.shape(a))
+    elif np.ndim(weights) == 1 and np.ndim(a) > 1 and axis is not None:
+        shape = [1] * np.ndim(a)
+        shape[axis] = np.size(weights)
+        weights = np.reshape(weights, shape)
+    weights = np.broadcast_to(weights, np.shape(a))
+    total = np.sum(weights, axis=axis, keepdims=True)
+    return (g if axis is None else np.expand_dims(g, axis)) * weights / total''',
+    "trace_adjoint": '''def trace_adjoint(g, a):
+    """The adjoint of np.trace(a): g on the diagonal of the first two axes."""
+    rows, cols = np.shape(a)[:2]
+    return np.reshape(np.eye(rows, cols), (rows, cols) + (1,) * np.ndim(g)) * g''',
+    "diag_adjoint": '''def diag_adjoint(g, v, k):
+    """The adjoint of np.diag(v, k): the k-th diagonal of g (v a vector), or g placed on the k-th diagonal
+    of v's shape (v a matrix)."""
+    if np.ndim(v) == 1:
+        return np.diagonal(g, k)
+    out = np.zeros(np.shape(v))
+    rows, cols = np.nonzero(np.eye(*np.shape(v), k=k))
+    out[rows, cols] = g
+    return out''',
+    "solve_adjoint_a": '''def solve_adjoint_a(b_bar, x):
+    """The adjoint of a in x = np.linalg.solve(a, b), given b's adjoint: minus b_bar times x transposed."""
+    if np.ndim(x) == 1:
+        return -np.outer(b_bar, x)
+    return -(b_bar @ np.swapaxes(x, -1, -2))''',
+    "det_adjoint": '''def det_adjoint(g_det, a):
+    """The adjoint of a in np.linalg.det(a), given g times the determinant: that times inv(a) transposed."""
+    return np.expand_dims(np.expand_dims(g_det, -1), -1) * np.swapaxes(np.linalg.inv(a), -1, -2)''',
+    "cholesky_adjoint": '''def cholesky_adjoint(g, L):
+    """The adjoint of a in L = np.linalg.cholesky(a) (Murray 2016), on the lower triangle NumPy reads:
+    S = L^-T Phi(L^T g) L^-1, with Phi the lower triangle and half the diagonal."""
+    Lt = np.swapaxes(L, -1, -2)
+    P = np.tril(Lt @ g)
+    P = P - 0.5 * P * np.eye(np.shape(L)[-1])
+    S = np.linalg.solve(Lt, np.swapaxes(np.linalg.solve(Lt, np.swapaxes(P, -1, -2)), -1, -2))
+    return np.tril(S + np.swapaxes(S, -1, -2), -1) + S * np.eye(np.shape(L)[-1])''',
+    "einsum_adjoint": '''def einsum_adjoint(k, g, subscripts, *operands):
+    """The adjoint of operand k of np.einsum(subscripts, *operands): the contraction of g with the other
+    operands, broadcast along the indices only operand k has."""
+    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
+    inputs = inputs.split(",")
+    if not arrow:
+        joined = "".join(inputs)
+        output = "".join(sorted(c for c in set(joined) if joined.count(c) == 1))
+    target = inputs[k]
+    if "." in subscripts or len(set(target)) != len(target) or len(set(output)) != len(output):
+        raise ValueError(f"the derivative of einsum {subscripts!r}: an ellipsis or a repeated index in one operand is not supported")
+    others = [s for i, s in enumerate(inputs) if i != k]
+    available = set(output).union(*others)
+    kept = "".join(c for c in target if c in available)
+    spec = ",".join([output] + others) + "->" + kept
+    out = np.einsum(spec, g, *(x for i, x in enumerate(operands) if i != k))
+    missing = tuple(i for i, c in enumerate(target) if c not in available)
+    return np.broadcast_to(np.expand_dims(out, missing), np.shape(operands[k]))''',
+}
