@@ -266,11 +266,17 @@ def evaluate(e: ir.Expr, values: Mapping[str, float], constants: Mapping[str, fl
     if isinstance(e, ir.BoolOp):
         results = [evaluate(v, values, constants) for v in e.values]
         return float(all(results) if e.op == "and" else any(results))
-    if isinstance(e, ir.LibraryCall):
-        keywords = {k: evaluate(v, values, constants) for k, v in e.keywords}
-        result = _function(e.fn)(*(evaluate(a, values, constants) for a in e.args), **keywords)
-        assert isinstance(result, (int, float))
-        return float(result)
+    if isinstance(e, ir.LibraryCall):  # math.factorial(3): a literal keeps its type (an int stays one)
+
+        def raw(a: ir.Expr) -> object:
+            return a.value if isinstance(a, ir.Const) else evaluate(a, values, constants)
+
+        function = _function(e.fn)
+        try:
+            result = function(*map(raw, e.args), **{k: raw(v) for k, v in e.keywords})
+            return float(result)  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError) as err:
+            raise ValueError(f"explain --at cannot evaluate '{e.fn}' here ({err})") from err
     result = _function(e.fn)(*(evaluate(a, values, constants) for a in e.args))
     assert isinstance(result, (int, float))
     return float(result)

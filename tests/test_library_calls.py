@@ -243,3 +243,16 @@ def test_a_user_helper_stays_a_differentiated_helper() -> None:
     source = _HEADER + "def h(x):\n    return x * x\n\n\ndef f(x):\n    return h(x) + 1.0\n"
     text = s2sad.generate(source, "m.py", "f")
     assert "adjoint_h" in text
+
+
+def test_explain_at_a_point_evaluates_a_math_call_on_integers(tmp_path, capsys) -> None:
+    """Found: explain --at passed math.factorial(3) a float (an internal error); a literal keeps its type,
+    and a value it cannot pass is a located error."""
+    from s2sad.cli import main
+
+    (tmp_path / "m.py").write_text("import math\n\n\ndef f(x):\n    return x * x * math.factorial(3)\n")
+    assert main(["explain", f"{tmp_path}/m.py::f", "--at", "x=2.0"]) == 0
+    assert "24" in capsys.readouterr().out
+    (tmp_path / "n.py").write_text("import math\n\n\ndef f(x):\n    n = 3\n    return x * x * math.factorial(n)\n")
+    assert main(["explain", f"{tmp_path}/n.py::f", "--at", "x=2.0"]) == 2
+    assert "cannot evaluate 'math.factorial'" in capsys.readouterr().err
