@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from . import ir
 from .analysis import Activity
-from .names import Scope
+from .names import ModuleNames, Scope
 from .ssa import must_define
 
 __all__ = ["Recording", "Loop", "G", "stmt_reads", "defines", "blocks"]
@@ -85,6 +85,7 @@ class Recording:
     mode: str
     with_value: bool
     namer: Scope
+    names: ModuleNames
     _bars: dict[str, str]
     _stacks: dict[str, str]
     def_count: dict[str, int]
@@ -95,6 +96,7 @@ class Recording:
     needed: set[str]
     foldable: set[str]
     restored: set[str]
+    saved_names: dict[int, str]  #: id of a helper call -> the name of what its forward function saves
 
     def contributions(self, s: ir.Assign) -> dict[str, ir.Expr]:
         raise NotImplementedError
@@ -102,7 +104,23 @@ class Recording:
     def has_work(self, stmts: Sequence[ir.Stmt]) -> bool:
         raise NotImplementedError
 
+    def discard(self) -> str:
+        raise NotImplementedError
+
     # ----- names and records -------------------------------------------------------------------------------
+    def saved_of(self, s: ir.Stmt) -> str | None:
+        """The name of the values a helper call's forward function saves for its adjoint (``p_saved``)."""
+        return self.saved_names.get(id(s)) if isinstance(s, ir.Assign) else None
+
+    def saves(self, s: ir.Stmt) -> bool:
+        """Whether the forward pass keeps what the helper call ``s`` saves (its adjoint is called)."""
+        saved = self.saved_of(s)
+        return saved is not None and saved in self.needed
+
+    def _defined_by(self, s: ir.Assign) -> list[str]:
+        saved = self.saved_of(s)
+        return [s.target] if saved is None else [s.target, saved]
+
     def _record_tests(self, stmts: Sequence[ir.Stmt]) -> list[ir.Stmt]:
         """A branch test that reads a name the branch itself reassigns is evaluated once, into ``cond``,
         so the reverse pass tests what the forward pass tested; other tests are simply evaluated again."""
@@ -141,7 +159,8 @@ class Recording:
         self._where: dict[str, list[int]] = {p.name: [-1] for p in self.fn.params}
         for t in ir.walk(self.fn.body):
             if isinstance(t, ir.Assign):
-                self._where.setdefault(t.target, []).append(self._order[id(t)])
+                for n in self._defined_by(t):
+                    self._where.setdefault(n, []).append(self._order[id(t)])
 
     def reaching(self, name: str, loops: tuple[Loop, ...]) -> int:
         """How many definitions of ``name`` (a parameter counts as one) can reach a statement inside ``loops``:
@@ -228,7 +247,7 @@ class Recording:
         while True:
             before = len(needed)
             for s in ir.walk(self.fn.body):
-                if isinstance(s, ir.Assign) and s.target in needed:
+                if isinstance(s, ir.Assign) and any(n in needed for n in self._defined_by(s)):
                     needed |= stmt_reads(s)
                 elif isinstance(s, ir.Require):
                     needed |= stmt_reads(s)
@@ -252,6 +271,7 @@ class Recording:
                 for n in ir.expr_names(s.test):
                     uses[n] = uses.get(n, 0)
         returned = stmt_reads(self.returned) if self.returned is not None else set()
+        returned |= {s.target for s in ir.walk(self.fn.body) if self.saves(s)}  # see forward_call
         return {
             n
             for n in self.fn.invented
@@ -289,7 +309,7 @@ class Recording:
         for s in stmts:
             start = len(self._stacks)
             if isinstance(s, ir.Assign):
-                if s.target in self.needed:
+                if any(n in self.needed for n in self._defined_by(s)):
                     value = self._fold(s.value, pending)
                     if s.target in self.foldable:
                         pending[s.target] = value
@@ -300,7 +320,7 @@ class Recording:
                     if self.restores(s):
                         out.append(ir.Push(self.stack(s.target), s.target))
                         self.restored.add(s.target)
-                    out.append(replace(s, value=value))
+                    out.append(self.forward_call(s, value))
             elif isinstance(s, ir.Return):
                 continue
             elif isinstance(s, ir.Require):
@@ -326,6 +346,15 @@ class Recording:
                 new = list(self._stacks.values())[start:]
                 out[len(out) - 1 : len(out) - 1] = [ir.Assign(st, ir.Call(ir.LIST, ())) for st in new]
         return out, pending
+
+    def forward_call(self, s: ir.Assign, value: ir.Expr) -> ir.Stmt:
+        """``s`` in the forward pass; a helper call whose adjoint reads what its forward pass computed calls
+        ``forward_h`` instead, which returns the result and those values: ``p, p_saved = forward_h(z)``."""
+        saved = self.saved_of(s)
+        if saved is None or not self.saves(s) or not isinstance(value, ir.Call):
+            return replace(s, value=value)
+        target = s.target if s.target in self.needed else self.discard()
+        return ir.Unpack((target, saved), ir.Call(self.names.forward(value.fn), value.args))
 
     def forward_loop(self, s: Loop, loops: tuple[Loop, ...]) -> Loop:
         inner = loops + (s,)
@@ -363,12 +392,13 @@ class Recording:
         inside: dict[str, int] = {}
         for t in ir.walk(tuple(stmts)):
             if isinstance(t, ir.Assign):
-                inside[t.target] = inside.get(t.target, 0) + 1
+                for n in self._defined_by(t):
+                    inside[n] = inside.get(n, 0) + 1
         owned = [n for n in inside if inside[n] == self.reaching(n, loops)]
         surely: list[str] = []
         for i, t in enumerate(stmts):
             if isinstance(t, ir.Assign):
-                candidates = {t.target}
+                candidates = set(self._defined_by(t))
             elif isinstance(t, ir.If):
                 candidates = must_define(t.body) & must_define(t.orelse)
             elif isinstance(t, (ir.For, ir.While)):
