@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, TypeVar, overload
 from pathlib import Path
 
 from . import __version__, analysis, config, emit, frontend, ir, names, report, reverse, rules, ssa
-from . import lagrangian, limits, live, saving
+from . import lagrangian, limits, live, saving, sharing
 from .diagnostics import S2sadError
 from .source import read_source
 
@@ -117,8 +117,8 @@ def _pipeline(
     program = frontend.parse_program(source, path, name, line, rules=user_rules)
     limits.check_numbers([program.main, *program.helpers])
     module_names = names.ModuleNames.of([program.main, *program.helpers], [(o.name, o.text) for o in program.opaque])
-    main = ssa.to_ssa(program.main, module_names)
-    helpers = [ssa.to_ssa(h, module_names) for h in program.helpers]  # callees before callers
+    main = sharing.share(ssa.to_ssa(program.main, module_names))
+    helpers = [sharing.share(ssa.to_ssa(h, module_names)) for h in program.helpers]  # callees before callers
     table = dict(program.rules)
     with rules.extended(table):
         for h in helpers:  # a helper's rule needs its callees' rules
@@ -139,9 +139,8 @@ def _pipeline(
             analysed.append((h, h_act))
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
         splits = saving.split_helpers(analysed[:0:-1], helper_wrt, module_names)  # callees first
-        how = {k: sp.saving for k, sp in splits.items()}
         grad_fn = reverse.gradient(
-            main, chosen, act, with_value=with_value, helpers=helper_wrt, names=module_names, saving=how
+            main, chosen, act, with_value=with_value, helpers=helper_wrt, names=module_names, saving=saving.how(splits)
         )
         others = _helper_functions(grad_fn, [h for h, _ in analysed[1:]], splits, helper_wrt, module_names)
     verbatim = [(o.text, o.imports) for o in program.opaque]

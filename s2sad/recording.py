@@ -3,8 +3,10 @@
 The forward pass computes only the values the reverse pass or the result reads, writing intermediates used
 once back into the expression they came from (``math.sin(x) * y``). Inside a loop, a value the reverse pass
 reads but a later iteration overwrites is pushed on a stack (``x_stack``) at the end of the block that defines
-it and popped at the start of that block's reverse, unless it is cheap to recompute from the loop indices and
-values the loop does not change; a carried name is pushed just before the statement that overwrites it. A
+it and popped at the start of that block's reverse, unless it is cheap to recompute (one operation on loop
+indices, values the loop does not change and, for scalars, values the reverse pass restores anyway) or every
+iteration computes it alike (then the reverse pass reads the value the forward pass left); a carried name is
+pushed just before the statement that overwrites it. A
 ``while`` loop counts its iterations, for the reverse loop to run as many. A branch test the branch itself
 invalidates is recorded as ``cond``.
 
@@ -18,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from . import ir
-from .analysis import Activity
+from .analysis import Activity, rule_of
 from .names import ModuleNames, Scope
 from .ssa import must_define
 
@@ -28,7 +30,18 @@ Loop = ir.For | ir.While
 G = "$g"  #: the incoming adjoint, in a template instantiated before the adjoint's name is known
 _CHEAP = {"operator.add", "operator.sub", "operator.mul", "operator.neg", "operator.floordiv", "operator.mod"}
 _CHEAP |= {"operator.lt", "operator.le", "operator.gt", "operator.ge", "operator.eq", "operator.ne"}
-_CHEAP |= {"operator.not_", "builtins.float", "builtins.int", "builtins.len"}
+_CHEAP |= {"operator.not_", "builtins.float", "builtins.int", "builtins.len", ir.GETITEM}
+#: Calls that make a new mutable value each time: never shared between iterations.
+_FRESH = {ir.LIST, "numpy.zeros", "numpy.ones", "numpy.zeros_like", "numpy.ones_like", "numpy.empty", "numpy.eye"}
+_FRESH |= {"numpy.arange", "numpy.array", "numpy.copy", "numpy.empty_like", "numpy.full", "numpy.full_like"}
+
+
+def _deterministic(call: ir.Call) -> bool:
+    """Whether ``call`` gives the same value for the same operands, and a value nothing mutates: a primitive
+    of the rule table (not a helper, not a function with a rule of the user's, not a new list or array)."""
+    rule = rule_of(call)
+    library = call.fn.split(".", 1)[0] in ("math", "numpy", "scipy", "operator", "builtins", "s2sad")
+    return rule is not None and rule.kind != "helper" and library and call.fn not in _FRESH
 
 
 def _names(e: ir.Expr) -> set[str]:
@@ -272,6 +285,7 @@ class Recording:
                     uses[n] = uses.get(n, 0)
         returned = stmt_reads(self.returned) if self.returned is not None else set()
         returned |= {s.target for s in ir.walk(self.fn.body) if self.saves(s)}  # see forward_call
+        returned |= {n for t in self.recomputed.values() for n in stmt_reads(t)}  # the reverse pass reads them
         return {
             n
             for n in self.fn.invented
@@ -410,21 +424,64 @@ class Recording:
         return [n for n in dict.fromkeys(surely) if n in owned]
 
     def recorded(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[str]:
-        """Names defined in this block that its reverse reads and cannot cheaply recompute."""
+        """Names defined in this block that its reverse reads and cannot cheaply recompute, except values
+        every iteration computes alike (the reverse pass reads the one the forward pass left)."""
         reads = self._reads_block(stmts)
-        return [n for n in self.owned_top(stmts, loops) if n in reads and n not in self.recomputable(stmts, loops)]
+        skip = set(self.recomputable(stmts, loops)) | self.invariant(loops)
+        return [n for n in self.owned_top(stmts, loops) if n in reads and n not in skip]
+
+    def invariant(self, loops: tuple[Loop, ...]) -> set[str]:
+        """Values defined once, inside ``loops``, from values no iteration changes: every iteration computes
+        the same value, so after the loops the name still holds it. (Only deterministic operations: the
+        rule table's, not a helper's nor a new list.)"""
+        if not loops:
+            return set()
+        cache: dict[int, set[str]] = self.__dict__.setdefault("_invariant", {})
+        if id(loops[0]) in cache:
+            return cache[id(loops[0])]
+        changing = ir.assigned_names(_body(loops[0])) | ({loops[0].index} if isinstance(loops[0], ir.For) else set())
+        out: set[str] = set()
+        grown = True
+        while grown:
+            grown = False
+            for t in ir.walk(_body(loops[0])):
+                if not isinstance(t, ir.Assign) or t.target in out or self.def_count.get(t.target) != 1:
+                    continue
+                if isinstance(t.value, ir.Call) and not _deterministic(t.value):
+                    continue
+                if all(n in out or n not in changing for n in ir.expr_names(t.value)):
+                    out.add(t.target)
+                    grown = True
+        cache[id(loops[0])] = out
+        return out
 
     def recomputable(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> dict[str, ir.Assign]:
-        """Inactive values computed cheaply from loop indices and values the loop does not change."""
+        """Inactive values computed cheaply from loop indices, values the loop does not change and, for
+        scalars, values the reverse pass restores anyway (one operation costs less than a push and a pop)."""
         indices = {lp.index for lp in loops if isinstance(lp, ir.For)}
         changing = set().union(*(ir.assigned_names(_body(lp)) for lp in loops)) if loops else set()
+        changing -= self.invariant(loops)
         out: dict[str, ir.Assign] = {}
-        for t in stmts:
-            if not (isinstance(t, ir.Assign) and isinstance(t.value, ir.Call) and t.value.fn in _CHEAP):
-                continue
+        cheap = [
+            t
+            for t in stmts
+            if isinstance(t, ir.Assign)
+            and isinstance(t.value, ir.Call)
+            and t.value.fn in _CHEAP
+            and t.target not in self.invariant(loops)
+        ]
+        for t in cheap:
             names = set(ir.expr_names(t.value))
             if all(n in indices or n in out or n not in changing for n in names):
                 out[t.target] = t
+        if loops and not self.fn.arrays:
+            reads = self._reads_block(stmts)
+            restored = {n for n in self.owned_top(stmts, loops) if n in reads and self.def_count.get(n) == 1}
+            for t in cheap:
+                names = set(ir.expr_names(t.value))
+                available = all(n in indices or n in out or n not in changing or n in restored for n in names)
+                if t.target not in out and self.def_count.get(t.target) == 1 and available:
+                    out[t.target] = t
         return out
 
     # ----- structure queries -----------------------------------------------------------------------------------

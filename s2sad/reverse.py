@@ -71,11 +71,13 @@ def adjoint(
     act: Activity,
     helpers: dict[str, tuple[str, ...]],
     names: ModuleNames | None = None,
+    saving: Mapping[str, Saving] | None = None,
 ) -> ir.Function:
     """``adjoint_<helper>(*params, <result>_bar)``: the helper's vector-Jacobian product, for its callers'
     reverse passes: it runs the helper's forward pass again, then its reverse pass seeded with the adjoint of
-    its result, and returns the adjoints of ``wrt``."""
-    return _Gradient(fn, wrt, act, False, helpers, names or ModuleNames.of([fn]), mode="adjoint").build()
+    its result, and returns the adjoints of ``wrt`` (:mod:`s2sad.saving` splits it in two instead)."""
+    names = names or ModuleNames.of([fn])
+    return _Gradient(fn, wrt, act, False, helpers, names, mode="adjoint", saving=saving).build()
 
 
 def primal(fn: ir.Function, names: ModuleNames | None = None) -> ir.Function:

@@ -6,7 +6,8 @@ values its reverse pass reads (one value, or a tuple of them); the caller's reve
 recorded on a stack like any other value. A helper that calls helpers keeps their saved values among its own,
 so every helper body runs once per call in the function, however deep the nesting (Tapenade's split mode).
 A helper whose reverse pass reads nothing its forward pass computed is called as itself; its adjoint takes
-only the arguments it reads.
+only the arguments it reads. What one forward call saved is handed to exactly one adjoint call, which consumes
+it (pops the stacks among it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, replace
 from . import ir
 from .analysis import Activity
 from .names import ModuleNames
+from . import reverse
 from .reverse import _Gradient
 
 __all__ = ["Saving", "Split", "split"]
@@ -34,7 +36,7 @@ class Saving:
 class Split:
     forward: ir.Function | None  #: ``forward_h``, or None when the adjoint needs nothing from the forward pass
     adjoint: ir.Function  #: ``adjoint_h``
-    saving: Saving
+    saving: Saving | None  #: None: the adjoint runs the helper's forward pass itself (a helper with no result)
     saved: tuple[str, ...]  #: the values ``forward_h`` saves, in the order it computes them
 
 
@@ -61,6 +63,8 @@ def split(
     """``forward_h`` and ``adjoint_h`` of the helper ``fn``, its adjoint returning the adjoints of ``wrt``;
     ``saving`` tells how to call the helpers ``fn`` calls (every callee is split before its callers)."""
     gradient = _Split(fn, wrt, act, True, helpers, names, mode="adjoint", saving=saving)
+    if gradient.returned is None:
+        return Split(None, reverse.adjoint(fn, wrt, act, helpers, names, saving), None, ())
     built = gradient.build()
     body = list(built.body)
     ret = body.pop()
@@ -90,7 +94,8 @@ def split(
         return Split(None, adjoint, saving_h, saved)
     # A value some path of the forward pass does not compute (a branch not taken, a loop run zero times) is
     # still returned: it starts as None, and the reverse pass, which takes the same path, never reads it.
-    unsure = [ir.Assign(n, ir.Const(None)) for n in saved if n not in _surely(forward)]
+    surely = _surely(forward) | {p.name for p in fn.params}
+    unsure = [ir.Assign(n, ir.Const(None)) for n in saved if n not in surely]
     kept: ir.Expr = ir.Var(saved[0]) if len(saved) == 1 else ir.Call(ir.TUPLE, tuple(ir.Var(n) for n in saved))
     forward_fn = replace(fn, name=names.forward(fn.name), body=(*unsure, *forward, ir.Return((value, kept))))
     return Split(forward_fn, adjoint, saving_h, saved)
@@ -123,8 +128,8 @@ def _surely(stmts: Sequence[ir.Stmt]) -> set[str]:
             out |= ir.assigned_names((s,))
         elif isinstance(s, ir.If):
             out |= _surely(s.body) & _surely(s.orelse)
-        elif isinstance(s, ir.While):
-            out |= _surely(s.setup)
+        elif isinstance(s, ir.While):  # the setup runs at least once; the counter starts before the loop
+            out |= _surely(s.setup) | ({s.counter} if s.counter else set())
     return out
 
 
@@ -176,7 +181,13 @@ def split_helpers(
     out: dict[str, Split] = {}
     for h, h_act in helpers:
         if h.name in wrt:
-            out[h.name] = split(h, wrt[h.name], h_act, wrt, {k: v.saving for k, v in out.items()}, names)
+            out[h.name] = split(h, wrt[h.name], h_act, wrt, how(out), names)
+    return out
+
+
+def how(splits: Mapping[str, Split]) -> dict[str, Saving]:
+    """How callers call each helper's adjoint function (a helper missing here: the plain protocol)."""
+    return {k: sp.saving for k, sp in splits.items() if sp.saving is not None}
     return out
 
 

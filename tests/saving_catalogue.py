@@ -44,8 +44,7 @@ CASES = [
     _case("nested_three_deep", NESTED, (0.3, 0.7)),
     _case(
         "nested_in_loop",
-        NESTED
-        + """
+        NESTED + """
 
 def g(x, y):
     s = 0.0
@@ -257,6 +256,32 @@ def g(x, y):
             return spin(x, 3) * spin(x * x, 2)
         """,
         (0.4,),
+    ),
+    _case(
+        "helper_with_while_and_reassigned_parameters",
+        """
+        def sq(x):
+            return math.sin(x) * x
+
+
+        def walk(x, y):
+            k = 0
+            while k < 3 and x < 10.0:
+                x = sq(x) + y
+                k = k + 1
+            for i in range(2):
+                for j in range(2):
+                    y = y * sq(x + j)
+            return x * y
+
+
+        def f(x, y):
+            s = 0.0
+            for i in range(2):
+                s = s + walk(x, y * i)
+            return s
+        """,
+        (0.3, 0.7),
     ),
     # ----- several adjoints, data arguments, no saved values ------------------------------------------------
     _case(

@@ -8,12 +8,11 @@ import re
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import s2sad
 from saving_catalogue import CASES, NESTED
-from soundness import Case, gradient_function, user_function, verdict, write_project
+from soundness import Case, gradient_function, user_function, verdict
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -48,17 +47,24 @@ def _body_runs(text: str, counts: dict[str, int], helpers: list[str]) -> dict[st
     return out
 
 
-@pytest.mark.parametrize("target", ["f", "g"])
-def test_each_helper_body_runs_once_per_call(target: str, tmp_path: Path) -> None:
-    source = "import math\n\n\n" + NESTED + "\n\ndef g(x, y):\n    return outer(x, y) * middle(y, x)\n"
-    case = Case("nested", {"m.py": source}, (0.3, 0.7), target=f"m.py::{target}")
-    write_project(case, tmp_path)
+_NESTED_MODULE = "import math\n\n\n" + NESTED + "\n\ndef g(x, y):\n    return outer(x, y) * middle(y, x)\n"
+_CAMERA = (Path(__file__).resolve().parent.parent / "examples" / "camera.py").read_text()
+_PROGRAMS = [
+    (_NESTED_MODULE, "f", (0.3, 0.7), ["inner", "middle", "outer"]),
+    (_NESTED_MODULE, "g", (0.3, 0.7), ["inner", "middle", "outer"]),
+    (_CAMERA, "residual", (0.3, -0.2, 2.0, 0.1, 500.0, 0.01, 0.001, 1.2), ["rotate", "project", "radial", "distort"]),
+]
+
+
+@pytest.mark.parametrize("source, target, at, helpers", _PROGRAMS, ids=["nested-f", "nested-g", "camera"])
+def test_each_helper_body_runs_once_per_call(source: str, target: str, at: tuple, helpers: list[str], tmp_path: Path):
+    case = Case("nested", {"m.py": source}, at, target=f"m.py::{target}", expect="correct")
+    verdict(case, tmp_path)
     text = s2sad.generate(source, str(tmp_path / "m.py"), target)
-    helpers = ["inner", "middle", "outer"]
     in_f = _calls(user_function(tmp_path, case.target), case.at, str(tmp_path / "m.py"))
     grad = gradient_function(text, "<gradient>")
     in_gradient = _body_runs(text, _calls(grad, case.at, "<gradient>"), helpers)
-    assert in_gradient == {h: in_f.get(h, 0) for h in helpers}  # f: inner 4, middle 2, outer 1
+    assert in_gradient == {h: in_f.get(h, 0) for h in helpers}  # nested f: inner 4, middle 2, outer 1
     assert "# forward" not in "".join(re.findall(r"def adjoint_\w+\(.*\):\n(?:    .*\n)*", text))
 
 
