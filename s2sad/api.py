@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, TypeVar, overload
 from pathlib import Path
 
 from . import __version__, analysis, config, emit, frontend, ir, names, report, reverse, rules, ssa
-from . import lagrangian, limits, live
+from . import lagrangian, limits, live, saving, sharing
 from .diagnostics import S2sadError
 from .source import read_source
 
@@ -117,8 +117,8 @@ def _pipeline(
     program = frontend.parse_program(source, path, name, line, rules=user_rules)
     limits.check_numbers([program.main, *program.helpers])
     module_names = names.ModuleNames.of([program.main, *program.helpers], [(o.name, o.text) for o in program.opaque])
-    main = ssa.to_ssa(program.main, module_names)
-    helpers = [ssa.to_ssa(h, module_names) for h in program.helpers]  # callees before callers
+    main = sharing.share(ssa.to_ssa(program.main, module_names))
+    helpers = [sharing.share(ssa.to_ssa(h, module_names)) for h in program.helpers]  # callees before callers
     table = dict(program.rules)
     drawing: set[str] = set()  # helpers that draw random numbers, themselves or through their callees
     with rules.extended(table):
@@ -141,17 +141,11 @@ def _pipeline(
             analysis.check(h, h_act, reruns=bool(helper_wrt[h.name]), drawing=frozenset(drawing))
             analysed.append((h, h_act))
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
-        grad_fn = reverse.gradient(main, chosen, act, with_value=with_value, helpers=helper_wrt, names=module_names)
-        others: list[tuple[ir.Function, str]] = []
-        for h, h_act in analysed[1:]:
-            others.append(
-                (reverse.primal(h, module_names), f"The helper '{h.name}', for the forward passes that call it.")
-            )
-            if h.name in helper_wrt:
-                adjoint_fn = reverse.adjoint(h, helper_wrt[h.name], h_act, helper_wrt, module_names)
-                returns = ", ".join(_returned_names(adjoint_fn, helper_wrt[h.name]))
-                doc = f"Adjoints ({returns}) of the helper '{h.name}', given the adjoint of its result."
-                others.append((adjoint_fn, doc))
+        splits = saving.split_helpers(analysed[:0:-1], helper_wrt, module_names)  # callees first
+        grad_fn = reverse.gradient(
+            main, chosen, act, with_value=with_value, helpers=helper_wrt, names=module_names, saving=saving.how(splits)
+        )
+        others = _helper_functions(grad_fn, [h for h, _ in analysed[1:]], splits, helper_wrt, module_names)
     verbatim = [(o.text, o.imports) for o in program.opaque]
     target = f"{path}::{name}"
     wrt_text = f" with respect to {', '.join(chosen)}"
@@ -165,6 +159,34 @@ def _pipeline(
         limits.check_blocks(fn, fn.path)
     text = emit.emit(grad_fn, header, doc, others, verbatim, module_names)
     return Generated(text, chosen, tuple(program.read), grad_fn.name)
+
+
+def _helper_functions(
+    grad_fn: ir.Function,
+    helpers: Sequence[ir.Function],
+    splits: dict[str, saving.Split],
+    helper_wrt: dict[str, tuple[str, ...]],
+    module_names: names.ModuleNames,
+) -> list[tuple[ir.Function, str]]:
+    """Each helper's functions the gradient reaches (callers first): the helper itself, ``forward_h`` (the
+    helper and what its adjoint reads) and ``adjoint_h``."""
+    functions: list[tuple[ir.Function, str]] = []
+    for h in helpers:
+        functions.append(
+            (reverse.primal(h, module_names), f"The helper '{h.name}', for the forward passes that call it.")
+        )
+        sp = splits.get(h.name)
+        if sp is None:
+            continue
+        if sp.forward is not None:
+            doc = f"The helper '{h.name}' and the values its adjoint reads, for the forward passes that call it."
+            functions.append((sp.forward, doc))
+        returns = ", ".join(_returned_names(sp.adjoint, helper_wrt[h.name]))
+        given = "its saved values and " if sp.forward is not None else ""
+        doc = f"Adjoints ({returns}) of the helper '{h.name}', given {given}the adjoint of its result."
+        functions.append((sp.adjoint, doc))
+    reached = saving.reached(grad_fn, [f for f, _ in functions])
+    return [(f, doc) for f, doc in functions if f.name in reached]
 
 
 def _returned_names(fn: ir.Function, wrt: Sequence[str]) -> list[str]:

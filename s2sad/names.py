@@ -173,6 +173,7 @@ class ModuleNames:
             names.gradient(functions[0].name, with_value=True)
         for fn in functions[1:]:
             names.adjoint(fn.name)
+            names.forward(fn.name)
         return names
 
     def _invent(self, key: str, base: str) -> str:
@@ -188,6 +189,10 @@ class ModuleNames:
     def adjoint(self, helper: str) -> str:
         """The name of the adjoint function of ``helper``: ``adjoint_h``."""
         return self._invent(f"adjoint {helper}", f"adjoint_{helper}")
+
+    def forward(self, helper: str) -> str:
+        """The name of the function that runs ``helper`` and keeps what its adjoint reads: ``forward_h``."""
+        return self._invent(f"forward {helper}", f"forward_{helper}")
 
     def support(self, name: str) -> str:
         """The name of the support function ``name`` (``unbroadcast``, ``scatter``) in this module."""

@@ -3,8 +3,10 @@
 The forward pass computes only the values the reverse pass or the result reads, writing intermediates used
 once back into the expression they came from (``math.sin(x) * y``). Inside a loop, a value the reverse pass
 reads but a later iteration overwrites is pushed on a stack (``x_stack``) at the end of the block that defines
-it and popped at the start of that block's reverse, unless it is cheap to recompute from the loop indices and
-values the loop does not change; a carried name is pushed just before the statement that overwrites it. A
+it and popped at the start of that block's reverse, unless it is cheap to recompute (one operation on loop
+indices, values the loop does not change and, for scalars, values the reverse pass restores anyway) or every
+iteration computes it alike (then the reverse pass reads the value the forward pass left); a carried name is
+pushed just before the statement that overwrites it. A
 ``while`` loop counts its iterations, for the reverse loop to run as many. A branch test the branch itself
 invalidates is recorded as ``cond``.
 
@@ -18,8 +20,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from . import ir
-from .analysis import Activity
-from .names import Scope
+from .analysis import Activity, rule_of
+from .names import ModuleNames, Scope
 from .ssa import must_define
 
 __all__ = ["Recording", "Loop", "G", "stmt_reads", "defines", "blocks"]
@@ -28,7 +30,18 @@ Loop = ir.For | ir.While
 G = "$g"  #: the incoming adjoint, in a template instantiated before the adjoint's name is known
 _CHEAP = {"operator.add", "operator.sub", "operator.mul", "operator.neg", "operator.floordiv", "operator.mod"}
 _CHEAP |= {"operator.lt", "operator.le", "operator.gt", "operator.ge", "operator.eq", "operator.ne"}
-_CHEAP |= {"operator.not_", "builtins.float", "builtins.int", "builtins.len"}
+_CHEAP |= {"operator.not_", "builtins.float", "builtins.int", "builtins.len", ir.GETITEM}
+#: Calls that make a new mutable value each time: never shared between iterations.
+_FRESH = {ir.LIST, "numpy.zeros", "numpy.ones", "numpy.zeros_like", "numpy.ones_like", "numpy.empty", "numpy.eye"}
+_FRESH |= {"numpy.arange", "numpy.array", "numpy.copy", "numpy.empty_like", "numpy.full", "numpy.full_like"}
+
+
+def _deterministic(call: ir.Call) -> bool:
+    """Whether ``call`` gives the same value for the same operands, and a value nothing mutates: a primitive
+    of the rule table (not a helper, not a function with a rule of the user's, not a new list or array)."""
+    rule = rule_of(call)
+    library = call.fn.split(".", 1)[0] in ("math", "numpy", "scipy", "operator", "builtins", "s2sad")
+    return rule is not None and rule.kind != "helper" and library and call.fn not in _FRESH
 
 
 def _names(e: ir.Expr) -> set[str]:
@@ -85,6 +98,7 @@ class Recording:
     mode: str
     with_value: bool
     namer: Scope
+    names: ModuleNames
     _bars: dict[str, str]
     _stacks: dict[str, str]
     def_count: dict[str, int]
@@ -95,6 +109,7 @@ class Recording:
     needed: set[str]
     foldable: set[str]
     restored: set[str]
+    saved_names: dict[int, str]  #: id of a helper call -> the name of what its forward function saves
 
     def contributions(self, s: ir.Assign) -> dict[str, ir.Expr]:
         raise NotImplementedError
@@ -102,7 +117,23 @@ class Recording:
     def has_work(self, stmts: Sequence[ir.Stmt]) -> bool:
         raise NotImplementedError
 
+    def discard(self) -> str:
+        raise NotImplementedError
+
     # ----- names and records -------------------------------------------------------------------------------
+    def saved_of(self, s: ir.Stmt) -> str | None:
+        """The name of the values a helper call's forward function saves for its adjoint (``p_saved``)."""
+        return self.saved_names.get(id(s)) if isinstance(s, ir.Assign) else None
+
+    def saves(self, s: ir.Stmt) -> bool:
+        """Whether the forward pass keeps what the helper call ``s`` saves (its adjoint is called)."""
+        saved = self.saved_of(s)
+        return saved is not None and saved in self.needed
+
+    def _defined_by(self, s: ir.Assign) -> list[str]:
+        saved = self.saved_of(s)
+        return [s.target] if saved is None else [s.target, saved]
+
     def _record_tests(self, stmts: Sequence[ir.Stmt]) -> list[ir.Stmt]:
         """A branch test that reads a name the branch itself reassigns is evaluated once, into ``cond``,
         so the reverse pass tests what the forward pass tested; other tests are simply evaluated again."""
@@ -141,7 +172,8 @@ class Recording:
         self._where: dict[str, list[int]] = {p.name: [-1] for p in self.fn.params}
         for t in ir.walk(self.fn.body):
             if isinstance(t, ir.Assign):
-                self._where.setdefault(t.target, []).append(self._order[id(t)])
+                for n in self._defined_by(t):
+                    self._where.setdefault(n, []).append(self._order[id(t)])
 
     def reaching(self, name: str, loops: tuple[Loop, ...]) -> int:
         """How many definitions of ``name`` (a parameter counts as one) can reach a statement inside ``loops``:
@@ -228,7 +260,7 @@ class Recording:
         while True:
             before = len(needed)
             for s in ir.walk(self.fn.body):
-                if isinstance(s, ir.Assign) and s.target in needed:
+                if isinstance(s, ir.Assign) and any(n in needed for n in self._defined_by(s)):
                     needed |= stmt_reads(s)
                 elif isinstance(s, ir.Require):
                     needed |= stmt_reads(s)
@@ -252,6 +284,8 @@ class Recording:
                 for n in ir.expr_names(s.test):
                     uses[n] = uses.get(n, 0)
         returned = stmt_reads(self.returned) if self.returned is not None else set()
+        returned |= {s.target for s in ir.walk(self.fn.body) if self.saves(s)}  # see forward_call
+        returned |= {n for t in self.recomputed.values() for n in stmt_reads(t)}  # the reverse pass reads them
         return {
             n
             for n in self.fn.invented
@@ -289,7 +323,7 @@ class Recording:
         for s in stmts:
             start = len(self._stacks)
             if isinstance(s, ir.Assign):
-                if s.target in self.needed:
+                if any(n in self.needed for n in self._defined_by(s)):
                     value = self._fold(s.value, pending)
                     if s.target in self.foldable:
                         pending[s.target] = value
@@ -300,7 +334,7 @@ class Recording:
                     if self.restores(s):
                         out.append(ir.Push(self.stack(s.target), s.target))
                         self.restored.add(s.target)
-                    out.append(replace(s, value=value))
+                    out.append(self.forward_call(s, value))
             elif isinstance(s, ir.Return):
                 continue
             elif isinstance(s, ir.Require):
@@ -326,6 +360,15 @@ class Recording:
                 new = list(self._stacks.values())[start:]
                 out[len(out) - 1 : len(out) - 1] = [ir.Assign(st, ir.Call(ir.LIST, ())) for st in new]
         return out, pending
+
+    def forward_call(self, s: ir.Assign, value: ir.Expr) -> ir.Stmt:
+        """``s`` in the forward pass; a helper call whose adjoint reads what its forward pass computed calls
+        ``forward_h`` instead, which returns the result and those values: ``p, p_saved = forward_h(z)``."""
+        saved = self.saved_of(s)
+        if saved is None or not self.saves(s) or not isinstance(value, ir.Call):
+            return replace(s, value=value)
+        target = s.target if s.target in self.needed else self.discard()
+        return ir.Unpack((target, saved), ir.Call(self.names.forward(value.fn), value.args))
 
     def forward_loop(self, s: Loop, loops: tuple[Loop, ...]) -> Loop:
         inner = loops + (s,)
@@ -363,12 +406,13 @@ class Recording:
         inside: dict[str, int] = {}
         for t in ir.walk(tuple(stmts)):
             if isinstance(t, ir.Assign):
-                inside[t.target] = inside.get(t.target, 0) + 1
+                for n in self._defined_by(t):
+                    inside[n] = inside.get(n, 0) + 1
         owned = [n for n in inside if inside[n] == self.reaching(n, loops)]
         surely: list[str] = []
         for i, t in enumerate(stmts):
             if isinstance(t, ir.Assign):
-                candidates = {t.target}
+                candidates = set(self._defined_by(t))
             elif isinstance(t, ir.If):
                 candidates = must_define(t.body) & must_define(t.orelse)
             elif isinstance(t, (ir.For, ir.While)):
@@ -380,21 +424,64 @@ class Recording:
         return [n for n in dict.fromkeys(surely) if n in owned]
 
     def recorded(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[str]:
-        """Names defined in this block that its reverse reads and cannot cheaply recompute."""
+        """Names defined in this block that its reverse reads and cannot cheaply recompute, except values
+        every iteration computes alike (the reverse pass reads the one the forward pass left)."""
         reads = self._reads_block(stmts)
-        return [n for n in self.owned_top(stmts, loops) if n in reads and n not in self.recomputable(stmts, loops)]
+        skip = set(self.recomputable(stmts, loops)) | self.invariant(loops)
+        return [n for n in self.owned_top(stmts, loops) if n in reads and n not in skip]
+
+    def invariant(self, loops: tuple[Loop, ...]) -> set[str]:
+        """Values defined once, inside ``loops``, from values no iteration changes: every iteration computes
+        the same value, so after the loops the name still holds it. (Only deterministic operations: the
+        rule table's, not a helper's nor a new list.)"""
+        if not loops:
+            return set()
+        cache: dict[int, set[str]] = self.__dict__.setdefault("_invariant", {})
+        if id(loops[0]) in cache:
+            return cache[id(loops[0])]
+        changing = ir.assigned_names(_body(loops[0])) | ({loops[0].index} if isinstance(loops[0], ir.For) else set())
+        out: set[str] = set()
+        grown = True
+        while grown:
+            grown = False
+            for t in ir.walk(_body(loops[0])):
+                if not isinstance(t, ir.Assign) or t.target in out or self.def_count.get(t.target) != 1:
+                    continue
+                if isinstance(t.value, ir.Call) and not _deterministic(t.value):
+                    continue
+                if all(n in out or n not in changing for n in ir.expr_names(t.value)):
+                    out.add(t.target)
+                    grown = True
+        cache[id(loops[0])] = out
+        return out
 
     def recomputable(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> dict[str, ir.Assign]:
-        """Inactive values computed cheaply from loop indices and values the loop does not change."""
+        """Inactive values computed cheaply from loop indices, values the loop does not change and, for
+        scalars, values the reverse pass restores anyway (one operation costs less than a push and a pop)."""
         indices = {lp.index for lp in loops if isinstance(lp, ir.For)}
         changing = set().union(*(ir.assigned_names(_body(lp)) for lp in loops)) if loops else set()
+        changing -= self.invariant(loops)
         out: dict[str, ir.Assign] = {}
-        for t in stmts:
-            if not (isinstance(t, ir.Assign) and isinstance(t.value, ir.Call) and t.value.fn in _CHEAP):
-                continue
+        cheap = [
+            t
+            for t in stmts
+            if isinstance(t, ir.Assign)
+            and isinstance(t.value, ir.Call)
+            and t.value.fn in _CHEAP
+            and t.target not in self.invariant(loops)
+        ]
+        for t in cheap:
             names = set(ir.expr_names(t.value))
             if all(n in indices or n in out or n not in changing for n in names):
                 out[t.target] = t
+        if loops and not self.fn.arrays:
+            reads = self._reads_block(stmts)
+            restored = {n for n in self.owned_top(stmts, loops) if n in reads and self.def_count.get(n) == 1}
+            for t in cheap:
+                names = set(ir.expr_names(t.value))
+                available = all(n in indices or n in out or n not in changing or n in restored for n in names)
+                if t.target not in out and self.def_count.get(t.target) == 1 and available:
+                    out[t.target] = t
         return out
 
     # ----- structure queries -----------------------------------------------------------------------------------

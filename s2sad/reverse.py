@@ -30,8 +30,9 @@ the adjoint statements. Every name either invents comes from :mod:`s2sad.names`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from . import ir
 from .algebra import simplify
@@ -39,6 +40,9 @@ from .analysis import Activity, rule_of
 from .names import ModuleNames
 from .recording import G as _G
 from .recording import Recording, defines
+
+if TYPE_CHECKING:
+    from .saving import Saving
 
 __all__ = ["gradient", "adjoint", "primal"]
 
@@ -51,11 +55,14 @@ def gradient(
     with_value: bool = False,
     helpers: dict[str, tuple[str, ...]] | None = None,
     names: ModuleNames | None = None,
+    saving: Mapping[str, Saving] | None = None,
 ) -> ir.Function:
     """``grad_<name>`` (or ``value_and_grad_<name>``): the forward pass, the reverse pass, the gradient.
     ``helpers`` maps each helper to the parameters its adjoint function returns adjoints for; ``names`` are
-    the generated module's names."""
-    return _Gradient(fn, wrt, act, with_value, helpers or {}, names or ModuleNames.of([fn])).build()
+    the generated module's names; ``saving`` says how each helper's adjoint is called (see
+    :mod:`s2sad.saving`)."""
+    names = names or ModuleNames.of([fn])
+    return _Gradient(fn, wrt, act, with_value, helpers or {}, names, saving=saving).build()
 
 
 def adjoint(
@@ -64,11 +71,13 @@ def adjoint(
     act: Activity,
     helpers: dict[str, tuple[str, ...]],
     names: ModuleNames | None = None,
+    saving: Mapping[str, Saving] | None = None,
 ) -> ir.Function:
     """``adjoint_<helper>(*params, <result>_bar)``: the helper's vector-Jacobian product, for its callers'
     reverse passes: it runs the helper's forward pass again, then its reverse pass seeded with the adjoint of
-    its result, and returns the adjoints of ``wrt``."""
-    return _Gradient(fn, wrt, act, False, helpers, names or ModuleNames.of([fn]), mode="adjoint").build()
+    its result, and returns the adjoints of ``wrt`` (:mod:`s2sad.saving` splits it in two instead)."""
+    names = names or ModuleNames.of([fn])
+    return _Gradient(fn, wrt, act, False, helpers, names, mode="adjoint", saving=saving).build()
 
 
 def primal(fn: ir.Function, names: ModuleNames | None = None) -> ir.Function:
@@ -93,8 +102,10 @@ class _Gradient(Recording):
         helpers: dict[str, tuple[str, ...]],
         names: ModuleNames,
         mode: str = "gradient",
+        saving: Mapping[str, Saving] | None = None,
     ) -> None:
         self.helpers = helpers
+        self.saving = saving or {}
         self.names = names
         self.mode = mode
         self.wrt = wrt
@@ -103,6 +114,16 @@ class _Gradient(Recording):
         self.namer = names.local(fn)
         self._discard: str | None = None
         self.fn = fn = replace(fn, body=tuple(self._record_tests(fn.body)))
+        self.saved_names = {
+            id(s): self.namer.fresh(f"{s.target}_saved")
+            for s in ir.walk(fn.body)
+            if isinstance(s, ir.Assign)
+            and isinstance(s.value, ir.Call)
+            and s.value.fn in helpers
+            and s.value.fn in self.saving
+            and self.saving[s.value.fn].saves
+            and act.active(s.target)
+        }
         self._bars: dict[str, str] = {}
         self._stacks: dict[str, str] = {}
         self._contribs: dict[int, dict[str, ir.Expr]] = {}
@@ -148,7 +169,7 @@ class _Gradient(Recording):
                 if self.act.active(s.value.name):
                     out[s.value.name] = ir.Var(_G)
             elif isinstance(s.value, ir.Call) and s.value.fn in self.helpers:
-                call = ir.Call(self.names.adjoint(s.value.fn), s.value.args + (ir.Var(_G),))
+                call = self.helper_call(s, ir.Var(_G))
                 rule = rule_of(s.value)
                 assert rule is not None
                 for p, arg in zip(rule.params, s.value.args):
@@ -322,7 +343,7 @@ class _Gradient(Recording):
         helper = s.value.fn
         rule = rule_of(s.value)
         assert rule is not None
-        call = ir.Call(self.names.adjoint(helper), s.value.args + (g,))
+        call = self.helper_call(s, g)
         targets: list[str] = []
         after: list[ir.Stmt] = []
         before: list[ir.Stmt] = []
@@ -340,6 +361,19 @@ class _Gradient(Recording):
                 targets.append(self.bar(arg.name))
                 live.add(arg.name)
         return [*before, ir.Unpack(tuple(targets), call), *after]
+
+    def helper_call(self, s: ir.Assign, g: ir.Expr) -> ir.Call:
+        """``adjoint_h(h_saved, <the arguments the adjoint reads>, g)``: what the forward function saved
+        (when it saves anything), then the arguments the adjoint function still reads."""
+        assert isinstance(s.value, ir.Call)
+        saving = self.saving.get(s.value.fn)
+        if saving is None:  # the adjoint function runs the helper's forward pass itself
+            return ir.Call(self.names.adjoint(s.value.fn), s.value.args + (g,))
+        rule = rule_of(s.value)
+        assert rule is not None
+        args = tuple(a for p, a in zip(rule.params, s.value.args) if p in saving.params)
+        saved = self.saved_of(s)
+        return ir.Call(self.names.adjoint(s.value.fn), ((ir.Var(saved),) if saved else ()) + args + (g,))
 
     def accumulate(self, name: str, term: ir.Expr, origin: ir.Origin | None = None) -> ir.Stmt:
         """``x_bar += term``; with arrays ``x_bar = x_bar + term``, since an adjoint may share its array with

@@ -33,15 +33,17 @@ def test_one_adjoint_function_per_helper_however_many_call_sites():
     from helpers_catalogue import called_twice
 
     text = s2sad.grad_source(called_twice)
-    assert text.count("def adjoint_sigmoid(") == 1 and text.count("def sigmoid(") == 1
+    assert text.count("def adjoint_sigmoid(") == 1 and text.count("def forward_sigmoid(") == 1
     assert text.count("adjoint_sigmoid(") == 3  # the definition and two calls
+    assert text.count("forward_sigmoid(") == 3 and "def sigmoid(" not in text  # nothing calls the plain helper
 
 
 def test_helper_adjoint_returns_only_what_callers_need():
     from helpers_catalogue import chain
 
     text = s2sad.grad_source(chain)
-    assert "def adjoint_layer(x, w, b, layer_bar):" in text
+    # what forward_layer saved (its result), then only the arguments the adjoint reads (not b)
+    assert "def adjoint_layer(layer, x, w, layer_bar):" in text
     assert "return x_bar, w_bar" in text and not re.search(r"\bb_bar\b", text)  # b is constant at both calls
 
 
@@ -61,7 +63,7 @@ def test_cross_module_helper_is_followed_not_executed(tmp_path, monkeypatch):
     source = "from model.layers import dense\n\n\ndef loss(x, w):\n    return dense(x, w, 0.5) ** 2\n"
     (tmp_path / "train.py").write_text(source)
     text = generate(source, str(tmp_path / "train.py"), "loss")
-    assert "def dense(x, w, b):" in text and "def adjoint_dense(" in text
+    assert "def forward_dense(x, w, b):" in text and "def adjoint_dense(" in text
     assert "model" not in text.split("\n", 3)[3]  # self-contained: the helper is copied, not imported
     namespace = {}
     exec(compile(text, "<generated>", "exec"), namespace)
