@@ -15,7 +15,7 @@ from __future__ import annotations
 import common  # noqa: F401  (one thread, before NumPy)
 import harness
 from harness import HAND, S2SAD, Case, Workspace
-from scalars import options, report
+from scalars import only, options, report
 
 VARIANT = "annotated"
 CASES_SOURCE = '''"""Rosenbrock and an RNN."""
@@ -75,7 +75,8 @@ def annotated(source: str) -> str:
     return source.replace("import numpy as np\n", "from typing import Annotated\n\nimport numpy as np\n", 1)
 
 
-def build(ws: Workspace) -> list[Case]:
+def build(ws: Workspace, only: list[str] | None = None) -> list[Case]:
+    """The cases named in ``only`` (default: all)."""
     built = []
     mlp_source = (harness.ROOT / "examples" / "mlp.py").read_text()
     rows = [
@@ -85,6 +86,8 @@ def build(ws: Workspace) -> list[Case]:
     ]
     torch_module = ws.module("arrays_torch", TORCH_SOURCE) if harness.installed("torch") else None
     for key, label, source, name in rows:
+        if only and key not in only:
+            continue
         args, wrt = harness.cases.inputs(key), harness.cases.WRT[key]
         stem = "mlp" if key == "mlp" else "arrays"
         case = Case(key, label, 1.3, getattr(ws.module(stem, source), name), args, VARIANT)
@@ -107,7 +110,7 @@ def main() -> None:
     harness.jax_setup()
     ws = Workspace(opts.keep)
     try:
-        built = build(ws)
+        built = build(ws, only(opts))
         print(report("NumPy programs", built, opts, [c.key for c in built]))
     finally:
         ws.close()

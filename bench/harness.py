@@ -33,9 +33,24 @@ import numpy as np
 
 import cases
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def _checkout() -> Path:
+    """The s2sad tree to measure: ``--s2sad DIR`` (another worktree, e.g. a branch before merging), else the one
+    this benchmark belongs to. Read before argparse runs, because s2sad is imported here."""
+    for k, arg in enumerate(sys.argv):
+        if arg == "--s2sad" and k + 1 < len(sys.argv):
+            return Path(sys.argv[k + 1]).resolve()
+        if arg.startswith("--s2sad="):
+            return Path(arg.split("=", 1)[1]).resolve()
+    return Path(__file__).resolve().parent.parent
+
+
+ROOT = _checkout()
 sys.path.insert(0, str(ROOT))
-import s2sad  # noqa: E402  (this checkout's, not an installed one)
+import s2sad  # noqa: E402  (the checkout's, not an installed one)
+
+if Path(s2sad.__file__).resolve().parent.parent != ROOT:
+    raise SystemExit(f"bench: s2sad imported from {s2sad.__file__}, not from {ROOT}")
 
 HAND, S2SAD = "hand-written", "s2sad"
 OTHERS = ("autograd", "PyTorch", "JAX", "JAX jit")
