@@ -235,6 +235,7 @@ Stmt: TypeAlias = Assign | Accumulate | Unpack | Push | Pop | For | If | While |
 class Param:
     name: str
     default: Expr | None = None
+    kwonly: bool = False  #: after ``*``: passed by keyword only (not differentiated unless asked for)
 
 
 @dataclass(frozen=True, slots=True)

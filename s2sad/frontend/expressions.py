@@ -58,6 +58,8 @@ class _Expressions:
     _stmt_target: str
     _stmt_temps: int
     _temp_count: int
+    _tuple_calls: dict[int, Signature | None]  #: calls to helpers returning several values (see tuple_helper)
+    _inline: dict[str, ir.Expr]  #: the parameters of the lambda being inlined (see .nested)
 
     def span(self, node: cst.CSTNode) -> Span:
         r = self.positions[node]
@@ -88,6 +90,10 @@ class _Expressions:
         def arrays_from_tuples(self, value: ir.Expr, out: list[ir.Stmt]) -> ir.Expr: ...
 
         def list_index(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None: ...
+
+        def nested_call(self, node: cst.Call, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None: ...
+
+        def nested_value(self, node: cst.Name) -> bool: ...
 
     def _begin_statement(self, target: str) -> None:
         self._stmt_target = target
@@ -228,7 +234,10 @@ class _Expressions:
 
     def unsupported_expression(self, node: cst.BaseExpression) -> None:
         kinds: dict[type[cst.CSTNode], tuple[str, str | None]] = {
-            cst.Lambda: ("'lambda' is not supported", "define the function at the top level"),
+            cst.Lambda: (
+                "a 'lambda' is supported only bound to a name in the function's body and called",
+                "write 'g = lambda a: ...' in the function, then call 'g(...)'",
+            ),
             cst.SimpleString: ("strings are not supported", None),
             cst.FormattedString: ("strings are not supported", None),
             cst.Imaginary: ("complex numbers are not supported", None),
@@ -239,6 +248,10 @@ class _Expressions:
 
     def name(self, node: cst.Name) -> ir.Expr:
         n = node.value
+        if n in self._inline:  # a parameter of the lambda being inlined
+            return self._inline[n]
+        if self.nested_value(node):
+            return ir.Const(0)
         self.user_names.add(n)
         if n in self.scope.assigned or n in self.scope.params:
             return ir.Var(n)
@@ -305,6 +318,9 @@ class _Expressions:
         method = self._method(node.func)
         if method is not None:
             return self._method_call(node, method, out, origin)
+        nested = self.nested_call(node, out, origin)  # a nested function or a lambda (see .nested)
+        if nested is not None:
+            return nested
         qualified = self._qualified(node.func)
         label = _code(self.module, node.func)
         if "numpy.array" in qualified:  # np.array([a, b, c]): an array of scalars, element by element
@@ -330,13 +346,32 @@ class _Expressions:
         if self.context.allow_helpers and not any(self.context.lookup(q, len(node.args)) for q in qualified):
             reported = len(self.diagnostics)
             signature = self._helper(node, qualified)
+            if signature is not None and signature.results:
+                n = len(signature.results)
+                self.error(
+                    node,
+                    f"'{label}' returns {n} values; here its result is used as one value",
+                    "unsupported-syntax",
+                    f"unpack it ({', '.join('abcdefgh'[:n] if n <= 8 else 'ab')} = {label}(...)), or read one value "
+                    f"({label}(...)[0])",
+                )
+                return ir.Const(0)
             if signature is not None:
                 self.user_names.add(signature.name)  # an intermediate must not take the helper's name
                 return ir.Call(signature.name, self._bind(node, signature, out, origin))
             if len(self.diagnostics) > reported:
                 return ir.Const(0)
+        if keywords and any(known_arities(q) or any(f == q for f, _ in self.context.rules) for q in qualified):
+            self.error(
+                node,
+                f"no derivative rule for '{label}' with the keyword argument '{next(iter(keywords))}'",
+                "no-rule",
+                "the rule table lists the keyword arguments each function supports (see the README); pass the "
+                "others positionally, or not at all",
+            )
+            return ir.Const(0)
         if keywords:
-            self.error(node, f"'{label}' takes no keyword argument '{next(iter(keywords))}' here", "unsupported-syntax")
+            self._no_rule(node, label, qualified)
             return ir.Const(0)
         candidates = sorted(
             q
@@ -348,6 +383,28 @@ class _Expressions:
             return ir.Const(0)
         args = tuple(self.atom(a.value, out, origin) for a in node.args)
         return ir.Call(candidates[0], args)
+
+    def tuple_helper(self, node: cst.BaseExpression) -> Signature | None:
+        """How to call the helper ``node`` calls, when it returns several values; None for anything else."""
+        if not isinstance(node, cst.Call) or not self.context.allow_helpers or self._method(node.func) is not None:
+            return None
+        if id(node) in self._tuple_calls:
+            return self._tuple_calls[id(node)]
+        self._tuple_calls[id(node)] = None
+        if any(a.star for a in node.args) or not isinstance(node.func, (cst.Name, cst.Attribute)):
+            return None
+        qualified = self._qualified(node.func)
+        positional = [a for a in node.args if a.keyword is None]
+        keywords = {a.keyword.value for a in node.args if a.keyword is not None}
+        if "numpy.array" in qualified or any(
+            self._signature_for(q, len(positional), keywords) or self.context.lookup(q, len(node.args))
+            for q in qualified
+        ):
+            return None
+        signature = self._helper(node, qualified)
+        if signature is not None and signature.results:
+            self._tuple_calls[id(node)] = signature
+        return self._tuple_calls[id(node)]
 
     def _bind(self, node: cst.Call, sig: Signature, out: list[ir.Stmt], origin: ir.Origin) -> tuple[ir.Expr, ...]:
         """The arguments of a call to a helper, bound to its parameters as Python binds them: positional ones
@@ -429,7 +486,8 @@ class _Expressions:
         """``x.sum`` (an array method): the object and the NumPy function; None for module attributes."""
         if not isinstance(func, cst.Attribute) or func.attr.value not in _ARRAY_METHODS:
             return None
-        if isinstance(func.value, cst.Name) and func.value.value not in self.scope.assigned | set(self.scope.params):
+        values = self.scope.assigned | set(self.scope.params) | set(self._inline)
+        if isinstance(func.value, cst.Name) and func.value.value not in values:
             return None  # np.sum, math.exp: a module's function
         return func.value, _ARRAY_METHODS[func.attr.value]
 
@@ -499,7 +557,14 @@ class _Expressions:
             return
         fn = sorted(qualified)[0]
         arities = known_arities(fn)
-        if arities:
+        if ".<locals>." in fn:
+            self.error(
+                node.func,
+                f"'{label}' is a value of '{self.function_name}', not a function s2sad can follow",
+                "unsupported-call",
+                "call a function defined with 'def' (in the module, or at the top of this function), or imported",
+            )
+        elif arities:
             counts = " or ".join(str(a) for a in arities)
             self.error(node, f"'{label}' is supported with {counts} argument(s), not {len(node.args)}", "no-rule")
         elif "." not in fn and self.context.allow_helpers:
@@ -519,12 +584,16 @@ class _Expressions:
         elif fn in ("builtins.range", "builtins.reversed"):
             self.error(node, f"'{label}' is supported only as the iterable of a 'for' loop", "unsupported-syntax")
         else:
+            library = fn.split(".")[0]
+            covered = {
+                "numpy": "NumPy's elementwise functions, reductions, matmul, indexing and shape functions",
+                "scipy": "a few scipy.special functions",
+            }.get(library, "arithmetic, most of the math module, abs, pow, min and max")
             self.error(
                 node.func,
                 f"no derivative rule for '{fn}'",
                 "no-rule",
-                "s2sad has rules for arithmetic, most of the math module, abs, pow, min and max; give other "
-                "functions a rule in [tool.s2sad.rules] (see the README)",
+                f"s2sad has rules for {covered}; give other functions a rule in [tool.s2sad.rules] (see the README)",
             )
 
     def test(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
@@ -552,10 +621,26 @@ class _Expressions:
     ) -> ir.Expr:
         """``left < b < c``: ``c`` is computed only if ``left < b`` holds, as Python does."""
         op = _CST_COMPARE.get(type(comparisons[0].operator))
-        if op is None:
-            self.error(comparisons[0].operator, "only < <= > >= == != comparisons are supported", "unsupported-syntax")
-            return ir.Const(False)
         right = self.atom(comparisons[0].comparator, out, origin)
+        if isinstance(comparisons[0].operator, (cst.Is, cst.IsNot)):
+            # identity is the same in the generated code only for None: other objects may be copies there
+            if ir.Const(None) in (left, right):
+                op = ast.Is if isinstance(comparisons[0].operator, cst.Is) else ast.IsNot
+            else:
+                self.error(
+                    comparisons[0].operator,
+                    "'is' and 'is not' are supported only with None",
+                    "unsupported-syntax",
+                    "compare values with == or !=",
+                )
+                return ir.Const(False)
+        if op is None:
+            self.error(
+                comparisons[0].operator,
+                "only < <= > >= == != comparisons (and 'is None') are supported",
+                "unsupported-syntax",
+            )
+            return ir.Const(False)
         first = ir.Call(OPERATOR_SYMBOLS[op], (left, right))
         if len(comparisons) == 1:
             return first
@@ -601,6 +686,8 @@ class _Expressions:
         if not isinstance(node, cst.Name):
             return set()
         n = node.value
+        if n in self._inline:
+            return set()
         if n in self.scope.assigned or n in self.scope.params:
             return {f"{self.function_name}.<locals>.{n}"}
         if n in self.scope.free:

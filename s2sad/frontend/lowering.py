@@ -9,7 +9,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .. import ir
-from ..bindings import ModuleScope, function_scope
+from ..bindings import FunctionScope, ModuleScope, function_scope
 from ..diagnostics import Diagnostic, InternalError, S2sadError
 from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
 from . import fidelity
@@ -17,6 +17,7 @@ from .aliasing import InPlace, inplace_message, returns_fresh
 from .containers import Lengths, _Containers, tuple_lengths
 from .expressions import _Expressions
 from .names import Context, Scope, Signature
+from .nested import _Nested
 from .opaque import Opaque as ir_opaque
 from .syntax import (
     _CST_AUGMENTED,
@@ -34,7 +35,7 @@ from .syntax import (
 _NOT_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
 
 
-class _Lowerer(_Containers, _Expressions):
+class _Lowerer(_Nested, _Containers, _Expressions):
     """Lowers one function of one file; helpers it calls go through the shared ``Context``."""
 
     def __init__(
@@ -75,6 +76,15 @@ class _Lowerer(_Containers, _Expressions):
         self.function_name = ""
         self._containers = Lengths()  #: tuple variables and their lengths where read (see .containers)
         self._element_names: dict[tuple[str, int], str] = {}
+        self._tuple_calls: dict[int, Signature | None] = {}
+        self._nested: dict[str, cst.FunctionDef | cst.Lambda] = {}  #: see .nested
+        self._defined: set[str] = set()
+        self._inline: dict[str, ir.Expr] = {}
+        self._inlining: set[str] = set()
+        self._refused: set[str] = set()
+        self._reported: set[int] = set()
+        self.lifted = False  #: a nested function, lowered as a helper: its free variables are parameters
+        self.lifted_free: tuple[str, ...] = ()
         self._function_node: cst.FunctionDef | None = None
         self._inplace: InPlace | None = None  #: the function's in-place updates (see .aliasing), when asked
 
@@ -184,11 +194,15 @@ class _Lowerer(_Containers, _Expressions):
         misread = fidelity.misread(node, tree, lambda n: self.span(n).line, self.path, self.lines)
         if misread is not None:
             self.misread.append(misread)
-        self.scope = Scope.of(function_scope(self.source, self.path, tree))
+        names = function_scope(self.source, self.path, tree)
+        self.scope = Scope.of(names)
+        if self.lifted:
+            self._lift(node, names, params)
         assigned = self.scope.assigned
         self.user_names = set(self.scope.params) | assigned | {b.local for b in self.imports}
-        self._containers = tuple_lengths(node.body, self.scope.params)
+        self._containers = tuple_lengths(node.body, self.scope.params, self._returned_length)
         self._function_node = node
+        self._nested = self.find_nested(node)
         if isinstance(node.body, cst.SimpleStatementSuite):  # def f(x): return x * x
             origin = self.origin(node.body)
             smalls = list(node.body.body)
@@ -245,12 +259,12 @@ class _Lowerer(_Containers, _Expressions):
         for bad in (params.star_arg, params.star_kwarg):
             if isinstance(bad, cst.Param):
                 self.error(bad, "'*args' and '**kwargs' are not supported", "unsupported-syntax")
-        if params.kwonly_params and not self.is_helper:
-            for p in params.kwonly_params:
-                self.error(p, "keyword-only parameters are not supported", "unsupported-syntax")
+        kwonly = {id(p) for p in params.kwonly_params}
         for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
             default: ir.Expr | None = None
-            if p.default is not None:
+            if isinstance(p.default, cst.Name) and p.default.value == "None":
+                default = ir.Const(None)  # 'if p is None:' decides at run time, as in Python
+            elif p.default is not None:
                 value, problem, code = evaluate_numeric(p.default)
                 if problem is None:
                     default = ir.Const(value)
@@ -260,25 +274,65 @@ class _Lowerer(_Containers, _Expressions):
                         p.default,
                         f"a parameter's default must be a number: {problem}",
                         code,
-                        "write the number itself ('k=8.0'), or pass the value at each call",
+                        "write the number itself ('k=8.0') or None, or pass the value at each call",
                     )
-            out.append(ir.Param(p.name.value, default))
+            out.append(ir.Param(p.name.value, default, id(p) in kwonly))
         return out
+
+    def _returned_length(self, node: cst.Call) -> int | None:
+        """How many values a call to a helper of this file returns, read from its text (``return a, b``), for
+        ``t = h(x)`` to make ``t`` a tuple variable; None when it returns one value, or is not such a helper."""
+        if not (isinstance(node.func, cst.Name) and node.func.value in self._module_functions()):
+            return None
+        if node.func.value in self.scope.assigned or node.func.value in self.scope.params:
+            return None
+        defs = [s for s in self.tree.body if isinstance(s, ast.FunctionDef) and s.name == node.func.value]
+        last = defs[-1].body[-1] if defs and defs[-1].body else None
+        if isinstance(last, ast.Return) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1:
+            if not any(isinstance(e, ast.Starred) for e in last.value.elts):
+                return len(last.value.elts)
+        return None
 
     def signature(self, node: cst.FunctionDef, name: str) -> Signature:
         """How calls to this function (a helper, named ``name`` in the generated module) bind arguments."""
         params = node.params
         defaults = {}
         for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
-            if p.default is not None:
+            if isinstance(p.default, cst.Name) and p.default.value == "None":
+                defaults[p.name.value] = ir.Const(None)
+            elif p.default is not None:
                 value, problem, _ = evaluate_numeric(p.default)
                 if problem is None:
                     defaults[p.name.value] = ir.Const(value)
         positional = tuple(p.name.value for p in list(params.posonly_params) + list(params.params))
         kwonly = tuple(p.name.value for p in params.kwonly_params)
-        return Signature(name, node.name.value, positional, len(params.posonly_params), kwonly, defaults)
+        return Signature(
+            name, node.name.value, positional, len(params.posonly_params), kwonly, defaults, free=self.lifted_free
+        )
+
+    def _lift(self, node: cst.FunctionDef, names: FunctionScope, params: list[ir.Param]) -> None:
+        """A nested function as a helper: its free variables become parameters after its own (see .nested)."""
+        written = sorted(names.nonlocal_ | names.declared_global)
+        if written:
+            self.error(
+                node.name,
+                f"the nested function '{node.name.value}' declares '{written[0]}' nonlocal or global",
+                "unsupported-syntax",
+                "return the new value and assign it in the enclosing function",
+            )
+        self.lifted_free = tuple(sorted(names.free))
+        self.scope.params = self.scope.params + list(self.lifted_free)
+        self.scope.free = set()
+        params.extend(ir.Param(n) for n in self.lifted_free)
 
     def final_return(self, ret: cst.Return, origin: ir.Origin, fname: str) -> list[ir.Stmt]:
+        several = self._length(ret.value) if self.is_helper and ret.value is not None else None
+        if several is not None and several > 1 and not isinstance(ret.value, cst.List):
+            # a helper's 'return a, b' (or a tuple variable, or another helper's values): one value per element
+            out: list[ir.Stmt] = []
+            self._begin_statement(fname)
+            values = self.elements(ret.value, out, origin)
+            return out + [ir.Return(tuple(values), origin)]
         if ret.value is None or isinstance(ret.value, (cst.Tuple, cst.List, cst.Dict, cst.Set)):
             self.error(
                 ret,
@@ -309,6 +363,8 @@ class _Lowerer(_Containers, _Expressions):
     def block(self, stmts: Sequence[cst.BaseStatement]) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
         for stmt in stmts:
+            if self.nested_definition(stmt):
+                continue  # lifted or inlined where it is called
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     self.small_statement(small, out, self.origin(stmt))
@@ -326,7 +382,7 @@ class _Lowerer(_Containers, _Expressions):
         kind = {
             cst.Try: "'try'",
             cst.With: "'with'",
-            cst.FunctionDef: "nested function definitions",
+            cst.FunctionDef: "a nested function defined inside a branch or a loop",
             cst.ClassDef: "class definitions",
             cst.Match: "'match'",
             cst.Return: "'return' before the end of the function",
@@ -438,6 +494,9 @@ class _Lowerer(_Containers, _Expressions):
                         self.unsupported_target(n)
                 return
             length = self._length(value)
+            if length is None and isinstance(value, cst.Name) and value.value not in self._containers.names:
+                self.unpack_sequence(value, [n.value for n in names if isinstance(n, cst.Name)], out, origin)
+                return
             if length is None or length != len(names):
                 if isinstance(value, cst.Name) and self._unknown(value):
                     self.ambiguous(value, value.value)
@@ -454,13 +513,28 @@ class _Lowerer(_Containers, _Expressions):
                 return
             # Evaluate the whole right-hand side before assigning anything (``x, y = y, x * 2``).
             targets = [n.value for n in names if isinstance(n, cst.Name)]
-            if isinstance(value, (cst.Tuple, cst.List)):
+            if isinstance(value, (cst.Tuple, cst.List, cst.Call)):
                 values = self.elements(value, out, origin, into=targets)
             else:  # a tuple variable, or a constant slice of one
                 values = self.elements(value, out, origin)
             self.assign_all(targets, values, out, origin)
             return
         self.unsupported_target(target)
+
+    def unpack_sequence(self, value: cst.Name, targets: list[str], out: list[ir.Stmt], origin: ir.Origin) -> None:
+        """``a, b, c = abc`` where ``abc`` is a parameter or a value s2sad does not know as a tuple (an array, a
+        tuple passed in): its first-axis items ``abc[0]``, ``abc[1]`` ..., as Python's unpacking iterates a
+        sequence, after checking at run time that it has exactly that many (Python's ``ValueError`` otherwise)."""
+        source = self.name(value)
+        if not isinstance(source, ir.Var):
+            return  # reported by name()
+        self._begin_statement(targets[0] if targets else value.value)
+        length = ir.Var(self._temp_name(value))
+        out.append(ir.Assign(length.name, ir.Call("builtins.len", (source,)), origin))
+        n = len(targets)
+        check = ir.Call("operator.eq", (length, ir.Const(n)))
+        out.append(ir.Require(check, f"cannot unpack '{value.value}' into {n} names: it has another length"))
+        self.assign_all(targets, [ir.Call(ir.GETITEM, (source, ir.Const(k))) for k in range(n)], out, origin)
 
     def if_statement(self, stmt: cst.If, out: list[ir.Stmt]) -> None:
         """The test's operands are computed into ``out`` just before the ``If``; ``elif`` nests."""
