@@ -124,7 +124,8 @@ def _pipeline(
         for h in helpers:  # a helper's rule needs its callees' rules
             table[(h.name, len(h.params))] = analysis.helper_rule(h)
         chosen = _choose_wrt(main, wrt)
-        act = analysis.activity(main, chosen)
+        entries = _entries(main, chosen)  # a dictionary parameter is differentiated entry by entry
+        act = analysis.activity(main, entries)
         analysis.check(main, act)
         # Each helper's adjoint returns what its callers need: callers are analysed before their callees.
         analysed: list[tuple[ir.Function, analysis.Activity]] = [(main, act)]
@@ -138,11 +139,14 @@ def _pipeline(
             analysis.check(h, h_act)
             analysed.append((h, h_act))
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
-        grad_fn = reverse.gradient(main, chosen, act, with_value=with_value, helpers=helper_wrt, names=module_names)
+        grad_fn = reverse.gradient(main, entries, act, with_value=with_value, helpers=helper_wrt, names=module_names)
         others: list[tuple[ir.Function, str]] = []
         for h, h_act in analysed[1:]:
             others.append(
-                (reverse.primal(h, module_names), f"The helper '{h.name}', for the forward passes that call it.")
+                (
+                    reverse.primal(h, module_names),
+                    f"The helper '{h.name}', for the forward passes that call it.{_looked_through(h)}",
+                )
             )
             if h.name in helper_wrt:
                 adjoint_fn = reverse.adjoint(h, helper_wrt[h.name], h_act, helper_wrt, module_names)
@@ -157,11 +161,18 @@ def _pipeline(
     returns = "the gradient" if len(chosen) == 1 else f"the gradients ({', '.join(chosen)})"
     if with_value:
         returns = f"'{name}' and {returns}"
-    doc = f"Return {returns} of '{name}' by reverse-mode differentiation."
+    doc = f"Return {returns} of '{name}' by reverse-mode differentiation.{_looked_through(main)}"
     for fn in [grad_fn] + [o for o, _ in others]:
         limits.check_blocks(fn, fn.path)
     text = emit.emit(grad_fn, header, doc, others, verbatim, module_names)
     return Generated(text, chosen, tuple(program.read), grad_fn.name)
+
+
+def _looked_through(fn: ir.Function) -> str:
+    """The note in a docstring that the function's decorators were looked through (see frontend.decorators)."""
+    if not fn.decorators:
+        return ""
+    return f" Looked through (computes the same): {', '.join(f'@{d}' for d in fn.decorators)}."
 
 
 def _returned_names(fn: ir.Function, wrt: Sequence[str]) -> list[str]:
@@ -183,14 +194,21 @@ def _asked(wrt: Sequence[str] | str | None) -> tuple[str, ...] | None:
     return tuple(unicodedata.normalize("NFKC", w) for w in names)
 
 
+def _entries(fn: ir.Function, chosen: Sequence[str]) -> tuple[str, ...]:
+    """``chosen`` with each dictionary parameter replaced by the parameters of its entries."""
+    bundles = {p.name: tuple(e for _, e in es) for p, es in fn.bundles}
+    return tuple(e for c in chosen for e in bundles.get(c, (c,)))
+
+
 def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | str | None) -> tuple[str, ...]:
     """The parameters to differentiate, in the order the gradients are returned: the order asked for (as JAX's
     ``argnums`` and ``torch.autograd.grad``), or parameter order by default."""
-    names = [p.name for p in fn.params]
+    owner = {e: p.name for p, es in fn.bundles for _, e in es}  # an entry of a dictionary parameter
+    names = list(dict.fromkeys(owner.get(p.name, p.name) for p in fn.params))
     asked = _asked(wrt)
     assert fn.origin is not None
     if asked is None:
-        chosen = analysis.default_wrt(fn)
+        chosen = tuple(dict.fromkeys(owner.get(p, p) for p in analysis.default_wrt(fn)))
         if not chosen:
             raise S2sadError(
                 [
@@ -257,6 +275,7 @@ def _generate_live(
     """The module for a live function, from a file that still says what ``f`` runs; the file and line of ``f``.
     ``loading``: ``f``'s module may still be running (see :func:`live.check_program`)."""
     source, path, name, line = live.source_of(f)
+    f = live.unwrap_cache(f)
     generated = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
     # the helpers, constants and defaults too must be what f runs: same file, same text; another file, as read
     texts = [(p, h, source if p == path else read_source(p)) for p, h in generated.helpers]

@@ -50,6 +50,11 @@ SUPPORT = {
     else:
         np.add.at(out, index, g)
     return out''',
+    "bundle": '''def bundle(d, keys, *adjoints):
+    """The adjoint of the dictionary d: the adjoint of each entry read, zero for the entries not read."""
+    out = {k: np.zeros_like(v) for k, v in d.items()}
+    out.update(zip(keys, adjoints))
+    return out''',
     "select": '''def select(index, *items):
     """items[index]: an element of a tuple, chosen at run time."""
     return items[index]''',

@@ -56,6 +56,7 @@ __all__ = [
     "Stmt",
     "Param",
     "Binding",
+    "Bundle",
     "ModuleConstant",
     "Function",
     "TEMP",
@@ -72,7 +73,7 @@ __all__ = [
 
 Number: TypeAlias = int | float | bool
 #: A constant: a number, ``None`` (a default such as ``axis=None``) or a tuple of them (a shape, axes).
-Value: TypeAlias = "int | float | bool | None | tuple[Value, ...]"
+Value: TypeAlias = "int | float | bool | None | str | tuple[Value, ...]"
 
 #: Before SSA, an intermediate the frontend invented is named ``$<base>#<n>``: ``base`` describes the value
 #: (``sin_x``), ``n`` makes the name unique. The SSA stage gives it its real name.
@@ -238,6 +239,11 @@ class Param:
     kwonly: bool = False  #: after ``*``: passed by keyword only (not differentiated unless asked for)
 
 
+#: A dictionary parameter read only at string-literal keys: the parameter, and each key with the parameter
+#: that stands for its entry in ``Function.params`` (see ``frontend.bundles``)
+Bundle: TypeAlias = "tuple[Param, tuple[tuple[str, str], ...]]"
+
+
 @dataclass(frozen=True, slots=True)
 class Binding:
     """A module-level import of the user's file: ``local`` names ``qualname`` (a module or an object)."""
@@ -267,6 +273,8 @@ class Function:
     user_names: frozenset[str] = field(default_factory=frozenset)  #: every name the user's code mentions
     invented: frozenset[str] = field(default_factory=frozenset)  #: intermediates s2sad named (each used once)
     arrays: bool = False  #: the module uses NumPy: values may be arrays (adjoints are summed back to shapes)
+    bundles: tuple[Bundle, ...] = ()  #: dictionary parameters, each replaced in ``params`` by its entries
+    decorators: tuple[str, ...] = ()  #: decorators looked through (``functools.cache``): noted in the output
 
 
 def walk(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:

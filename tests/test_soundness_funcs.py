@@ -583,7 +583,162 @@ NESTED = [
     ),
 ]
 
-CASES = TUPLES + CALLS + NESTED
+DICTS = [  # the correct ones are below (the harness's finite differences take arrays, not dictionaries)
+    case(
+        "dict-key-not-a-literal",
+        """
+        def f(params, x):
+            k = "w"
+            return params[k] * x
+        """,
+        ({"w": 2.0}, 0.5),
+        expect="refused",
+    ),
+    case(
+        "dict-written-into",
+        """
+        def f(params, x):
+            params["w"] = x
+            return params["w"] * x
+        """,
+        ({"w": 2.0}, 0.5),
+        expect="refused",
+    ),
+    case(
+        "dict-passed-to-a-helper",
+        """
+        def h(p, x):
+            return p["w"] * x
+
+        def f(params, x):
+            return h(params, x) + params["w"]
+        """,
+        ({"w": 2.0}, 0.5),
+        expect="refused",
+    ),
+    case(
+        "dict-iterated",
+        """
+        def f(params, x):
+            total = x
+            for k in params:
+                total = total * params["w"]
+            return total
+        """,
+        ({"w": 2.0}, 0.5),
+        expect="refused",
+    ),
+]
+
+DECORATORS = [
+    case(
+        "cache-on-a-helper",
+        """
+        import functools
+
+        @functools.cache
+        def h(x):
+            return math.sin(x) * x
+
+        def f(x, y):
+            return h(x) * y
+        """,
+        (0.3, 0.7),
+    ),
+    case(
+        "lru-cache-on-the-target",
+        """
+        from functools import lru_cache
+
+        @lru_cache(maxsize=None)
+        def f(x, y):
+            return math.exp(x) * y
+        """,
+        (0.3, 0.7),
+    ),
+    # hostile: a decorator that changes the result, wraps, an option that may change the result
+    case(
+        "decorator-doubling-the-result",
+        """
+        def double(fn):
+            return lambda *a: 2.0 * fn(*a)
+
+        @double
+        def h(x):
+            return x * x
+
+        def f(x):
+            return h(x)
+        """,
+        (0.3,),
+        expect="refused",
+        code="unsupported-decorator",
+    ),
+    case(
+        "decorator-with-wraps",
+        """
+        import functools
+
+        def logged(fn):
+            @functools.wraps(fn)
+            def inner(*a):
+                return fn(*a) + 1.0
+            return inner
+
+        @logged
+        def f(x):
+            return x * x
+        """,
+        (0.3,),
+        expect="refused",
+        code="unsupported-decorator",
+    ),
+    case(
+        "numba-fastmath",
+        """
+        import numba
+
+        @numba.njit(fastmath=True)
+        def f(x):
+            return x * x
+        """,
+        (0.3,),
+        expect="refused",
+        code="unsupported-decorator",
+    ),
+    case(
+        "numba-signature",
+        """
+        from numba import njit
+
+        @njit("f8(f8)")
+        def h(x):
+            return x * x
+
+        def f(x):
+            return h(x)
+        """,
+        (0.3,),
+        expect="refused",
+        code="unsupported-decorator",
+    ),
+    case(
+        "cache-rebound-name",
+        """
+        import functools
+
+        cache = lambda fn: fn
+
+        @cache
+        def f(x):
+            return x * x
+        """,
+        (0.3,),
+        expect="refused",
+    ),
+]
+
+CASES = TUPLES + CALLS + NESTED + DICTS + DECORATORS
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -599,3 +754,106 @@ def test_unpacking_a_parameter_of_another_length_raises_as_python_does(tmp_path)
     with pytest.raises(ValueError, match="cannot unpack 'abc' into 2 names"):
         grad(np.array([0.5, -1.0, 2.0]))
     assert np.allclose(grad(np.array([0.5, -1.0])), [-1.0, 0.5])
+
+
+_MLP = """
+import numpy as np
+
+
+def loss(params, x, y):
+    h = np.tanh(params["W1"] @ x + params["b1"])
+    out = params["W2"] @ h + params["b2"]
+    return np.sum((out - y) ** 2) * params["scale"]
+"""
+
+
+def _dict_fd(f, params, *rest, eps=1e-6):
+    out = {}
+    for key, value in params.items():
+        value = np.asarray(value, dtype=float)
+        grad = np.zeros_like(value)
+        for k in np.ndindex(value.shape):
+            up, down = value.copy(), value.copy()
+            up[k] += eps
+            down[k] -= eps
+            grad[k] = (f({**params, key: up}, *rest) - f({**params, key: down}, *rest)) / (2 * eps)
+        out[key] = grad
+    return out
+
+
+def test_dict_parameter_gradient_is_a_dict_with_the_same_keys(tmp_path) -> None:
+    import autograd
+    import autograd.numpy as anp
+
+    import s2sad
+
+    (tmp_path / "m.py").write_text(_MLP)
+    grad = s2sad.api.compile_gradient(_MLP, str(tmp_path / "m.py"), "loss", wrt=["params"])
+    rng = np.random.default_rng(0)
+    params = {
+        "W1": rng.normal(size=(3, 2)),
+        "b1": rng.normal(size=3),
+        "W2": rng.normal(size=(1, 3)),
+        "b2": rng.normal(size=1),
+        "scale": 0.7,
+        "unused": np.ones(2),
+    }
+    x, y = rng.normal(size=2), rng.normal(size=1)
+    got = grad(params, x, y)
+    namespace: dict = {}
+    exec(_MLP, namespace)
+    expected = _dict_fd(namespace["loss"], params, x, y)
+
+    def same(p, x, y):
+        h = anp.tanh(p["W1"] @ x + p["b1"])
+        return anp.sum((p["W2"] @ h + p["b2"] - y) ** 2) * p["scale"]
+
+    reference = autograd.grad(same)(params, x, y)
+    assert set(got) == set(params)
+    for key in params:
+        assert np.allclose(got[key], expected[key], rtol=1e-5, atol=1e-6), key
+        assert np.allclose(got[key], reference[key]), key
+        assert np.shape(got[key]) == np.shape(params[key])
+
+
+def test_dict_parameter_by_default_and_with_other_parameters(tmp_path) -> None:
+    import s2sad
+
+    source = _MLP.replace('params["scale"]', 'params["scale"] * s').replace("(params, x, y)", "(params, x, y, s)")
+    grad = s2sad.api.compile_gradient(source, str(tmp_path / "m.py"), "loss")
+    assert grad.__s2sad_wrt__ == ["params", "x", "y", "s"]
+    params = {"W1": np.eye(2), "b1": np.zeros(2), "W2": np.ones((1, 2)), "b2": np.zeros(1), "scale": 2.0}
+    g_params, g_x, g_y, g_s = grad(params, np.array([0.1, 0.2]), np.array([0.3]), 1.5)
+    namespace: dict = {}
+    exec(source, namespace)
+    expected = _dict_fd(namespace["loss"], params, np.array([0.1, 0.2]), np.array([0.3]), 1.5)
+    assert all(np.allclose(g_params[k], expected[k], atol=1e-6) for k in params)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Diagnostics: what the messages say, and every problem in one run
+# ------------------------------------------------------------------------------------------------------------
+def _refusal(tmp_path, files: dict[str, str], target: str = "m.py::f") -> str:
+    from soundness import run_cli, write_project
+
+    write_project(Case("diagnostics", files, ()), tmp_path)
+    outcome = run_cli(["grad", target], tmp_path)
+    assert outcome.status == 2, outcome.stderr
+    assert "Traceback" not in outcome.stderr
+    return outcome.stderr
+
+
+def test_a_keyword_call_to_a_function_without_a_rule_says_no_rule(tmp_path) -> None:
+    stderr = _refusal(tmp_path, {"m.py": "import numpy as np\n\n\ndef f(x):\n    return np.frobnicate(x, k=2)\n"})
+    assert "[no-rule]" in stderr and "keyword" not in stderr.split("help:")[0], stderr
+    assert "NumPy" in stderr and "math module" not in stderr, stderr
+
+
+def test_a_keyword_the_rule_does_not_take_is_no_rule_naming_it(tmp_path) -> None:
+    stderr = _refusal(tmp_path, {"m.py": "import numpy as np\n\n\ndef f(x):\n    return np.sum(x, dtype=float)\n"})
+    assert "no derivative rule for 'np.sum' with the keyword argument 'dtype'" in stderr, stderr
+
+
+def test_unpacking_a_call_without_several_values_names_the_call(tmp_path) -> None:
+    stderr = _refusal(tmp_path, {"m.py": "import math\n\n\ndef f(x):\n    a, b = math.sin(x)\n    return a * b\n"})
+    assert "unpacking the result of a call" in stderr, stderr

@@ -95,6 +95,8 @@ class _Expressions:
 
         def nested_value(self, node: cst.Name) -> bool: ...
 
+        def bundle_entry(self, node: cst.BaseExpression) -> ir.Expr | None: ...
+
     def _begin_statement(self, target: str) -> None:
         self._stmt_target = target
         self._stmt_temps = 0
@@ -163,6 +165,9 @@ class _Expressions:
 
     def value(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin, target: str | None) -> ir.Expr:
         """Lower ``node`` to an atom or one primitive applied to atoms."""
+        entry = self.bundle_entry(node)  # params["W1"] of a dictionary parameter
+        if entry is not None:
+            return entry
         if isinstance(node, (cst.Name, cst.Tuple, cst.List, cst.Subscript)):
             built = self.container_value(node, out, origin)  # a tuple, or an element of one
             if built is not None:
@@ -220,7 +225,17 @@ class _Expressions:
         parts: list[ir.Expr] = []
         for element in node.slice:
             item = element.slice
-            if isinstance(item, cst.Index):
+            if isinstance(item, cst.Index) and isinstance(item.value, (cst.SimpleString, cst.ConcatenatedString)):
+                self.error(
+                    item.value,
+                    f"a string key ('{_code(self.module, node)}') is supported only on a dictionary parameter of the "
+                    "function differentiated",
+                    "unsupported-syntax",
+                    'read the dictionary only at literal keys (params["W1"]); do not write into it, pass it on or '
+                    "iterate over it: pass the entries a helper needs as arguments",
+                )
+                parts.append(ir.Const(0))
+            elif isinstance(item, cst.Index):
                 listed = self.list_index(item.value, out, origin)  # a[[0, 2]]: along the first axis
                 parts.append(listed if listed is not None else self.atom(item.value, out, origin))
             else:

@@ -14,9 +14,11 @@ from ..diagnostics import Diagnostic, InternalError, S2sadError
 from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
 from . import fidelity
 from .aliasing import InPlace, inplace_message, returns_fresh
-from .containers import Lengths, _Containers, tuple_lengths
+from .containers import Lengths, _Containers, _module_names, tuple_lengths
 from .expressions import _Expressions
 from .names import Context, Scope, Signature
+from .bundles import bundle_reads, entry_key, entry_params
+from .decorators import looked_through
 from .nested import _Nested
 from .opaque import Opaque as ir_opaque
 from .syntax import (
@@ -85,6 +87,9 @@ class _Lowerer(_Nested, _Containers, _Expressions):
         self._reported: set[int] = set()
         self.lifted = False  #: a nested function, lowered as a helper: its free variables are parameters
         self.lifted_free: tuple[str, ...] = ()
+        self.looked_through: list[str] = []  #: decorators looked through (see .decorators)
+        self._bundles: dict[str, list[str]] = {}  #: dictionary parameters and their keys (see .bundles)
+        self._entries: dict[tuple[str, str], str] = {}  #: (parameter, key) -> the entry's name
         self._function_node: cst.FunctionDef | None = None
         self._inplace: InPlace | None = None  #: the function's in-place updates (see .aliasing), when asked
 
@@ -163,13 +168,21 @@ class _Lowerer(_Nested, _Containers, _Expressions):
 
     def lower(self, node: cst.FunctionDef) -> ir.Function:
         for decorator in node.decorators:
-            if not (self._qualified(decorator.decorator) & (_DECORATORS | _RULE_DECORATORS)):
-                self.error(
-                    decorator,
-                    "decorators other than '@s2sad.gradient' (and '@s2sad.rule' on a helper) are not supported",
-                    "unsupported-decorator",
-                    "decorators change what the function computes; differentiate the undecorated function",
-                )
+            qualified = self._qualified(decorator.decorator)
+            if qualified & (_DECORATORS | _RULE_DECORATORS):
+                continue
+            name, problem = looked_through(decorator, qualified)
+            if name is not None:
+                self.looked_through.append(name)
+                continue
+            label = _decorator_label(self.module, decorator)
+            self.error(
+                decorator,
+                f"the decorator {problem or repr('@' + label)} is not supported",
+                "unsupported-decorator",
+                "a decorator may change what the function computes; s2sad looks through only functools.cache, "
+                "functools.lru_cache, numba.njit, numba.jit and jax.jit; differentiate the undecorated function",
+            )
         if self.diagnostics:
             raise S2sadError(self.diagnostics)
         rule_decorators = [d for d in node.decorators if self._qualified(d.decorator) & _RULE_DECORATORS]
@@ -198,6 +211,11 @@ class _Lowerer(_Nested, _Containers, _Expressions):
         self.scope = Scope.of(names)
         if self.lifted:
             self._lift(node, names, params)
+        if not self.is_helper:
+            self._bundles = bundle_reads(node.body, self.scope.params)
+            for p, keys in self._bundles.items():
+                for k, key in enumerate(keys):
+                    self._entries[(p, key)] = self._entry_name(p, key, k)
         assigned = self.scope.assigned
         self.user_names = set(self.scope.params) | assigned | {b.local for b in self.imports}
         self._containers = tuple_lengths(node.body, self.scope.params, self._returned_length)
@@ -240,6 +258,7 @@ class _Lowerer(_Nested, _Containers, _Expressions):
             raise S2sadError(self.diagnostics)
         if self.is_helper:  # every call passes every argument; the defaults were bound at the call
             params = [ir.Param(p.name) for p in params]
+        params, bundles = entry_params(params, self._bundles, self._entries)
         return ir.Function(
             name=self.output_name or node.name.value,
             params=tuple(params),
@@ -250,7 +269,30 @@ class _Lowerer(_Nested, _Containers, _Expressions):
             origin=self.origin(node),
             user_names=frozenset(self.user_names | set(self.constants_used)),
             arrays=any(b.qualname.split(".")[0] == "numpy" for b in self.imports),
+            bundles=bundles,
+            decorators=tuple(self.looked_through),
         )
+
+    def _entry_name(self, param: str, key: str, k: int) -> str:
+        """The parameter standing for ``param[key]``: ``params_W1``, fresh in the module."""
+        taken = _module_names(self.module) | self.user_names | set(self._entries.values())
+        candidate = f"{param}_{key}" if key.isidentifier() and key.isascii() else f"{param}_entry{k}"
+        while candidate in taken:
+            candidate += "_"
+        self.user_names.add(candidate)
+        return candidate
+
+    def bundle_entry(self, node: cst.BaseExpression) -> ir.Expr | None:
+        """``params["W1"]`` of a dictionary parameter: its entry (see .bundles); None for anything else."""
+        if (
+            isinstance(node, cst.Subscript)
+            and isinstance(node.value, cst.Name)
+            and node.value.value not in self._inline
+        ):
+            key = entry_key(node, node.value.value)
+            if key is not None and (node.value.value, key) in self._entries:
+                return ir.Var(self._entries[(node.value.value, key)])
+        return None
 
     def _params(self, params: cst.Parameters) -> list[ir.Param]:
         """The parameters, in order (keyword-only ones last: calls to a helper pass every argument in this
@@ -669,3 +711,9 @@ class _Lowerer(_Nested, _Containers, _Expressions):
 
         source = self.context.sources.get(self.path)
         return source is not None and returns_fresh(source, name, qualify)
+
+
+def _decorator_label(module: cst.Module, decorator: cst.Decorator) -> str:
+    """The decorator as written, without its arguments: ``functools.wraps``, ``my_decorator``."""
+    node = decorator.decorator
+    return module.code_for_node(node.func if isinstance(node, cst.Call) else node).strip()
