@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import __version__, analysis, config, emit, frontend, ir, names, report, reverse, rules, ssa
 from . import lagrangian, limits, live
-from .diagnostics import S2sadError
+from .diagnostics import Diagnostic, S2sadError
 from .source import read_source
 
 __all__ = ["generate", "grad", "value_and_grad", "grad_source", "gradient", "rule", "explain", "compile_gradient"]
@@ -126,7 +126,7 @@ def _pipeline(
         chosen = _choose_wrt(main, wrt)
         entries = _entries(main, chosen)  # a dictionary parameter is differentiated entry by entry
         act = analysis.activity(main, entries)
-        analysis.check(main, act)
+        found = _problems(main, act)  # every problem of the target and its helpers, in one run
         # Each helper's adjoint returns what its callers need: callers are analysed before their callees.
         analysed: list[tuple[ir.Function, analysis.Activity]] = [(main, act)]
         helper_wrt: dict[str, tuple[str, ...]] = {}
@@ -136,8 +136,10 @@ def _pipeline(
                 needed |= analysis.call_sites(caller, caller_act, h.name)
             helper_wrt[h.name] = tuple(p.name for p in h.params if p.name in needed)
             h_act = analysis.activity(h, helper_wrt[h.name])
-            analysis.check(h, h_act)
+            found += _problems(h, h_act)
             analysed.append((h, h_act))
+        if found:
+            raise S2sadError(found)
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
         grad_fn = reverse.gradient(main, entries, act, with_value=with_value, helpers=helper_wrt, names=module_names)
         others: list[tuple[ir.Function, str]] = []
@@ -166,6 +168,15 @@ def _pipeline(
         limits.check_blocks(fn, fn.path)
     text = emit.emit(grad_fn, header, doc, others, verbatim, module_names)
     return Generated(text, chosen, tuple(program.read), grad_fn.name)
+
+
+def _problems(fn: ir.Function, act: analysis.Activity) -> list[Diagnostic]:
+    """What :func:`analysis.check` finds in ``fn``."""
+    try:
+        analysis.check(fn, act)
+    except S2sadError as err:
+        return list(err.diagnostics)
+    return []
 
 
 def _looked_through(fn: ir.Function) -> str:

@@ -857,3 +857,51 @@ def test_a_keyword_the_rule_does_not_take_is_no_rule_naming_it(tmp_path) -> None
 def test_unpacking_a_call_without_several_values_names_the_call(tmp_path) -> None:
     stderr = _refusal(tmp_path, {"m.py": "import math\n\n\ndef f(x):\n    a, b = math.sin(x)\n    return a * b\n"})
     assert "unpacking the result of a call" in stderr, stderr
+
+
+def test_every_problem_of_the_target_and_its_helpers_in_one_run(tmp_path) -> None:
+    main = """
+import math
+from lib import outer
+
+
+def h1(x):
+    return math.frob(x) + 1.0
+
+
+def h2(x):
+    return x * h3(x)
+
+
+def h3(x):
+    return math.gamma2(x)
+
+
+def f(x):
+    return h1(x) + h2(x) + outer(x) + math.nope(math.zap(x))
+"""
+    lib = "import math\n\n\ndef inner(x):\n    return math.zzz(x)\n\n\ndef outer(x):\n    return inner(x) * math.yyy(x)\n"
+    stderr = _refusal(tmp_path, {"m.py": main, "lib.py": lib})
+    for name in ("frob", "gamma2", "nope", "zap", "zzz", "yyy"):
+        assert f"'math.{name}'" in stderr, stderr
+    assert "found 6 errors" in stderr, stderr
+
+
+def test_every_helper_checked_in_one_run(tmp_path) -> None:
+    main = """
+import math
+
+
+def g(x):
+    return math.floor(x) * x
+
+
+def h(x):
+    return math.ceil(x) * x
+
+
+def f(x):
+    return g(x) * h(x)
+"""
+    stderr = _refusal(tmp_path, {"m.py": main})
+    assert "'floor'" in stderr and "'ceil'" in stderr, stderr

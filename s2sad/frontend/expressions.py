@@ -359,7 +359,7 @@ class _Expressions:
             if rule is not None:
                 return ir.Call(q, self._arguments(rule, positional, keywords, out, origin))
         if self.context.allow_helpers and not any(self.context.lookup(q, len(node.args)) for q in qualified):
-            reported = len(self.diagnostics)
+            reported, failures = len(self.diagnostics), self.context.failures
             signature = self._helper(node, qualified)
             if signature is not None and signature.results:
                 n = len(signature.results)
@@ -374,8 +374,8 @@ class _Expressions:
             if signature is not None:
                 self.user_names.add(signature.name)  # an intermediate must not take the helper's name
                 return ir.Call(signature.name, self._bind(node, signature, out, origin))
-            if len(self.diagnostics) > reported:
-                return ir.Const(0)
+            if len(self.diagnostics) > reported or self.context.failures > failures:
+                return ir.Const(0)  # reported (in the helper, or here)
         if keywords and any(known_arities(q) or any(f == q for f, _ in self.context.rules) for q in qualified):
             self.error(
                 node,
@@ -387,6 +387,7 @@ class _Expressions:
             return ir.Const(0)
         if keywords:
             self._no_rule(node, label, qualified)
+            self._arguments_checked(node, origin)
             return ir.Const(0)
         candidates = sorted(
             q
@@ -395,6 +396,7 @@ class _Expressions:
         )
         if not candidates:
             self._no_rule(node, label, qualified)
+            self._arguments_checked(node, origin)
             return ir.Const(0)
         args = tuple(self.atom(a.value, out, origin) for a in node.args)
         return ir.Call(candidates[0], args)
@@ -420,6 +422,13 @@ class _Expressions:
         if signature is not None and signature.results:
             self._tuple_calls[id(node)] = signature
         return self._tuple_calls[id(node)]
+
+    def _arguments_checked(self, node: cst.Call, origin: ir.Origin) -> None:
+        """The arguments of a call that is refused, lowered only for what is wrong inside them: every problem
+        of an expression is reported, not only the outermost."""
+        scratch: list[ir.Stmt] = []
+        for arg in node.args:
+            self.atom(arg.value, scratch, origin)
 
     def _bind(self, node: cst.Call, sig: Signature, out: list[ir.Stmt], origin: ir.Origin) -> tuple[ir.Expr, ...]:
         """The arguments of a call to a helper, bound to its parameters as Python binds them: positional ones

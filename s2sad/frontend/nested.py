@@ -152,6 +152,8 @@ class _Nested:
         line = self.span(definition.name).line  # type: ignore[attr-defined]
         reported = len(self.diagnostics)
         signature = self.context.helper(self, node, name, self.path, line=line, within=self.function_name)
+        if signature is None:
+            return ir.Const(0)  # reported there
         if signature is None or len(self.diagnostics) > reported:
             return ir.Const(0)
         for free in signature.free:

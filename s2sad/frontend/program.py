@@ -65,7 +65,12 @@ def parse_program(
     context.sources[path] = source  # helpers in the same file come from this text, not from the disk
     context.chain.append((path, name))
     context.claim(name, f"def {path}::{name}")
-    main, _ = context.lower(source, path, name, line)
+    try:
+        main, _ = context.lower(source, path, name, line)
+    except S2sadError as err:  # every problem in one run: the function's and its helpers'
+        raise S2sadError([*err.diagnostics, *context.collected]) from None
+    if context.collected:
+        raise S2sadError(context.collected)
     context.check_foreign_writes()
     # Imports are named last: a helper copied from another file keeps its own name even where some module
     # imports it (``from lib import h``; the generated module calls the copy, never that import).
@@ -138,6 +143,9 @@ class _Context:
         self.modules: dict[str, tuple[ast.Module, ModuleScope]] = {}
         self.signatures: dict[tuple[str, str], Signature] = {}
         self.lifted: dict[tuple[str, str], Signature] = {}  #: nested functions lifted to helpers
+        self.collected: list[Diagnostic] = []  #: the problems of helpers, reported with the target's
+        self.failed: set[tuple[str, str]] = set()  #: helpers with problems (calls to them are not reported)
+        self.failures = 0  #: calls to such helpers so far (see _Expressions.call)
         self.namespace = Namespace()
         self.words: set[str] = set()  #: every variable name of the files read so far
         self.reads: list[tuple[str, str, Diagnostic]] = []  #: (file, name, where): module-level names read
@@ -309,12 +317,20 @@ class _Context:
             return self.signatures[key]
         if key in self.lifted:
             return self.lifted[key]
+        if key in self.failed:
+            self.failures += 1
+            return None
         if path not in self.sources:
             self.sources[path] = read_source(path)
         output = self.claim(name, f"def {path}::{key[1]}")
         self.chain.append(key)
         try:
             fn, signature = self.lower(self.sources[path], path, name, line, output, lifted=line is not None)
+        except S2sadError as err:  # reported with the target's problems: the caller goes on
+            self.collected.extend(err.diagnostics)
+            self.failed.add(key)
+            self.failures += 1
+            return None
         finally:
             self.chain.pop()
         opaque = [o for o in self.opaque if o.name == fn.name]
