@@ -181,7 +181,32 @@ TUPLES = [
         """,
         ((0.5, -1.0), 0.7),
     ),
-    # hostile: the tuple result used as one value, a length mismatch
+    # hostile: a value that is itself a tuple, the tuple result used as one value, a length mismatch
+    case(
+        "helper-value-is-a-tuple",
+        """
+        def nested(x):
+            return (x, x * x), 2.0 * x
+
+        def f(x):
+            p, c = nested(x)
+            return p[0] * c + p[1]
+        """,
+        (0.4,),
+        expect="refused",
+    ),
+    case(
+        "helper-values-from-another-file-into-a-name",
+        """
+        from lib import pair
+
+        def f(x):
+            t = pair(x)
+            return t[0] * t[1]
+        """,
+        (0.4,),
+        expect="refused",
+    ),
     case(
         "helper-values-used-as-one-value",
         """
@@ -738,6 +763,12 @@ DECORATORS = [
     ),
 ]
 
+for _row, _c in enumerate(TUPLES):
+    if _c.id == "helper-values-from-another-file-into-a-name":
+        TUPLES[_row] = Case(
+            _c.id, {**_c.files, "lib.py": "def pair(x):\n    return x, x * x\n"}, _c.at, expect="refused"
+        )
+
 CASES = TUPLES + CALLS + NESTED + DICTS + DECORATORS
 
 
@@ -880,7 +911,9 @@ def h3(x):
 def f(x):
     return h1(x) + h2(x) + outer(x) + math.nope(math.zap(x))
 """
-    lib = "import math\n\n\ndef inner(x):\n    return math.zzz(x)\n\n\ndef outer(x):\n    return inner(x) * math.yyy(x)\n"
+    lib = (
+        "import math\n\n\ndef inner(x):\n    return math.zzz(x)\n\n\ndef outer(x):\n    return inner(x) * math.yyy(x)\n"
+    )
     stderr = _refusal(tmp_path, {"m.py": main, "lib.py": lib})
     for name in ("frob", "gamma2", "nope", "zap", "zzz", "yyy"):
         assert f"'math.{name}'" in stderr, stderr

@@ -13,8 +13,9 @@ from __future__ import annotations
 import libcst as cst
 
 from .. import ir
+from .containers import _module_names
 
-__all__ = ["bundle_reads", "entry_key", "entry_params"]
+__all__ = ["bundle_reads", "entry_key", "entry_params", "_Bundles"]
 
 
 def entry_key(node: cst.CSTNode, name: str | None = None) -> str | None:
@@ -30,6 +31,36 @@ def entry_key(node: cst.CSTNode, name: str | None = None) -> str | None:
         return None
     key = node.slice[0].slice.value.evaluated_value
     return key if isinstance(key, str) else None
+
+
+class _Bundles:
+    """The dictionary half of the lowering (mixed into ``_Lowerer``)."""
+
+    module: cst.Module
+    user_names: set[str]
+    _inline: dict[str, ir.Expr]
+    _entries: dict[tuple[str, str], str]  #: (parameter, key) -> the entry's name
+
+    def _entry_name(self, param: str, key: str, k: int) -> str:
+        """The parameter standing for ``param[key]``: ``params_W1``, fresh in the module."""
+        taken = _module_names(self.module) | self.user_names | set(self._entries.values())
+        candidate = f"{param}_{key}" if key.isidentifier() and key.isascii() else f"{param}_entry{k}"
+        while candidate in taken:
+            candidate += "_"
+        self.user_names.add(candidate)
+        return candidate
+
+    def bundle_entry(self, node: cst.BaseExpression) -> ir.Expr | None:
+        """``params["W1"]`` of a dictionary parameter: its entry (see .bundles); None for anything else."""
+        if (
+            isinstance(node, cst.Subscript)
+            and isinstance(node.value, cst.Name)
+            and node.value.value not in self._inline
+        ):
+            key = entry_key(node, node.value.value)
+            if key is not None and (node.value.value, key) in self._entries:
+                return ir.Var(self._entries[(node.value.value, key)])
+        return None
 
 
 def bundle_reads(body: cst.BaseSuite, params: list[str]) -> dict[str, list[str]]:

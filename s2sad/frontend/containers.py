@@ -345,7 +345,14 @@ class _Containers:
         def tuple_helper(self, node: cst.BaseExpression) -> Signature | None:
             raise NotImplementedError
 
-        def _bind(self, node: cst.Call, sig: Signature, out: list[ir.Stmt], origin: ir.Origin) -> tuple[ir.Expr, ...]:
+        def helper_results(
+            self,
+            node: cst.Call,
+            out: list[ir.Stmt],
+            origin: ir.Origin,
+            into: Sequence[str] = (),
+            only: int | None = None,
+        ) -> list[ir.Expr]:
             raise NotImplementedError
 
     # ----- what a node is -----------------------------------------------------------------------------------
@@ -393,34 +400,6 @@ class _Containers:
         bounds = _constant_slice(node.slice[0].slice)
         assert bounds is not None
         return self.elements(node.value, out, origin)[slice(*bounds)]
-
-    def helper_results(
-        self,
-        node: cst.Call,
-        out: list[ir.Stmt],
-        origin: ir.Origin,
-        into: Sequence[str] = (),
-        only: int | None = None,
-    ) -> list[ir.Expr]:
-        """The values of a call to a helper returning several (``a, b = h(x)``): the arguments once, then one
-        call per value (see ``program._Context.helper``), or only value ``only``; ``into`` as for elements."""
-        signature = self.tuple_helper(node)
-        n = self._length(node)
-        if signature is None or n is None or len(signature.results) != n:
-            return [ir.Const(0)] * (n or 0)  # reported where the helper is lowered
-        self.user_names.update(signature.results)
-        args = self._bind(node, signature, out, origin)
-        parts: list[ir.Expr] = []
-        for k, fn in enumerate(signature.results):
-            if only is not None and k != only:
-                parts.append(ir.Const(0))
-            elif into:
-                parts.append(ir.Call(fn, args))
-            else:
-                name = self._temp_name(node)
-                out.append(ir.Assign(name, ir.Call(fn, args), origin))
-                parts.append(ir.Var(name))
-        return parts
 
     # ----- reads ----------------------------------------------------------------------------------------------
     def list_index(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None:

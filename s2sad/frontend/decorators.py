@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-__all__ = ["LOOKED_THROUGH", "looked_through"]
+__all__ = ["LOOKED_THROUGH", "looked_through", "decorator_label"]
 
 #: Decorators looked through, by qualified name, with the keyword options allowed (positional ones: see below).
 LOOKED_THROUGH: dict[str, frozenset[str]] = {
@@ -43,3 +43,9 @@ def looked_through(decorator: cst.Decorator, qualified: set[str]) -> tuple[str |
         if a.keyword is not None and a.keyword.value not in LOOKED_THROUGH[name]:
             return None, f"'@{name}' with '{a.keyword.value}=' (it may change the results)"
     return name, None
+
+
+def decorator_label(module: cst.Module, decorator: cst.Decorator) -> str:
+    """The decorator as written, without its arguments: ``functools.wraps``, ``my_decorator``."""
+    node = decorator.decorator
+    return module.code_for_node(node.func if isinstance(node, cst.Call) else node).strip()

@@ -401,28 +401,6 @@ class _Expressions:
         args = tuple(self.atom(a.value, out, origin) for a in node.args)
         return ir.Call(candidates[0], args)
 
-    def tuple_helper(self, node: cst.BaseExpression) -> Signature | None:
-        """How to call the helper ``node`` calls, when it returns several values; None for anything else."""
-        if not isinstance(node, cst.Call) or not self.context.allow_helpers or self._method(node.func) is not None:
-            return None
-        if id(node) in self._tuple_calls:
-            return self._tuple_calls[id(node)]
-        self._tuple_calls[id(node)] = None
-        if any(a.star for a in node.args) or not isinstance(node.func, (cst.Name, cst.Attribute)):
-            return None
-        qualified = self._qualified(node.func)
-        positional = [a for a in node.args if a.keyword is None]
-        keywords = {a.keyword.value for a in node.args if a.keyword is not None}
-        if "numpy.array" in qualified or any(
-            self._signature_for(q, len(positional), keywords) or self.context.lookup(q, len(node.args))
-            for q in qualified
-        ):
-            return None
-        signature = self._helper(node, qualified)
-        if signature is not None and signature.results:
-            self._tuple_calls[id(node)] = signature
-        return self._tuple_calls[id(node)]
-
     def _arguments_checked(self, node: cst.Call, origin: ir.Origin) -> None:
         """The arguments of a call that is refused, lowered only for what is wrong inside them: every problem
         of an expression is reported, not only the outermost."""

@@ -9,17 +9,18 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .. import ir
-from ..bindings import FunctionScope, ModuleScope, function_scope
+from ..bindings import ModuleScope, function_scope
 from ..diagnostics import Diagnostic, InternalError, S2sadError
 from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
 from . import fidelity
 from .aliasing import InPlace, inplace_message, returns_fresh
-from .containers import Lengths, _Containers, _module_names, tuple_lengths
+from .containers import Lengths, _Containers, tuple_lengths
 from .expressions import _Expressions
 from .names import Context, Scope, Signature
-from .bundles import bundle_reads, entry_key, entry_params
-from .decorators import looked_through
+from .bundles import _Bundles, bundle_reads, entry_params
+from .decorators import decorator_label, looked_through
 from .nested import _Nested
+from .results import _Results
 from .opaque import Opaque as ir_opaque
 from .syntax import (
     _CST_AUGMENTED,
@@ -37,7 +38,7 @@ from .syntax import (
 _NOT_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
 
 
-class _Lowerer(_Nested, _Containers, _Expressions):
+class _Lowerer(_Results, _Bundles, _Nested, _Containers, _Expressions):
     """Lowers one function of one file; helpers it calls go through the shared ``Context``."""
 
     def __init__(
@@ -175,7 +176,7 @@ class _Lowerer(_Nested, _Containers, _Expressions):
             if name is not None:
                 self.looked_through.append(name)
                 continue
-            label = _decorator_label(self.module, decorator)
+            label = decorator_label(self.module, decorator)
             self.error(
                 decorator,
                 f"the decorator {problem or repr('@' + label)} is not supported",
@@ -273,27 +274,6 @@ class _Lowerer(_Nested, _Containers, _Expressions):
             decorators=tuple(self.looked_through),
         )
 
-    def _entry_name(self, param: str, key: str, k: int) -> str:
-        """The parameter standing for ``param[key]``: ``params_W1``, fresh in the module."""
-        taken = _module_names(self.module) | self.user_names | set(self._entries.values())
-        candidate = f"{param}_{key}" if key.isidentifier() and key.isascii() else f"{param}_entry{k}"
-        while candidate in taken:
-            candidate += "_"
-        self.user_names.add(candidate)
-        return candidate
-
-    def bundle_entry(self, node: cst.BaseExpression) -> ir.Expr | None:
-        """``params["W1"]`` of a dictionary parameter: its entry (see .bundles); None for anything else."""
-        if (
-            isinstance(node, cst.Subscript)
-            and isinstance(node.value, cst.Name)
-            and node.value.value not in self._inline
-        ):
-            key = entry_key(node, node.value.value)
-            if key is not None and (node.value.value, key) in self._entries:
-                return ir.Var(self._entries[(node.value.value, key)])
-        return None
-
     def _params(self, params: cst.Parameters) -> list[ir.Param]:
         """The parameters, in order (keyword-only ones last: calls to a helper pass every argument in this
         order); a default must be a number or a numeric literal expression (``2 ** 3``), evaluated here."""
@@ -321,20 +301,6 @@ class _Lowerer(_Nested, _Containers, _Expressions):
             out.append(ir.Param(p.name.value, default, id(p) in kwonly))
         return out
 
-    def _returned_length(self, node: cst.Call) -> int | None:
-        """How many values a call to a helper of this file returns, read from its text (``return a, b``), for
-        ``t = h(x)`` to make ``t`` a tuple variable; None when it returns one value, or is not such a helper."""
-        if not (isinstance(node.func, cst.Name) and node.func.value in self._module_functions()):
-            return None
-        if node.func.value in self.scope.assigned or node.func.value in self.scope.params:
-            return None
-        defs = [s for s in self.tree.body if isinstance(s, ast.FunctionDef) and s.name == node.func.value]
-        last = defs[-1].body[-1] if defs and defs[-1].body else None
-        if isinstance(last, ast.Return) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1:
-            if not any(isinstance(e, ast.Starred) for e in last.value.elts):
-                return len(last.value.elts)
-        return None
-
     def signature(self, node: cst.FunctionDef, name: str) -> Signature:
         """How calls to this function (a helper, named ``name`` in the generated module) bind arguments."""
         params = node.params
@@ -351,21 +317,6 @@ class _Lowerer(_Nested, _Containers, _Expressions):
         return Signature(
             name, node.name.value, positional, len(params.posonly_params), kwonly, defaults, free=self.lifted_free
         )
-
-    def _lift(self, node: cst.FunctionDef, names: FunctionScope, params: list[ir.Param]) -> None:
-        """A nested function as a helper: its free variables become parameters after its own (see .nested)."""
-        written = sorted(names.nonlocal_ | names.declared_global)
-        if written:
-            self.error(
-                node.name,
-                f"the nested function '{node.name.value}' declares '{written[0]}' nonlocal or global",
-                "unsupported-syntax",
-                "return the new value and assign it in the enclosing function",
-            )
-        self.lifted_free = tuple(sorted(names.free))
-        self.scope.params = self.scope.params + list(self.lifted_free)
-        self.scope.free = set()
-        params.extend(ir.Param(n) for n in self.lifted_free)
 
     def final_return(self, ret: cst.Return, origin: ir.Origin, fname: str) -> list[ir.Stmt]:
         several = self._length(ret.value) if self.is_helper and ret.value is not None else None
@@ -563,21 +514,6 @@ class _Lowerer(_Nested, _Containers, _Expressions):
             return
         self.unsupported_target(target)
 
-    def unpack_sequence(self, value: cst.Name, targets: list[str], out: list[ir.Stmt], origin: ir.Origin) -> None:
-        """``a, b, c = abc`` where ``abc`` is a parameter or a value s2sad does not know as a tuple (an array, a
-        tuple passed in): its first-axis items ``abc[0]``, ``abc[1]`` ..., as Python's unpacking iterates a
-        sequence, after checking at run time that it has exactly that many (Python's ``ValueError`` otherwise)."""
-        source = self.name(value)
-        if not isinstance(source, ir.Var):
-            return  # reported by name()
-        self._begin_statement(targets[0] if targets else value.value)
-        length = ir.Var(self._temp_name(value))
-        out.append(ir.Assign(length.name, ir.Call("builtins.len", (source,)), origin))
-        n = len(targets)
-        check = ir.Call("operator.eq", (length, ir.Const(n)))
-        out.append(ir.Require(check, f"cannot unpack '{value.value}' into {n} names: it has another length"))
-        self.assign_all(targets, [ir.Call(ir.GETITEM, (source, ir.Const(k))) for k in range(n)], out, origin)
-
     def if_statement(self, stmt: cst.If, out: list[ir.Stmt]) -> None:
         """The test's operands are computed into ``out`` just before the ``If``; ``elif`` nests."""
         origin = self.origin(stmt)
@@ -711,9 +647,3 @@ class _Lowerer(_Nested, _Containers, _Expressions):
 
         source = self.context.sources.get(self.path)
         return source is not None and returns_fresh(source, name, qualify)
-
-
-def _decorator_label(module: cst.Module, decorator: cst.Decorator) -> str:
-    """The decorator as written, without its arguments: ``functools.wraps``, ``my_decorator``."""
-    node = decorator.decorator
-    return module.code_for_node(node.func if isinstance(node, cst.Call) else node).strip()

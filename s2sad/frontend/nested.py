@@ -23,6 +23,7 @@ import libcst as cst
 from .. import ir
 from ..diagnostics import Diagnostic
 from .containers import Lengths
+from ..bindings import FunctionScope
 from .names import Context, Scope, Signature
 
 __all__ = ["_Nested"]
@@ -234,6 +235,21 @@ class _Nested:
         finally:
             self._inline = outer
             self._inlining.discard(name)
+
+    def _lift(self, node: cst.FunctionDef, names: FunctionScope, params: list[ir.Param]) -> None:
+        """A nested function as a helper: its free variables become parameters after its own (see .nested)."""
+        written = sorted(names.nonlocal_ | names.declared_global)
+        if written:
+            self.error(
+                node.name,
+                f"the nested function '{node.name.value}' declares '{written[0]}' nonlocal or global",
+                "unsupported-syntax",
+                "return the new value and assign it in the enclosing function",
+            )
+        self.lifted_free = tuple(sorted(names.free))
+        self.scope.params = self.scope.params + list(self.lifted_free)
+        self.scope.free = set()
+        params.extend(ir.Param(n) for n in self.lifted_free)
 
 
 def _definition(stmt: cst.CSTNode) -> tuple[str | None, Definition | None]:
