@@ -938,3 +938,54 @@ def f(x):
 """
     stderr = _refusal(tmp_path, {"m.py": main})
     assert "'floor'" in stderr and "'ceil'" in stderr, stderr
+
+
+_RNN = """import functools
+import numpy as np
+
+
+@functools.lru_cache(maxsize=None)
+def scale_of(k):
+    return 1.0 / k
+
+
+def gates(W, b, x, h):
+    z = W[:, :2] @ x + W[:, 2:] @ h + b
+    return 1.0 / (1.0 + np.exp(-z[:2])), np.tanh(z[2:])
+
+
+def loss(params, xs, *, reg=None):
+    h = np.zeros(2)
+    W = params["W"]
+    b = params["b"]
+    act = lambda v: np.tanh(v) * scale_of(2.0)
+    def cell(x, h):
+        i, g = gates(W, b, x, h)
+        return i * g + h
+    total = 0.0
+    for t in range(3):
+        h = act(cell(xs[t], h))
+        total = total + np.sum(h * h)
+    if reg is not None:
+        total = total + reg * np.sum(params["W"] ** 2)
+    return total
+"""
+
+
+@pytest.mark.parametrize("reg", [0.1, None])
+def test_a_recurrent_cell_with_every_construct_at_once(tmp_path, reg) -> None:
+    """A dictionary of parameters, a keyword-only None default, a lambda, a nested function closing over
+    entries, a helper returning two gates, a cached helper: against finite differences."""
+    import s2sad
+
+    grad = s2sad.api.compile_gradient(_RNN, str(tmp_path / "model.py"), "loss", wrt=["params"])
+    namespace: dict = {}
+    exec(_RNN, namespace)
+    rng = np.random.default_rng(1)
+    params = {"W": rng.normal(size=(4, 4)) * 0.5, "b": rng.normal(size=4)}
+    xs = rng.normal(size=(3, 2))
+    got = grad(params, xs, reg=reg)
+    expected = _dict_fd(lambda p: namespace["loss"](p, xs, reg=reg), params)
+    assert set(got) == {"W", "b"}
+    for key in params:
+        assert np.allclose(got[key], expected[key], rtol=1e-5, atol=1e-6), key

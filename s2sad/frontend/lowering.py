@@ -80,6 +80,7 @@ class _Lowerer(_Results, _Bundles, _Nested, _Containers, _Expressions):
         self._containers = Lengths()  #: tuple variables and their lengths where read (see .containers)
         self._element_names: dict[tuple[str, int], str] = {}
         self._tuple_calls: dict[int, Signature | None] = {}
+        self.failed_calls: set[int] = set()
         self._nested: dict[str, cst.FunctionDef | cst.Lambda] = {}  #: see .nested
         self._defined: set[str] = set()
         self._inline: dict[str, ir.Expr] = {}
@@ -490,6 +491,8 @@ class _Lowerer(_Results, _Bundles, _Nested, _Containers, _Expressions):
             if length is None and isinstance(value, cst.Name) and value.value not in self._containers.names:
                 self.unpack_sequence(value, [n.value for n in names if isinstance(n, cst.Name)], out, origin)
                 return
+            if length is None and id(value) in self.failed_calls:
+                return  # the helper's problems are reported
             if length is None or length != len(names):
                 if isinstance(value, cst.Name) and self._unknown(value):
                     self.ambiguous(value, value.value)

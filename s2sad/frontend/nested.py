@@ -150,6 +150,14 @@ class _Nested:
             return ir.Const(0)
         if isinstance(definition, cst.Lambda):
             return self._inline_lambda(node, name, definition, out, origin)
+        if not self.context.allow_helpers:
+            self.error(
+                node,
+                f"'{name}' is a nested function; 's2sad explain' does not look into helpers yet",
+                "unsupported-call",
+                "explain a function without nested functions, or write the nested function's body inline",
+            )
+            return ir.Const(0)
         line = self.span(definition.name).line  # type: ignore[attr-defined]
         reported = len(self.diagnostics)
         signature = self.context.helper(self, node, name, self.path, line=line, within=self.function_name)

@@ -33,6 +33,7 @@ class _Results:
     bindings: ModuleScope
     user_names: set[str]
     _tuple_calls: dict[int, Signature | None]
+    failed_calls: set[int]  #: ids of calls to helpers whose problems are reported (see tuple_helper)
 
     if TYPE_CHECKING:  # provided by the lowerer
 
@@ -79,7 +80,10 @@ class _Results:
             for q in qualified
         ):
             return None
+        failures = self.context.failures
         signature = self._helper(node, qualified)
+        if self.context.failures > failures:
+            self.failed_calls.add(id(node))  # the helper's problems are reported: this call's are not
         if signature is not None and signature.results:
             self._tuple_calls[id(node)] = signature
         return self._tuple_calls[id(node)]
