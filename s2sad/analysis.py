@@ -123,7 +123,8 @@ def default_wrt(fn: ir.Function) -> tuple[str, ...]:
     everything = activity(fn, tuple(p.name for p in fn.params))
     # A parameter whose only way to the result is through a call with no rule for it is chosen too, so
     # that check() refuses the program rather than leave it out of the gradient.
-    active = [p.name for p in fn.params if everything.active(p.name) or dropped(fn, (p.name,))]
+    # Keyword-only parameters are options (as in JAX, whose argnums are positional): asked for, or constant.
+    active = [p.name for p in fn.params if not p.kwonly and (everything.active(p.name) or dropped(fn, (p.name,)))]
     chosen = [p for p in active if not _counts_trips(fn, activity(fn, (p,)))]
     return tuple(chosen or active)  # all of them set trip counts: let check() say where
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import __version__, analysis, config, emit, frontend, ir, names, report, reverse, rules, ssa
 from . import lagrangian, limits, live, saving, sharing
-from .diagnostics import S2sadError
+from .diagnostics import Diagnostic, S2sadError
 from .source import read_source
 
 __all__ = ["generate", "grad", "value_and_grad", "grad_source", "gradient", "rule", "explain", "compile_gradient"]
@@ -127,8 +127,9 @@ def _pipeline(
             if analysis.draws(h, frozenset(drawing)):
                 drawing.add(h.name)
         chosen = _choose_wrt(main, wrt)
-        act = analysis.activity(main, chosen)
-        analysis.check(main, act)
+        entries = _entries(main, chosen)  # a dictionary parameter is differentiated entry by entry
+        act = analysis.activity(main, entries)
+        found = _problems(main, act)  # every problem of the target and its helpers, in one run
         # Each helper's adjoint returns what its callers need: callers are analysed before their callees.
         analysed: list[tuple[ir.Function, analysis.Activity]] = [(main, act)]
         helper_wrt: dict[str, tuple[str, ...]] = {}
@@ -138,12 +139,14 @@ def _pipeline(
                 needed |= analysis.call_sites(caller, caller_act, h.name)
             helper_wrt[h.name] = tuple(p.name for p in h.params if p.name in needed)
             h_act = analysis.activity(h, helper_wrt[h.name])
-            analysis.check(h, h_act, reruns=bool(helper_wrt[h.name]), drawing=frozenset(drawing))
+            found += _problems(h, h_act, reruns=bool(helper_wrt[h.name]), drawing=frozenset(drawing))
             analysed.append((h, h_act))
+        if found:
+            raise S2sadError(found)
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
         splits = saving.split_helpers(analysed[:0:-1], helper_wrt, module_names)  # callees first
         grad_fn = reverse.gradient(
-            main, chosen, act, with_value=with_value, helpers=helper_wrt, names=module_names, saving=saving.how(splits)
+            main, entries, act, with_value=with_value, helpers=helper_wrt, names=module_names, saving=saving.how(splits)
         )
         others = _helper_functions(grad_fn, [h for h, _ in analysed[1:]], splits, helper_wrt, module_names)
     verbatim = [(o.text, o.imports) for o in program.opaque]
@@ -154,7 +157,7 @@ def _pipeline(
     returns = "the gradient" if len(chosen) == 1 else f"the gradients ({', '.join(chosen)})"
     if with_value:
         returns = f"'{name}' and {returns}"
-    doc = f"Return {returns} of '{name}' by reverse-mode differentiation."
+    doc = f"Return {returns} of '{name}' by reverse-mode differentiation.{_looked_through(main)}"
     for fn in [grad_fn] + [o for o, _ in others]:
         limits.check_blocks(fn, fn.path)
     text = emit.emit(grad_fn, header, doc, others, verbatim, module_names)
@@ -173,7 +176,10 @@ def _helper_functions(
     functions: list[tuple[ir.Function, str]] = []
     for h in helpers:
         functions.append(
-            (reverse.primal(h, module_names), f"The helper '{h.name}', for the forward passes that call it.")
+            (
+                reverse.primal(h, module_names),
+                f"The helper '{h.name}', for the forward passes that call it.{_looked_through(h)}",
+            )
         )
         sp = splits.get(h.name)
         if sp is None:
@@ -187,6 +193,24 @@ def _helper_functions(
         functions.append((sp.adjoint, doc))
     reached = saving.reached(grad_fn, [f for f, _ in functions])
     return [(f, doc) for f, doc in functions if f.name in reached]
+
+
+def _problems(
+    fn: ir.Function, act: analysis.Activity, *, reruns: bool = False, drawing: frozenset[str] = frozenset()
+) -> list[Diagnostic]:
+    """What :func:`analysis.check` finds in ``fn``."""
+    try:
+        analysis.check(fn, act, reruns=reruns, drawing=drawing)
+    except S2sadError as err:
+        return list(err.diagnostics)
+    return []
+
+
+def _looked_through(fn: ir.Function) -> str:
+    """The note in a docstring that the function's decorators were looked through (see frontend.decorators)."""
+    if not fn.decorators:
+        return ""
+    return f" Looked through (computes the same): {', '.join(f'@{d}' for d in fn.decorators)}."
 
 
 def _returned_names(fn: ir.Function, wrt: Sequence[str]) -> list[str]:
@@ -208,14 +232,21 @@ def _asked(wrt: Sequence[str] | str | None) -> tuple[str, ...] | None:
     return tuple(unicodedata.normalize("NFKC", w) for w in names)
 
 
+def _entries(fn: ir.Function, chosen: Sequence[str]) -> tuple[str, ...]:
+    """``chosen`` with each dictionary parameter replaced by the parameters of its entries."""
+    bundles = {p.name: tuple(e for _, e in es) for p, es in fn.bundles}
+    return tuple(e for c in chosen for e in bundles.get(c, (c,)))
+
+
 def _choose_wrt(fn: ir.Function, wrt: Sequence[str] | str | None) -> tuple[str, ...]:
     """The parameters to differentiate, in the order the gradients are returned: the order asked for (as JAX's
     ``argnums`` and ``torch.autograd.grad``), or parameter order by default."""
-    names = [p.name for p in fn.params]
+    owner = {e: p.name for p, es in fn.bundles for _, e in es}  # an entry of a dictionary parameter
+    names = list(dict.fromkeys(owner.get(p.name, p.name) for p in fn.params))
     asked = _asked(wrt)
     assert fn.origin is not None
     if asked is None:
-        chosen = analysis.default_wrt(fn)
+        chosen = tuple(dict.fromkeys(owner.get(p, p) for p in analysis.default_wrt(fn)))
         if not chosen:
             raise S2sadError(
                 [
@@ -282,6 +313,7 @@ def _generate_live(
     """The module for a live function, from a file that still says what ``f`` runs; the file and line of ``f``.
     ``loading``: ``f``'s module may still be running (see :func:`live.check_program`)."""
     source, path, name, line = live.source_of(f)
+    f = live.unwrap_cache(f)
     generated = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
     # the helpers, constants and defaults too must be what f runs: same file, same text; another file, as read
     texts = [(p, h, source if p == path else read_source(p)) for p, h in generated.helpers]

@@ -51,6 +51,11 @@ SUPPORT = {
     else:
         np.add.at(out, index, g)
     return out''',
+    "bundle": '''def bundle(d, keys, *adjoints):
+    """The adjoint of the dictionary d: the adjoint of each entry read, zero for the entries not read."""
+    out = {k: np.zeros_like(v) for k, v in d.items()}
+    out.update(zip(keys, adjoints))
+    return out''',
     "select": '''def select(index, *items):
     """items[index]: an element of a tuple, chosen at run time."""
     return items[index]''',
@@ -134,10 +139,14 @@ def emit(
         body_lines: list[str] = []
         for s in function.body:
             _statement(s, in_function, 1, body_lines)
-        params = ", ".join(
+        parts = [
             p.name if p.default is None else f"{p.name}={ast.unparse(_expr(p.default, in_function))}"
             for p in function.params
-        )
+        ]
+        kwonly = [k for k, p in enumerate(function.params) if p.kwonly]
+        if kwonly:  # keyword-only parameters keep their '*'
+            parts.insert(kwonly[0], "*")
+        params = ", ".join(parts)
         blocks.append("\n".join([f"def {function.name}({params}):", f'{_INDENT}"""{doc}"""', *body_lines]))
         constants.update((c.name, c.text) for c in function.constants)
     blocks.extend(text.rstrip() for text, _ in verbatim)

@@ -188,10 +188,19 @@ def run_gradcheck(
             args.append(rng.uniform(0.5, 1.5))
     chosen = _wrt_of(df, list(params))
     index = [list(params).index(p) for p in chosen]
+    keywords = [p.name for p in params.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    if keywords:  # keyword-only parameters (last, as Python orders them) are passed by name
+        f, df = _spread(f, keywords, len(args)), _spread(df, keywords, len(args))
     try:  # the function and the gradient run here, on the user's values
         return check(f, df, args, index, chosen, directions=directions, seed=seed)
     except (Exception, SystemExit) as err:
         raise UserCodeError(f"{type(err).__name__}: {err}") from err
+
+
+def _spread(fn: Callable[..., Any], keywords: list[str], n: int) -> Callable[..., Any]:
+    """``fn`` taking every argument positionally: the last ``len(keywords)`` go by keyword."""
+    first = n - len(keywords)
+    return lambda *args: fn(*args[:first], **dict(zip(keywords, args[first:])))
 
 
 def _point_namespace(seed: int) -> dict[str, Any]:

@@ -59,6 +59,7 @@ __all__ = [
     "Stmt",
     "Param",
     "Binding",
+    "Bundle",
     "ModuleConstant",
     "Function",
     "TEMP",
@@ -254,6 +255,12 @@ Stmt: TypeAlias = Assign | Accumulate | Unpack | Push | Pop | For | If | While |
 class Param:
     name: str
     default: Expr | None = None
+    kwonly: bool = False  #: after ``*``: passed by keyword only (not differentiated unless asked for)
+
+
+#: A dictionary parameter read only at string-literal keys: the parameter, and each key with the parameter
+#: that stands for its entry in ``Function.params`` (see ``frontend.bundles``)
+Bundle: TypeAlias = "tuple[Param, tuple[tuple[str, str], ...]]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +292,8 @@ class Function:
     user_names: frozenset[str] = field(default_factory=frozenset)  #: every name the user's code mentions
     invented: frozenset[str] = field(default_factory=frozenset)  #: intermediates s2sad named (each used once)
     arrays: bool = False  #: the module uses NumPy: values may be arrays (adjoints are summed back to shapes)
+    bundles: tuple[Bundle, ...] = ()  #: dictionary parameters, each replaced in ``params`` by its entries
+    decorators: tuple[str, ...] = ()  #: decorators looked through (``functools.cache``): noted in the output
 
 
 def walk(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:

@@ -24,13 +24,14 @@ against the text s2sad read:
   is not detected.)
 
 A wrapper (anything with ``__wrapped__``, as ``functools.wraps`` makes) is never unwrapped: what it wraps is not
-what it computes (``decorated-function``). ``@s2sad.gradient`` and ``@s2sad.rule`` return the function itself.
+what it computes (``decorated-function``); only ``functools.cache`` / ``lru_cache`` is looked through. ``@s2sad.gradient`` and ``@s2sad.rule`` return the function itself.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import importlib.util
 import linecache
 import sys
@@ -44,7 +45,7 @@ from . import literals
 from .diagnostics import Diagnostic, S2sadError, Span
 from .source import source_lines
 
-__all__ = ["source_of", "check_program"]
+__all__ = ["source_of", "check_program", "unwrap_cache"]
 
 #: ``co_flags`` bits that describe the code itself (CO_OPTIMIZED ... CO_ASYNC_GENERATOR); the ``__future__``
 #: bits above them depend on how the text was compiled (an IPython cell inherits them), not on the function.
@@ -53,6 +54,7 @@ _CODE_FLAGS = 0xFFFF
 
 def source_of(f: Callable[..., Any]) -> tuple[str, str, str, int]:
     """(module text, path, name, first line) of a live function, read from its file and checked against it."""
+    f = unwrap_cache(f)
     _refuse_wrapper(f)
     code = getattr(f, "__code__", None)
     if not isinstance(code, CodeType):
@@ -98,6 +100,7 @@ def check_program(
 
     ``loading``: ``f``'s module may still be running (``@s2sad.gradient``), so a name its file binds below ``f``
     is not bound yet: such a name is not refused, nor a helper not reached yet (what is bound is checked)."""
+    f = unwrap_cache(f)
     wanted = {_key(p, n): (p, n, t) for p, n, t in helpers}
     files: dict[str, _File] = {}
     found: set[tuple[str, str]] = set()
@@ -117,6 +120,7 @@ def check_program(
                 _check_constant(n, namespace, file)
         _check_names(fn, names, file, wanted)
         for n, value, expected in _reached(namespace, names, file):
+            value = unwrap_cache(value)
             key = _function_key(value)
             if isinstance(expected, str):  # from ... import name as n: the helper of that name
                 mismatch = any(w[1] == expected for w in wanted) and (key not in wanted or key[1] != expected)
@@ -434,7 +438,17 @@ def _at(path: str, node: ast.AST | None, text: str, message: str, code: str, hel
     return Diagnostic(path, span, message, code, help, source)
 
 
+def unwrap_cache(f: Any) -> Any:
+    """What ``functools.cache`` / ``functools.lru_cache`` caches (the cache returns what it returns, and the
+    source must say '@functools.cache': see frontend.decorators); anything else as it is."""
+    wrapped = getattr(f, "__wrapped__", None)
+    if isinstance(f, functools._lru_cache_wrapper) and isinstance(wrapped, FunctionType):
+        return wrapped
+    return f
+
+
 def _function_key(value: object) -> tuple[str, str] | None:
+    value = unwrap_cache(value)
     code = value.__code__ if isinstance(value, FunctionType) else None
     return _key(code.co_filename, code.co_name) if code is not None else None
 

@@ -45,6 +45,7 @@ BUILTINS = frozenset(dir(builtins))
 #: The support functions the generated module may define (see :data:`s2sad.emit.SUPPORT`).
 SUPPORT_NAMES = (
     "average_adjoint",
+    "bundle",
     "cholesky_adjoint",
     "cumsum_adjoint",
     "det_adjoint",

@@ -86,6 +86,22 @@ def primal(fn: ir.Function, names: ModuleNames | None = None) -> ir.Function:
     return _Gradient(fn, (), inactive, True, {}, names or ModuleNames.of([fn]), mode="primal").build()
 
 
+def _bundled(fn: ir.Function, wrt: tuple[str, ...], grads: list[ir.Expr]) -> list[ir.Expr]:
+    """The gradients, with those of a dictionary's entries (consecutive in ``wrt``) as one dictionary with
+    the dictionary's keys: ``bundle(params, ("W1", "b1"), params_W1_bar, params_b1_bar)``."""
+    out = list(grads)
+    for p, entries in reversed(fn.bundles):
+        names = [e for _, e in entries]
+        if names[0] not in wrt:
+            continue
+        first = wrt.index(names[0])
+        keys = ir.Const(tuple(k for k, _ in entries))
+        out[first : first + len(names)] = [
+            ir.Call("s2sad.bundle", (ir.Var(p.name), keys, *out[first : first + len(names)]))
+        ]
+    return out
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The transformation
 # --------------------------------------------------------------------------------------------------------------
@@ -243,6 +259,7 @@ class _Gradient(Recording):
                 grads.append(ir.Var(self.bar(p)))
             else:  # a parameter the result does not depend on
                 grads.append(ir.Call("numpy.zeros_like", (ir.Var(p),)) if self.fn.arrays else ir.Const(0.0))
+        grads = _bundled(fn, self.wrt, grads)
         result: tuple[ir.Expr, ...] = tuple(grads) if len(grads) != 1 else (grads[0],)
         if value is not None:
             result = (value, grads[0] if len(grads) == 1 else ir.Call(ir.TUPLE, tuple(grads)))
@@ -254,6 +271,13 @@ class _Gradient(Recording):
         else:
             name = self.names.gradient(fn.name, with_value=self.with_value)
         params = fn.params + ((seed,) if seed is not None else ())
+        if fn.bundles:  # the dictionary, and its entries read first
+            body[:0] = [
+                ir.Assign(e, ir.Call(ir.GETITEM, (ir.Var(p.name), ir.Const(k)))) for p, es in fn.bundles for k, e in es
+            ]
+            firsts = {es[0][1]: p for p, es in fn.bundles}
+            rest = {e for _, es in fn.bundles for _, e in es[1:]}
+            params = tuple(firsts.get(q.name, q) for q in params if q.name not in rest)
         return replace(fn, name=name, params=params, body=tuple(body))
 
     # ----- the reverse pass ----------------------------------------------------------------------------------

@@ -223,6 +223,8 @@ _OPERATORS = [
     nondiff("operator.ge(a, b)"),
     nondiff("operator.eq(a, b)"),
     nondiff("operator.ne(a, b)"),
+    nondiff("operator.is_(a, b)"),  # only 'x is None' / 'x is not None': the frontend refuses other uses
+    nondiff("operator.is_not(a, b)"),
     nondiff("operator.not_(a)"),
 ]
 

@@ -159,7 +159,8 @@ def verdict(case: Case, root: Path) -> Outcome:
     assert case.expect != "refused", f"{case.id}: expected a refusal, got\n{outcome.stdout}"
     grad = gradient_function(outcome.stdout)
     f = user_function(root, case.target)
-    params = list(f.__code__.co_varnames[: f.__code__.co_argcount])
+    code = getattr(f, "__wrapped__", f).__code__  # functools.cache: the parameters of the function cached
+    params = list(code.co_varnames[: code.co_argcount])
     wrt = list(case.wrt) if case.wrt is not None else _default_wrt(outcome.stdout, params)
     got = grad(*case.at)
     values = [got] if len(wrt) == 1 else list(got)

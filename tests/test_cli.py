@@ -80,7 +80,7 @@ BAD = {
     ),
     "with": ("def f(x):\n    with open('a') as fh:\n        y = x\n    return y\n", 2, "unsupported-syntax"),
     "yield": ("def f(x):\n    y = yield x\n    return y\n", 2, "unsupported-syntax"),
-    "lambda": ("def f(x):\n    g = lambda t: t\n    return x\n", 2, "unsupported-syntax"),
+    "lambda": ("def f(x):\n    return (lambda t: t)(x)\n", 2, "unsupported-syntax"),  # a name binds one: issue 13
     "recursion": ("def f(x):\n    return f(x - 1.0) * x\n", 2, "recursion"),
     "global": ("def f(x):\n    global y\n    y = x\n    return x\n", 2, "unsupported-syntax"),
     "nonlocal": ("def f(x):\n    nonlocal y\n    return x\n", 2, "syntax-error"),  # CPython rejects it
@@ -109,7 +109,7 @@ BAD = {
         "loop-depends-on-input",
     ),
     "string": ("def f(x):\n    s = 'a'\n    return x\n", 2, "unsupported-syntax"),
-    "decorated": ("import functools\n\n\n@functools.cache\ndef f(x):\n    return x\n", 4, "unsupported-decorator"),
+    "decorated": ("def deco(fn):\n    return fn\n\n\n@deco\ndef f(x):\n    return x\n", 5, "unsupported-decorator"),
     "undefined_after_branch": ("def f(x):\n    if x > 0:\n        y = x\n    return y\n", 4, "possibly-undefined"),
     "global_read": ("import os\nK = os.sep\n\n\ndef f(x):\n    return K * x\n", 6, "unsupported-global"),
     "async_target": ("async def f(x):\n    return x * x\n", 1, "unsupported-syntax"),  # was exit 3

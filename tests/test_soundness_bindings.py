@@ -492,8 +492,7 @@ CASES = [
     calls(
         "decorated-helper",
         "import functools\n@functools.lru_cache\ndef h(x):\n    return x * x\ndef f(x):\n    return h(x)\n",
-        "refused",
-        "unsupported-decorator",
+        "correct",  # a cache is looked through (issue 13)
     ),
     calls(
         "helper-with-user-decorator",
@@ -505,6 +504,12 @@ CASES = [
     calls(
         "rule-helper-with-another-decorator",
         "import functools\nimport s2sad\n@functools.lru_cache\n@s2sad.rule(x='g * 2.0 * x')\ndef h(x):\n"
+        "    return x * x\ndef f(x):\n    return h(x)\n",
+        "correct",  # the cache is looked through, the rule is the helper's
+    ),
+    calls(
+        "rule-helper-with-a-user-decorator",
+        "import s2sad\ndef twice(fn):\n    return lambda v: 2.0 * fn(v)\n@twice\n@s2sad.rule(x='g * 2.0 * x')\ndef h(x):\n"
         "    return x * x\ndef f(x):\n    return h(x)\n",
         "refused",
         "unsupported-decorator",

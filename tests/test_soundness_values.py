@@ -594,6 +594,7 @@ _OPERATORS = {
     "operator.matmul": "{} @ {}", "operator.neg": "-{}", "operator.pos": "+{}", "operator.not_": "not {}",
     "operator.lt": "{} < {}", "operator.le": "{} <= {}", "operator.gt": "{} > {}", "operator.ge": "{} >= {}",
     "operator.eq": "{} == {}", "operator.ne": "{} != {}", "operator.getitem": "{}[{}]",
+    "operator.is_": "{} is {}", "operator.is_not": "{} is not {}",
 }  # fmt: skip
 _OTHER_ARGUMENTS = {  # a value for each parameter that is not the differentiated one
     "base": "2.0", "a_min": "-0.45", "a_max": "0.45", "axis": "None", "keepdims": "False", "shape": "(3,)",

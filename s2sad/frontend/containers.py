@@ -18,14 +18,14 @@ is in it, :func:`s2sad.analysis.check` refuses the program. No tuple is ever sil
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from .. import ir
-from .names import Context
+from .names import Context, Signature
 from .syntax import _tuple
 
 __all__ = ["Lengths", "tuple_lengths", "_Containers"]
@@ -45,12 +45,27 @@ class Lengths:
     lists: set[str] = field(default_factory=set)
     #: tuple variables some assignment may give a tuple
     displays: set[str] = field(default_factory=set)
+    #: id of each call to a helper returning several values, assigned to a name -> how many it returns
+    calls: dict[int, int] = field(default_factory=dict)
 
 
-def tuple_lengths(body: cst.BaseSuite, params: Sequence[str]) -> Lengths:
+def tuple_lengths(
+    body: cst.BaseSuite, params: Sequence[str], returned: Callable[[cst.Call], int | None] = lambda _: None
+) -> Lengths:
     """The tuple variables of a function body, and their lengths where they are read (see the module
     docstring): a name is one when every assignment to it is a tuple; its length at a read is known when
-    every path to the read gives it the same length."""
+    every path to the read gives it the same length. ``returned`` tells how many values a call returns, when
+    it is a helper returning several (``t = h(x)``)."""
+    calls: dict[int, int] = {}
+
+    def call_length(node: cst.Call) -> int | None:
+        if id(node) not in calls:
+            n = returned(node)
+            if n is None:
+                return None
+            calls[id(node)] = n
+        return calls[id(node)]
+
     simple: dict[str, list[cst.BaseExpression]] = {}
     other: set[str] = set(params)
 
@@ -96,10 +111,10 @@ def tuple_lengths(body: cst.BaseSuite, params: Sequence[str]) -> Lengths:
     while changed:  # every value assigned to a tuple variable is a tuple (a display, another one, a slice)
         changed = False
         for name in sorted(tuples):
-            if not all(_tuple_shaped(v, tuples) for v in simple[name]):
+            if not all(_tuple_shaped(v, tuples, call_length) for v in simple[name]):
                 tuples.discard(name)
                 changed = True
-    out = Lengths(tuples)
+    out = Lengths(tuples, calls=calls)
     for kind, marks in ((cst.List, out.lists), (cst.Tuple, out.displays)):
         changed = True
         while changed:  # a list (a tuple) directly, or through another tuple variable or a slice of one
@@ -113,20 +128,22 @@ def tuple_lengths(body: cst.BaseSuite, params: Sequence[str]) -> Lengths:
 
 
 def _kind_of(node: cst.BaseExpression, kind: type[cst.BaseExpression], marks: set[str]) -> bool:
-    """Whether ``node`` (a tuple-shaped value) may be a display of ``kind``."""
-    if isinstance(node, kind):
+    """Whether ``node`` (a tuple-shaped value) may be a display of ``kind`` (a helper returns a tuple)."""
+    if isinstance(node, kind) or (isinstance(node, cst.Call) and kind is cst.Tuple):
         return True
     if isinstance(node, cst.Name):
         return node.value in marks
     return isinstance(node, cst.Subscript) and _kind_of(node.value, kind, marks)
 
 
-def _tuple_shaped(node: cst.BaseExpression, tuples: set[str]) -> bool:
+def _tuple_shaped(node: cst.BaseExpression, tuples: set[str], calls: Callable[[cst.Call], int | None]) -> bool:
     if isinstance(node, (cst.Tuple, cst.List)):
         return not any(isinstance(e, cst.StarredElement) for e in node.elements)
     if isinstance(node, cst.Name):
         return node.value in tuples
-    return isinstance(node, cst.Subscript) and _sliced(node) is not None and _tuple_shaped(node.value, tuples)
+    if isinstance(node, cst.Call):
+        return calls(node) is not None
+    return isinstance(node, cst.Subscript) and _sliced(node) is not None and _tuple_shaped(node.value, tuples, calls)
 
 
 def _sliced(node: cst.BaseExpression) -> tuple[int | None, int | None, int | None] | None:
@@ -194,6 +211,8 @@ class _Flow:
             return frozenset({len(node.elements)})
         if isinstance(node, cst.Name):
             return env.get(node.value, frozenset())
+        if isinstance(node, cst.Call):
+            return frozenset({self.out.calls[id(node)]})
         assert isinstance(node, cst.Subscript)
         bounds = _sliced(node)
         assert bounds is not None
@@ -255,6 +274,8 @@ def static_length(node: cst.BaseExpression, lengths: Lengths) -> int | None:
         return len(node.elements)
     if isinstance(node, cst.Name):
         return lengths.at.get(id(node)) if node.value in lengths.names else None
+    if isinstance(node, cst.Call):
+        return lengths.calls.get(id(node))
     bounds = _sliced(node)
     if bounds is not None:
         n = static_length(node.value, lengths)  # type: ignore[attr-defined]
@@ -296,6 +317,7 @@ class _Containers:
     _containers: Lengths
     _element_names: dict[tuple[str, int], str]
     _temp_count: int
+    _inline: dict[str, ir.Expr]
 
     if TYPE_CHECKING:  # provided by the lowerer
 
@@ -320,9 +342,28 @@ class _Containers:
         def _method(self, func: cst.BaseExpression) -> tuple[cst.BaseExpression, str] | None:
             raise NotImplementedError
 
+        def tuple_helper(self, node: cst.BaseExpression) -> Signature | None:
+            raise NotImplementedError
+
+        def helper_results(
+            self,
+            node: cst.Call,
+            out: list[ir.Stmt],
+            origin: ir.Origin,
+            into: Sequence[str] = (),
+            only: int | None = None,
+        ) -> list[ir.Expr]:
+            raise NotImplementedError
+
     # ----- what a node is -----------------------------------------------------------------------------------
-    def _length(self, node: cst.BaseExpression) -> int | None:
-        return static_length(node, self._containers)
+    def _length(self, node: cst.BaseExpression | None) -> int | None:
+        if node is None or (isinstance(node, cst.Name) and node.value in self._inline):
+            return None  # a parameter of the lambda being inlined is not the function's tuple of that name
+        found = static_length(node, self._containers)
+        if found is None and isinstance(node, cst.Call):  # a helper returning several values
+            signature = self.tuple_helper(node)
+            return len(signature.results) if signature is not None else None
+        return found
 
     def element_name(self, name: str, k: int) -> str:
         """The variable holding element ``k`` of the tuple variable ``name``: ``t_0``, fresh in the module."""
@@ -353,6 +394,8 @@ class _Containers:
             n = self._length(node)
             assert n is not None
             return [ir.Var(self.element_name(node.value, k)) for k in range(n)]
+        if isinstance(node, cst.Call):
+            return self.helper_results(node, out, origin, into)
         assert isinstance(node, cst.Subscript) and isinstance(node.slice[0].slice, cst.Slice)
         bounds = _constant_slice(node.slice[0].slice)
         assert bounds is not None
@@ -427,6 +470,8 @@ class _Containers:
         if not -n <= k < n:
             self.error(node, f"tuple index {k} is out of range (the tuple has {n} elements)", "tuple-index")
             return ir.Const(0)
+        if isinstance(node.value, cst.Call):  # h(x)[0]: only the value read
+            return self.helper_results(node.value, out, origin, only=k % n)[k]
         return self.elements(node.value, out, origin)[k]
 
     def container_call(self, node: cst.Call, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None:
@@ -507,6 +552,8 @@ class _Containers:
     # ----- writes ---------------------------------------------------------------------------------------------
     def _unknown(self, node: cst.Name) -> bool:
         """A tuple variable whose length is not the same on every path to this read."""
+        if node.value in self._inline:
+            return False
         return node.value in self._containers.names and self._length(node) is None
 
     def ambiguous(self, node: cst.CSTNode, name: str) -> None:

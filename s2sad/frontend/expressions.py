@@ -59,6 +59,8 @@ class _Expressions:
     _stmt_target: str
     _stmt_temps: int
     _temp_count: int
+    _tuple_calls: dict[int, Signature | None]  #: calls to helpers returning several values (see tuple_helper)
+    _inline: dict[str, ir.Expr]  #: the parameters of the lambda being inlined (see .nested)
 
     def span(self, node: cst.CSTNode) -> Span:
         r = self.positions[node]
@@ -89,6 +91,12 @@ class _Expressions:
         def arrays_from_tuples(self, value: ir.Expr, out: list[ir.Stmt]) -> ir.Expr: ...
 
         def list_index(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None: ...
+
+        def nested_call(self, node: cst.Call, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None: ...
+
+        def nested_value(self, node: cst.Name) -> bool: ...
+
+        def bundle_entry(self, node: cst.BaseExpression) -> ir.Expr | None: ...
 
     if TYPE_CHECKING:  # s2sad.frontend.library
 
@@ -166,6 +174,9 @@ class _Expressions:
 
     def value(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin, target: str | None) -> ir.Expr:
         """Lower ``node`` to an atom or one primitive applied to atoms."""
+        entry = self.bundle_entry(node)  # params["W1"] of a dictionary parameter
+        if entry is not None:
+            return entry
         if isinstance(node, (cst.Name, cst.Tuple, cst.List, cst.Subscript)):
             built = self.container_value(node, out, origin)  # a tuple, or an element of one
             if built is not None:
@@ -223,7 +234,17 @@ class _Expressions:
         parts: list[ir.Expr] = []
         for element in node.slice:
             item = element.slice
-            if isinstance(item, cst.Index):
+            if isinstance(item, cst.Index) and isinstance(item.value, (cst.SimpleString, cst.ConcatenatedString)):
+                self.error(
+                    item.value,
+                    f"a string key ('{_code(self.module, node)}') is supported only on a dictionary parameter of the "
+                    "function differentiated",
+                    "unsupported-syntax",
+                    'read the dictionary only at literal keys (params["W1"]); do not write into it, pass it on or '
+                    "iterate over it: pass the entries a helper needs as arguments",
+                )
+                parts.append(ir.Const(0))
+            elif isinstance(item, cst.Index):
                 listed = self.list_index(item.value, out, origin)  # a[[0, 2]]: along the first axis
                 parts.append(listed if listed is not None else self.atom(item.value, out, origin))
             else:
@@ -237,7 +258,10 @@ class _Expressions:
 
     def unsupported_expression(self, node: cst.BaseExpression) -> None:
         kinds: dict[type[cst.CSTNode], tuple[str, str | None]] = {
-            cst.Lambda: ("'lambda' is not supported", "define the function at the top level"),
+            cst.Lambda: (
+                "a 'lambda' is supported only bound to a name in the function's body and called",
+                "write 'g = lambda a: ...' in the function, then call 'g(...)'",
+            ),
             cst.SimpleString: ("strings are not supported", None),
             cst.FormattedString: ("strings are not supported", None),
             cst.Imaginary: ("complex numbers are not supported", None),
@@ -248,6 +272,10 @@ class _Expressions:
 
     def name(self, node: cst.Name) -> ir.Expr:
         n = node.value
+        if n in self._inline:  # a parameter of the lambda being inlined
+            return self._inline[n]
+        if self.nested_value(node):
+            return ir.Const(0)
         self.user_names.add(n)
         if n in self.scope.assigned or n in self.scope.params:
             return ir.Var(n)
@@ -314,6 +342,9 @@ class _Expressions:
         method = self._method(node.func)
         if method is not None:
             return self._method_call(node, method, out, origin)
+        nested = self.nested_call(node, out, origin)  # a nested function or a lambda (see .nested)
+        if nested is not None:
+            return nested
         qualified = self._qualified(node.func)
         label = _code(self.module, node.func)
         if "numpy.array" in qualified:  # np.array([a, b, c]): an array of scalars, element by element
@@ -334,13 +365,23 @@ class _Expressions:
             if rule is not None:
                 return ir.Call(q, self._arguments(rule, positional, keywords, out, origin))
         if self.context.allow_helpers and not any(self.context.lookup(q, len(node.args)) for q in qualified):
-            reported = len(self.diagnostics)
+            reported, failures = len(self.diagnostics), self.context.failures
             signature = self._helper(node, qualified)
+            if signature is not None and signature.results:
+                n = len(signature.results)
+                self.error(
+                    node,
+                    f"'{label}' returns {n} values; here its result is used as one value",
+                    "unsupported-syntax",
+                    f"unpack it ({', '.join('abcdefgh'[:n] if n <= 8 else 'ab')} = {label}(...)), or read one value "
+                    f"({label}(...)[0])",
+                )
+                return ir.Const(0)
             if signature is not None:
                 self.user_names.add(signature.name)  # an intermediate must not take the helper's name
                 return ir.Call(signature.name, self._bind(node, signature, out, origin))
-            if len(self.diagnostics) > reported:
-                return ir.Const(0)
+            if len(self.diagnostics) > reported or self.context.failures > failures:
+                return ir.Const(0)  # reported (in the helper, or here)
         candidates = sorted(
             q
             for q in qualified
@@ -349,18 +390,23 @@ class _Expressions:
         library = self.library(qualified)
         if library is not None and (keywords or not candidates):
             return self.library_call(node, library, out, origin)  # data, or refused if differentiated
-        if keywords and any(known_arities(q) for q in qualified):
-            fn = sorted(q for q in qualified if known_arities(q))[0]
+        if keywords and any(known_arities(q) or any(f == q for f, _ in self.context.rules) for q in qualified):
+            fn = sorted(qualified, key=lambda q: not known_arities(q))[0]
             self.error(
                 node,
-                f"'{label}' takes no keyword argument '{next(iter(keywords))}' here",
-                "unsupported-syntax",
-                f"its rule{'s' * (len(known_arities(fn)) > 1)} take{'s' * (len(known_arities(fn)) == 1)} "
-                f"{_parameter_lists(fn)}",
+                f"no derivative rule for '{label}' with the keyword argument '{next(iter(keywords))}'",
+                "no-rule",
+                (
+                    f"its rule{'s' * (len(known_arities(fn)) > 1)} take{'s' * (len(known_arities(fn)) == 1)} "
+                    f"{_parameter_lists(fn)}; pass those arguments positionally"
+                    if known_arities(fn)
+                    else "pass the arguments of your rule positionally"
+                ),
             )
             return ir.Const(0)
         if keywords or not candidates:
             self._no_rule(node, label, qualified)
+            self._arguments_checked(node, origin)
             return ir.Const(0)
         args = tuple(self._rule_argument(a.value, out, origin) for a in node.args)
         return ir.Call(candidates[0], args)
@@ -370,6 +416,13 @@ class _Expressions:
         if isinstance(node, cst.SimpleString) and isinstance(node.evaluated_value, str):
             return ir.Const(node.evaluated_value)
         return self.atom(node, out, origin)
+
+    def _arguments_checked(self, node: cst.Call, origin: ir.Origin) -> None:
+        """The arguments of a call that is refused, lowered only for what is wrong inside them: every problem
+        of an expression is reported, not only the outermost."""
+        scratch: list[ir.Stmt] = []
+        for arg in node.args:
+            self.atom(arg.value, scratch, origin)
 
     def _bind(self, node: cst.Call, sig: Signature, out: list[ir.Stmt], origin: ir.Origin) -> tuple[ir.Expr, ...]:
         """The arguments of a call to a helper, bound to its parameters as Python binds them: positional ones
@@ -451,7 +504,8 @@ class _Expressions:
         """``x.sum`` (an array method): the object and the NumPy function; None for module attributes."""
         if not isinstance(func, cst.Attribute) or func.attr.value not in _ARRAY_METHODS:
             return None
-        if isinstance(func.value, cst.Name) and func.value.value not in self.scope.assigned | set(self.scope.params):
+        values = self.scope.assigned | set(self.scope.params) | set(self._inline)
+        if isinstance(func.value, cst.Name) and func.value.value not in values:
             return None  # np.sum, math.exp: a module's function
         return func.value, _ARRAY_METHODS[func.attr.value]
 
@@ -537,10 +591,26 @@ class _Expressions:
     ) -> ir.Expr:
         """``left < b < c``: ``c`` is computed only if ``left < b`` holds, as Python does."""
         op = _CST_COMPARE.get(type(comparisons[0].operator))
-        if op is None:
-            self.error(comparisons[0].operator, "only < <= > >= == != comparisons are supported", "unsupported-syntax")
-            return ir.Const(False)
         right = self.atom(comparisons[0].comparator, out, origin)
+        if isinstance(comparisons[0].operator, (cst.Is, cst.IsNot)):
+            # identity is the same in the generated code only for None: other objects may be copies there
+            if ir.Const(None) in (left, right):
+                op = ast.Is if isinstance(comparisons[0].operator, cst.Is) else ast.IsNot
+            else:
+                self.error(
+                    comparisons[0].operator,
+                    "'is' and 'is not' are supported only with None",
+                    "unsupported-syntax",
+                    "compare values with == or !=",
+                )
+                return ir.Const(False)
+        if op is None:
+            self.error(
+                comparisons[0].operator,
+                "only < <= > >= == != comparisons (and 'is None') are supported",
+                "unsupported-syntax",
+            )
+            return ir.Const(False)
         first = ir.Call(OPERATOR_SYMBOLS[op], (left, right))
         if len(comparisons) == 1:
             return first
@@ -586,6 +656,8 @@ class _Expressions:
         if not isinstance(node, cst.Name):
             return set()
         n = node.value
+        if n in self._inline:
+            return set()
         if n in self.scope.assigned or n in self.scope.params:
             return {f"{self.function_name}.<locals>.{n}"}
         if n in self.scope.free:

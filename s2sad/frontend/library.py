@@ -112,6 +112,8 @@ class _Library:
 
         def _temp_name(self, node: cst.BaseExpression) -> str: ...
 
+        def _arguments_checked(self, node: cst.Call, origin: ir.Origin) -> None: ...
+
     def library(self, qualified: set[str]) -> str | None:
         """The library function ``qualified`` names (a call's function), or None."""
         found = sorted(q for q in qualified if q.split(".")[0] in LIBRARIES and "<" not in q)
@@ -122,6 +124,7 @@ class _Library:
         problem = library_function(fn)
         if problem is not None:
             self.error(node.func, problem, "undefined-name")
+            self._arguments_checked(node, origin)
             return ir.Const(0)
         mutating = self._mutates(node, fn)
         if mutating is not None:
@@ -180,7 +183,14 @@ class _Library:
             return
         fn = sorted(qualified)[0]
         arities = known_arities(fn)
-        if arities:
+        if ".<locals>." in fn:
+            self.error(
+                node.func,
+                f"'{label}' is a value of '{self.function_name}', not a function s2sad can follow",
+                "unsupported-call",
+                "call a function defined with 'def' (in the module, or at the top of this function), or imported",
+            )
+        elif arities:
             counts = " or ".join(str(a) for a in arities)
             self.error(node, f"'{label}' is supported with {counts} argument(s), not {len(node.args)}", "no-rule")
         elif "." not in fn and self.context.allow_helpers:

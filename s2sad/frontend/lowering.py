@@ -19,6 +19,10 @@ from .containers import Lengths, _Containers, tuple_lengths
 from .expressions import _Expressions
 from .library import _Library
 from .names import Context, Scope, Signature
+from .bundles import _Bundles, bundle_reads, entry_params
+from .decorators import decorator_label, looked_through
+from .nested import _Nested
+from .results import _Results
 from .opaque import Opaque as ir_opaque
 from .syntax import (
     _CST_AUGMENTED,
@@ -36,7 +40,7 @@ from .syntax import (
 _NOT_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
 
 
-class _Lowerer(_Containers, _Library, _Expressions):
+class _Lowerer(_Results, _Bundles, _Nested, _Containers, _Library, _Expressions):
     """Lowers one function of one file; helpers it calls go through the shared ``Context``."""
 
     def __init__(
@@ -77,6 +81,19 @@ class _Lowerer(_Containers, _Library, _Expressions):
         self.function_name = ""
         self._containers = Lengths()  #: tuple variables and their lengths where read (see .containers)
         self._element_names: dict[tuple[str, int], str] = {}
+        self._tuple_calls: dict[int, Signature | None] = {}
+        self.failed_calls: set[int] = set()
+        self._nested: dict[str, cst.FunctionDef | cst.Lambda] = {}  #: see .nested
+        self._defined: set[str] = set()
+        self._inline: dict[str, ir.Expr] = {}
+        self._inlining: set[str] = set()
+        self._refused: set[str] = set()
+        self._reported: set[int] = set()
+        self.lifted = False  #: a nested function, lowered as a helper: its free variables are parameters
+        self.lifted_free: tuple[str, ...] = ()
+        self.looked_through: list[str] = []  #: decorators looked through (see .decorators)
+        self._bundles: dict[str, list[str]] = {}  #: dictionary parameters and their keys (see .bundles)
+        self._entries: dict[tuple[str, str], str] = {}  #: (parameter, key) -> the entry's name
         self._function_node: cst.FunctionDef | None = None
         self._inplace: InPlace | None = None  #: the function's in-place updates (see .aliasing), when asked
 
@@ -155,13 +172,21 @@ class _Lowerer(_Containers, _Library, _Expressions):
 
     def lower(self, node: cst.FunctionDef) -> ir.Function:
         for decorator in node.decorators:
-            if not (self._qualified(decorator.decorator) & (_DECORATORS | _RULE_DECORATORS)):
-                self.error(
-                    decorator,
-                    "decorators other than '@s2sad.gradient' (and '@s2sad.rule' on a helper) are not supported",
-                    "unsupported-decorator",
-                    "decorators change what the function computes; differentiate the undecorated function",
-                )
+            qualified = self._qualified(decorator.decorator)
+            if qualified & (_DECORATORS | _RULE_DECORATORS):
+                continue
+            name, problem = looked_through(decorator, qualified)
+            if name is not None:
+                self.looked_through.append(name)
+                continue
+            label = decorator_label(self.module, decorator)
+            self.error(
+                decorator,
+                f"the decorator {problem or repr('@' + label)} is not supported",
+                "unsupported-decorator",
+                "a decorator may change what the function computes; s2sad looks through only functools.cache, "
+                "functools.lru_cache, numba.njit, numba.jit and jax.jit; differentiate the undecorated function",
+            )
         if self.diagnostics:
             raise S2sadError(self.diagnostics)
         rule_decorators = [d for d in node.decorators if self._qualified(d.decorator) & _RULE_DECORATORS]
@@ -186,11 +211,20 @@ class _Lowerer(_Containers, _Library, _Expressions):
         misread = fidelity.misread(node, tree, lambda n: self.span(n).line, self.path, self.lines)
         if misread is not None:
             self.misread.append(misread)
-        self.scope = Scope.of(function_scope(self.source, self.path, tree))
+        names = function_scope(self.source, self.path, tree)
+        self.scope = Scope.of(names)
+        if self.lifted:
+            self._lift(node, names, params)
+        if not self.is_helper:
+            self._bundles = bundle_reads(node.body, self.scope.params)
+            for p, keys in self._bundles.items():
+                for k, key in enumerate(keys):
+                    self._entries[(p, key)] = self._entry_name(p, key, k)
         assigned = self.scope.assigned
         self.user_names = set(self.scope.params) | assigned | {b.local for b in self.imports}
-        self._containers = tuple_lengths(node.body, self.scope.params)
+        self._containers = tuple_lengths(node.body, self.scope.params, self._returned_length)
         self._function_node = node
+        self._nested = self.find_nested(node)
         if isinstance(node.body, cst.SimpleStatementSuite):  # def f(x): return x * x
             origin = self.origin(node.body)
             smalls = list(node.body.body)
@@ -228,6 +262,7 @@ class _Lowerer(_Containers, _Library, _Expressions):
             raise S2sadError(self.diagnostics)
         if self.is_helper:  # every call passes every argument; the defaults were bound at the call
             params = [ir.Param(p.name) for p in params]
+        params, bundles = entry_params(params, self._bundles, self._entries)
         return ir.Function(
             name=self.output_name or node.name.value,
             params=tuple(params),
@@ -238,6 +273,8 @@ class _Lowerer(_Containers, _Library, _Expressions):
             origin=self.origin(node),
             user_names=frozenset(self.user_names | set(self.constants_used)),
             arrays=any(b.qualname.split(".")[0] == "numpy" for b in self.imports),
+            bundles=bundles,
+            decorators=tuple(self.looked_through),
         )
 
     def _params(self, params: cst.Parameters) -> list[ir.Param]:
@@ -247,12 +284,12 @@ class _Lowerer(_Containers, _Library, _Expressions):
         for bad in (params.star_arg, params.star_kwarg):
             if isinstance(bad, cst.Param):
                 self.error(bad, "'*args' and '**kwargs' are not supported", "unsupported-syntax")
-        if params.kwonly_params and not self.is_helper:
-            for p in params.kwonly_params:
-                self.error(p, "keyword-only parameters are not supported", "unsupported-syntax")
+        kwonly = {id(p) for p in params.kwonly_params}
         for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
             default: ir.Expr | None = None
-            if p.default is not None:
+            if isinstance(p.default, cst.Name) and p.default.value == "None":
+                default = ir.Const(None)  # 'if p is None:' decides at run time, as in Python
+            elif p.default is not None:
                 value, problem, code = evaluate_numeric(p.default)
                 if problem is None:
                     default = ir.Const(value)
@@ -262,9 +299,9 @@ class _Lowerer(_Containers, _Library, _Expressions):
                         p.default,
                         f"a parameter's default must be a number: {problem}",
                         code,
-                        "write the number itself ('k=8.0'), or pass the value at each call",
+                        "write the number itself ('k=8.0') or None, or pass the value at each call",
                     )
-            out.append(ir.Param(p.name.value, default))
+            out.append(ir.Param(p.name.value, default, id(p) in kwonly))
         return out
 
     def signature(self, node: cst.FunctionDef, name: str) -> Signature:
@@ -272,15 +309,26 @@ class _Lowerer(_Containers, _Library, _Expressions):
         params = node.params
         defaults = {}
         for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
-            if p.default is not None:
+            if isinstance(p.default, cst.Name) and p.default.value == "None":
+                defaults[p.name.value] = ir.Const(None)
+            elif p.default is not None:
                 value, problem, _ = evaluate_numeric(p.default)
                 if problem is None:
                     defaults[p.name.value] = ir.Const(value)
         positional = tuple(p.name.value for p in list(params.posonly_params) + list(params.params))
         kwonly = tuple(p.name.value for p in params.kwonly_params)
-        return Signature(name, node.name.value, positional, len(params.posonly_params), kwonly, defaults)
+        return Signature(
+            name, node.name.value, positional, len(params.posonly_params), kwonly, defaults, free=self.lifted_free
+        )
 
     def final_return(self, ret: cst.Return, origin: ir.Origin, fname: str) -> list[ir.Stmt]:
+        several = self._length(ret.value) if self.is_helper and ret.value is not None else None
+        if several is not None and several > 1 and not isinstance(ret.value, cst.List):
+            # a helper's 'return a, b' (or a tuple variable, or another helper's values): one value per element
+            out: list[ir.Stmt] = []
+            self._begin_statement(fname)
+            values = self.elements(ret.value, out, origin)
+            return out + [ir.Return(tuple(values), origin)]
         if ret.value is None or isinstance(ret.value, (cst.Tuple, cst.List, cst.Dict, cst.Set)):
             self.error(
                 ret,
@@ -311,6 +359,8 @@ class _Lowerer(_Containers, _Library, _Expressions):
     def block(self, stmts: Sequence[cst.BaseStatement]) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
         for stmt in stmts:
+            if self.nested_definition(stmt):
+                continue  # lifted or inlined where it is called
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     self.small_statement(small, out, self.origin(stmt))
@@ -328,7 +378,7 @@ class _Lowerer(_Containers, _Library, _Expressions):
         kind = {
             cst.Try: "'try'",
             cst.With: "'with'",
-            cst.FunctionDef: "nested function definitions",
+            cst.FunctionDef: "a nested function defined inside a branch or a loop",
             cst.ClassDef: "class definitions",
             cst.Match: "'match'",
             cst.Return: "'return' before the end of the function",
@@ -440,6 +490,11 @@ class _Lowerer(_Containers, _Library, _Expressions):
                         self.unsupported_target(n)
                 return
             length = self._length(value)
+            if length is None and isinstance(value, cst.Name) and value.value not in self._containers.names:
+                self.unpack_sequence(value, [n.value for n in names if isinstance(n, cst.Name)], out, origin)
+                return
+            if length is None and id(value) in self.failed_calls:
+                return  # the helper's problems are reported
             if length is None or length != len(names):
                 if isinstance(value, cst.Name) and self._unknown(value):
                     self.ambiguous(value, value.value)
@@ -456,7 +511,7 @@ class _Lowerer(_Containers, _Library, _Expressions):
                 return
             # Evaluate the whole right-hand side before assigning anything (``x, y = y, x * 2``).
             targets = [n.value for n in names if isinstance(n, cst.Name)]
-            if isinstance(value, (cst.Tuple, cst.List)):
+            if isinstance(value, (cst.Tuple, cst.List, cst.Call)):
                 values = self.elements(value, out, origin, into=targets)
             else:  # a tuple variable, or a constant slice of one
                 values = self.elements(value, out, origin)

@@ -44,6 +44,11 @@ class Signature:
     posonly: int  #: how many of ``positional`` are positional-only
     kwonly: tuple[str, ...] = ()
     defaults: dict[str, ir.Expr] = field(default_factory=dict)
+    #: a helper that returns several values (``return a, b``): one single-result helper per element, by
+    #: name in the generated module (see ``program._Context.helper``); empty for a helper returning one value
+    results: tuple[str, ...] = ()
+    #: a nested function lifted to a helper: its free variables, passed after its own parameters
+    free: tuple[str, ...] = ()
 
 
 class Context(Protocol):
@@ -51,10 +56,13 @@ class Context(Protocol):
 
     rules: dict[tuple[str, int], Rule]
     allow_helpers: bool
+    failures: int  #: calls to helpers whose problems are reported already
 
     def lookup(self, fn: str, nargs: int) -> Rule | None: ...
 
-    def helper(self, caller: object, node: cst.Call, name: str, path: str) -> Signature | None: ...
+    def helper(
+        self, caller: object, node: cst.Call, name: str, path: str, *, line: int | None = None, within: str = ""
+    ) -> Signature | None: ...
 
     def claim(self, name: str, meaning: str, taken: frozenset[str] | set[str]) -> str: ...
 

@@ -65,7 +65,12 @@ def parse_program(
     context.sources[path] = source  # helpers in the same file come from this text, not from the disk
     context.chain.append((path, name))
     context.claim(name, f"def {path}::{name}")
-    main, _ = context.lower(source, path, name, line)
+    try:
+        main, _ = context.lower(source, path, name, line)
+    except S2sadError as err:  # every problem in one run: the function's and its helpers'
+        raise S2sadError([*err.diagnostics, *context.collected]) from None
+    if context.collected:
+        raise S2sadError(context.collected)
     context.check_foreign_writes()
     # Imports are named last: a helper copied from another file keeps its own name even where some module
     # imports it (``from lib import h``; the generated module calls the copy, never that import).
@@ -137,6 +142,10 @@ class _Context:
         self.sources: dict[str, str] = {}
         self.modules: dict[str, tuple[ast.Module, ModuleScope]] = {}
         self.signatures: dict[tuple[str, str], Signature] = {}
+        self.lifted: dict[tuple[str, str], Signature] = {}  #: nested functions lifted to helpers
+        self.collected: list[Diagnostic] = []  #: the problems of helpers, reported with the target's
+        self.failed: set[tuple[str, str]] = set()  #: helpers with problems (calls to them are not reported)
+        self.failures = 0  #: calls to such helpers so far (see _Expressions.call)
         self.namespace = Namespace()
         self.words: set[str] = set()  #: every variable name of the files read so far
         self.reads: list[tuple[str, str, Diagnostic]] = []  #: (file, name, where): module-level names read
@@ -159,7 +168,7 @@ class _Context:
         return self.modules[path]
 
     def lower(
-        self, source: str, path: str, name: str, line: int | None, output: str | None = None
+        self, source: str, path: str, name: str, line: int | None, output: str | None = None, lifted: bool = False
     ) -> tuple[ir.Function, Signature]:
         tree, bindings = self.module(source, path)
         reduced, line_numbers = reduce(source, tree, name, line)
@@ -199,6 +208,7 @@ class _Context:
             helper=output is not None,
         )
         lowerer.output_name = output
+        lowerer.lifted = lifted
         node = lowerer.find(name, line)
         fn = lowerer.lower(node)
         return fn, lowerer.signature(node, fn.name)
@@ -286,9 +296,13 @@ class _Context:
                         queue.append(key)
         return scopes
 
-    def helper(self, caller: _Expressions, node: cst.Call, name: str, path: str) -> Signature | None:
-        """Lower the helper ``name`` of the file ``path`` (once), for a call at ``node``; how to call it."""
-        key = (path, name)
+    def helper(
+        self, caller: _Expressions, node: cst.Call, name: str, path: str, *, line: int | None = None, within: str = ""
+    ) -> Signature | None:
+        """Lower the helper ``name`` of the file ``path`` (once), for a call at ``node``; how to call it.
+        With ``line``: the function of that name defined on that line inside the function ``within``, lifted
+        (see :mod:`.nested`); its text is part of ``within``'s, so it is not listed among the helpers read."""
+        key = (path, name if line is None else f"{within}.<locals>.{name}:{line}")
         if key in self.chain:
             names = [n for _, n in self.chain[self.chain.index(key) :]]
             cycle = " → ".join(names)
@@ -301,12 +315,22 @@ class _Context:
             return None
         if key in self.signatures:
             return self.signatures[key]
+        if key in self.lifted:
+            return self.lifted[key]
+        if key in self.failed:
+            self.failures += 1
+            return None
         if path not in self.sources:
             self.sources[path] = read_source(path)
-        output = self.claim(name, f"def {path}::{name}")
+        output = self.claim(name, f"def {path}::{key[1]}")
         self.chain.append(key)
         try:
-            fn, signature = self.lower(self.sources[path], path, name, None, output)
+            fn, signature = self.lower(self.sources[path], path, name, line, output, lifted=line is not None)
+        except S2sadError as err:  # reported with the target's problems: the caller goes on
+            self.collected.extend(err.diagnostics)
+            self.failed.add(key)
+            self.failures += 1
+            return None
         finally:
             self.chain.pop()
         opaque = [o for o in self.opaque if o.name == fn.name]
@@ -325,7 +349,23 @@ class _Context:
                     "rename one of the two definitions",
                 )
                 return None
+        elif fn.body and isinstance(fn.body[-1], ir.Return) and len(fn.body[-1].values) > 1:
+            signature = dataclasses.replace(signature, results=self._projections(fn, path, name))
         else:
             self.done.append(fn)
-        self.signatures[key] = signature
+        (self.signatures if line is None else self.lifted)[key] = signature
         return signature
+
+    def _projections(self, fn: ir.Function, path: str, name: str) -> tuple[str, ...]:
+        """A helper returning several values (``return a, b``) becomes one helper per value, each the same body
+        returning one of them (``h_0``, ``h_1``): each is an ordinary helper, with its own adjoint, and each
+        forward or adjoint pass computes only what its value needs. A call site calls the ones it uses."""
+        ret = fn.body[-1]
+        assert isinstance(ret, ir.Return)
+        names = []
+        for k, value in enumerate(ret.values):
+            projection = self.claim(f"{fn.name}_{k}", f"def {path}::{name}#{k}")
+            body = fn.body[:-1] + (ir.Return((value,), ret.origin),)
+            self.done.append(dataclasses.replace(fn, name=projection, body=body))
+            names.append(projection)
+        return tuple(names)
