@@ -9,18 +9,22 @@ its lines and ``inspect.getsource`` works on the result. The code a reviewer rea
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import linecache
 import shlex
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar, overload
 
 from pathlib import Path
 
 from . import __version__, analysis, config, emit, frontend, ir, names, report, reverse, rules, ssa
+from . import cache as disk_cache
 from . import lagrangian, limits, live, saving, sharing
 from .diagnostics import Diagnostic, S2sadError
 from .source import read_source
+from .source import reads as source_reads
 
 __all__ = ["generate", "grad", "value_and_grad", "grad_source", "gradient", "rule", "explain", "compile_gradient"]
 
@@ -100,8 +104,23 @@ def _generate(
     """The whole pipeline, for the function and every helper it reaches. Input too deep for the stages is
     refused first; a ``RecursionError`` that still escapes one is reported the same way (nothing is written)."""
     limits.check_source(source, path, name, line)
-    with limits.guard(source, path, name, line):
+    with limits.guard(source, path, name, line), _collection_paused():
         return _pipeline(source, path, name, wrt, with_value, line, output)
+
+
+@contextlib.contextmanager
+def _collection_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the stages run. They build many objects that live until the
+    module is written (LibCST's tree, the IR, black's tree), and each collection walks all of them again:
+    about a third of the time for a 10,000-statement function. The stages' garbage is collected afterwards;
+    a collector the caller had turned off stays off."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _pipeline(
@@ -308,23 +327,47 @@ def grad_source(f: Callable[..., Any], wrt: Sequence[str] | None = None, *, with
 
 
 def _generate_live(
-    f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool, loading: bool = False
+    f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool, loading: bool = False, cached: bool = False
 ) -> tuple[Generated, str, int]:
     """The module for a live function, from a file that still says what ``f`` runs; the file and line of ``f``.
-    ``loading``: ``f``'s module may still be running (see :func:`live.check_program`)."""
+    ``loading``: ``f``'s module may still be running (see :func:`live.check_program`). ``cached``: from the
+    on-disk cache when it holds this very generation (see :mod:`s2sad.cache`); the checks run either way."""
     source, path, name, line = live.source_of(f)
     f = live.unwrap_cache(f)
-    generated = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
+    if cached:
+        generated = _generate_cached(source, path, name, wrt, with_value, line)
+    else:
+        generated = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
     # the helpers, constants and defaults too must be what f runs: same file, same text; another file, as read
     texts = [(p, h, source if p == path else read_source(p)) for p, h in generated.helpers]
     live.check_program(f, source, texts, loading=loading)
     return generated, path, line
 
 
+def _generate_cached(
+    source: str, path: str, name: str, wrt: Sequence[str] | None, with_value: bool, line: int
+) -> Generated:
+    """:func:`_generate`, or the entry the cache holds for exactly these inputs."""
+    digest = disk_cache.key(source, path, name, line, wrt, with_value)
+    entry = disk_cache.load(digest, path, name, line, wrt, with_value)
+    if entry is not None:
+        return Generated(entry.text, entry.wrt, entry.helpers, entry.function)
+    reads: list[tuple[str, str]] = []
+    token = source_reads.set(reads)
+    try:
+        generated = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
+    finally:
+        source_reads.reset(token)
+    others = tuple(dict.fromkeys((p, disk_cache.digest(t)) for p, t in reads if p != path))
+    entry = disk_cache.Entry(generated.text, generated.wrt, generated.helpers, generated.function, others)
+    disk_cache.save(digest, path, name, line, wrt, with_value, entry)
+    return generated
+
+
 def _build(
-    f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool, loading: bool = False
+    f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool, loading: bool = False, cached: bool = False
 ) -> tuple[Callable[..., Any], str]:
-    generated, path, line = _generate_live(f, wrt, with_value, loading)
+    generated, path, line = _generate_live(f, wrt, with_value, loading, cached)
     fname = generated.function
     compiled = _compile(generated.text, f"{fname} from {path}:{line}", fname)
     setattr(compiled, "__s2sad_wrt__", list(generated.wrt))
@@ -449,13 +492,17 @@ def rule(**templates: str) -> Callable[[F], F]:
 @overload
 def gradient(f: F) -> F: ...
 @overload
-def gradient(*, wrt: Sequence[str] | None = None) -> Callable[[F], F]: ...
-def gradient(f: Any = None, *, wrt: Sequence[str] | None = None) -> Any:
+def gradient(*, wrt: Sequence[str] | None = None, cache: bool | None = None) -> Callable[[F], F]: ...
+def gradient(f: Any = None, *, wrt: Sequence[str] | None = None, cache: bool | None = None) -> Any:
     """Decorator: generate the gradient once, now, and attach it as ``f.grad``; ``f`` itself is unchanged (it
-    is not wrapped). The module may still be running: names its file binds below ``f`` are not bound yet."""
+    is not wrapped). The module may still be running: names its file binds below ``f`` are not bound yet.
+
+    The module is kept in an on-disk cache (see :mod:`s2sad.cache`), so the next import does not generate it
+    again; ``cache=False`` (or ``S2SAD_CACHE=0`` in the environment) turns that off."""
+    use_cache = disk_cache.enabled(cache)
 
     def attach(fn: F) -> F:
-        compiled, text = _build(fn, wrt, with_value=False, loading=True)
+        compiled, text = _build(fn, wrt, with_value=False, loading=True, cached=use_cache)
         setattr(fn, "grad", compiled)
         setattr(fn, "grad_source", text)
         return fn

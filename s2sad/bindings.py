@@ -155,6 +155,7 @@ class _Collector:
     def __init__(self, scope: ModuleScope) -> None:
         self.scope = scope
         self.parents: dict[ast.AST, ast.AST] = {}  #: each node's parent, once the module is walked
+        self.locals_of: dict[ast.AST, frozenset[str]] = {}  #: memo of :func:`_local`: each scope's locals
 
     def module(self, tree: ast.Module) -> None:
         for stmt in tree.body:
@@ -317,7 +318,7 @@ class _Collector:
             isinstance(node, ast.Name)
             and isinstance(node.ctx, ast.Load)
             and _passed_on(node, parent)
-            and not _local(node, self.parents)
+            and not _local(node, self.parents, self.locals_of)
         ):
             if node.id in ("setattr", "delattr"):
                 self.scope.dynamic.append(Site("*", f"'{node.id}' used as a value", *where, False))
@@ -409,27 +410,38 @@ def _dotted(node: ast.expr) -> str | None:
     return None
 
 
-def _local(node: ast.Name, parents: dict[ast.AST, ast.AST]) -> bool:
+def _local(node: ast.Name, parents: dict[ast.AST, ast.AST], memo: dict[ast.AST, frozenset[str]]) -> bool:
     """``node`` names a local of a function, lambda or comprehension around it (a parameter or a name it
-    assigns), not the module's binding of that name."""
+    assigns), not the module's binding of that name. ``memo`` keeps each scope's locals, so that a module's
+    names are checked in time linear in its size."""
     scope = parents.get(node)
     while scope is not None:
         if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            arguments = scope.args
-            every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
-            every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
-            if node.id in {a.arg for a in every}:
-                return True
-            body = scope.body if isinstance(scope.body, list) else [scope.body]
-            declared = {n for s in body for g in ast.walk(s) if isinstance(g, ast.Global) for n in g.names}
-            if node.id not in declared and any(
-                isinstance(n, ast.Name) and n.id == node.id and isinstance(n.ctx, (ast.Store, ast.Del))
-                for s in body
-                for n in ast.walk(s)
-            ):
+            names = memo.get(scope)
+            if names is None:
+                names = memo[scope] = _scope_locals(scope)
+            if node.id in names:
                 return True
         scope = parents.get(scope)
     return False
+
+
+def _scope_locals(scope: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> frozenset[str]:
+    """The parameters of a function or lambda, and the names its body (nested scopes included) assigns or
+    deletes without declaring them ``global`` anywhere in it."""
+    arguments = scope.args
+    every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
+    every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    body = scope.body if isinstance(scope.body, list) else [scope.body]
+    declared: set[str] = set()
+    stored: set[str] = set()
+    for s in body:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Global):
+                declared.update(n.names)
+            elif isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+                stored.add(n.id)
+    return frozenset({a.arg for a in every} | (stored - declared))
 
 
 def _passed_on(node: ast.Name, parent: ast.AST | None) -> bool:

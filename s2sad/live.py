@@ -287,7 +287,7 @@ class _File:
     def read(cls, path: str, text: str) -> _File:
         file = cls(path, text)
         try:
-            file.tree = ast.parse(text, path)
+            file.tree = _parsed(text, path)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return file  # not the code that runs either: _check refuses it
         count = file.counts
@@ -492,10 +492,7 @@ def _same_file(a: str, b: str) -> bool:
 
 def _check(code: CodeType, source: str, path: str) -> None:
     """The text compiles to a code object equal to ``code`` at the same line, or the file changed."""
-    try:
-        module = compile(source, path, "exec", dont_inherit=True)  # as the import system does; nothing runs
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        module = None
+    module = _compiled(source, path)
     if module is not None and any(
         _same(c, code)
         for c in _code_objects(module)
@@ -518,6 +515,22 @@ def _check(code: CodeType, source: str, path: str) -> None:
             )
         ]
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(source: str, path: str) -> CodeType | None:
+    """The text compiled as the import system does (nothing runs); once per text, not once per function of a
+    module that decorates many (code objects are immutable)."""
+    try:
+        return compile(source, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(text: str, path: str) -> ast.Module:
+    """CPython's tree of a file's text, once per text (only read, never changed, by the checks here)."""
+    return ast.parse(text, path)
 
 
 def _code_objects(code: CodeType) -> Iterator[CodeType]:

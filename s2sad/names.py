@@ -74,6 +74,9 @@ class Scope:
     def __init__(self, reserved: Iterable[str]) -> None:
         self.reserved = frozenset(reserved)
         self.taken: set[str] = set()
+        #: per base, a suffix below which every ``base_k`` is taken or reserved: names are only ever added,
+        #: so the search resumes there (n versions of one name cost O(n), not O(n^2))
+        self._next: dict[str, int] = {}
 
     def claim(self, name: str) -> str:
         """Take ``name`` itself (a parameter, a loop index)."""
@@ -84,9 +87,10 @@ class Scope:
         """``base`` if free (``own``: it is the user's own name), else ``base_1``, ``base_2``, ..."""
         if base not in self.taken and (own or base not in self.reserved):
             return self.claim(base)
-        k = 1
+        k = self._next.get(base, 1)
         while f"{base}_{k}" in self.taken or f"{base}_{k}" in self.reserved:
             k += 1
+        self._next[base] = k + 1
         return self.claim(f"{base}_{k}")
 
 

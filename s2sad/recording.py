@@ -169,6 +169,12 @@ class Recording:
     def _definitions(self) -> None:
         """Where each name is defined, in program order (a parameter before the body)."""
         self._order = {id(t): i for i, t in enumerate(ir.walk(self.fn.body))}
+        # Memos of the queries below, per loop and per block (keyed by id: the statements they describe
+        # live as long as self.fn, and the blocks are pinned in the memo), so that they cost O(n), not O(n^2).
+        self._ends: dict[int, int] = {}
+        self._assigns_in: dict[int, dict[str, int]] = {}
+        self._recomputable: dict[tuple[int, ...], tuple[object, dict[str, ir.Assign]]] = {}
+        self._changing: dict[tuple[int, ...], tuple[object, set[str]]] = {}
         self._where: dict[str, list[int]] = {p.name: [-1] for p in self.fn.params}
         for t in ir.walk(self.fn.body):
             if isinstance(t, ir.Assign):
@@ -180,7 +186,9 @@ class Recording:
         those before the outermost loop ends. A name reused by a later loop is not a value an earlier one sees."""
         if not loops:
             return self.def_count.get(name, 0)
-        end = max(self._order[id(t)] for t in ir.walk(loops[:1]))
+        if id(loops[0]) not in self._ends:  # the outermost loop's last statement, once per loop
+            self._ends[id(loops[0])] = max(self._order[id(t)] for t in ir.walk(loops[:1]))
+        end = self._ends[id(loops[0])]
         return sum(1 for i in self._where.get(name, ()) if i <= end)
 
     def _overwriting(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> set[int]:
@@ -188,7 +196,13 @@ class Recording:
         out: set[int] = set()
         for s in stmts:
             if isinstance(s, ir.Assign) and loops:
-                inside = sum(1 for t in ir.walk(_body(loops[-1])) if isinstance(t, ir.Assign) and t.target == s.target)
+                if id(loops[-1]) not in self._assigns_in:  # definitions of each name inside the loop
+                    counts: dict[str, int] = {}
+                    for t in ir.walk(_body(loops[-1])):
+                        if isinstance(t, ir.Assign):
+                            counts[t.target] = counts.get(t.target, 0) + 1
+                    self._assigns_in[id(loops[-1])] = counts
+                inside = self._assigns_in[id(loops[-1])].get(s.target, 0)
                 if self.reaching(s.target, loops) > inside:
                     out.add(id(s))
             inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
@@ -457,10 +471,16 @@ class Recording:
 
     def recomputable(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> dict[str, ir.Assign]:
         """Inactive values computed cheaply from loop indices, values the loop does not change and, for
-        scalars, values the reverse pass restores anyway (one operation costs less than a push and a pop)."""
+        scalars, values the reverse pass restores anyway (one operation costs less than a push and a pop).
+        Asked once the reverse pass's reads are known; remembered per block."""
+        key = (id(stmts), *map(id, loops))  # a block of the IR is a tuple: never changed once built
+        if isinstance(stmts, tuple) and key in self._recomputable:
+            return self._recomputable[key][1]
         indices = {lp.index for lp in loops if isinstance(lp, ir.For)}
-        changing = set().union(*(ir.assigned_names(_body(lp)) for lp in loops)) if loops else set()
-        changing -= self.invariant(loops)
+        if key[1:] not in self._changing:
+            changing = set().union(*(ir.assigned_names(_body(lp)) for lp in loops)) if loops else set()
+            self._changing[key[1:]] = (loops, changing)
+        changing = self._changing[key[1:]][1] - self.invariant(loops)
         out: dict[str, ir.Assign] = {}
         cheap = [
             t
@@ -482,6 +502,8 @@ class Recording:
                 available = all(n in indices or n in out or n not in changing or n in restored for n in names)
                 if t.target not in out and self.def_count.get(t.target) == 1 and available:
                     out[t.target] = t
+        if isinstance(stmts, tuple):
+            self._recomputable[key] = ((stmts, loops), out)
         return out
 
     # ----- structure queries -----------------------------------------------------------------------------------

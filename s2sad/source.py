@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import codecs
+import contextvars
 import io
 import re
 import symtable
@@ -43,6 +44,11 @@ def source_lines(source: str, keepends: bool = False) -> list[str]:
 _COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.ASCII)
 
 
+#: While a gradient is generated for the cache (see :mod:`s2sad.cache`): every file read, with its text, so
+#: that the entry names what it was made from.
+reads: contextvars.ContextVar[list[tuple[str, str]] | None] = contextvars.ContextVar("reads", default=None)
+
+
 def read_source(path: str) -> str:
     """The text of ``path`` as CPython decodes it; unreadable, special, oversized, binary files and files in
     any encoding but UTF-8 are diagnostics.
@@ -67,11 +73,15 @@ def read_source(path: str) -> str:
         assert declared is not None  # only a declaration names another encoding than UTF-8
         raise S2sadError([declared])
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise S2sadError(
             [Diagnostic(path, None, f"not UTF-8 text (byte {err.start})", "not-python", "save the file as UTF-8")]
         ) from None
+    recording = reads.get()
+    if recording is not None:
+        recording.append((path, text))
+    return text
 
 
 def _same_text(data: bytes, encoding: str) -> bool:

@@ -32,6 +32,9 @@ def _record_generated_modules(request: pytest.FixtureRequest, monkeypatch: pytes
 
     monkeypatch.setattr(s2sad.api, "_user_rules", reading_user_rules)
     monkeypatch.setattr(s2sad.emit, "emit", recording)
+    # @s2sad.gradient's on-disk cache is off unless a test turns it on (tests/test_cache.py, with a cache
+    # folder of its own): no test writes into the user's cache, and every test generates what it checks
+    monkeypatch.setenv("S2SAD_CACHE", "0")
     yield
 
 

@@ -123,7 +123,8 @@ def tuple_lengths(
                 if any(_kind_of(v, kind, marks) for v in simple[name]):
                     marks.add(name)
                     changed = True
-    _Flow(out).block(_suite(body), {})
+    if tuples:  # the flow pass records reads of tuple variables only: without any, it would find nothing
+        _Flow(out).block(_suite(body), {})
     return out
 
 
