@@ -1,14 +1,17 @@
 """Control flow: ``break``, ``continue``, early ``return`` and ``for`` over sequences, lowered to structured IR.
 
 The IR has no jumps, so each jump becomes data the structured program tests (a flag from the fresh-name
-service, see :meth:`_Control.fresh_local`), and the stages after the frontend see only ``If``/``For``/``While``:
+service, see :meth:`.iteration._Iteration.fresh_local`), and the stages after the frontend see only
+``If``/``For``/``While``:
 
 - the statements after one that may jump run under ``if not flag:``, or, when one branch of an ``if`` always
   jumps and the other never does, in that other branch (no flag at all: ``if c: continue`` + rest becomes
-  ``if c: pass else: rest``);
+  ``if not c: rest``);
 - ``break`` sets the loop's flag, which the loop's test reads; a ``for`` over a range with a ``break`` (or a
-  ``return``) becomes a ``while`` with an explicit counter, so the reverse loop runs as many iterations as the
-  forward one did; ``continue`` sets a flag reset at the top of each iteration;
+  ``return``) becomes a ``while`` with an explicit counter (the loop variable itself, when nothing outside the
+  loop reads it), so the reverse loop runs as many iterations as the forward one did; where no counter fits
+  (a step only run time knows), the ``for`` stays and its body is guarded; ``continue`` sets a flag reset at
+  the top of each iteration;
 - ``return v`` assigns a result variable and sets a ``done`` flag every enclosing loop tests; the function ends
   with one ``return``. Every path must end in a ``return`` (a loop never counts as one), else ``no-return``;
 - ``for v in (a, b)`` (a display or a tuple of known length) is unrolled, its items evaluated first as Python
@@ -199,7 +202,6 @@ class _Control(_Iteration):
     _temp_count: int
     _control: _ControlState
     _loop_assigned: set[str]  #: names the loop being lowered assigns in its body
-    _function_node: cst.FunctionDef | None
 
     if TYPE_CHECKING:  # provided by the lowerer
 
@@ -562,28 +564,6 @@ class _Control(_Iteration):
                     elif isinstance(small, cst.AnnAssign) and small.value is not None:
                         seen = seen or (isinstance(small.target, cst.Name) and small.target.value == name)
         return False
-
-    def _seen_outside(self, loop: cst.For, name: str) -> bool:
-        """Whether ``name`` occurs in the function outside ``loop`` (other than as another loop's variable,
-        within that loop)."""
-        found = False
-
-        class Finder(cst.CSTVisitor):
-            def visit_For(self, n: cst.For) -> bool:
-                if n is loop:
-                    return False
-                if isinstance(n.target, cst.Name) and n.target.value == name:
-                    n.iter.visit(self)
-                    return False  # its own variable inside it
-                return True
-
-            def visit_Name(self, n: cst.Name) -> None:
-                nonlocal found
-                found = found or n.value == name
-
-        if self._function_node is not None:
-            self._function_node.body.visit(Finder())
-        return found
 
     def _unrolled(self, stmt: cst.For, items: list[_Tree], out: list[ir.Stmt]) -> None:
         """``for v in (a, b)``: the body once per item, each copy after the first run only if not left."""

@@ -98,6 +98,7 @@ class _Iteration:
     _temp_count: int
     _loop_assigned: set[str]  #: names the loop being lowered assigns in its body
     _loop_resizes: cst.CSTNode | None  #: where its body may change the length of a list
+    _function_node: cst.FunctionDef | None
     _words: set[str] | None = None  #: every identifier of the module
 
     if TYPE_CHECKING:  # provided by the lowerer
@@ -118,6 +119,28 @@ class _Iteration:
         name = names.fresh(base)
         self.user_names.add(name)
         return name
+
+    def _seen_outside(self, loop: cst.For, name: str) -> bool:
+        """Whether ``name`` occurs in the function outside ``loop`` (other than as another loop's variable,
+        within that loop)."""
+        found = False
+
+        class Finder(cst.CSTVisitor):
+            def visit_For(self, n: cst.For) -> bool:
+                if n is loop:
+                    return False
+                if isinstance(n.target, cst.Name) and n.target.value == name:
+                    n.iter.visit(self)
+                    return False  # its own variable inside it
+                return True
+
+            def visit_Name(self, n: cst.Name) -> None:
+                nonlocal found
+                found = found or n.value == name
+
+        if self._function_node is not None:
+            self._function_node.body.visit(Finder())
+        return found
 
     def _range(self, node: cst.BaseExpression) -> tuple[cst.Call, bool] | None:
         """``range(...)`` or ``reversed(range(...))``: the call of ``range`` and whether it is reversed."""
