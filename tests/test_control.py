@@ -762,6 +762,37 @@ CASES = [
         code="loop-index-after-loop",
         family="iterables",
     ),
+    # ----- found by the random programs ------------------------------------------------------------------------
+    case(
+        "name-assigned-then-loop-index-in-a-loop",  # was an internal error (KeyError in the SSA stage)
+        """
+        def f(x):
+            for i0 in range(2):
+                i1 = 0
+                x = x * 1.1 + i1
+                for i1 in range(2):
+                    x = x * x
+            return x
+        """,
+        (0.7,),
+        family="found",
+    ),
+    case(
+        "break-loop-then-loop-reusing-its-variable",
+        """
+        def f(x, y):
+            for i0 in range(2):
+                for i1 in range(2):
+                    x, y = y, np.tanh(np.minimum(np.maximum(y, x), x))
+                    if y > -0.32:
+                        break
+                for i1 in range(0):
+                    x = y if y > 0 else -0.75 + y * i0 * 0.1
+            return y + x + 0.01 * x * y
+        """,
+        (0.37, -0.61),
+        family="found",
+    ),
     # ----- refused -------------------------------------------------------------------------------------------
     case(
         "for-else",
