@@ -264,9 +264,9 @@ class _Renamer:
         for v in defined:
             if v in carried:
                 env[v] = ir.Var(carried[v])
-            elif v in surely and not v.startswith(ir.TEMP):
+            elif v in surely and not v.startswith(ir.TEMP) and v in benv:
                 env[v] = benv[v]  # the last iteration's value (the loop must run, as in the original)
-            else:
+            else:  # not assigned on every path, or last a loop index (stale after its loop)
                 env.pop(v, None)
         self._copy_to_finals(final, env, out, origin)
 

@@ -94,10 +94,23 @@ BAD = {
     "round_of_x": ("def f(x):\n    return round(x) + x\n", 2, "discrete-on-differentiated"),
     "no_return": ("def f(x):\n    y = x\n", 1, "no-return"),
     "tuple_return": ("def f(x):\n    return x, x\n", 2, "non-scalar-return"),
-    "early_return": ("def f(x):\n    if x > 0:\n        return x\n    return -x\n", 3, "unsupported-syntax"),
-    "break": ("def f(x):\n    for i in range(3):\n        break\n    return x\n", 3, "unsupported-syntax"),
-    "continue": ("def f(x):\n    for i in range(3):\n        continue\n    return x\n", 3, "unsupported-syntax"),
-    "for_over_list": ("def f(x):\n    for t in [1, 2]:\n        x = x * t\n    return x\n", 2, "unsupported-loop"),
+    "early_return_may_fall_off": ("def f(x):\n    if x > 0:\n        return x\n", 1, "no-return"),
+    "for_else": (
+        "def f(x):\n    for i in range(3):\n        break\n    else:\n        x = 1.0\n    return x\n",
+        4,
+        "unsupported-syntax",
+    ),
+    "while_else": (
+        "def f(x):\n    while x < 3:\n        break\n    else:\n        x = 1.0\n    return x\n",
+        4,
+        "unsupported-syntax",
+    ),
+    "loop_target_tuple": (
+        "def f(xs):\n    for p in zip(xs, xs):\n        continue\n    return 1.0\n",
+        2,
+        "unsupported-loop",
+    ),
+    "for_unpack_rows": ("def f(x):\n    for a, b in x:\n        x = a\n    return x\n", 2, "unsupported-loop"),
     "range_of_x": (
         "def f(x):\n    s = 0.0\n    for i in range(int(x)):\n        s = s + i\n    return s * x\n",
         3,

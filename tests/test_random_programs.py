@@ -22,6 +22,7 @@ BINARY_2 = BINARY + ["max({}, {})", "min({}, {})", "squash({}, {})", "mix({}, {}
 
 class Program:
     unary, binary, extended = UNARY, BINARY, False
+    jumps = False  #: break, continue, early return, loops over tuples and enumerate (see Jumps)
 
     def __init__(self, seed):
         self.rng = random.Random(seed)
@@ -29,6 +30,7 @@ class Program:
         self.names = ["x", "y"]
         self.counter = 0
         self.indices: list[str] = []
+        self.loops: list[str] = []  #: the kinds of the loops around the statement being generated
 
     def expr(self, depth=0):
         r = self.rng
@@ -43,6 +45,8 @@ class Program:
     def statement(self, indent, depth):
         r = self.rng
         pad = "    " * indent
+        if self.jumps and self.jump(pad, indent, depth):
+            return
         kind = r.random()
         if depth < 2 and kind < 0.15:
             index = f"i{depth}"
@@ -51,15 +55,19 @@ class Program:
                 choices.append(f"range({self.indices[-1]} + 1)")
             self.lines.append(f"{pad}for {index} in {r.choice(choices)}:")
             self.indices.append(index)
+            self.loops.append("for")
             for _ in range(r.randint(1, 3)):
                 self.statement(indent + 1, depth + 1)
+            self.loops.pop()
             self.indices.pop()
             return
         if self.extended and depth < 2 and kind < 0.2:
             counter = f"k{depth}"
             self.lines.append(f"{pad}{counter} = 0")
             self.lines.append(f"{pad}while {counter} < {r.randint(0, 3)} and {r.choice(self.names)} < 5.0:")
+            self.loops.append("while")
             self.statement(indent + 1, depth + 1)
+            self.loops.pop()
             self.lines.append(f"{pad}    {counter} = {counter} + 1")
             return
         if self.extended and depth < 2 and kind < 0.25:
@@ -118,6 +126,42 @@ class Extended(Program):
     unary, binary, extended = UNARY_2, BINARY_2, True
 
 
+class Jumps(Extended):
+    """Adds break and continue at data-dependent points, early returns (in branches, inside loops), and loops
+    over tuple displays and enumerate of them."""
+
+    jumps = True
+
+    def jump(self, pad, indent, depth):
+        r = self.rng
+        kind = r.random()
+        cond = f"{r.choice(self.names)} > {round(r.uniform(-0.6, 0.9), 2)}"
+        if kind < 0.12:
+            value = f"{self.expr()} + 0.01 * x * y"
+            self.lines += [f"{pad}if {cond}:", f"{pad}    return {value}"]
+            return True
+        if kind < 0.3 and self.loops:
+            # continue in a while loop would skip its counter: only break there
+            what = r.choice(["break", "continue"]) if self.loops[-1] == "for" else "break"
+            self.lines += [f"{pad}if {cond}:", f"{pad}    {what}"]
+            return True
+        if kind < 0.38 and depth < 2:
+            item = f"t{depth}"
+            items = ", ".join(self.expr(1) for _ in range(r.randint(1, 3)))
+            header = f"for {item} in ({items},):"
+            if r.random() < 0.5:
+                header = f"for e{depth}, {item} in enumerate(({items},)):"
+            self.lines.append(pad + header)
+            self.names.append(item)
+            self.loops.append("for")
+            for _ in range(r.randint(1, 2)):
+                self.statement(indent + 1, depth + 1)
+            self.loops.pop()
+            self.names.remove(item)
+            return True
+        return False
+
+
 @pytest.mark.parametrize("seed", range(150))
 def test_random_program(seed):
     check_program(Program(seed).source(), seed)
@@ -126,6 +170,11 @@ def test_random_program(seed):
 @pytest.mark.parametrize("seed", range(100))
 def test_random_program_with_while_helpers_and_kinks(seed):
     check_program(Extended(seed).source(), seed)
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_random_program_with_jumps(seed):
+    check_program(Jumps(seed).source(), seed)
 
 
 def check_program(source, seed):

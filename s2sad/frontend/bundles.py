@@ -39,11 +39,11 @@ class _Bundles:
     module: cst.Module
     user_names: set[str]
     _inline: dict[str, ir.Expr]
-    _entries: dict[tuple[str, str], str]  #: (parameter, key) -> the entry's name
+    _bundle_entries: dict[tuple[str, str], str]  #: (parameter, key) -> the entry's name
 
     def _entry_name(self, param: str, key: str, k: int) -> str:
         """The parameter standing for ``param[key]``: ``params_W1``, fresh in the module."""
-        taken = _module_names(self.module) | self.user_names | set(self._entries.values())
+        taken = _module_names(self.module) | self.user_names | set(self._bundle_entries.values())
         candidate = f"{param}_{key}" if key.isidentifier() and key.isascii() else f"{param}_entry{k}"
         while candidate in taken:
             candidate += "_"
@@ -58,8 +58,8 @@ class _Bundles:
             and node.value.value not in self._inline
         ):
             key = entry_key(node, node.value.value)
-            if key is not None and (node.value.value, key) in self._entries:
-                return ir.Var(self._entries[(node.value.value, key)])
+            if key is not None and (node.value.value, key) in self._bundle_entries:
+                return ir.Var(self._bundle_entries[(node.value.value, key)])
         return None
 
 

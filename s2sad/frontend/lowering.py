@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -16,6 +15,7 @@ from ..user_rules import user_rule
 from . import fidelity
 from .aliasing import InPlace, inplace_message, returns_fresh
 from .containers import Lengths, _Containers, tuple_lengths
+from .control import _Control, _ControlState, early_returns
 from .expressions import _Expressions
 from .library import _Library
 from .names import Context, Scope, Signature
@@ -40,7 +40,7 @@ from .syntax import (
 _NOT_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
 
 
-class _Lowerer(_Results, _Bundles, _Nested, _Containers, _Library, _Expressions):
+class _Lowerer(_Control, _Results, _Bundles, _Nested, _Containers, _Library, _Expressions):
     """Lowers one function of one file; helpers it calls go through the shared ``Context``."""
 
     def __init__(
@@ -93,9 +93,12 @@ class _Lowerer(_Results, _Bundles, _Nested, _Containers, _Library, _Expressions)
         self.lifted_free: tuple[str, ...] = ()
         self.looked_through: list[str] = []  #: decorators looked through (see .decorators)
         self._bundles: dict[str, list[str]] = {}  #: dictionary parameters and their keys (see .bundles)
-        self._entries: dict[tuple[str, str], str] = {}  #: (parameter, key) -> the entry's name
+        self._bundle_entries: dict[tuple[str, str], str] = {}  #: (parameter, key) -> the entry's name
         self._function_node: cst.FunctionDef | None = None
         self._inplace: InPlace | None = None  #: the function's in-place updates (see .aliasing), when asked
+        self._control = _ControlState()  #: break, continue and early returns (see .control)
+        self._loop_assigned: set[str] = set()
+        self._loop_resizes: cst.CSTNode | None = None
 
     def origin(self, node: cst.CSTNode) -> ir.Origin:
         span = self.span(node)
@@ -219,7 +222,7 @@ class _Lowerer(_Results, _Bundles, _Nested, _Containers, _Library, _Expressions)
             self._bundles = bundle_reads(node.body, self.scope.params)
             for p, keys in self._bundles.items():
                 for k, key in enumerate(keys):
-                    self._entries[(p, key)] = self._entry_name(p, key, k)
+                    self._bundle_entries[(p, key)] = self._entry_name(p, key, k)
         assigned = self.scope.assigned
         self.user_names = set(self.scope.params) | assigned | {b.local for b in self.imports}
         self._containers = tuple_lengths(node.body, self.scope.params, self._returned_length)
@@ -240,6 +243,8 @@ class _Lowerer(_Results, _Bundles, _Nested, _Containers, _Library, _Expressions)
             body = list(node.body.body)
         if body and _is_docstring(body[0]):
             body = body[1:]
+        if early_returns(body):
+            return self._function(node, params, self.finish_control(self.returning_body(node.name, body)))
         if not body or not _is_return(body[-1]):
             self.error(
                 node.name,
@@ -253,7 +258,7 @@ class _Lowerer(_Results, _Bundles, _Nested, _Containers, _Library, _Expressions)
         assert isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[0], cst.Return)
         stmts = self.block(body[:-1])
         ret = self.final_return(last.body[0], self.origin(last), node.name.value)
-        return self._function(node, params, stmts + ret)
+        return self._function(node, params, self.finish_control(stmts + ret))
 
     def _function(self, node: cst.FunctionDef, params: list[ir.Param], body: list[ir.Stmt]) -> ir.Function:
         if self.misread and not self.diagnostics:  # otherwise, what is wrong there is said more precisely
@@ -262,7 +267,7 @@ class _Lowerer(_Results, _Bundles, _Nested, _Containers, _Library, _Expressions)
             raise S2sadError(self.diagnostics)
         if self.is_helper:  # every call passes every argument; the defaults were bound at the call
             params = [ir.Param(p.name) for p in params]
-        params, bundles = entry_params(params, self._bundles, self._entries)
+        params, bundles = entry_params(params, self._bundles, self._bundle_entries)
         return ir.Function(
             name=self.output_name or node.name.value,
             params=tuple(params),
@@ -344,34 +349,6 @@ class _Lowerer(_Results, _Bundles, _Nested, _Containers, _Library, _Expressions)
             out.append(ir.Assign(f"{TEMP}{fname}#0", value, origin))
             value = ir.Var(f"{TEMP}{fname}#0")
         out.append(ir.Return((value,), origin))
-        return out
-
-    def suite(self, suite: cst.BaseSuite) -> list[ir.Stmt]:
-        """An indented block, or the statements after the colon of a one-line ``if c: x = 1``."""
-        if isinstance(suite, cst.IndentedBlock):
-            return self.block(suite.body)
-        assert isinstance(suite, cst.SimpleStatementSuite)
-        out: list[ir.Stmt] = []
-        for small in suite.body:
-            self.small_statement(small, out, self.origin(suite))
-        return out
-
-    def block(self, stmts: Sequence[cst.BaseStatement]) -> list[ir.Stmt]:
-        out: list[ir.Stmt] = []
-        for stmt in stmts:
-            if self.nested_definition(stmt):
-                continue  # lifted or inlined where it is called
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    self.small_statement(small, out, self.origin(stmt))
-            elif isinstance(stmt, cst.If):
-                self.if_statement(stmt, out)
-            elif isinstance(stmt, cst.For):
-                self.for_statement(stmt, out)
-            elif isinstance(stmt, cst.While):
-                out.append(self.while_statement(stmt))
-            else:
-                self.unsupported_statement(stmt)
         return out
 
     def unsupported_statement(self, stmt: cst.CSTNode) -> None:
@@ -531,50 +508,6 @@ class _Lowerer(_Results, _Bundles, _Nested, _Containers, _Library, _Expressions)
         elif isinstance(stmt.orelse, cst.Else):
             orelse = self.suite(stmt.orelse.body)
         out.append(ir.If(test, tuple(body), tuple(orelse), origin))
-
-    def for_statement(self, stmt: cst.For, out: list[ir.Stmt]) -> None:
-        origin = self.origin(stmt)
-        if stmt.orelse is not None:
-            self.error(stmt.orelse, "'for ... else' is not supported", "unsupported-syntax")
-        if stmt.asynchronous is not None:
-            self.error(stmt, "'async for' is not supported", "unsupported-syntax")
-        if not isinstance(stmt.target, cst.Name):
-            self.error(stmt.target, "the loop variable must be a single name", "unsupported-syntax")
-            return
-        index = stmt.target.value
-        iterator = stmt.iter
-        reverse = False
-        if isinstance(iterator, cst.Call) and "builtins.reversed" in self._qualified(iterator.func):
-            if len(iterator.args) == 1:
-                iterator = iterator.args[0].value
-                reverse = True
-        if not (
-            isinstance(iterator, cst.Call)
-            and "builtins.range" in self._qualified(iterator.func)
-            and 1 <= len(iterator.args) <= 3
-            and all(a.keyword is None and not a.star for a in iterator.args)
-        ):
-            self.error(
-                stmt.iter,
-                "only 'for ... in range(...)' and 'reversed(range(...))' loops are supported",
-                "unsupported-loop",
-                "loop over indices: 'for i in range(len(xs))'",
-            )
-            return
-        self._begin_statement(index)
-        args = tuple(self.atom(a.value, out, origin) for a in iterator.args)
-        body = self.suite(stmt.body)
-        out.append(ir.For(index, args, reverse, tuple(body), origin))
-
-    def while_statement(self, stmt: cst.While) -> ir.While:
-        origin = self.origin(stmt)
-        if stmt.orelse is not None:
-            self.error(stmt.orelse, "'while ... else' is not supported", "unsupported-syntax")
-        setup: list[ir.Stmt] = []
-        self._begin_statement("cond")
-        test = self.test(stmt.test, setup, origin)
-        body = self.suite(stmt.body)
-        return ir.While(tuple(setup), test, tuple(body), None, origin)
 
     def opaque(self, node: cst.FunctionDef, decorator: cst.Decorator) -> ir.Function:
         """A helper with ``@s2sad.rule(x="...")``: its rule comes from the decorator; it is copied as written."""
