@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, TypeVar, overload
 from pathlib import Path
 
 from . import __version__, analysis, config, emit, frontend, ir, names, report, reverse, rules, ssa
-from . import lagrangian, limits, live
+from . import lagrangian, limits, live, values
 from .diagnostics import S2sadError
 from .source import read_source
 
@@ -138,14 +138,17 @@ def _pipeline(
             analysis.check(h, h_act)
             analysed.append((h, h_act))
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
-        grad_fn = reverse.gradient(main, chosen, act, with_value=with_value, helpers=helper_wrt, names=module_names)
+        known = values.program(main, helpers)
+        grad_fn = reverse.gradient(
+            main, chosen, act, with_value=with_value, helpers=helper_wrt, names=module_names, values=known[main.name]
+        )
         others: list[tuple[ir.Function, str]] = []
         for h, h_act in analysed[1:]:
             others.append(
                 (reverse.primal(h, module_names), f"The helper '{h.name}', for the forward passes that call it.")
             )
             if h.name in helper_wrt:
-                adjoint_fn = reverse.adjoint(h, helper_wrt[h.name], h_act, helper_wrt, module_names)
+                adjoint_fn = reverse.adjoint(h, helper_wrt[h.name], h_act, helper_wrt, module_names, known[h.name])
                 returns = ", ".join(_returned_names(adjoint_fn, helper_wrt[h.name]))
                 doc = f"Adjoints ({returns}) of the helper '{h.name}', given the adjoint of its result."
                 others.append((adjoint_fn, doc))
@@ -298,7 +301,7 @@ def explain(
     ex = lagrangian.explain(fn, chosen, act)
     if at is None:
         return report.render(ex, fmt)
-    if fn.arrays:
+    if not values.array_free(fn):
         assert fn.origin is not None
         raise S2sadError(
             [

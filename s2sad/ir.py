@@ -63,6 +63,7 @@ __all__ = [
     "LIST",
     "IFEXP",
     "GETITEM",
+    "TRANSPOSED",
     "temp_base",
     "walk",
     "substitute",
@@ -86,6 +87,8 @@ TUPLE = "builtins.tuple"
 LIST = "builtins.list"
 IFEXP = "s2sad.ifexp"
 GETITEM = "operator.getitem"
+#: ``Call(TRANSPOSED, (x,))`` is ``x.T``: written only for a value known to be an array (see s2sad.specialise)
+TRANSPOSED = "numpy.ndarray.T"
 
 
 def temp_base(name: str) -> str:
@@ -235,6 +238,10 @@ Stmt: TypeAlias = Assign | Accumulate | Unpack | Push | Pop | For | If | While |
 class Param:
     name: str
     default: Expr | None = None
+    #: what the parameter's annotation says of its value, resolved through the module's bindings (see
+    #: :func:`s2sad.values.annotated`): ``"float"``, ``"int"``, ``"bool"``, ``"ndarray"`` (any rank) or
+    #: ``"ndarray:n m"`` (the dimensions, ``...`` for any number of them); None: no annotation s2sad reads
+    annotation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +272,6 @@ class Function:
     origin: Origin | None = None
     user_names: frozenset[str] = field(default_factory=frozenset)  #: every name the user's code mentions
     invented: frozenset[str] = field(default_factory=frozenset)  #: intermediates s2sad named (each used once)
-    arrays: bool = False  #: the module uses NumPy: values may be arrays (adjoints are summed back to shapes)
 
 
 def walk(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:

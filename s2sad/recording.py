@@ -21,6 +21,7 @@ from . import ir
 from .analysis import Activity
 from .names import Scope
 from .ssa import must_define
+from .values import Scalar, Values
 
 __all__ = ["Recording", "Loop", "G", "stmt_reads", "defines", "blocks"]
 
@@ -95,6 +96,7 @@ class Recording:
     needed: set[str]
     foldable: set[str]
     restored: set[str]
+    values: Values
 
     def contributions(self, s: ir.Assign) -> dict[str, ir.Expr]:
         raise NotImplementedError
@@ -219,7 +221,7 @@ class Recording:
         """Forward values the gradient function computes: what the reverse pass reads (unless it recomputes
         them), what the forward statements computing those read, and the result when it is returned."""
         needed = set(self.reads_all) - set(self.recomputed)
-        if self.fn.arrays and self.mode == "gradient" and self.returned is not None:
+        if self.checks_result():
             needed |= stmt_reads(self.returned)  # to check that the result is a scalar
         for t in self.recomputed.values():
             needed |= stmt_reads(t) - set(self.recomputed)
@@ -240,6 +242,10 @@ class Recording:
                         needed |= {n for t in s.setup for n in defines(t)}
             if len(needed) == before:
                 return needed
+
+    def checks_result(self) -> bool:
+        """Whether the gradient checks at run time that the result is a scalar: it is not known to be one."""
+        return self.mode == "gradient" and self.returned is not None and not isinstance(self.values.result, Scalar)
 
     def _foldable(self) -> set[str]:
         """Invented intermediates that only the next forward statement reads: the forward pass writes them

@@ -33,12 +33,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from . import ir
+from . import ir, specialise
 from .algebra import simplify
 from .analysis import Activity, rule_of
+from .diagnostics import S2sadError
 from .names import ModuleNames
 from .recording import G as _G
 from .recording import Recording, defines
+from .values import Array, Scalar, Values, analyse, dims, rank, same_shape
 
 __all__ = ["gradient", "adjoint", "primal"]
 
@@ -51,11 +53,13 @@ def gradient(
     with_value: bool = False,
     helpers: dict[str, tuple[str, ...]] | None = None,
     names: ModuleNames | None = None,
+    values: Values | None = None,
 ) -> ir.Function:
     """``grad_<name>`` (or ``value_and_grad_<name>``): the forward pass, the reverse pass, the gradient.
     ``helpers`` maps each helper to the parameters its adjoint function returns adjoints for; ``names`` are
-    the generated module's names."""
-    return _Gradient(fn, wrt, act, with_value, helpers or {}, names or ModuleNames.of([fn])).build()
+    the generated module's names; ``values`` what :mod:`s2sad.values` knows of ``fn``'s names."""
+    gradient = _Gradient(fn, wrt, act, with_value, helpers or {}, names or ModuleNames.of([fn]), values=values)
+    return gradient.build()
 
 
 def adjoint(
@@ -64,17 +68,23 @@ def adjoint(
     act: Activity,
     helpers: dict[str, tuple[str, ...]],
     names: ModuleNames | None = None,
+    values: Values | None = None,
 ) -> ir.Function:
     """``adjoint_<helper>(*params, <result>_bar)``: the helper's vector-Jacobian product, for its callers'
     reverse passes: it runs the helper's forward pass again, then its reverse pass seeded with the adjoint of
     its result, and returns the adjoints of ``wrt``."""
-    return _Gradient(fn, wrt, act, False, helpers, names or ModuleNames.of([fn]), mode="adjoint").build()
+    names = names or ModuleNames.of([fn])
+    return _Gradient(fn, wrt, act, False, helpers, names, mode="adjoint", values=values).build()
 
 
 def primal(fn: ir.Function, names: ModuleNames | None = None) -> ir.Function:
     """The helper itself, for the forward passes that call it: only what its result needs."""
     inactive = Activity(frozenset(), frozenset())
     return _Gradient(fn, (), inactive, True, {}, names or ModuleNames.of([fn]), mode="primal").build()
+
+
+def _axes(axes: tuple[int, ...]) -> ir.Const:
+    return ir.Const(axes[0] if len(axes) == 1 else axes)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -93,7 +103,10 @@ class _Gradient(Recording):
         helpers: dict[str, tuple[str, ...]],
         names: ModuleNames,
         mode: str = "gradient",
+        values: Values | None = None,
     ) -> None:
+        # a function analysed alone: the one differentiated, or a helper whose callers are not known
+        self.values = values or analyse(fn, None if mode == "gradient" else {})
         self.helpers = helpers
         self.names = names
         self.mode = mode
@@ -161,17 +174,43 @@ class _Gradient(Recording):
                 env["g"] = ir.Var(_G)
                 # After an overwritten value is restored, the result is recomputed from the operands.
                 env["ans"] = s.value if id(s) in self.overwriting else ir.Var(s.target)
+                templates = specialise.adjoints(rule, s.value.args, self.values)
                 for p, arg in zip(rule.params, s.value.args):
-                    if p in rule.adjoints and isinstance(arg, ir.Var) and self.act.active(arg.name):
-                        term = simplify(ir.substitute(rule.adjoints[p], env))
-                        others = [a for a in s.value.args if a != arg]
-                        same_shape = all(isinstance(a, ir.Const) for a in others)  # 0.5 * x, x * x
-                        if self.fn.arrays and rule.broadcasts and not same_shape and not isinstance(term, ir.Const):
-                            # an operand that may have been broadcast: sum its adjoint back to its shape
-                            term = ir.Call("s2sad.unbroadcast", (term, arg))
+                    if p in templates and isinstance(arg, ir.Var) and self.act.active(arg.name):
+                        term = simplify(ir.substitute(templates[p], env))
+                        if rule.broadcasts and not isinstance(term, ir.Const):
+                            term = self.unbroadcast(term, arg, s)
                         out[arg.name] = ir.Call("operator.add", (out[arg.name], term)) if arg.name in out else term
         self._contribs[key] = out
         return out
+
+    def unbroadcast(self, term: ir.Expr, arg: ir.Var, s: ir.Assign) -> ir.Expr:
+        """The adjoint ``term`` (shaped like ``s``'s result) summed back to the shape of the operand ``arg``,
+        which broadcasting may have stretched: nothing to do where the shapes provably agree (scalars; the
+        other operands scalars: 0.5 * x, x * x; the same dimensions), a plain sum where the operand's
+        dimensions are provably the result's last ones, the generic ``unbroadcast`` otherwise."""
+        assert isinstance(s.value, ir.Call)
+        others = [a for a in s.value.args if a != arg]
+        operand, result = self.values.of(arg), self.values.of(ir.Var(s.target))
+        if all(isinstance(a, ir.Const) or self.values.scalar(a) for a in others) or same_shape(operand, result):
+            return term
+        if isinstance(operand, Scalar):  # a number broadcast against anything: its adjoint is the sum
+            return term if isinstance(result, Scalar) else ir.Call("numpy.sum", (term, ir.Const(None), ir.Const(False)))
+        kept, full = dims(operand), dims(result)
+        if kept is None or full is None or len(full) < len(kept):
+            return ir.Call("s2sad.unbroadcast", (term, arg))
+        lead = len(full) - len(kept)
+        ones: list[int] = []  # the operand's axes of length 1 (summing over them is right whatever the result's)
+        for i, (k, f) in enumerate(zip(kept, full[lead:])):
+            if k == 1:
+                ones.append(i)
+            elif k is None or k != f:
+                return ir.Call("s2sad.unbroadcast", (term, arg))
+        if lead:
+            term = ir.Call("numpy.sum", (term, _axes(tuple(range(lead))), ir.Const(False)))
+        if ones:
+            term = ir.Call("numpy.sum", (term, _axes(tuple(ones)), ir.Const(True)))
+        return term
 
     def has_work(self, stmts: Sequence[ir.Stmt]) -> bool:
         """Whether the reverse of ``stmts`` does anything: propagate an adjoint, or end one (an active name
@@ -187,8 +226,15 @@ class _Gradient(Recording):
         forward = self.forward(fn.body, loops=())
         ret = self.returned
         value: ir.Expr | None = None
-        if self.fn.arrays and self.mode == "gradient" and ret is not None:
-            # NumPy code: only run time knows the result's shape, and a gradient needs a scalar
+        if self.mode == "gradient" and ret is not None and (rank(self.values.result) or 0) > 0:
+            assert ret.origin is not None
+            message = f"'{fn.name}' must return a scalar for its gradient; it returns an array"
+            if isinstance(self.values.result, Array) and self.values.result.dims:
+                message += f" of shape ({', '.join(str(d) if d is not None else '?' for d in self.values.result.dims)})"
+            help = "reduce it to one number (np.sum, np.mean), or differentiate each element separately"
+            raise S2sadError([ir.diagnostic(fn.path, ret.origin, message, "non-scalar-return", help)])
+        if self.checks_result():
+            # only run time knows the result's shape, and a gradient needs a scalar
             scalar = ir.Call("operator.eq", (ir.Call("numpy.ndim", ret.values), ir.Const(0)))
             forward.append(
                 ir.Require(scalar, f"'{fn.name}' must return a scalar for its gradient; it returned an array")
@@ -221,7 +267,7 @@ class _Gradient(Recording):
             elif p in live:
                 grads.append(ir.Var(self.bar(p)))
             else:  # a parameter the result does not depend on
-                grads.append(ir.Call("numpy.zeros_like", (ir.Var(p),)) if self.fn.arrays else ir.Const(0.0))
+                grads.append(ir.Const(0.0) if self.values.scalar(p) else ir.Call("numpy.zeros_like", (ir.Var(p),)))
         result: tuple[ir.Expr, ...] = tuple(grads) if len(grads) != 1 else (grads[0],)
         if value is not None:
             result = (value, grads[0] if len(grads) == 1 else ir.Call(ir.TUPLE, tuple(grads)))
@@ -342,15 +388,17 @@ class _Gradient(Recording):
         return [*before, ir.Unpack(tuple(targets), call), *after]
 
     def accumulate(self, name: str, term: ir.Expr, origin: ir.Origin | None = None) -> ir.Stmt:
-        """``x_bar += term``; with arrays ``x_bar = x_bar + term``, since an adjoint may share its array with
-        another (``a_bar = c_bar``) and ``+=`` would change both."""
-        if self.fn.arrays:
+        """``x_bar += term`` in scalar code; where arrays may appear ``x_bar = x_bar + term``, since an adjoint
+        may share its array (even a 0-d one, as ``np.where`` returns) with another (``a_bar = c_bar``) and
+        ``+=`` would change both."""
+        if not self.values.scalar_code:
             return ir.Assign(self.bar(name), simplify(ir.Call("operator.add", (ir.Var(self.bar(name)), term))), origin)
         return ir.Accumulate(self.bar(name), term, origin)
 
     def zero(self, name: str) -> ir.Stmt:
         """An adjoint that must exist before a loop or after a branch, and is zero: with the value's shape."""
-        value: ir.Expr = ir.Call("numpy.zeros_like", (ir.Var(name),)) if self.fn.arrays else ir.Const(0.0)
+        scalar = self.values.scalar(name)
+        value: ir.Expr = ir.Const(0.0) if scalar else ir.Call("numpy.zeros_like", (ir.Var(name),))
         return ir.Assign(self.bar(name), value)
 
     def _stays_fixed(self, e: ir.Expr) -> bool:

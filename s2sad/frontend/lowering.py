@@ -12,6 +12,7 @@ from .. import ir
 from ..bindings import ModuleScope, function_scope
 from ..diagnostics import Diagnostic, InternalError, S2sadError
 from ..rules import OPERATOR_SYMBOLS, TemplateError, user_rule
+from ..values import array_free
 from . import fidelity
 from .aliasing import InPlace, inplace_message, returns_fresh
 from .containers import Lengths, _Containers, tuple_lengths
@@ -77,6 +78,8 @@ class _Lowerer(_Containers, _Expressions):
         self._element_names: dict[tuple[str, int], str] = {}
         self._function_node: cst.FunctionDef | None = None
         self._inplace: InPlace | None = None  #: the function's in-place updates (see .aliasing), when asked
+        #: refusals that stand only if the function is not scalar code (an in-place update in a NumPy module)
+        self._array_only: list[Diagnostic] = []
 
     def origin(self, node: cst.CSTNode) -> ir.Origin:
         span = self.span(node)
@@ -220,12 +223,18 @@ class _Lowerer(_Containers, _Expressions):
         return self._function(node, params, stmts + ret)
 
     def _function(self, node: cst.FunctionDef, params: list[ir.Param], body: list[ir.Stmt]) -> ir.Function:
+        if self._array_only and not self.diagnostics:
+            # Scalar code (no array operation: see s2sad.values) keeps the contract of a module without NumPy,
+            # where an in-place update of a number is checked at run time; anything else may share an array.
+            annotated_arrays = any(p.annotation is not None and p.annotation.startswith("ndarray") for p in params)
+            if annotated_arrays or not array_free(ir.Function(node.name.value, tuple(params), tuple(body), self.path)):
+                self.diagnostics.extend(self._array_only)
         if self.misread and not self.diagnostics:  # otherwise, what is wrong there is said more precisely
             self.diagnostics.extend(self.misread)
         if self.diagnostics:
             raise S2sadError(self.diagnostics)
         if self.is_helper:  # every call passes every argument; the defaults were bound at the call
-            params = [ir.Param(p.name) for p in params]
+            params = [ir.Param(p.name, annotation=p.annotation) for p in params]
         return ir.Function(
             name=self.output_name or node.name.value,
             params=tuple(params),
@@ -235,7 +244,6 @@ class _Lowerer(_Containers, _Expressions):
             constants=tuple(self.constants_used[k] for k in sorted(self.constants_used)),
             origin=self.origin(node),
             user_names=frozenset(self.user_names | set(self.constants_used)),
-            arrays=any(b.qualname.split(".")[0] == "numpy" for b in self.imports),
         )
 
     def _params(self, params: cst.Parameters) -> list[ir.Param]:
@@ -262,8 +270,51 @@ class _Lowerer(_Containers, _Expressions):
                         code,
                         "write the number itself ('k=8.0'), or pass the value at each call",
                     )
-            out.append(ir.Param(p.name.value, default))
+            annotation = self.annotation(p.annotation.annotation) if p.annotation is not None else None
+            out.append(ir.Param(p.name.value, default, annotation))
         return out
+
+    def annotation(self, node: cst.BaseExpression) -> str | None:
+        """What a parameter's annotation says of its value (see :attr:`ir.Param.annotation`): ``float``,
+        ``int``, ``bool``, ``np.ndarray``, ``Annotated[np.ndarray, "n m"]`` and jaxtyping's
+        ``Float[np.ndarray, "n m"]``, each name resolved through the module's bindings (a rebound ``float``
+        is not the builtin); anything else says nothing."""
+        qualified = self._annotation_name(node)
+        if qualified in ("builtins.float", "builtins.int", "builtins.bool"):
+            return qualified.split(".")[1]
+        if qualified == "numpy.ndarray":
+            return "ndarray"
+        if not isinstance(node, cst.Subscript) or len(node.slice) != 2:
+            return None
+        outer = self._annotation_name(node.value)
+        if outer not in ("typing.Annotated", "typing_extensions.Annotated") and not (
+            outer is not None and outer.startswith("jaxtyping.")
+        ):
+            return None
+        first, second = (e.slice for e in node.slice)
+        if not isinstance(first, cst.Index) or not isinstance(second, cst.Index):
+            return None
+        if self._annotation_name(first.value) != "numpy.ndarray":
+            return None
+        dims = second.value
+        if not isinstance(dims, cst.SimpleString) or "\\" in dims.value or dims.prefix.lower() not in ("", "r"):
+            self.error(
+                dims,
+                "the shape of an array annotation must be a string of dimensions",
+                "bad-annotation",
+                "write the dimensions as a string of names and numbers, e.g. 'Annotated[np.ndarray, \"n m\"]'",
+            )
+            return None
+        return "ndarray:" + " ".join(dims.evaluated_value.split())
+
+    def _annotation_name(self, node: cst.BaseExpression) -> str | None:
+        """The qualified name an annotation's name or ``module.attr`` refers to, at module level."""
+        if isinstance(node, cst.Attribute):
+            base = self._annotation_name(node.value)
+            return f"{base}.{node.attr.value}" if base is not None else None
+        if isinstance(node, cst.Name):
+            return self._meaning(node).qualname
+        return None
 
     def signature(self, node: cst.FunctionDef, name: str) -> Signature:
         """How calls to this function (a helper, named ``name`` in the generated module) bind arguments."""
@@ -370,7 +421,18 @@ class _Lowerer(_Containers, _Expressions):
             name = small.target.value
             problem = self.inplace_problem(name)
             symbol = self.module.code_for_node(small.operator).strip()
-            if problem is not None and not self._uses_numpy():
+            if problem is not None and self._uses_numpy() and not self.is_helper:
+                # refused unless the function turns out to be scalar code (see _function)
+                before = len(self.diagnostics)
+                self.error(
+                    small,
+                    f"'{name} {symbol} ...' changes an array in place where it may be shared: {problem}",
+                    "inplace-alias",
+                    f"write '{name} = {name} {symbol[:-1]} ...': a new array, which is what s2sad differentiates",
+                )
+                self._array_only.extend(self.diagnostics[before:])
+                del self.diagnostics[before:]
+            if problem is not None and (not self._uses_numpy() or not self.is_helper):
                 # without NumPy in this module a value is a number, unless it came in from outside (a parameter,
                 # a helper's result): then only run time can tell, and the gradient checks it (see .aliasing)
                 number = ir.Call(
