@@ -36,13 +36,13 @@ def adjoint_cross_entropy(p, Y, cross_entropy_bar):
     # forward
     Y_times_log_p = Y * np.log(p)
     sum_Y_times_log_p = np.sum(Y_times_log_p, axis=1)
-    mean_sum_Y_times_log_p = np.mean(sum_Y_times_log_p)
     # reverse
     # return -np.mean(np.sum(Y * np.log(p), axis=1))
     mean_sum_Y_times_log_p_bar = -cross_entropy_bar
     sum_Y_times_log_p_bar = np.broadcast_to(
-        mean_sum_Y_times_log_p_bar, np.shape(sum_Y_times_log_p)
-    ) * (np.size(mean_sum_Y_times_log_p) / np.size(sum_Y_times_log_p))
+        mean_sum_Y_times_log_p_bar / np.size(sum_Y_times_log_p),
+        np.shape(sum_Y_times_log_p),
+    )
     Y_times_log_p_bar = np.broadcast_to(
         np.expand_dims(sum_Y_times_log_p_bar, 1), np.shape(Y_times_log_p)
     )

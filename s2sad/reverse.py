@@ -334,7 +334,7 @@ class _Gradient(Recording):
             return out + self.helper_adjoints(s, g, live)
         # A carried name's old and new values share one adjoint: read it everywhere before overwriting it.
         for name in sorted(contribs, key=lambda n: n == s.target):
-            term = simplify(ir.substitute(contribs[name], {_G: g}))
+            term = simplify(self._unbroadcast_scalar(ir.substitute(contribs[name], {_G: g}), s))
             if name in self.fn.invented and name not in live and self._stays_fixed(term):
                 self.const_adj[name] = term
                 continue
@@ -402,8 +402,81 @@ class _Gradient(Recording):
         return ir.Assign(self.bar(name), value)
 
     def _stays_fixed(self, e: ir.Expr) -> bool:
-        """A constant, or another adjoint (until that one changes: see ``_write_aliases``)."""
-        return isinstance(e, ir.Const) or (isinstance(e, ir.Var) and e.name in self._bars.values())
+        """A constant, or another adjoint (until that one changes: see ``_write_aliases``), or a number
+        broadcast to a shape (the adjoint of a sum or mean: see ``_unbroadcast_scalar``)."""
+        return (
+            isinstance(e, ir.Const)
+            or (isinstance(e, ir.Var) and e.name in self._bars.values())
+            or self._broadcast_number(e) is not None
+        )
+
+    def _broadcast_number(self, e: ir.Expr) -> ir.Var | None:
+        """For ``np.broadcast_to(c, np.shape(x))``, where ``c`` is made of constants and ``np.size`` of values
+        that never change (defined once, outside loops): ``x``."""
+        if not (isinstance(e, ir.Call) and e.fn == "numpy.broadcast_to" and len(e.args) == 2):
+            return None
+        number, shape = e.args
+        if not (isinstance(shape, ir.Call) and shape.fn == "numpy.shape" and isinstance(shape.args[0], ir.Var)):
+            return None
+
+        def fixed(part: ir.Expr) -> bool:
+            if isinstance(part, ir.Const):
+                return isinstance(part.value, (int, float))
+            if isinstance(part, ir.Call) and part.fn == "numpy.size":
+                return all(isinstance(a, ir.Var) and self._defined_once_outside_loops(a.name) for a in part.args)
+            return isinstance(part, ir.Call) and part.fn == "operator.truediv" and all(map(fixed, part.args))
+
+        target = shape.args[0]
+        return target if fixed(number) and self._defined_once_outside_loops(target.name) else None
+
+    def _defined_once_outside_loops(self, name: str) -> bool:
+        top = {s.target for s in self.fn.body if isinstance(s, ir.Assign)} | {p.name for p in self.fn.params}
+        return self.def_count.get(name) == 1 and name in top
+
+    def _unbroadcast_scalar(self, e: ir.Expr, s: ir.Assign) -> ir.Expr:
+        """``np.broadcast_to(c, np.shape(t)) * x`` -> ``c * x`` in the adjoint of ``t = x * x`` (any
+        elementwise operation of ``x`` and numbers): ``x`` has ``t``'s shape already, and ``c`` is a number."""
+        if not isinstance(e, ir.Call):
+            return e
+        args = tuple(self._unbroadcast_scalar(a, s) for a in e.args)
+        if e.fn == "operator.mul" and len(args) == 2:
+            for number, other in (args, args[::-1]):
+                if self._broadcast_number(number) == ir.Var(s.target) and self._shaped_like(other, s):
+                    assert isinstance(number, ir.Call)
+                    if isinstance(other, ir.Var) and isinstance(number.args[0], ir.Const):
+                        continue  # 1.0 * x would simplify to x: an adjoint sharing the user's array
+                    return ir.Call("operator.mul", (number.args[0], other))
+        return ir.Call(e.fn, args)
+
+    def _shaped_like(self, x: ir.Expr, s: ir.Assign) -> bool:
+        """Whether ``x`` provably has the shape of ``s``'s result: an elementwise expression (at least one
+        variable) of the result and of operands ``s`` combines, elementwise, with numbers only."""
+        if not isinstance(s.value, ir.Call):
+            return False
+        rule = rule_of(s.value)
+        if rule is None or rule.shape != "elementwise":
+            return False
+        result = self.values.of(ir.Var(s.target))
+        shaped = {s.target}
+        for a in s.value.args:
+            others = [b for b in s.value.args if b != a]
+            if isinstance(a, ir.Var) and (
+                all(isinstance(b, ir.Const) or self.values.scalar(b) for b in others)
+                or same_shape(self.values.of(a), result)
+            ):
+                shaped.add(a.name)
+
+        def elementwise(e: ir.Expr) -> bool:
+            if isinstance(e, ir.Var):
+                return e.name in shaped
+            if isinstance(e, ir.Const):
+                return isinstance(e.value, (int, float)) and not isinstance(e.value, bool)
+            if isinstance(e, ir.Call) and e.fn != ir.IFEXP:
+                inner = rule_of(e)
+                return inner is not None and inner.shape == "elementwise" and all(map(elementwise, e.args))
+            return False
+
+        return elementwise(x) and any(n in shaped for n in ir.expr_names(x))
 
     def reverse_if(self, s: ir.If, live: set[str], shown: ir.Origin | None) -> list[ir.Stmt]:
         if not self.has_work([s]) and not self.restores_in(s):

@@ -3,7 +3,7 @@
 The rule table's templates hold for every operand NumPy accepts: ``a @ b`` goes through the support functions
 ``matmul_adjoint_a``/``_b``, which decide at run time whether an operand is a vector or a stack of matrices.
 Where the ranks are known, the adjoint is the textbook one (``g @ b.T``, ``np.outer(a, g)``); where a
-reduction's operand is a scalar, its adjoint is ``g``. Anything not proved keeps the table's template.
+reduction's operand is a scalar, its adjoint is ``g``; the mean of every element shares ``g / size``. Anything not proved keeps the table's template.
 """
 
 from __future__ import annotations
@@ -48,6 +48,11 @@ def adjoints(rule: Rule, args: Sequence[ir.Expr], values: Values) -> Mapping[str
         if ranks in _PRODUCTS:
             a, b = _PRODUCTS[ranks]  # type: ignore[index]
             return {"a": a, "b": b}
+    if rule.fn == "numpy.mean" and args[1:] == (ir.Const(None), ir.Const(False)):
+        # the mean of every element is a number: each element's share of its adjoint is g / size
+        share = ir.Call("operator.truediv", (G, ir.Call("numpy.size", (A,))))
+        if not isinstance(values.of(args[0]), Scalar):
+            return {"a": ir.Call("numpy.broadcast_to", (share, ir.Call("numpy.shape", (A,))))}
     if rule.fn in _REDUCE and len(args) == 3 and isinstance(values.of(args[0]), Scalar):
         # the sum or mean of a number (over no axis, or its only one) is the number itself
         if args[1] == ir.Const(None) or (args[1] in (ir.Const(0), ir.Const(-1)) and args[2] == ir.Const(True)):
