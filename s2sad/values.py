@@ -8,7 +8,8 @@ known on one side only to unknown. Symbols come from the user's annotations: two
 equal.
 
 Sources: literals and module constants; ``math.*`` (scalars in, scalars out: NumPy refuses to convert an array
-with ``ndim > 0`` into a Python number, so a name passed to ``math.sin`` or ``range`` is a scalar); parameter
+with ``ndim > 0`` into a Python number, so a parameter passed to ``math.sin`` or ``range`` by a statement that
+surely runs is a scalar); parameter
 annotations (``float``, ``int``, ``bool``, ``np.ndarray``, ``Annotated[np.ndarray, "n m"]``, jaxtyping's
 ``Float[np.ndarray, "n m"]``, see :func:`annotated`); for a helper, the values its callers pass; and every rule
 of the table, whose ``shape`` names one of the rules of :data:`SHAPE_RULES` (how the result follows from the
@@ -567,15 +568,17 @@ class _Analysis:
 
 
 def scalar_operands(fn: ir.Function) -> set[str]:
-    """Names passed straight to a function that accepts only numbers (``math.sin(x)``, ``range(n)``):
-    NumPy refuses to convert an array with ``ndim > 0`` there, so they are scalars wherever the call runs."""
+    """Names passed straight to a function that accepts only numbers (``math.sin(x)``, ``range(n)``) by a
+    statement that surely runs: NumPy refuses to convert an array with ``ndim > 0`` there, so they are
+    scalars. Only the straight-line code at the top of the body counts, up to the first branch or loop
+    (a call on one path only, or in a loop that may not run, proves nothing of the other paths)."""
     out: set[str] = set()
-    for e in _calls(fn.body):
-        if e.fn.startswith("math."):
-            out.update(a.name for a in e.args if isinstance(a, ir.Var))
-    for s in ir.walk(fn.body):
+    for s in fn.body:
         if isinstance(s, ir.For):
             out.update(a.name for a in s.range_args if isinstance(a, ir.Var))
+        if not isinstance(s, ir.Assign):
+            break
+        out.update(a.name for e in _calls((s,)) if e.fn.startswith("math.") for a in e.args if isinstance(a, ir.Var))
     return out
 
 

@@ -125,6 +125,18 @@ JOINS = [
         "def f(x, W):\n    if x > 0:\n        z = W * x\n    else:\n        z = math.cos(x)\n    return np.sum(z) * x\n",
         (-0.3, randn(3)),
     ),
+    case(  # x reaches math.sin only on one path: on the other it may be an array
+        "math-arg-on-one-path-only",
+        "def f(x, W, c):\n    if c > 0:\n        y = math.sin(x)\n    else:\n        y = np.sum(x * W)\n    return y\n",
+        (randn(3), randn(3), -1.0),
+        wrt=("x", "W"),
+    ),
+    case(
+        "math-arg-in-a-loop-that-does-not-run",
+        "def f(x, W, n):\n    y = np.sum(x * W)\n    for i in range(n):\n        y = y + math.sin(x)\n    return y\n",
+        (randn(3), randn(3), 0),
+        wrt=("x", "W"),
+    ),
     case(
         "scalar-code-helper-called-with-arrays",
         "def sq(z):\n    return z * z\n\n\ndef f(x):\n    return np.sum(sq(x) + x)\n",
