@@ -591,7 +591,11 @@ def analyse(
     """The values of ``fn``'s names. ``params``: what the callers pass (a helper); None for the function
     being differentiated, whose parameters are numbers when it is scalar code."""
     stated = [annotated(p.annotation) for p in fn.params]
-    scalar_code = params is None and array_free(fn, helpers) and all(isinstance(v, (Unknown, Scalar)) for v in stated)
+    if params is None:  # the function differentiated: scalar code unless it says otherwise
+        scalar_code = array_free(fn, helpers) and all(isinstance(v, (Unknown, Scalar)) for v in stated)
+    else:  # a helper: scalar code when every caller passes numbers
+        given = [v if not isinstance(v, Unknown) else params.get(p.name, UNKNOWN) for p, v in zip(fn.params, stated)]
+        scalar_code = bool(params) and array_free(fn, helpers) and all(isinstance(v, Scalar) for v in given)
     sure = scalar_operands(fn)
     start: dict[str, Value] = {}
     for p in fn.params:

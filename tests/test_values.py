@@ -186,6 +186,7 @@ def test_annotations() -> None:
 # A scalar function reads the same with or without `import numpy as np` in its module
 # ------------------------------------------------------------------------------------------------------------
 from catalogue import CASES  # noqa: E402
+from helpers_catalogue import CASES as HELPER_CASES  # noqa: E402
 
 _CATALOGUE = (ROOT / "catalogue.py").read_text()
 _NAMES = sorted({fn.__name__ for fn, _, _ in CASES})
@@ -202,6 +203,20 @@ def test_scalar_output_is_the_same_in_a_numpy_module(name: str) -> None:
     assert "import numpy as np" in _with_numpy(_CATALOGUE)
     without = generate(_CATALOGUE, "tests/catalogue.py", name)
     assert generate(_with_numpy(_CATALOGUE), "tests/catalogue.py", name) == without
+
+
+_HELPERS = (ROOT / "helpers_catalogue.py").read_text()
+_HELPER_NAMES = sorted({fn.__name__ for fn, _, _ in HELPER_CASES} - {"custom_rule"})
+
+
+@pytest.mark.parametrize("name", _HELPER_NAMES)
+def test_scalar_output_with_helpers_is_the_same_in_a_numpy_module(name: str) -> None:
+    """(Not ``custom_rule``: a call to a function with the user's own rule may take and give arrays, whatever
+    its arguments; it is generic code in a NumPy module.)"""
+    with_numpy = _HELPERS.replace('"""\n\nimport math\n', '"""\nimport numpy as np\nimport math\n', 1)
+    assert "import numpy as np" in with_numpy
+    without = generate(_HELPERS, "tests/helpers_catalogue.py", name)
+    assert generate(with_numpy, "tests/helpers_catalogue.py", name) == without
 
 
 # ------------------------------------------------------------------------------------------------------------
