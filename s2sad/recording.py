@@ -21,7 +21,8 @@ from . import ir
 from .analysis import Activity
 from .names import Scope
 from .ssa import must_define
-from .values import Scalar, Values
+from .shapes import Scalar
+from .values import Values
 
 __all__ = ["Recording", "Loop", "G", "stmt_reads", "defines", "blocks"]
 

@@ -40,7 +40,8 @@ from .diagnostics import S2sadError
 from .names import ModuleNames
 from .recording import G as _G
 from .recording import Recording, defines
-from .values import Array, Scalar, Values, analyse, dims, rank, same_shape
+from .shapes import Array, Scalar, dims, rank, same_shape
+from .values import Values, analyse
 
 __all__ = ["gradient", "adjoint", "primal"]
 

@@ -7,6 +7,15 @@ written by qualified name (``math.cos``); the emitter spells them the way the ge
 
 Every template is parsed and checked when this module is imported; ``tests/test_rules.py`` checks every entry
 against central finite differences by iterating :data:`RULES`, so adding a primitive is one line here.
+
+Each entry also says how its result's kind and shape follow from its arguments' (``shape=``, a rule of
+:data:`s2sad.shapes.SHAPE_RULES`): ``number`` (always a Python number: the default for ``math.*``),
+``elementwise`` (NumPy broadcasting of the arguments: the default with ``broadcasts=True``; give it to unary
+ufuncs too), ``comparison``, ``reduce`` (``(a, axis=None, keepdims=False)``), ``matmul``, ``dot``, ``outer``,
+``transpose``, ``reshape``, ``getitem``, ``like`` (the first argument's), ``new`` (``np.zeros(shape)``),
+``array``, ``shape``, ``select``, ``either`` (one argument, whole: ``max(a, b)``) and ``unknown`` (the
+default otherwise: nothing is known, generic code follows). ``tests/test_values.py`` checks every entry
+against NumPy on random operands of random kinds and ranks.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 
 from . import ir
 from .rules import Rule
-from .values import Scalar, Values, rank
+from .shapes import Scalar, rank
+from .values import Values
 
 __all__ = ["adjoints"]
 

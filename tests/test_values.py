@@ -18,7 +18,7 @@ import pytest
 
 from s2sad import S2sadError, generate, ir
 from s2sad.rules import RULES, Rule
-from s2sad.values import UNKNOWN, Array, Scalar, Tuple, Unknown, Value, annotated, apply_shape, join
+from s2sad.shapes import UNKNOWN, Array, Scalar, Tuple, Unknown, Value, annotated, apply_shape, join
 
 ROOT = Path(__file__).parent
 
