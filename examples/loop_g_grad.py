@@ -21,7 +21,7 @@ def grad_g(w, steps):
         z_stack.append(z)
     # reverse
     # return h * h
-    h_bar = h + h
+    h_bar = 2 * h
     w_bar = 0.0
     for t in reversed(range(steps)):
         z = z_stack.pop()

@@ -1,7 +1,11 @@
 """A small network: a sigmoid hidden layer, a softmax output and the mean cross-entropy, written with helpers.
 
 The background texts' example: h = sigmoid(X @ W1 + b1), p = softmax(h @ W2 + b2), loss = cross_entropy(p, Y).
+The annotations give each array's dimensions (n examples, d inputs, h hidden units, k classes): with them,
+s2sad writes the matrix products' adjoints as a person would (``h_bar = g @ W2.T``).
 """
+
+from typing import Annotated
 
 import numpy as np
 
@@ -20,7 +24,14 @@ def cross_entropy(p, Y):
     return -np.mean(np.sum(Y * np.log(p), axis=1))
 
 
-def loss(W1, b1, W2, b2, X, Y):
+def loss(
+    W1: Annotated[np.ndarray, "d h"],
+    b1: Annotated[np.ndarray, "h"],
+    W2: Annotated[np.ndarray, "h k"],
+    b2: Annotated[np.ndarray, "k"],
+    X: Annotated[np.ndarray, "n d"],
+    Y: Annotated[np.ndarray, "n k"],
+) -> float:
     h = sigmoid(X @ W1 + b1)
     p = softmax(h @ W2 + b2)
     return cross_entropy(p, Y)

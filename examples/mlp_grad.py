@@ -7,146 +7,95 @@ import numpy as np
 def grad_loss(W1, b1, W2, b2, X, Y):
     """Return the gradients (W1, b1, W2, b2) of 'loss' by reverse-mode differentiation."""
     # forward
-    X_matmul_W1 = X @ W1
-    h, h_saved = forward_sigmoid(X_matmul_W1 + b1)
-    h_matmul_W2 = h @ W2
-    h_matmul_W2_plus_b2 = h_matmul_W2 + b2
-    p, p_saved = forward_softmax(h_matmul_W2_plus_b2)
-    loss, loss_saved = forward_cross_entropy(p, Y)
-    if np.ndim(loss) != 0:
-        raise ValueError(
-            "'loss' must return a scalar for its gradient; it returned an array"
-        )
+    X_matmul_W1_plus_b1 = X @ W1 + b1
+    h = sigmoid(X_matmul_W1_plus_b1)
+    h_matmul_W2_plus_b2 = h @ W2 + b2
+    p = softmax(h_matmul_W2_plus_b2)
     # reverse
     # return cross_entropy(p, Y)
-    p_bar = adjoint_cross_entropy(loss_saved, p, Y, 1.0)
+    p_bar = adjoint_cross_entropy(p, Y, 1.0)
     # p = softmax(h @ W2 + b2)
-    h_matmul_W2_plus_b2_bar = adjoint_softmax(p_saved, h_matmul_W2_plus_b2, p_bar)
-    h_matmul_W2_bar = unbroadcast(h_matmul_W2_plus_b2_bar, h_matmul_W2)
-    b2_bar = unbroadcast(h_matmul_W2_plus_b2_bar, b2)
-    h_bar = matmul_adjoint_a(h_matmul_W2_bar, h, W2)
-    W2_bar = matmul_adjoint_b(h_matmul_W2_bar, h, W2)
+    h_matmul_W2_plus_b2_bar = adjoint_softmax(h_matmul_W2_plus_b2, p_bar)
+    b2_bar = np.sum(h_matmul_W2_plus_b2_bar, axis=0)
+    h_bar = h_matmul_W2_plus_b2_bar @ W2.T
+    W2_bar = h.T @ h_matmul_W2_plus_b2_bar
     # h = sigmoid(X @ W1 + b1)
-    X_matmul_W1_plus_b1_bar = adjoint_sigmoid(h_saved, h_bar)
-    X_matmul_W1_bar = unbroadcast(X_matmul_W1_plus_b1_bar, X_matmul_W1)
-    b1_bar = unbroadcast(X_matmul_W1_plus_b1_bar, b1)
-    W1_bar = matmul_adjoint_b(X_matmul_W1_bar, X, W1)
+    X_matmul_W1_plus_b1_bar = adjoint_sigmoid(X_matmul_W1_plus_b1, h_bar)
+    b1_bar = np.sum(X_matmul_W1_plus_b1_bar, axis=0)
+    W1_bar = X.T @ X_matmul_W1_plus_b1_bar
     return W1_bar, b1_bar, W2_bar, b2_bar
 
 
-def forward_cross_entropy(p, Y):
-    """The helper 'cross_entropy' and the values its adjoint reads, for the forward passes that call it."""
-    log_p = np.log(p)
-    Y_times_log_p = Y * log_p
+def cross_entropy(p, Y):
+    """The helper 'cross_entropy', for the forward passes that call it."""
+    return -np.mean(np.sum(Y * np.log(p), axis=1))
+
+
+def adjoint_cross_entropy(p, Y, cross_entropy_bar):
+    """Adjoints (p_bar) of the helper 'cross_entropy', given the adjoint of its result."""
+    # forward
+    Y_times_log_p = Y * np.log(p)
     sum_Y_times_log_p = np.sum(Y_times_log_p, axis=1)
-    mean_sum_Y_times_log_p = np.mean(sum_Y_times_log_p)
-    cross_entropy = -mean_sum_Y_times_log_p
-    return cross_entropy, (
-        log_p,
-        Y_times_log_p,
-        sum_Y_times_log_p,
-        mean_sum_Y_times_log_p,
-    )
-
-
-def adjoint_cross_entropy(saved, p, Y, cross_entropy_bar):
-    """Adjoints (p_bar) of the helper 'cross_entropy', given its saved values and the adjoint of its result."""
-    log_p, Y_times_log_p, sum_Y_times_log_p, mean_sum_Y_times_log_p = saved
+    # reverse
     # return -np.mean(np.sum(Y * np.log(p), axis=1))
     mean_sum_Y_times_log_p_bar = -cross_entropy_bar
     sum_Y_times_log_p_bar = np.broadcast_to(
-        mean_sum_Y_times_log_p_bar, np.shape(sum_Y_times_log_p)
-    ) * (np.size(mean_sum_Y_times_log_p) / np.size(sum_Y_times_log_p))
+        mean_sum_Y_times_log_p_bar / np.size(sum_Y_times_log_p),
+        np.shape(sum_Y_times_log_p),
+    )
     Y_times_log_p_bar = np.broadcast_to(
         np.expand_dims(sum_Y_times_log_p_bar, 1), np.shape(Y_times_log_p)
     )
-    log_p_bar = unbroadcast(Y_times_log_p_bar * Y, log_p)
+    log_p_bar = Y_times_log_p_bar * Y
     p_bar = log_p_bar / p
     return p_bar
 
 
-def forward_softmax(z):
-    """The helper 'softmax' and the values its adjoint reads, for the forward passes that call it."""
+def softmax(z):
+    """The helper 'softmax', for the forward passes that call it."""
+    shifted = z - np.max(z, axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=1, keepdims=True)
+
+
+def adjoint_softmax(z, softmax_bar):
+    """Adjoints (z_bar) of the helper 'softmax', given the adjoint of its result."""
+    # forward
     max_z = np.max(z, axis=1, keepdims=True)
     shifted = z - max_z
     e = np.exp(shifted)
     sum_e = np.sum(e, axis=1, keepdims=True)
     softmax = e / sum_e
-    return softmax, (max_z, e, sum_e, softmax)
-
-
-def adjoint_softmax(saved, z, softmax_bar):
-    """Adjoints (z_bar) of the helper 'softmax', given its saved values and the adjoint of its result."""
-    max_z, e, sum_e, softmax = saved
+    # reverse
     # return e / np.sum(e, axis=1, keepdims=True)
-    e_bar = unbroadcast(softmax_bar / sum_e, e)
-    sum_e_bar = unbroadcast(-softmax_bar * softmax / sum_e, sum_e)
+    e_bar = softmax_bar / sum_e
+    sum_e_bar = np.sum(-softmax_bar * softmax / sum_e, axis=1, keepdims=True)
     e_bar = e_bar + np.broadcast_to(sum_e_bar, np.shape(e))
     # e = np.exp(shifted)
     shifted_bar = e_bar * e
     # shifted = z - np.max(z, axis=1, keepdims=True)
-    z_bar = unbroadcast(shifted_bar, z)
-    max_z_bar = unbroadcast(-shifted_bar, max_z)
+    z_bar = shifted_bar
+    max_z_bar = np.sum(-shifted_bar, axis=1, keepdims=True)
     z_bar = z_bar + np.where(z == max_z, max_z_bar, 0.0) / np.sum(
         z == max_z, axis=1, keepdims=True
     )
     return z_bar
 
 
-def forward_sigmoid(z):
-    """The helper 'sigmoid' and the values its adjoint reads, for the forward passes that call it."""
+def sigmoid(z):
+    """The helper 'sigmoid', for the forward passes that call it."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def adjoint_sigmoid(z, sigmoid_bar):
+    """Adjoints (z_bar) of the helper 'sigmoid', given the adjoint of its result."""
+    # forward
     exp_neg_z = np.exp(-z)
     _1p0_plus_exp_neg_z = 1.0 + exp_neg_z
     sigmoid = 1.0 / _1p0_plus_exp_neg_z
-    return sigmoid, (exp_neg_z, _1p0_plus_exp_neg_z, sigmoid)
-
-
-def adjoint_sigmoid(saved, sigmoid_bar):
-    """Adjoints (z_bar) of the helper 'sigmoid', given its saved values and the adjoint of its result."""
-    exp_neg_z, _1p0_plus_exp_neg_z, sigmoid = saved
+    # reverse
     # return 1.0 / (1.0 + np.exp(-z))
     _1p0_plus_exp_neg_z_bar = -sigmoid_bar * sigmoid / _1p0_plus_exp_neg_z
     neg_z_bar = _1p0_plus_exp_neg_z_bar * exp_neg_z
     z_bar = -neg_z_bar
     return z_bar
-
-
-def matmul_adjoint_a(g, a, b):
-    """The adjoint of a in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
-    and the adjoint is summed over the batch dimensions a was broadcast along."""
-    if np.ndim(b) == 1:
-        g, b = np.expand_dims(g, -1), np.expand_dims(b, -1)
-    if np.ndim(a) == 1:
-        g = np.expand_dims(g, -2)
-    out = g @ np.swapaxes(b, -1, -2)
-    shape = np.shape(a) if np.ndim(a) > 1 else (1,) + np.shape(a)
-    out = np.sum(out, axis=tuple(range(np.ndim(out) - len(shape))))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(out)[i] != 1)
-    return np.reshape(np.sum(out, axis=axes, keepdims=True), np.shape(a))
-
-
-def matmul_adjoint_b(g, a, b):
-    """The adjoint of b in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
-    and the adjoint is summed over the batch dimensions b was broadcast along."""
-    if np.ndim(b) == 1:
-        g = np.expand_dims(g, -1)
-    if np.ndim(a) == 1:
-        g, a = np.expand_dims(g, -2), np.expand_dims(a, -2)
-    out = np.swapaxes(a, -1, -2) @ g
-    shape = np.shape(b) if np.ndim(b) > 1 else np.shape(b) + (1,)
-    out = np.sum(out, axis=tuple(range(np.ndim(out) - len(shape))))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(out)[i] != 1)
-    return np.reshape(np.sum(out, axis=axes, keepdims=True), np.shape(b))
-
-
-def unbroadcast(g, x):
-    """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
-    shape = np.shape(x)
-    if np.shape(g) == shape:
-        return g
-    if np.ndim(g) > len(shape):
-        g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape))))
-        if np.shape(g) == shape:
-            return g
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
-    return np.reshape(np.sum(g, axis=axes, keepdims=True), shape)

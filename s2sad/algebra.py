@@ -1,9 +1,11 @@
 """Algebra on IR expressions: the simplifications that keep generated adjoint code free of ``* 1``, ``+ 0``,
-``** 1`` and double negation, and decide conditions on constants (``axis is not None`` once ``axis`` is
-known). Shared by the reverse stage and the Lagrangian view.
+``** 1`` and double negation, combine like terms (``2 * g * x``), and decide conditions on constants
+(``axis is not None`` once ``axis`` is known). Shared by the reverse stage and the Lagrangian view.
 """
 
 from __future__ import annotations
+
+import math
 
 from . import ir
 
@@ -17,6 +19,12 @@ def _is(e: ir.Expr, value: float) -> bool:
         and not isinstance(e.value, bool)
         and e.value == value
     )
+
+
+def _power_of_two(e: ir.Expr) -> bool:
+    if not (isinstance(e, ir.Const) and isinstance(e.value, (int, float)) and not isinstance(e.value, bool)):
+        return False
+    return e.value != 0 and math.isfinite(e.value) and math.frexp(abs(e.value))[0] == 0.5
 
 
 def _fold(fn: str, a: ir.Const, b: ir.Const) -> ir.Expr | None:
@@ -90,6 +98,12 @@ def simplify(e: ir.Expr) -> ir.Expr:
             return a.args[0]
     elif fn == "operator.mul":
         a, b = args
+        if _power_of_two(a) and isinstance(b, ir.Call) and b.fn == "operator.truediv":
+            numerator = b.args[0]  # 2 * (1.0 / n) == 2.0 / n exactly: scaling by 2 commutes with rounding
+            if isinstance(numerator, ir.Const) and isinstance(a, ir.Const):
+                folded = _fold("operator.mul", a, numerator)
+                if folded is not None:
+                    return ir.Call("operator.truediv", (folded, b.args[1]))
         for one, other in ((a, b), (b, a)):
             if _is(one, 1) and not _boolean(other):  # 1.0 * (x > 0) turns booleans into numbers: keep it
                 return other
@@ -105,6 +119,10 @@ def simplify(e: ir.Expr) -> ir.Expr:
             return a
         if isinstance(b, ir.Call) and b.fn == "operator.neg":
             return ir.Call("operator.sub", (a, b.args[0]))
+        if a == b and not _boolean(a):  # like terms (g * x + g * x: x * x's adjoint); doubling is exact
+            if isinstance(a, ir.Call) and a.fn == "operator.mul":
+                return ir.Call("operator.mul", (simplify(ir.Call("operator.mul", (ir.Const(2), a.args[0]))), a.args[1]))
+            return ir.Call("operator.mul", (ir.Const(2), a))
     elif fn == "operator.sub":
         if _is(args[1], 0):
             return args[0]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import __version__, analysis, config, emit, frontend, ir, names, report, reverse, rules, ssa
 from . import cache as disk_cache
-from . import lagrangian, limits, live, saving, sharing
+from . import lagrangian, limits, live, saving, sharing, values
 from .diagnostics import Diagnostic, S2sadError
 from .source import read_source
 from .source import reads as source_reads
@@ -163,9 +163,17 @@ def _pipeline(
         if found:
             raise S2sadError(found)
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
-        splits = saving.split_helpers(analysed[:0:-1], helper_wrt, module_names)  # callees first
+        known = values.program(main, helpers)
+        splits = saving.split_helpers(analysed[:0:-1], helper_wrt, module_names, known)  # callees first
         grad_fn = reverse.gradient(
-            main, entries, act, with_value=with_value, helpers=helper_wrt, names=module_names, saving=saving.how(splits)
+            main,
+            entries,
+            act,
+            with_value=with_value,
+            helpers=helper_wrt,
+            names=module_names,
+            saving=saving.how(splits),
+            values=known[main.name],
         )
         others = _helper_functions(grad_fn, [h for h, _ in analysed[1:]], splits, helper_wrt, module_names)
     verbatim = [(o.text, o.imports) for o in program.opaque]
@@ -398,7 +406,7 @@ def explain(
     ex = lagrangian.explain(fn, chosen, act)
     if at is None:
         return report.render(ex, fmt)
-    if fn.arrays:
+    if not values.array_free(fn):
         assert fn.origin is not None
         raise S2sadError(
             [

@@ -259,6 +259,8 @@ def _expr(e: ir.Expr, spelling: _Spelling) -> ast.expr:
         return ast.IfExp(args[0], args[1], args[2])
     if e.fn == ir.GETITEM:
         return ast.Subscript(args[0], _index(e.args[1], spelling))
+    if e.fn == ir.TRANSPOSED:
+        return ast.Attribute(args[0], "T")
     if e.fn.startswith("s2sad."):  # a helper of the generated module's own: defined once, where used
         return ast.Call(ast.Name(spelling.name(e.fn)), args, [])
     return _call(e, args, spelling)

@@ -67,6 +67,7 @@ __all__ = [
     "LIST",
     "IFEXP",
     "GETITEM",
+    "TRANSPOSED",
     "temp_base",
     "walk",
     "substitute",
@@ -91,6 +92,8 @@ TUPLE = "builtins.tuple"
 LIST = "builtins.list"
 IFEXP = "s2sad.ifexp"
 GETITEM = "operator.getitem"
+#: ``Call(TRANSPOSED, (x,))`` is ``x.T``: written only for a value known to be an array (see s2sad.specialise)
+TRANSPOSED = "numpy.ndarray.T"
 
 
 def temp_base(name: str) -> str:
@@ -256,6 +259,10 @@ class Param:
     name: str
     default: Expr | None = None
     kwonly: bool = False  #: after ``*``: passed by keyword only (not differentiated unless asked for)
+    #: what the parameter's annotation says of its value, resolved through the module's bindings (see
+    #: :func:`s2sad.values.annotated`): ``"float"``, ``"int"``, ``"bool"``, ``"ndarray"`` (any rank) or
+    #: ``"ndarray:n m"`` (the dimensions, ``...`` for any number of them); None: no annotation s2sad reads
+    annotation: str | None = None
 
 
 #: A dictionary parameter read only at string-literal keys: the parameter, and each key with the parameter
@@ -291,7 +298,6 @@ class Function:
     origin: Origin | None = None
     user_names: frozenset[str] = field(default_factory=frozenset)  #: every name the user's code mentions
     invented: frozenset[str] = field(default_factory=frozenset)  #: intermediates s2sad named (each used once)
-    arrays: bool = False  #: the module uses NumPy: values may be arrays (adjoints are summed back to shapes)
     bundles: tuple[Bundle, ...] = ()  #: dictionary parameters, each replaced in ``params`` by its entries
     decorators: tuple[str, ...] = ()  #: decorators looked through (``functools.cache``): noted in the output
 

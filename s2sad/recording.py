@@ -23,6 +23,8 @@ from . import ir
 from .analysis import Activity, rule_of
 from .names import ModuleNames, Scope
 from .ssa import must_define
+from .shapes import Scalar
+from .values import Values
 
 __all__ = ["Recording", "Loop", "G", "stmt_reads", "defines", "blocks"]
 
@@ -110,6 +112,7 @@ class Recording:
     foldable: set[str]
     restored: set[str]
     saved_names: dict[int, str]  #: id of a helper call -> the name of what its forward function saves
+    values: Values
 
     def contributions(self, s: ir.Assign) -> dict[str, ir.Expr]:
         raise NotImplementedError
@@ -265,7 +268,7 @@ class Recording:
         """Forward values the gradient function computes: what the reverse pass reads (unless it recomputes
         them), what the forward statements computing those read, and the result when it is returned."""
         needed = set(self.reads_all) - set(self.recomputed)
-        if self.fn.arrays and self.mode == "gradient" and self.returned is not None:
+        if self.checks_result():
             needed |= stmt_reads(self.returned)  # to check that the result is a scalar
         for t in self.recomputed.values():
             needed |= stmt_reads(t) - set(self.recomputed)
@@ -286,6 +289,10 @@ class Recording:
                         needed |= {n for t in s.setup for n in defines(t)}
             if len(needed) == before:
                 return needed
+
+    def checks_result(self) -> bool:
+        """Whether the gradient checks at run time that the result is a scalar: it is not known to be one."""
+        return self.mode == "gradient" and self.returned is not None and not isinstance(self.values.result, Scalar)
 
     def _foldable(self) -> set[str]:
         """Invented intermediates that only the next forward statement reads: the forward pass writes them
@@ -494,7 +501,7 @@ class Recording:
             names = set(ir.expr_names(t.value))
             if all(n in indices or n in out or n not in changing for n in names):
                 out[t.target] = t
-        if loops and not self.fn.arrays:
+        if loops and self.values.scalar_code:  # on arrays one operation may cost more than a push
             reads = self._reads_block(stmts)
             restored = {n for n in self.owned_top(stmts, loops) if n in reads and self.def_count.get(n) == 1}
             for t in cheap:

@@ -34,12 +34,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from . import ir
+from . import ir, specialise
 from .algebra import simplify
 from .analysis import Activity, rule_of
+from .diagnostics import S2sadError
 from .names import ModuleNames
 from .recording import G as _G
 from .recording import Recording, defines
+from .shapes import Array, Scalar, dims, rank, same_shape
+from .values import Values, analyse
 
 if TYPE_CHECKING:
     from .saving import Saving
@@ -56,13 +59,14 @@ def gradient(
     helpers: dict[str, tuple[str, ...]] | None = None,
     names: ModuleNames | None = None,
     saving: Mapping[str, Saving] | None = None,
+    values: Values | None = None,
 ) -> ir.Function:
     """``grad_<name>`` (or ``value_and_grad_<name>``): the forward pass, the reverse pass, the gradient.
     ``helpers`` maps each helper to the parameters its adjoint function returns adjoints for; ``names`` are
     the generated module's names; ``saving`` says how each helper's adjoint is called (see
-    :mod:`s2sad.saving`)."""
+    :mod:`s2sad.saving`); ``values`` what :mod:`s2sad.values` knows of ``fn``'s names."""
     names = names or ModuleNames.of([fn])
-    return _Gradient(fn, wrt, act, with_value, helpers or {}, names, saving=saving).build()
+    return _Gradient(fn, wrt, act, with_value, helpers or {}, names, saving=saving, values=values).build()
 
 
 def adjoint(
@@ -72,12 +76,13 @@ def adjoint(
     helpers: dict[str, tuple[str, ...]],
     names: ModuleNames | None = None,
     saving: Mapping[str, Saving] | None = None,
+    values: Values | None = None,
 ) -> ir.Function:
     """``adjoint_<helper>(*params, <result>_bar)``: the helper's vector-Jacobian product, for its callers'
     reverse passes: it runs the helper's forward pass again, then its reverse pass seeded with the adjoint of
     its result, and returns the adjoints of ``wrt`` (:mod:`s2sad.saving` splits it in two instead)."""
     names = names or ModuleNames.of([fn])
-    return _Gradient(fn, wrt, act, False, helpers, names, mode="adjoint", saving=saving).build()
+    return _Gradient(fn, wrt, act, False, helpers, names, mode="adjoint", saving=saving, values=values).build()
 
 
 def primal(fn: ir.Function, names: ModuleNames | None = None) -> ir.Function:
@@ -102,6 +107,10 @@ def _bundled(fn: ir.Function, wrt: tuple[str, ...], grads: list[ir.Expr]) -> lis
     return out
 
 
+def _axes(axes: tuple[int, ...]) -> ir.Const:
+    return ir.Const(axes[0] if len(axes) == 1 else axes)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The transformation
 # --------------------------------------------------------------------------------------------------------------
@@ -119,7 +128,10 @@ class _Gradient(Recording):
         names: ModuleNames,
         mode: str = "gradient",
         saving: Mapping[str, Saving] | None = None,
+        values: Values | None = None,
     ) -> None:
+        # a function analysed alone: the one differentiated, or a helper whose callers are not known
+        self.values = values or analyse(fn, None if mode == "gradient" else {})
         self.helpers = helpers
         self.saving = saving or {}
         self.names = names
@@ -198,17 +210,43 @@ class _Gradient(Recording):
                 env["g"] = ir.Var(_G)
                 # After an overwritten value is restored, the result is recomputed from the operands.
                 env["ans"] = s.value if id(s) in self.overwriting else ir.Var(s.target)
+                templates = specialise.adjoints(rule, s.value.args, self.values)
                 for p, arg in zip(rule.params, s.value.args):
-                    if p in rule.adjoints and isinstance(arg, ir.Var) and self.act.active(arg.name):
-                        term = simplify(ir.substitute(rule.adjoints[p], env))
-                        others = [a for a in s.value.args if a != arg]
-                        same_shape = all(isinstance(a, ir.Const) for a in others)  # 0.5 * x, x * x
-                        if self.fn.arrays and rule.broadcasts and not same_shape and not isinstance(term, ir.Const):
-                            # an operand that may have been broadcast: sum its adjoint back to its shape
-                            term = ir.Call("s2sad.unbroadcast", (term, arg))
+                    if p in templates and isinstance(arg, ir.Var) and self.act.active(arg.name):
+                        term = simplify(ir.substitute(templates[p], env))
+                        if rule.broadcasts and not isinstance(term, ir.Const):
+                            term = self.unbroadcast(term, arg, s)
                         out[arg.name] = ir.Call("operator.add", (out[arg.name], term)) if arg.name in out else term
         self._contribs[key] = out
         return out
+
+    def unbroadcast(self, term: ir.Expr, arg: ir.Var, s: ir.Assign) -> ir.Expr:
+        """The adjoint ``term`` (shaped like ``s``'s result) summed back to the shape of the operand ``arg``,
+        which broadcasting may have stretched: nothing to do where the shapes provably agree (scalars; the
+        other operands scalars: 0.5 * x, x * x; the same dimensions), a plain sum where the operand's
+        dimensions are provably the result's last ones, the generic ``unbroadcast`` otherwise."""
+        assert isinstance(s.value, ir.Call)
+        others = [a for a in s.value.args if a != arg]
+        operand, result = self.values.of(arg), self.values.of(ir.Var(s.target))
+        if all(isinstance(a, ir.Const) or self.values.scalar(a) for a in others) or same_shape(operand, result):
+            return term
+        if isinstance(operand, Scalar):  # a number broadcast against anything: its adjoint is the sum
+            return term if isinstance(result, Scalar) else ir.Call("numpy.sum", (term, ir.Const(None), ir.Const(False)))
+        kept, full = dims(operand), dims(result)
+        if kept is None or full is None or len(full) < len(kept):
+            return ir.Call("s2sad.unbroadcast", (term, arg))
+        lead = len(full) - len(kept)
+        ones: list[int] = []  # the operand's axes of length 1 (summing over them is right whatever the result's)
+        for i, (k, f) in enumerate(zip(kept, full[lead:])):
+            if k == 1:
+                ones.append(i)
+            elif k is None or k != f:
+                return ir.Call("s2sad.unbroadcast", (term, arg))
+        if lead:
+            term = ir.Call("numpy.sum", (term, _axes(tuple(range(lead))), ir.Const(False)))
+        if ones:
+            term = ir.Call("numpy.sum", (term, _axes(tuple(ones)), ir.Const(True)))
+        return term
 
     def has_work(self, stmts: Sequence[ir.Stmt]) -> bool:
         """Whether the reverse of ``stmts`` does anything: propagate an adjoint, or end one (an active name
@@ -224,8 +262,15 @@ class _Gradient(Recording):
         forward = self.forward(fn.body, loops=())
         ret = self.returned
         value: ir.Expr | None = None
-        if self.fn.arrays and self.mode == "gradient" and ret is not None:
-            # NumPy code: only run time knows the result's shape, and a gradient needs a scalar
+        if self.mode == "gradient" and ret is not None and (rank(self.values.result) or 0) > 0:
+            assert ret.origin is not None
+            message = f"'{fn.name}' must return a scalar for its gradient; it returns an array"
+            if isinstance(self.values.result, Array) and self.values.result.dims:
+                message += f" of shape ({', '.join(str(d) if d is not None else '?' for d in self.values.result.dims)})"
+            help = "reduce it to one number (np.sum, np.mean), or differentiate each element separately"
+            raise S2sadError([ir.diagnostic(fn.path, ret.origin, message, "non-scalar-return", help)])
+        if self.checks_result():
+            # only run time knows the result's shape, and a gradient needs a scalar
             scalar = ir.Call("operator.eq", (ir.Call("numpy.ndim", ret.values), ir.Const(0)))
             forward.append(
                 ir.Require(scalar, f"'{fn.name}' must return a scalar for its gradient; it returned an array")
@@ -258,7 +303,7 @@ class _Gradient(Recording):
             elif p in live:
                 grads.append(ir.Var(self.bar(p)))
             else:  # a parameter the result does not depend on
-                grads.append(ir.Call("numpy.zeros_like", (ir.Var(p),)) if self.fn.arrays else ir.Const(0.0))
+                grads.append(ir.Const(0.0) if self.values.scalar(p) else ir.Call("numpy.zeros_like", (ir.Var(p),)))
         grads = _bundled(fn, self.wrt, grads)
         result: tuple[ir.Expr, ...] = tuple(grads) if len(grads) != 1 else (grads[0],)
         if value is not None:
@@ -333,7 +378,7 @@ class _Gradient(Recording):
             return out + self.helper_adjoints(s, g, live)
         # A carried name's old and new values share one adjoint: read it everywhere before overwriting it.
         for name in sorted(contribs, key=lambda n: n == s.target):
-            term = simplify(ir.substitute(contribs[name], {_G: g}))
+            term = simplify(self._unbroadcast_scalar(ir.substitute(contribs[name], {_G: g}), s))
             if name in self.fn.invented and name not in live and self._stays_fixed(term):
                 self.const_adj[name] = term
                 continue
@@ -400,20 +445,95 @@ class _Gradient(Recording):
         return ir.Call(self.names.adjoint(s.value.fn), ((ir.Var(saved),) if saved else ()) + args + (g,))
 
     def accumulate(self, name: str, term: ir.Expr, origin: ir.Origin | None = None) -> ir.Stmt:
-        """``x_bar += term``; with arrays ``x_bar = x_bar + term``, since an adjoint may share its array with
-        another (``a_bar = c_bar``) and ``+=`` would change both."""
-        if self.fn.arrays:
+        """``x_bar += term`` in scalar code; where arrays may appear ``x_bar = x_bar + term``, since an adjoint
+        may share its array (even a 0-d one, as ``np.where`` returns) with another (``a_bar = c_bar``) and
+        ``+=`` would change both."""
+        if not self.values.scalar_code:
             return ir.Assign(self.bar(name), simplify(ir.Call("operator.add", (ir.Var(self.bar(name)), term))), origin)
         return ir.Accumulate(self.bar(name), term, origin)
 
     def zero(self, name: str) -> ir.Stmt:
         """An adjoint that must exist before a loop or after a branch, and is zero: with the value's shape."""
-        value: ir.Expr = ir.Call("numpy.zeros_like", (ir.Var(name),)) if self.fn.arrays else ir.Const(0.0)
+        scalar = self.values.scalar(name)
+        value: ir.Expr = ir.Const(0.0) if scalar else ir.Call("numpy.zeros_like", (ir.Var(name),))
         return ir.Assign(self.bar(name), value)
 
     def _stays_fixed(self, e: ir.Expr) -> bool:
-        """A constant, or another adjoint (until that one changes: see ``_write_aliases``)."""
-        return isinstance(e, ir.Const) or (isinstance(e, ir.Var) and e.name in self._bars.values())
+        """A constant, or another adjoint (until that one changes: see ``_write_aliases``), or a number
+        broadcast to a shape (the adjoint of a sum or mean: see ``_unbroadcast_scalar``)."""
+        return (
+            isinstance(e, ir.Const)
+            or (isinstance(e, ir.Var) and e.name in self._bars.values())
+            or self._broadcast_number(e) is not None
+        )
+
+    def _broadcast_number(self, e: ir.Expr) -> ir.Var | None:
+        """For ``np.broadcast_to(c, np.shape(x))``, where ``c`` is made of constants and ``np.size`` of values
+        that never change (defined once, outside loops): ``x``."""
+        if not (isinstance(e, ir.Call) and e.fn == "numpy.broadcast_to" and len(e.args) == 2):
+            return None
+        number, shape = e.args
+        if not (isinstance(shape, ir.Call) and shape.fn == "numpy.shape" and isinstance(shape.args[0], ir.Var)):
+            return None
+
+        def fixed(part: ir.Expr) -> bool:
+            if isinstance(part, ir.Const):
+                return isinstance(part.value, (int, float))
+            if isinstance(part, ir.Call) and part.fn == "numpy.size":
+                return all(isinstance(a, ir.Var) and self._defined_once_outside_loops(a.name) for a in part.args)
+            return isinstance(part, ir.Call) and part.fn == "operator.truediv" and all(map(fixed, part.args))
+
+        target = shape.args[0]
+        return target if fixed(number) and self._defined_once_outside_loops(target.name) else None
+
+    def _defined_once_outside_loops(self, name: str) -> bool:
+        top = {s.target for s in self.fn.body if isinstance(s, ir.Assign)} | {p.name for p in self.fn.params}
+        return self.def_count.get(name) == 1 and name in top
+
+    def _unbroadcast_scalar(self, e: ir.Expr, s: ir.Assign) -> ir.Expr:
+        """``np.broadcast_to(c, np.shape(t)) * x`` -> ``c * x`` in the adjoint of ``t = x * x`` (any
+        elementwise operation of ``x`` and numbers): ``x`` has ``t``'s shape already, and ``c`` is a number."""
+        if not isinstance(e, ir.Call):
+            return e
+        args = tuple(self._unbroadcast_scalar(a, s) for a in e.args)
+        if e.fn == "operator.mul" and len(args) == 2:
+            for number, other in (args, args[::-1]):
+                if self._broadcast_number(number) == ir.Var(s.target) and self._shaped_like(other, s):
+                    assert isinstance(number, ir.Call)
+                    if isinstance(other, ir.Var) and isinstance(number.args[0], ir.Const):
+                        continue  # 1.0 * x would simplify to x: an adjoint sharing the user's array
+                    return ir.Call("operator.mul", (number.args[0], other))
+        return ir.Call(e.fn, args)
+
+    def _shaped_like(self, x: ir.Expr, s: ir.Assign) -> bool:
+        """Whether ``x`` provably has the shape of ``s``'s result: an elementwise expression (at least one
+        variable) of the result and of operands ``s`` combines, elementwise, with numbers only."""
+        if not isinstance(s.value, ir.Call):
+            return False
+        rule = rule_of(s.value)
+        if rule is None or rule.shape != "elementwise":
+            return False
+        result = self.values.of(ir.Var(s.target))
+        shaped = {s.target}
+        for a in s.value.args:
+            others = [b for b in s.value.args if b != a]
+            if isinstance(a, ir.Var) and (
+                all(isinstance(b, ir.Const) or self.values.scalar(b) for b in others)
+                or same_shape(self.values.of(a), result)
+            ):
+                shaped.add(a.name)
+
+        def elementwise(e: ir.Expr) -> bool:
+            if isinstance(e, ir.Var):
+                return e.name in shaped
+            if isinstance(e, ir.Const):
+                return isinstance(e.value, (int, float)) and not isinstance(e.value, bool)
+            if isinstance(e, ir.Call) and e.fn != ir.IFEXP:
+                inner = rule_of(e)
+                return inner is not None and inner.shape == "elementwise" and all(map(elementwise, e.args))
+            return False
+
+        return elementwise(x) and any(n in shaped for n in ir.expr_names(x))
 
     def reverse_if(self, s: ir.If, live: set[str], shown: ir.Origin | None) -> list[ir.Stmt]:
         if not self.has_work([s]) and not self.restores_in(s):

@@ -7,6 +7,15 @@ written by qualified name (``math.cos``); the emitter spells them the way the ge
 
 Every template is parsed and checked when this module is imported; ``tests/test_rules.py`` checks every entry
 against central finite differences by iterating :data:`RULES`, so adding a primitive is one line here.
+
+Each entry also says how its result's kind and shape follow from its arguments' (``shape=``, a rule of
+:data:`s2sad.shapes.SHAPE_RULES`): ``number`` (always a Python number: the default for ``math.*``),
+``elementwise`` (NumPy broadcasting of the arguments: the default with ``broadcasts=True``; give it to unary
+ufuncs too), ``comparison``, ``reduce`` (``(a, axis=None, keepdims=False)``), ``matmul``, ``dot``, ``outer``,
+``transpose``, ``reshape``, ``getitem``, ``like`` (the first argument's), ``new`` (``np.zeros(shape)``),
+``array``, ``shape``, ``select``, ``either`` (one argument, whole: ``max(a, b)``) and ``unknown`` (the
+default otherwise: nothing is known, generic code follows). ``tests/test_values.py`` checks every entry
+against NumPy on random operands of random kinds and ranks.
 """
 
 from __future__ import annotations
@@ -54,6 +63,8 @@ class Rule:
     #: how many arguments may be given by position (None: all); the rest are keyword-only, as in NumPy, whose
     #: ``np.max(a, axis, out, keepdims)`` reads a third positional argument as ``out``, never ``keepdims``
     positional: int | None = None
+    #: how the result's kind and shape follow from the arguments': a rule of :data:`s2sad.values.SHAPE_RULES`
+    shape: str = "unknown"
 
     def takes_positional(self, n: int) -> bool:
         return self.positional is None or n <= self.positional
@@ -171,7 +182,24 @@ def _positional(sig: str) -> int | None:
     return len(_signature(sig.split(", *,")[0] + ")")[1])
 
 
-def vjp(sig: str, *, kind: Kind = "smooth", note: str = "", broadcasts: bool = False, **adjoints: str) -> Rule:
+def _shape(fn: str, broadcasts: bool, shape: str | None) -> str:
+    """The ``shape`` column's default: ``math.*`` give numbers, broadcasting operations broadcast."""
+    if shape is not None:
+        return shape
+    if fn.startswith("math."):
+        return "number"
+    return "elementwise" if broadcasts else "unknown"
+
+
+def vjp(
+    sig: str,
+    *,
+    kind: Kind = "smooth",
+    note: str = "",
+    broadcasts: bool = False,
+    shape: str | None = None,
+    **adjoints: str,
+) -> Rule:
     """``vjp("math.sin(x)", x="g * math.cos(x)")``: one rule, one template per differentiable argument."""
     fn, params, defaults = _signature(sig)
     unknown = set(adjoints) - set(params)
@@ -179,26 +207,29 @@ def vjp(sig: str, *, kind: Kind = "smooth", note: str = "", broadcasts: bool = F
         raise TemplateError(f"rule {sig}: adjoint for unknown argument(s) {sorted(unknown)}")
     allowed = frozenset(params) | {"g", "ans"}
     templates = {p: parse_template(t, allowed) for p, t in adjoints.items()}
-    return Rule(fn, params, templates, kind, note, defaults, broadcasts, positional=_positional(sig))
+    shape = _shape(fn, broadcasts, shape)
+    return Rule(fn, params, templates, kind, note, defaults, broadcasts, positional=_positional(sig), shape=shape)
 
 
-def nondiff(sig: str) -> Rule:
+def nondiff(sig: str, shape: str | None = None) -> Rule:
     """A primitive whose result carries no derivative (a comparison: piecewise constant; a shape)."""
     fn, params, defaults = _signature(sig)
-    return Rule(fn, params, {}, "nondiff", defaults=defaults)
+    return Rule(fn, params, {}, "nondiff", defaults=defaults, shape=_shape(fn, False, shape))
 
 
-def zero(sig: str) -> Rule:
+def zero(sig: str, shape: str | None = "elementwise") -> Rule:
     """A piecewise-constant function (``np.floor``): its derivative is zero wherever it exists; fine on
     differentiated values, and the README says so."""
     fn, params, defaults = _signature(sig)
-    return Rule(fn, params, {}, "nondiff", "zero derivative (piecewise constant)", defaults)
+    return Rule(
+        fn, params, {}, "nondiff", "zero derivative (piecewise constant)", defaults, shape=_shape(fn, False, shape)
+    )
 
 
-def discrete(sig: str) -> Rule:
+def discrete(sig: str, shape: str | None = None) -> Rule:
     """A conversion to an integer: applied to a differentiated value it would silently drop the gradient."""
     fn, params, defaults = _signature(sig)
-    return Rule(fn, params, {}, "discrete", defaults=defaults)
+    return Rule(fn, params, {}, "discrete", defaults=defaults, shape=_shape(fn, False, shape))
 
 
 _SIGN = "(1.0 * (x > 0) - (x < 0))"  # the sign function; 1.0 * makes it work on NumPy's boolean arrays
@@ -213,35 +244,56 @@ _OPERATORS = [
     vjp("operator.mul(a, b)", a="g * b", b="g * a", broadcasts=True),
     vjp("operator.truediv(a, b)", a="g / b", b="-g * ans / b", broadcasts=True),
     vjp("operator.pow(a, b)", a="g * b * a ** (b - 1)", b="g * ans * math.log(a)", broadcasts=True),
-    vjp("operator.neg(a)", a="-g", kind="linear"),
-    vjp("operator.pos(a)", a="g", kind="linear"),
-    vjp("operator.mod(a, b)", a="g", b="-g * (a // b)", kind="piecewise", note="jumps where a / b is an integer"),
-    discrete("operator.floordiv(a, b)"),
-    nondiff("operator.lt(a, b)"),
-    nondiff("operator.le(a, b)"),
-    nondiff("operator.gt(a, b)"),
-    nondiff("operator.ge(a, b)"),
-    nondiff("operator.eq(a, b)"),
-    nondiff("operator.ne(a, b)"),
-    nondiff("operator.is_(a, b)"),  # only 'x is None' / 'x is not None': the frontend refuses other uses
-    nondiff("operator.is_not(a, b)"),
-    nondiff("operator.not_(a)"),
+    vjp("operator.neg(a)", a="-g", kind="linear", shape="elementwise"),
+    vjp("operator.pos(a)", a="g", kind="linear", shape="elementwise"),
+    vjp(
+        "operator.mod(a, b)",
+        a="g",
+        b="-g * (a // b)",
+        kind="piecewise",
+        note="jumps where a / b is an integer",
+        shape="elementwise",
+    ),
+    discrete("operator.floordiv(a, b)", shape="elementwise"),
+    nondiff("operator.lt(a, b)", shape="comparison"),
+    nondiff("operator.le(a, b)", shape="comparison"),
+    nondiff("operator.gt(a, b)", shape="comparison"),
+    nondiff("operator.ge(a, b)", shape="comparison"),
+    nondiff("operator.eq(a, b)", shape="comparison"),
+    nondiff("operator.ne(a, b)", shape="comparison"),
+    nondiff("operator.is_(a, b)", shape="number"),  # only 'x is None' / 'x is not None': the frontend refuses others
+    nondiff("operator.is_not(a, b)", shape="number"),
+    nondiff("operator.not_(a)", shape="number"),
 ]
 
 # ----------------------------------------------------------------------------------------------------------
 # Builtins
 # ----------------------------------------------------------------------------------------------------------
 _BUILTINS = [
-    vjp("builtins.abs(x)", x=f"g * {_SIGN}", kind="piecewise", note=_ABS_NOTE),
-    vjp("builtins.pow(a, b)", a="g * b * a ** (b - 1)", b="g * ans * math.log(a)"),
-    vjp("builtins.float(x)", x="g", kind="linear"),
-    vjp("builtins.max(a, b)", a="g * (a >= b)", b="g * (a < b)", kind="piecewise", note="a tie goes to the first"),
-    vjp("builtins.min(a, b)", a="g * (a <= b)", b="g * (a > b)", kind="piecewise", note="a tie goes to the first"),
-    discrete("builtins.int(x)"),
-    discrete("builtins.round(x)"),
-    discrete("builtins.round(x, ndigits)"),
-    nondiff("builtins.len(x)"),
-    nondiff("builtins.bool(x)"),
+    vjp("builtins.abs(x)", x=f"g * {_SIGN}", kind="piecewise", note=_ABS_NOTE, shape="elementwise"),
+    vjp("builtins.pow(a, b)", a="g * b * a ** (b - 1)", b="g * ans * math.log(a)", shape="elementwise"),
+    vjp("builtins.float(x)", x="g", kind="linear", shape="number"),
+    vjp(
+        "builtins.max(a, b)",
+        a="g * (a >= b)",
+        b="g * (a < b)",
+        kind="piecewise",
+        note="a tie goes to the first",
+        shape="either",
+    ),
+    vjp(
+        "builtins.min(a, b)",
+        a="g * (a <= b)",
+        b="g * (a > b)",
+        kind="piecewise",
+        note="a tie goes to the first",
+        shape="either",
+    ),
+    discrete("builtins.int(x)", shape="number"),
+    discrete("builtins.round(x)", shape="elementwise"),
+    discrete("builtins.round(x, ndigits)", shape="elementwise"),
+    nondiff("builtins.len(x)", shape="number"),
+    nondiff("builtins.bool(x)", shape="number"),
 ]
 
 # ----------------------------------------------------------------------------------------------------------
@@ -303,7 +355,7 @@ def _elements(n: int) -> Rule:
     templates: dict[str, str] = {f"x{k}": f"g[{k}]" for k in range(n)}
     fn, params, defaults = _signature(f"numpy.array({', '.join(templates)})")
     allowed = frozenset(params) | {"g", "ans"}
-    return Rule(fn, params, {p: parse_template(t, allowed) for p, t in templates.items()}, "linear")
+    return Rule(fn, params, {p: parse_template(t, allowed) for p, t in templates.items()}, "linear", shape="array")
 
 
 def _select(n: int) -> Rule:
@@ -314,33 +366,35 @@ def _select(n: int) -> Rule:
     fn, params, defaults = _signature(f"s2sad.select(index, {', '.join(templates)})")
     allowed = frozenset(params) | {"g", "ans"}
     adjoints = {p: parse_template(t, allowed) for p, t in templates.items()}
-    return Rule(fn, params, adjoints, "piecewise", "the element the index selects gets the adjoint", defaults)
+    note = "the element the index selects gets the adjoint"
+    return Rule(fn, params, adjoints, "piecewise", note, defaults, shape="select")
 
 
 _TUPLES = [_select(n) for n in range(1, 17)]
 
 _NUMPY = [
-    vjp("operator.matmul(a, b)", a=_MATMUL_A, b=_MATMUL_B),
-    vjp("numpy.matmul(a, b)", a=_MATMUL_A, b=_MATMUL_B),
-    vjp("numpy.dot(a, b)", a="s2sad.dot_adjoint_a(g, a, b)", b="s2sad.dot_adjoint_b(g, a, b)"),
+    vjp("operator.matmul(a, b)", a=_MATMUL_A, b=_MATMUL_B, shape="matmul"),
+    vjp("numpy.matmul(a, b)", a=_MATMUL_A, b=_MATMUL_B, shape="matmul"),
+    vjp("numpy.dot(a, b)", a="s2sad.dot_adjoint_a(g, a, b)", b="s2sad.dot_adjoint_b(g, a, b)", shape="dot"),
     # np.outer flattens its operands
     vjp(
         "numpy.outer(a, b)",
         a="numpy.reshape(g @ numpy.ravel(b), numpy.shape(a))",
         b="numpy.reshape(numpy.ravel(a) @ g, numpy.shape(b))",
+        shape="outer",
     ),
-    vjp("numpy.exp(x)", x="g * ans"),
-    vjp("numpy.log(x)", x="g / x"),
-    vjp("numpy.log1p(x)", x="g / (1 + x)"),
-    vjp("numpy.sqrt(x)", x="0.5 * g / ans"),
-    vjp("numpy.sin(x)", x="g * numpy.cos(x)"),
-    vjp("numpy.cos(x)", x="-g * numpy.sin(x)"),
-    vjp("numpy.tan(x)", x="g * (1 + ans ** 2)"),
-    vjp("numpy.tanh(x)", x="g * (1 - ans ** 2)"),
-    vjp("numpy.abs(x)", x="g * numpy.sign(x)", kind="piecewise", note=_ABS_NOTE),
-    vjp("numpy.absolute(x)", x="g * numpy.sign(x)", kind="piecewise", note=_ABS_NOTE),
-    vjp("numpy.square(x)", x="2 * g * x"),
-    vjp("numpy.negative(x)", x="-g", kind="linear"),
+    vjp("numpy.exp(x)", x="g * ans", shape="elementwise"),
+    vjp("numpy.log(x)", x="g / x", shape="elementwise"),
+    vjp("numpy.log1p(x)", x="g / (1 + x)", shape="elementwise"),
+    vjp("numpy.sqrt(x)", x="0.5 * g / ans", shape="elementwise"),
+    vjp("numpy.sin(x)", x="g * numpy.cos(x)", shape="elementwise"),
+    vjp("numpy.cos(x)", x="-g * numpy.sin(x)", shape="elementwise"),
+    vjp("numpy.tan(x)", x="g * (1 + ans ** 2)", shape="elementwise"),
+    vjp("numpy.tanh(x)", x="g * (1 - ans ** 2)", shape="elementwise"),
+    vjp("numpy.abs(x)", x="g * numpy.sign(x)", kind="piecewise", note=_ABS_NOTE, shape="elementwise"),
+    vjp("numpy.absolute(x)", x="g * numpy.sign(x)", kind="piecewise", note=_ABS_NOTE, shape="elementwise"),
+    vjp("numpy.square(x)", x="2 * g * x", shape="elementwise"),
+    vjp("numpy.negative(x)", x="-g", kind="linear", shape="elementwise"),
     vjp("numpy.power(a, b)", a="g * b * a ** (b - 1)", b="g * ans * numpy.log(a)", broadcasts=True),
     vjp("numpy.maximum(a, b)", a="g * (a >= b)", b="g * (a < b)", kind="piecewise", broadcasts=True),
     vjp("numpy.minimum(a, b)", a="g * (a <= b)", b="g * (a > b)", kind="piecewise", broadcasts=True),
@@ -355,40 +409,44 @@ _NUMPY = [
         "numpy.clip(a, a_min, a_max)",
         a="g * numpy.logical_and(True if a_min is None else a >= a_min, True if a_max is None else a <= a_max)",
         kind="piecewise",
+        shape="elementwise",
     ),
     vjp(
         "numpy.sum(a, axis=None, *, keepdims=False)",
         a=f"numpy.broadcast_to({_expanded('g')}, numpy.shape(a))",
         kind="linear",
+        shape="reduce",
     ),
     vjp(
         "numpy.mean(a, axis=None, *, keepdims=False)",
         a=f"numpy.broadcast_to({_expanded('g')}, numpy.shape(a)) * (numpy.size(ans) / numpy.size(a))",
         kind="linear",
+        shape="reduce",
     ),
     vjp(
         "numpy.max(a, axis=None, *, keepdims=False)",
         a=f"numpy.where(a == {_expanded('ans')}, {_expanded('g')}, 0.0) / numpy.sum(a == {_expanded('ans')}, axis, True)",
         kind="piecewise",
         note="a tie shares the adjoint equally among the maximal entries, as autograd does",
+        shape="reduce",
     ),
-    vjp("numpy.transpose(a)", a="numpy.transpose(g)", kind="linear"),
-    vjp("numpy.reshape(a, shape)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
-    vjp("operator.getitem(a, index)", a="s2sad.scatter(g, a, index)", kind="linear"),
+    vjp("numpy.transpose(a)", a="numpy.transpose(g)", kind="linear", shape="transpose"),
+    vjp("numpy.reshape(a, shape)", a="numpy.reshape(g, numpy.shape(a))", kind="linear", shape="reshape"),
+    vjp("operator.getitem(a, index)", a="s2sad.scatter(g, a, index)", kind="linear", shape="getitem"),
     # np.array([a, b, c]) of scalars: one entry per length; element k's adjoint is g[k]
     *(_elements(n) for n in range(1, 17)),
-    nondiff("numpy.shape(a)"),
-    nondiff("numpy.size(a)"),
-    nondiff("numpy.ndim(a)"),
-    nondiff("numpy.sign(x)"),
-    nondiff("numpy.zeros(shape)"),
-    nondiff("numpy.ones(shape)"),
-    nondiff("numpy.zeros_like(a)"),
-    nondiff("numpy.ones_like(a)"),
-    nondiff("numpy.arange(stop)"),
-    nondiff("numpy.eye(n)"),
-    nondiff("numpy.argmax(a, axis=None)"),  # an index: data, like a comparison
-    discrete("numpy.round(a)"),
+    nondiff("numpy.shape(a)", shape="shape"),
+    nondiff("numpy.size(a)", shape="number"),
+    nondiff("numpy.ndim(a)", shape="number"),
+    nondiff("numpy.sign(x)", shape="elementwise"),
+    nondiff("numpy.zeros(shape)", shape="new"),
+    nondiff("numpy.ones(shape)", shape="new"),
+    nondiff("numpy.zeros_like(a)", shape="like"),
+    nondiff("numpy.ones_like(a)", shape="like"),
+    nondiff("numpy.arange(stop)", shape="range"),
+    nondiff("numpy.eye(n)", shape="eye"),
+    nondiff("numpy.argmax(a, axis=None)", shape="reduce"),  # an index: data, like a comparison
+    discrete("numpy.round(a)", shape="elementwise"),
     zero("numpy.floor(a)"),
 ]
 
@@ -411,21 +469,21 @@ _REDUCED = "(numpy.size(a) / numpy.size(ans))"  # how many entries each result e
 _CENTRED = "(a - numpy.mean(a, axis, True))"
 
 _NUMPY_UFUNCS = [
-    vjp("numpy.sinh(x)", x="g * numpy.cosh(x)"),
-    vjp("numpy.cosh(x)", x="g * numpy.sinh(x)"),
-    vjp("numpy.arcsin(x)", x="g / numpy.sqrt(1 - x ** 2)"),
-    vjp("numpy.arccos(x)", x="-g / numpy.sqrt(1 - x ** 2)"),
-    vjp("numpy.arctan(x)", x="g / (1 + x ** 2)"),
-    vjp("numpy.arcsinh(x)", x="g / numpy.sqrt(x ** 2 + 1)"),
-    vjp("numpy.arccosh(x)", x="g / numpy.sqrt(x ** 2 - 1)"),
-    vjp("numpy.arctanh(x)", x="g / (1 - x ** 2)"),
-    vjp("numpy.exp2(x)", x="g * ans * math.log(2)"),
-    vjp("numpy.expm1(x)", x="g * (ans + 1)"),
-    vjp("numpy.log2(x)", x="g / (x * math.log(2))"),
-    vjp("numpy.log10(x)", x="g / (x * math.log(10))"),
-    vjp("numpy.cbrt(x)", x="g / (3 * ans ** 2)"),
-    vjp("numpy.reciprocal(x)", x="-g * ans ** 2"),
-    vjp("numpy.positive(x)", x="g", kind="linear"),
+    vjp("numpy.sinh(x)", x="g * numpy.cosh(x)", shape="elementwise"),
+    vjp("numpy.cosh(x)", x="g * numpy.sinh(x)", shape="elementwise"),
+    vjp("numpy.arcsin(x)", x="g / numpy.sqrt(1 - x ** 2)", shape="elementwise"),
+    vjp("numpy.arccos(x)", x="-g / numpy.sqrt(1 - x ** 2)", shape="elementwise"),
+    vjp("numpy.arctan(x)", x="g / (1 + x ** 2)", shape="elementwise"),
+    vjp("numpy.arcsinh(x)", x="g / numpy.sqrt(x ** 2 + 1)", shape="elementwise"),
+    vjp("numpy.arccosh(x)", x="g / numpy.sqrt(x ** 2 - 1)", shape="elementwise"),
+    vjp("numpy.arctanh(x)", x="g / (1 - x ** 2)", shape="elementwise"),
+    vjp("numpy.exp2(x)", x="g * ans * math.log(2)", shape="elementwise"),
+    vjp("numpy.expm1(x)", x="g * (ans + 1)", shape="elementwise"),
+    vjp("numpy.log2(x)", x="g / (x * math.log(2))", shape="elementwise"),
+    vjp("numpy.log10(x)", x="g / (x * math.log(10))", shape="elementwise"),
+    vjp("numpy.cbrt(x)", x="g / (3 * ans ** 2)", shape="elementwise"),
+    vjp("numpy.reciprocal(x)", x="-g * ans ** 2", shape="elementwise"),
+    vjp("numpy.positive(x)", x="g", kind="linear", shape="elementwise"),
     vjp(
         "numpy.arctan2(x1, x2)", x1="g * x2 / (x1 ** 2 + x2 ** 2)", x2="-g * x1 / (x1 ** 2 + x2 ** 2)", broadcasts=True
     ),
@@ -442,18 +500,33 @@ _NUMPY_UFUNCS = [
     zero("numpy.ceil(x)"),
     zero("numpy.rint(x)"),
     zero("numpy.trunc(x)"),
-    nondiff("numpy.isnan(x)"),
-    nondiff("numpy.isfinite(x)"),
-    nondiff("numpy.isinf(x)"),
-    nondiff("numpy.logical_not(x)"),
+    nondiff("numpy.isnan(x)", shape="comparison"),
+    nondiff("numpy.isfinite(x)", shape="comparison"),
+    nondiff("numpy.isinf(x)", shape="comparison"),
+    nondiff("numpy.logical_not(x)", shape="comparison"),
 ]
 
 _NUMPY_REDUCTIONS = [
-    vjp("numpy.min(a, axis=None, *, keepdims=False)", a=_EXTREMUM, kind="piecewise", note=_EXTREMUM_NOTE),
-    vjp("numpy.amin(a, axis=None, *, keepdims=False)", a=_EXTREMUM, kind="piecewise", note=_EXTREMUM_NOTE),
-    vjp("numpy.amax(a, axis=None, *, keepdims=False)", a=_EXTREMUM, kind="piecewise", note=_EXTREMUM_NOTE),
+    vjp(
+        "numpy.min(a, axis=None, *, keepdims=False)", a=_EXTREMUM, kind="piecewise", note=_EXTREMUM_NOTE, shape="reduce"
+    ),
+    vjp(
+        "numpy.amin(a, axis=None, *, keepdims=False)",
+        a=_EXTREMUM,
+        kind="piecewise",
+        note=_EXTREMUM_NOTE,
+        shape="reduce",
+    ),
+    vjp(
+        "numpy.amax(a, axis=None, *, keepdims=False)",
+        a=_EXTREMUM,
+        kind="piecewise",
+        note=_EXTREMUM_NOTE,
+        shape="reduce",
+    ),
     vjp(  # the product of the others: ans / a, where no entry is zero
         "numpy.prod(a, axis=None, *, keepdims=False)",
+        shape="reduce",
         a=f"{_expanded('g')} * {_expanded('ans')} / a",
         note="undefined where an entry is 0 (the adjoint divides by it), as autograd",
     ),
@@ -481,11 +554,13 @@ _NUMPY_REDUCTIONS = [
     vjp("numpy.trace(a)", a="s2sad.trace_adjoint(g, a)", kind="linear"),
     vjp(
         "numpy.nansum(a, axis=None, *, keepdims=False)",
+        shape="reduce",
         a=f"numpy.where(numpy.isnan(a), 0.0, numpy.broadcast_to({_expanded('g')}, numpy.shape(a)))",
         kind="linear",
     ),
     vjp(
         "numpy.nanmean(a, axis=None, *, keepdims=False)",
+        shape="reduce",
         a=f"numpy.where(numpy.isnan(a), 0.0, numpy.broadcast_to({_expanded('g')}, numpy.shape(a)))"
         " / numpy.sum(numpy.logical_not(numpy.isnan(a)), axis, True)",
         kind="linear",
@@ -520,20 +595,21 @@ _NUMPY_SHAPES = [
 ]
 
 _SCIPY_SPECIAL = [
-    vjp("scipy.special.expit(x)", x="g * ans * (1 - ans)"),
-    vjp("scipy.special.logit(x)", x="g / (x * (1 - x))"),
+    vjp("scipy.special.expit(x)", x="g * ans * (1 - ans)", shape="elementwise"),
+    vjp("scipy.special.logit(x)", x="g / (x * (1 - x))", shape="elementwise"),
     vjp(
         "scipy.special.logsumexp(a, axis=None, b=None, keepdims=False)",
         a=f"{_expanded('g')} * (1.0 if b is None else b) * numpy.exp(a - {_expanded('ans')})",
         b=f"{_expanded('g')} * numpy.exp(a - {_expanded('ans')})",
         broadcasts=True,
+        shape="unknown",  # a reduction over axis, with b broadcast against a
     ),
     vjp("scipy.special.log_softmax(x, axis=None)", x="g - numpy.exp(ans) * numpy.sum(g, axis, True)"),
     vjp("scipy.special.softmax(x, axis=None)", x="ans * (g - numpy.sum(g * ans, axis, True))"),
-    vjp("scipy.special.gammaln(x)", x="g * scipy.special.digamma(x)"),
-    vjp("scipy.special.digamma(x)", x="g * scipy.special.polygamma(1, x)"),
-    vjp("scipy.special.erf(x)", x="g * 2 / math.sqrt(math.pi) * numpy.exp(-(x ** 2))"),
-    vjp("scipy.special.erfc(x)", x="-g * 2 / math.sqrt(math.pi) * numpy.exp(-(x ** 2))"),
+    vjp("scipy.special.gammaln(x)", x="g * scipy.special.digamma(x)", shape="elementwise"),
+    vjp("scipy.special.digamma(x)", x="g * scipy.special.polygamma(1, x)", shape="elementwise"),
+    vjp("scipy.special.erf(x)", x="g * 2 / math.sqrt(math.pi) * numpy.exp(-(x ** 2))", shape="elementwise"),
+    vjp("scipy.special.erfc(x)", x="-g * 2 / math.sqrt(math.pi) * numpy.exp(-(x ** 2))", shape="elementwise"),
     vjp("scipy.special.xlogy(x, y)", x="g * numpy.log(y)", y="g * x / y", broadcasts=True),
     vjp(
         "scipy.special.multigammaln(a, d)",

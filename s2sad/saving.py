@@ -20,6 +20,7 @@ from .analysis import Activity
 from .names import ModuleNames
 from . import reverse
 from .reverse import _Gradient
+from .values import Values
 
 __all__ = ["Saving", "Split", "split"]
 
@@ -59,12 +60,13 @@ def split(
     helpers: dict[str, tuple[str, ...]],
     saving: Mapping[str, Saving],
     names: ModuleNames,
+    values: Values | None = None,
 ) -> Split:
     """``forward_h`` and ``adjoint_h`` of the helper ``fn``, its adjoint returning the adjoints of ``wrt``;
     ``saving`` tells how to call the helpers ``fn`` calls (every callee is split before its callers)."""
-    gradient = _Split(fn, wrt, act, True, helpers, names, mode="adjoint", saving=saving)
+    gradient = _Split(fn, wrt, act, True, helpers, names, mode="adjoint", saving=saving, values=values)
     if gradient.returned is None:
-        return Split(None, reverse.adjoint(fn, wrt, act, helpers, names, saving), None, ())
+        return Split(None, reverse.adjoint(fn, wrt, act, helpers, names, saving, values), None, ())
     built = gradient.build()
     body = list(built.body)
     ret = body.pop()
@@ -175,20 +177,23 @@ def _exposed(stmts: Sequence[ir.Stmt], defined: set[str]) -> set[str]:
 
 
 def split_helpers(
-    helpers: Sequence[tuple[ir.Function, Activity]], wrt: dict[str, tuple[str, ...]], names: ModuleNames
+    helpers: Sequence[tuple[ir.Function, Activity]],
+    wrt: dict[str, tuple[str, ...]],
+    names: ModuleNames,
+    known: Mapping[str, Values] | None = None,
 ) -> dict[str, Split]:
-    """The split of every helper that has an adjoint; ``helpers`` come callees first."""
+    """The split of every helper that has an adjoint; ``helpers`` come callees first; ``known``: what
+    :mod:`s2sad.values` knows of each function's names."""
     out: dict[str, Split] = {}
     for h, h_act in helpers:
         if h.name in wrt:
-            out[h.name] = split(h, wrt[h.name], h_act, wrt, how(out), names)
+            out[h.name] = split(h, wrt[h.name], h_act, wrt, how(out), names, (known or {}).get(h.name))
     return out
 
 
 def how(splits: Mapping[str, Split]) -> dict[str, Saving]:
     """How callers call each helper's adjoint function (a helper missing here: the plain protocol)."""
     return {k: sp.saving for k, sp in splits.items() if sp.saving is not None}
-    return out
 
 
 def reached(start: ir.Function, functions: Sequence[ir.Function]) -> set[str]:

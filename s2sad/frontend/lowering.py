@@ -12,8 +12,10 @@ from ..bindings import ModuleScope, function_scope
 from ..diagnostics import Diagnostic, InternalError, S2sadError
 from ..rules import OPERATOR_SYMBOLS, TemplateError
 from ..user_rules import user_rule
+from ..values import array_free
 from . import fidelity
 from .aliasing import InPlace, inplace_message, returns_fresh
+from .annotations import _Annotations
 from .containers import Lengths, _Containers, tuple_lengths
 from .control import _Control, _ControlState, early_returns
 from .expressions import _Expressions
@@ -40,7 +42,7 @@ from .syntax import (
 _NOT_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
 
 
-class _Lowerer(_Control, _Results, _Bundles, _Nested, _Containers, _Library, _Expressions):
+class _Lowerer(_Control, _Annotations, _Results, _Bundles, _Nested, _Containers, _Library, _Expressions):
     """Lowers one function of one file; helpers it calls go through the shared ``Context``."""
 
     def __init__(
@@ -99,6 +101,8 @@ class _Lowerer(_Control, _Results, _Bundles, _Nested, _Containers, _Library, _Ex
         self._control = _ControlState()  #: break, continue and early returns (see .control)
         self._loop_assigned: set[str] = set()
         self._loop_resizes: cst.CSTNode | None = None
+        #: refusals that stand only if the function is not scalar code (an in-place update in a NumPy module)
+        self._array_only: list[Diagnostic] = []
 
     def origin(self, node: cst.CSTNode) -> ir.Origin:
         span = self.span(node)
@@ -261,12 +265,18 @@ class _Lowerer(_Control, _Results, _Bundles, _Nested, _Containers, _Library, _Ex
         return self._function(node, params, self.finish_control(stmts + ret))
 
     def _function(self, node: cst.FunctionDef, params: list[ir.Param], body: list[ir.Stmt]) -> ir.Function:
+        if self._array_only and not self.diagnostics:
+            # Scalar code (no array operation: see s2sad.values) keeps the contract of a module without NumPy,
+            # where an in-place update of a number is checked at run time; anything else may share an array.
+            annotated_arrays = any(p.annotation is not None and p.annotation.startswith("ndarray") for p in params)
+            if annotated_arrays or not array_free(ir.Function(node.name.value, tuple(params), tuple(body), self.path)):
+                self.diagnostics.extend(self._array_only)
         if self.misread and not self.diagnostics:  # otherwise, what is wrong there is said more precisely
             self.diagnostics.extend(self.misread)
         if self.diagnostics:
             raise S2sadError(self.diagnostics)
         if self.is_helper:  # every call passes every argument; the defaults were bound at the call
-            params = [ir.Param(p.name) for p in params]
+            params = [ir.Param(p.name, annotation=p.annotation) for p in params]
         params, bundles = entry_params(params, self._bundles, self._bundle_entries)
         return ir.Function(
             name=self.output_name or node.name.value,
@@ -277,7 +287,6 @@ class _Lowerer(_Control, _Results, _Bundles, _Nested, _Containers, _Library, _Ex
             constants=tuple(self.constants_used[k] for k in sorted(self.constants_used)),
             origin=self.origin(node),
             user_names=frozenset(self.user_names | set(self.constants_used)),
-            arrays=any(b.qualname.split(".")[0] == "numpy" for b in self.imports),
             bundles=bundles,
             decorators=tuple(self.looked_through),
         )
@@ -306,7 +315,8 @@ class _Lowerer(_Control, _Results, _Bundles, _Nested, _Containers, _Library, _Ex
                         code,
                         "write the number itself ('k=8.0') or None, or pass the value at each call",
                     )
-            out.append(ir.Param(p.name.value, default, id(p) in kwonly))
+            annotation = self.annotation(p.annotation.annotation) if p.annotation is not None else None
+            out.append(ir.Param(p.name.value, default, id(p) in kwonly, annotation))
         return out
 
     def signature(self, node: cst.FunctionDef, name: str) -> Signature:
@@ -399,7 +409,18 @@ class _Lowerer(_Control, _Results, _Bundles, _Nested, _Containers, _Library, _Ex
             name = small.target.value
             problem = self.inplace_problem(name)
             symbol = self.module.code_for_node(small.operator).strip()
-            if problem is not None and not self._uses_numpy():
+            if problem is not None and self._uses_numpy() and not self.is_helper:
+                # refused unless the function turns out to be scalar code (see _function)
+                before = len(self.diagnostics)
+                self.error(
+                    small,
+                    f"'{name} {symbol} ...' changes an array in place where it may be shared: {problem}",
+                    "inplace-alias",
+                    f"write '{name} = {name} {symbol[:-1]} ...': a new array, which is what s2sad differentiates",
+                )
+                self._array_only.extend(self.diagnostics[before:])
+                del self.diagnostics[before:]
+            if problem is not None and (not self._uses_numpy() or not self.is_helper):
                 # without NumPy in this module a value is a number, unless it came in from outside (a parameter,
                 # a helper's result): then only run time can tell, and the gradient checks it (see .aliasing)
                 number = ir.Call(

@@ -1,0 +1,319 @@
+"""Values: what each name of a function holds, as far as the program text proves it (an analysis stage, like
+activity). A value is a number, an array of some rank with symbolic dimensions, a tuple, or unknown: the
+lattice and the rule table's ``shape`` column are :mod:`s2sad.shapes`.
+
+Sources: literals and module constants; ``math.*`` (scalars in, scalars out: NumPy refuses to convert an array
+with ``ndim > 0`` into a Python number, so a parameter passed to ``math.sin`` or ``range`` by a statement that
+surely runs is a scalar); parameter annotations (``float``, ``int``, ``bool``, ``np.ndarray``,
+``Annotated[np.ndarray, "n m"]``, jaxtyping's ``Float[np.ndarray, "n m"]``: see
+:func:`s2sad.shapes.annotated`); for a helper, the values its callers pass; and every rule of the table. A
+parameter's default proves nothing (a caller may pass an array).
+
+A function that performs no array operation (no NumPy or SciPy call, no ``@``, no indexing, no call to a
+function with the user's own rule, and no helper that does) and has no parameter annotated as an array keeps
+the contract of a module without NumPy: its parameters are numbers. Loop-carried names and the two definitions
+of a branch's merge name are joined to a fixed point. Unknown keeps the generic code the reverse pass writes
+for any value: only what is proved here lets it write less.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from . import ir
+from .rules import lookup
+from .shapes import (
+    BOOL,
+    FLOAT,
+    INT,
+    SHAPE_RULES,
+    UNKNOWN,
+    Array,
+    Scalar,
+    Tuple,
+    Unknown,
+    Value,
+    annotated,
+    apply_shape,
+    dims,
+    join,
+    rank,
+    same_shape,
+)
+
+__all__ = [
+    "Unknown",
+    "Scalar",
+    "Array",
+    "Tuple",
+    "Value",
+    "UNKNOWN",
+    "join",
+    "annotated",
+    "SHAPE_RULES",
+    "apply_shape",
+    "Values",
+    "analyse",
+    "program",
+    "array_free",
+    "rank",
+    "dims",
+    "same_shape",
+]
+
+# --------------------------------------------------------------------------------------------------------------
+# The analysis
+# --------------------------------------------------------------------------------------------------------------
+#: Calls a function may make and still be free of array operations (helpers are checked themselves).
+_SCALAR_MODULES = ("math.", "operator.", "builtins.")
+_ARRAY_CALLS = {"operator.matmul", ir.GETITEM, ir.LIST}
+
+
+def array_free(fn: ir.Function, helpers: Mapping[str, ir.Function] = {}) -> bool:
+    """Whether ``fn`` (and every helper it calls) performs no array operation: it is scalar code, as in a
+    module without NumPy, and its parameters are numbers."""
+    seen: set[str] = set()
+
+    def free(f: ir.Function) -> bool:
+        seen.add(f.name)
+        for e in _calls(f.body):
+            if e.fn in helpers:
+                if e.fn not in seen and not free(helpers[e.fn]):
+                    return False
+            elif e.fn in _ARRAY_CALLS or not (e.fn.startswith(_SCALAR_MODULES) or e.fn in _TUPLE_CALLS):
+                return False
+        return True
+
+    return free(fn)
+
+
+_TUPLE_CALLS = {ir.TUPLE, ir.IFEXP, "s2sad.select"}
+
+
+def _calls(stmts: tuple[ir.Stmt, ...]) -> list[ir.Call]:
+    out: list[ir.Call] = []
+
+    def visit(e: ir.Expr) -> None:
+        if isinstance(e, ir.Call):
+            out.append(e)
+            for a in e.args:
+                visit(a)
+        elif isinstance(e, ir.BoolOp):
+            for v in e.values:
+                visit(v)
+
+    for s in ir.walk(stmts):
+        for e in _exprs(s):
+            visit(e)
+    return out
+
+
+def _exprs(s: ir.Stmt) -> tuple[ir.Expr, ...]:
+    if isinstance(s, (ir.Assign, ir.Accumulate)):
+        return (s.value,)
+    if isinstance(s, (ir.If, ir.While, ir.Require)):
+        return (s.test,)
+    if isinstance(s, ir.For):
+        return s.range_args
+    if isinstance(s, ir.Return):
+        return s.values
+    return ()
+
+
+@dataclass(frozen=True)
+class Values:
+    """The value of every name of one function."""
+
+    env: Mapping[str, Value]
+    scalar_code: bool  #: the function performs no array operation: every number in it is a scalar
+    result: Value = UNKNOWN
+
+    def of(self, e: ir.Expr | str) -> Value:
+        if isinstance(e, str):
+            e = ir.Var(e)
+        if self.scalar_code:  # numbers, and the tuples the function builds of them
+            found = self.env.get(e.name) if isinstance(e, ir.Var) else None
+            return found if isinstance(found, Tuple) else FLOAT
+        if isinstance(e, ir.Var):
+            return self.env.get(e.name, UNKNOWN)
+        return _atom(e, self.env, {}) or UNKNOWN
+
+    def scalar(self, e: ir.Expr | str) -> bool:
+        return isinstance(self.of(e), Scalar)
+
+
+def _constant(value: ir.Value) -> Value:
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, int):
+        return INT
+    if isinstance(value, float):
+        return FLOAT
+    if isinstance(value, tuple):
+        return Tuple(tuple(_constant(v) for v in value))
+    return UNKNOWN
+
+
+def _module_constant(text: str) -> Value:
+    """``K = 3.0`` (a numeric literal expression, as the frontend accepts them): a scalar."""
+    try:
+        tree = ast.parse(text).body[0]
+    except SyntaxError:
+        return UNKNOWN
+    if not isinstance(tree, ast.Assign):
+        return UNKNOWN
+    ok = all(
+        isinstance(n, (ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop, ast.expr_context))
+        or (isinstance(n, ast.Constant) and isinstance(n.value, (int, float)))
+        for n in ast.walk(tree.value)
+    )
+    return Scalar() if ok else UNKNOWN
+
+
+_GLOBALS: dict[str, Value] = {"numpy.newaxis": UNKNOWN}
+
+
+def _atom(e: ir.Expr, env: Mapping[str, Value | None], constants: Mapping[str, Value]) -> Value | None:
+    if isinstance(e, ir.Var):
+        return env.get(e.name)
+    if isinstance(e, ir.Const):
+        return _constant(e.value)
+    if isinstance(e, ir.Global):
+        if e.qualname in _GLOBALS:
+            return _GLOBALS[e.qualname]
+        return FLOAT if "." in e.qualname else constants.get(e.qualname, UNKNOWN)
+    return UNKNOWN
+
+
+HelperResult = Callable[[str, tuple[Value, ...]], Value]
+
+
+class _Analysis:
+    def __init__(self, fn: ir.Function, helper_result: HelperResult | None) -> None:
+        self.fn = fn
+        self.helper_result = helper_result
+        self.constants = {c.name: _module_constant(c.text) for c in fn.constants}
+        self.env: dict[str, Value | None] = {}
+
+    def value(self, e: ir.Expr) -> Value | None:
+        if isinstance(e, ir.Call):
+            args = [self.value(a) for a in e.args]
+            if any(a is None for a in args):
+                return None  # an operand not reached yet (a loop-carried name): the next round
+            known = [a or UNKNOWN for a in args]
+            if e.fn == ir.TUPLE:
+                return Tuple(tuple(known))
+            if e.fn == ir.IFEXP:
+                return join(known[1], known[2])
+            rule = lookup(e.fn, len(e.args))
+            if rule is None:
+                return UNKNOWN
+            if rule.kind == "helper":
+                return self.helper_result(e.fn, tuple(known)) if self.helper_result is not None else UNKNOWN
+            return apply_shape(rule, known, e.args)
+        if isinstance(e, ir.BoolOp):
+            out: Value | None = None
+            for v in e.values:
+                out = join(out, self.value(v))
+            return out
+        if isinstance(e, ir.Slice):
+            return UNKNOWN
+        return _atom(e, self.env, self.constants)
+
+    def run(self, params: Mapping[str, Value]) -> dict[str, Value]:
+        self.env = dict(params)
+        while True:
+            before = dict(self.env)
+            self.block(self.fn.body)
+            if self.env == before:
+                return {k: v for k, v in self.env.items() if v is not None}
+
+    def set(self, name: str, v: Value | None) -> None:
+        self.env[name] = join(self.env.get(name), v)
+
+    def block(self, stmts: tuple[ir.Stmt, ...]) -> None:
+        for s in stmts:
+            if isinstance(s, ir.Assign):
+                self.set(s.target, self.value(s.value))
+            elif isinstance(s, ir.For):
+                self.set(s.index, INT)
+                self.block(s.body)
+            elif isinstance(s, ir.While):
+                self.block(s.setup)
+                self.block(s.body)
+            elif isinstance(s, ir.If):
+                self.block(s.body)
+                self.block(s.orelse)
+
+
+def scalar_operands(fn: ir.Function) -> set[str]:
+    """Names passed straight to a function that accepts only numbers (``math.sin(x)``, ``range(n)``) by a
+    statement that surely runs: NumPy refuses to convert an array with ``ndim > 0`` there, so they are
+    scalars. Only the straight-line code at the top of the body counts, up to the first branch or loop
+    (a call on one path only, or in a loop that may not run, proves nothing of the other paths)."""
+    out: set[str] = set()
+    for s in fn.body:
+        if isinstance(s, ir.For):
+            out.update(a.name for a in s.range_args if isinstance(a, ir.Var))
+        if not isinstance(s, ir.Assign):
+            break
+        out.update(a.name for e in _calls((s,)) if e.fn.startswith("math.") for a in e.args if isinstance(a, ir.Var))
+    return out
+
+
+def analyse(
+    fn: ir.Function,
+    params: Mapping[str, Value] | None = None,
+    helpers: Mapping[str, ir.Function] = {},
+    helper_result: HelperResult | None = None,
+) -> Values:
+    """The values of ``fn``'s names. ``params``: what the callers pass (a helper); None for the function
+    being differentiated, whose parameters are numbers when it is scalar code."""
+    stated = [annotated(p.annotation) for p in fn.params]
+    if params is None:  # the function differentiated: scalar code unless it says otherwise
+        scalar_code = array_free(fn, helpers) and all(isinstance(v, (Unknown, Scalar)) for v in stated)
+    else:  # a helper: scalar code when every caller passes numbers
+        given = [v if not isinstance(v, Unknown) else params.get(p.name, UNKNOWN) for p, v in zip(fn.params, stated)]
+        scalar_code = bool(params) and array_free(fn, helpers) and all(isinstance(v, Scalar) for v in given)
+    sure = scalar_operands(fn)
+    start: dict[str, Value] = {}
+    for p in fn.params:
+        given = annotated(p.annotation)
+        if isinstance(given, Unknown) and params is not None:
+            given = params.get(p.name, UNKNOWN)
+        if isinstance(given, Unknown) and (scalar_code or p.name in sure):
+            given = Scalar()
+        start[p.name] = given
+    analysis = _Analysis(fn, helper_result)
+    env = analysis.run(start)
+    returned = next((s for s in fn.body if isinstance(s, ir.Return)), None)
+    result = (analysis.value(returned.values[0]) if returned is not None and returned.values else None) or UNKNOWN
+    return Values(env, scalar_code, FLOAT if scalar_code else result)
+
+
+def program(main: ir.Function, helpers: Sequence[ir.Function]) -> dict[str, Values]:
+    """The values of every function of a program: the main function's from its own parameters; a helper's
+    from what every call passes it (joined), each call's result from the helper analysed for that call."""
+    by_name = {h.name: h for h in helpers}
+    passed: dict[str, tuple[Value, ...]] = {}
+    memo: dict[tuple[str, tuple[Value, ...]], Value] = {}
+
+    def result(name: str, args: tuple[Value, ...]) -> Value:
+        if name not in by_name:
+            return UNKNOWN
+        before = passed.get(name)
+        passed[name] = args if before is None else tuple(join(a, b) or UNKNOWN for a, b in zip(before, args))
+        key = (name, args)
+        if key not in memo:
+            memo[key] = UNKNOWN  # a recursive call (refused elsewhere) stays unknown
+            h = by_name[name]
+            memo[key] = analyse(h, dict(zip((p.name for p in h.params), args)), by_name, result).result
+        return memo[key]
+
+    out = {main.name: analyse(main, None, by_name, result)}
+    for h in reversed(list(helpers)):  # callers before callees: every call is seen before its callee's turn
+        args = passed.get(h.name, (UNKNOWN,) * len(h.params))
+        out[h.name] = analyse(h, dict(zip((p.name for p in h.params), args)), by_name, result)
+    return out
