@@ -11,7 +11,7 @@ def grad_residual(px, py, pz, theta, focal, k1, k2, observed):
     r = r_t1 - observed
     # reverse
     # return r * r
-    r_bar = r + r
+    r_bar = 2 * r
     # r = pixel(px, py, pz, theta, focal, k1, k2) - observed
     observed_bar = -r_bar
     px_bar, py_bar, pz_bar, theta_bar, focal_bar, k1_bar, k2_bar = adjoint_pixel(
@@ -120,8 +120,8 @@ def adjoint_radial(saved, u, v, k1, k2, radial_bar):
     k1_bar = radial_bar * r2
     r2_bar += radial_bar * k1
     # r2 = u * u + v * v
-    v_bar = r2_bar * v + r2_bar * v
-    u_bar = r2_bar * u + r2_bar * u
+    v_bar = 2 * r2_bar * v
+    u_bar = 2 * r2_bar * u
     return u_bar, v_bar, k1_bar, k2_bar
 
 

@@ -7,36 +7,36 @@ import numpy as np
 def grad_loss(W1, b1, W2, b2, X, Y):
     """Return the gradients (W1, b1, W2, b2) of 'loss' by reverse-mode differentiation."""
     # forward
-    X_matmul_W1_plus_b1 = X @ W1 + b1
-    h = sigmoid(X_matmul_W1_plus_b1)
+    h, h_saved = forward_sigmoid(X @ W1 + b1)
     h_matmul_W2_plus_b2 = h @ W2 + b2
-    p = softmax(h_matmul_W2_plus_b2)
+    p, p_saved = forward_softmax(h_matmul_W2_plus_b2)
+    _, loss_saved = forward_cross_entropy(p, Y)
     # reverse
     # return cross_entropy(p, Y)
-    p_bar = adjoint_cross_entropy(p, Y, 1.0)
+    p_bar = adjoint_cross_entropy(loss_saved, p, Y, 1.0)
     # p = softmax(h @ W2 + b2)
-    h_matmul_W2_plus_b2_bar = adjoint_softmax(h_matmul_W2_plus_b2, p_bar)
+    h_matmul_W2_plus_b2_bar = adjoint_softmax(p_saved, h_matmul_W2_plus_b2, p_bar)
     b2_bar = np.sum(h_matmul_W2_plus_b2_bar, axis=0)
     h_bar = h_matmul_W2_plus_b2_bar @ W2.T
     W2_bar = h.T @ h_matmul_W2_plus_b2_bar
     # h = sigmoid(X @ W1 + b1)
-    X_matmul_W1_plus_b1_bar = adjoint_sigmoid(X_matmul_W1_plus_b1, h_bar)
+    X_matmul_W1_plus_b1_bar = adjoint_sigmoid(h_saved, h_bar)
     b1_bar = np.sum(X_matmul_W1_plus_b1_bar, axis=0)
     W1_bar = X.T @ X_matmul_W1_plus_b1_bar
     return W1_bar, b1_bar, W2_bar, b2_bar
 
 
-def cross_entropy(p, Y):
-    """The helper 'cross_entropy', for the forward passes that call it."""
-    return -np.mean(np.sum(Y * np.log(p), axis=1))
-
-
-def adjoint_cross_entropy(p, Y, cross_entropy_bar):
-    """Adjoints (p_bar) of the helper 'cross_entropy', given the adjoint of its result."""
-    # forward
+def forward_cross_entropy(p, Y):
+    """The helper 'cross_entropy' and the values its adjoint reads, for the forward passes that call it."""
     Y_times_log_p = Y * np.log(p)
     sum_Y_times_log_p = np.sum(Y_times_log_p, axis=1)
-    # reverse
+    cross_entropy = -np.mean(sum_Y_times_log_p)
+    return cross_entropy, (Y_times_log_p, sum_Y_times_log_p)
+
+
+def adjoint_cross_entropy(saved, p, Y, cross_entropy_bar):
+    """Adjoints (p_bar) of the helper 'cross_entropy', given its saved values and the adjoint of its result."""
+    Y_times_log_p, sum_Y_times_log_p = saved
     # return -np.mean(np.sum(Y * np.log(p), axis=1))
     mean_sum_Y_times_log_p_bar = -cross_entropy_bar
     sum_Y_times_log_p_bar = np.broadcast_to(
@@ -51,22 +51,19 @@ def adjoint_cross_entropy(p, Y, cross_entropy_bar):
     return p_bar
 
 
-def softmax(z):
-    """The helper 'softmax', for the forward passes that call it."""
-    shifted = z - np.max(z, axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=1, keepdims=True)
-
-
-def adjoint_softmax(z, softmax_bar):
-    """Adjoints (z_bar) of the helper 'softmax', given the adjoint of its result."""
-    # forward
+def forward_softmax(z):
+    """The helper 'softmax' and the values its adjoint reads, for the forward passes that call it."""
     max_z = np.max(z, axis=1, keepdims=True)
     shifted = z - max_z
     e = np.exp(shifted)
     sum_e = np.sum(e, axis=1, keepdims=True)
     softmax = e / sum_e
-    # reverse
+    return softmax, (max_z, e, sum_e, softmax)
+
+
+def adjoint_softmax(saved, z, softmax_bar):
+    """Adjoints (z_bar) of the helper 'softmax', given its saved values and the adjoint of its result."""
+    max_z, e, sum_e, softmax = saved
     # return e / np.sum(e, axis=1, keepdims=True)
     e_bar = softmax_bar / sum_e
     sum_e_bar = np.sum(-softmax_bar * softmax / sum_e, axis=1, keepdims=True)
@@ -82,18 +79,17 @@ def adjoint_softmax(z, softmax_bar):
     return z_bar
 
 
-def sigmoid(z):
-    """The helper 'sigmoid', for the forward passes that call it."""
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def adjoint_sigmoid(z, sigmoid_bar):
-    """Adjoints (z_bar) of the helper 'sigmoid', given the adjoint of its result."""
-    # forward
+def forward_sigmoid(z):
+    """The helper 'sigmoid' and the values its adjoint reads, for the forward passes that call it."""
     exp_neg_z = np.exp(-z)
     _1p0_plus_exp_neg_z = 1.0 + exp_neg_z
     sigmoid = 1.0 / _1p0_plus_exp_neg_z
-    # reverse
+    return sigmoid, (exp_neg_z, _1p0_plus_exp_neg_z, sigmoid)
+
+
+def adjoint_sigmoid(saved, sigmoid_bar):
+    """Adjoints (z_bar) of the helper 'sigmoid', given its saved values and the adjoint of its result."""
+    exp_neg_z, _1p0_plus_exp_neg_z, sigmoid = saved
     # return 1.0 / (1.0 + np.exp(-z))
     _1p0_plus_exp_neg_z_bar = -sigmoid_bar * sigmoid / _1p0_plus_exp_neg_z
     neg_z_bar = _1p0_plus_exp_neg_z_bar * exp_neg_z
