@@ -63,6 +63,7 @@ __all__ = [
     "LIST",
     "IFEXP",
     "GETITEM",
+    "SETITEM",
     "temp_base",
     "walk",
     "substitute",
@@ -86,6 +87,9 @@ TUPLE = "builtins.tuple"
 LIST = "builtins.list"
 IFEXP = "s2sad.ifexp"
 GETITEM = "operator.getitem"
+#: ``Call(SETITEM, (x, index, v))``: the array ``x`` with ``x[index] = v`` written, a functional update in the
+#: IR; the generated code writes it in place (see :mod:`s2sad.writes`).
+SETITEM = "s2sad.setitem"
 
 
 def temp_base(name: str) -> str:

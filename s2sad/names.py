@@ -50,6 +50,8 @@ SUPPORT_NAMES = (
     "matmul_adjoint_b",
     "scatter",
     "select",
+    "setitem_adjoint_v",
+    "setitem_adjoint_x",
     "unbroadcast",
 )
 

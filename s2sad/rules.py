@@ -358,6 +358,15 @@ _NUMPY = [
     vjp("numpy.transpose(a)", a="numpy.transpose(g)", kind="linear"),
     vjp("numpy.reshape(a, shape)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
     vjp("operator.getitem(a, index)", a="s2sad.scatter(g, a, index)", kind="linear"),
+    # x[index] = v, a functional update in the IR (s2sad.writes): the entries written take v's adjoint, the
+    # entries they replaced get none; both support functions are the generated module's (s2sad.emit.SUPPORT)
+    vjp(
+        "s2sad.setitem(x, index, v)",
+        x="s2sad.setitem_adjoint_x(g, index)",
+        v="s2sad.setitem_adjoint_v(g, x, index, v)",
+        kind="linear",
+    ),
+    vjp("numpy.copy(a)", a="g", kind="linear"),
     # np.array([a, b, c]) of scalars: one entry per length; element k's adjoint is g[k]
     *(_elements(n) for n in range(1, 17)),
     nondiff("numpy.shape(a)"),

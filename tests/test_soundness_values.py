@@ -650,7 +650,7 @@ def rule_cases() -> list[Case]:
     for (fn, n), rule in sorted(RULES.items()):
         if fn in ("numpy.array", "s2sad.select") and n not in (1, 2, 3, 16, 17):
             continue
-        arrays = fn.startswith("numpy.") or fn in ("operator.matmul", "operator.getitem")
+        arrays = fn.startswith("numpy.") or fn in ("operator.matmul", "operator.getitem", "s2sad.setitem")
         constant = "np.array([0.4, 0.6, 0.9])" if arrays else "0.4"
         for k, p in enumerate(rule.params):
             if fn in ("numpy.array", "s2sad.select") and k not in (0, 1, n - 1):
@@ -667,10 +667,18 @@ def rule_cases() -> list[Case]:
                 call = _OPERATORS[fn].format(*args)
             elif fn == "numpy.array":
                 call = f"np.array([{', '.join(args)}])"
+            elif fn == "s2sad.setitem":
+                call = ""  # a statement: the body below
             else:
                 module, _, short = fn.rpartition(".")
                 call = f"{ {'numpy': 'np.', 'math': 'math.', 'builtins': ''}[module]}{short}({', '.join(args)})"
             body = f"def f(x):\n    return np.sum({call})\n"
+            if fn == "s2sad.setitem":  # y[index] = v, a write (see tests/test_writes.py)
+                body = {
+                    "x": "def f(x):\n    y = x * 1.0\n    y[1] = 0.5\n    return np.sum(y * y)\n",
+                    "index": "def f(x):\n    y = np.zeros(3)\n    y[int(x[0])] = x[1]\n    return np.sum(y * y)\n",
+                    "v": "def f(x):\n    y = np.zeros(3)\n    y[1:] = x[1:] * 2.0\n    return np.sum(y * y)\n",
+                }[p]
             found = _applicable(f"rule-{fn}-{n}-{p}", body, _ARRAY_POINTS if arrays else _SCALAR_POINTS)
             if found is not None:
                 out.append(found)

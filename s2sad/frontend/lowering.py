@@ -16,6 +16,7 @@ from . import fidelity
 from .aliasing import InPlace, inplace_message, returns_fresh
 from .containers import Lengths, _Containers, tuple_lengths
 from .expressions import _Expressions
+from .writes import _Writes
 from .names import Context, Scope, Signature
 from .opaque import Opaque as ir_opaque
 from .syntax import (
@@ -34,7 +35,7 @@ from .syntax import (
 _NOT_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
 
 
-class _Lowerer(_Containers, _Expressions):
+class _Lowerer(_Writes, _Containers, _Expressions):
     """Lowers one function of one file; helpers it calls go through the shared ``Context``."""
 
     def __init__(
@@ -352,13 +353,16 @@ class _Lowerer(_Containers, _Expressions):
             if len(small.targets) != 1:
                 self.error(small, "chained assignment 'a = b = ...' is not supported", "unsupported-syntax")
                 return
+            if isinstance(small.targets[0].target, cst.Subscript):  # x[i] = v: a write (see .writes)
+                self.assign_item(small, small.targets[0].target, small.value, out, origin)
+                return
             self.assign(small.targets[0].target, small.value, out, origin)
         elif isinstance(small, cst.AnnAssign):
             if small.value is None:
                 return  # a bare annotation assigns nothing
             self.assign(small.target, small.value, out, origin)
         elif isinstance(small, cst.AugAssign):
-            if not isinstance(small.target, cst.Name):
+            if not isinstance(small.target, (cst.Name, cst.Subscript)):
                 self.unsupported_target(small.target)
                 return
             if type(small.operator) not in _CST_AUGMENTED:
@@ -367,6 +371,9 @@ class _Lowerer(_Containers, _Expressions):
                 )
                 return
             op = OPERATOR_SYMBOLS[_CST_AUGMENTED[type(small.operator)]]
+            if isinstance(small.target, cst.Subscript):  # x[i] += v: a write (see .writes)
+                self.assign_item(small, small.target, small.value, out, origin, op)
+                return
             name = small.target.value
             problem = self.inplace_problem(name)
             symbol = self.module.code_for_node(small.operator).strip()
@@ -429,6 +436,8 @@ class _Lowerer(_Containers, _Expressions):
                 self.if_expression(value, out, origin, target.value, into=target.value)
                 return
             out.append(ir.Assign(target.value, self.value(value, out, origin, target.value), origin))
+            if isinstance(value, cst.Subscript):
+                self.check_element(target.value, value, out)  # t = x[i, j] where x is written later
             return
         if isinstance(target, (cst.Tuple, cst.List)):
             names = [e.value for e in target.elements]
@@ -566,6 +575,10 @@ class _Lowerer(_Containers, _Expressions):
 
     def inplace_problem(self, name: str) -> str | None:
         """Why ``name op= value`` could change an array something else refers to (if it holds an array)."""
+        inplace = self._inplace_updates()
+        return None if inplace is None else inplace.problem(name)
+
+    def _inplace_updates(self) -> InPlace | None:
         if self._function_node is None:
             return None
         if self._inplace is None:
@@ -575,8 +588,9 @@ class _Lowerer(_Containers, _Expressions):
                 lambda n: (self.span(n).line, self.span(n).col),
                 lambda n: self.module.code_for_node(n).strip().splitlines()[0],
                 self._helper_returns_fresh,
+                numpy=self._uses_numpy(),
             )
-        return self._inplace.problem(name)
+        return self._inplace
 
     def _helper_returns_fresh(self, name: str) -> bool:
         """For in-place updates: whether the helper ``name`` of this file returns a new value (see .aliasing)."""
