@@ -78,6 +78,9 @@ SUPPORT = {
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(out)[i] != 1)
     out = np.reshape(np.sum(out, axis=axes, keepdims=True), shape)
     return out if shape else out[()]''',
+    "but_last": '''def but_last(g):
+    """The adjoint of a list before its last append: the adjoints of every element but the last."""
+    return g[:-1]''',
     "select": '''def select(index, *items):
     """items[index]: an element of a tuple, chosen at run time."""
     return items[index]''',
@@ -349,6 +352,11 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
         out.append(f"{pad}{ast.unparse(store)} = {_text(value, spelling)}")
         if array != ir.Var(s.target):
             out.append(f"{pad}{s.target} = {_text(array, spelling)}")
+    elif isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn == ir.APPEND:
+        items, value = s.value.args  # appended in place (see s2sad.writes): the target is the same list
+        out.append(f"{pad}{_text(items, spelling)}.append({_text(value, spelling)})")
+        if items != ir.Var(s.target):
+            out.append(f"{pad}{s.target} = {_text(items, spelling)}")
     elif isinstance(s, ir.Assign):
         out.append(f"{pad}{s.target} = {_text(s.value, spelling)}")
     elif isinstance(s, ir.Accumulate):

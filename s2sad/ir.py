@@ -64,6 +64,7 @@ __all__ = [
     "IFEXP",
     "GETITEM",
     "SETITEM",
+    "APPEND",
     "temp_base",
     "walk",
     "substitute",
@@ -90,6 +91,9 @@ GETITEM = "operator.getitem"
 #: ``Call(SETITEM, (x, index, v))``: the array ``x`` with ``x[index] = v`` written, a functional update in the
 #: IR; the generated code writes it in place (see :mod:`s2sad.writes`).
 SETITEM = "s2sad.setitem"
+#: ``Call(APPEND, (xs, v))``: the list ``xs`` with ``v`` appended, a functional update in the IR; the generated
+#: code appends in place and pops in the reverse pass (see :mod:`s2sad.writes`).
+APPEND = "s2sad.append"
 
 
 def temp_base(name: str) -> str:

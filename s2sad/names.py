@@ -44,6 +44,7 @@ __all__ = [
 BUILTINS = frozenset(dir(builtins))
 #: The support functions the generated module may define (see :data:`s2sad.emit.SUPPORT`).
 SUPPORT_NAMES = (
+    "but_last",
     "dot_adjoint_a",
     "dot_adjoint_b",
     "matmul_adjoint_a",

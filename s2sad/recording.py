@@ -21,7 +21,7 @@ from . import ir
 from .analysis import Activity
 from .names import Scope
 from .ssa import must_define
-from .writes import is_write, restore, same_array, saved, write_reads
+from .writes import is_append, is_write, restore, same_array, saved, write_reads
 
 __all__ = ["Recording", "Loop", "G", "stmt_reads", "defines", "blocks"]
 
@@ -105,6 +105,9 @@ class Recording:
     def has_work(self, stmts: Sequence[ir.Stmt]) -> bool:
         raise NotImplementedError
 
+    def discard(self) -> str:
+        raise NotImplementedError
+
     # ----- names and records -------------------------------------------------------------------------------
     def _record_tests(self, stmts: Sequence[ir.Stmt]) -> list[ir.Stmt]:
         """A branch test that reads a name the branch itself reassigns is evaluated once, into ``cond``,
@@ -186,6 +189,9 @@ class Recording:
         """Before the write ``s``: the entries it replaces, saved (and pushed, inside a loop)."""
         array = s.value.args[0] if isinstance(s.value, ir.Call) else None
         assert isinstance(array, ir.Var)
+        if is_append(s):
+            self._olds[id(s)] = ("", None)  # undone by a pop: nothing to save
+            return []
         old = self.namer.fresh(f"{array.name}_old")
         stack = self.stack(old) if loops else None
         self._olds[id(s)] = (old, stack)
@@ -199,6 +205,10 @@ class Recording:
         if id(s) not in self._olds:
             return []
         old, stack = self._olds[id(s)]
+        if is_append(s):
+            items = s.value.args[0] if isinstance(s.value, ir.Call) else None
+            assert isinstance(items, ir.Var)
+            return [ir.Pop(self.discard(), items.name)]
         return ([ir.Pop(old, stack)] if stack is not None else []) + [restore(s, old)]
 
     # ----- what the reverse pass reads, what the forward pass computes --------------------------------------

@@ -9,18 +9,26 @@ entries). So the forward pass saves the entries a write replaces, ``x_old = np.c
 stack inside a loop: one record per iteration), and the reverse pass puts them back, ``x[index] = x_old``, at
 the write's mirror point, after the write's own adjoint. Walking backwards, every write is undone in turn:
 whenever the reverse pass reads the array, it holds what the forward pass had at the mirror point.
+
+A list grows the same way: ``xs_1 = s2sad.append(xs, v)`` is ``xs.append(v)``, undone by ``xs.pop()`` at its
+mirror point; nothing needs saving.
 """
 
 from __future__ import annotations
 
 from . import ir
 
-__all__ = ["is_write", "same_array", "write_reads", "saved", "restore"]
+__all__ = ["is_write", "is_append", "same_array", "write_reads", "saved", "restore"]
 
 
 def is_write(s: ir.Stmt) -> bool:
-    """``x_1 = s2sad.setitem(x, index, v)``."""
-    return isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn == ir.SETITEM
+    """``x_1 = s2sad.setitem(x, index, v)`` or ``xs_1 = s2sad.append(xs, v)``."""
+    return isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn in (ir.SETITEM, ir.APPEND)
+
+
+def is_append(s: ir.Stmt) -> bool:
+    """``xs_1 = s2sad.append(xs, v)``: undone by ``xs.pop()``, nothing to save."""
+    return isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn == ir.APPEND
 
 
 def same_array(s: ir.Assign) -> bool:
@@ -32,6 +40,8 @@ def same_array(s: ir.Assign) -> bool:
 def write_reads(s: ir.Assign) -> set[str]:
     """The forward names the reverse of a write reads to put the old entries back: the array, the index."""
     assert isinstance(s.value, ir.Call)
+    if s.value.fn == ir.APPEND:
+        return set(ir.expr_names(s.value.args[0]))
     array, index, _ = s.value.args
     return set(ir.expr_names(array)) | set(ir.expr_names(index))
 

@@ -1,10 +1,12 @@
-"""Random programs that write into arrays (issue 13, item 1); the suite runs a seeded slice.
+"""Random programs that write into arrays and grow lists (issue 13, items 1 and 3); the suite runs a seeded
+slice.
 
     PYTHONPATH=$PWD:$PWD/tests python tests/sweep_writes.py [programs] [seed]
 
 Each program creates arrays (np.zeros, .copy(), arithmetic), writes into them with constant and loop indices,
 slices, rows and columns (``=``, ``+=``, ``*=``), in loops and branches, reads them back between writes, and
-returns a scalar of everything. Each must be right against central finite differences of the program itself;
+returns a scalar of everything; a third grow lists (appends in loops and branches, comprehensions over ranges
+and lists, reads by index, len, sum, np.array, np.stack). Each must be right against central finite differences of the program itself;
 the generator makes only programs s2sad should accept (fresh arrays, no aliases), so a refusal fails too.
 """
 
@@ -108,11 +110,56 @@ def write_program(rng: random.Random) -> str:
     return f"import numpy as np\n\n\ndef f(x, W, s):\n{body}\n"
 
 
+def list_program(rng: random.Random) -> str:
+    """A random function of x (5,), W (3, 4) and s that grows lists of scalars and of rows, builds lists by
+    comprehensions, and reads them back (indices, len, sum, np.array, np.stack)."""
+    lines = ["xs = []" if rng.random() < 0.5 else "xs = [x[0] * s]", "rows = []"]
+    n_xs = 0 if lines[0] == "xs = []" else 1
+
+    def scalar(i: str) -> str:
+        options = [f"x[{i}]", "s", "np.sin(x[1])", f"W[1, {i}]"] + (["xs[-1]", "xs[0]"] if n_xs else [])
+        a, b = rng.choice(options), rng.choice(options)
+        return rng.choice([f"np.tanh({a} * {b})", f"np.sin({a}) + {b}", f"{a} * 0.5"])
+
+    for _ in range(rng.randint(2, 5)):
+        kind = rng.choice(["append", "loop", "rows", "comprehension", "branch"])
+        if kind == "append":
+            lines.append(f"xs.append({scalar('2')})")
+            n_xs += 1
+        elif kind == "loop":
+            lines.append(f"for i in range({rng.randint(1, 3)}):")
+            lines.append(f"    xs.append({scalar('i')})")
+            n_xs += 1  # at least once
+        elif kind == "rows":
+            lines.append("for i in range(3):")
+            lines.append(f"    rows.append(np.tanh(W[i] * {scalar('i')}))")
+        elif kind == "branch":
+            lines.append(f"if x[{rng.randrange(5)}] > 0.0:")
+            lines.append(f"    rows.append(W[0] * {scalar('1')})")
+            lines.append("else:")
+            lines.append(f"    rows.append(np.cos(W[2]) * {scalar('2')})")
+        else:
+            source = rng.choice(["range(4)", "xs"] if n_xs else ["range(4)"])
+            element = "np.sin(v) * s" if source == "xs" else f"x[v] * {scalar('v')}"
+            name = f"c{len(lines)}"
+            lines.append(f"{name} = [{element} for v in {source}]")
+            lines.append(f"xs.append(sum({name}) + len({name}))")
+            n_xs += 1
+    terms = ["np.sum(np.array(xs) ** 2)", "sum(xs)", "len(xs) * s"]
+    terms.append(
+        "np.sum(np.stack(rows) * 0.5) + np.sum(sum(rows))" if any("rows.append" in ln for ln in lines) else "0.0"
+    )
+    lines.append(f"return {' + '.join(terms)}")
+    body = "\n".join("    " + line for line in lines)
+    return f"import numpy as np\n\n\ndef f(x, W, s):\n{body}\n"
+
+
 def program_case(seed: int) -> Case:
     rng = random.Random(seed)
     point = np.random.default_rng(seed)
     at = (point.normal(size=5), point.normal(size=(3, 4)), float(point.normal()))
-    return Case(f"writes-{seed}", {"m.py": write_program(rng)}, at, expect="correct", family="writes")
+    source = list_program(rng) if seed % 3 == 2 else write_program(rng)  # a third of them grow lists
+    return Case(f"writes-{seed}", {"m.py": source}, at, expect="correct", family="writes")
 
 
 def main(argv: list[str]) -> int:

@@ -650,7 +650,12 @@ def rule_cases() -> list[Case]:
     for (fn, n), rule in sorted(RULES.items()):
         if fn in ("numpy.array", "s2sad.select") and n not in (1, 2, 3, 16, 17):
             continue
-        arrays = fn.startswith("numpy.") or fn in ("operator.matmul", "operator.getitem", "s2sad.setitem")
+        arrays = fn.startswith("numpy.") or fn in (
+            "operator.matmul",
+            "operator.getitem",
+            "s2sad.setitem",
+            "s2sad.append",
+        )
         constant = "np.array([0.4, 0.6, 0.9])" if arrays else "0.4"
         for k, p in enumerate(rule.params):
             if fn in ("numpy.array", "s2sad.select") and k not in (0, 1, n - 1):
@@ -667,12 +672,17 @@ def rule_cases() -> list[Case]:
                 call = _OPERATORS[fn].format(*args)
             elif fn == "numpy.array":
                 call = f"np.array([{', '.join(args)}])"
-            elif fn == "s2sad.setitem":
+            elif fn in ("s2sad.setitem", "s2sad.append"):
                 call = ""  # a statement: the body below
             else:
                 module, _, short = fn.rpartition(".")
                 call = f"{ {'numpy': 'np.', 'math': 'math.', 'builtins': ''}[module]}{short}({', '.join(args)})"
             body = f"def f(x):\n    return np.sum({call})\n"
+            if fn == "s2sad.append":  # xs.append(v) (see tests/test_lists.py)
+                body = {
+                    "xs": "def f(x):\n    xs = [x[0]]\n    xs.append(2.0)\n    return np.sum(np.array(xs) ** 2)\n",
+                    "v": "def f(x):\n    xs = []\n    xs.append(x * x)\n    return np.sum(np.stack(xs))\n",
+                }[p]
             if fn == "s2sad.setitem":  # y[index] = v, a write (see tests/test_writes.py)
                 body = {
                     "x": "def f(x):\n    y = x * 1.0\n    y[1] = 0.5\n    return np.sum(y * y)\n",

@@ -503,7 +503,234 @@ SUPPORTED = [
     ),
 ]
 
-ALL = [(c, "hostile") for c in HOSTILE] + [(c, "supported") for c in SUPPORTED]
+LISTS = [
+    case(
+        "list-alias-appended",
+        """
+        def f(x):
+            xs = []
+            ys = xs
+            xs.append(x[0])
+            return sum(ys) * x[1]
+        """,
+        (V4,),
+        "refused",
+    ),
+    case(
+        "list-parameter-appended",
+        """
+        def f(xs, x):
+            xs.append(x[0])
+            return np.sum(np.array(xs))
+        """,
+        ([1.0, 2.0], V4),
+        "refused",
+    ),
+    case(
+        "list-concatenated",
+        """
+        def f(x):
+            xs = []
+            xs.append(x[0])
+            ys = xs + [x[1]]
+            return np.sum(np.array(ys))
+        """,
+        (V4,),
+        "refused",
+        "unsupported-syntax",
+    ),
+    case(
+        "list-repeated",
+        """
+        def f(x):
+            xs = []
+            xs.append(x[0])
+            return np.sum(np.stack(xs * 2))
+        """,
+        (V4,),
+        "refused",
+        "unsupported-syntax",
+    ),
+    case(
+        "list-augmented",
+        """
+        def f(x):
+            xs = []
+            xs.append(x[0])
+            xs += [x[1]]
+            return np.sum(np.array(xs))
+        """,
+        (V4,),
+        "refused",
+        "unsupported-syntax",
+    ),
+    case(
+        "list-handed-to-a-helper",
+        """
+        def h(a):
+            return np.sum(a) * 2.0
+
+
+        def f(x):
+            xs = []
+            xs.append(x[0])
+            return h(xs)
+        """,
+        (V4,),
+        "refused",
+        "unsupported-syntax",
+    ),
+    case(
+        "list-written-into",
+        """
+        def f(x):
+            xs = []
+            xs.append(x[0])
+            xs.append(x[1])
+            xs[0] = x[2]
+            return np.sum(np.array(xs))
+        """,
+        (V4,),
+        "refused",
+        "unsupported-syntax",
+    ),
+    case(
+        "array-appended-then-written",
+        """
+        def f(x):
+            xs = []
+            row = np.zeros(2)
+            xs.append(row)
+            row[0] = x[0]
+            return np.sum(np.stack(xs)) * x[1]
+        """,
+        (V4,),
+        "refused",
+        "inplace-alias",
+    ),
+    case(
+        "list-without-numpy",
+        """
+        def f(x, y):
+            xs = []
+            xs.append(x * y)
+            return sum(xs)
+        """,
+        (0.3, 0.7),
+        "refused",
+        "unsupported-syntax",
+        header="import math\n\n\n",
+    ),
+    case(
+        "comprehension-with-a-condition",
+        """
+        def f(x):
+            ys = [v * v for v in x if v > 0]
+            return sum(ys)
+        """,
+        (V4,),
+        "refused",
+        "unsupported-syntax",
+    ),
+    case(
+        "nested-comprehension",
+        """
+        def f(x):
+            ys = [x[i] * x[j] for i in range(2) for j in range(2)]
+            return sum(ys)
+        """,
+        (V4,),
+        "refused",
+        "unsupported-syntax",
+    ),
+    case(
+        "comprehension-variable-shadows-a-local",
+        """
+        def f(x):
+            v = x[0] * 3.0
+            ys = [v * 2.0 for v in x]
+            return sum(ys) * v
+        """,
+        (V4,),
+    ),
+    case(
+        "comprehension-reads-the-list-it-replaces",
+        """
+        def f(x):
+            ys = [x[i] for i in range(3)]
+            ys = [y * ys[0] for y in ys]
+            return sum(ys)
+        """,
+        (V4,),
+    ),
+    case(
+        "element-of-a-list-kept-while-it-grows",
+        """
+        def f(x):
+            hs = []
+            hs.append(x * 2.0)
+            first = hs[0]
+            for i in range(3):
+                hs.append(hs[-1] * x[i])
+            return np.sum(first * hs[-1])
+        """,
+        (V4,),
+    ),
+    case(
+        "rows-of-an-array-kept-by-a-comprehension",
+        """
+        def f(x):
+            X = np.zeros((2, 2))
+            rows = [v for v in X]
+            X[0, 0] = x[0]
+            return np.sum(np.stack(rows)) * x[1]
+        """,
+        (V4,),
+        "refused",
+        "inplace-alias",
+    ),
+    case(
+        "comprehension-over-a-growing-list",
+        """
+        def f(x):
+            xs = []
+            xs.append(x[0] * x[1])
+            ys = [np.sin(v) for v in xs]
+            xs.append(sum(ys))
+            return np.sum(np.array(xs) ** 2)
+        """,
+        (V4,),
+    ),
+    case(
+        "list-in-a-while",
+        """
+        def f(x):
+            xs = []
+            i = 0
+            while i < 3:
+                xs.append(x[i] * x[i + 1])
+                i = i + 1
+            return np.sum(np.array(xs) ** 2)
+        """,
+        (V4,),
+    ),
+    case(
+        "list-in-a-nested-loop",
+        """
+        def f(x):
+            total = 0.0
+            for i in range(2):
+                xs = []
+                for j in range(3):
+                    xs.append(x[j] * x[i])
+                total = total + np.sum(np.stack(xs) ** 2) * len(xs)
+            return total
+        """,
+        (V4,),
+    ),
+]
+
+ALL = [(c, "hostile") for c in HOSTILE] + [(c, "supported") for c in SUPPORTED] + [(c, "lists") for c in LISTS]
 
 
 @pytest.mark.parametrize("c", [c for c, _ in ALL], ids=[f"{fam}/{c.id}" for c, fam in ALL])

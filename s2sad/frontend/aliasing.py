@@ -55,6 +55,7 @@ class _Facts:
     bindings: dict[str, list[tuple[cst.CSTNode, cst.BaseExpression | None]]] = field(default_factory=dict)
     loads: dict[str, list[cst.Name]] = field(default_factory=dict)
     parents: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
+    appended: set[str] = field(default_factory=set)  #: lists that grow: ``xs.append(v)`` updates xs in place
 
 
 class InPlace:
@@ -101,6 +102,7 @@ class InPlace:
         return (
             self.numpy
             and isinstance(base, cst.Name)
+            and base.value not in self.facts.appended
             and _element_binding(holder, subscript)
             and self._before_an_update(base.value, holder)  # type: ignore[arg-type]
         )
@@ -117,6 +119,8 @@ class InPlace:
             return True
         if isinstance(value, cst.IfExp):
             return self._fresh(value.body) and self._fresh(value.orelse)
+        if isinstance(value, (cst.List, cst.ListComp)):
+            return True  # a new list (appending to it changes none of its elements)
         if isinstance(value, cst.Attribute):
             return value.attr.value not in _VIEW_ATTRIBUTES and isinstance(value.value, cst.Name)
         if isinstance(value, cst.Call):
@@ -144,11 +148,15 @@ class InPlace:
                 (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison, cst.ComparisonTarget, cst.BooleanOperation),
             ):
                 return None
+            if isinstance(parent, cst.CompFor) and child is parent.iter and load.value in self.facts.appended:
+                return None  # [e for v in xs] keeps no reference to the list xs (an array's rows are views)
             if isinstance(parent, (cst.Index, cst.Slice, cst.Return, cst.AugAssign, cst.Expr)):
                 return None  # an index; the returned value; the value added in place; a statement refused elsewhere
             if isinstance(parent, cst.Assign) and child is parent.value and _writes_only(parent):
                 return None  # out[i] = row copies row's values into out
             if isinstance(parent, cst.Subscript):  # x[...]: a view or an element
+                if load.value in self.facts.appended and parent.value is child:
+                    return None  # an element of a list: appending changes none of them
                 if self.numpy and parent.value is child and _element_binding(parents.get(parent), parent):
                     return None  # t = x[i, j]: checked to be a number at run time (see element_read)
                 child = parent
@@ -283,6 +291,15 @@ def _collect(body: cst.BaseSuite) -> _Facts:
                 elif isinstance(node.target, cst.Subscript) and isinstance(node.target.value, cst.Name):
                     stores.add(id(node.target.value))  # x[i] += v writes into x's array
                     facts.augmented.setdefault(node.target.value.value, []).append(node)
+            elif (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value == "append"
+                and isinstance(node.func.value, cst.Name)
+            ):
+                stores.add(id(node.func.value))  # xs.append(v) grows xs's list in place
+                facts.augmented.setdefault(node.func.value.value, []).append(node)
+                facts.appended.add(node.func.value.value)
             elif isinstance(node, cst.For) and isinstance(node.target, cst.Name):
                 stores.add(id(node.target))  # a loop index: an integer from range()
             elif isinstance(node, cst.For):

@@ -58,6 +58,7 @@ class _Expressions:
     _stmt_target: str
     _stmt_temps: int
     _temp_count: int
+    _comprehension_names: dict[str, str]  #: comprehension variables in scope (see .writes)
 
     def span(self, node: cst.CSTNode) -> Span:
         r = self.positions[node]
@@ -88,6 +89,10 @@ class _Expressions:
         def arrays_from_tuples(self, value: ir.Expr, out: list[ir.Stmt]) -> ir.Expr: ...
 
         def list_index(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None: ...
+
+        def comprehension(  # s2sad.frontend.writes
+            self, node: cst.ListComp, out: list[ir.Stmt], origin: ir.Origin, target: str | None
+        ) -> ir.Expr: ...
 
     def _begin_statement(self, target: str) -> None:
         self._stmt_target = target
@@ -163,6 +168,8 @@ class _Expressions:
                 return built
         if isinstance(node, cst.Name):
             return self.name(node)
+        if isinstance(node, cst.ListComp):  # a fresh list, appended in a loop (see .writes)
+            return self.comprehension(node, out, origin, target)
         if isinstance(node, (cst.Integer, cst.Float)):
             return ir.Const(ast.literal_eval(node.value))
         if isinstance(node, (cst.BinaryOperation, cst.UnaryOperation)) and _BITWISE.get(type(node.operator)):
@@ -239,6 +246,8 @@ class _Expressions:
 
     def name(self, node: cst.Name) -> ir.Expr:
         n = node.value
+        if n in self._comprehension_names:  # a comprehension's variable (see .writes)
+            return ir.Var(self._comprehension_names[n])
         self.user_names.add(n)
         if n in self.scope.assigned or n in self.scope.params:
             return ir.Var(n)

@@ -16,7 +16,7 @@ from . import fidelity
 from .aliasing import InPlace, inplace_message, returns_fresh
 from .containers import Lengths, _Containers, tuple_lengths
 from .expressions import _Expressions
-from .writes import _Writes
+from .writes import _appended, _Writes
 from .names import Context, Scope, Signature
 from .opaque import Opaque as ir_opaque
 from .syntax import (
@@ -78,6 +78,7 @@ class _Lowerer(_Writes, _Containers, _Expressions):
         self._element_names: dict[tuple[str, int], str] = {}
         self._function_node: cst.FunctionDef | None = None
         self._inplace: InPlace | None = None  #: the function's in-place updates (see .aliasing), when asked
+        self._comprehension_names: dict[str, str] = {}  #: comprehension variables in scope (see .writes)
 
     def origin(self, node: cst.CSTNode) -> ir.Origin:
         span = self.span(node)
@@ -189,6 +190,7 @@ class _Lowerer(_Writes, _Containers, _Expressions):
         assigned = self.scope.assigned
         self.user_names = set(self.scope.params) | assigned | {b.local for b in self.imports}
         self._containers = tuple_lengths(node.body, self.scope.params)
+        self.check_list_uses(node.body)  # lists that grow (see .writes)
         self._function_node = node
         if isinstance(node.body, cst.SimpleStatementSuite):  # def f(x): return x * x
             origin = self.origin(node.body)
@@ -403,6 +405,9 @@ class _Lowerer(_Writes, _Containers, _Expressions):
             return
         elif isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.Ellipsis)):
             return
+        elif isinstance(small, cst.Expr) and _appended(small.value) is not None:  # xs.append(v) (see .writes)
+            name, value = _appended(small.value)  # type: ignore[misc]
+            self.append_item(small, name, value, out, origin)
         elif isinstance(small, cst.Expr):
             self.error(
                 small,
@@ -430,6 +435,9 @@ class _Lowerer(_Writes, _Containers, _Expressions):
         if isinstance(target, cst.Name) and target.value in self._containers.names:
             self.assign_container(target.value, value, out, origin)
             return
+        if isinstance(target, cst.Name) and target.value in self._containers.growing:
+            if self.assign_list(target.value, value, out, origin):
+                return
         if isinstance(target, cst.Name):
             self._begin_statement(target.value)
             if isinstance(value, cst.IfExp):  # y = a if c else b: an 'if' that assigns y in both branches

@@ -8,6 +8,12 @@ else refers to ``x``'s array: a write is refused (``inplace-alias``) where :mod:
 ``x`` holds an array created in the function (``np.zeros``, ``.copy()``, arithmetic) that no other name, view or
 call keeps. Writes are supported into NumPy arrays: a module without NumPy, a tuple or list variable, a
 global, and a write into an element of an element (``x[i][j] = v``) are refused.
+
+Lists that grow are the same kind of value: ``xs = []`` is an empty list, ``xs.append(v)`` is ``xs =
+s2sad.append(xs, v)`` (appended in place, popped in the reverse pass), ``[e for v in range(n)]`` and ``[e for
+v in xs]`` are a fresh list appended in a loop. Their elements must have one shape: the adjoint of a list is the
+array of its elements' adjoints, so ``np.array(xs)``, ``np.stack(xs)``, ``sum(xs)``, ``xs[i]`` and ``len(xs)``
+have rules like arrays.
 """
 
 from __future__ import annotations
@@ -18,10 +24,28 @@ import libcst as cst
 
 from .. import ir
 from .aliasing import InPlace
-from .containers import Lengths
+from .containers import Lengths, _module_names
 from .names import Scope
 
-__all__ = ["_Writes"]
+__all__ = ["_Writes", "_appended"]
+
+#: Functions that read a list as the array of its elements (the adjoint of a list is that array's).
+_LIST_READERS = {"numpy.array", "numpy.stack", "builtins.sum", "builtins.len", "numpy.sum", "numpy.mean"}
+
+
+def _appended(node: cst.BaseExpression) -> tuple[str, cst.BaseExpression] | None:
+    """``xs.append(v)`` as an expression statement: the list's name and the value appended."""
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "append"
+        and isinstance(node.func.value, cst.Name)
+        and len(node.args) == 1
+        and node.args[0].keyword is None
+        and not node.args[0].star
+    ):
+        return node.func.value.value, node.args[0].value
+    return None
 
 
 class _Writes:
@@ -29,7 +53,10 @@ class _Writes:
 
     module: cst.Module
     scope: Scope
+    user_names: set[str]
     _containers: Lengths
+    #: comprehension variables in scope -> their names in the function (fresh)
+    _comprehension_names: dict[str, str]
 
     if TYPE_CHECKING:  # provided by the lowerer
 
@@ -58,6 +85,9 @@ class _Writes:
             raise NotImplementedError
 
         def _temp_name(self, node: cst.BaseExpression) -> str:
+            raise NotImplementedError
+
+        def _qualified(self, node: cst.CSTNode) -> set[str]:
             raise NotImplementedError
 
     def assign_item(
@@ -89,7 +119,7 @@ class _Writes:
                 "build a new value instead of changing one",
             )
             return
-        if name in self._containers.names:
+        if name in self._containers.names or name in self._containers.growing:
             self.error(
                 statement,
                 f"'{name}' is a tuple or a list here: writing into it is not supported",
@@ -146,3 +176,174 @@ class _Writes:
                 f"'{name}' if it were a view of a part of the array. Write '{name} = {code}.copy()'",
             )
         )
+
+    # ----- lists ----------------------------------------------------------------------------------------------
+    def fresh_local(self, base: str) -> str:
+        """A new local name for the function, unlike every name of the module: ``base``, ``base_1`` ..."""
+        taken = _module_names(self.module) | self.user_names
+        candidate, k = base, 0
+        while candidate in taken:
+            k += 1
+            candidate = f"{base}_{k}"
+        self.user_names.add(candidate)
+        return candidate
+
+    def _list_usable(self, node: cst.CSTNode, name: str) -> bool:
+        if not self._uses_numpy():
+            self.error(
+                node,
+                "lists that grow are supported in modules that import NumPy",
+                "unsupported-syntax",
+                "import numpy: the adjoint of a list is the array of its elements' adjoints",
+            )
+            return False
+        problem = self.inplace_problem(name)
+        if problem is not None:
+            code = self.module.code_for_node(node).strip().splitlines()[0]
+            self.error(
+                node,
+                f"'{code}' changes a list that may be shared: {problem}",
+                "inplace-alias",
+                f"build the list in the function with '{name} = []' and refer to it by this name only",
+            )
+            return False
+        return True
+
+    def append_item(
+        self, statement: cst.CSTNode, name: str, value: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin
+    ) -> None:
+        """``xs.append(value)``: ``xs = s2sad.append(xs, value)``."""
+        if not self._list_usable(statement, name):
+            return
+        self._begin_statement(name)
+        item = self.atom(value, out, origin)
+        out.append(ir.Assign(name, ir.Call(ir.APPEND, (ir.Var(name), item)), origin))
+
+    def assign_list(self, name: str, value: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> bool:
+        """``xs = [a, b]`` for a list that grows: an empty list and appends; False when ``value`` is not a list
+        display."""
+        if not isinstance(value, cst.List):
+            return False
+        if any(isinstance(e, cst.StarredElement) for e in value.elements):
+            self.error(value, "starred elements in a list are not supported", "unsupported-syntax")
+            return True
+        if not self._uses_numpy():
+            self._list_usable(value, name)
+            return True
+        self._begin_statement(name)
+        items = [self.atom(e.value, out, origin) for e in value.elements]
+        out.append(ir.Assign(name, ir.Call(ir.LIST, ()), origin))
+        for item in items:
+            out.append(ir.Assign(name, ir.Call(ir.APPEND, (ir.Var(name), item)), origin))
+        return True
+
+    def comprehension(self, node: cst.ListComp, out: list[ir.Stmt], origin: ir.Origin, target: str | None) -> ir.Expr:
+        """``[e for v in range(n)]``, ``[e for v in xs]``: a fresh list, appended in a loop."""
+        loop = node.for_in
+        if loop.inner_for_in is not None or loop.ifs or loop.asynchronous is not None:
+            self.error(
+                node,
+                "list comprehensions are supported with one 'for' and no 'if'",
+                "unsupported-syntax",
+                "write the loop: 'xs = []', then 'for ...:' with 'xs.append(...)'",
+            )
+            return ir.Const(0)
+        if not isinstance(loop.target, cst.Name):
+            self.error(loop.target, "the comprehension's variable must be a single name", "unsupported-syntax")
+            return ir.Const(0)
+        if not self._uses_numpy():
+            self._list_usable(node, "the list")
+            return ir.Const(0)
+        iterator = loop.iter
+        by_range = (
+            isinstance(iterator, cst.Call)
+            and "builtins.range" in self._qualified(iterator.func)
+            and 1 <= len(iterator.args) <= 3
+            and all(a.keyword is None and not a.star for a in iterator.args)
+        )
+        if not by_range and not isinstance(iterator, cst.Name):
+            self.error(
+                iterator,
+                "a list comprehension is supported over 'range(...)' or a variable (a list or an array)",
+                "unsupported-loop",
+                "assign the sequence to a variable first",
+            )
+            return ir.Const(0)
+        items = self.fresh_local(target or "items")
+        variable = self.fresh_local(loop.target.value)
+        body: list[ir.Stmt] = []
+        if by_range:
+            assert isinstance(iterator, cst.Call)
+            args = tuple(self.atom(a.value, out, origin) for a in iterator.args)
+            index = variable
+        else:
+            assert isinstance(iterator, cst.Name)
+            sequence = self.atom(iterator, out, origin)
+            length = self.fresh_local(f"len_{iterator.value}")
+            out.append(ir.Assign(length, ir.Call("builtins.len", (sequence,)), origin))
+            args = (ir.Var(length),)
+            index = self.fresh_local("k")
+            body.append(ir.Assign(variable, ir.Call(ir.GETITEM, (sequence, ir.Var(index))), origin))
+        out.append(ir.Assign(items, ir.Call(ir.LIST, ()), origin))
+        shadowed = self._comprehension_names.get(loop.target.value)
+        self._comprehension_names[loop.target.value] = variable
+        try:
+            self._begin_statement(items)
+            element = self.atom(node.elt, body, origin)
+        finally:
+            if shadowed is None:
+                del self._comprehension_names[loop.target.value]
+            else:
+                self._comprehension_names[loop.target.value] = shadowed
+        body.append(ir.Assign(items, ir.Call(ir.APPEND, (ir.Var(items), element)), origin))
+        out.append(ir.For(index, args, False, tuple(body), origin))
+        return ir.Var(items)
+
+    def check_list_uses(self, body: cst.BaseSuite) -> None:
+        """Every read of a list that grows is one s2sad differentiates as a list: appended to, indexed,
+        iterated by a comprehension, or the argument of a function that reads it as the array of its elements.
+        Anything else (``xs + ys``, ``2 * xs``, ``xs += [v]``, a helper's argument) is refused: Python's list
+        arithmetic is not the arrays' that the adjoint of a list assumes."""
+        growing = self._containers.growing
+        if not growing:
+            return
+        parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        reads: list[cst.Name] = []
+
+        class Visitor(cst.CSTVisitor):
+            def on_visit(self, node: cst.CSTNode) -> bool:
+                for child in node.children:
+                    parents[child] = node
+                if isinstance(node, cst.Name) and node.value in growing:
+                    reads.append(node)
+                return True
+
+        body.visit(Visitor())
+        for name in reads:
+            if not self._list_use(name, parents):
+                self.error(
+                    name,
+                    f"the list '{name.value}' is used in a way s2sad does not differentiate",
+                    "unsupported-syntax",
+                    "a list that grows is supported appended to ('xs.append(v)'), indexed ('xs[i]'), in a "
+                    "comprehension, and as the one argument of np.array, np.stack, sum, len, np.sum or np.mean",
+                )
+
+    def _list_use(self, name: cst.Name, parents: dict[cst.CSTNode, cst.CSTNode]) -> bool:
+        """Whether this occurrence of a growing list's name is a use s2sad differentiates (see above)."""
+        parent = parents.get(name)
+        if isinstance(parent, cst.Attribute):  # xs.append(v); or the name of an attribute (m.xs), not the list
+            return parent.attr is name or (parent.attr.value == "append" and isinstance(parents.get(parent), cst.Call))
+        if isinstance(parent, cst.Subscript):
+            return parent.value is name
+        if isinstance(parent, (cst.AssignTarget, cst.CompFor)):
+            return True  # xs = [...]; [e for v in xs]
+        if isinstance(parent, cst.Arg):
+            call = parents.get(parent)
+            return (
+                isinstance(call, cst.Call)
+                and parent.keyword is None
+                and len(call.args) == 1
+                and bool(self._qualified(call.func) & _LIST_READERS)
+            )
+        return False
