@@ -113,8 +113,9 @@ def write_program(rng: random.Random) -> str:
 def list_program(rng: random.Random) -> str:
     """A random function of x (5,), W (3, 4) and s that grows lists of scalars and of rows, builds lists by
     comprehensions, and reads them back (indices, len, sum, np.array, np.stack)."""
-    lines = ["xs = []" if rng.random() < 0.5 else "xs = [x[0] * s]", "rows = []"]
-    n_xs = 0 if lines[0] == "xs = []" else 1
+    start = ["xs = []", "xs.append(x[4] * s)"] if rng.random() < 0.5 else ["xs = [x[0] * s]"]
+    lines = [*start, "rows = []"]  # never empty: np.array of an empty list is refused (it has no elements' shape)
+    n_xs = 1
 
     def scalar(i: str) -> str:
         options = [f"x[{i}]", "s", "np.sin(x[1])", f"W[1, {i}]"] + (["xs[-1]", "xs[0]"] if n_xs else [])
