@@ -702,6 +702,48 @@ LISTS = [
         (V4,),
     ),
     case(
+        "slice-of-a-list-repeated",
+        """
+        def f(x):
+            xs = []
+            for i in range(3):
+                xs.append(x[i])
+            ys = xs[0:2]
+            return np.sum(np.array(ys * 2))
+        """,
+        (V4,),
+        "refused",
+        "unsupported-syntax",
+    ),
+    case(
+        "comprehension-concatenated",
+        """
+        def f(x):
+            return np.sum(np.array([v * v for v in x] + [x[0]]))
+        """,
+        (V4,),
+        "refused",
+        "unsupported-syntax",
+    ),
+    case(
+        "comprehension-repeated",
+        """
+        def f(x):
+            return sum(2 * [v * v for v in x])
+        """,
+        (V4,),
+        "refused",
+        "unsupported-syntax",
+    ),
+    case(
+        "comprehension-inline",
+        """
+        def f(x):
+            return sum([v * v for v in x]) + np.sum(np.stack([np.sin(x) * v for v in x]))
+        """,
+        (V4,),
+    ),
+    case(
         "list-in-a-while",
         """
         def f(x):

@@ -305,22 +305,30 @@ class _Writes:
         Anything else (``xs + ys``, ``2 * xs``, ``xs += [v]``, a helper's argument) is refused: Python's list
         arithmetic is not the arrays' that the adjoint of a list assumes."""
         growing = self._containers.growing
-        if not growing:
-            return
         parents: dict[cst.CSTNode, cst.CSTNode] = {}
-        reads: list[cst.Name] = []
+        reads: list[cst.BaseExpression] = []
 
         class Visitor(cst.CSTVisitor):
             def on_visit(self, node: cst.CSTNode) -> bool:
                 for child in node.children:
                     parents[child] = node
-                if isinstance(node, cst.Name) and node.value in growing:
+                if (isinstance(node, cst.Name) and node.value in growing) or isinstance(node, cst.ListComp):
                     reads.append(node)
                 return True
 
         body.visit(Visitor())
         for name in reads:
             if not self._list_use(name, parents):
+                if isinstance(name, cst.ListComp):
+                    self.error(
+                        name,
+                        "a list comprehension is supported assigned to a name or as the one argument of np.array, "
+                        "np.stack, sum, len, np.sum or np.mean",
+                        "unsupported-syntax",
+                        "assign it to a name first: 'ys = [...]'",
+                    )
+                    continue
+                assert isinstance(name, cst.Name)
                 self.error(
                     name,
                     f"the list '{name.value}' is used in a way s2sad does not differentiate",
@@ -329,21 +337,32 @@ class _Writes:
                     "comprehension, and as the one argument of np.array, np.stack, sum, len, np.sum or np.mean",
                 )
 
-    def _list_use(self, name: cst.Name, parents: dict[cst.CSTNode, cst.CSTNode]) -> bool:
-        """Whether this occurrence of a growing list's name is a use s2sad differentiates (see above)."""
+    def _list_use(self, name: cst.BaseExpression, parents: dict[cst.CSTNode, cst.CSTNode]) -> bool:
+        """Whether this occurrence of a growing list's name (or a comprehension) is a use s2sad differentiates
+        (see above)."""
         parent = parents.get(name)
+        if isinstance(name, cst.ListComp):
+            return (
+                isinstance(parent, cst.Assign)
+                and len(parent.targets) == 1
+                and isinstance(parent.targets[0].target, cst.Name)
+            ) or (isinstance(parent, cst.Arg) and self._list_reader(parent, parents))
         if isinstance(parent, cst.Attribute):  # xs.append(v); or the name of an attribute (m.xs), not the list
             return parent.attr is name or (parent.attr.value == "append" and isinstance(parents.get(parent), cst.Call))
-        if isinstance(parent, cst.Subscript):
-            return parent.value is name
-        if isinstance(parent, (cst.AssignTarget, cst.CompFor)):
-            return True  # xs = [...]; [e for v in xs]
-        if isinstance(parent, cst.Arg):
-            call = parents.get(parent)
-            return (
-                isinstance(call, cst.Call)
-                and parent.keyword is None
-                and len(call.args) == 1
-                and bool(self._qualified(call.func) & _LIST_READERS)
-            )
-        return False
+        if isinstance(parent, cst.Subscript):  # xs[i]; xs[1:3] is a list again, of which Python's + concatenates
+            return parent.value is name and all(isinstance(e.slice, cst.Index) for e in parent.slice)
+        if isinstance(parent, cst.AssignTarget):
+            return True  # xs = [...]
+        if isinstance(parent, cst.CompFor):
+            return parent.iter is name  # [e for v in xs]
+        return isinstance(parent, cst.Arg) and self._list_reader(parent, parents)
+
+    def _list_reader(self, arg: cst.Arg, parents: dict[cst.CSTNode, cst.CSTNode]) -> bool:
+        """``np.array(xs)``, ``sum(xs)`` ...: the one argument of a function that reads a list as an array."""
+        call = parents.get(arg)
+        return (
+            isinstance(call, cst.Call)
+            and arg.keyword is None
+            and len(call.args) == 1
+            and bool(self._qualified(call.func) & _LIST_READERS)
+        )
