@@ -290,6 +290,18 @@ HOSTILE = [
         "discrete-on-differentiated",
     ),
     case(
+        "index-is-a-differentiated-parameter",
+        """
+        def f(x, idx):
+            y = np.zeros(4)
+            y[idx] = x[0:2]
+            return np.sum(y * x)
+        """,
+        (V4, np.array([0.0, 2.0])),
+        "refused",
+        "no-rule",
+    ),
+    case(
         "ifexp-of-two-arrays",
         """
         def f(x):
