@@ -247,6 +247,11 @@ def _dropped_message(s: ir.Assign, param: str | None) -> tuple[str, str]:
             "give it a rule in [tool.s2sad.rules], or pass it values that do not depend on the differentiated "
             "parameters (see --wrt)",
         )
+    if fn == ir.SETITEM:  # x[index] = v (see s2sad.frontend.writes)
+        return (
+            "the index of this write into an array depends on a differentiated value",
+            "compute the index from values that are not differentiated (see --wrt)",
+        )
     if rule.kind == "helper":
         return (
             f"the derivative of argument '{param}' of the helper '{fn}' would be lost inside it (a call there "

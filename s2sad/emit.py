@@ -56,6 +56,37 @@ SUPPORT = {
     out = {k: np.zeros_like(v) for k, v in d.items()}
     out.update(zip(keys, adjoints))
     return out''',
+    "setitem_adjoint_x": '''def setitem_adjoint_x(g, index):
+    """The adjoint of x in x[index] = v: g, zero in the entries the write replaced."""
+    out = np.array(g, dtype=float)
+    out[index] = 0.0
+    return out''',
+    "setitem_adjoint_v": '''def setitem_adjoint_v(g, x, index, v):
+    """The adjoint of v in x[index] = v: g in the entries written, summed back to v's shape."""
+    if not np.issubdtype(np.asarray(x).dtype, np.inexact):
+        raise ValueError(
+            "x[index] = v into an array of integers truncates v, which s2sad does not differentiate: "
+            "create the array with a float dtype"
+        )
+    parts = index if isinstance(index, tuple) else (index,)
+    if not all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in parts):
+        counts = np.zeros(np.shape(x))
+        np.add.at(counts, index, 1.0)
+        if np.any(counts > 1.0):
+            raise ValueError(
+                "x[index] = v writes an entry twice (an index repeats) and keeps one of the values, "
+                "which s2sad does not differentiate: write each entry once"
+            )
+    out = np.array(g[index], dtype=float)
+    shape = np.shape(v)
+    if np.ndim(out) > len(shape):
+        out = np.sum(out, axis=tuple(range(np.ndim(out) - len(shape))))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(out)[i] != 1)
+    out = np.reshape(np.sum(out, axis=axes, keepdims=True), shape)
+    return out if shape else out[()]''',
+    "but_last": '''def but_last(g):
+    """The adjoint of a list before its last append: the adjoints of every element but the last."""
+    return g[:-1]''',
     "select": '''def select(index, *items):
     """items[index]: an element of a tuple, chosen at run time."""
     return items[index]''',
@@ -334,7 +365,18 @@ def _text(e: ir.Expr, spelling: _Spelling) -> str:
 
 def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> None:
     pad = _INDENT * depth
-    if isinstance(s, ir.Assign):
+    if isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn == ir.SETITEM:
+        array, index, value = s.value.args  # written in place (see s2sad.writes): the target is the same array
+        store = ast.Subscript(_expr(array, spelling), _index(index, spelling))
+        out.append(f"{pad}{ast.unparse(store)} = {_text(value, spelling)}")
+        if array != ir.Var(s.target):
+            out.append(f"{pad}{s.target} = {_text(array, spelling)}")
+    elif isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn == ir.APPEND:
+        items, value = s.value.args  # appended in place (see s2sad.writes): the target is the same list
+        out.append(f"{pad}{_text(items, spelling)}.append({_text(value, spelling)})")
+        if items != ir.Var(s.target):
+            out.append(f"{pad}{s.target} = {_text(items, spelling)}")
+    elif isinstance(s, ir.Assign):
         out.append(f"{pad}{s.target} = {_text(s.value, spelling)}")
     elif isinstance(s, ir.Accumulate):
         negated = _negated(s.value)

@@ -68,6 +68,8 @@ __all__ = [
     "IFEXP",
     "GETITEM",
     "TRANSPOSED",
+    "SETITEM",
+    "APPEND",
     "temp_base",
     "walk",
     "substitute",
@@ -94,6 +96,12 @@ IFEXP = "s2sad.ifexp"
 GETITEM = "operator.getitem"
 #: ``Call(TRANSPOSED, (x,))`` is ``x.T``: written only for a value known to be an array (see s2sad.specialise)
 TRANSPOSED = "numpy.ndarray.T"
+#: ``Call(SETITEM, (x, index, v))``: the array ``x`` with ``x[index] = v`` written, a functional update in the
+#: IR; the generated code writes it in place (see :mod:`s2sad.writes`).
+SETITEM = "s2sad.setitem"
+#: ``Call(APPEND, (xs, v))``: the list ``xs`` with ``v`` appended, a functional update in the IR; the generated
+#: code appends in place and pops in the reverse pass (see :mod:`s2sad.writes`).
+APPEND = "s2sad.append"
 
 
 def temp_base(name: str) -> str:

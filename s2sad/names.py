@@ -46,6 +46,7 @@ BUILTINS = frozenset(dir(builtins))
 SUPPORT_NAMES = (
     "average_adjoint",
     "bundle",
+    "but_last",
     "cholesky_adjoint",
     "cumsum_adjoint",
     "det_adjoint",
@@ -60,6 +61,8 @@ SUPPORT_NAMES = (
     "matmul_adjoint_b",
     "scatter",
     "select",
+    "setitem_adjoint_v",
+    "setitem_adjoint_x",
     "unbroadcast",
 )
 

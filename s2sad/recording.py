@@ -25,6 +25,7 @@ from .names import ModuleNames, Scope
 from .ssa import must_define
 from .shapes import Scalar
 from .values import Values
+from .writes import is_append, is_write, restore, same_array, saved, write_reads
 
 __all__ = ["Recording", "Loop", "G", "stmt_reads", "defines", "blocks"]
 
@@ -113,6 +114,8 @@ class Recording:
     restored: set[str]
     saved_names: dict[int, str]  #: id of a helper call -> the name of what its forward function saves
     values: Values
+    #: each write the forward pass records (see s2sad.writes): id -> the name of the saved entries, its stack
+    _olds: dict[int, tuple[str, str | None]]
 
     def contributions(self, s: ir.Assign) -> dict[str, ir.Expr]:
         raise NotImplementedError
@@ -215,13 +218,51 @@ class Recording:
 
     def restores(self, s: ir.Assign) -> bool:
         """Whether the forward pass records the value ``s`` overwrites, for the reverse pass to restore."""
-        return id(s) in self.overwriting and s.target in self.reads_all
+        return id(s) in self.overwriting and s.target in self.reads_all and not same_array(s)
+
+    def saves_write(self, s: ir.Stmt) -> bool:
+        """Whether ``s`` is a write into an array whose replaced entries the forward pass saves and the reverse
+        pass puts back (see :mod:`s2sad.writes`): every write the gradient runs. Before ``needed`` is known,
+        every write (an over-approximation, for the fixed point of what the reverse pass reads)."""
+        needed = getattr(self, "needed", None)
+        return (
+            self.mode != "primal"
+            and is_write(s)
+            and (needed is None or (isinstance(s, ir.Assign) and s.target in needed))
+        )
+
+    def save_write(self, s: ir.Assign, loops: tuple[Loop, ...]) -> list[ir.Stmt]:
+        """Before the write ``s``: the entries it replaces, saved (and pushed, inside a loop)."""
+        array = s.value.args[0] if isinstance(s.value, ir.Call) else None
+        assert isinstance(array, ir.Var)
+        if is_append(s):
+            self._olds[id(s)] = ("", None)  # undone by a pop: nothing to save
+            return []
+        old = self.namer.fresh(f"{array.name}_old")
+        stack = self.stack(old) if loops else None
+        self._olds[id(s)] = (old, stack)
+        out: list[ir.Stmt] = [ir.Assign(old, saved(s))]
+        if stack is not None:
+            out.append(ir.Push(stack, old))
+        return out
+
+    def restore_write(self, s: ir.Assign) -> list[ir.Stmt]:
+        """In the reverse of the write ``s``, after its adjoint: the entries it replaced, put back."""
+        if id(s) not in self._olds:
+            return []
+        old, stack = self._olds[id(s)]
+        if is_append(s):
+            items = s.value.args[0] if isinstance(s.value, ir.Call) else None
+            assert isinstance(items, ir.Var)
+            return [ir.Pop(self.discard(), items.name)]
+        return ([ir.Pop(old, stack)] if stack is not None else []) + [restore(s, old)]
 
     # ----- what the reverse pass reads, what the forward pass computes --------------------------------------
     def _reads(self, s: ir.Stmt) -> set[str]:
         """Forward names the reverse of ``s`` reads (at any depth)."""
         if isinstance(s, ir.Assign):
-            return set().union(*(_names(e) for e in self.contributions(s).values()))
+            reads = set().union(*(_names(e) for e in self.contributions(s).values()))
+            return reads | write_reads(s) if self.saves_write(s) else reads
         out: set[str] = set()
         for block in blocks(s):
             out |= self._reads_block(block)
@@ -231,7 +272,7 @@ class Recording:
 
     def restores_in(self, s: ir.Stmt) -> bool:
         """Whether ``s`` overwrites a recorded value: its reverse must restore it, even with no adjoint work."""
-        return any(isinstance(t, ir.Assign) and self.restores(t) for t in ir.walk((s,)))
+        return any(isinstance(t, ir.Assign) and (self.restores(t) or self.saves_write(t)) for t in ir.walk((s,)))
 
     def _all_reads(self) -> set[str]:
         """Every forward name the reverse pass reads. What it restores depends on what it reads and, for a
@@ -355,6 +396,8 @@ class Recording:
                     if self.restores(s):
                         out.append(ir.Push(self.stack(s.target), s.target))
                         self.restored.add(s.target)
+                    if self.saves_write(s):
+                        out.extend(self.save_write(s, loops))
                     out.append(self.forward_call(s, value))
             elif isinstance(s, ir.Return):
                 continue

@@ -155,6 +155,7 @@ class _Gradient(Recording):
         self._bars: dict[str, str] = {}
         self._stacks: dict[str, str] = {}
         self._contribs: dict[int, dict[str, ir.Expr]] = {}
+        self._olds: dict[int, tuple[str, str | None]] = {}
         self.def_count: dict[str, int] = {}
         for s in ir.walk(fn.body):
             for n in defines(s) if isinstance(s, ir.Assign) else ():
@@ -353,7 +354,7 @@ class _Gradient(Recording):
 
     def reverse_assign(self, s: ir.Assign, live: set[str]) -> list[ir.Stmt]:
         restore: list[ir.Stmt] = [ir.Pop(s.target, self.stack(s.target))] if self.restores(s) else []
-        return restore + self.adjoint_assign(s, live)
+        return restore + self.adjoint_assign(s, live) + self.restore_write(s)
 
     def adjoint_assign(self, s: ir.Assign, live: set[str]) -> list[ir.Stmt]:
         contribs = self.contributions(s)

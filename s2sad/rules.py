@@ -119,12 +119,8 @@ def parse_template(text: str, allowed: frozenset[str]) -> Expr:
             return Const(node.value)
         if isinstance(node, ast.IfExp):
             return Call(IFEXP, (convert(node.test), convert(node.body), convert(node.orelse)))
-        if (
-            isinstance(node, ast.Subscript)
-            and isinstance(node.slice, ast.Constant)
-            and isinstance(node.slice.value, int)
-        ):
-            return Call(GETITEM, (convert(node.value), Const(node.slice.value)))
+        if isinstance(node, ast.Subscript) and isinstance(_integer(node.slice), int):
+            return Call(GETITEM, (convert(node.value), Const(_integer(node.slice))))
         if isinstance(node, ast.Name):
             if node.id not in allowed:
                 raise TemplateError(f"template {_brief(text)} uses unknown name {node.id!r}")
@@ -151,6 +147,16 @@ def parse_template(text: str, allowed: frozenset[str]) -> Expr:
         raise TemplateError(f"template {_brief(text)}: unsupported syntax {ast.unparse(node)!r}")
 
     return convert(tree)
+
+
+def _integer(node: ast.expr) -> int | None:
+    """An integer literal, possibly negative (``g[-1]``); None otherwise."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _integer(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    return None
 
 
 def _dotted(node: ast.expr, text: str) -> str:
@@ -433,6 +439,21 @@ _NUMPY = [
     vjp("numpy.transpose(a)", a="numpy.transpose(g)", kind="linear", shape="transpose"),
     vjp("numpy.reshape(a, shape)", a="numpy.reshape(g, numpy.shape(a))", kind="linear", shape="reshape"),
     vjp("operator.getitem(a, index)", a="s2sad.scatter(g, a, index)", kind="linear", shape="getitem"),
+    # x[index] = v, a functional update in the IR (s2sad.writes): the entries written take v's adjoint, the
+    # entries they replaced get none; both support functions are the generated module's (s2sad.emit.SUPPORT)
+    vjp(
+        "s2sad.setitem(x, index, v)",
+        x="s2sad.setitem_adjoint_x(g, index)",
+        v="s2sad.setitem_adjoint_v(g, x, index, v)",
+        kind="linear",
+        shape="like",
+    ),
+    vjp("numpy.copy(a)", a="g", kind="linear", shape="like"),
+    # lists (s2sad.frontend.writes): the adjoint of a list of n values of one shape is an array of n adjoints
+    vjp("s2sad.append(xs, v)", xs="s2sad.but_last(g)", v="g[-1]", kind="linear"),
+    vjp("numpy.stack(arrays)", arrays="g", kind="linear"),
+    vjp("builtins.sum(xs)", xs="numpy.broadcast_to(g, numpy.shape(xs))", kind="linear"),
+    nondiff("builtins.list()"),  # [] (ir.LIST): an empty list, before its appends
     # np.array([a, b, c]) of scalars: one entry per length; element k's adjoint is g[k]
     *(_elements(n) for n in range(1, 17)),
     nondiff("numpy.shape(a)", shape="shape"),

@@ -102,6 +102,21 @@ def created_arrays(x):
     return np.sum(z * o * x) + np.sum(v * v)
 
 
+def stacked(x, m):
+    rows = []
+    for i in range(3):
+        rows.append(np.tanh(m[i] * x[i]))
+    return np.sum(np.stack(rows) * m) + np.sum(np.stack([x[0:4], 2.0 * x[1:5]]) ** 2)
+
+
+def written(x, m):
+    y = x.copy()
+    y[1:3] = y[0] * m[1, 1:3]
+    b = np.copy(m)
+    b[:, 0] += np.sin(y[0:3])
+    return np.sum(y * y) + np.sum(b * m)
+
+
 CASES = [
     (elementwise, lambda: (randn(3, 4), positive(3, 4)), ("x", "y")),
     (piecewise, lambda: (randn(5), randn(5)), ("x", "y")),
@@ -117,7 +132,10 @@ CASES = [
     (loop_over_rows, lambda: (randn(3, 4), randn(4)), ("m", "v")),
     (rnn, lambda: (0.5 * randn(4, 4), randn(4, 3), randn(4), randn(5, 3)), ("W", "U", "h0")),
     (created_arrays, lambda: (randn(3),), ("x",)),
+    (stacked, lambda: (randn(5), randn(3, 4)), ("x", "m")),
 ]
+#: functions autograd does not differentiate (it refuses writes into arrays and np.copy): finite differences only
+NOT_AUTOGRAD = [(written, lambda: (randn(4), randn(3, 4)), ("x", "m"))]
 
 
 def builtin_abs_on_arrays(x):

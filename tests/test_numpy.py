@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from numpy_catalogue import CASES
+from numpy_catalogue import CASES, NOT_AUTOGRAD
 from s2sad.gradcheck import check
 
 
@@ -16,7 +16,7 @@ def _prepare(case):
     return fn, args, wrt, [params.index(w) for w in wrt]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c[0].__name__ for c in CASES])
+@pytest.mark.parametrize("case", CASES + NOT_AUTOGRAD, ids=[c[0].__name__ for c in CASES + NOT_AUTOGRAD])
 def test_numpy_gradient_matches_finite_differences(case):
     fn, args, wrt, index = _prepare(case)
     df = s2sad.grad(fn, wrt=wrt)
@@ -60,7 +60,8 @@ def test_in_place_mutation_is_an_error(tmp_path, capsys):
 
     (tmp_path / "m.py").write_text("import numpy as np\n\n\ndef f(x):\n    x[0] = 1.0\n    return np.sum(x)\n")
     assert main(["grad", f"{tmp_path}/m.py::f"]) == 2
-    assert "assignment to an attribute or subscript" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "writes into an array that may be shared: 'x' is a parameter" in err and "[inplace-alias]" in err
 
 
 def test_generated_module_defines_its_helpers_once_and_only_when_used():

@@ -653,7 +653,12 @@ def rule_cases() -> list[Case]:
             continue
         if rule.note.startswith("zero derivative"):  # np.rint: at a jump (0.5) finite differences diverge;
             continue  # tests/test_library_rules.py checks these away from their jumps
-        arrays = fn.startswith("numpy.") or fn in ("operator.matmul", "operator.getitem")
+        arrays = fn.startswith("numpy.") or fn in (
+            "operator.matmul",
+            "operator.getitem",
+            "s2sad.setitem",
+            "s2sad.append",
+        )
         constant = "np.array([0.4, 0.6, 0.9])" if arrays else "0.4"
         for k, p in enumerate(rule.params):
             if fn in ("numpy.array", "s2sad.select") and k not in (0, 1, n - 1):
@@ -670,6 +675,8 @@ def rule_cases() -> list[Case]:
                 call = _OPERATORS[fn].format(*args)
             elif fn == "numpy.array":
                 call = f"np.array([{', '.join(args)}])"
+            elif fn in ("s2sad.setitem", "s2sad.append"):
+                call = ""  # a statement: the body below
             else:
                 module, _, short = fn.rpartition(".")
                 prefix = {"numpy": "np.", "math": "math.", "builtins": ""}.get(module, module + ".")
@@ -677,6 +684,17 @@ def rule_cases() -> list[Case]:
             body = f"def f(x):\n    return np.sum({call})\n"
             if fn.startswith("scipy."):
                 body = f"import {fn.rpartition('.')[0]}\n\n\n{body}"
+            if fn == "s2sad.append":  # xs.append(v) (see tests/test_lists.py)
+                body = {
+                    "xs": "def f(x):\n    xs = [x[0]]\n    xs.append(2.0)\n    return np.sum(np.array(xs) ** 2)\n",
+                    "v": "def f(x):\n    xs = []\n    xs.append(x * x)\n    return np.sum(np.stack(xs))\n",
+                }[p]
+            if fn == "s2sad.setitem":  # y[index] = v, a write (see tests/test_writes.py)
+                body = {
+                    "x": "def f(x):\n    y = x * 1.0\n    y[1] = 0.5\n    return np.sum(y * y)\n",
+                    "index": "def f(x):\n    y = np.zeros(3)\n    y[int(x[0])] = x[1]\n    return np.sum(y * y)\n",
+                    "v": "def f(x):\n    y = np.zeros(3)\n    y[1:] = x[1:] * 2.0\n    return np.sum(y * y)\n",
+                }[p]
             found = _applicable(f"rule-{fn}-{n}-{p}", body, _ARRAY_POINTS if arrays else _SCALAR_POINTS)
             if found is not None:
                 out.append(found)

@@ -31,9 +31,19 @@ def _function(fn: str) -> Any:
         return lambda index, *items: items[index]
     if fn == "numpy.array":
         return lambda *xs: np.array(list(xs))
+    if fn == "s2sad.setitem":  # x[index] = v on a copy: what the IR's functional update means
+        return _setitem
     module, _, name = fn.rpartition(".")
     modules = {"math": math, "operator": operator, "builtins": builtins}
     return getattr(modules.get(module) or importlib.import_module(module), name)
+
+
+def _setitem(x: Any, index: Any, v: Any) -> Any:
+    if np.ndim(x) == 0:
+        raise TypeError("a number has no entries to write")
+    out = np.array(x, dtype=float)
+    out[index] = v
+    return out
 
 
 _SIZES = (1, 2, 3)
@@ -199,6 +209,10 @@ _UNKNOWN_SHAPES = {
     "numpy.einsum",
     "numpy.argmin",
     "numpy.argsort",
+    "numpy.stack",
+    "builtins.list",
+    "builtins.sum",
+    "s2sad.append",
 }
 
 

@@ -16,6 +16,12 @@ update is therefore refused unless, judged from the text of the function alone:
 
 Anything else is a located error ``inplace-alias`` whose help is to write ``y = y + v``.
 
+A write into an array, ``y[i] = v`` or ``y[i] += v`` (see :mod:`.writes`), is an in-place update of ``y`` judged
+the same way, with two differences: the value written is copied into ``y`` (``out[i] = row`` keeps no
+reference to ``row``), and ``t = y[i, j]`` before a write is accepted in NumPy code when its index may give an
+element: only run time knows ``y``'s rank, so the gradient checks that ``t`` is a number (a view would change
+with the write).
+
 In a module that does not import NumPy the same judgement applies, but values there are numbers unless they
 came in from outside (a parameter, another module's helper): the generated gradient checks, before such an
 update, that ``y`` is a Python number (an ``int`` or a ``float``, which ``+=`` rebinds), and raises a
@@ -37,7 +43,8 @@ __all__ = ["InPlace", "inplace_message", "returns_fresh"]
 
 #: Functions whose result may be (a view of) an argument.
 _VIEW_FUNCTIONS = {"numpy.reshape", "numpy.transpose", "builtins.max", "builtins.min", "operator.getitem"}
-_VIEW_METHODS = {"reshape", "transpose"}
+_VIEW_FUNCTIONS |= {"numpy.ravel", "numpy.broadcast_to", "numpy.expand_dims"}
+_VIEW_METHODS = {"reshape", "transpose", "ravel", "squeeze", "swapaxes", "view", "diagonal"}
 _VIEW_ATTRIBUTES = {"T"}
 _LOOPS = (cst.For, cst.While)
 
@@ -48,6 +55,7 @@ class _Facts:
     bindings: dict[str, list[tuple[cst.CSTNode, cst.BaseExpression | None]]] = field(default_factory=dict)
     loads: dict[str, list[cst.Name]] = field(default_factory=dict)
     parents: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
+    appended: set[str] = field(default_factory=set)  #: lists that grow: ``xs.append(v)`` updates xs in place
 
 
 class InPlace:
@@ -60,7 +68,9 @@ class InPlace:
         where: Callable[[cst.CSTNode], tuple[int, int]],
         code: Callable[[cst.CSTNode], str],
         helper_fresh: Callable[[str], bool] = lambda name: False,
+        numpy: bool = False,
     ) -> None:
+        self.numpy = numpy  #: the module uses NumPy: ``t = x[i, j]`` is checked at run time (see element_read)
         self.qualified = qualified
         self.where = where
         self.code = code
@@ -84,6 +94,19 @@ class InPlace:
                 return f"its array is also referred to elsewhere (line {self.where(holder)[0]}: {self.code(holder)})"
         return None
 
+    def element_read(self, subscript: cst.Subscript) -> bool:
+        """``t = x[i, j]`` where ``x`` is updated in place later (or in a loop around both): ``t`` must be a
+        number (an element), not a view of the array the update changes. Only run time knows the rank, so the
+        gradient checks it there (``np.ndim(t) == 0``) instead of refusing the read."""
+        base, holder = subscript.value, self.facts.parents.get(subscript)
+        return (
+            self.numpy
+            and isinstance(base, cst.Name)
+            and base.value not in self.facts.appended
+            and _element_binding(holder, subscript)
+            and self._before_an_update(base.value, holder)  # type: ignore[arg-type]
+        )
+
     # ----- values ---------------------------------------------------------------------------------------------
     def _known(self, func: cst.BaseExpression) -> set[str]:
         return {q for q in self.qualified(func) if known_arities(q)}
@@ -96,10 +119,14 @@ class InPlace:
             return True
         if isinstance(value, cst.IfExp):
             return self._fresh(value.body) and self._fresh(value.orelse)
+        if isinstance(value, (cst.List, cst.ListComp)):
+            return True  # a new list (appending to it changes none of its elements)
         if isinstance(value, cst.Attribute):
             return value.attr.value not in _VIEW_ATTRIBUTES and isinstance(value.value, cst.Name)
         if isinstance(value, cst.Call):
-            if isinstance(value.func, cst.Attribute) and not self.qualified(value.func):  # a method: x.sum()
+            if isinstance(value.func, cst.Attribute) and all(
+                ".<locals>." in q for q in self.qualified(value.func)
+            ):  # a method of a value: x.sum(), (x + 1).copy()
                 return value.func.attr.value not in _VIEW_METHODS
             known = self._known(value.func)
             if not known and isinstance(value.func, cst.Name):
@@ -121,9 +148,17 @@ class InPlace:
                 (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison, cst.ComparisonTarget, cst.BooleanOperation),
             ):
                 return None
+            if isinstance(parent, cst.CompFor) and child is parent.iter and load.value in self.facts.appended:
+                return None  # [e for v in xs] keeps no reference to the list xs (an array's rows are views)
             if isinstance(parent, (cst.Index, cst.Slice, cst.Return, cst.AugAssign, cst.Expr)):
                 return None  # an index; the returned value; the value added in place; a statement refused elsewhere
+            if isinstance(parent, cst.Assign) and child is parent.value and _writes_only(parent):
+                return None  # out[i] = row copies row's values into out
             if isinstance(parent, cst.Subscript):  # x[...]: a view or an element
+                if load.value in self.facts.appended and parent.value is child:
+                    return None  # an element of a list: appending changes none of them
+                if self.numpy and parent.value is child and _element_binding(parents.get(parent), parent):
+                    return None  # t = x[i, j]: checked to be a number at run time (see element_read)
                 child = parent
                 continue
             if isinstance(parent, cst.Attribute):
@@ -173,6 +208,28 @@ def inplace_message(name: str, symbol: str, problem: str) -> str:
     )
 
 
+def _element_binding(holder: cst.CSTNode | None, subscript: cst.Subscript) -> bool:
+    """Whether ``holder`` is ``t = subscript``: one name bound to the subscript itself, whose index may give
+    an element (integers; a slice, ``None``, ``...`` or a list always give an array)."""
+    return (
+        isinstance(holder, cst.Assign)
+        and holder.value is subscript
+        and len(holder.targets) == 1
+        and isinstance(holder.targets[0].target, cst.Name)
+        and all(
+            isinstance(e.slice, cst.Index)
+            and isinstance(e.slice.value, (cst.Name, cst.Integer, cst.BinaryOperation, cst.UnaryOperation))
+            and not (isinstance(e.slice.value, cst.Name) and e.slice.value.value == "None")
+            for e in subscript.slice
+        )
+    )
+
+
+def _writes_only(node: cst.Assign) -> bool:
+    """Whether every target of ``node`` is a subscript, ``x[i] = value``: the value is copied into x."""
+    return all(isinstance(t.target, cst.Subscript) for t in node.targets)
+
+
 def _enclosing(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode], kinds: tuple[type, ...]) -> list[int]:
     out: list[int] = []
     current = parents.get(node)
@@ -220,6 +277,10 @@ def _collect(body: cst.BaseSuite) -> _Facts:
             self.stack.append(node)
             if isinstance(node, cst.Assign):
                 for t in node.targets:
+                    if isinstance(t.target, cst.Subscript) and isinstance(t.target.value, cst.Name):
+                        stores.add(id(t.target.value))  # x[i] = v writes into x's array
+                        facts.augmented.setdefault(t.target.value.value, []).append(node)
+                        continue
                     bind(t.target, node, node.value if len(node.targets) == 1 else None)
             elif isinstance(node, cst.AnnAssign):
                 bind(node.target, node, node.value)
@@ -227,6 +288,18 @@ def _collect(body: cst.BaseSuite) -> _Facts:
                 if isinstance(node.target, cst.Name):
                     stores.add(id(node.target))
                     facts.augmented.setdefault(node.target.value, []).append(node)
+                elif isinstance(node.target, cst.Subscript) and isinstance(node.target.value, cst.Name):
+                    stores.add(id(node.target.value))  # x[i] += v writes into x's array
+                    facts.augmented.setdefault(node.target.value.value, []).append(node)
+            elif (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value == "append"
+                and isinstance(node.func.value, cst.Name)
+            ):
+                stores.add(id(node.func.value))  # xs.append(v) grows xs's list in place
+                facts.augmented.setdefault(node.func.value.value, []).append(node)
+                facts.appended.add(node.func.value.value)
             elif isinstance(node, cst.For) and isinstance(node.target, cst.Name):
                 stores.add(id(node.target))  # a loop index: an integer from range()
             elif isinstance(node, cst.For):

@@ -47,6 +47,8 @@ class Lengths:
     displays: set[str] = field(default_factory=set)
     #: id of each call to a helper returning several values, assigned to a name -> how many it returns
     calls: dict[int, int] = field(default_factory=dict)
+    #: lists that grow: names with ``.append`` (not tuple variables; see .writes)
+    growing: set[str] = field(default_factory=set)
 
 
 def tuple_lengths(
@@ -76,6 +78,8 @@ def tuple_lengths(
         def visit_Assign(self, n: cst.Assign) -> None:
             if len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name):
                 simple.setdefault(n.targets[0].target.value, []).append(n.value)
+                if isinstance(n.value, cst.ListComp):
+                    growing.add(n.targets[0].target.value)  # a list built by a comprehension
             else:
                 for t in n.targets:
                     other.update(names(t.target))
@@ -105,6 +109,13 @@ def tuple_lengths(
             other.add(n.name.value)
             return False
 
+        def visit_Call(self, n: cst.Call) -> None:
+            func = n.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "append" and isinstance(func.value, cst.Name):
+                other.add(func.value.value)  # xs.append(v): a list that grows (see .writes)
+                growing.add(func.value.value)
+
+    growing: set[str] = set()
     body.visit(Finder())
     tuples = set(simple) - other
     changed = True
@@ -114,7 +125,7 @@ def tuple_lengths(
             if not all(_tuple_shaped(v, tuples, call_length) for v in simple[name]):
                 tuples.discard(name)
                 changed = True
-    out = Lengths(tuples, calls=calls)
+    out = Lengths(tuples, calls=calls, growing=growing)
     for kind, marks in ((cst.List, out.lists), (cst.Tuple, out.displays)):
         changed = True
         while changed:  # a list (a tuple) directly, or through another tuple variable or a slice of one
@@ -402,6 +413,10 @@ class _Containers:
         assert bounds is not None
         return self.elements(node.value, out, origin)[slice(*bounds)]
 
+    def is_list(self, node: cst.BaseExpression) -> bool:
+        """A list that grows (``xs.append``) or a list comprehension (see .writes)."""
+        return isinstance(node, cst.ListComp) or (isinstance(node, cst.Name) and node.value in self._containers.growing)
+
     # ----- reads ----------------------------------------------------------------------------------------------
     def list_index(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None:
         """A list as (part of) an index, ``a[[0, 2]]`` or ``a[i]`` with ``i = [0, 2]``: NumPy reads it as an
@@ -481,6 +496,8 @@ class _Containers:
             return None
         qualified = self._qualified(node.func)
         args = [a.value for a in node.args]
+        if "numpy.array" in qualified and len(args) == 1 and self.is_list(args[0]):
+            return ir.Call("numpy.stack", (self.atom(args[0], out, origin),))  # elements of one shape
         single = self._length(args[0]) if len(args) == 1 else None
         if "builtins.len" in qualified and single is not None:
             return ir.Const(single)

@@ -61,6 +61,7 @@ class _Expressions:
     _temp_count: int
     _tuple_calls: dict[int, Signature | None]  #: calls to helpers returning several values (see tuple_helper)
     _inline: dict[str, ir.Expr]  #: the parameters of the lambda being inlined (see .nested)
+    _comprehension_names: dict[str, str]  #: comprehension variables in scope (see .writes)
 
     def span(self, node: cst.CSTNode) -> Span:
         r = self.positions[node]
@@ -97,6 +98,10 @@ class _Expressions:
         def nested_value(self, node: cst.Name) -> bool: ...
 
         def bundle_entry(self, node: cst.BaseExpression) -> ir.Expr | None: ...
+
+        def comprehension(  # s2sad.frontend.writes
+            self, node: cst.ListComp, out: list[ir.Stmt], origin: ir.Origin, target: str | None
+        ) -> ir.Expr: ...
 
     if TYPE_CHECKING:  # s2sad.frontend.library
 
@@ -183,6 +188,8 @@ class _Expressions:
                 return built
         if isinstance(node, cst.Name):
             return self.name(node)
+        if isinstance(node, cst.ListComp):  # a fresh list, appended in a loop (see .writes)
+            return self.comprehension(node, out, origin, target)
         if isinstance(node, (cst.Integer, cst.Float)):
             return ir.Const(ast.literal_eval(node.value))
         if isinstance(node, (cst.BinaryOperation, cst.UnaryOperation)) and _BITWISE.get(type(node.operator)):
@@ -274,6 +281,8 @@ class _Expressions:
         n = node.value
         if n in self._inline:  # a parameter of the lambda being inlined
             return self._inline[n]
+        if n in self._comprehension_names:  # a comprehension's variable (see .writes)
+            return ir.Var(self._comprehension_names[n])
         if self.nested_value(node):
             return ir.Const(0)
         self.user_names.add(n)

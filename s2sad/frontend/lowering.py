@@ -20,6 +20,7 @@ from .containers import Lengths, _Containers, tuple_lengths
 from .control import _Control, _ControlState, early_returns
 from .expressions import _Expressions
 from .library import _Library
+from .writes import _appended, _Writes
 from .names import Context, Scope, Signature
 from .bundles import _Bundles, bundle_reads, entry_params
 from .decorators import decorator_label, looked_through
@@ -42,7 +43,7 @@ from .syntax import (
 _NOT_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
 
 
-class _Lowerer(_Control, _Annotations, _Results, _Bundles, _Nested, _Containers, _Library, _Expressions):
+class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Containers, _Library, _Expressions):
     """Lowers one function of one file; helpers it calls go through the shared ``Context``."""
 
     def __init__(
@@ -103,6 +104,7 @@ class _Lowerer(_Control, _Annotations, _Results, _Bundles, _Nested, _Containers,
         self._loop_resizes: cst.CSTNode | None = None
         #: refusals that stand only if the function is not scalar code (an in-place update in a NumPy module)
         self._array_only: list[Diagnostic] = []
+        self._comprehension_names: dict[str, str] = {}  #: comprehension variables in scope (see .writes)
 
     def origin(self, node: cst.CSTNode) -> ir.Origin:
         span = self.span(node)
@@ -230,6 +232,7 @@ class _Lowerer(_Control, _Annotations, _Results, _Bundles, _Nested, _Containers,
         assigned = self.scope.assigned
         self.user_names = set(self.scope.params) | assigned | {b.local for b in self.imports}
         self._containers = tuple_lengths(node.body, self.scope.params, self._returned_length)
+        self.check_list_uses(node.body)  # lists that grow (see .writes)
         self._function_node = node
         self._nested = self.find_nested(node)
         if isinstance(node.body, cst.SimpleStatementSuite):  # def f(x): return x * x
@@ -391,13 +394,16 @@ class _Lowerer(_Control, _Annotations, _Results, _Bundles, _Nested, _Containers,
             if len(small.targets) != 1:
                 self.error(small, "chained assignment 'a = b = ...' is not supported", "unsupported-syntax")
                 return
+            if isinstance(small.targets[0].target, cst.Subscript):  # x[i] = v: a write (see .writes)
+                self.assign_item(small, small.targets[0].target, small.value, out, origin)
+                return
             self.assign(small.targets[0].target, small.value, out, origin)
         elif isinstance(small, cst.AnnAssign):
             if small.value is None:
                 return  # a bare annotation assigns nothing
             self.assign(small.target, small.value, out, origin)
         elif isinstance(small, cst.AugAssign):
-            if not isinstance(small.target, cst.Name):
+            if not isinstance(small.target, (cst.Name, cst.Subscript)):
                 self.unsupported_target(small.target)
                 return
             if type(small.operator) not in _CST_AUGMENTED:
@@ -406,6 +412,9 @@ class _Lowerer(_Control, _Annotations, _Results, _Bundles, _Nested, _Containers,
                 )
                 return
             op = OPERATOR_SYMBOLS[_CST_AUGMENTED[type(small.operator)]]
+            if isinstance(small.target, cst.Subscript):  # x[i] += v: a write (see .writes)
+                self.assign_item(small, small.target, small.value, out, origin, op)
+                return
             name = small.target.value
             problem = self.inplace_problem(name)
             symbol = self.module.code_for_node(small.operator).strip()
@@ -446,6 +455,9 @@ class _Lowerer(_Control, _Annotations, _Results, _Bundles, _Nested, _Containers,
             return
         elif isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.Ellipsis)):
             return
+        elif isinstance(small, cst.Expr) and _appended(small.value) is not None:  # xs.append(v) (see .writes)
+            name, value = _appended(small.value)  # type: ignore[misc]
+            self.append_item(small, name, value, out, origin)
         elif isinstance(small, cst.Expr):
             self.error(
                 small,
@@ -473,12 +485,17 @@ class _Lowerer(_Control, _Annotations, _Results, _Bundles, _Nested, _Containers,
         if isinstance(target, cst.Name) and target.value in self._containers.names:
             self.assign_container(target.value, value, out, origin)
             return
+        if isinstance(target, cst.Name) and target.value in self._containers.growing:
+            if self.assign_list(target.value, value, out, origin):
+                return
         if isinstance(target, cst.Name):
             self._begin_statement(target.value)
             if isinstance(value, cst.IfExp):  # y = a if c else b: an 'if' that assigns y in both branches
                 self.if_expression(value, out, origin, target.value, into=target.value)
                 return
             out.append(ir.Assign(target.value, self.value(value, out, origin, target.value), origin))
+            if isinstance(value, cst.Subscript):
+                self.check_element(target.value, value, out)  # t = x[i, j] where x is written later
             return
         if isinstance(target, (cst.Tuple, cst.List)):
             names = [e.value for e in target.elements]
@@ -577,6 +594,10 @@ class _Lowerer(_Control, _Annotations, _Results, _Bundles, _Nested, _Containers,
 
     def inplace_problem(self, name: str) -> str | None:
         """Why ``name op= value`` could change an array something else refers to (if it holds an array)."""
+        inplace = self._inplace_updates()
+        return None if inplace is None else inplace.problem(name)
+
+    def _inplace_updates(self) -> InPlace | None:
         if self._function_node is None:
             return None
         if self._inplace is None:
@@ -586,8 +607,9 @@ class _Lowerer(_Control, _Annotations, _Results, _Bundles, _Nested, _Containers,
                 lambda n: (self.span(n).line, self.span(n).col),
                 lambda n: self.module.code_for_node(n).strip().splitlines()[0],
                 self._helper_returns_fresh,
+                numpy=self._uses_numpy(),
             )
-        return self._inplace.problem(name)
+        return self._inplace
 
     def _helper_returns_fresh(self, name: str) -> bool:
         """For in-place updates: whether the helper ``name`` of this file returns a new value (see .aliasing)."""

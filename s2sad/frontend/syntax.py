@@ -22,6 +22,7 @@ _ARRAY_METHODS = {
     "reshape": "numpy.reshape",
     "dot": "numpy.dot",
     "transpose": "numpy.transpose",
+    "copy": "numpy.copy",
 }
 
 _ARRAY_ATTRIBUTES = {"T": "numpy.transpose", "shape": "numpy.shape", "size": "numpy.size", "ndim": "numpy.ndim"}
