@@ -508,6 +508,9 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
             if length is None and isinstance(value, cst.Name) and value.value not in self._containers.names:
                 self.unpack_sequence(value, [n.value for n in names if isinstance(n, cst.Name)], out, origin)
                 return
+            if length is None and isinstance(value, cst.Attribute) and value.attr.value == "shape":
+                self.unpack_sequence(value, [n.value for n in names if isinstance(n, cst.Name)], out, origin)
+                return
             if length is None and id(value) in self.failed_calls:
                 return  # the helper's problems are reported
             if length is None or length != len(names):
