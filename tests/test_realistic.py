@@ -169,8 +169,6 @@ PROGRAMS = [
         "gmm_objective",
         ("alphas", "means", "icf"),
         _gmm_point,
-        refused="gmm.py:20:13: 'k += ...' changes an array in place where it may be shared: 'k' may share its "
-        "array with another value (line 16: k = d) [inplace-alias]: an int counter copied from a helper's parameter",
         twin=_GMM_TWIN,
     ),
     Program(
@@ -309,6 +307,40 @@ ROWS = [
 ]
 
 
+_COUNTER = (
+    "def h(row, d):\n    Q = np.zeros((d, d))\n    k = d\n    for i in range(1, d):\n        for j in range(i):\n"
+    "            Q[i, j] = row[k]\n            k += 1\n    return Q\n\n\n"
+)
+ROWS += [
+    Case(
+        "counter-copied-from-a-helper-parameter",  # gmm.py's cholesky_factor: 'k = d', then 'k += 1'
+        {"m.py": _NP + _COUNTER + "def f(row):\n    return np.sum(h(row, 3) ** 2)\n"},
+        (np.array([0.1, 0.2, 0.3, 1.5, -2.0, 0.7]),),
+        expect="correct",
+        family="counter",
+    ),
+    Case(
+        "counter-copied-from-a-parameter-in-array-code",
+        {
+            "m.py": _NP + "def f(x, start):\n    k = start\n    s = 0.0\n    for i in range(3):\n"
+            "        s = s + np.sum(x[k] * x)\n        k += 1\n    return s\n"
+        },
+        (np.array([0.5, -1.0, 2.0, 0.3]), 1),
+        wrt=("x",),
+        expect="correct",
+        family="counter",
+    ),
+    Case(
+        "counter-that-is-a-parameter",
+        {"m.py": _NP + "def f(x, k):\n    s = np.sum(x[k] * x)\n    k += 1\n    return s + x[k] ** 2\n"},
+        (np.array([0.5, -1.0, 2.0, 0.3]), 1),
+        wrt=("x",),
+        expect="correct",
+        family="counter",
+    ),
+]
+
+
 @pytest.mark.parametrize("case", ROWS, ids=[c.id for c in ROWS])
 def test_soundness(case, tmp_path):
     verdict(case, tmp_path)
@@ -320,3 +352,15 @@ def test_shape_of_another_rank_raises_as_python_does():
     np.testing.assert_allclose(grad(np.ones((2, 3))), np.full((2, 3), 3.0))
     with pytest.raises(ValueError, match="cannot unpack 'x.shape' into 2 names"):
         grad(np.ones((2, 3, 4)))
+
+
+def test_a_counter_that_holds_an_array_is_refused_at_run_time_and_the_callers_array_kept():
+    """'k = idx; k += 1' with an index array: NumPy would add into the caller's array; the gradient stops."""
+    source = _NP + "def f(x, idx):\n    k = idx\n    s = np.sum(x[k])\n    k += 1\n    return s + np.sum(x[k])\n"
+    grad = _functions(s2sad.generate(source, "m.py", "f", wrt=["x"]), "m_grad")["grad_f"]
+    x = np.array([0.5, -1.0, 2.0, 0.3])
+    np.testing.assert_allclose(grad(x, 1), [0.0, 1.0, 1.0, 0.0])
+    idx = np.array([0, 1])
+    with pytest.raises(ValueError, match="'k'"):
+        grad(x, idx)
+    assert list(idx) == [0, 1]
