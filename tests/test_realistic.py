@@ -201,9 +201,9 @@ PROGRAMS = [
         "fit_loss",
         ("alpha", "beta", "delta", "gamma", "prey0", "pred0"),
         _rk4_point,
-        refused="rk4.py:30:9: cannot unpack an item of unknown length into 2 names [unsupported-loop] ('for a, b "
-        "in rows'); then: a tuple holding a differentiated value is used where s2sad cannot follow its elements "
-        "[no-rule] (a tuple passed to a helper, a helper's tuple result kept in a name and passed on)",
+        refused="rk4.py:17:5: a tuple holding a differentiated value is used where s2sad cannot follow its "
+        "elements [no-rule]: a tuple literal passed to a helper ('lotka_volterra((x + 0.5 * dt * k1x, ...), "
+        "params)'), and a helper's tuple result kept in a name and passed on ('state = rk4_step(state, ...)')",
     ),
     Program(
         "least_squares",
@@ -340,6 +340,51 @@ ROWS += [
     ),
 ]
 
+_ROWS = (
+    "def f(w, data):\n    s = 0.0\n    for x, y in data:\n        s = s + (w[0] * x + w[1] - y) ** 2\n    return s\n"
+)
+ROWS += [
+    Case(
+        "rows-of-data-unpacked",  # rk4.py: 'for obs_prey, obs_pred in observed'
+        {"m.py": _NP + _ROWS},
+        (np.array([0.3, -0.2]), np.arange(10.0).reshape(5, 2) / 7),
+        wrt=("w",),
+        expect="correct",
+        family="rows",
+    ),
+    Case(
+        "rows-of-a-differentiated-array-unpacked",
+        {
+            "m.py": _NP + "def f(p):\n    s = 0.0\n    for a, b, c in p:\n        s = s + a * np.sin(b) / c\n"
+            "    return s\n"
+        },
+        (np.arange(1.0, 10.0).reshape(3, 3) / 4,),
+        expect="correct",
+        family="rows",
+    ),
+    Case(
+        "rows-unpacked-with-enumerate",
+        {
+            "m.py": _NP + "def f(p):\n    s = 0.0\n    for i, (a, b) in enumerate(p):\n        s = s + i * a * b\n"
+            "    return s\n"
+        },
+        (np.arange(1.0, 7.0).reshape(3, 2) / 4,),
+        expect="either",
+        family="rows",
+    ),
+    Case(
+        "rows-of-a-tuple-parameter-unpacked",
+        {
+            "m.py": "def f(w, pairs):\n    s = 0.0\n    for x, y in pairs:\n        s = s + (w * x - y) ** 2\n"
+            "    return s\n"
+        },
+        (0.7, ((1.0, 2.0), (0.5, -1.0), (2.0, 1.5))),
+        wrt=("w",),
+        expect="correct",
+        family="rows",
+    ),
+]
+
 
 @pytest.mark.parametrize("case", ROWS, ids=[c.id for c in ROWS])
 def test_soundness(case, tmp_path):
@@ -364,3 +409,9 @@ def test_a_counter_that_holds_an_array_is_refused_at_run_time_and_the_callers_ar
     with pytest.raises(ValueError, match="'k'"):
         grad(x, idx)
     assert list(idx) == [0, 1]
+
+
+def test_rows_of_another_length_raise_as_python_does():
+    grad = _functions(s2sad.generate(_NP + _ROWS, "m.py", "f", wrt=["w"]), "m_grad")["grad_f"]
+    with pytest.raises(ValueError, match="cannot unpack an item into 2 names"):
+        grad(np.array([0.3, -0.2]), np.ones((4, 3)))
