@@ -193,8 +193,6 @@ PROGRAMS = [
         "kmeans_cost",
         ("centers",),
         lambda r: (r.normal(size=(3, 2)), r.normal(size=(10, 2))),
-        refused="kmeans.py:17:18: 'min' is supported with 2 argument(s), not 1 [no-rule]; the list 'dists' is used "
-        "in a way s2sad does not differentiate [unsupported-syntax]: min of a list",
     ),
     Program(
         "rk4",
@@ -385,6 +383,38 @@ ROWS += [
     ),
 ]
 
+ROWS += [
+    Case(
+        "min-of-a-list-of-distances",  # kmeans.py: 'total += min(dists)', dists a comprehension
+        {
+            "m.py": _NP
+            + "def f(c, p):\n    total = 0.0\n    for x in p:\n        dists = [np.sum((x - ci) ** 2) for ci in c]\n"
+            "        total += min(dists)\n    return total\n"
+        },
+        (np.array([[0.0, 0.1], [1.0, 1.2], [-1.0, 0.4]]), np.array([[0.2, 0.3], [0.9, 1.5], [-0.6, 0.1], [2.0, 2.0]])),
+        wrt=("c",),
+        expect="correct",
+        family="list-extremum",
+    ),
+    Case(
+        "max-of-a-comprehension",
+        {"m.py": _NP + "def f(x):\n    return max([np.sin(x[i]) * x[i + 1] for i in range(3)])\n"},
+        (np.array([0.3, 1.2, -0.4, 0.8]),),
+        expect="correct",
+        family="list-extremum",
+    ),
+    Case(
+        "max-of-an-appended-list",
+        {
+            "m.py": _NP + "def f(x):\n    ys = []\n    for i in range(3):\n        ys.append(x[i] ** 2 - x[i + 1])\n"
+            "    return max(ys) + min(ys)\n"
+        },
+        (np.array([0.3, 1.2, -0.4, 0.8]),),
+        expect="correct",
+        family="list-extremum",
+    ),
+]
+
 
 @pytest.mark.parametrize("case", ROWS, ids=[c.id for c in ROWS])
 def test_soundness(case, tmp_path):
@@ -415,3 +445,11 @@ def test_rows_of_another_length_raise_as_python_does():
     grad = _functions(s2sad.generate(_NP + _ROWS, "m.py", "f", wrt=["w"]), "m_grad")["grad_f"]
     with pytest.raises(ValueError, match="cannot unpack an item into 2 names"):
         grad(np.array([0.3, -0.2]), np.ones((4, 3)))
+
+
+def test_min_of_a_list_of_arrays_stops_at_run_time():
+    """Python's min compares arrays as a whole (and fails on more than one element): not np.min of them all."""
+    source = _NP + "def f(x):\n    ys = [x * i for i in range(3)]\n    return np.sum(min(ys))\n"
+    grad = _functions(s2sad.generate(source, "m.py", "f"), "m_grad")["grad_f"]
+    with pytest.raises(ValueError, match="min\\(\\) of a list is supported on numbers"):
+        grad(np.array([0.3, 1.2]))

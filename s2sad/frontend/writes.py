@@ -31,6 +31,7 @@ __all__ = ["_Writes", "_appended"]
 
 #: Functions that read a list as the array of its elements (the adjoint of a list is that array's).
 _LIST_READERS = {"numpy.array", "numpy.stack", "builtins.sum", "builtins.len", "numpy.sum", "numpy.mean"}
+_LIST_READERS |= {"builtins.min", "builtins.max"}  # of numbers: the first extreme element (see .containers)
 
 
 def _appended(node: cst.BaseExpression) -> tuple[str, cst.BaseExpression] | None:
