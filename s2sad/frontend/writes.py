@@ -317,7 +317,7 @@ class _Writes:
                     self.error(
                         name,
                         "a list comprehension is supported assigned to a name or as the one argument of np.array, "
-                        "np.stack, sum, len, np.sum or np.mean",
+                        "np.stack, sum, len, min, max, np.sum or np.mean",
                         "unsupported-syntax",
                         "assign it to a name first: 'ys = [...]'",
                     )
@@ -328,7 +328,7 @@ class _Writes:
                     f"the list '{name.value}' is used in a way s2sad does not differentiate",
                     "unsupported-syntax",
                     "a list that grows is supported appended to ('xs.append(v)'), indexed ('xs[i]'), in a "
-                    "comprehension, and as the one argument of np.array, np.stack, sum, len, np.sum or np.mean",
+                    "comprehension, and as the one argument of np.array, np.stack, sum, len, min, max, np.sum or np.mean",
                 )
 
     def _list_use(self, name: cst.BaseExpression, parents: dict[cst.CSTNode, cst.CSTNode]) -> bool:
