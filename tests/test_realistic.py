@@ -371,6 +371,13 @@ ROWS += [
         family="rows",
     ),
     Case(
+        "rows-unpacked-and-the-iterated-name-rebound",  # was test_cli's refused 'for_unpack_rows'
+        {"m.py": "def f(x):\n    for a, b in x:\n        x = a\n    return x\n"},
+        (np.arange(6.0).reshape(3, 2),),
+        expect="correct",
+        family="rows",
+    ),
+    Case(
         "rows-of-a-tuple-parameter-unpacked",
         {
             "m.py": "def f(w, pairs):\n    s = 0.0\n    for x, y in pairs:\n        s = s + (w * x - y) ** 2\n"
