@@ -110,7 +110,7 @@ BAD = {
         2,
         "unsupported-loop",
     ),
-    "for_unpack_rows": ("def f(x):\n    for a, b in x:\n        x = a\n    return x\n", 2, "unsupported-loop"),
+    "for_unpack_rows": ("def f(x):\n    for (a, b), c in x:\n        x = a\n    return x\n", 2, "unsupported-loop"),
     "range_of_x": (
         "def f(x):\n    s = 0.0\n    for i in range(int(x)):\n        s = s + i\n    return s * x\n",
         3,

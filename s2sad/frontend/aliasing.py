@@ -94,6 +94,18 @@ class InPlace:
                 return f"its array is also referred to elsewhere (line {self.where(holder)[0]}: {self.code(holder)})"
         return None
 
+    def counter(self, name: str) -> bool:
+        """``name`` is read in an index (``x[k]``, ``x[i, k + 1]``): an integer counter, not an array. Its
+        in-place update (``k += 1``) is then checked at run time to be on a number, as in a module without
+        NumPy, rather than refused: an array there fails the check, so nothing is guessed."""
+        for load in self.facts.loads.get(name, []):
+            node: cst.CSTNode | None = load
+            while node is not None and not isinstance(node, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+                if isinstance(node, cst.SubscriptElement):
+                    return True
+                node = self.facts.parents.get(node)
+        return False
+
     def element_read(self, subscript: cst.Subscript) -> bool:
         """``t = x[i, j]`` where ``x`` is updated in place later (or in a loop around both): ``t`` must be a
         number (an element), not a view of the array the update changes. Only run time knows the rank, so the

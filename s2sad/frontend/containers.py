@@ -502,6 +502,8 @@ class _Containers:
         if "builtins.len" in qualified and single is not None:
             return ir.Const(single)
         for fn in ("builtins.max", "builtins.min"):
+            if fn in qualified and len(args) == 1 and self.is_list(args[0]):
+                return self._list_extremum(fn, args[0], out, origin)
             if fn in qualified and (single is not None or len(args) >= 3):
                 items = (
                     self.elements(args[0], out, origin)
@@ -520,6 +522,20 @@ class _Containers:
         if "numpy.array" in qualified and single is not None and 1 <= single <= _MAX_ARRAY:
             return ir.Call("numpy.array", tuple(self._array_elements(args[0], out, origin)))
         return None
+
+    def _list_extremum(self, fn: str, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
+        """``min(xs)`` of a list of numbers: ``np.min`` of their array, whose rule shares the adjoint among tied
+        elements (``min(a, b)`` gives a tie to ``a``: both are derivatives of the piece taken, where they
+        differ only on ties). Elements that are arrays, which Python's ``min`` compares as a whole, stop the
+        gradient at run time."""
+        short = fn.split(".")[1]
+        items = self.fresh_local(f"{node.value}_array" if isinstance(node, cst.Name) else "items")
+        out.append(ir.Assign(items, ir.Call("numpy.stack", (self.atom(node, out, origin),)), origin))
+        rank = ir.Call("numpy.ndim", (ir.Var(items),))
+        out.append(
+            ir.Require(ir.Call("operator.eq", (rank, ir.Const(1))), f"{short}() of a list is supported on numbers")
+        )
+        return ir.Call(f"numpy.{short}", (ir.Var(items), ir.Const(None), ir.Const(False)))  # axis, keepdims
 
     def _array_elements(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> list[ir.Expr]:
         """The elements of ``np.array(node)``; nested displays are arrays themselves, as NumPy stacks them."""

@@ -305,6 +305,19 @@ class _Iteration:
             return None
         return _Indexed(inner.length, inner.item, reverse=True)
 
+    def _unpack_item(self, target: cst.Tuple | cst.List, item: ir.Expr, out: list[ir.Stmt], origin: ir.Origin) -> None:
+        """``for a, b in rows``: each item (a row of an array, a tuple passed in) is unpacked as Python unpacks
+        it, by its first-axis items, after checking at run time that it has exactly that many."""
+        names = [e.value.value for e in target.elements if isinstance(e.value, cst.Name)]
+        row = self.fresh_local("_".join(names) if len("_".join(names)) <= 24 else "item")
+        out.append(ir.Assign(row, item, origin))
+        length = self.fresh_local(f"len_{row}")
+        out.append(ir.Assign(length, ir.Call("builtins.len", (ir.Var(row),)), origin))
+        check = ir.Call("operator.eq", (ir.Var(length), ir.Const(len(names))))
+        out.append(ir.Require(check, f"cannot unpack an item into {len(names)} names: it has another length"))
+        for k, name in enumerate(names):
+            out.append(ir.Assign(name, ir.Call(ir.GETITEM, (ir.Var(row), ir.Const(k))), origin))
+
     def _bind_target(self, target: cst.BaseExpression, tree: _Tree, out: list[ir.Stmt], origin: ir.Origin) -> None:
         """Assign one iteration's item ``tree`` to the loop target."""
         if isinstance(target, cst.Name):
@@ -321,6 +334,9 @@ class _Iteration:
         if isinstance(target, (cst.Tuple, cst.List)):
             if any(isinstance(e, cst.StarredElement) for e in target.elements):
                 self.error(target, "starred loop targets are not supported", "unsupported-loop")
+                return
+            if not isinstance(tree, list) and all(isinstance(e.value, cst.Name) for e in target.elements):
+                self._unpack_item(target, tree, out, origin)
                 return
             if not isinstance(tree, list) or len(tree) != len(target.elements):
                 what = f"{len(tree)} values" if isinstance(tree, list) else "an item of unknown length"

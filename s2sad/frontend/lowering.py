@@ -418,7 +418,9 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
             name = small.target.value
             problem = self.inplace_problem(name)
             symbol = self.module.code_for_node(small.operator).strip()
-            if problem is not None and self._uses_numpy() and not self.is_helper:
+            inplace = self._inplace_updates()
+            counter = problem is not None and inplace is not None and inplace.counter(name)
+            if problem is not None and self._uses_numpy() and not self.is_helper and not counter:
                 # refused unless the function turns out to be scalar code (see _function)
                 before = len(self.diagnostics)
                 self.error(
@@ -429,7 +431,7 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
                 )
                 self._array_only.extend(self.diagnostics[before:])
                 del self.diagnostics[before:]
-            if problem is not None and (not self._uses_numpy() or not self.is_helper):
+            if problem is not None and (counter or not self._uses_numpy() or not self.is_helper):
                 # without NumPy in this module a value is a number, unless it came in from outside (a parameter,
                 # a helper's result): then only run time can tell, and the gradient checks it (see .aliasing)
                 number = ir.Call(
@@ -506,6 +508,9 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
                 return
             length = self._length(value)
             if length is None and isinstance(value, cst.Name) and value.value not in self._containers.names:
+                self.unpack_sequence(value, [n.value for n in names if isinstance(n, cst.Name)], out, origin)
+                return
+            if length is None and isinstance(value, cst.Attribute) and value.attr.value == "shape":
                 self.unpack_sequence(value, [n.value for n in names if isinstance(n, cst.Name)], out, origin)
                 return
             if length is None and id(value) in self.failed_calls:

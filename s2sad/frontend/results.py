@@ -130,17 +130,29 @@ class _Results:
                 return len(last.value.elts)
         return None
 
-    def unpack_sequence(self, value: cst.Name, targets: list[str], out: list[ir.Stmt], origin: ir.Origin) -> None:
+    def unpack_sequence(
+        self, value: cst.Name | cst.Attribute, targets: list[str], out: list[ir.Stmt], origin: ir.Origin
+    ) -> None:
         """``a, b, c = abc`` where ``abc`` is a parameter or a value s2sad does not know as a tuple (an array, a
-        tuple passed in): its first-axis items ``abc[0]``, ``abc[1]`` ..., as Python's unpacking iterates a
-        sequence, after checking at run time that it has exactly that many (Python's ``ValueError`` otherwise)."""
-        source = self.name(value)
+        tuple passed in), or ``n, d = x.shape``: its first-axis items ``abc[0]``, ``abc[1]`` ..., as Python's
+        unpacking iterates a sequence, after checking at run time that it has exactly that many (Python's
+        ``ValueError`` otherwise)."""
+        if isinstance(value, cst.Attribute):  # x.shape: a tuple of numbers, computed once
+            self._begin_statement(targets[0] if targets else "shape")
+            owner = value.value.value if isinstance(value.value, cst.Name) else "value"
+            shape = self.fresh_local(f"{owner}_shape")
+            out.append(ir.Assign(shape, self.value(value, out, origin, shape), origin))
+            source: ir.Expr = ir.Var(shape)
+            label = cst.Module([]).code_for_node(value)
+        else:
+            source = self.name(value)
+            label = value.value
         if not isinstance(source, ir.Var):
             return  # reported by name()
-        self._begin_statement(targets[0] if targets else value.value)
+        self._begin_statement(targets[0] if targets else label)
         length = ir.Var(self._temp_name(value))
         out.append(ir.Assign(length.name, ir.Call("builtins.len", (source,)), origin))
         n = len(targets)
         check = ir.Call("operator.eq", (length, ir.Const(n)))
-        out.append(ir.Require(check, f"cannot unpack '{value.value}' into {n} names: it has another length"))
+        out.append(ir.Require(check, f"cannot unpack '{label}' into {n} names: it has another length"))
         self.assign_all(targets, [ir.Call(ir.GETITEM, (source, ir.Const(k))) for k in range(n)], out, origin)

@@ -31,6 +31,7 @@ __all__ = ["_Writes", "_appended"]
 
 #: Functions that read a list as the array of its elements (the adjoint of a list is that array's).
 _LIST_READERS = {"numpy.array", "numpy.stack", "builtins.sum", "builtins.len", "numpy.sum", "numpy.mean"}
+_LIST_READERS |= {"builtins.min", "builtins.max"}  # of numbers: the first extreme element (see .containers)
 
 
 def _appended(node: cst.BaseExpression) -> tuple[str, cst.BaseExpression] | None:
@@ -316,7 +317,7 @@ class _Writes:
                     self.error(
                         name,
                         "a list comprehension is supported assigned to a name or as the one argument of np.array, "
-                        "np.stack, sum, len, np.sum or np.mean",
+                        "np.stack, sum, len, min, max, np.sum or np.mean",
                         "unsupported-syntax",
                         "assign it to a name first: 'ys = [...]'",
                     )
@@ -327,7 +328,7 @@ class _Writes:
                     f"the list '{name.value}' is used in a way s2sad does not differentiate",
                     "unsupported-syntax",
                     "a list that grows is supported appended to ('xs.append(v)'), indexed ('xs[i]'), in a "
-                    "comprehension, and as the one argument of np.array, np.stack, sum, len, np.sum or np.mean",
+                    "comprehension, and as the one argument of np.array, np.stack, sum, len, min, max, np.sum or np.mean",
                 )
 
     def _list_use(self, name: cst.BaseExpression, parents: dict[cst.CSTNode, cst.CSTNode]) -> bool:
