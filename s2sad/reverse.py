@@ -167,8 +167,7 @@ class _Gradient(Recording):
         # Adjoints known as an expression rather than stored: the output's seed 1.0, and the adjoint of an
         # invented intermediate (used exactly once) when it is a constant or an adjoint that stays fixed.
         self.const_adj: dict[str, ir.Expr] = {}
-        self.reads_all = self._all_reads()
-        self.recomputed = self._recomputed(fn.body, ())
+        self.reads_all, self.recomputed = self._reads_and_recomputed()
         self.needed = self._needed()
         self.foldable = self._foldable()
         self.restored: set[str] = set()
