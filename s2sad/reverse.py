@@ -544,6 +544,9 @@ class _Gradient(Recording):
         for block in (s.body, s.orelse):
             branch_live = set(live)
             part = self.block_pops(block, loops) + self.reverse(block, branch_live, shown)
+            # an adjoint kept as an expression for an intermediate defined before the branch is stored here:
+            # the other branch does not compute it
+            part += self.materialize(branch_live)
             branches.append(part)
             lives.append(branch_live)
         merged = lives[0] | lives[1]

@@ -165,6 +165,34 @@ RECORDING = [
 ]
 
 
+# ----- part 2: found in review ---------------------------------------------------------------------------------------
+FOUND = [
+    # An item of an unrolled for read in a later copy, which runs under `if not done:` after an early return: the
+    # adjoint of the item (an intermediate defined before the branch) was kept as an expression inside the
+    # branch and read after it, where the other branch never set it (UnboundLocalError; jumps sweep, seed 22,
+    # once the lowering stopped naming the items).
+    *case(
+        "unrolled-item-read-under-return-guard",
+        """
+        def f(x, y):
+            for t0 in (x, x ** 2):
+                if x > 0.15:
+                    return t0 * y
+                x = math.tanh(t0 * x)
+            return x + y
+        """,
+        (0.3, 0.4),
+        (0.1, 0.4),
+        family="branch-adjoint",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", FOUND, ids=[c.id for c in FOUND])
+def test_found(case: Case, tmp_path) -> None:
+    verdict(case, tmp_path)
+
+
 @pytest.mark.parametrize("case", RECORDING, ids=[c.id for c in RECORDING])
 def test_recording(case: Case, tmp_path) -> None:
     verdict(case, tmp_path)
