@@ -36,7 +36,30 @@ def to_ssa(fn: ir.Function, names: ModuleNames | None = None) -> ir.Function:
     body = renamer.block(fn.body, env, {})
     if renamer.diagnostics:
         raise S2sadError(renamer.diagnostics)
-    return replace(fn, body=tuple(body), invented=frozenset(renamer.invented))
+    return replace(fn, body=tuple(body), invented=frozenset(renamer.invented - _read_twice(body)))
+
+
+def _read_twice(stmts: Sequence[ir.Stmt]) -> set[str]:
+    """Names more than one statement reads. The later stages take an invented intermediate to be read by one
+    statement (its adjoint is complete there); one read twice (a lambda's argument, inlined where its
+    parameter occurs) is an ordinary variable."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for s in ir.walk(tuple(stmts)):
+        if isinstance(s, (ir.Assign, ir.Accumulate, ir.Unpack)):
+            exprs: tuple[ir.Expr, ...] = (s.value,)
+        elif isinstance(s, (ir.If, ir.While, ir.Require)):
+            exprs = (s.test,)
+        elif isinstance(s, ir.For):
+            exprs = s.range_args
+        elif isinstance(s, ir.Return):
+            exprs = s.values
+        else:
+            exprs = ()
+        names = {n for e in exprs for n in ir.expr_names(e)}
+        twice |= names & seen
+        seen |= names
+    return twice
 
 
 def must_define(stmts: Sequence[ir.Stmt]) -> set[str]:

@@ -185,6 +185,33 @@ FOUND = [
         (0.1, 0.4),
         family="branch-adjoint",
     ),
+    # A lambda's argument, an intermediate, inlined where its parameter occurs: read by several statements, but
+    # taken for an intermediate read once; the adjoint of the first read was dropped (silently wrong:
+    # 4.64 for 8.55, -0.78 for 0.30).
+    *case(
+        "lambda-argument-read-twice",
+        """
+        def f(x):
+            g = lambda a: a * a + a
+            h = lambda b: g(b * 2.0) * b
+            return h(math.sin(x)) + g(x * x)
+        """,
+        (0.7,),
+        family="lambda",
+    ),
+    *case(
+        "lambda-argument-read-twice-in-loop",
+        """
+        def f(x):
+            g = lambda a: a * a + a
+            s = 0.0
+            for i in range(3):
+                s = s + g(math.sin(s + x))
+            return s
+        """,
+        (0.7,),
+        family="lambda",
+    ),
 ]
 
 
