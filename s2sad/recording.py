@@ -477,7 +477,8 @@ class Recording:
     def invariant(self, loops: tuple[Loop, ...]) -> set[str]:
         """Values defined once, inside ``loops``, from values no iteration changes: every iteration computes
         the same value, so after the loops the name still holds it. (Only deterministic operations: the
-        rule table's, not a helper's nor a new list.)"""
+        rule table's, not a helper's nor a new list, nor a library call on data, which may draw random
+        numbers or make a new array.)"""
         if not loops:
             return set()
         cache: dict[int, set[str]] = self.__dict__.setdefault("_invariant", {})
@@ -491,7 +492,9 @@ class Recording:
             for t in ir.walk(_body(loops[0])):
                 if not isinstance(t, ir.Assign) or t.target in out or self.def_count.get(t.target) != 1:
                     continue
-                if isinstance(t.value, ir.Call) and not _deterministic(t.value):
+                if isinstance(t.value, ir.LibraryCall) or (
+                    isinstance(t.value, ir.Call) and not _deterministic(t.value)
+                ):
                     continue
                 if all(n in out or n not in changing for n in ir.expr_names(t.value)):
                     out.add(t.target)

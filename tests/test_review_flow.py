@@ -220,6 +220,30 @@ def test_found(case: Case, tmp_path) -> None:
     verdict(case, tmp_path)
 
 
+def test_random_draw_in_a_loop_is_not_invariant() -> None:
+    """A library call on data with no operand the loop changes (``np.random.rand()``) was taken for a loop
+    invariant: the reverse pass read the last iteration's draw for every iteration (2.53 for 2.61 here).
+    Finite differences cannot check a random function: the draws are replayed from the seed."""
+    import numpy as np
+
+    from s2sad import generate
+
+    source = _NUMPY + textwrap.dedent("""
+    def f(x, n):
+        s = 0.0
+        for i in range(n):
+            a = np.random.rand() * x
+            s = s + a * x
+        return s
+    """)
+    namespace: dict = {}
+    exec(compile(generate(source, "m.py", "f", wrt=("x",)), "<grad>", "exec"), namespace)
+    np.random.seed(0)
+    draws = np.random.rand(3)
+    np.random.seed(0)
+    assert namespace["grad_f"](0.7, 3) == pytest.approx(float(np.sum(2 * draws * 0.7)))
+
+
 @pytest.mark.parametrize("case", RECORDING, ids=[c.id for c in RECORDING])
 def test_recording(case: Case, tmp_path) -> None:
     verdict(case, tmp_path)
