@@ -1659,3 +1659,38 @@ HELD = [
 @pytest.mark.parametrize("case", HELD, ids=[c.id for c in HELD])
 def test_held(case: Case, tmp_path) -> None:
     verdict(case, tmp_path)
+
+
+# ----- left open ---------------------------------------------------------------------------------------------------
+# A name only a while loop assigns, read (under a branch) before a later loop assigns it: still carried into the
+# later loop, which records its old value; when the while ran no iteration there is none, and the generated module
+# stops (UnboundLocalError) where the user's function, which never reads it then, runs. Never silently wrong.
+OPEN = case(
+    "while-then-for-reads-under-branch-first",
+    """
+    def f(x, n):
+        k = 0
+        s = 0.0
+        while k < n:
+            t = x * k
+            k = k + 1
+        for i in range(3):
+            if i > 0:
+                s = s + t * t
+            t = x * (i + 1.0)
+        return s
+    """,
+    (0.7, 2),
+    (0.7, 0),
+    family="open",
+)
+
+
+_UNSET = pytest.mark.xfail(strict=True, reason="the old value of a name only a loop assigned is recorded")
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, marks=_UNSET if c.at[1] == 0 else ()) for c in OPEN], ids=[c.id for c in OPEN]
+)
+def test_open(case: Case, tmp_path) -> None:
+    verdict(case, tmp_path)
