@@ -274,12 +274,26 @@ class Recording:
         """Whether ``s`` overwrites a recorded value: its reverse must restore it, even with no adjoint work."""
         return any(isinstance(t, ir.Assign) and (self.restores(t) or self.saves_write(t)) for t in ir.walk((s,)))
 
+    def _reads_and_recomputed(self) -> tuple[set[str], dict[str, ir.Assign]]:
+        """Every forward name the reverse pass reads, and the values it recomputes. A recomputed value reads
+        its operands in the reverse pass: a later loop that overwrites one must restore it (else the value
+        would be recomputed from the operand's last value), so they are reads too, to the fixed point."""
+        self._extra_reads: set[str] = set()
+        while True:
+            self._recomputable.clear()  # it depends on the reads
+            reads = self._all_reads()
+            recomputed = self._recomputed(self.fn.body, ())
+            extra = {n for t in recomputed.values() for n in stmt_reads(t)} - reads
+            if not extra:
+                return reads, recomputed
+            self._extra_reads |= extra
+
     def _all_reads(self) -> set[str]:
         """Every forward name the reverse pass reads. What it restores depends on what it reads and, for a
         loop or branch reversed only to restore, the other way round: grown to the fixed point."""
         self.reads_all = set()
         while True:
-            reads = self._reads_block(self.fn.body)
+            reads = self._reads_block(self.fn.body) | self._extra_reads
             if reads == self.reads_all:
                 return reads
             self.reads_all = reads
@@ -309,6 +323,9 @@ class Recording:
         """Forward values the gradient function computes: what the reverse pass reads (unless it recomputes
         them), what the forward statements computing those read, and the result when it is returned."""
         needed = set(self.reads_all) - set(self.recomputed)
+        # a value the reverse pass restores is pushed before it is overwritten: both are computed, even when
+        # the reverse pass recomputes the new one
+        needed |= {s.target for s in ir.walk(self.fn.body) if isinstance(s, ir.Assign) and self.restores(s)}
         if self.checks_result():
             needed |= stmt_reads(self.returned)  # to check that the result is a scalar
         for t in self.recomputed.values():
@@ -342,9 +359,10 @@ class Recording:
         for s in ir.walk(self.fn.body):
             for n in stmt_reads(s):
                 uses[n] = uses.get(n, 0) + 1
-            if isinstance(s, ir.While):  # the setup runs before every test: never fold into a loop header twice
-                for n in ir.expr_names(s.test):
-                    uses[n] = uses.get(n, 0)
+            if isinstance(s, ir.While):  # the test runs every iteration: never fold a value from before the loop
+                setup = ir.assigned_names(s.setup)  # into it (the setup runs before every test, so its values may be)
+                for n in set(ir.expr_names(s.test)) - setup:
+                    uses[n] = uses.get(n, 0) + 1
         returned = stmt_reads(self.returned) if self.returned is not None else set()
         returned |= {s.target for s in ir.walk(self.fn.body) if self.saves(s)}  # see forward_call
         returned |= {n for t in self.recomputed.values() for n in stmt_reads(t)}  # the reverse pass reads them
@@ -366,8 +384,13 @@ class Recording:
 
     def _flush(self, s: ir.Stmt, pending: dict[str, ir.Expr], out: list[ir.Stmt]) -> None:
         """Intermediates a compound statement reads inside its body are assigned before it (never folded into
-        a loop body that would evaluate them again)."""
+        a loop body that would evaluate them again), and so are those that read a name it assigns (never moved
+        past a statement that changes their value)."""
         inside = {n for t in ir.walk(tuple(b for block in blocks(s) for b in block)) for n in stmt_reads(t)}
+        if isinstance(s, ir.While):  # its test is evaluated in every iteration
+            inside |= set(ir.expr_names(s.test))
+        changed = defines(s) | ({s.index} if isinstance(s, ir.For) else set())
+        inside |= {n for n, e in pending.items() if changed & set(ir.expr_names(e))}
         for n in [n for n in pending if n in inside]:
             out.append(ir.Assign(n, pending.pop(n)))
 
@@ -497,7 +520,8 @@ class Recording:
     def invariant(self, loops: tuple[Loop, ...]) -> set[str]:
         """Values defined once, inside ``loops``, from values no iteration changes: every iteration computes
         the same value, so after the loops the name still holds it. (Only deterministic operations: the
-        rule table's, not a helper's nor a new list.)"""
+        rule table's, not a helper's nor a new list, nor a library call on data, which may draw random
+        numbers or make a new array.)"""
         if not loops:
             return set()
         cache: dict[int, set[str]] = self.__dict__.setdefault("_invariant", {})
@@ -511,7 +535,9 @@ class Recording:
             for t in ir.walk(_body(loops[0])):
                 if not isinstance(t, ir.Assign) or t.target in out or self.def_count.get(t.target) != 1:
                     continue
-                if isinstance(t.value, ir.Call) and not _deterministic(t.value):
+                if isinstance(t.value, ir.LibraryCall) or (
+                    isinstance(t.value, ir.Call) and not _deterministic(t.value)
+                ):
                     continue
                 if all(n in out or n not in changing for n in ir.expr_names(t.value)):
                     out.add(t.target)

@@ -168,8 +168,7 @@ class _Gradient(Recording):
         # Adjoints known as an expression rather than stored: the output's seed 1.0, and the adjoint of an
         # invented intermediate (used exactly once) when it is a constant or an adjoint that stays fixed.
         self.const_adj: dict[str, ir.Expr] = {}
-        self.reads_all = self._all_reads()
-        self.recomputed = self._recomputed(fn.body, ())
+        self.reads_all, self.recomputed = self._reads_and_recomputed()
         self.needed = self._needed()
         self.foldable = self._foldable()
         self.restored: set[str] = set()
@@ -546,6 +545,9 @@ class _Gradient(Recording):
         for block in (s.body, s.orelse):
             branch_live = set(live)
             part = self.block_pops(block, loops) + self.reverse(block, branch_live, shown)
+            # an adjoint kept as an expression for an intermediate defined before the branch is stored here:
+            # the other branch does not compute it
+            part += self.materialize(branch_live)
             branches.append(part)
             lives.append(branch_live)
         merged = lives[0] | lives[1]

@@ -36,7 +36,30 @@ def to_ssa(fn: ir.Function, names: ModuleNames | None = None) -> ir.Function:
     body = renamer.block(fn.body, env, {})
     if renamer.diagnostics:
         raise S2sadError(renamer.diagnostics)
-    return replace(fn, body=tuple(body), invented=frozenset(renamer.invented))
+    return replace(fn, body=tuple(body), invented=frozenset(renamer.invented - _read_twice(body)))
+
+
+def _read_twice(stmts: Sequence[ir.Stmt]) -> set[str]:
+    """Names more than one statement reads. The later stages take an invented intermediate to be read by one
+    statement (its adjoint is complete there); one read twice (a lambda's argument, inlined where its
+    parameter occurs) is an ordinary variable."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for s in ir.walk(tuple(stmts)):
+        if isinstance(s, (ir.Assign, ir.Accumulate, ir.Unpack)):
+            exprs: tuple[ir.Expr, ...] = (s.value,)
+        elif isinstance(s, (ir.If, ir.While, ir.Require)):
+            exprs = (s.test,)
+        elif isinstance(s, ir.For):
+            exprs = s.range_args
+        elif isinstance(s, ir.Return):
+            exprs = s.values
+        else:
+            exprs = ()
+        names = {n for e in exprs for n in ir.expr_names(e)}
+        twice |= names & seen
+        seen |= names
+    return twice
 
 
 def must_define(stmts: Sequence[ir.Stmt]) -> set[str]:
@@ -47,6 +70,37 @@ def must_define(stmts: Sequence[ir.Stmt]) -> set[str]:
             out.add(s.target)
         elif isinstance(s, ir.If):
             out |= must_define(s.body) & must_define(s.orelse)
+    return out
+
+
+def _exposed(stmts: Sequence[ir.Stmt]) -> set[str]:
+    """Names ``stmts`` may read before assigning them (the value they see comes from before)."""
+    out: set[str] = set()
+    done: set[str] = set()
+
+    def reads(*exprs: ir.Expr) -> set[str]:
+        return {n for e in exprs for n in ir.expr_names(e)} - done
+
+    for s in stmts:
+        if isinstance(s, ir.Assign):
+            out |= reads(s.value)
+            done.add(s.target)
+        elif isinstance(s, ir.If):
+            out |= reads(s.test) | (_exposed(s.body) | _exposed(s.orelse)) - done
+            done |= must_define(s.body) & must_define(s.orelse)
+        elif isinstance(s, ir.For):
+            out |= reads(*s.range_args) | _exposed(s.body) - done - {s.index}
+        elif isinstance(s, ir.While):
+            setup = must_define(s.setup)
+            out |= _exposed(s.setup) - done
+            out |= reads(s.test) - setup | _exposed(s.body) - done - setup
+            done |= setup
+        elif isinstance(s, ir.Return):
+            out |= reads(*s.values)
+        elif isinstance(s, ir.Require):
+            out |= reads(s.test)
+        else:  # not in the frontend's IR: as if what it assigns were read first (kept carried)
+            out |= ir.assigned_names((s,))
     return out
 
 
@@ -126,6 +180,7 @@ class _Renamer:
         self.diagnostics: list[Diagnostic] = []
         self.namer = names.local(fn)
         self.invented: set[str] = set()
+        self.maybe_unset: set[str] = set()  #: versions only a loop assigns: unset if it ran no iteration
         assigned = {s.target for s in ir.walk(fn.body) if isinstance(s, ir.Assign)}
         # A name used only as a loop index keeps its name in every loop that uses it.
         self.index_only = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.For)} - assigned
@@ -240,13 +295,33 @@ class _Renamer:
             env[v] = ir.Var(f)
         out.append(ir.If(test, branches[0], branches[1], s.origin))
 
-    def _loop_names(self, defined: set[str], env: dict[str, ir.Expr]) -> dict[str, str]:
-        """Carried names: variables defined before the loop keep their current name through it."""
+    def _loop_names(
+        self,
+        defined: set[str],
+        body: Sequence[ir.Stmt],
+        env: dict[str, ir.Expr],
+        out: list[ir.Stmt],
+        origin: ir.Origin | None,
+    ) -> dict[str, str]:
+        """Carried names: variables defined before the loop keep their current name through it. A copy
+        propagated into an intermediate that reads one is assigned before the loop, which changes the name's
+        value (the intermediate keeps the value from before it)."""
         carried: dict[str, str] = {}
         for v in sorted(defined):
             current = env.get(v)
             if isinstance(current, ir.Var) and not v.startswith(ir.TEMP):
                 carried[v] = current.name
+        # a value only a loop before assigned may not exist (that loop ran no iteration): a loop that assigns
+        # it before reading it gives it a new version instead of recording the old one
+        exposed = _exposed(body)
+        for v in [v for v, name in carried.items() if name in self.maybe_unset and v not in exposed]:
+            del carried[v]
+        names = set(carried.values())
+        for v, e in list(env.items()):
+            if v.startswith(ir.TEMP) and names & set(ir.expr_names(e)):
+                name = self.name_for(v)
+                out.append(ir.Assign(name, e, origin))
+                env[v] = ir.Var(name)
         return carried
 
     def _after_loop(
@@ -266,6 +341,8 @@ class _Renamer:
                 env[v] = ir.Var(carried[v])
             elif v in surely and not v.startswith(ir.TEMP) and v in benv:
                 env[v] = benv[v]  # the last iteration's value (the loop must run, as in the original)
+                if isinstance(benv[v], ir.Var):
+                    self.maybe_unset.add(benv[v].name)
             else:  # not assigned on every path, or last a loop index (stale after its loop)
                 env.pop(v, None)
         self._copy_to_finals(final, env, out, origin)
@@ -274,7 +351,7 @@ class _Renamer:
         args = tuple(self.read(a, env, s.origin) for a in s.range_args)
         index = self.namer.claim(s.index) if s.index in self.index_only else self.name_for(s.index)
         defined = ir.assigned_names(s.body)
-        carried = self._loop_names(defined, env)
+        carried = self._loop_names(defined, s.body, env, out, s.origin)
         # range(n) is evaluated once; if the body reassigns n, the reverse loop must still see the first n
         rewritten = set(carried.values())
         snapshots: list[ir.Expr] = []
@@ -294,7 +371,7 @@ class _Renamer:
 
     def while_(self, s: ir.While, env: dict[str, ir.Expr], final: dict[str, str], out: list[ir.Stmt]) -> None:
         defined = ir.assigned_names(s.setup) | ir.assigned_names(s.body)
-        carried = self._loop_names(defined, env)
+        carried = self._loop_names(defined, s.setup + s.body, env, out, s.origin)
         benv = dict(env)
         setup = self.block(s.setup, benv, {})
         test = self.read(s.test, benv, s.origin)

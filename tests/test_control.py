@@ -1100,9 +1100,10 @@ def test_control_against_autograd(case: Case, tmp_path) -> None:
 
 
 # Found while lowering loops with break (not caused by it; the same on the branch this work started from): a name
-# that a while loop assigns and a later loop overwrites, without reading it, is recorded before the later loop
-# overwrites it, as if it were carried; the generated module reads a stack it never created. The lowering avoids
-# the pattern for the loops it rewrites (see control._Control._bound_before); the user's own loops still meet it.
+# that a while loop assigns and a later loop overwrites, without reading it, was recorded before the later loop
+# overwrote it, as if it were carried; the generated module read a stack it never created. Fixed in ssa (a value
+# only a loop assigned is not carried into a loop that assigns it first) and recording (a restored value is
+# computed); more rows in tests/test_review_flow.py.
 KNOWN = [
     Case(
         "while-then-for-overwrites",
@@ -1125,7 +1126,6 @@ KNOWN = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="recording: a loop-assigned name overwritten by a later loop (see KNOWN)")
 @pytest.mark.parametrize("case", KNOWN, ids=[c.id for c in KNOWN])
-def test_known_recording_problem(case: Case, tmp_path) -> None:
+def test_known_recording_problem(case: Case, tmp_path) -> None:  # fixed (tests/test_review_flow.py)
     verdict(case, tmp_path)

@@ -534,8 +534,6 @@ class _Control(_Iteration):
             copy = self.fresh_local(f"{ir.temp_base(stop.name)}_stop")
             out.append(ir.Assign(copy, stop, origin))
             stop = ir.Var(copy)
-        elif isinstance(stop, ir.Var) and stop.name.startswith(ir.TEMP):
-            stop = self._named(stop, out, origin)
         if reverse:
             out.append(ir.Assign(counter, ir.Call("operator.sub", (start, ir.Const(1))), origin))
             compare, delta = "operator.ge", -1
@@ -573,16 +571,6 @@ class _Control(_Iteration):
     def _unrolled(self, stmt: cst.For, items: list[_Tree], out: list[ir.Stmt]) -> None:
         """``for v in (a, b)``: the body once per item, each copy after the first run only if not left."""
         origin = self.origin(stmt)
-
-        def named(tree: _Tree) -> _Tree:
-            if isinstance(tree, list):
-                return [named(t) for t in tree]
-            if isinstance(tree, ir.Var) and tree.name.startswith(ir.TEMP):
-                return self._named(tree, out, origin)
-            return tree
-
-        # an item read after the first copies ran is kept in a variable of its own, not recomputed where read
-        items = items[:1] + [named(t) for t in items[1:]]
         frame = _Frame()
         self._control.frames.append(frame)
         copies: list[list[ir.Stmt]] = []

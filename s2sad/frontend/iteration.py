@@ -156,18 +156,6 @@ class _Iteration:
             return node, reverse
         return None
 
-    def _named(self, temp: ir.Var, out: list[ir.Stmt], origin: ir.Origin) -> ir.Var:
-        """The intermediate ``temp`` under a name of the function's own. The later stages take an intermediate
-        read once for a sub-expression to write back into its reader, which a while loop's test is not."""
-        name = self.fresh_local(ir.temp_base(temp.name))
-        for k in range(len(out) - 1, -1, -1):
-            s = out[k]
-            if isinstance(s, ir.Assign) and s.target == temp.name:
-                out[k] = ir.Assign(name, s.value, s.origin)
-                return ir.Var(name)
-        out.append(ir.Assign(name, temp, origin))
-        return ir.Var(name)
-
     # ----- what a loop iterates over ------------------------------------------------------------------------
     def _source(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> list[_Tree] | _Indexed | None:
         """The items of ``node`` when known before the loop (a list), else how to read them by index."""

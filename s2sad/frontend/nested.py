@@ -232,7 +232,7 @@ class _Nested:
         if name in self._inlining:
             self.error(node, f"the lambda '{name}' calls itself", "recursion")
             return ir.Const(0)
-        args = [self.atom(a.value, out, origin) for a in node.args]
+        args = [self._lambda_argument(self.atom(a.value, out, origin), out, origin) for a in node.args]
         outer = self._inline
         # the body's other names are the enclosing function's: the lambda being inlined around this one (if
         # any) does not bind them
@@ -243,6 +243,15 @@ class _Nested:
         finally:
             self._inline = outer
             self._inlining.discard(name)
+
+    def _lambda_argument(self, arg: ir.Expr, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr:
+        """A lambda's argument in a variable of the function's own: the body may read its parameter more than
+        once, and an intermediate s2sad invents is read once (the later stages rely on it)."""
+        if not (isinstance(arg, ir.Var) and arg.name.startswith(ir.TEMP)):
+            return arg
+        name = self.fresh_local(ir.temp_base(arg.name))
+        out.append(ir.Assign(name, arg, origin))
+        return ir.Var(name)
 
     def _lift(self, node: cst.FunctionDef, names: FunctionScope, params: list[ir.Param]) -> None:
         """A nested function as a helper: its free variables become parameters after its own (see .nested)."""
