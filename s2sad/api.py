@@ -21,12 +21,23 @@ from pathlib import Path
 
 from . import __version__, analysis, config, emit, frontend, ir, names, report, reverse, rules, ssa
 from . import cache as disk_cache
-from . import lagrangian, limits, live, saving, sharing, values
+from . import forward, lagrangian, limits, live, saving, sharing, values
 from .diagnostics import Diagnostic, S2sadError
 from .source import read_source
 from .source import reads as source_reads
 
-__all__ = ["generate", "grad", "value_and_grad", "grad_source", "gradient", "rule", "explain", "compile_gradient"]
+__all__ = [
+    "generate",
+    "grad",
+    "value_and_grad",
+    "grad_source",
+    "gradient",
+    "rule",
+    "explain",
+    "compile_gradient",
+    "jvp",
+    "jvp_source",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,13 +51,15 @@ def generate(
     with_value: bool = False,
     line: int | None = None,
     output: str | None = None,
+    mode: str = "grad",
 ) -> str:
-    """The gradient module for function ``name`` of ``source`` (read from ``path``), as text.
+    """The gradient module for function ``name`` of ``source`` (read from ``path``), as text; ``mode="jvp"``:
+    its forward-mode module (see :mod:`s2sad.forward`).
 
     ``output`` is where the module will be written; the header's regenerate command names it. The header is
     the same whichever way the module is produced (``s2sad grad -o``, ``s2sad sync``), so the bytes are too.
     """
-    return _generate(source, path, name, wrt=wrt, with_value=with_value, line=line, output=output).text
+    return _generate(source, path, name, wrt=wrt, with_value=with_value, line=line, output=output, mode=mode).text
 
 
 def _user_rules(path: str) -> dict[tuple[str, int], rules.Rule]:
@@ -54,10 +67,10 @@ def _user_rules(path: str) -> dict[tuple[str, int], rules.Rule]:
     return config.rules_from(config.nearest(Path(path).resolve().parent))
 
 
-def regenerate_command(target: str, wrt: Sequence[str] | None, output: str | None) -> str:
+def regenerate_command(target: str, wrt: Sequence[str] | None, output: str | None, mode: str = "grad") -> str:
     """The command a generated module's header gives, and that stale-file messages repeat: every argument
     shell-quoted where it needs it (``'$(touch x).py::f'``), so that pasting it runs s2sad and nothing else."""
-    command = f"s2sad grad {shlex.quote(target)}"
+    command = f"s2sad {mode} {shlex.quote(target)}"
     if wrt:
         command += f" --wrt {shlex.quote(','.join(wrt))}"
     if output is not None:
@@ -100,12 +113,89 @@ def _generate(
     with_value: bool = False,
     line: int | None = None,
     output: str | None = None,
+    mode: str = "grad",
 ) -> Generated:
     """The whole pipeline, for the function and every helper it reaches. Input too deep for the stages is
     refused first; a ``RecursionError`` that still escapes one is reported the same way (nothing is written)."""
     limits.check_source(source, path, name, line)
     with limits.guard(source, path, name, line), _collection_paused():
+        if mode == "jvp":
+            return _jvp_pipeline(source, path, name, wrt, line, output)
         return _pipeline(source, path, name, wrt, with_value, line, output)
+
+
+def _jvp_pipeline(
+    source: str, path: str, name: str, wrt: Sequence[str] | None, line: int | None, output: str | None
+) -> Generated:
+    """Forward mode: the same stages up to the analyses, then :mod:`s2sad.forward` for the target and for each
+    helper whose result carries a tangent (``jvp_h``), then the emitter."""
+    user_rules = _user_rules(path)
+    program = frontend.parse_program(source, path, name, line, rules=user_rules)
+    limits.check_numbers([program.main, *program.helpers])
+    module_names = names.ModuleNames.of([program.main, *program.helpers], [(o.name, o.text) for o in program.opaque])
+    main = sharing.share(ssa.to_ssa(program.main, module_names))
+    helpers = [sharing.share(ssa.to_ssa(h, module_names)) for h in program.helpers]  # callees before callers
+    table = dict(program.rules)
+    with rules.extended(table):
+        for h in helpers:
+            table[(h.name, len(h.params))] = analysis.helper_rule(h)
+        chosen = _choose_wrt(main, wrt)
+        entries = _entries(main, chosen)
+        act = analysis.activity(main, entries)
+        found = _problems(main, act)
+        analysed: list[tuple[ir.Function, analysis.Activity]] = [(main, act)]
+        helper_wrt: dict[str, tuple[str, ...]] = {}
+        for h in reversed(helpers):  # callers before callees: each helper takes the tangents its callers have
+            needed: set[str] = set()
+            for caller, caller_act in analysed:
+                needed |= analysis.call_sites(caller, caller_act, h.name)
+            helper_wrt[h.name] = tuple(p.name for p in h.params if p.name in needed)
+            h_act = analysis.activity(h, helper_wrt[h.name])
+            found += _problems(h, h_act)
+            analysed.append((h, h_act))
+        if found:
+            raise S2sadError(found)
+        helper_wrt = {k: v for k, v in helper_wrt.items() if v}
+        known = values.program(main, helpers)
+        functions: list[tuple[ir.Function, str]] = []
+        for fn, fn_act in analysed:
+            is_helper = fn is not main
+            if is_helper and fn.name not in helper_wrt:
+                continue
+            try:
+                built = forward.tangent(
+                    fn,
+                    helper_wrt[fn.name] if is_helper else entries,
+                    fn_act,
+                    names=module_names,
+                    values=known[fn.name],
+                    helpers=helper_wrt,
+                    helper=is_helper,
+                )
+            except S2sadError as err:
+                found += err.diagnostics
+                continue
+            tangents = ", ".join(f"{p}_dot" for p in (helper_wrt[fn.name] if is_helper else chosen))
+            doc = (
+                f"Return '{fn.name}' and its tangent (its derivative along {tangents}) by forward-mode "
+                f"differentiation.{_looked_through(fn)}"
+            )
+            functions.append((built, doc))
+        if found:
+            raise S2sadError(found)
+    for fn, _ in functions:
+        limits.check_blocks(fn, fn.path)
+    verbatim = [(o.text, o.imports) for o in program.opaque]
+    target = f"{path}::{name}"
+    command = regenerate_command(target, chosen if wrt is not None else None, output, mode="jvp")
+    header = [
+        f"Generated by s2sad {__version__} from {target}, forward mode, with respect to {', '.join(chosen)}. "
+        "Do not edit.",
+        f"Regenerate with: {command}",
+    ]
+    (jvp_fn, doc), others = functions[0], functions[1:]
+    text = emit.emit(jvp_fn, header, doc, others, verbatim, module_names)
+    return Generated(text, chosen, tuple(program.read), jvp_fn.name)
 
 
 @contextlib.contextmanager
@@ -335,17 +425,22 @@ def grad_source(f: Callable[..., Any], wrt: Sequence[str] | None = None, *, with
 
 
 def _generate_live(
-    f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool, loading: bool = False, cached: bool = False
+    f: Callable[..., Any],
+    wrt: Sequence[str] | None,
+    with_value: bool,
+    loading: bool = False,
+    cached: bool = False,
+    mode: str = "grad",
 ) -> tuple[Generated, str, int]:
     """The module for a live function, from a file that still says what ``f`` runs; the file and line of ``f``.
     ``loading``: ``f``'s module may still be running (see :func:`live.check_program`). ``cached``: from the
     on-disk cache when it holds this very generation (see :mod:`s2sad.cache`); the checks run either way."""
     source, path, name, line = live.source_of(f)
     f = live.unwrap_cache(f)
-    if cached:
+    if cached and mode == "grad":
         generated = _generate_cached(source, path, name, wrt, with_value, line)
     else:
-        generated = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
+        generated = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line, mode=mode)
     # the helpers, constants and defaults too must be what f runs: same file, same text; another file, as read
     texts = [(p, h, source if p == path else read_source(p)) for p, h in generated.helpers]
     live.check_program(f, source, texts, loading=loading)
@@ -373,9 +468,14 @@ def _generate_cached(
 
 
 def _build(
-    f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool, loading: bool = False, cached: bool = False
+    f: Callable[..., Any],
+    wrt: Sequence[str] | None,
+    with_value: bool,
+    loading: bool = False,
+    cached: bool = False,
+    mode: str = "grad",
 ) -> tuple[Callable[..., Any], str]:
-    generated, path, line = _generate_live(f, wrt, with_value, loading, cached)
+    generated, path, line = _generate_live(f, wrt, with_value, loading, cached, mode)
     fname = generated.function
     compiled = _compile(generated.text, f"{fname} from {path}:{line}", fname)
     setattr(compiled, "__s2sad_wrt__", list(generated.wrt))
@@ -483,6 +583,18 @@ def grad(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> Calla
 def value_and_grad(f: Callable[..., Any], wrt: Sequence[str] | None = None) -> Callable[..., Any]:
     """A function returning ``(f(...), gradient)`` from one forward pass."""
     return _build(f, wrt, with_value=True)[0]
+
+
+def jvp(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> Callable[..., Any]:
+    """The Jacobian-vector product of ``f`` by forward mode: a function of ``f``'s parameters and then one
+    tangent per differentiated parameter (in the order of ``wrt``; keyword-only when ``f`` has defaults or
+    keyword-only parameters), returning ``(f(...), the derivative of f along the tangents)``."""
+    return _build(f, wrt, with_value=False, mode="jvp")[0]
+
+
+def jvp_source(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> str:
+    """The text of the forward-mode module s2sad generates for ``f``."""
+    return _generate_live(f, wrt, False, mode="jvp")[0].text
 
 
 def rule(**templates: str) -> Callable[[F], F]:
