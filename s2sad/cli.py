@@ -184,7 +184,9 @@ def _grad(args: argparse.Namespace) -> int:
     if args.check:
         committed, unusable = _committed(args.output)
         hint = regenerate_command(args.target, _wrt(args.wrt), args.output, mode=args.command)
-        return _show_stale([Result(Target(path, name, args.output, _wrt(args.wrt)), text, committed, (), unusable)], hint)
+        return _show_stale(
+            [Result(Target(path, name, args.output, _wrt(args.wrt)), text, committed, (), unusable)], hint
+        )
     files.write_atomically(args.output, text)
     return EXIT_OK
 

@@ -30,6 +30,7 @@ from .algebra import simplify
 from .analysis import Activity, rule_of
 from .diagnostics import Diagnostic, S2sadError
 from .names import ModuleNames
+from .rules import Rule
 from .shapes import same_shape
 from .tangents import dot as template_dot
 from .tangents import tangent_of
@@ -186,7 +187,7 @@ class _Tangent:
         reads_itself = s.target in ir.expr_names(v)
         env: dict[str, ir.Expr] = dict(zip(rule.params, v.args))
         for p, a in zip(rule.params, v.args):
-            env[template_dot(p)] = ir.Var(self.dot(a.name)) if p in active else self.zero(a)  # type: ignore[union-attr]
+            env[template_dot(p)] = self.tan(a) if p in active else self.zero(a)
         if t.whole is not None:
             if v.fn == ir.SETITEM:  # written in place: into a copy of the tangent, which may share its array
                 x = v.args[0]
@@ -217,12 +218,14 @@ class _Tangent:
         t = ir.Assign(target, tangent, s.origin)
         return [t, s] if reads_itself else [s, t]
 
-    def needs_broadcast(self, s: ir.Assign, rule, active: Mapping[str, ir.Expr]) -> bool:  # type: ignore[no-untyped-def]
+    def needs_broadcast(self, s: ir.Assign, rule: Rule, active: Mapping[str, ir.Expr]) -> bool:
         """Whether the tangent of a broadcasting operation may be smaller than its result (``a + b``, ``a`` a
         differentiated number, ``b`` an array of data: ``a_dot`` has ``a``'s shape, the result ``b``'s)."""
         if not (rule.broadcasts or rule.shape == "elementwise") or self.values.scalar(s.target):
             return False
         assert isinstance(s.value, ir.Call)
+        if all(isinstance(b, ir.Const) or b in active.values() for b in s.value.args):
+            return False  # the tangents of every operand: their sum has the shape they broadcast to
         result = self.values.of(ir.Var(s.target))
         for a in active.values():
             others = [b for b in s.value.args if b != a]

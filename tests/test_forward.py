@@ -241,3 +241,58 @@ def test_defaults_make_the_tangents_keyword_only():
 
     jvp = s2sad.jvp(f, wrt="x")
     assert jvp(1.5, x_dot=1.0) == (1.5**2.0, 3.0)
+
+
+# ---- constructs with a catch ------------------------------------------------------------------------------------
+_TRICKY = {
+    # a differentiated number broadcast against data: its tangent must take the result's shape
+    "broadcast": (
+        "import numpy as np\n\n\ndef f(s, b):\n    return np.sum((s + b) ** 2)\n",
+        ["s"],
+        (0.7, np.arange(4.0)),
+    ),
+    # y's tangent is x's (y = x + 1.0): the write into y must not write into x's tangent
+    "write_after_alias": (
+        "import numpy as np\n\n\ndef f(x):\n    y = x + 1.0\n    y[0] = 2.0 * x[1]\n    return np.sum(y * x)\n",
+        ["x"],
+        (np.array([0.3, -0.8, 1.1]),),
+    ),
+    # the statement overwrites what it reads, and its tangent reads its result (ans)
+    "self_reading": (
+        "import math\n\n\ndef f(x):\n    for i in range(3):\n        x = math.exp(x)\n        x = math.sqrt(x)\n    return x\n",
+        ["x"],
+        (0.3,),
+    ),
+    "tuple_helper": (
+        "import math\n\n\ndef polar(x, y):\n    return math.hypot(x, y), math.atan2(y, x)\n\n\n"
+        "def f(x, y):\n    r, t = polar(x, y)\n    return r * math.sin(t) + r\n",
+        ["x", "y"],
+        (0.6, -0.4),
+    ),
+    "nested_and_while": (
+        "def f(x, c):\n    def step(v):\n        return v * c + 0.1\n    k = 0\n    while k < 3:\n        x = step(x)\n"
+        "        k = k + 1\n    return x\n",
+        ["x", "c"],
+        (0.6, 0.9),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_TRICKY))
+def test_tricky_constructs(name, tmp_path):
+    source, wrt, args = _TRICKY[name]
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    text = s2sad.generate(source, str(path), "f", wrt=wrt, mode="jvp")
+    assert problems(text) == []
+    f = test_rules._run(source, "f")
+    jvp = test_rules._run(text, "jvp_f")
+    rng = np.random.default_rng(1)
+    index = [list(_names(f)).index(w) for w in wrt]
+    dirs = [_direction(args[i], rng) for i in index]
+    before = [np.copy(d) for d in dirs]
+    value, tangent = jvp(*args, *dirs)
+    np.testing.assert_allclose(value, f(*args), rtol=1e-12)
+    np.testing.assert_allclose(tangent, _directional(f, args, index, dirs), rtol=1e-6, atol=1e-8)
+    for d, b in zip(dirs, before):  # the caller's tangents are never written into
+        np.testing.assert_array_equal(d, b)
