@@ -167,7 +167,9 @@ class _Tangent:
             if p in rule.adjoints and isinstance(a, ir.Var) and self.act.active(a.name)
         }
         if not active:
-            return [s, ir.Assign(target, self.zero(ir.Var(s.target)), s.origin)]
+            # an empty list's tangent is an empty list, which the tangents of its elements are appended to
+            zero = ir.Call(ir.LIST, ()) if v == ir.Call(ir.LIST, ()) else self.zero(ir.Var(s.target))
+            return [s, ir.Assign(target, zero, s.origin)]
         t = tangent_of(rule)
         if t is None:
             assert s.origin is not None

@@ -70,6 +70,9 @@ SAME = frozenset(
         "numpy.triu",
         "numpy.repeat",
         "numpy.tile",
+        # lists (s2sad.frontend.writes): a list's tangent is the list of its elements' tangents
+        "numpy.stack",
+        "builtins.sum",
     }
 )
 
@@ -78,6 +81,8 @@ def _expanded(v: str) -> str:
     return f"(numpy.expand_dims({v}, axis) if axis is not None and not keepdims else {v})"
 
 
+_REDUCED = "(numpy.size(a) / numpy.size(ans))"  # how many entries each result entry reduces
+_CENTRED = "(a - numpy.mean(a, axis, True))"
 _EXTREMUM = (
     f"numpy.sum(numpy.where(a == {_expanded('ans')}, a_dot, 0.0), axis, keepdims)"
     f" / numpy.sum(a == {_expanded('ans')}, axis, keepdims)"
@@ -98,6 +103,14 @@ EXPLICIT: dict[str, dict[str, str]] = {
     "numpy.prod": {"a": "ans * numpy.sum(a_dot / a, axis, keepdims)"},  # undefined at 0, as the adjoint
     "numpy.linalg.solve": {"a": "-numpy.linalg.solve(a, a_dot @ ans)", "b": "numpy.linalg.solve(a, b_dot)"},
     "numpy.linalg.inv": {"a": "-(ans @ a_dot @ ans)"},
+    "numpy.var": {"a": f"numpy.sum(2 * {_CENTRED} * a_dot, axis, keepdims) / ({_REDUCED} - ddof)"},
+    "numpy.std": {"a": f"numpy.sum({_CENTRED} * a_dot, axis, keepdims) / (({_REDUCED} - ddof) * ans)"},
+    "numpy.linalg.norm": {"x": "numpy.sum(x * x_dot, axis, keepdims) / ans"},
+    "scipy.special.logsumexp": {
+        "a": f"numpy.sum((1.0 if b is None else b) * numpy.exp(a - {_expanded('ans')}) * a_dot, axis, keepdims)",
+        "b": f"numpy.sum(numpy.exp(a - {_expanded('ans')}) * b_dot, axis, keepdims)",
+    },
+    "scipy.special.log_softmax": {"x": "x_dot - numpy.sum(numpy.exp(ans) * x_dot, axis, True)"},
 }
 _EINSUM = {  # by number of operands
     1: {"a": "numpy.einsum(subscripts, a_dot)"},
@@ -111,7 +124,7 @@ _EINSUM = {  # by number of operands
 
 #: Functions linear in all their differentiable arguments together: the same call on the tangents, an
 #: argument that is not differentiated given a zero tangent (``np.array([x_dot, 0.0])``).
-WHOLE = frozenset({"numpy.array", "s2sad.select", "s2sad.setitem"})
+WHOLE = frozenset({"numpy.array", "s2sad.select", "s2sad.setitem", "s2sad.append"})
 
 
 @dataclass(frozen=True)
