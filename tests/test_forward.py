@@ -288,3 +288,17 @@ def test_tricky_constructs(name, tmp_path):
     np.testing.assert_allclose(tangent, _directional(f, args, index, dirs), rtol=1e-6, atol=1e-8)
     for d, b in zip(dirs, before):  # the caller's tangents are never written into
         np.testing.assert_array_equal(d, b)
+
+
+def test_array_results_have_array_tangents():
+    """Forward mode needs no scalar result: the tangent has the result's shape."""
+    source = (
+        "import numpy as np\n\n\ndef f(r, t):\n    return np.array([r * np.cos(t), r * np.sin(t)]) @ np.ones((2, 3))\n"
+    )
+    f = test_rules._run(source, "f")
+    jvp = test_rules._run(s2sad.generate(source, "m.py", "f", mode="jvp"), "jvp_f")
+    args, dirs = (0.7, 0.4), (0.3, -1.2)
+    value, tangent = jvp(*args, *dirs)
+    assert np.shape(tangent) == (3,)
+    np.testing.assert_array_equal(value, f(*args))
+    np.testing.assert_allclose(tangent, _directional(f, args, [0, 1], dirs), rtol=1e-6, atol=1e-9)
