@@ -6,7 +6,7 @@ Pipeline (one module per stage, data flowing one way): ``frontend`` (LibCST -> I
 
 __version__ = "0.1.0"
 
-from .api import explain, generate, grad, grad_source, gradient, rule, value_and_grad  # noqa: E402
+from .api import explain, generate, grad, grad_source, gradient, jvp, jvp_source, rule, value_and_grad  # noqa: E402
 from .diagnostics import InternalError, S2sadError  # noqa: E402
 from .gradcheck import GradCheck, gradcheck  # noqa: E402
 
@@ -18,6 +18,8 @@ __all__ = [
     "gradient",
     "rule",
     "value_and_grad",
+    "jvp",
+    "jvp_source",
     "explain",
     "gradcheck",
     "GradCheck",

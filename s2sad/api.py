@@ -26,7 +26,18 @@ from .diagnostics import Diagnostic, S2sadError
 from .source import read_source
 from .source import reads as source_reads
 
-__all__ = ["generate", "grad", "value_and_grad", "grad_source", "gradient", "rule", "explain", "compile_gradient"]
+__all__ = [
+    "generate",
+    "grad",
+    "value_and_grad",
+    "grad_source",
+    "gradient",
+    "rule",
+    "explain",
+    "compile_gradient",
+    "jvp",
+    "jvp_source",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,13 +51,15 @@ def generate(
     with_value: bool = False,
     line: int | None = None,
     output: str | None = None,
+    mode: str = "grad",
 ) -> str:
-    """The gradient module for function ``name`` of ``source`` (read from ``path``), as text.
+    """The gradient module for function ``name`` of ``source`` (read from ``path``), as text; ``mode="jvp"``:
+    its forward-mode module (see :mod:`s2sad.forward`).
 
     ``output`` is where the module will be written; the header's regenerate command names it. The header is
     the same whichever way the module is produced (``s2sad grad -o``, ``s2sad sync``), so the bytes are too.
     """
-    return _generate(source, path, name, wrt=wrt, with_value=with_value, line=line, output=output).text
+    return _generate(source, path, name, wrt=wrt, with_value=with_value, line=line, output=output, mode=mode).text
 
 
 def _user_rules(path: str) -> dict[tuple[str, int], rules.Rule]:
@@ -54,10 +67,10 @@ def _user_rules(path: str) -> dict[tuple[str, int], rules.Rule]:
     return config.rules_from(config.nearest(Path(path).resolve().parent))
 
 
-def regenerate_command(target: str, wrt: Sequence[str] | None, output: str | None) -> str:
+def regenerate_command(target: str, wrt: Sequence[str] | None, output: str | None, mode: str = "grad") -> str:
     """The command a generated module's header gives, and that stale-file messages repeat: every argument
     shell-quoted where it needs it (``'$(touch x).py::f'``), so that pasting it runs s2sad and nothing else."""
-    command = f"s2sad grad {shlex.quote(target)}"
+    command = f"s2sad {mode} {shlex.quote(target)}"
     if wrt:
         command += f" --wrt {shlex.quote(','.join(wrt))}"
     if output is not None:
@@ -100,11 +113,16 @@ def _generate(
     with_value: bool = False,
     line: int | None = None,
     output: str | None = None,
+    mode: str = "grad",
 ) -> Generated:
     """The whole pipeline, for the function and every helper it reaches. Input too deep for the stages is
     refused first; a ``RecursionError`` that still escapes one is reported the same way (nothing is written)."""
     limits.check_source(source, path, name, line)
     with limits.guard(source, path, name, line), _collection_paused():
+        if mode == "jvp":
+            from .forward_pipeline import pipeline  # it reuses this module's stages: imported when used
+
+            return pipeline(source, path, name, wrt, line, output)
         return _pipeline(source, path, name, wrt, with_value, line, output)
 
 
@@ -335,17 +353,22 @@ def grad_source(f: Callable[..., Any], wrt: Sequence[str] | None = None, *, with
 
 
 def _generate_live(
-    f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool, loading: bool = False, cached: bool = False
+    f: Callable[..., Any],
+    wrt: Sequence[str] | None,
+    with_value: bool,
+    loading: bool = False,
+    cached: bool = False,
+    mode: str = "grad",
 ) -> tuple[Generated, str, int]:
     """The module for a live function, from a file that still says what ``f`` runs; the file and line of ``f``.
     ``loading``: ``f``'s module may still be running (see :func:`live.check_program`). ``cached``: from the
     on-disk cache when it holds this very generation (see :mod:`s2sad.cache`); the checks run either way."""
     source, path, name, line = live.source_of(f)
     f = live.unwrap_cache(f)
-    if cached:
+    if cached and mode == "grad":
         generated = _generate_cached(source, path, name, wrt, with_value, line)
     else:
-        generated = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line)
+        generated = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line, mode=mode)
     # the helpers, constants and defaults too must be what f runs: same file, same text; another file, as read
     texts = [(p, h, source if p == path else read_source(p)) for p, h in generated.helpers]
     live.check_program(f, source, texts, loading=loading)
@@ -373,9 +396,14 @@ def _generate_cached(
 
 
 def _build(
-    f: Callable[..., Any], wrt: Sequence[str] | None, with_value: bool, loading: bool = False, cached: bool = False
+    f: Callable[..., Any],
+    wrt: Sequence[str] | None,
+    with_value: bool,
+    loading: bool = False,
+    cached: bool = False,
+    mode: str = "grad",
 ) -> tuple[Callable[..., Any], str]:
-    generated, path, line = _generate_live(f, wrt, with_value, loading, cached)
+    generated, path, line = _generate_live(f, wrt, with_value, loading, cached, mode)
     fname = generated.function
     compiled = _compile(generated.text, f"{fname} from {path}:{line}", fname)
     setattr(compiled, "__s2sad_wrt__", list(generated.wrt))
@@ -483,6 +511,18 @@ def grad(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> Calla
 def value_and_grad(f: Callable[..., Any], wrt: Sequence[str] | None = None) -> Callable[..., Any]:
     """A function returning ``(f(...), gradient)`` from one forward pass."""
     return _build(f, wrt, with_value=True)[0]
+
+
+def jvp(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> Callable[..., Any]:
+    """The Jacobian-vector product of ``f`` by forward mode: a function of ``f``'s parameters and then one
+    tangent per differentiated parameter (in the order of ``wrt``; keyword-only when ``f`` has defaults or
+    keyword-only parameters), returning ``(f(...), the derivative of f along the tangents)``."""
+    return _build(f, wrt, with_value=False, mode="jvp")[0]
+
+
+def jvp_source(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> str:
+    """The text of the forward-mode module s2sad generates for ``f``."""
+    return _generate_live(f, wrt, False, mode="jvp")[0].text
 
 
 def rule(**templates: str) -> Callable[[F], F]:

@@ -1,4 +1,4 @@
-"""The command line: ``s2sad grad``, ``sync``, ``check``, ``explain`` and ``gradcheck``.
+"""The command line: ``s2sad grad``, ``jvp``, ``sync``, ``check``, ``explain`` and ``gradcheck``.
 
 Only ``gradcheck`` runs the user's code (it must evaluate the function); the others parse it. Exit status:
 0 success; 1 a check found a generated file stale or missing, or a gradient check failed; 2 bad input
@@ -63,6 +63,25 @@ def _parser() -> argparse.ArgumentParser:
         help="the parameters to differentiate, comma-separated (default: all that the result depends on)",
     )
     grad.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 and print a diff if OUT is missing or differs from what would be generated",
+    )
+    jvp = commands.add_parser(
+        "jvp",
+        help="print or write the forward-mode (Jacobian-vector product) module of one function",
+        description="Generate the forward-mode derivative of a function as a readable Python module: "
+        "jvp_f(<f's parameters>, <p>_dot ...) returns (value, value_dot).",
+        epilog="example: s2sad jvp examples/domke.py::f -o examples/domke_jvp.py",
+    )
+    jvp.add_argument("target", metavar="PATH::NAME", help="the file and the name of a top-level function")
+    jvp.add_argument("-o", "--output", metavar="OUT", help="write the module here (atomically) instead of stdout")
+    jvp.add_argument(
+        "--wrt",
+        metavar="X,Y",
+        help="the parameters that get a tangent, comma-separated (default: all that the result depends on)",
+    )
+    jvp.add_argument(
         "--check",
         action="store_true",
         help="write nothing; exit 1 and print a diff if OUT is missing or differs from what would be generated",
@@ -155,7 +174,7 @@ def _grad(args: argparse.Namespace) -> int:
     if args.check and not args.output:
         raise S2sadError([Diagnostic(args.target, None, "--check needs -o OUT", "bad-arguments")])
     with files.recording() as inputs:
-        text = generate(read_source(path), path, name, wrt=_wrt(args.wrt), output=args.output)
+        text = generate(read_source(path), path, name, wrt=_wrt(args.wrt), output=args.output, mode=args.command)
     if args.output is None:
         sys.stdout.write(text)
         return EXIT_OK
@@ -164,7 +183,10 @@ def _grad(args: argparse.Namespace) -> int:
         raise S2sadError([Diagnostic(files.shown(args.output), None, f"cannot write here: it {problem}", "bad-output")])
     if args.check:
         committed, unusable = _committed(args.output)
-        return _show_stale([Result(Target(path, name, args.output, _wrt(args.wrt)), text, committed, (), unusable)])
+        hint = regenerate_command(args.target, _wrt(args.wrt), args.output, mode=args.command)
+        return _show_stale(
+            [Result(Target(path, name, args.output, _wrt(args.wrt)), text, committed, (), unusable)], hint
+        )
     files.write_atomically(args.output, text)
     return EXIT_OK
 
@@ -250,7 +272,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"grad": _grad, "explain": _explain, "gradcheck": _gradcheck}
+    commands = {"grad": _grad, "jvp": _grad, "explain": _explain, "gradcheck": _gradcheck}
     try:
         return commands.get(args.command, _project)(args)
     except S2sadError as err:

@@ -202,6 +202,10 @@ class ModuleNames:
         """The name of the function that runs ``helper`` and keeps what its adjoint reads: ``forward_h``."""
         return self._invent(f"forward {helper}", f"forward_{helper}")
 
+    def tangent(self, name: str) -> str:
+        """The name of the forward-mode (tangent) function of ``name``: ``jvp_f``, ``jvp_f_1`` when taken."""
+        return self._invent(f"jvp {name}", f"jvp_{name}")
+
     def support(self, name: str) -> str:
         """The name of the support function ``name`` (``unbroadcast``, ``scatter``) in this module."""
         return self._invent(f"support {name}", name)

@@ -1,0 +1,170 @@
+"""Tangent rules for forward mode, derived from the derivative rule table (:mod:`s2sad.rules`) wherever possible.
+
+A rule's templates give vector-Jacobian products: the adjoint contribution of each argument, linear in ``g``.
+Forward mode needs Jacobian-vector products. Three sources, in this order:
+
+1. **Diagonal entries** (the ``shape`` column says ``number``, ``elementwise``, ``comparison`` or ``either``:
+   every ``math.*`` function, the operators, the ufuncs, ``scipy.special``'s elementwise functions). Their
+   Jacobian with respect to each argument is diagonal (each entry of the result depends on the same entry of
+   the argument only, after broadcasting), and a diagonal matrix is its own transpose, so the JVP equals the
+   VJP: the tangent contribution of argument ``p`` is the reverse template with ``g`` replaced by ``p_dot``
+   (``math.sin``: ``g * math.cos(x)`` -> ``x_dot * math.cos(x)``). The same holds for a symmetric Jacobian
+   (:data:`SYMMETRIC`: ``softmax``). No second table: a new elementwise entry gets its tangent for free.
+2. **Linear maps applied to the tangent** (:data:`SAME`): for a function linear in its one differentiable
+   argument (``np.sum``, ``np.transpose``, ``x[index]``, ``np.cumsum``), the tangent is the same call with the
+   argument replaced by its tangent, the other arguments (axes, indices, shapes) as they are.
+3. **Explicit templates** (:data:`EXPLICIT`): products (``a @ b``: ``a_dot @ b + a @ b_dot``), extrema, linear
+   algebra, and the functions linear in several arguments at once (``np.array`` of elements, a tuple element
+   chosen at run time), written in the rules' own template language with ``<param>_dot`` for the tangents.
+
+An entry with none of these has no forward rule, and forward mode refuses a tangent flowing into it
+(``no-forward-rule``) rather than guess. ``tests/test_forward.py`` checks every tangent this module gives
+against central finite differences along random directions, by iterating the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import ir
+from .rules import RULES, Rule, parse_template
+
+__all__ = ["Tangent", "tangent_of", "DIAGONAL_SHAPES", "SAME", "EXPLICIT", "SYMMETRIC", "WHOLE"]
+
+#: ``shape`` column values whose entries have a diagonal Jacobian in every argument
+DIAGONAL_SHAPES = frozenset({"number", "elementwise", "comparison", "either"})
+
+#: Entries whose Jacobian is symmetric although not diagonal: the JVP is the VJP with ``g`` -> ``p_dot``.
+SYMMETRIC = frozenset({"scipy.special.softmax"})
+
+#: Functions linear in their one differentiable argument: the tangent is the same call on the tangent. Each
+#: was checked: none depends on the argument's dtype or values other than linearly (not ``np.full_like``, whose
+#: dtype is ``a``'s; not ``np.nansum``, which reads where ``a`` is NaN).
+SAME = frozenset(
+    {
+        "builtins.float",
+        "numpy.sum",
+        "numpy.mean",
+        "numpy.transpose",
+        "numpy.reshape",
+        "operator.getitem",
+        "numpy.copy",
+        "numpy.cumsum",
+        "numpy.average",
+        "numpy.trace",
+        "numpy.squeeze",
+        "numpy.expand_dims",
+        "numpy.ravel",
+        "numpy.atleast_1d",
+        "numpy.atleast_2d",
+        "numpy.swapaxes",
+        "numpy.moveaxis",
+        "numpy.flip",
+        "numpy.roll",
+        "numpy.broadcast_to",
+        "numpy.full",
+        "numpy.diag",
+        "numpy.diagonal",
+        "numpy.tril",
+        "numpy.triu",
+        "numpy.repeat",
+        "numpy.tile",
+        # lists (s2sad.frontend.writes): a list's tangent is the list of its elements' tangents
+        "numpy.stack",
+        "builtins.sum",
+    }
+)
+
+
+def _expanded(v: str) -> str:
+    return f"(numpy.expand_dims({v}, axis) if axis is not None and not keepdims else {v})"
+
+
+_REDUCED = "(numpy.size(a) / numpy.size(ans))"  # how many entries each result entry reduces
+_CENTRED = "(a - numpy.mean(a, axis, True))"
+_EXTREMUM = (
+    f"numpy.sum(numpy.where(a == {_expanded('ans')}, a_dot, 0.0), axis, keepdims)"
+    f" / numpy.sum(a == {_expanded('ans')}, axis, keepdims)"
+)
+
+#: ``fn`` -> per differentiable parameter, its tangent contribution (in ``<param>_dot``, the parameters and
+#: ``ans``); the contributions of the differentiated arguments are added.
+EXPLICIT: dict[str, dict[str, str]] = {
+    "operator.matmul": {"a": "a_dot @ b", "b": "a @ b_dot"},
+    "numpy.matmul": {"a": "numpy.matmul(a_dot, b)", "b": "numpy.matmul(a, b_dot)"},
+    "numpy.dot": {"a": "numpy.dot(a_dot, b)", "b": "numpy.dot(a, b_dot)"},
+    "numpy.outer": {"a": "numpy.outer(a_dot, b)", "b": "numpy.outer(a, b_dot)"},
+    # a tie shares the tangent equally among the extremal entries, as the adjoint shares the adjoint
+    "numpy.max": {"a": _EXTREMUM},
+    "numpy.min": {"a": _EXTREMUM},
+    "numpy.amax": {"a": _EXTREMUM},
+    "numpy.amin": {"a": _EXTREMUM},
+    "numpy.prod": {"a": "ans * numpy.sum(a_dot / a, axis, keepdims)"},  # undefined at 0, as the adjoint
+    "numpy.linalg.solve": {"a": "-numpy.linalg.solve(a, a_dot @ ans)", "b": "numpy.linalg.solve(a, b_dot)"},
+    "numpy.linalg.inv": {"a": "-(ans @ a_dot @ ans)"},
+    "numpy.var": {"a": f"numpy.sum(2 * {_CENTRED} * a_dot, axis, keepdims) / ({_REDUCED} - ddof)"},
+    "numpy.std": {"a": f"numpy.sum({_CENTRED} * a_dot, axis, keepdims) / (({_REDUCED} - ddof) * ans)"},
+    "numpy.linalg.norm": {"x": "numpy.sum(x * x_dot, axis, keepdims) / ans"},
+    "scipy.special.logsumexp": {
+        "a": f"numpy.sum((1.0 if b is None else b) * numpy.exp(a - {_expanded('ans')}) * a_dot, axis, keepdims)",
+        "b": f"numpy.sum(numpy.exp(a - {_expanded('ans')}) * b_dot, axis, keepdims)",
+    },
+    "scipy.special.log_softmax": {"x": "x_dot - numpy.sum(numpy.exp(ans) * x_dot, axis, True)"},
+}
+_EINSUM = {  # by number of operands
+    1: {"a": "numpy.einsum(subscripts, a_dot)"},
+    2: {"a": "numpy.einsum(subscripts, a_dot, b)", "b": "numpy.einsum(subscripts, a, b_dot)"},
+    3: {
+        "a": "numpy.einsum(subscripts, a_dot, b, c)",
+        "b": "numpy.einsum(subscripts, a, b_dot, c)",
+        "c": "numpy.einsum(subscripts, a, b, c_dot)",
+    },
+}
+
+#: Functions linear in all their differentiable arguments together: the same call on the tangents, an
+#: argument that is not differentiated given a zero tangent (``np.array([x_dot, 0.0])``).
+WHOLE = frozenset({"numpy.array", "s2sad.select", "s2sad.setitem", "s2sad.append"})
+
+
+@dataclass(frozen=True)
+class Tangent:
+    """How a call's tangent is built. ``terms``: per parameter, a contribution in ``<param>_dot`` (added over
+    the differentiated arguments); ``whole``: one expression of every tangent (zeros for the others)."""
+
+    source: str  #: ``diagonal``, ``symmetric``, ``same``, ``explicit``, ``whole``
+    terms: Mapping[str, ir.Expr]
+    whole: ir.Expr | None = None
+
+
+def dot(param: str) -> str:
+    """The template name of ``param``'s tangent."""
+    return f"{param}_dot"
+
+
+def tangent_of(rule: Rule) -> Tangent | None:
+    """The tangent rule of a table entry, or None: no forward rule."""
+    if rule.kind == "helper":
+        return None
+    diffable = [p for p in rule.params if p in rule.adjoints]
+    if rule.shape in DIAGONAL_SHAPES or rule.fn in SYMMETRIC:
+        terms = {p: ir.substitute(rule.adjoints[p], {"g": ir.Var(dot(p))}) for p in diffable}
+        return Tangent("diagonal" if rule.fn not in SYMMETRIC else "symmetric", terms)
+    allowed = frozenset(rule.params) | {dot(p) for p in rule.params} | {"ans"}
+    if rule.fn in SAME and len(diffable) == 1:
+        p = diffable[0]
+        call = ir.Call(rule.fn, tuple(ir.Var(dot(q) if q == p else q) for q in rule.params))
+        return Tangent("same", {p: call})
+    if rule.fn in WHOLE:
+        call = ir.Call(rule.fn, tuple(ir.Var(dot(q) if q in diffable else q) for q in rule.params))
+        return Tangent("whole", {}, call)
+    table = _EINSUM.get(len(rule.params) - 1) if rule.fn == "numpy.einsum" else EXPLICIT.get(rule.fn)
+    if table is None or set(table) != set(diffable):
+        return None
+    return Tangent("explicit", {p: parse_template(t, allowed) for p, t in table.items()})
+
+
+#: Every built-in entry that has a forward rule, with it (tests iterate this).
+TANGENTS: dict[tuple[str, int], Tangent] = {
+    key: t for key, rule in RULES.items() if rule.adjoints for t in [tangent_of(rule)] if t is not None
+}
