@@ -68,3 +68,13 @@ def test_a_visitor_with_attribute_hooks_gets_libcst_visit() -> None:
     visitor = _AttributeHook()
     traverse.visit(module, visitor)
     assert visitor.seen == 2
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_children_are_libcsts(path: str) -> None:
+    module = cst.parse_module((ROOT / path).read_text())
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        assert [id(c) for c in traverse.children(node)] == [id(c) for c in node.children]
+        stack.extend(node.children)

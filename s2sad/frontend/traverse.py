@@ -17,7 +17,7 @@ import textwrap
 
 import libcst as cst
 
-__all__ = ["visit"]
+__all__ = ["visit", "children"]
 
 _FIELDS: dict[type, tuple[str, ...] | None] = {}
 _HOOKS: dict[type, bool] = {}
@@ -29,7 +29,11 @@ def _fields(kind: type) -> tuple[str, ...] | None:
         return _FIELDS[kind]
     found: tuple[str, ...] | None = None
     try:
-        method = next(c.__dict__["_visit_and_replace_children"] for c in kind.__mro__ if "_visit_and_replace_children" in c.__dict__)
+        method = next(
+            c.__dict__["_visit_and_replace_children"]
+            for c in kind.__mro__
+            if "_visit_and_replace_children" in c.__dict__
+        )
         tree = ast.parse(textwrap.dedent(inspect.getsource(method)))
         body = [s for s in tree.body[0].body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
         if len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Name):
@@ -39,7 +43,11 @@ def _fields(kind: type) -> tuple[str, ...] | None:
             plain = True
             for keyword in body[0].value.keywords:
                 value = keyword.value
-                if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id.startswith("visit_"):
+                if (
+                    isinstance(value, ast.Call)
+                    and isinstance(value.func, ast.Name)
+                    and value.func.id.startswith("visit_")
+                ):
                     field = value.args[1] if len(value.args) > 1 else None
                     attribute = value.args[2] if len(value.args) > 2 else None
                     if not (
@@ -49,7 +57,9 @@ def _fields(kind: type) -> tuple[str, ...] | None:
                     ):
                         plain = False
                     names.append(keyword.arg)
-                elif any(isinstance(n, ast.Call) and getattr(n.func, "id", "").startswith("visit_") for n in ast.walk(value)):
+                elif any(
+                    isinstance(n, ast.Call) and getattr(n.func, "id", "").startswith("visit_") for n in ast.walk(value)
+                ):
                     plain = False  # a visit inside an expression: not a plain list
             visits = sum(
                 1
@@ -99,3 +109,18 @@ def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
                     if isinstance(item, cst.CSTNode):
                         _walk(item, visitor)
     visitor.on_leave(node)
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children`` (LibCST's order), without rebuilding the node."""
+    fields = _FIELDS[type(node)] if type(node) in _FIELDS else _fields(type(node))
+    if fields is None:
+        return list(node.children)
+    out: list[cst.CSTNode] = []
+    for name in fields:
+        child = getattr(node, name)
+        if isinstance(child, cst.CSTNode):
+            out.append(child)
+        elif isinstance(child, (tuple, list)):
+            out.extend(item for item in child if isinstance(item, cst.CSTNode))
+    return out
