@@ -12,8 +12,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Sequence
 
-import black
-
 from . import formatting, ir
 from .diagnostics import InternalError
 from .files import escape
@@ -109,8 +107,9 @@ def inert(text: str) -> str:
     return escape(text, keep="\t")
 
 
-def format_source(source: str) -> str:
-    return black.format_str(source, mode=black.Mode())
+def format_source(source: str, held: Sequence[Sequence[str]] = (), prefix: str = "") -> str:
+    """Black's formatting of ``source`` (with ``held`` runs of lines put back: see :mod:`s2sad.formatting`)."""
+    return formatting.format_module(source, held, prefix)
 
 
 def emit(
@@ -166,7 +165,7 @@ def emit(
     held: list[list[str]] = []
     blocks = [(head, formatting.hold_out(body, held, prefix)) for head, body in blocks]
     try:
-        formatted = formatting.format_module(_join(lines, blocks) if held else text, held, prefix)
+        formatted = format_source(_join(lines, blocks) if held else text, held, prefix)
         compile(formatted, f"<generated {fn.name}>", "exec", dont_inherit=True)
     except Exception as err:  # black or compile rejected our own output
         raise InternalError(f"the generated code for '{fn.name}' does not compile: {err}\n{text}") from err

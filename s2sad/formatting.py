@@ -17,14 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import black
-
 __all__ = ["format_module", "stable", "VERIFY"]
 
 #: Tests set this: every module is formatted both ways and must be the same (else an AssertionError).
 VERIFY = False
-_MODE = black.Mode()
-_LINE_LENGTH = _MODE.line_length
+_LINE_LENGTH = 88  #: black's default (tests/test_formatting.py checks it)
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 #: ``a = ...``, ``a, b = ...``, ``a += ...``, ``a -= ...`` and ``stack.append(a)``, all on one line
@@ -98,16 +95,22 @@ def placeholder_prefix(text: str) -> str:
     return prefix
 
 
+def _black(text: str) -> str:
+    import black  # imported when a module is generated, not with s2sad (the cache's hits need no black)
+
+    return black.format_str(text, mode=black.Mode())
+
+
 def format_module(text: str, held: Sequence[Sequence[str]] = (), prefix: str = "") -> str:
     """Black's formatting of ``text`` with the ``held`` runs in their placeholders' places."""
     if not held:
-        return black.format_str(text, mode=_MODE)
+        return _black(text)
     whole = _put_back(text, held, prefix)
-    formatted = _put_back(black.format_str(text, mode=_MODE), held, prefix) if whole is not None else None
+    formatted = _put_back(_black(text), held, prefix) if whole is not None else None
     if formatted is None:  # a placeholder black moved or changed: black on everything
-        return black.format_str(whole if whole is not None else text, mode=_MODE)
+        return _black(whole if whole is not None else text)
     if VERIFY:
-        expected = black.format_str(whole, mode=_MODE)
+        expected = _black(whole)
         assert formatted == expected, "holding stable lines out of black changed its output"
     return formatted
 

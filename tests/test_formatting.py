@@ -93,7 +93,8 @@ def _random_line(rng: random.Random) -> str:
     parts = [rng.choice(atoms)]
     for _ in range(rng.randrange(0, 12)):
         parts += [rng.choice(ops), rng.choice(atoms)]
-    return f"{'    ' * rng.randrange(1, 4)}{rng.choice(['z', 'z_bar', 'p, q'])} {rng.choice(['=', '+=', '-='])} {''.join(parts)}"
+    target, operator = rng.choice(["z", "z_bar", "p, q"]), rng.choice(["=", "+=", "-="])
+    return f"{'    ' * rng.randrange(1, 4)}{target} {operator} {''.join(parts)}"
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -137,3 +138,7 @@ def test_held_runs_go_back_where_black_left_their_placeholders() -> None:
     text = "def f(x, y):\n" + "\n".join(out) + "\n"
     whole = "def f(x, y):\n" + "\n".join(body) + "\n"
     assert formatting.format_module(text, held, "_p") == black.format_str(whole, mode=black.Mode())
+
+
+def test_the_line_length_is_blacks() -> None:
+    assert formatting._LINE_LENGTH == black.Mode().line_length
