@@ -3,9 +3,11 @@
 Three tables, each a range (min–max) over several runs, one thread:
 
 1. the examples, in process (``generate()``: frontend to black), as before;
-2. generated programs end to end (``python -m s2sad grad FILE::f``, a new process each run, as a user runs it):
-   straight-line functions of 100 / 1,000 / 10,000 statements and loop bodies of 100 / 1,000 / 2,000
-   statements, written deterministically by :func:`straight_line` and :func:`loop_body`;
+2. generated programs end to end (``python -m s2sad grad FILE::f``, a new process each run, as a user runs it,
+   with Python's bytecode cache on (in a temporary ``PYTHONPYCACHEPREFIX``, warmed by a first run): the
+   command line's own cost is ``s2sad --help`` and the small ``examples/domke.py::f`` (6 statements)): straight-line
+   functions of 100 / 1,000 / 10,000 statements and loop bodies of 100 / 1,000 / 2,000 statements, written
+   deterministically by :func:`straight_line` and :func:`loop_body`;
 3. importing a module of 20 ``@s2sad.gradient`` functions: without the cache, first import (cache written),
    second import (cache read), per function.
 
@@ -91,24 +93,28 @@ def examples(runs: int) -> None:
         )
 
 
-def _cli(path: Path, env: dict[str, str]) -> tuple[float, float]:
-    """(wall, CPU) seconds of one ``s2sad grad`` process."""
+def _cli(path: Path | str | None, env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one ``s2sad grad`` process (``s2sad --help`` without a path)."""
     before = os.times()
     start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "s2sad", "grad", f"{path}::f"], check=True, stdout=subprocess.DEVNULL, env=env
-    )
+    target = ["grad", path if isinstance(path, str) else f"{path}::f"] if path is not None else ["--help"]
+    subprocess.run([sys.executable, "-m", "s2sad", *target], check=True, stdout=subprocess.DEVNULL, env=env)
     wall = time.perf_counter() - start
     after = os.times()
     return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
 def programs(folder: Path, runs: int, quick: bool) -> None:
-    env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(ROOT), "PYTHONPYCACHEPREFIX": str(folder / "pycache")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as users run it: s2sad's, black's and LibCST's bytecode cached
     cases = [("straight line", n, straight_line) for n in (100, 1_000, 10_000) if not (quick and n == 10_000)]
     cases += [("loop body", n, loop_body) for n in (100, 1_000, 2_000)]
     print("| program | statements | `s2sad grad` wall (s) | CPU (s) |")
     print("|---|---|---|---|")
+    _cli(f"{ROOT / 'examples' / 'domke.py'}::f", env)  # the bytecode cache written
+    for label, target in [("`s2sad --help`", None), ("`examples/domke.py::f`", f"{ROOT / 'examples' / 'domke.py'}::f")]:
+        walls, cpus = zip(*(_cli(target, env) for _ in range(runs)))
+        print(f"| {label} | {'–' if target is None else '6'} | {_range(list(walls))} | {_range(list(cpus))} |")
     for kind, n, make in cases:
         path = folder / f"gen_{kind.replace(' ', '_')}_{n}.py"
         path.write_text(make(n))

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, TypeVar, overload
 
 from pathlib import Path
 
-from . import __version__, analysis, config, emit, frontend, ir, names, report, reverse, rules, ssa
+from . import __version__, analysis, config, emit, ir, names, report, reverse, rules, ssa
 from . import cache as disk_cache
 from . import lagrangian, limits, live, saving, sharing, values
 from .diagnostics import Diagnostic, S2sadError
@@ -85,6 +85,8 @@ def _analysed(
     user_rules = _user_rules(path)  # a bad [tool.s2sad.rules] is reported first, whatever the function calls
     limits.check_source(source, path, name, line)
     with limits.guard(source, path, name, line):
+        from . import frontend  # LibCST is imported when a function is parsed, not with s2sad
+
         parsed = frontend.parse_function(source, path, name, line)
         limits.check_numbers([parsed])
         fn = ssa.to_ssa(parsed)
@@ -151,6 +153,8 @@ def _pipeline(
     output: str | None,
 ) -> Generated:
     user_rules = _user_rules(path)
+    from . import frontend  # LibCST is imported when a function is parsed, not with s2sad
+
     program = frontend.parse_program(source, path, name, line, rules=user_rules)
     limits.check_numbers([program.main, *program.helpers])
     module_names = names.ModuleNames.of([program.main, *program.helpers], [(o.name, o.text) for o in program.opaque])

@@ -12,9 +12,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Sequence
 
-import black
-
-from . import ir
+from . import formatting, ir
 from .diagnostics import InternalError
 from .files import escape
 from .names import BUILTINS, ModuleNames, Spelling, bound_names, identifiers, local_names
@@ -140,8 +138,9 @@ def inert(text: str) -> str:
     return escape(text, keep="\t")
 
 
-def format_source(source: str) -> str:
-    return black.format_str(source, mode=black.Mode())
+def format_source(source: str, held: Sequence[Sequence[str]] = (), prefix: str = "") -> str:
+    """Black's formatting of ``source`` (with ``held`` runs of lines put back: see :mod:`s2sad.formatting`)."""
+    return formatting.format_module(source, held, prefix)
 
 
 def emit(
@@ -162,7 +161,7 @@ def emit(
     spelling = Spelling(_bound(functions, verbatim, names), set().union(*map(local_names, SUPPORT.values())))
     for _, bindings in verbatim:
         spelling.force(bindings)
-    blocks: list[str] = []
+    blocks: list[tuple[str, list[str]]] = []  # (text, and for a generated function its body's lines)
     constants: dict[str, str] = {}
     support: set[str] = set()
     for function, doc in functions:
@@ -178,12 +177,12 @@ def emit(
         if kwonly:  # keyword-only parameters keep their '*'
             parts.insert(kwonly[0], "*")
         params = ", ".join(parts)
-        blocks.append("\n".join([f"def {function.name}({params}):", f'{_INDENT}"""{doc}"""', *body_lines]))
+        blocks.append((f'def {function.name}({params}):\n{_INDENT}"""{doc}"""', body_lines))
         constants.update((c.name, c.text) for c in function.constants)
-    blocks.extend(text.rstrip() for text, _ in verbatim)
+    blocks.extend((text.rstrip(), []) for text, _ in verbatim)
     for name in sorted(support):
-        blocks.append(_support(name, names.support(name), spelling))
-    defined = [_def_name(b) for b in blocks[1:]]
+        blocks.append((_support(name, names.support(name), spelling), []))
+    defined = [_def_name(b) for b, _ in blocks[1:]]
     if fn.name.startswith("grad_") and any(d.startswith("grad_") for d in defined):
         blocks.append(blocks.pop(0))  # the gradient is the last 'grad_' function, as tools expect
     lines = [f"# {inert(h)}" if h else "#" for h in header]
@@ -192,15 +191,23 @@ def emit(
     if constants:
         lines.append("")
         lines.extend(constants[k] for k in sorted(constants))
-    for block in blocks:
-        lines += ["", "", block]
-    text = "\n".join(lines) + "\n"
+    text = _join(lines, blocks)
+    prefix = formatting.placeholder_prefix(text)
+    held: list[list[str]] = []
+    blocks = [(head, formatting.hold_out(body, held, prefix)) for head, body in blocks]
     try:
-        formatted = format_source(text)
+        formatted = format_source(_join(lines, blocks) if held else text, held, prefix)
         compile(formatted, f"<generated {fn.name}>", "exec", dont_inherit=True)
     except Exception as err:  # black or compile rejected our own output
         raise InternalError(f"the generated code for '{fn.name}' does not compile: {err}\n{text}") from err
     return formatted
+
+
+def _join(lines: list[str], blocks: Sequence[tuple[str, list[str]]]) -> str:
+    parts = list(lines)
+    for head, body in blocks:
+        parts += ["", "", head, *body]
+    return "\n".join(parts) + "\n"
 
 
 def _def_name(text: str) -> str:

@@ -306,7 +306,8 @@ class Recording:
         out: dict[str, ir.Assign] = {}
         if loops:
             candidates = self.recomputable(stmts, loops)
-            wanted = {n for n in candidates if n in self._reads_block(stmts)}
+            reads = self._reads_block(stmts) if candidates else set()  # once: it walks the whole block
+            wanted = {n for n in candidates if n in reads}
             while True:  # a recomputed value needs its recomputable operands recomputed too
                 more = {m for n in wanted for m in ir.expr_names(candidates[n].value) if m in candidates} - wanted
                 if not more:

@@ -9,7 +9,11 @@ import pytest
 
 import s2sad.api
 import s2sad.emit
+import s2sad.formatting
 from generated import MODULES
+
+# every module is formatted both ways (black on the whole text, and with stable lines held out): the same
+s2sad.formatting.VERIFY = True
 
 _LAST = "test_generated_modules.py::test_every_module_generated_in_this_session"
 

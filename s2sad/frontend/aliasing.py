@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from . import traverse
 from ..rules import known_arities
 from .syntax import evaluate_numeric
 
@@ -323,14 +324,14 @@ def _collect(body: cst.BaseSuite) -> _Facts:
             elif isinstance(node, cst.Name) and id(node) not in stores:
                 facts.loads.setdefault(node.value, []).append(node)
             elif isinstance(node, (cst.Attribute, cst.Arg)):
-                node.value.visit(self)  # not the attribute's name, not the keyword
+                traverse.visit(node.value, self)  # not the attribute's name, not the keyword
                 return False
             return True
 
         def on_leave(self, original_node: cst.CSTNode) -> None:
             self.stack.pop()
 
-    body.visit(Visitor())
+    traverse.visit(body, Visitor())
     return facts
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from . import traverse
 from .. import ir
 from .containers import _module_names
 
@@ -94,7 +95,7 @@ def bundle_reads(body: cst.BaseSuite, params: list[str]) -> dict[str, list[str]]
             if n.value in keys and id(n) not in entries:
                 other.add(n.value)
 
-    body.visit(Finder())
+    traverse.visit(body, Finder())
     written = _written(body, targets)
     return {p: k for p, k in keys.items() if k and p not in other and p not in written}
 
@@ -116,7 +117,7 @@ def _written(body: cst.BaseSuite, targets: set[int]) -> set[str]:
             if id(n) in targets and isinstance(n.value, cst.Name):
                 found.add(n.value.value)
 
-    body.visit(Finder())
+    traverse.visit(body, Finder())
     return found
 
 

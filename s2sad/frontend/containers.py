@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from . import traverse
 from .. import ir
 from .names import Context, Signature
 from .syntax import _tuple
@@ -116,7 +117,7 @@ def tuple_lengths(
                 growing.add(func.value.value)
 
     growing: set[str] = set()
-    body.visit(Finder())
+    traverse.visit(body, Finder())
     tuples = set(simple) - other
     changed = True
     while changed:  # every value assigned to a tuple variable is a tuple (a display, another one, a slice)
@@ -241,14 +242,14 @@ class _Flow:
                     at[id(n)] = next(iter(found)) if len(found) == 1 else None
 
             def visit_Attribute(self, n: cst.Attribute) -> bool:
-                n.value.visit(self)
+                traverse.visit(n.value, self)
                 return False
 
             def visit_Arg(self, n: cst.Arg) -> bool:
-                n.value.visit(self)
+                traverse.visit(n.value, self)
                 return False
 
-        node.visit(Reads())
+        traverse.visit(node, Reads())
 
 
 def _suite(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
@@ -631,5 +632,5 @@ def _module_names(module: cst.Module) -> set[str]:
         def visit_Name(self, n: cst.Name) -> None:
             found.add(n.value)
 
-    module.visit(Finder())
+    traverse.visit(module, Finder())
     return found

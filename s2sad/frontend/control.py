@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, TypeAlias, Union
 
 import libcst as cst
 
+from . import traverse
 from .. import ir
 from ..diagnostics import Diagnostic
 from .iteration import _Iteration, _resizes, _Tree, _assigned
@@ -90,7 +91,7 @@ def _exits(node: cst.CSTNode) -> set[str]:
     if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
         return set()
     out = set()
-    for child in node.children:
+    for child in traverse.children(node):
         out |= _exits(child)
     return out
 
@@ -100,7 +101,7 @@ def _has_return(node: cst.CSTNode) -> bool:
         return True
     if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
         return False
-    return any(_has_return(c) for c in node.children)
+    return any(_has_return(c) for c in traverse.children(node))
 
 
 def _always(entries: Sequence[_Entry], kinds: frozenset[str]) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
+from . import traverse
 from ..diagnostics import Diagnostic, Span
 
 __all__ = ["misread"]
@@ -48,15 +49,15 @@ def misread(
                 ours.append(n)
 
         def visit_Attribute(self, n: cst.Attribute) -> bool:
-            n.value.visit(self)  # 'exp' in 'math.exp' is an attribute, not a name
+            traverse.visit(n.value, self)  # 'exp' in 'math.exp' is an attribute, not a name
             return False
 
         def visit_Arg(self, n: cst.Arg) -> bool:
-            n.value.visit(self)  # 'k' in 'h(k=1.0)' is a keyword, not a name
+            traverse.visit(n.value, self)  # 'k' in 'h(k=1.0)' is a keyword, not a name
             return False
 
     for stmt in node.body.body:
-        stmt.visit(Names())
+        traverse.visit(stmt, Names())
     mine = sorted((line_of(n), n.value) for n in ours)
     theirs = sorted((n.lineno, n.id) for n in _names(tree.body))
     if mine == theirs:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeAlias, Union
 
 import libcst as cst
 
+from . import traverse
 from .. import ir
 from ..diagnostics import Diagnostic
 from ..names import BUILTINS
@@ -66,7 +67,7 @@ def _assigned(node: cst.CSTNode) -> set[str]:
         def visit_NamedExpr(self, n: cst.NamedExpr) -> None:
             names(n.target)
 
-    node.visit(Finder())
+    traverse.visit(node, Finder())
     return found
 
 
@@ -85,7 +86,7 @@ def _resizes(node: cst.CSTNode) -> cst.CSTNode | None:
         def visit_Del(self, n: cst.Del) -> None:
             found.append(n)
 
-    node.visit(Finder())
+    traverse.visit(node, Finder())
     return found[0] if found else None
 
 
@@ -130,7 +131,7 @@ class _Iteration:
                 if n is loop:
                     return False
                 if isinstance(n.target, cst.Name) and n.target.value == name:
-                    n.iter.visit(self)
+                    traverse.visit(n.iter, self)
                     return False  # its own variable inside it
                 return True
 
@@ -139,7 +140,7 @@ class _Iteration:
                 found = found or n.value == name
 
         if self._function_node is not None:
-            self._function_node.body.visit(Finder())
+            traverse.visit(self._function_node.body, Finder())
         return found
 
     def _range(self, node: cst.BaseExpression) -> tuple[cst.Call, bool] | None:

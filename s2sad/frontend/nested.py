@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from . import traverse
 from .. import ir
 from ..diagnostics import Diagnostic
 from .containers import Lengths
@@ -85,7 +86,7 @@ class _Nested:
 
         for stmt in node.body.body:
             if not isinstance(stmt, cst.FunctionDef):
-                stmt.visit(Deeper())
+                traverse.visit(stmt, Deeper())
         for stmt in node.body.body:
             name, definition = _definition(stmt)
             if name is None or definition is None:

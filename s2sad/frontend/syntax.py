@@ -6,6 +6,7 @@ import ast
 
 import libcst as cst
 
+from . import traverse
 from .. import ir, literals
 
 TEMP = ir.TEMP
@@ -100,10 +101,10 @@ def _names_in(node: cst.CSTNode) -> list[cst.Name]:
             found.append(n)
 
         def visit_Attribute(self, n: cst.Attribute) -> bool:
-            n.value.visit(self)
+            traverse.visit(n.value, self)
             return False
 
-    node.visit(Finder())
+    traverse.visit(node, Finder())
     return found
 
 
@@ -114,7 +115,7 @@ def _all_function_defs(node: cst.CSTNode) -> list[cst.FunctionDef]:
         def visit_FunctionDef(self, n: cst.FunctionDef) -> None:
             found.append(n)
 
-    node.visit(Finder())
+    traverse.visit(node, Finder())
     return found
 
 
