@@ -618,10 +618,11 @@ _SCIPY_SPECIAL = [
 ]
 
 _LINALG = [
-    vjp(  # b's adjoint is one solve with the transpose; a's is minus its outer product with the solution
+    vjp(  # b's adjoint is one solve with the transpose; a's is minus its outer product with the solution; each
+        # summed over the stack axes it was broadcast along
         "numpy.linalg.solve(a, b)",
-        a="s2sad.solve_adjoint_a(numpy.linalg.solve(numpy.swapaxes(a, -1, -2), g), ans)",
-        b="numpy.linalg.solve(numpy.swapaxes(a, -1, -2), g)",
+        a="s2sad.unbroadcast(s2sad.solve_adjoint_a(s2sad.solve_transposed(a, g), ans, a), a)",
+        b="s2sad.unbroadcast(s2sad.solve_transposed(a, g), b)",
         note="never an explicit inverse; with both a and b differentiated the transposed solve is done twice",
     ),
     vjp("numpy.linalg.inv(a)", a="-numpy.swapaxes(ans, -1, -2) @ g @ numpy.swapaxes(ans, -1, -2)"),

@@ -45,10 +45,18 @@ LIBRARY_SUPPORT = {
     rows, cols = np.nonzero(np.eye(*np.shape(v), k=k))
     out[rows, cols] = g
     return out''',
-    "solve_adjoint_a": '''def solve_adjoint_a(b_bar, x):
-    """The adjoint of a in x = np.linalg.solve(a, b), given b's adjoint: minus b_bar times x transposed."""
-    if np.ndim(x) == 1:
-        return -np.outer(b_bar, x)
+    "solve_transposed": '''def solve_transposed(a, g):
+    """The solution y of a^T y = g, for the adjoint of x = np.linalg.solve(a, b) (g has x's shape): when x
+    is a vector, or a stack of vectors (one axis fewer than a), each vector is solved alone."""
+    at = np.swapaxes(a, -1, -2)
+    if np.ndim(g) == np.ndim(a) - 1:
+        return np.linalg.solve(at, g[..., None])[..., 0]
+    return np.linalg.solve(at, g)''',
+    "solve_adjoint_a": '''def solve_adjoint_a(b_bar, x, a):
+    """The adjoint of a in x = np.linalg.solve(a, b), given b's adjoint: minus b_bar times x transposed
+    (their outer product when x is a vector, or a stack of vectors: one axis fewer than a)."""
+    if np.ndim(x) == np.ndim(a) - 1:
+        return -(b_bar[..., :, None] * x[..., None, :])
     return -(b_bar @ np.swapaxes(x, -1, -2))''',
     "det_adjoint": '''def det_adjoint(g_det, a):
     """The adjoint of a in np.linalg.det(a), given g times the determinant: that times inv(a) transposed."""

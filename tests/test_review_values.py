@@ -1,0 +1,237 @@
+"""An adversarial review of the value analysis (s2sad.values, s2sad.shapes), the rank-specialised adjoints
+(s2sad.specialise), the simplifier's like terms (s2sad.algebra), library calls on data and the new rules of
+the table: every row is a program on which a wrong assumption would give a silently wrong gradient. Each is
+differentiated correctly (against central finite differences of the user's own function) or refused with a
+located diagnostic. Rows that found a bug say so (``found:``) and failed before its fix.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pytest
+
+from soundness import Case, verdict
+
+_HEADER = "import math\nfrom typing import Annotated\n\nimport numpy as np\nimport scipy.special\n\n\n"
+_SCALAR = "import math\n\n\n"
+
+
+def case(
+    id: str,
+    body: str,
+    at: tuple,
+    expect: str = "correct",
+    code: str | None = None,
+    wrt: tuple[str, ...] | None = None,
+    header: str = _HEADER,
+) -> Case:
+    return Case(id, {"m.py": header + textwrap.dedent(body)}, at, wrt=wrt, expect=expect, code=code)
+
+
+_rng = np.random.default_rng(14)
+
+
+def randn(*shape: int) -> np.ndarray:
+    return _rng.uniform(0.2, 0.9, shape)
+
+
+def spd(n: int, shift: float = 0.0) -> np.ndarray:
+    a = _rng.standard_normal((n, n))
+    return a @ a.T + (3.0 + shift) * np.eye(n)
+
+
+def A(dims: str) -> str:
+    return f'Annotated[np.ndarray, "{dims}"]'
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Dimension symbols belong to the function whose annotations name them
+# ------------------------------------------------------------------------------------------------------------
+SYMBOLS = [
+    # found: the helper's "n" (bound to a's length) was taken for the caller's "n" (x's length): a * b was
+    # thought to need no unbroadcast, and y's adjoint came back with x's shape
+    case(
+        "helper-symbol-is-not-the-callers",
+        f"""
+        def h(a: {A('n')}, b):
+            return np.sum(a * b)
+
+        def f(x: {A('n')}, y: {A('k')}):
+            return h(y, x)
+        """,
+        (randn(3), randn(1)),
+    ),
+    # found: h's result ("n", h's own) was taken to have the shape of the caller's x ("n", f's own)
+    case(
+        "helper-result-symbol-is-not-the-callers",
+        f"""
+        def h(a: {A('n')}):
+            return a * 2.0
+
+        def f(x: {A('n')}, y: {A('m')}):
+            return np.sum(h(y) * x)
+        """,
+        (randn(3), randn(1)),
+    ),
+    # two calls of one annotated helper bind its "n" twice, to different lengths
+    case(
+        "two-calls-of-an-annotated-helper",
+        f"""
+        def h(a: {A('n')}):
+            return a * 2.0
+
+        def f(x, y):
+            return np.sum(h(x) * h(y))
+        """,
+        (randn(3), randn(1)),
+    ),
+    case(
+        "helper-symbols-agree-with-the-callers",
+        f"""
+        def h(a: {A('n')}, b: {A('n')}):
+            return np.sum(a * b)
+
+        def f(x: {A('n')}, y: {A('n')}):
+            return h(x, y) + h(y, x)
+        """,
+        (randn(3), randn(3)),
+    ),
+]
+
+# ------------------------------------------------------------------------------------------------------------
+# Scalar code: += on an adjoint that may be a 0-d array shared with another name
+# ------------------------------------------------------------------------------------------------------------
+ALIASES = [
+    # found: x_bar = y; y_bar = x; y_bar += 2 * y changed the caller's 0-d array x (and x_bar's value)
+    case("zero-d-arguments-in-scalar-code", "def f(x, y):\n    return y * y + x * y\n", (np.array(0.3), np.array(0.5)), header=_SCALAR),
+    case(
+        "zero-d-arguments-numpy-module",
+        "def f(x, y):\n    return y * y + x * y\n",
+        (np.array(0.3), np.array(0.5)),
+    ),
+    # found: np.where's adjoint is a 0-d array; the scalar helper's a_bar and b_bar both were that array, and
+    # b_bar += ... changed a_bar too
+    case(
+        "zero-d-adjoint-into-a-scalar-helper",
+        """
+        def h(a, b):
+            t = b * b
+            s = a + b
+            return t + s
+
+        def f(x: float, y: float):
+            r = h(x, y)
+            return np.where(x > 0, r, 0.0)
+        """,
+        (0.3, 0.5),
+    ),
+    case(
+        "zero-d-adjoint-into-a-scalar-helper-in-a-loop",
+        """
+        def h(a, b):
+            return a * b + a + b
+
+        def f(x: float, y: float):
+            s = 0.0
+            for i in range(3):
+                s = s + np.where(x > 0, h(x, y), 0.0)
+            return s
+        """,
+        (0.3, 0.5),
+    ),
+]
+
+# ------------------------------------------------------------------------------------------------------------
+# Linear algebra on stacks that broadcast
+# ------------------------------------------------------------------------------------------------------------
+_S = spd(3)
+_STACK = np.stack([spd(3), spd(3, 1.0), spd(3, 2.0)])
+_SOLVE = "def f(a, b, w):\n    return np.sum(np.linalg.solve(a, b) * w)\n"
+LINALG = [
+    case("solve-vector", _SOLVE, (_S, randn(3), randn(3)), wrt=("a", "b")),
+    case("solve-matrix", _SOLVE, (_S, randn(3, 2), randn(3, 2)), wrt=("a", "b")),
+    # found: a stack of matrices and one vector: g (a stack of vectors) was solved as one matrix
+    case("solve-stack-and-vector", _SOLVE, (_STACK, randn(3), randn(3, 3)), wrt=("a", "b")),
+    # found: b broadcast against a's stack: its adjoint kept the stack's axis
+    case("solve-b-broadcast", _SOLVE, (_STACK, randn(3, 2), randn(3, 3, 2)), wrt=("a", "b")),
+    # found: a broadcast against b's stack: its adjoint kept the stack's axis
+    case("solve-a-broadcast", _SOLVE, (_S, randn(2, 3, 2), randn(2, 3, 2)), wrt=("a", "b")),
+    case("solve-a-broadcast-ones", _SOLVE, (_S[None], randn(2, 3, 2), randn(2, 3, 2)), wrt=("a", "b")),
+]
+
+# ------------------------------------------------------------------------------------------------------------
+# What held (kept as rows so that it keeps holding)
+# ------------------------------------------------------------------------------------------------------------
+_r = np.random.default_rng(3)
+
+
+def normal(*shape: int) -> np.ndarray:
+    return _r.standard_normal(shape)
+
+
+HELD = [
+    case("helper-array-and-number", "def h(a):\n    return a * a\n\ndef f(x, y):\n    return np.sum(h(x)) + h(y)\n", (randn(3), 0.4)),
+    case("transpose-3d", "def f(x, w):\n    return np.sum((x.T * w) ** 2)\n", (normal(2, 3, 4), normal(4, 3, 2))),
+    case(
+        "annotated-transpose-3d-matmul",
+        f"def f(x: {A('a b c')}, w):\n    return np.sum((x.T @ w) ** 2)\n",
+        (normal(2, 3, 4), normal(2, 5)),
+    ),
+    *(
+        case(f"matmul-{sa}-{sb}", "def f(a, b):\n    return np.sum(np.sin(a @ b))\n", (normal(*sa), normal(*sb)))
+        for sa, sb in [((3,), (3,)), ((4, 2, 3), (3, 5)), ((2, 3), (4, 3, 5)), ((3,), (4, 3, 2)), ((1, 2, 3), (4, 3, 2))]
+    ),
+    *(
+        case(
+            f"annotated-matmul-{da}-{db}".replace(" ", ""),
+            f"def f(a: {A(da)}, b: {A(db)}):\n    return np.sum(np.sin(a @ b))\n",
+            (normal(*sa), normal(*sb)),
+        )
+        for sa, sb, da, db in [
+            ((3,), (3,), "n", "n"),
+            ((2, 3), (3,), "m n", "n"),
+            ((3,), (3, 2), "n", "n k"),
+            ((4, 2, 3), (3, 5), "b m n", "n k"),
+            ((2, 3), (4, 3, 5), "m n", "b n k"),
+        ]
+    ),
+    case("dot-scalar-vector", f"def f(a: float, b: {A('n')}):\n    return np.sum(np.dot(a, b))\n", (0.5, normal(3))),
+    case("asarray-of-differentiated", "def f(x):\n    return np.sum(np.asarray(x) ** 2)\n", (randn(3),), expect="refused", code="no-rule"),
+    case("copy-of-differentiated", "def f(x):\n    return np.sum(np.copy(x) ** 2)\n", (randn(3),), expect="refused", code="no-rule"),
+    case("linspace-to-differentiated", "def f(x):\n    return np.sum(np.linspace(0, x, 5) ** 2)\n", (0.7,), expect="refused", code="no-rule"),
+    case("sum-where", "def f(x):\n    return np.sum(x * x, where=x > 0.4)\n", (randn(3),), expect="refused", code="no-rule"),
+    case("sum-initial", "def f(x):\n    return np.sum(x * x, initial=x[0])\n", (randn(3),), expect="refused", code="no-rule"),
+    case("sum-dtype-int", "def f(x):\n    return np.sum(x * x, dtype=int)\n", (3 * randn(3),), expect="refused", code="no-rule"),
+    case("len-and-shape", "def f(x):\n    return np.sum(x) / len(x) + np.sum(x) / x.shape[0]\n", (randn(3),)),
+    case("std-ddof-axes", "def f(x, w):\n    return np.sum(np.std(x, axis=(0, 2), ddof=1) * w)\n", (normal(2, 3, 4), normal(3)), wrt=("x",)),
+    case(
+        "var-ddof-keepdims",
+        "def f(x, w):\n    return np.sum(np.var(x, axis=(0, 2), ddof=2, keepdims=True) * w)\n",
+        (normal(2, 3, 4), normal(1, 3, 1)),
+        wrt=("x",),
+    ),
+    case("norm-axes", "def f(x, w):\n    return np.sum(np.linalg.norm(x, axis=(1, 2)) * w)\n", (normal(2, 3, 4), normal(2)), wrt=("x",)),
+    case("cholesky-stack", "def f(x, w):\n    return np.sum(np.linalg.cholesky(x) * w)\n", (_STACK, normal(3, 3, 3)), wrt=("x",)),
+    case(
+        "logsumexp-b-broadcast",
+        "def f(a, b, w):\n    return np.sum(scipy.special.logsumexp(a, axis=0, b=b, keepdims=True) * w)\n",
+        (normal(2, 3), randn(2, 1), normal(1, 3)),
+        wrt=("a", "b"),
+    ),
+    case("einsum-implicit-output", "def f(a, b):\n    return np.sum(np.sin(np.einsum('ba,ac', a, b)))\n", (normal(2, 3), normal(3, 4))),
+    case("repeat-list-axis", "def f(x, w):\n    return np.sum(np.repeat(x, [1, 2], axis=0) * w)\n", (normal(2, 3), normal(3, 3)), wrt=("x",)),
+    case("tile-tuple", "def f(x, w):\n    return np.sum(np.tile(x, (2, 1, 2)) * w)\n", (normal(2, 3), normal(2, 2, 6)), wrt=("x",)),
+    case("roll-tuple", "def f(x, w):\n    return np.sum(np.roll(x, (1, 2), axis=(0, 1)) * w)\n", (normal(2, 3), normal(2, 3)), wrt=("x",)),
+    case("diagonal-offset", "def f(x, w):\n    return np.sum(np.diagonal(x, -1) * w)\n", (normal(3, 4), normal(2)), wrt=("x",)),
+    case("diagonal-axes", "def f(x, w):\n    return np.sum(np.diagonal(x, 0, 1, 2) * w)\n", (normal(2, 3, 4), normal(2, 3)), wrt=("x",)),
+    case("trace-3d", "def f(x, w):\n    return np.sum(np.trace(x) * w)\n", (normal(2, 3, 4), normal(4)), wrt=("x",)),
+]
+
+CASES = LINALG + HELD
+
+
+@pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
+def test_case(c: Case, tmp_path) -> None:
+    verdict(c, tmp_path)
