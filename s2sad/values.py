@@ -26,6 +26,7 @@ from . import ir
 from .rules import lookup
 from .shapes import (
     BOOL,
+    Dim,
     FLOAT,
     INT,
     SHAPE_RULES,
@@ -263,6 +264,15 @@ def scalar_operands(fn: ir.Function) -> set[str]:
     return out
 
 
+def _dims_renamed(v: Value, rename: Callable[[str], Dim]) -> Value:
+    """``v`` with every symbolic dimension ``d`` replaced by ``rename(d)``."""
+    if isinstance(v, Array) and v.dims is not None:
+        return Array(v.rank, tuple(rename(d) if isinstance(d, str) else d for d in v.dims))
+    if isinstance(v, Tuple):
+        return Tuple(tuple(_dims_renamed(x, rename) for x in v.items))
+    return v
+
+
 def analyse(
     fn: ir.Function,
     params: Mapping[str, Value] | None = None,
@@ -270,8 +280,15 @@ def analyse(
     helper_result: HelperResult | None = None,
 ) -> Values:
     """The values of ``fn``'s names. ``params``: what the callers pass (a helper); None for the function
-    being differentiated, whose parameters are numbers when it is scalar code."""
+    being differentiated, whose parameters are numbers when it is scalar code.
+
+    A dimension symbol belongs to the function whose annotations name it, and is bound anew by each call, as
+    in jaxtyping: a helper's ``n`` is written ``h:n`` (never equal to its caller's ``n``), and its result
+    forgets it (two calls may bind it to two lengths)."""
+    scope = f"{fn.name}:"
     stated = [annotated(p.annotation) for p in fn.params]
+    if params is not None:
+        stated = [_dims_renamed(v, lambda d: scope + d) for v in stated]
     if params is None:  # the function differentiated: scalar code unless it says otherwise
         scalar_code = array_free(fn, helpers) and all(isinstance(v, (Unknown, Scalar)) for v in stated)
     else:  # a helper: scalar code when every caller passes numbers
@@ -279,8 +296,7 @@ def analyse(
         scalar_code = bool(params) and array_free(fn, helpers) and all(isinstance(v, Scalar) for v in given)
     sure = scalar_operands(fn)
     start: dict[str, Value] = {}
-    for p in fn.params:
-        given = annotated(p.annotation)
+    for p, given in zip(fn.params, stated):
         if isinstance(given, Unknown) and params is not None:
             given = params.get(p.name, UNKNOWN)
         if isinstance(given, Unknown) and (scalar_code or p.name in sure):
@@ -290,6 +306,8 @@ def analyse(
     env = analysis.run(start)
     returned = next((s for s in fn.body if isinstance(s, ir.Return)), None)
     result = (analysis.value(returned.values[0]) if returned is not None and returned.values else None) or UNKNOWN
+    if params is not None:
+        result = _dims_renamed(result, lambda d: None if d.startswith(scope) else d)
     return Values(env, scalar_code, FLOAT if scalar_code else result)
 
 

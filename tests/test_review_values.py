@@ -229,7 +229,7 @@ HELD = [
     case("trace-3d", "def f(x, w):\n    return np.sum(np.trace(x) * w)\n", (normal(2, 3, 4), normal(4)), wrt=("x",)),
 ]
 
-CASES = LINALG + HELD
+CASES = SYMBOLS + LINALG + HELD
 
 
 @pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
