@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from . import ir, specialise
 from .algebra import simplify
+from .increments import without_shared_increments
 from .analysis import Activity, rule_of
 from .diagnostics import S2sadError
 from .names import ModuleNames
@@ -296,6 +297,9 @@ class _Gradient(Recording):
             else:
                 self.const_adj[ret.values[0].name] = ir.Const(1.0)
         backward = self.reverse(fn.body, live)
+        if self.values.scalar_code:  # += where no other name can see it (a 0-d array changes in place)
+            params = [p.name for p in fn.params] + ([seed.name] if seed else [])
+            backward = without_shared_increments(backward, params, forward)
         grads: list[ir.Expr] = []
         for p in self.wrt:
             if p in self.const_adj:

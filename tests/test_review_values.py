@@ -111,6 +111,12 @@ ALIASES = [
         "def f(x, y):\n    return y * y + x * y\n",
         (np.array(0.3), np.array(0.5)),
     ),
+    # a library call's 0-d array, copied into two adjoints
+    case(
+        "zero-d-library-value-in-scalar-code",
+        "def f(x, y):\n    c = np.asarray(0.5)\n    return y * y + c * y + x * c\n",
+        (0.3, 0.5),
+    ),
     # found: np.where's adjoint is a 0-d array; the scalar helper's a_bar and b_bar both were that array, and
     # b_bar += ... changed a_bar too
     case(
@@ -229,7 +235,7 @@ HELD = [
     case("trace-3d", "def f(x, w):\n    return np.sum(np.trace(x) * w)\n", (normal(2, 3, 4), normal(4)), wrt=("x",)),
 ]
 
-CASES = SYMBOLS + LINALG + HELD
+CASES = SYMBOLS + ALIASES + LINALG + HELD
 
 
 @pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
