@@ -229,7 +229,7 @@ class _Gradient(Recording):
         assert isinstance(s.value, ir.Call)
         others = [a for a in s.value.args if a != arg]
         operand, result = self.values.of(arg), self.values.of(ir.Var(s.target))
-        if all(isinstance(a, ir.Const) or self.values.scalar(a) for a in others) or same_shape(operand, result):
+        if all(self.values.scalar(a) for a in others) or same_shape(operand, result):
             return term
         if isinstance(operand, Scalar):  # a number broadcast against anything: its adjoint is the sum
             return term if isinstance(result, Scalar) else ir.Call("numpy.sum", (term, ir.Const(None), ir.Const(False)))
@@ -522,7 +522,7 @@ class _Gradient(Recording):
         for a in s.value.args:
             others = [b for b in s.value.args if b != a]
             if isinstance(a, ir.Var) and (
-                all(isinstance(b, ir.Const) or self.values.scalar(b) for b in others)
+                all(self.values.scalar(b) for b in others)
                 or same_shape(self.values.of(a), result)
             ):
                 shaped.add(a.name)

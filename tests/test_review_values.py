@@ -150,6 +150,26 @@ ALIASES = [
 ]
 
 # ------------------------------------------------------------------------------------------------------------
+# Constants that are not numbers; negated booleans
+# ------------------------------------------------------------------------------------------------------------
+CONSTANTS = [
+    # found: a tuple constant was taken for a number: x's adjoint was not summed back to x's length 1
+    case("tuple-constant-times-array", "def f(x):\n    return np.sum(x * (1.0, 2.0, 3.0))\n", (randn(1),)),
+    case("tuple-constant-plus-array", "def f(x):\n    return np.sum(np.sin(x + (1.0, 2.0, 3.0)))\n", (randn(1),)),
+    case("number-constant-times-array", "def f(x):\n    return np.sum(x * 2.0 + 1)\n", (randn(3),)),
+    # found: -1 * (x >= y) simplified to -(x >= y): NumPy refuses to negate its booleans (TypeError)
+    case("negated-max-of-numpy-numbers", "def f(x, y):\n    return -max(x, y)\n", (np.float64(0.3), np.float64(0.2))),
+    case(
+        "negated-maximum-of-numpy-numbers",
+        "def f(x: float, y: float):\n    return -np.maximum(x, y)\n",
+        (np.float64(0.3), np.float64(0.2)),
+    ),
+    case("negated-fmin", "def f(x, y):\n    return -np.fmin(x, y)\n", (np.float64(0.3), np.float64(0.2))),
+    case("negated-clip", "def f(x):\n    return -np.clip(x, 0.0, 1.0)\n", (np.float64(0.3),)),
+    case("negated-abs", "def f(x):\n    return -abs(x)\n", (np.float64(0.3),)),
+]
+
+# ------------------------------------------------------------------------------------------------------------
 # Linear algebra on stacks that broadcast
 # ------------------------------------------------------------------------------------------------------------
 _S = spd(3)
@@ -235,7 +255,7 @@ HELD = [
     case("trace-3d", "def f(x, w):\n    return np.sum(np.trace(x) * w)\n", (normal(2, 3, 4), normal(4)), wrt=("x",)),
 ]
 
-CASES = SYMBOLS + ALIASES + LINALG + HELD
+CASES = SYMBOLS + ALIASES + CONSTANTS + LINALG + HELD
 
 
 @pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
