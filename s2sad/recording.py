@@ -468,8 +468,10 @@ class Recording:
             for t in ir.walk(_body(loops[0])):
                 if not isinstance(t, ir.Assign) or t.target in out or self.def_count.get(t.target) != 1:
                     continue
-                if isinstance(t.value, ir.Call) and not _deterministic(t.value):
-                    continue
+                if isinstance(t.value, ir.LibraryCall) or (
+                    isinstance(t.value, ir.Call) and not _deterministic(t.value)
+                ):
+                    continue  # a library call may give another value each time (np.random.normal())
                 if all(n in out or n not in changing for n in ir.expr_names(t.value)):
                     out.add(t.target)
                     grown = True

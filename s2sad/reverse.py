@@ -522,8 +522,7 @@ class _Gradient(Recording):
         for a in s.value.args:
             others = [b for b in s.value.args if b != a]
             if isinstance(a, ir.Var) and (
-                all(self.values.scalar(b) for b in others)
-                or same_shape(self.values.of(a), result)
+                all(self.values.scalar(b) for b in others) or same_shape(self.values.of(a), result)
             ):
                 shaped.add(a.name)
 

@@ -7,12 +7,13 @@ located diagnostic. Rows that found a bug say so (``found:``) and failed before 
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import numpy as np
 import pytest
 
-from soundness import Case, verdict
+from soundness import Case, gradient_function, run_cli, verdict, write_project
 
 _HEADER = "import math\nfrom typing import Annotated\n\nimport numpy as np\nimport scipy.special\n\n\n"
 _SCALAR = "import math\n\n\n"
@@ -105,7 +106,12 @@ SYMBOLS = [
 # ------------------------------------------------------------------------------------------------------------
 ALIASES = [
     # found: x_bar = y; y_bar = x; y_bar += 2 * y changed the caller's 0-d array x (and x_bar's value)
-    case("zero-d-arguments-in-scalar-code", "def f(x, y):\n    return y * y + x * y\n", (np.array(0.3), np.array(0.5)), header=_SCALAR),
+    case(
+        "zero-d-arguments-in-scalar-code",
+        "def f(x, y):\n    return y * y + x * y\n",
+        (np.array(0.3), np.array(0.5)),
+        header=_SCALAR,
+    ),
     case(
         "zero-d-arguments-numpy-module",
         "def f(x, y):\n    return y * y + x * y\n",
@@ -198,7 +204,11 @@ def normal(*shape: int) -> np.ndarray:
 
 
 HELD = [
-    case("helper-array-and-number", "def h(a):\n    return a * a\n\ndef f(x, y):\n    return np.sum(h(x)) + h(y)\n", (randn(3), 0.4)),
+    case(
+        "helper-array-and-number",
+        "def h(a):\n    return a * a\n\ndef f(x, y):\n    return np.sum(h(x)) + h(y)\n",
+        (randn(3), 0.4),
+    ),
     case("transpose-3d", "def f(x, w):\n    return np.sum((x.T * w) ** 2)\n", (normal(2, 3, 4), normal(4, 3, 2))),
     case(
         "annotated-transpose-3d-matmul",
@@ -207,7 +217,13 @@ HELD = [
     ),
     *(
         case(f"matmul-{sa}-{sb}", "def f(a, b):\n    return np.sum(np.sin(a @ b))\n", (normal(*sa), normal(*sb)))
-        for sa, sb in [((3,), (3,)), ((4, 2, 3), (3, 5)), ((2, 3), (4, 3, 5)), ((3,), (4, 3, 2)), ((1, 2, 3), (4, 3, 2))]
+        for sa, sb in [
+            ((3,), (3,)),
+            ((4, 2, 3), (3, 5)),
+            ((2, 3), (4, 3, 5)),
+            ((3,), (4, 3, 2)),
+            ((1, 2, 3), (4, 3, 2)),
+        ]
     ),
     *(
         case(
@@ -224,34 +240,114 @@ HELD = [
         ]
     ),
     case("dot-scalar-vector", f"def f(a: float, b: {A('n')}):\n    return np.sum(np.dot(a, b))\n", (0.5, normal(3))),
-    case("asarray-of-differentiated", "def f(x):\n    return np.sum(np.asarray(x) ** 2)\n", (randn(3),), expect="refused", code="no-rule"),
-    case("copy-of-differentiated", "def f(x):\n    return np.sum(np.copy(x) ** 2)\n", (randn(3),), expect="refused", code="no-rule"),
-    case("linspace-to-differentiated", "def f(x):\n    return np.sum(np.linspace(0, x, 5) ** 2)\n", (0.7,), expect="refused", code="no-rule"),
-    case("sum-where", "def f(x):\n    return np.sum(x * x, where=x > 0.4)\n", (randn(3),), expect="refused", code="no-rule"),
-    case("sum-initial", "def f(x):\n    return np.sum(x * x, initial=x[0])\n", (randn(3),), expect="refused", code="no-rule"),
-    case("sum-dtype-int", "def f(x):\n    return np.sum(x * x, dtype=int)\n", (3 * randn(3),), expect="refused", code="no-rule"),
+    case(
+        "asarray-of-differentiated",
+        "def f(x):\n    return np.sum(np.asarray(x) ** 2)\n",
+        (randn(3),),
+        expect="refused",
+        code="no-rule",
+    ),
+    case(
+        "copy-of-differentiated",
+        "def f(x):\n    return np.sum(np.copy(x) ** 2)\n",
+        (randn(3),),
+        expect="refused",
+        code="no-rule",
+    ),
+    case(
+        "linspace-to-differentiated",
+        "def f(x):\n    return np.sum(np.linspace(0, x, 5) ** 2)\n",
+        (0.7,),
+        expect="refused",
+        code="no-rule",
+    ),
+    case(
+        "sum-where",
+        "def f(x):\n    return np.sum(x * x, where=x > 0.4)\n",
+        (randn(3),),
+        expect="refused",
+        code="no-rule",
+    ),
+    case(
+        "sum-initial",
+        "def f(x):\n    return np.sum(x * x, initial=x[0])\n",
+        (randn(3),),
+        expect="refused",
+        code="no-rule",
+    ),
+    case(
+        "sum-dtype-int",
+        "def f(x):\n    return np.sum(x * x, dtype=int)\n",
+        (3 * randn(3),),
+        expect="refused",
+        code="no-rule",
+    ),
     case("len-and-shape", "def f(x):\n    return np.sum(x) / len(x) + np.sum(x) / x.shape[0]\n", (randn(3),)),
-    case("std-ddof-axes", "def f(x, w):\n    return np.sum(np.std(x, axis=(0, 2), ddof=1) * w)\n", (normal(2, 3, 4), normal(3)), wrt=("x",)),
+    case(
+        "std-ddof-axes",
+        "def f(x, w):\n    return np.sum(np.std(x, axis=(0, 2), ddof=1) * w)\n",
+        (normal(2, 3, 4), normal(3)),
+        wrt=("x",),
+    ),
     case(
         "var-ddof-keepdims",
         "def f(x, w):\n    return np.sum(np.var(x, axis=(0, 2), ddof=2, keepdims=True) * w)\n",
         (normal(2, 3, 4), normal(1, 3, 1)),
         wrt=("x",),
     ),
-    case("norm-axes", "def f(x, w):\n    return np.sum(np.linalg.norm(x, axis=(1, 2)) * w)\n", (normal(2, 3, 4), normal(2)), wrt=("x",)),
-    case("cholesky-stack", "def f(x, w):\n    return np.sum(np.linalg.cholesky(x) * w)\n", (_STACK, normal(3, 3, 3)), wrt=("x",)),
+    case(
+        "norm-axes",
+        "def f(x, w):\n    return np.sum(np.linalg.norm(x, axis=(1, 2)) * w)\n",
+        (normal(2, 3, 4), normal(2)),
+        wrt=("x",),
+    ),
+    case(
+        "cholesky-stack",
+        "def f(x, w):\n    return np.sum(np.linalg.cholesky(x) * w)\n",
+        (_STACK, normal(3, 3, 3)),
+        wrt=("x",),
+    ),
     case(
         "logsumexp-b-broadcast",
         "def f(a, b, w):\n    return np.sum(scipy.special.logsumexp(a, axis=0, b=b, keepdims=True) * w)\n",
         (normal(2, 3), randn(2, 1), normal(1, 3)),
         wrt=("a", "b"),
     ),
-    case("einsum-implicit-output", "def f(a, b):\n    return np.sum(np.sin(np.einsum('ba,ac', a, b)))\n", (normal(2, 3), normal(3, 4))),
-    case("repeat-list-axis", "def f(x, w):\n    return np.sum(np.repeat(x, [1, 2], axis=0) * w)\n", (normal(2, 3), normal(3, 3)), wrt=("x",)),
-    case("tile-tuple", "def f(x, w):\n    return np.sum(np.tile(x, (2, 1, 2)) * w)\n", (normal(2, 3), normal(2, 2, 6)), wrt=("x",)),
-    case("roll-tuple", "def f(x, w):\n    return np.sum(np.roll(x, (1, 2), axis=(0, 1)) * w)\n", (normal(2, 3), normal(2, 3)), wrt=("x",)),
-    case("diagonal-offset", "def f(x, w):\n    return np.sum(np.diagonal(x, -1) * w)\n", (normal(3, 4), normal(2)), wrt=("x",)),
-    case("diagonal-axes", "def f(x, w):\n    return np.sum(np.diagonal(x, 0, 1, 2) * w)\n", (normal(2, 3, 4), normal(2, 3)), wrt=("x",)),
+    case(
+        "einsum-implicit-output",
+        "def f(a, b):\n    return np.sum(np.sin(np.einsum('ba,ac', a, b)))\n",
+        (normal(2, 3), normal(3, 4)),
+    ),
+    case(
+        "repeat-list-axis",
+        "def f(x, w):\n    return np.sum(np.repeat(x, [1, 2], axis=0) * w)\n",
+        (normal(2, 3), normal(3, 3)),
+        wrt=("x",),
+    ),
+    case(
+        "tile-tuple",
+        "def f(x, w):\n    return np.sum(np.tile(x, (2, 1, 2)) * w)\n",
+        (normal(2, 3), normal(2, 2, 6)),
+        wrt=("x",),
+    ),
+    case(
+        "roll-tuple",
+        "def f(x, w):\n    return np.sum(np.roll(x, (1, 2), axis=(0, 1)) * w)\n",
+        (normal(2, 3), normal(2, 3)),
+        wrt=("x",),
+    ),
+    case(
+        "diagonal-offset",
+        "def f(x, w):\n    return np.sum(np.diagonal(x, -1) * w)\n",
+        (normal(3, 4), normal(2)),
+        wrt=("x",),
+    ),
+    case(
+        "diagonal-axes",
+        "def f(x, w):\n    return np.sum(np.diagonal(x, 0, 1, 2) * w)\n",
+        (normal(2, 3, 4), normal(2, 3)),
+        wrt=("x",),
+    ),
     case("trace-3d", "def f(x, w):\n    return np.sum(np.trace(x) * w)\n", (normal(2, 3, 4), normal(4)), wrt=("x",)),
 ]
 
@@ -261,3 +357,20 @@ CASES = SYMBOLS + ALIASES + CONSTANTS + LINALG + HELD
 @pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
 def test_case(c: Case, tmp_path) -> None:
     verdict(c, tmp_path)
+
+
+@pytest.mark.parametrize("draw", ["np.random.normal()", "np.sum(np.random.uniform(size=2))"])
+def test_random_draws_in_a_loop_are_recorded(draw: str, tmp_path) -> None:
+    """found: a random draw in a loop, from values no iteration changes, was taken for a loop invariant: the
+    reverse pass read the last iteration's draw for every iteration (a silently wrong gradient). Finite
+    differences cannot check a random function: the draws are replayed from the same seed instead."""
+    body = f"def f(x):\n    s = 0.0\n    for i in range(3):\n        n = {draw}\n        s = s + np.sin(x * n)\n    return s\n"
+    write_project(Case("random-in-loop", {"m.py": _HEADER + body}, (0.4,)), tmp_path)
+    outcome = run_cli(["grad", "m.py::f"], tmp_path)
+    assert outcome.status == 0, outcome.stderr
+    grad = gradient_function(outcome.stdout)
+    np.random.seed(5)
+    got = grad(0.4)
+    np.random.seed(5)
+    draws = [eval(draw, {"np": np}) for _ in range(3)]
+    assert math.isclose(got, sum(math.cos(0.4 * n) * n for n in draws), rel_tol=1e-12)
