@@ -93,11 +93,13 @@ def array_free(fn: ir.Function, helpers: Mapping[str, ir.Function] = {}) -> bool
 _TUPLE_CALLS = {ir.TUPLE, ir.IFEXP, "s2sad.select"}
 
 
-def _calls(stmts: tuple[ir.Stmt, ...]) -> list[ir.Call]:
-    out: list[ir.Call] = []
+def _calls(stmts: tuple[ir.Stmt, ...]) -> list[ir.Call | ir.LibraryCall]:
+    """Every call ``stmts`` make: primitives, helpers, and library calls on data (``np.linspace(0, 1, 3)``
+    makes an array as surely as a rule of the table does)."""
+    out: list[ir.Call | ir.LibraryCall] = []
 
     def visit(e: ir.Expr) -> None:
-        if isinstance(e, ir.Call):
+        if isinstance(e, (ir.Call, ir.LibraryCall)):
             out.append(e)
             for a in e.args:
                 visit(a)
@@ -260,7 +262,9 @@ def scalar_operands(fn: ir.Function) -> set[str]:
             out.update(a.name for a in s.range_args if isinstance(a, ir.Var))
         if not isinstance(s, ir.Assign):
             break
-        out.update(a.name for e in _calls((s,)) if e.fn.startswith("math.") for a in e.args if isinstance(a, ir.Var))
+        # a rule of the table: math.fsum and math.prod, called on data, take any iterable
+        math = [e for e in _calls((s,)) if isinstance(e, ir.Call) and e.fn.startswith("math.")]
+        out.update(a.name for e in math for a in e.args if isinstance(a, ir.Var))
     return out
 
 

@@ -156,6 +156,38 @@ ALIASES = [
 ]
 
 # ------------------------------------------------------------------------------------------------------------
+# Library calls on data make arrays too: a function that calls one is not scalar code
+# ------------------------------------------------------------------------------------------------------------
+LIBRARY = [
+    # found: np.linspace (no rule: a library call on data) was not counted as an array operation, so h was
+    # scalar code: its adjoint was not summed back to a's shape, and f's np.sum passed 1.0 for an array
+    case(
+        "library-array-in-a-scalar-helper",
+        """
+        def h(a):
+            c = np.linspace(1.0, 2.0, 3)
+            return a * c
+
+        def f(x: float):
+            return np.sum(h(x))
+        """,
+        (0.3,),
+    ),
+    # math.fsum (a library call on data) takes an array: it proves nothing of w
+    case(
+        "fsum-of-data-proves-nothing",
+        "def f(x, w):\n    s = math.fsum(w)\n    return np.sum(x * w) * s\n",
+        (0.3, randn(3)),
+        wrt=("x",),
+    ),
+    case(
+        "math-of-a-number-then-array",
+        "def f(x, w):\n    s = math.exp(x)\n    return np.sum(x * w) * s\n",
+        (0.3, randn(3)),
+    ),
+]
+
+# ------------------------------------------------------------------------------------------------------------
 # Constants that are not numbers; negated booleans
 # ------------------------------------------------------------------------------------------------------------
 CONSTANTS = [
@@ -351,7 +383,7 @@ HELD = [
     case("trace-3d", "def f(x, w):\n    return np.sum(np.trace(x) * w)\n", (normal(2, 3, 4), normal(4)), wrt=("x",)),
 ]
 
-CASES = SYMBOLS + ALIASES + CONSTANTS + LINALG + HELD
+CASES = SYMBOLS + ALIASES + LIBRARY + CONSTANTS + LINALG + HELD
 
 
 @pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
@@ -374,3 +406,14 @@ def test_random_draws_in_a_loop_are_recorded(draw: str, tmp_path) -> None:
     np.random.seed(5)
     draws = [eval(draw, {"np": np}) for _ in range(3)]
     assert math.isclose(got, sum(math.cos(0.4 * n) * n for n in draws), rel_tol=1e-12)
+
+
+def test_a_library_array_result_is_checked(tmp_path) -> None:
+    """found: a function that makes an array by a library call on data was scalar code: no run-time check that
+    it returns a number, and a 'gradient' for a function that returns an array."""
+    body = "def f(x):\n    c = np.linspace(1.0, 2.0, 3)\n    return x * c\n"
+    write_project(Case("library-array-result", {"m.py": _HEADER + body}, (0.3,)), tmp_path)
+    outcome = run_cli(["grad", "m.py::f"], tmp_path)
+    assert outcome.status == 0, outcome.stderr
+    with pytest.raises(ValueError, match="must return a scalar"):
+        gradient_function(outcome.stdout)(0.3)
