@@ -600,7 +600,7 @@ _SCIPY_SPECIAL = [
     vjp(
         "scipy.special.logsumexp(a, axis=None, b=None, keepdims=False)",
         a=f"{_expanded('g')} * (1.0 if b is None else b) * numpy.exp(a - {_expanded('ans')})",
-        b=f"{_expanded('g')} * numpy.exp(a - {_expanded('ans')})",
+        b=f"{_expanded('g')} * numpy.exp(a - {_expanded('ans')}) * numpy.ones_like(b)",  # b's shape, if larger
         broadcasts=True,
         shape="unknown",  # a reduction over axis, with b broadcast against a
     ),

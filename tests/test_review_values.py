@@ -38,6 +38,13 @@ def randn(*shape: int) -> np.ndarray:
     return _rng.uniform(0.2, 0.9, shape)
 
 
+_r = np.random.default_rng(3)
+
+
+def normal(*shape: int) -> np.ndarray:
+    return _r.standard_normal(shape)
+
+
 def spd(n: int, shift: float = 0.0) -> np.ndarray:
     a = _rng.standard_normal((n, n))
     return a @ a.T + (3.0 + shift) * np.eye(n)
@@ -226,15 +233,37 @@ LINALG = [
 ]
 
 # ------------------------------------------------------------------------------------------------------------
+# Rules on operands NumPy broadcasts
+# ------------------------------------------------------------------------------------------------------------
+BROADCAST_RULES = [
+    # found: b's adjoint had a's shape, which the generic unbroadcast cannot stretch to b's (ValueError)
+    case(
+        "logsumexp-a-broadcast-against-b",
+        "def f(a, b):\n    return scipy.special.logsumexp(a, b=b)\n",
+        (normal(3), randn(2, 3)),
+    ),
+    case(
+        "logsumexp-both-broadcast",
+        "def f(a, b, w):\n    return np.sum(scipy.special.logsumexp(a, axis=1, b=b) * w)\n",
+        (normal(1, 3), randn(2, 1), normal(2)),
+        wrt=("a", "b"),
+    ),
+    # found: an index of length 1 in one operand, broadcast against the other's (ValueError in einsum_adjoint)
+    case(
+        "einsum-length-one-index",
+        "def f(a, b):\n    return np.sum(np.sin(np.einsum('ij,ij->i', a, b)))\n",
+        (normal(1, 3), normal(2, 3)),
+    ),
+    case(
+        "einsum-length-one-contracted",
+        "def f(a, b):\n    return np.sum(np.sin(np.einsum('ij,jk->ik', a, b)))\n",
+        (normal(2, 1), normal(3, 4)),
+    ),
+]
+
+# ------------------------------------------------------------------------------------------------------------
 # What held (kept as rows so that it keeps holding)
 # ------------------------------------------------------------------------------------------------------------
-_r = np.random.default_rng(3)
-
-
-def normal(*shape: int) -> np.ndarray:
-    return _r.standard_normal(shape)
-
-
 HELD = [
     case(
         "helper-array-and-number",
@@ -383,7 +412,7 @@ HELD = [
     case("trace-3d", "def f(x, w):\n    return np.sum(np.trace(x) * w)\n", (normal(2, 3, 4), normal(4)), wrt=("x",)),
 ]
 
-CASES = SYMBOLS + ALIASES + LIBRARY + CONSTANTS + LINALG + HELD
+CASES = SYMBOLS + ALIASES + LIBRARY + CONSTANTS + LINALG + BROADCAST_RULES + HELD
 
 
 @pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
