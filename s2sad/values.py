@@ -132,10 +132,13 @@ class Values:
     env: Mapping[str, Value]
     scalar_code: bool  #: the function performs no array operation: every number in it is a scalar
     result: Value = UNKNOWN
+    sized: frozenset[str] = frozenset()  #: names passed to len(): not numbers, even in scalar code
 
     def of(self, e: ir.Expr | str) -> Value:
         if isinstance(e, str):
             e = ir.Var(e)
+        if isinstance(e, ir.Var) and e.name in self.sized:
+            return UNKNOWN
         if self.scalar_code:  # numbers, and the tuples the function builds of them
             found = self.env.get(e.name) if isinstance(e, ir.Var) else None
             return found if isinstance(found, Tuple) else FLOAT
@@ -312,7 +315,11 @@ def analyse(
     result = (analysis.value(returned.values[0]) if returned is not None and returned.values else None) or UNKNOWN
     if params is not None:
         result = _dims_renamed(result, lambda d: None if d.startswith(scope) else d)
-    return Values(env, scalar_code, FLOAT if scalar_code else result)
+    # a zero adjoint of a sized value needs NumPy's zeros_like: only where the module already uses NumPy
+    numpy = any(b.qualname.split(".")[0] == "numpy" for b in fn.imports)
+    sized = {a.name for e in _calls(fn.body) if e.fn == "builtins.len" for a in e.args if isinstance(a, ir.Var)}
+    sized = sized if numpy else set()
+    return Values(env, scalar_code, FLOAT if scalar_code else result, frozenset(sized))
 
 
 def program(main: ir.Function, helpers: Sequence[ir.Function]) -> dict[str, Values]:

@@ -180,6 +180,8 @@ LIBRARY = [
         """,
         (0.3,),
     ),
+    # found: w is passed to len(), so it is no number, yet its zero gradient was 0.0 (not w's shape)
+    case("len-of-an-array-parameter", "def f(x, w):\n    return x * len(w)\n", (0.3, randn(3)), wrt=("x", "w")),
     # math.fsum (a library call on data) takes an array: it proves nothing of w
     case(
         "fsum-of-data-proves-nothing",
