@@ -302,6 +302,55 @@ HELD = [
             ((2, 3), (4, 3, 5), "m n", "b n k"),
         ]
     ),
+    case(
+        "helper-numbers-and-arrays-through-a-helper",
+        """
+        def g(a, b):
+            return a * b + a
+
+        def h(a, b):
+            return g(b, a) * 2.0
+
+        def f(x: float, w):
+            return h(0.5, x) + np.sum(h(w, x))
+        """,
+        (0.4, randn(3)),
+    ),
+    case(
+        "helper-loop-carried-becomes-array",
+        """
+        def h(a, b):
+            return a * b + b
+
+        def f(x: float, w):
+            s = x
+            for i in range(3):
+                s = h(x, s)
+                s = s * w
+            return np.sum(s)
+        """,
+        (0.4, randn(3)),
+    ),
+    case(
+        "parameter-reassigned-before-math",
+        "def f(x, y):\n    x = np.sum(x * y)\n    return math.sin(x)\n",
+        (randn(3), randn(3)),
+    ),
+    case(
+        "annotated-through-an-alias",
+        "from typing import Annotated as Ann\n\ndef f(x: Ann[np.ndarray, 'n'], y: Ann[np.ndarray, 'n']):\n"
+        "    return np.sum(x * y)\n",
+        (randn(3), randn(3)),
+    ),
+    case("string-annotation-says-nothing", "def f(x: 'float', w):\n    return np.sum(x * w)\n", (randn(1), randn(3))),
+    case(
+        "float-rebound", "float = np.ndarray\n\ndef f(x: float, w):\n    return np.sum(x * w)\n", (randn(1), randn(3))
+    ),
+    case("square-matmul-itself", f"def f(x: {A('n n')}):\n    return np.sum(np.sin(x @ x))\n", (normal(3, 3),)),
+    case("vector-matmul-itself", f"def f(x: {A('n')}):\n    return x @ x\n", (normal(3),)),
+    case(
+        "dot-with-own-transpose", f"def f(x: {A('n m')}):\n    return np.sum(np.sin(np.dot(x, x.T)))\n", (normal(3, 2),)
+    ),
     case("dot-scalar-vector", f"def f(a: float, b: {A('n')}):\n    return np.sum(np.dot(a, b))\n", (0.5, normal(3))),
     case(
         "asarray-of-differentiated",
