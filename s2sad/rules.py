@@ -252,7 +252,7 @@ _OPERATORS = [
         b="-g * (a // b)",
         kind="piecewise",
         note="jumps where a / b is an integer",
-        shape="elementwise",
+        broadcasts=True,
     ),
     discrete("operator.floordiv(a, b)", shape="elementwise"),
     nondiff("operator.lt(a, b)", shape="comparison"),
@@ -271,7 +271,7 @@ _OPERATORS = [
 # ----------------------------------------------------------------------------------------------------------
 _BUILTINS = [
     vjp("builtins.abs(x)", x=f"g * {_SIGN}", kind="piecewise", note=_ABS_NOTE, shape="elementwise"),
-    vjp("builtins.pow(a, b)", a="g * b * a ** (b - 1)", b="g * ans * math.log(a)", shape="elementwise"),
+    vjp("builtins.pow(a, b)", a="g * b * a ** (b - 1)", b="g * ans * math.log(a)", broadcasts=True),
     vjp("builtins.float(x)", x="g", kind="linear", shape="number"),
     vjp(
         "builtins.max(a, b)",
@@ -409,7 +409,7 @@ _NUMPY = [
         "numpy.clip(a, a_min, a_max)",
         a="g * numpy.logical_and(True if a_min is None else a >= a_min, True if a_max is None else a <= a_max)",
         kind="piecewise",
-        shape="elementwise",
+        broadcasts=True,  # a is broadcast against the bounds
     ),
     vjp(
         "numpy.sum(a, axis=None, *, keepdims=False)",

@@ -250,6 +250,20 @@ BROADCAST_RULES = [
         (normal(1, 3), randn(2, 1), normal(2)),
         wrt=("a", "b"),
     ),
+    # found: operator.mod, np.clip and builtins.pow broadcast their operands but their rules did not say so:
+    # the adjoint of an operand of length 1 kept the result's length
+    case("mod-first-operand-broadcast", "def f(x, y):\n    return np.sum(np.sin(x % y))\n", (randn(1) + 1.0, randn(3))),
+    case(
+        "mod-second-operand-broadcast", "def f(x, y):\n    return np.sum(np.sin(x % y))\n", (randn(3) + 1.0, randn(1))
+    ),
+    case(
+        "clip-against-array-bounds",
+        "def f(x, lo):\n    return np.sum(np.sin(np.clip(x, lo, 1.0)))\n",
+        (randn(1), 0.5 * randn(3)),
+        wrt=("x",),
+    ),
+    case("clip-with-no-lower-bound", "def f(x):\n    return np.sum(np.sin(np.clip(x, None, 0.5)))\n", (randn(3),)),
+    case("builtin-pow-broadcast", "def f(x, y):\n    return np.sum(pow(x, y))\n", (randn(1), randn(3)), wrt=("x",)),
     # found: an index of length 1 in one operand, broadcast against the other's (ValueError in einsum_adjoint)
     case(
         "einsum-length-one-index",
