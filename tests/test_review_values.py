@@ -264,6 +264,11 @@ BROADCAST_RULES = [
     ),
     case("clip-with-no-lower-bound", "def f(x):\n    return np.sum(np.sin(np.clip(x, None, 0.5)))\n", (randn(3),)),
     case("builtin-pow-broadcast", "def f(x, y):\n    return np.sum(pow(x, y))\n", (randn(1), randn(3)), wrt=("x",)),
+    # found: the exponent's adjoint called math.log on an array base (TypeError)
+    case("power-of-arrays", "def f(x, y):\n    return np.sum(x ** y)\n", (randn(3), randn(3))),
+    case("builtin-pow-of-arrays", "def f(x, y):\n    return np.sum(pow(x, y))\n", (randn(3), randn(3))),
+    case("power-number-base-array-exponent", "def f(x: float, y):\n    return np.sum(x ** y)\n", (0.5, randn(3))),
+    case("power-of-numbers-in-a-numpy-module", "def f(x, y):\n    return x ** y\n", (0.5, 0.7)),
     # found: an index of length 1 in one operand, broadcast against the other's (ValueError in einsum_adjoint)
     case(
         "einsum-length-one-index",
