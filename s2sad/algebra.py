@@ -55,10 +55,20 @@ def _never_none(e: ir.Expr) -> bool:
 
 
 _COMPARISONS = {"operator.lt", "operator.le", "operator.gt", "operator.ge", "operator.eq", "operator.ne"}
+#: NumPy's functions of booleans and tests, whose results are booleans too
+_BOOLEANS = _COMPARISONS | {
+    "numpy.logical_and",
+    "numpy.logical_or",
+    "numpy.logical_not",
+    "numpy.isnan",
+    "numpy.isinf",
+    "numpy.isfinite",
+}
 
 
 def _boolean(e: ir.Expr) -> bool:
-    return isinstance(e, ir.Call) and e.fn in _COMPARISONS
+    """A boolean (NumPy's are not numbers: 1 * b and -1 * b must stay products, NumPy refuses -b)."""
+    return isinstance(e, ir.Call) and e.fn in _BOOLEANS
 
 
 def simplify(e: ir.Expr) -> ir.Expr:
@@ -107,7 +117,7 @@ def simplify(e: ir.Expr) -> ir.Expr:
         for one, other in ((a, b), (b, a)):
             if _is(one, 1) and not _boolean(other):  # 1.0 * (x > 0) turns booleans into numbers: keep it
                 return other
-            if _is(one, -1):
+            if _is(one, -1) and not _boolean(other):
                 return simplify(ir.Call("operator.neg", (other,)))
     elif fn == "operator.truediv" and _is(args[1], 1):
         return args[0]

@@ -54,6 +54,7 @@ SUPPORT_NAMES = (
     "einsum_adjoint",
     "gathered",
     "solve_adjoint_a",
+    "solve_transposed",
     "trace_adjoint",
     "dot_adjoint_a",
     "dot_adjoint_b",

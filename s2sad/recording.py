@@ -539,7 +539,7 @@ class Recording:
                 if isinstance(t.value, ir.LibraryCall) or (
                     isinstance(t.value, ir.Call) and not _deterministic(t.value)
                 ):
-                    continue
+                    continue  # a library call may give another value each time (np.random.normal())
                 if all(n in out or n not in changing for n in ir.expr_names(t.value)):
                     out.add(t.target)
                     grown = True

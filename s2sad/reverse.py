@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from . import ir, specialise
 from .algebra import simplify
+from .increments import without_shared_increments
 from .analysis import Activity, rule_of
 from .diagnostics import S2sadError
 from .names import ModuleNames
@@ -228,7 +229,7 @@ class _Gradient(Recording):
         assert isinstance(s.value, ir.Call)
         others = [a for a in s.value.args if a != arg]
         operand, result = self.values.of(arg), self.values.of(ir.Var(s.target))
-        if all(isinstance(a, ir.Const) or self.values.scalar(a) for a in others) or same_shape(operand, result):
+        if all(self.values.scalar(a) for a in others) or same_shape(operand, result):
             return term
         if isinstance(operand, Scalar):  # a number broadcast against anything: its adjoint is the sum
             return term if isinstance(result, Scalar) else ir.Call("numpy.sum", (term, ir.Const(None), ir.Const(False)))
@@ -296,6 +297,9 @@ class _Gradient(Recording):
             else:
                 self.const_adj[ret.values[0].name] = ir.Const(1.0)
         backward = self.reverse(fn.body, live)
+        if self.values.scalar_code:  # += where no other name can see it (a 0-d array changes in place)
+            params = [p.name for p in fn.params] + ([seed.name] if seed else [])
+            backward = without_shared_increments(backward, params, forward)
         grads: list[ir.Expr] = []
         for p in self.wrt:
             if p in self.const_adj:
@@ -518,8 +522,7 @@ class _Gradient(Recording):
         for a in s.value.args:
             others = [b for b in s.value.args if b != a]
             if isinstance(a, ir.Var) and (
-                all(isinstance(b, ir.Const) or self.values.scalar(b) for b in others)
-                or same_shape(self.values.of(a), result)
+                all(self.values.scalar(b) for b in others) or same_shape(self.values.of(a), result)
             ):
                 shaped.add(a.name)
 

@@ -258,7 +258,7 @@ _OPERATORS = [
         b="-g * (a // b)",
         kind="piecewise",
         note="jumps where a / b is an integer",
-        shape="elementwise",
+        broadcasts=True,
     ),
     discrete("operator.floordiv(a, b)", shape="elementwise"),
     nondiff("operator.lt(a, b)", shape="comparison"),
@@ -277,7 +277,7 @@ _OPERATORS = [
 # ----------------------------------------------------------------------------------------------------------
 _BUILTINS = [
     vjp("builtins.abs(x)", x=f"g * {_SIGN}", kind="piecewise", note=_ABS_NOTE, shape="elementwise"),
-    vjp("builtins.pow(a, b)", a="g * b * a ** (b - 1)", b="g * ans * math.log(a)", shape="elementwise"),
+    vjp("builtins.pow(a, b)", a="g * b * a ** (b - 1)", b="g * ans * math.log(a)", broadcasts=True),
     vjp("builtins.float(x)", x="g", kind="linear", shape="number"),
     vjp(
         "builtins.max(a, b)",
@@ -415,7 +415,7 @@ _NUMPY = [
         "numpy.clip(a, a_min, a_max)",
         a="g * numpy.logical_and(True if a_min is None else a >= a_min, True if a_max is None else a <= a_max)",
         kind="piecewise",
-        shape="elementwise",
+        broadcasts=True,  # a is broadcast against the bounds
     ),
     vjp(
         "numpy.sum(a, axis=None, *, keepdims=False)",
@@ -621,7 +621,7 @@ _SCIPY_SPECIAL = [
     vjp(
         "scipy.special.logsumexp(a, axis=None, b=None, keepdims=False)",
         a=f"{_expanded('g')} * (1.0 if b is None else b) * numpy.exp(a - {_expanded('ans')})",
-        b=f"{_expanded('g')} * numpy.exp(a - {_expanded('ans')})",
+        b=f"{_expanded('g')} * numpy.exp(a - {_expanded('ans')}) * numpy.ones_like(b)",  # b's shape, if larger
         broadcasts=True,
         shape="unknown",  # a reduction over axis, with b broadcast against a
     ),
@@ -639,10 +639,11 @@ _SCIPY_SPECIAL = [
 ]
 
 _LINALG = [
-    vjp(  # b's adjoint is one solve with the transpose; a's is minus its outer product with the solution
+    vjp(  # b's adjoint is one solve with the transpose; a's is minus its outer product with the solution; each
+        # summed over the stack axes it was broadcast along
         "numpy.linalg.solve(a, b)",
-        a="s2sad.solve_adjoint_a(numpy.linalg.solve(numpy.swapaxes(a, -1, -2), g), ans)",
-        b="numpy.linalg.solve(numpy.swapaxes(a, -1, -2), g)",
+        a="s2sad.unbroadcast(s2sad.solve_adjoint_a(s2sad.solve_transposed(a, g), ans, a), a)",
+        b="s2sad.unbroadcast(s2sad.solve_transposed(a, g), b)",
         note="never an explicit inverse; with both a and b differentiated the transposed solve is done twice",
     ),
     vjp("numpy.linalg.inv(a)", a="-numpy.swapaxes(ans, -1, -2) @ g @ numpy.swapaxes(ans, -1, -2)"),

@@ -19,6 +19,7 @@ __all__ = ["adjoints"]
 
 _MATMUL = {"operator.matmul", "numpy.matmul", "numpy.dot"}
 _REDUCE = {"numpy.sum", "numpy.mean"}
+_POWERS = {"operator.pow", "builtins.pow"}
 G = ir.Var("g")
 A = ir.Var("a")
 B = ir.Var("b")
@@ -41,9 +42,18 @@ _PRODUCTS: dict[tuple[int, int], tuple[ir.Expr, ir.Expr]] = {
 }
 
 
+def _numpy_log(e: ir.Expr) -> ir.Expr:
+    if isinstance(e, ir.Call):
+        return ir.Call("numpy.log" if e.fn == "math.log" else e.fn, tuple(map(_numpy_log, e.args)))
+    return e
+
+
 def adjoints(rule: Rule, args: Sequence[ir.Expr], values: Values) -> Mapping[str, ir.Expr]:
     """The templates for one call of ``rule`` (parameter -> adjoint contribution, in ``g``, ``ans`` and the
     rule's parameters), specialised where the operands' values allow it."""
+    if rule.fn in _POWERS and not values.scalar_code and not isinstance(values.of(args[0]), Scalar):
+        # the exponent's adjoint reads log(a): math.log takes numbers only, a may be an array
+        return {p: _numpy_log(t) for p, t in rule.adjoints.items()}
     if rule.fn in _MATMUL and len(args) == 2:
         ranks = (rank(values.of(args[0])), rank(values.of(args[1])))
         if ranks in _PRODUCTS:

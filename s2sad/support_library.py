@@ -45,10 +45,18 @@ LIBRARY_SUPPORT = {
     rows, cols = np.nonzero(np.eye(*np.shape(v), k=k))
     out[rows, cols] = g
     return out''',
-    "solve_adjoint_a": '''def solve_adjoint_a(b_bar, x):
-    """The adjoint of a in x = np.linalg.solve(a, b), given b's adjoint: minus b_bar times x transposed."""
-    if np.ndim(x) == 1:
-        return -np.outer(b_bar, x)
+    "solve_transposed": '''def solve_transposed(a, g):
+    """The solution y of a^T y = g, for the adjoint of x = np.linalg.solve(a, b) (g has x's shape): when x
+    is a vector, or a stack of vectors (one axis fewer than a), each vector is solved alone."""
+    at = np.swapaxes(a, -1, -2)
+    if np.ndim(g) == np.ndim(a) - 1:
+        return np.linalg.solve(at, g[..., None])[..., 0]
+    return np.linalg.solve(at, g)''',
+    "solve_adjoint_a": '''def solve_adjoint_a(b_bar, x, a):
+    """The adjoint of a in x = np.linalg.solve(a, b), given b's adjoint: minus b_bar times x transposed
+    (their outer product when x is a vector, or a stack of vectors: one axis fewer than a)."""
+    if np.ndim(x) == np.ndim(a) - 1:
+        return -(b_bar[..., :, None] * x[..., None, :])
     return -(b_bar @ np.swapaxes(x, -1, -2))''',
     "det_adjoint": '''def det_adjoint(g_det, a):
     """The adjoint of a in np.linalg.det(a), given g times the determinant: that times inv(a) transposed."""
@@ -78,5 +86,10 @@ LIBRARY_SUPPORT = {
     spec = ",".join([output] + others) + "->" + kept
     out = np.einsum(spec, g, *(x for i, x in enumerate(operands) if i != k))
     missing = tuple(i for i, c in enumerate(target) if c not in available)
-    return np.broadcast_to(np.expand_dims(out, missing), np.shape(operands[k]))''',
+    out = np.expand_dims(out, missing)
+    shape = np.shape(operands[k])
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(out)[i] != 1)
+    if ones:  # an index of length 1 in this operand, broadcast against another's
+        out = np.sum(out, axis=ones, keepdims=True)
+    return np.broadcast_to(out, shape)''',
 }

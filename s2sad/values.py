@@ -26,6 +26,7 @@ from . import ir
 from .rules import lookup
 from .shapes import (
     BOOL,
+    Dim,
     FLOAT,
     INT,
     SHAPE_RULES,
@@ -92,11 +93,13 @@ def array_free(fn: ir.Function, helpers: Mapping[str, ir.Function] = {}) -> bool
 _TUPLE_CALLS = {ir.TUPLE, ir.IFEXP, "s2sad.select"}
 
 
-def _calls(stmts: tuple[ir.Stmt, ...]) -> list[ir.Call]:
-    out: list[ir.Call] = []
+def _calls(stmts: tuple[ir.Stmt, ...]) -> list[ir.Call | ir.LibraryCall]:
+    """Every call ``stmts`` make: primitives, helpers, and library calls on data (``np.linspace(0, 1, 3)``
+    makes an array as surely as a rule of the table does)."""
+    out: list[ir.Call | ir.LibraryCall] = []
 
     def visit(e: ir.Expr) -> None:
-        if isinstance(e, ir.Call):
+        if isinstance(e, (ir.Call, ir.LibraryCall)):
             out.append(e)
             for a in e.args:
                 visit(a)
@@ -129,10 +132,13 @@ class Values:
     env: Mapping[str, Value]
     scalar_code: bool  #: the function performs no array operation: every number in it is a scalar
     result: Value = UNKNOWN
+    sized: frozenset[str] = frozenset()  #: names passed to len(): not numbers, even in scalar code
 
     def of(self, e: ir.Expr | str) -> Value:
         if isinstance(e, str):
             e = ir.Var(e)
+        if isinstance(e, ir.Var) and e.name in self.sized:
+            return UNKNOWN
         if self.scalar_code:  # numbers, and the tuples the function builds of them
             found = self.env.get(e.name) if isinstance(e, ir.Var) else None
             return found if isinstance(found, Tuple) else FLOAT
@@ -259,8 +265,19 @@ def scalar_operands(fn: ir.Function) -> set[str]:
             out.update(a.name for a in s.range_args if isinstance(a, ir.Var))
         if not isinstance(s, ir.Assign):
             break
-        out.update(a.name for e in _calls((s,)) if e.fn.startswith("math.") for a in e.args if isinstance(a, ir.Var))
+        # a rule of the table: math.fsum and math.prod, called on data, take any iterable
+        math = [e for e in _calls((s,)) if isinstance(e, ir.Call) and e.fn.startswith("math.")]
+        out.update(a.name for e in math for a in e.args if isinstance(a, ir.Var))
     return out
+
+
+def _dims_renamed(v: Value, rename: Callable[[str], Dim]) -> Value:
+    """``v`` with every symbolic dimension ``d`` replaced by ``rename(d)``."""
+    if isinstance(v, Array) and v.dims is not None:
+        return Array(v.rank, tuple(rename(d) if isinstance(d, str) else d for d in v.dims))
+    if isinstance(v, Tuple):
+        return Tuple(tuple(_dims_renamed(x, rename) for x in v.items))
+    return v
 
 
 def analyse(
@@ -270,8 +287,15 @@ def analyse(
     helper_result: HelperResult | None = None,
 ) -> Values:
     """The values of ``fn``'s names. ``params``: what the callers pass (a helper); None for the function
-    being differentiated, whose parameters are numbers when it is scalar code."""
+    being differentiated, whose parameters are numbers when it is scalar code.
+
+    A dimension symbol belongs to the function whose annotations name it, and is bound anew by each call, as
+    in jaxtyping: a helper's ``n`` is written ``h:n`` (never equal to its caller's ``n``), and its result
+    forgets it (two calls may bind it to two lengths)."""
+    scope = f"{fn.name}:"
     stated = [annotated(p.annotation) for p in fn.params]
+    if params is not None:
+        stated = [_dims_renamed(v, lambda d: scope + d) for v in stated]
     if params is None:  # the function differentiated: scalar code unless it says otherwise
         scalar_code = array_free(fn, helpers) and all(isinstance(v, (Unknown, Scalar)) for v in stated)
     else:  # a helper: scalar code when every caller passes numbers
@@ -279,8 +303,7 @@ def analyse(
         scalar_code = bool(params) and array_free(fn, helpers) and all(isinstance(v, Scalar) for v in given)
     sure = scalar_operands(fn)
     start: dict[str, Value] = {}
-    for p in fn.params:
-        given = annotated(p.annotation)
+    for p, given in zip(fn.params, stated):
         if isinstance(given, Unknown) and params is not None:
             given = params.get(p.name, UNKNOWN)
         if isinstance(given, Unknown) and (scalar_code or p.name in sure):
@@ -290,7 +313,13 @@ def analyse(
     env = analysis.run(start)
     returned = next((s for s in fn.body if isinstance(s, ir.Return)), None)
     result = (analysis.value(returned.values[0]) if returned is not None and returned.values else None) or UNKNOWN
-    return Values(env, scalar_code, FLOAT if scalar_code else result)
+    if params is not None:
+        result = _dims_renamed(result, lambda d: None if d.startswith(scope) else d)
+    # a zero adjoint of a sized value needs NumPy's zeros_like: only where the module already uses NumPy
+    numpy = any(b.qualname.split(".")[0] == "numpy" for b in fn.imports)
+    sized = {a.name for e in _calls(fn.body) if e.fn == "builtins.len" for a in e.args if isinstance(a, ir.Var)}
+    sized = sized if numpy else set()
+    return Values(env, scalar_code, FLOAT if scalar_code else result, frozenset(sized))
 
 
 def program(main: ir.Function, helpers: Sequence[ir.Function]) -> dict[str, Values]:
