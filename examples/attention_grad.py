@@ -90,7 +90,12 @@ def einsum_adjoint(k, g, subscripts, *operands):
     spec = ",".join([output] + others) + "->" + kept
     out = np.einsum(spec, g, *(x for i, x in enumerate(operands) if i != k))
     missing = tuple(i for i, c in enumerate(target) if c not in available)
-    return np.broadcast_to(np.expand_dims(out, missing), np.shape(operands[k]))
+    out = np.expand_dims(out, missing)
+    shape = np.shape(operands[k])
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(out)[i] != 1)
+    if ones:  # an index of length 1 in this operand, broadcast against another's
+        out = np.sum(out, axis=ones, keepdims=True)
+    return np.broadcast_to(out, shape)
 
 
 def unbroadcast(g, x):

@@ -74,13 +74,17 @@ def grad_gmm_objective(alphas, means, icf, x, gamma, m):
     logsumexp_alphas_bar = unbroadcast(
         n_times_logsumexp_alphas_bar * n, logsumexp_alphas
     )
-    alphas_bar = logsumexp_alphas_bar * np.exp(alphas - logsumexp_alphas)
+    alphas_bar = unbroadcast(
+        logsumexp_alphas_bar * np.exp(alphas - logsumexp_alphas), alphas
+    )
     sum_logsumexp_log_probs_bar = np.sum(log_likelihood_t1_bar)
     logsumexp_log_probs_bar = np.broadcast_to(
         sum_logsumexp_log_probs_bar, np.shape(logsumexp_log_probs)
     )
-    log_probs_bar = np.expand_dims(logsumexp_log_probs_bar, 1) * np.exp(
-        log_probs - np.expand_dims(logsumexp_log_probs, 1)
+    log_probs_bar = unbroadcast(
+        np.expand_dims(logsumexp_log_probs_bar, 1)
+        * np.exp(log_probs - np.expand_dims(logsumexp_log_probs, 1)),
+        log_probs,
     )
     means_bar = np.zeros_like(means)
     for c in reversed(range(k)):

@@ -12,7 +12,8 @@ def grad_validation_loss(lam, y, X, X_val, y_val):
     lam_times_eye_d = lam * eye_d
     A = np.transpose(X) @ X + lam_times_eye_d
     w_t1 = np.transpose(X)
-    w = np.linalg.solve(A, w_t1 @ y)
+    w_t2 = w_t1 @ y
+    w = np.linalg.solve(A, w_t2)
     X_val_matmul_w = X_val @ w
     residual = X_val_matmul_w - y_val
     residual_pow_2 = residual**2
@@ -27,8 +28,8 @@ def grad_validation_loss(lam, y, X, X_val, y_val):
     X_val_matmul_w_bar = unbroadcast(residual_bar, X_val_matmul_w)
     w_bar = matmul_adjoint_b(X_val_matmul_w_bar, X_val, w)
     # w = np.linalg.solve(A, X.T @ y)
-    A_bar = solve_adjoint_a(np.linalg.solve(np.swapaxes(A, -1, -2), w_bar), w)
-    w_t2_bar = np.linalg.solve(np.swapaxes(A, -1, -2), w_bar)
+    A_bar = unbroadcast(solve_adjoint_a(solve_transposed(A, w_bar), w, A), A)
+    w_t2_bar = unbroadcast(solve_transposed(A, w_bar), w_t2)
     y_bar = matmul_adjoint_b(w_t2_bar, w_t1, y)
     # A = X.T @ X + lam * np.eye(d)
     lam_times_eye_d_bar = unbroadcast(A_bar, lam_times_eye_d)
@@ -50,11 +51,23 @@ def matmul_adjoint_b(g, a, b):
     return np.reshape(np.sum(out, axis=axes, keepdims=True), np.shape(b))
 
 
-def solve_adjoint_a(b_bar, x):
-    """The adjoint of a in x = np.linalg.solve(a, b), given b's adjoint: minus b_bar times x transposed."""
-    if np.ndim(x) == 1:
-        return -np.outer(b_bar, x)
+def solve_adjoint_a(b_bar, x, a):
+    """The adjoint of a in x = np.linalg.solve(a, b), given b's adjoint: minus b_bar times x transposed
+    (their outer product when x is a vector, or a stack of vectors: one axis fewer than a).
+    """
+    if np.ndim(x) == np.ndim(a) - 1:
+        return -(b_bar[..., :, None] * x[..., None, :])
     return -(b_bar @ np.swapaxes(x, -1, -2))
+
+
+def solve_transposed(a, g):
+    """The solution y of a^T y = g, for the adjoint of x = np.linalg.solve(a, b) (g has x's shape): when x
+    is a vector, or a stack of vectors (one axis fewer than a), each vector is solved alone.
+    """
+    at = np.swapaxes(a, -1, -2)
+    if np.ndim(g) == np.ndim(a) - 1:
+        return np.linalg.solve(at, g[..., None])[..., 0]
+    return np.linalg.solve(at, g)
 
 
 def unbroadcast(g, x):

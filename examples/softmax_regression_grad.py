@@ -36,7 +36,9 @@ def grad_softmax_regression_loss(W, b, X, labels, l2):
     # log_probs = logits - logsumexp(logits, axis=1, keepdims=True)
     logits_bar = unbroadcast(log_probs_bar, logits)
     logsumexp_logits_bar = unbroadcast(-log_probs_bar, logsumexp_logits)
-    logits_bar = logits_bar + logsumexp_logits_bar * np.exp(logits - logsumexp_logits)
+    logits_bar = logits_bar + unbroadcast(
+        logsumexp_logits_bar * np.exp(logits - logsumexp_logits), logits
+    )
     # logits = X @ W + b
     X_matmul_W_bar = unbroadcast(logits_bar, X_matmul_W)
     b_bar = unbroadcast(logits_bar, b)
