@@ -5,7 +5,8 @@ Grammar (after :mod:`s2sad.ssa`)::
     Function  ::= name, params, body: Block, imports, constants
     Block     ::= Stmt*
     Stmt      ::= Assign(target, Expr)          target = expr
-                | Accumulate(target, Expr)      target += expr           (reverse pass only)
+                | Accumulate(target, Expr)      target += expr           (reverse pass only; with
+                                                INDEXED/ADD_AT: into part of the target, in place)
                 | Unpack(targets, Expr)         a, b = expr              (reverse pass only)
                 | Push(stack, name) | Pop(name, stack)                   (reverse pass only)
                 | For(index, range args, reverse, Block)
@@ -68,6 +69,8 @@ __all__ = [
     "IFEXP",
     "GETITEM",
     "TRANSPOSED",
+    "INDEXED",
+    "ADD_AT",
     "temp_base",
     "walk",
     "substitute",
@@ -94,6 +97,11 @@ IFEXP = "s2sad.ifexp"
 GETITEM = "operator.getitem"
 #: ``Call(TRANSPOSED, (x,))`` is ``x.T``: written only for a value known to be an array (see s2sad.specialise)
 TRANSPOSED = "numpy.ndarray.T"
+#: ``Accumulate(x, Call(INDEXED, (index, v)))`` is ``x[index] += v``; ``Accumulate(x, Call(ADD_AT, (index, v)))``
+#: is ``np.add.at(x, index, v)`` (unbuffered: an index that repeats adds every time). Written only into an
+#: adjoint array s2sad owns (see s2sad.inplace); the index is inside the value so that every stage sees it read.
+INDEXED = "<indexed>"
+ADD_AT = "numpy.add.at"
 
 
 def temp_base(name: str) -> str:

@@ -38,6 +38,7 @@ from . import ir, specialise
 from .algebra import simplify
 from .analysis import Activity, rule_of
 from .diagnostics import S2sadError
+from .inplace import in_place
 from .names import ModuleNames
 from .recording import G as _G
 from .recording import Recording, defines
@@ -105,6 +106,10 @@ def _bundled(fn: ir.Function, wrt: tuple[str, ...], grads: list[ir.Expr]) -> lis
             ir.Call("s2sad.bundle", (ir.Var(p.name), keys, *out[first : first + len(names)]))
         ]
     return out
+
+
+#: functions of a value that read only its shape
+_SHAPE_ONLY = ("numpy.shape", "numpy.size", "numpy.ndim")
 
 
 def _axes(axes: tuple[int, ...]) -> ir.Const:
@@ -216,6 +221,7 @@ class _Gradient(Recording):
                         term = simplify(ir.substitute(templates[p], env))
                         if rule.broadcasts and not isinstance(term, ir.Const):
                             term = self.unbroadcast(term, arg, s)
+                        term = self._shape_reads(term)
                         out[arg.name] = ir.Call("operator.add", (out[arg.name], term)) if arg.name in out else term
         self._contribs[key] = out
         return out
@@ -310,6 +316,7 @@ class _Gradient(Recording):
             result = (value, grads[0] if len(grads) == 1 else ir.Call(ir.TUPLE, tuple(grads)))
         body: list[ir.Stmt] = [ir.Comment("forward"), *forward] if forward else []
         body += [ir.Comment("reverse"), *backward]
+        body = list(in_place(body, self._bars, self.values))
         body.append(ir.Return(result))
         if self.mode == "adjoint":
             name = self.names.adjoint(fn.name)
@@ -487,8 +494,37 @@ class _Gradient(Recording):
         return target if fixed(number) and self._defined_once_outside_loops(target.name) else None
 
     def _defined_once_outside_loops(self, name: str) -> bool:
-        top = {s.target for s in self.fn.body if isinstance(s, ir.Assign)} | {p.name for p in self.fn.params}
-        return self.def_count.get(name) == 1 and name in top
+        if not hasattr(self, "_top"):
+            self._top = {s.target: s for s in self.fn.body if isinstance(s, ir.Assign)}
+        return self.def_count.get(name) == 1 and (name in self._top or any(p.name == name for p in self.fn.params))
+
+    def _shape_source(self, name: str) -> str:
+        """A value that provably has ``name``'s shape, for the reverse pass to read a shape from: ``r`` for
+        ``t = r * r`` (an elementwise operation whose operand has the result's shape), followed down while each
+        value is defined once outside loops (so it is the same value wherever the reverse pass reads it, even
+        an adjoint kept as an expression and written out later: see ``_broadcast_number``)."""
+        seen = {name}
+        while self._defined_once_outside_loops(name) and name in self._top:
+            s = self._top[name]
+            operands = [a for a in self._same_shape_operands(s) if self._defined_once_outside_loops(a)]
+            if not operands or operands[0] in seen:
+                break
+            name = operands[0]
+            seen.add(name)
+        return name
+
+    def _shape_reads(self, e: ir.Expr) -> ir.Expr:
+        """``e`` with the values it reads only for their shape (``np.shape``, ``np.size``, ``np.ndim``, the
+        second argument of ``unbroadcast``) read from their shape source: a value computed only for its shape
+        then need not be computed at all (``np.mean(r * r)``: ``2.0 / np.size(r) * r``)."""
+        if not isinstance(e, ir.Call):
+            return e
+        args = tuple(self._shape_reads(a) for a in e.args)
+        if e.fn in _SHAPE_ONLY and len(args) == 1 and isinstance(args[0], ir.Var):
+            args = (ir.Var(self._shape_source(args[0].name)),)
+        elif e.fn == "s2sad.unbroadcast" and len(args) == 2 and isinstance(args[1], ir.Var):
+            args = (args[0], ir.Var(self._shape_source(args[1].name)))
+        return ir.Call(e.fn, args)
 
     def _unbroadcast_scalar(self, e: ir.Expr, s: ir.Assign) -> ir.Expr:
         """``np.broadcast_to(c, np.shape(t)) * x`` -> ``c * x`` in the adjoint of ``t = x * x`` (any
@@ -498,12 +534,36 @@ class _Gradient(Recording):
         args = tuple(self._unbroadcast_scalar(a, s) for a in e.args)
         if e.fn == "operator.mul" and len(args) == 2:
             for number, other in (args, args[::-1]):
-                if self._broadcast_number(number) == ir.Var(s.target) and self._shaped_like(other, s):
+                found = self._broadcast_number(number)
+                if (
+                    found is not None
+                    and self._shape_source(found.name) == self._shape_source(s.target)
+                    and self._shaped_like(other, s)
+                ):
                     assert isinstance(number, ir.Call)
                     if isinstance(other, ir.Var) and isinstance(number.args[0], ir.Const):
                         continue  # 1.0 * x would simplify to x: an adjoint sharing the user's array
                     return ir.Call("operator.mul", (number.args[0], other))
         return ir.Call(e.fn, args)
+
+    def _same_shape_operands(self, s: ir.Assign) -> list[str]:
+        """The operands of ``s``, an elementwise primitive, that provably have its result's shape: those the
+        other operands (numbers) cannot broadcast, or of the same known dimensions."""
+        if not isinstance(s.value, ir.Call) or isinstance(s.value, ir.LibraryCall):
+            return []
+        rule = rule_of(s.value)
+        if rule is None or rule.shape != "elementwise":
+            return []
+        result = self.values.of(ir.Var(s.target))
+        out: list[str] = []
+        for a in s.value.args:
+            others = [b for b in s.value.args if b != a]
+            if isinstance(a, ir.Var) and (
+                all(isinstance(b, ir.Const) or self.values.scalar(b) for b in others)
+                or same_shape(self.values.of(a), result)
+            ):
+                out.append(a.name)
+        return out
 
     def _shaped_like(self, x: ir.Expr, s: ir.Assign) -> bool:
         """Whether ``x`` provably has the shape of ``s``'s result: an elementwise expression (at least one
@@ -513,15 +573,7 @@ class _Gradient(Recording):
         rule = rule_of(s.value)
         if rule is None or rule.shape != "elementwise":
             return False
-        result = self.values.of(ir.Var(s.target))
-        shaped = {s.target}
-        for a in s.value.args:
-            others = [b for b in s.value.args if b != a]
-            if isinstance(a, ir.Var) and (
-                all(isinstance(b, ir.Const) or self.values.scalar(b) for b in others)
-                or same_shape(self.values.of(a), result)
-            ):
-                shaped.add(a.name)
+        shaped = {s.target, *self._same_shape_operands(s)}
 
         def elementwise(e: ir.Expr) -> bool:
             if isinstance(e, ir.Var):

@@ -1,0 +1,236 @@
+"""Slices read in loops, added into their adjoint in place (issue 12 item 3): soundness rows for the hostile
+cases (an adjoint that shares its array, an index that repeats, negative and fancy indices, a slice of a
+slice, a slice read twice, an array argument returned ...), and the output a person writes for the RNN."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from soundness import Case, verdict
+
+from s2sad import generate
+
+X = np.array([0.3, -0.5, 0.7, 1.1, -0.2])
+M = np.array([[0.3, -0.5, 0.7], [1.1, -0.2, 0.4], [0.9, 0.1, -0.6]])
+
+
+def _case(id: str, body: str, at: tuple[object, ...] = (X,), family: str = "", **kw: object) -> Case:
+    head = (
+        "from typing import Annotated\n\nimport numpy as np\n\n\n"
+        if "Annotated" in body
+        else "import numpy as np\n\n\n"
+    )
+    return Case(id, {"m.py": head + body}, at, expect="correct", family=family, **kw)  # type: ignore[arg-type]
+
+
+CASES = [
+    # ----- in a loop: the adjoint is a fresh zero array, written in place ------------------------------------
+    _case(
+        "rnn",
+        "def f(W, U, h0, xs):\n    h = h0\n    for t in range(3):\n        h = np.tanh(W @ h + U @ xs[t])\n"
+        "    return np.sum(h * h)\n",
+        (M * 0.5, M[:, :2], X[:3], M[:, :2] * 2.0),
+        "loop",
+    ),
+    _case(
+        "read-twice",
+        "def f(x):\n    s = 0.0\n    for t in range(4):\n        s = s + x[t] * x[t] + np.sin(x[t])\n    return s\n",
+    ),
+    _case(
+        "read-twice-two-statements",
+        "def f(x):\n    s = 0.0\n    for t in range(4):\n        a = x[t]\n        s = s * 0.5 + a * x[t + 1]\n"
+        "        s = s + x[t] ** 3\n    return s\n",
+    ),
+    _case(
+        "negative-indices",
+        "def f(x):\n    s = 0.0\n    for t in range(1, 4):\n        s = s + x[-t] * x[-1] + x[t - 5]\n    return s\n",
+    ),
+    _case(
+        "same-entry-every-iteration",
+        "def f(x):\n    s = 0.0\n    for t in range(4):\n        s = s * x[0] + x[0]\n    return s\n",
+    ),
+    _case(
+        "slice-in-loop",
+        "def f(x):\n    s = 0.0\n    for t in range(3):\n        s = s + np.sum(x[t : t + 2] ** 2) * x[t + 2]\n    return s\n",
+    ),
+    _case(
+        "slice-of-a-slice",
+        "def f(x):\n    y = x[1:]\n    s = 0.0\n    for t in range(2):\n        z = y[t:]\n        s = s + np.sum(z[1:] * z[:-1])\n"
+        "    return s\n",
+    ),
+    _case(
+        "rows-and-columns",
+        "def f(A):\n    s = 0.0\n    for t in range(3):\n        s = s + np.sum(A[t, :] * A[:, t]) + A[t, t] * A[t][0]\n    return s\n",
+        (M,),
+    ),
+    _case(
+        "nested-loops",
+        "def f(A):\n    s = 0.0\n    for i in range(3):\n        for j in range(2):\n            s = s + A[i, j] * A[j, i] + s * 0.1\n"
+        "    return s\n",
+        (M,),
+    ),
+    _case(
+        "read-in-a-branch",
+        "def f(x):\n    s = 0.0\n    for t in range(5):\n        if x[t] > 0:\n            s = s + x[t] ** 2\n        else:\n"
+        "            s = s - x[t]\n    return s\n",
+    ),
+    _case(
+        "while-loop-index",
+        "def f(x):\n    s = 0.0\n    i = 0\n    while i < 4:\n        s = s + x[i] * x[i + 1]\n        i = i + 1\n    return s\n",
+    ),
+    _case(
+        "carried-array-read-in-loop",
+        "def f(x):\n    s = 0.0\n    for t in range(3):\n        x = x * 1.5\n        s = s + x[t] * x[t + 1]\n    return s\n",
+    ),
+    _case(
+        "carried-array-sliced-in-loop",
+        "def f(x):\n    s = 0.0\n    for t in range(2):\n        x = x[1:] * 2.0\n        s = s + x[0] * x[-1]\n    return s + np.sum(x)\n",
+    ),
+    # ----- adjoints that share an array: written as new arrays ---------------------------------------------------
+    _case(
+        "alias-copy-read-in-loop",
+        "def f(x):\n    s = 0.0\n    for t in range(2):\n        s = s + x[t] ** 2\n    y = x\n    for t in range(3):\n"
+        "        s = s + y[t] * x[t + 1]\n    return s + np.sum(y * x)\n",
+        family="alias",
+    ),
+    _case(
+        "alias-whole-array-after-loop",
+        "def f(x):\n    y = x\n    s = np.sum(y)\n    for t in range(3):\n        s = s * x[t]\n    return s + np.sum(x ** 2)\n",
+        family="alias",
+    ),
+    _case(
+        "alias-sum-then-loop",
+        "def f(x):\n    s = np.sum(x)\n    for t in range(3):\n        s = s + x[t] * s\n    return s\n",
+        family="alias",
+    ),
+    _case(
+        "helper-returns-its-argument",
+        "def h(xs):\n    return xs\n\n\ndef f(xs):\n    ys = h(xs)\n    s = 0.0\n    for t in range(3):\n"
+        "        s = s + ys[t] * xs[t]\n    return s + np.sum(ys)\n",
+        family="alias",
+    ),
+    _case(
+        "helper-reads-slices-in-loop",
+        "def h(xs):\n    s = 0.0\n    for t in range(3):\n        s = s + xs[t] * xs[t + 1]\n    return s\n\n\n"
+        "def f(xs):\n    return h(xs) * h(xs * 2.0) + h(xs)\n",
+        family="alias",
+    ),
+    _case(
+        "helper-array-result-read-in-loop",
+        "def h(xs):\n    s = xs * 1.0\n    for t in range(3):\n        s = s + xs[t]\n    return s\n\n\n"
+        "def f(xs):\n    y = h(xs)\n    return np.sum(y * y)\n",
+        family="alias",
+    ),
+    # ----- fancy indices: duplicates add up ---------------------------------------------------------------------
+    _case(
+        "fancy-duplicates",
+        "def f(x, idx):\n    s = 0.0\n    for t in range(2):\n        s = s + np.sum(x[idx] ** 2) * x[t]\n    return s\n",
+        (X, np.array([0, 0, 2, -1, 2])),
+        "fancy",
+        wrt=("x",),
+    ),
+    _case(
+        "index-parameter-int",
+        "def f(x, k):\n    s = 0.0\n    for t in range(2):\n        s = s + x[k] * x[t]\n    return s\n",
+        (X, 1),
+        "fancy",
+        wrt=("x",),
+    ),
+    _case(
+        "mask",
+        "def f(x, m):\n    s = 0.0\n    for t in range(2):\n        s = s + np.sum(x[m] ** 2) * x[t]\n    return s\n",
+        (X, X > 0),
+        "fancy",
+        wrt=("x",),
+    ),
+    # ----- a shape read from a value of the same shape (issue 12: np.mean(r * r)) ---------------------------------
+    _case("mean-of-square", "def f(r):\n    return np.mean(r * r)\n", family="shape"),
+    _case("mean-of-chain", "def f(r):\n    return np.mean(np.sin(r * 2.0) ** 2 + 1.0)\n", family="shape"),
+    _case(
+        "mean-broadcast-operands",
+        "def f(a, b):\n    return np.mean(a * b) + np.sum(a * b) / np.size(b)\n",
+        (X[:3], M[:2]),
+        "shape",
+    ),
+    _case(
+        "mean-annotated-broadcast",
+        "def f(a: Annotated[np.ndarray, 'n'], b: Annotated[np.ndarray, 'm n']):\n    return np.mean(a * b + a)\n",
+        (X[:3], M[:2]),
+        "shape",
+    ),
+    _case(
+        "mean-of-reassigned",
+        "def f(r):\n    t = r * r\n    for k in range(2):\n        r = r[1:] * 2.0\n    return np.mean(t) + np.mean(r)\n",
+        family="shape",
+    ),
+    _case(
+        "mean-in-helper",
+        "def h(r):\n    return np.mean(r * r)\n\n\ndef f(x):\n    return h(x) * h(x[1:]) + h(2.0 * x)\n",
+        family="shape",
+    ),
+    # ----- the argument's dtype: an integer array's adjoint is still float ----------------------------------------
+    _case(
+        "integer-argument",
+        "def f(x):\n    s = 0.0\n    for t in range(3):\n        s = s + x[t] * 0.25\n    return s\n",
+        (np.array([1, 2, 3, 4]),),
+        "dtype",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_slices(case: Case, tmp_path: object) -> None:
+    verdict(case, tmp_path)  # type: ignore[arg-type]
+
+
+RNN = """import numpy as np
+
+
+def rnn(W, U, h0, xs):
+    h = h0
+    for t in range(50):
+        h = np.tanh(W @ h + U @ xs[t])
+    return np.sum(h * h)
+"""
+
+
+def test_rnn_adds_into_the_row_read() -> None:
+    text = generate(RNN, "rnn.py", "rnn")
+    assert "xs_bar[t] += xs_at_t_bar" in text and "xs_bar = np.zeros(np.shape(xs))" in text
+    assert "scatter" not in text
+
+
+def _generated(id: str) -> str:
+    case = next(c for c in CASES if c.id == id)
+    return generate(str(case.files["m.py"]), "m.py", "f", wrt=case.wrt)
+
+
+def test_fancy_index_adds_at() -> None:
+    assert "np.add.at(x_bar, idx, x_at_idx_bar)" in _generated("fancy-duplicates")
+    assert "np.add.at(x_bar, m, " in _generated("mask")
+    assert "np.add.at(x_bar, k, " in _generated("index-parameter-int")  # an int at run time, unknown here
+
+
+def test_shared_adjoint_is_not_written_in_place() -> None:
+    # x_bar starts as unbroadcast(...), which may be another adjoint's array: a new array each time
+    text = _generated("alias-whole-array-after-loop")
+    assert "x_bar = x_bar + scatter(x_at_t_bar, x, t)" in text and "x_bar[t] +=" not in text
+    text = _generated("alias-copy-read-in-loop")
+    assert "+= " not in text
+
+
+def test_slices_in_straight_code_add_into_the_first() -> None:
+    source = "import numpy as np\n\n\ndef f(x):\n    return np.sum(x[1:] * x[:-1])\n"
+    text = generate(source, "m.py", "f")
+    assert "x_bar[1:] += " in text or "x_bar[:-1] += " in text
+
+
+def test_mean_of_square_reads_the_size_of_r() -> None:
+    text = generate("import numpy as np\n\n\ndef f(r):\n    return np.mean(r * r)\n", "m.py", "f")
+    assert "r_bar = 2.0 / np.size(r) * r" in text
+    assert "r_times_r" not in text and "# forward" not in text  # computed for its size only: not at all
+
+
+def test_shape_not_read_from_an_operand_broadcast() -> None:
+    text = _generated("mean-broadcast-operands")
+    assert "np.size(a)" not in text and "np.shape(a)" not in text
