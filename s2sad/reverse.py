@@ -112,6 +112,17 @@ def _bundled(fn: ir.Function, wrt: tuple[str, ...], grads: list[ir.Expr]) -> lis
 _SHAPE_ONLY = ("numpy.shape", "numpy.size", "numpy.ndim")
 
 
+def _value_names(e: ir.Expr) -> set[str]:
+    """The names ``e`` reads other than for their shape."""
+    if isinstance(e, ir.Call) and e.fn in _SHAPE_ONLY:
+        return set()
+    if isinstance(e, ir.Call) and e.fn == "s2sad.unbroadcast" and len(e.args) == 2:
+        return _value_names(e.args[0])
+    if isinstance(e, ir.Call):
+        return set().union(*map(_value_names, e.args)) if e.args else set()
+    return set(ir.expr_names(e))
+
+
 def _axes(axes: tuple[int, ...]) -> ir.Const:
     return ir.Const(axes[0] if len(axes) == 1 else axes)
 
@@ -160,6 +171,8 @@ class _Gradient(Recording):
         self._bars: dict[str, str] = {}
         self._stacks: dict[str, str] = {}
         self._contribs: dict[int, dict[str, ir.Expr]] = {}
+        self._raw: dict[int, dict[str, ir.Expr]] = {}
+        self._value_reads: set[str] | None = None
         self.def_count: dict[str, int] = {}
         for s in ir.walk(fn.body):
             for n in defines(s) if isinstance(s, ir.Assign) else ():
@@ -192,10 +205,17 @@ class _Gradient(Recording):
 
     # ----- what the reverse pass reads ------------------------------------------------------------------------
     def contributions(self, s: ir.Assign) -> dict[str, ir.Expr]:
-        """Operand -> its adjoint contribution, in terms of the placeholder ``$g``."""
+        """Operand -> its adjoint contribution, in terms of the placeholder ``$g``; a value read only for its
+        shape is read from its shape source (see ``_shape_source``)."""
         key = id(s)
-        if key in self._contribs:
-            return self._contribs[key]
+        if key not in self._contribs:
+            self._contribs[key] = {n: self._shape_reads(e) for n, e in self._raw_contributions(s).items()}
+        return self._contribs[key]
+
+    def _raw_contributions(self, s: ir.Assign) -> dict[str, ir.Expr]:
+        key = id(s)
+        if key in self._raw:
+            return self._raw[key]
         out: dict[str, ir.Expr] = {}
         if self.act.active(s.target):
             if isinstance(s.value, ir.Var):
@@ -221,9 +241,8 @@ class _Gradient(Recording):
                         term = simplify(ir.substitute(templates[p], env))
                         if rule.broadcasts and not isinstance(term, ir.Const):
                             term = self.unbroadcast(term, arg, s)
-                        term = self._shape_reads(term)
                         out[arg.name] = ir.Call("operator.add", (out[arg.name], term)) if arg.name in out else term
-        self._contribs[key] = out
+        self._raw[key] = out
         return out
 
     def unbroadcast(self, term: ir.Expr, arg: ir.Var, s: ir.Assign) -> ir.Expr:
@@ -499,19 +518,32 @@ class _Gradient(Recording):
         return self.def_count.get(name) == 1 and (name in self._top or any(p.name == name for p in self.fn.params))
 
     def _shape_source(self, name: str) -> str:
-        """A value that provably has ``name``'s shape, for the reverse pass to read a shape from: ``r`` for
-        ``t = r * r`` (an elementwise operation whose operand has the result's shape), followed down while each
-        value is defined once outside loops (so it is the same value wherever the reverse pass reads it, even
-        an adjoint kept as an expression and written out later: see ``_broadcast_number``)."""
-        seen = {name}
+        """A value that provably has ``name``'s shape, for the reverse pass to read the shape from, so that
+        ``name`` need not be kept for it: ``r`` for ``t = r * r`` (an elementwise operation whose operand has the
+        result's shape), followed down while each value is defined once outside loops (so it is the same value
+        wherever the reverse pass reads it, even in an adjoint kept as an expression and written out later: see
+        ``_broadcast_number``). The first one the user named, or the reverse pass reads anyway; else ``name``."""
+        if self._value_reads is None:
+            self._value_reads = set()
+            for t in ir.walk(self.fn.body):
+                if isinstance(t, ir.Assign):
+                    for e in self._raw_contributions(t).values():
+                        self._value_reads |= _value_names(e)
+        chain = [name]
         while self._defined_once_outside_loops(name) and name in self._top:
-            s = self._top[name]
-            operands = [a for a in self._same_shape_operands(s) if self._defined_once_outside_loops(a)]
-            if not operands or operands[0] in seen:
+            operands = [a for a in self._same_shape_operands(self._top[name]) if self._defined_once_outside_loops(a)]
+            if not operands or operands[0] in chain:
                 break
             name = operands[0]
-            seen.add(name)
-        return name
+            chain.append(name)
+        params = {p.name for p in self.fn.params}
+        kept = [n for n in chain[1:] if n in params or n in self._value_reads]  # there anyway
+        named = [n for n in chain[1:] if n not in self.fn.invented]
+        return (kept or named or chain)[0]
+
+    def _same_shape(self, a: str, b: str) -> bool:
+        """Whether ``a`` and ``b`` provably have one shape: one shape source, or the same known dimensions."""
+        return self._shape_source(a) == self._shape_source(b) or same_shape(self.values.of(a), self.values.of(b))
 
     def _shape_reads(self, e: ir.Expr) -> ir.Expr:
         """``e`` with the values it reads only for their shape (``np.shape``, ``np.size``, ``np.ndim``, the
@@ -531,19 +563,30 @@ class _Gradient(Recording):
         elementwise operation of ``x`` and numbers): ``x`` has ``t``'s shape already, and ``c`` is a number."""
         if not isinstance(e, ir.Call):
             return e
+        if e.fn == "operator.add" and len(e.args) == 2 and e.args[0] == e.args[1]:  # x * x: g * x + g * x
+            twice = e.args[0]
+            if isinstance(twice, ir.Call) and twice.fn == "operator.mul" and len(twice.args) == 2:
+                number, other = twice.args
+                if self._broadcast_number(other) is not None:
+                    number, other = other, number
+                if self._broadcast_number(number) is not None:
+                    e = ir.Call("operator.mul", (ir.Call("operator.mul", (ir.Const(2), number)), other))
         args = tuple(self._unbroadcast_scalar(a, s) for a in e.args)
         if e.fn == "operator.mul" and len(args) == 2:
             for number, other in (args, args[::-1]):
+                scale: ir.Expr = ir.Const(1)
+                if isinstance(number, ir.Call) and number.fn == "operator.mul" and len(number.args) == 2:
+                    # 2 * np.broadcast_to(c, np.shape(t)): the number 2 * c
+                    constants = [a for a in number.args if isinstance(a, ir.Const)]
+                    if len(constants) == 1 and isinstance(constants[0].value, (int, float)):
+                        scale, number = constants[0], next(a for a in number.args if not isinstance(a, ir.Const))
                 found = self._broadcast_number(number)
-                if (
-                    found is not None
-                    and self._shape_source(found.name) == self._shape_source(s.target)
-                    and self._shaped_like(other, s)
-                ):
+                if found is not None and self._same_shape(found.name, s.target) and self._shaped_like(other, s):
                     assert isinstance(number, ir.Call)
-                    if isinstance(other, ir.Var) and isinstance(number.args[0], ir.Const):
+                    coefficient = simplify(ir.Call("operator.mul", (scale, number.args[0])))
+                    if isinstance(other, ir.Var) and isinstance(coefficient, ir.Const) and coefficient.value == 1:
                         continue  # 1.0 * x would simplify to x: an adjoint sharing the user's array
-                    return ir.Call("operator.mul", (number.args[0], other))
+                    return ir.Call("operator.mul", (coefficient, other))
         return ir.Call(e.fn, args)
 
     def _same_shape_operands(self, s: ir.Assign) -> list[str]:

@@ -168,6 +168,34 @@ CASES = [
         "def h(r):\n    return np.mean(r * r)\n\n\ndef f(x):\n    return h(x) * h(x[1:]) + h(2.0 * x)\n",
         family="shape",
     ),
+    # ----- slices of a named dimension: x[1:] and x[:-1] are both n-1 long --------------------------------------
+    _case(
+        "rosenbrock-annotated",
+        "def f(x: Annotated[np.ndarray, 'n']):\n    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)\n",
+        family="slice-dims",
+    ),
+    _case(
+        "slices-of-slices-annotated",
+        "def f(x: Annotated[np.ndarray, 'n']):\n    y = x[1:]\n    return np.sum(y[1:] * x[2:] + y[:-1] * x[:-2] + x[1:-1])\n",
+        family="slice-dims",
+    ),
+    _case(
+        "slice-broadcast-against-length-one",
+        "def f(x: Annotated[np.ndarray, 'n'], y: Annotated[np.ndarray, 'm']):\n    return np.sum(x[1:] * y[:-1])\n",
+        (X, X[:2]),
+        family="slice-dims",
+    ),
+    _case(
+        "slice-rows-annotated",
+        "def f(A: Annotated[np.ndarray, 'n 3']):\n    return np.mean(A[1:, :] * A[:-1, 1:2] + A[:2] ** 2)\n",
+        (M,),
+        family="slice-dims",
+    ),
+    _case(
+        "slice-known-size",
+        "def f(x: Annotated[np.ndarray, '5']):\n    return np.sum(x[1:4] * x[:-2] + x[::2] * x[1::2][0])\n",
+        family="slice-dims",
+    ),
     # ----- the argument's dtype: an integer array's adjoint is still float ----------------------------------------
     _case(
         "integer-argument",
@@ -234,3 +262,9 @@ def test_mean_of_square_reads_the_size_of_r() -> None:
 def test_shape_not_read_from_an_operand_broadcast() -> None:
     text = _generated("mean-broadcast-operands")
     assert "np.size(a)" not in text and "np.shape(a)" not in text
+
+
+def test_annotated_rosenbrock_needs_no_unbroadcast() -> None:
+    case = next(c for c in CASES if c.id == "rosenbrock-annotated")
+    text = generate(str(case.files["m.py"]), "m.py", "f")
+    assert "unbroadcast" not in text and "x_bar[1:] += " in text
