@@ -7,7 +7,8 @@ new full-size array per iteration. Where ``x_bar`` provably holds an array s2sad
 to, the term is added in place instead: ``x_bar += term``; a slice's contribution where it belongs,
 ``x_bar[i] += y_bar`` for an index of integers and slices (basic indexing reaches each entry once),
 ``np.add.at(x_bar, i, y_bar)`` for any other index (unbuffered: an entry the index repeats gets every
-contribution, as ``scatter`` gives it).
+contribution, as ``scatter`` gives it). A first contribution ``x_bar = scatter(g, x, i)`` is written the same
+way, into ``x_bar = np.zeros(np.shape(x))``.
 
 Ownership is a forward data-flow fact over the generated function (loops to a fixed point, branches met):
 ``x_bar`` is owned after ``x_bar = np.zeros_like(x)``, ``scatter(...)`` or ``x_bar + scatter(...)`` (each a new
@@ -70,11 +71,11 @@ class _Flow:
     def block(self, stmts: tuple[ir.Stmt, ...], state: _Owned, emit: bool) -> tuple[tuple[ir.Stmt, ...], _Owned]:
         out: list[ir.Stmt] = []
         for s in stmts:
-            s, state = self.statement(s, state, emit)
-            out.append(s)
+            made, state = self.statement(s, state, emit)
+            out.extend(made if isinstance(made, list) else (made,))
         return tuple(out), state
 
-    def statement(self, s: ir.Stmt, state: _Owned, emit: bool) -> tuple[ir.Stmt, _Owned]:
+    def statement(self, s: ir.Stmt, state: _Owned, emit: bool) -> tuple[ir.Stmt | list[ir.Stmt], _Owned]:
         if isinstance(s, ir.For):
             state = self.killed(state, _reads(s))
             state.pop(s.index, None)
@@ -114,8 +115,18 @@ class _Flow:
             state = self.killed(state, {s.name})
         return s, state  # an Accumulate (x_bar += term) changes an owned array in place: it stays owned
 
-    def assign(self, s: ir.Assign, state: _Owned, emit: bool) -> tuple[ir.Stmt, _Owned]:
+    def assign(self, s: ir.Assign, state: _Owned, emit: bool) -> tuple[ir.Stmt | list[ir.Stmt], _Owned]:
         t, e = s.target, s.value
+        first = self.slice_of(t, e) if t not in ir.expr_names(e) else None
+        if first is not None:  # x_bar = scatter(g, x, i): a new float64 array of zeros, g added at i
+            state = self.killed(state, set(ir.expr_names(e)) | {t})
+            state[t] = frozenset()
+            if not emit:
+                return s, state
+            assert isinstance(e, ir.Call)
+            index, g = first
+            zeros = ir.Assign(t, ir.Call("numpy.zeros", (ir.Call("numpy.shape", (e.args[1],)),)), s.origin)
+            return [zeros, ir.Accumulate(t, ir.Call(self.into(index), (index, g)), s.origin)], state
         term = self.sum_into(s)
         if term is not None:
             after = self.killed(state, set(ir.expr_names(term)))
@@ -132,10 +143,7 @@ class _Flow:
             if slice_of is None:
                 return ir.Accumulate(t, term, s.origin), after
             index, g = slice_of
-            return (
-                ir.Accumulate(t, ir.Call(ir.INDEXED if self.basic(index) else ir.ADD_AT, (index, g)), s.origin),
-                after,
-            )
+            return ir.Accumulate(t, ir.Call(self.into(index), (index, g)), s.origin), after
         state = self.killed(state, set(ir.expr_names(e)) | {t})
         made = self.made(s)
         if made is not None:
@@ -168,6 +176,10 @@ class _Flow:
         if e.fn == _SCATTER:
             return frozenset()
         return None
+
+    def into(self, index: ir.Expr) -> str:
+        """``x_bar[i] += g`` where ``i`` reaches each entry once, else ``np.add.at(x_bar, i, g)``."""
+        return ir.INDEXED if self.basic(index) else ir.ADD_AT
 
     def basic(self, index: ir.Expr) -> bool:
         """Whether ``index`` is provably basic: integers and slices only (each entry reached once)."""

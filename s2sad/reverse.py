@@ -42,6 +42,7 @@ from .inplace import in_place
 from .names import ModuleNames
 from .recording import G as _G
 from .recording import Recording, defines
+from .shape_source import ShapeSource
 from .shapes import Array, Scalar, dims, rank, same_shape
 from .values import Values, analyse
 
@@ -108,21 +109,6 @@ def _bundled(fn: ir.Function, wrt: tuple[str, ...], grads: list[ir.Expr]) -> lis
     return out
 
 
-#: functions of a value that read only its shape
-_SHAPE_ONLY = ("numpy.shape", "numpy.size", "numpy.ndim")
-
-
-def _value_names(e: ir.Expr) -> set[str]:
-    """The names ``e`` reads other than for their shape."""
-    if isinstance(e, ir.Call) and e.fn in _SHAPE_ONLY:
-        return set()
-    if isinstance(e, ir.Call) and e.fn == "s2sad.unbroadcast" and len(e.args) == 2:
-        return _value_names(e.args[0])
-    if isinstance(e, ir.Call):
-        return set().union(*map(_value_names, e.args)) if e.args else set()
-    return set(ir.expr_names(e))
-
-
 def _axes(axes: tuple[int, ...]) -> ir.Const:
     return ir.Const(axes[0] if len(axes) == 1 else axes)
 
@@ -130,7 +116,7 @@ def _axes(axes: tuple[int, ...]) -> ir.Const:
 # --------------------------------------------------------------------------------------------------------------
 # The transformation
 # --------------------------------------------------------------------------------------------------------------
-class _Gradient(Recording):
+class _Gradient(ShapeSource, Recording):
     """The gradient (or adjoint, or primal) function of one function: the forward pass (see
     :class:`~s2sad.recording.Recording`), then the adjoint statements of the reverse pass."""
 
@@ -512,52 +498,6 @@ class _Gradient(Recording):
         target = shape.args[0]
         return target if fixed(number) and self._defined_once_outside_loops(target.name) else None
 
-    def _defined_once_outside_loops(self, name: str) -> bool:
-        if not hasattr(self, "_top"):
-            self._top = {s.target: s for s in self.fn.body if isinstance(s, ir.Assign)}
-        return self.def_count.get(name) == 1 and (name in self._top or any(p.name == name for p in self.fn.params))
-
-    def _shape_source(self, name: str) -> str:
-        """A value that provably has ``name``'s shape, for the reverse pass to read the shape from, so that
-        ``name`` need not be kept for it: ``r`` for ``t = r * r`` (an elementwise operation whose operand has the
-        result's shape), followed down while each value is defined once outside loops (so it is the same value
-        wherever the reverse pass reads it, even in an adjoint kept as an expression and written out later: see
-        ``_broadcast_number``). The first one the user named, or the reverse pass reads anyway; else ``name``."""
-        if self._value_reads is None:
-            self._value_reads = set()
-            for t in ir.walk(self.fn.body):
-                if isinstance(t, ir.Assign):
-                    for e in self._raw_contributions(t).values():
-                        self._value_reads |= _value_names(e)
-        chain = [name]
-        while self._defined_once_outside_loops(name) and name in self._top:
-            operands = [a for a in self._same_shape_operands(self._top[name]) if self._defined_once_outside_loops(a)]
-            if not operands or operands[0] in chain:
-                break
-            name = operands[0]
-            chain.append(name)
-        params = {p.name for p in self.fn.params}
-        kept = [n for n in chain[1:] if n in params or n in self._value_reads]  # there anyway
-        named = [n for n in chain[1:] if n not in self.fn.invented]
-        return (kept or named or chain)[0]
-
-    def _same_shape(self, a: str, b: str) -> bool:
-        """Whether ``a`` and ``b`` provably have one shape: one shape source, or the same known dimensions."""
-        return self._shape_source(a) == self._shape_source(b) or same_shape(self.values.of(a), self.values.of(b))
-
-    def _shape_reads(self, e: ir.Expr) -> ir.Expr:
-        """``e`` with the values it reads only for their shape (``np.shape``, ``np.size``, ``np.ndim``, the
-        second argument of ``unbroadcast``) read from their shape source: a value computed only for its shape
-        then need not be computed at all (``np.mean(r * r)``: ``2.0 / np.size(r) * r``)."""
-        if not isinstance(e, ir.Call):
-            return e
-        args = tuple(self._shape_reads(a) for a in e.args)
-        if e.fn in _SHAPE_ONLY and len(args) == 1 and isinstance(args[0], ir.Var):
-            args = (ir.Var(self._shape_source(args[0].name)),)
-        elif e.fn == "s2sad.unbroadcast" and len(args) == 2 and isinstance(args[1], ir.Var):
-            args = (args[0], ir.Var(self._shape_source(args[1].name)))
-        return ir.Call(e.fn, args)
-
     def _unbroadcast_scalar(self, e: ir.Expr, s: ir.Assign) -> ir.Expr:
         """``np.broadcast_to(c, np.shape(t)) * x`` -> ``c * x`` in the adjoint of ``t = x * x`` (any
         elementwise operation of ``x`` and numbers): ``x`` has ``t``'s shape already, and ``c`` is a number."""
@@ -588,25 +528,6 @@ class _Gradient(Recording):
                         continue  # 1.0 * x would simplify to x: an adjoint sharing the user's array
                     return ir.Call("operator.mul", (coefficient, other))
         return ir.Call(e.fn, args)
-
-    def _same_shape_operands(self, s: ir.Assign) -> list[str]:
-        """The operands of ``s``, an elementwise primitive, that provably have its result's shape: those the
-        other operands (numbers) cannot broadcast, or of the same known dimensions."""
-        if not isinstance(s.value, ir.Call) or isinstance(s.value, ir.LibraryCall):
-            return []
-        rule = rule_of(s.value)
-        if rule is None or rule.shape != "elementwise":
-            return []
-        result = self.values.of(ir.Var(s.target))
-        out: list[str] = []
-        for a in s.value.args:
-            others = [b for b in s.value.args if b != a]
-            if isinstance(a, ir.Var) and (
-                all(isinstance(b, ir.Const) or self.values.scalar(b) for b in others)
-                or same_shape(self.values.of(a), result)
-            ):
-                out.append(a.name)
-        return out
 
     def _shaped_like(self, x: ir.Expr, s: ir.Assign) -> bool:
         """Whether ``x`` provably has the shape of ``s``'s result: an elementwise expression (at least one

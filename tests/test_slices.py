@@ -196,6 +196,31 @@ CASES = [
         "def f(x: Annotated[np.ndarray, '5']):\n    return np.sum(x[1:4] * x[:-2] + x[::2] * x[1::2][0])\n",
         family="slice-dims",
     ),
+    _case(
+        "fancy-list-index",
+        "def f(x, idx):\n    s = 0.0\n    for t in range(2):\n        s = s + np.sum(x[idx] * x[t])\n    return s\n",
+        (X, [0, 0, 2]),
+        "fancy",
+        wrt=("x",),
+    ),
+    _case(
+        "argmax-index",
+        "def f(x):\n    k = np.argmax(x)\n    s = 0.0\n    for t in range(2):\n        s = s + x[k] * x[t] + x[k - 1]\n    return s\n",
+        family="fancy",
+    ),
+    _case(
+        "list-argument",
+        "def f(xs):\n    s = 0.0\n    for t in range(3):\n        s = s + np.sin(xs[t]) * xs[t + 1]\n    return s\n",
+        ([0.3, -0.5, 0.7, 1.1],),
+        "dtype",
+    ),
+    _case(
+        "value-and-slices-in-nested-loops",
+        "def f(A):\n    s = 0.0\n    for i in range(3):\n        r = A[i]\n        for j in range(3):\n"
+        "            s = s + r[j] * A[j, i] + np.sum(A[:, j]) * 0.1\n    return s\n",
+        (M,),
+        "loop",
+    ),
     # ----- the argument's dtype: an integer array's adjoint is still float ----------------------------------------
     _case(
         "integer-argument",
@@ -268,3 +293,44 @@ def test_annotated_rosenbrock_needs_no_unbroadcast() -> None:
     case = next(c for c in CASES if c.id == "rosenbrock-annotated")
     text = generate(str(case.files["m.py"]), "m.py", "f")
     assert "unbroadcast" not in text and "x_bar[1:] += " in text
+
+
+# ----- random loops reading slices, aliases and whole arrays: right against finite differences ------------------
+def _random_program(seed: int) -> str:
+    import random
+
+    rng = random.Random(seed)
+    alias = rng.choice(["y = x", "y = x * 2.0", "y = x[1:]", "y = np.sin(x)", None])
+    pre = ([alias] if alias else []) + [rng.choice(["r = x[1:] * 0.5", "r = x"])]
+    reads = ["x[t]", "x[t + 1]", "x[-t - 1]", "np.sum(x[t : t + 2])", "A[t, 1]", "np.sum(A[t, :])", "np.sum(A[:, t])"]
+    reads += ["A[t][2]", "x[0]", "np.sum(x * 0.1)", "r[t]"] + (["y[t]", "y[t + 1]", "np.sum(y) * 0.1"] if alias else [])
+    body = []
+    for _ in range(rng.randint(1, 3)):
+        a, b = rng.choice(reads), rng.choice(reads)
+        line = rng.choice(["s = s * 0.5 + {a} * {b}", "s = s + np.sin({a}) * {b}", "s = s + {a} ** 2 - {b}"])
+        line = line.format(a=a, b=b)
+        if rng.random() < 0.3:
+            body += [f"if {rng.choice(reads)} > 0:", f"    {line}", "else:", f"    s = s - {b}"]
+        else:
+            body.append(line)
+    post = ["s = s + np.sum(x * x)", "s = s + np.sum(r)", "s = s * np.sum(A)"] + (
+        ["s = s + np.sum(y * y)"] if alias else []
+    )
+    lines = ["def f(x, A):", "    s = 0.0"] + [f"    {p}" for p in pre]
+    if rng.random() < 0.3:
+        lines += ["    for k in range(2):", "        for t in range(3):"] + [f"            {b}" for b in body]
+    else:
+        lines += ["    for t in range(3):"] + [f"        {b}" for b in body]
+    lines += [f"    {rng.choice(post)}", "    return s"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_loops_reading_slices(seed: int, tmp_path: object) -> None:
+    # no entry of A is 0: a branch test A[t, 1] > 0 stays on one side under finite differences
+    A = np.arange(12.0).reshape(3, 4) * 0.1 - 0.45
+    x = np.array([0.3, -0.5, 0.7, 1.1, -0.2, 0.4])
+    case = Case(
+        f"random-{seed}", {"m.py": "import numpy as np\n\n\n" + _random_program(seed)}, (x, A), expect="correct"
+    )
+    verdict(case, tmp_path)  # type: ignore[arg-type]
