@@ -121,6 +121,12 @@ CASES = [
         "def f(xs):\n    y = h(xs)\n    return np.sum(y * y)\n",
         family="alias",
     ),
+    _case(  # a helper's split adjoint (s2sad.saving) with a slice's first contribution written as two statements
+        "helper-slices-split",
+        "def gates(z):\n    return np.tanh(z[2:]) * (1.0 / (1.0 + np.exp(-z[:2])))\n\n\n"
+        "def f(x):\n    return np.sum(gates(x[:4]) * gates(x[1:]))\n",
+        family="alias",
+    ),
     # ----- fancy indices: duplicates add up ---------------------------------------------------------------------
     _case(
         "fancy-duplicates",
