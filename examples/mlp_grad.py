@@ -28,15 +28,13 @@ def grad_loss(W1, b1, W2, b2, X, Y):
 
 def forward_cross_entropy(p, Y):
     """The helper 'cross_entropy' and the values its adjoint reads, for the forward passes that call it."""
-    Y_times_log_p = Y * np.log(p)
-    sum_Y_times_log_p = np.sum(Y_times_log_p, axis=1)
+    sum_Y_times_log_p = np.sum(Y * np.log(p), axis=1)
     cross_entropy = -np.mean(sum_Y_times_log_p)
-    return cross_entropy, (Y_times_log_p, sum_Y_times_log_p)
+    return cross_entropy, sum_Y_times_log_p
 
 
-def adjoint_cross_entropy(saved, p, Y, cross_entropy_bar):
+def adjoint_cross_entropy(sum_Y_times_log_p, p, Y, cross_entropy_bar):
     """Adjoints (p_bar) of the helper 'cross_entropy', given its saved values and the adjoint of its result."""
-    Y_times_log_p, sum_Y_times_log_p = saved
     # return -np.mean(np.sum(Y * np.log(p), axis=1))
     mean_sum_Y_times_log_p_bar = -cross_entropy_bar
     sum_Y_times_log_p_bar = np.broadcast_to(
@@ -44,7 +42,7 @@ def adjoint_cross_entropy(saved, p, Y, cross_entropy_bar):
         np.shape(sum_Y_times_log_p),
     )
     Y_times_log_p_bar = np.broadcast_to(
-        np.expand_dims(sum_Y_times_log_p_bar, 1), np.shape(Y_times_log_p)
+        np.expand_dims(sum_Y_times_log_p_bar, 1), np.shape(Y)
     )
     log_p_bar = Y_times_log_p_bar * Y
     p_bar = log_p_bar / p
@@ -67,7 +65,7 @@ def adjoint_softmax(saved, z, softmax_bar):
     # return e / np.sum(e, axis=1, keepdims=True)
     e_bar = softmax_bar / sum_e
     sum_e_bar = np.sum(-softmax_bar * softmax / sum_e, axis=1, keepdims=True)
-    e_bar = e_bar + np.broadcast_to(sum_e_bar, np.shape(e))
+    e_bar = e_bar + np.broadcast_to(sum_e_bar, np.shape(z))
     # e = np.exp(shifted)
     shifted_bar = e_bar * e
     # shifted = z - np.max(z, axis=1, keepdims=True)

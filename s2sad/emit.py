@@ -385,6 +385,18 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
             out.append(f"{pad}{s.target} = {_text(items, spelling)}")
     elif isinstance(s, ir.Assign):
         out.append(f"{pad}{s.target} = {_text(s.value, spelling)}")
+    elif isinstance(s, ir.Accumulate) and isinstance(s.value, ir.Call) and s.value.fn == ir.ADD_AT:
+        index, value = s.value.args
+        call = f"{spelling.name('numpy.add')}.at({s.target}, {_text(index, spelling)}, {_text(value, spelling)})"
+        out.append(f"{pad}{call}")
+    elif isinstance(s, ir.Accumulate) and isinstance(s.value, ir.Call) and s.value.fn == ir.INDEXED:
+        index, value = s.value.args
+        part = ast.unparse(ast.Subscript(ast.Name(s.target), _index(index, spelling)))
+        negated = _negated(value)
+        if negated is not None:
+            out.append(f"{pad}{part} -= {_text(negated, spelling)}")
+        else:
+            out.append(f"{pad}{part} += {_text(value, spelling)}")
     elif isinstance(s, ir.Accumulate):
         negated = _negated(s.value)
         if negated is not None:

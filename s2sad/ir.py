@@ -5,7 +5,8 @@ Grammar (after :mod:`s2sad.ssa`)::
     Function  ::= name, params, body: Block, imports, constants
     Block     ::= Stmt*
     Stmt      ::= Assign(target, Expr)          target = expr
-                | Accumulate(target, Expr)      target += expr           (reverse pass only)
+                | Accumulate(target, Expr)      target += expr           (reverse pass only; with
+                                                INDEXED/ADD_AT: into part of the target, in place)
                 | Unpack(targets, Expr)         a, b = expr              (reverse pass only)
                 | Push(stack, name) | Pop(name, stack)                   (reverse pass only)
                 | For(index, range args, reverse, Block)
@@ -70,6 +71,8 @@ __all__ = [
     "TRANSPOSED",
     "SETITEM",
     "APPEND",
+    "INDEXED",
+    "ADD_AT",
     "temp_base",
     "walk",
     "substitute",
@@ -102,6 +105,11 @@ SETITEM = "s2sad.setitem"
 #: ``Call(APPEND, (xs, v))``: the list ``xs`` with ``v`` appended, a functional update in the IR; the generated
 #: code appends in place and pops in the reverse pass (see :mod:`s2sad.writes`).
 APPEND = "s2sad.append"
+#: ``Accumulate(x, Call(INDEXED, (index, v)))`` is ``x[index] += v``; ``Accumulate(x, Call(ADD_AT, (index, v)))``
+#: is ``np.add.at(x, index, v)`` (unbuffered: an index that repeats adds every time). Written only into an
+#: adjoint array s2sad owns (see s2sad.inplace); the index is inside the value so that every stage sees it read.
+INDEXED = "<indexed>"
+ADD_AT = "numpy.add.at"
 
 
 def temp_base(name: str) -> str:

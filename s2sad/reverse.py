@@ -39,9 +39,11 @@ from .algebra import simplify
 from .increments import without_shared_increments
 from .analysis import Activity, rule_of
 from .diagnostics import S2sadError
+from .inplace import in_place
 from .names import ModuleNames
 from .recording import G as _G
 from .recording import Recording, defines
+from .shape_source import ShapeSource
 from .shapes import Array, Scalar, dims, rank, same_shape
 from .values import Values, analyse
 
@@ -115,7 +117,7 @@ def _axes(axes: tuple[int, ...]) -> ir.Const:
 # --------------------------------------------------------------------------------------------------------------
 # The transformation
 # --------------------------------------------------------------------------------------------------------------
-class _Gradient(Recording):
+class _Gradient(ShapeSource, Recording):
     """The gradient (or adjoint, or primal) function of one function: the forward pass (see
     :class:`~s2sad.recording.Recording`), then the adjoint statements of the reverse pass."""
 
@@ -157,6 +159,8 @@ class _Gradient(Recording):
         self._stacks: dict[str, str] = {}
         self._contribs: dict[int, dict[str, ir.Expr]] = {}
         self._olds: dict[int, tuple[str, str | None]] = {}
+        self._raw: dict[int, dict[str, ir.Expr]] = {}
+        self._value_reads: set[str] | None = None
         self.def_count: dict[str, int] = {}
         for s in ir.walk(fn.body):
             for n in defines(s) if isinstance(s, ir.Assign) else ():
@@ -188,10 +192,17 @@ class _Gradient(Recording):
 
     # ----- what the reverse pass reads ------------------------------------------------------------------------
     def contributions(self, s: ir.Assign) -> dict[str, ir.Expr]:
-        """Operand -> its adjoint contribution, in terms of the placeholder ``$g``."""
+        """Operand -> its adjoint contribution, in terms of the placeholder ``$g``; a value read only for its
+        shape is read from its shape source (see ``_shape_source``)."""
         key = id(s)
-        if key in self._contribs:
-            return self._contribs[key]
+        if key not in self._contribs:
+            self._contribs[key] = {n: self._shape_reads(e) for n, e in self._raw_contributions(s).items()}
+        return self._contribs[key]
+
+    def _raw_contributions(self, s: ir.Assign) -> dict[str, ir.Expr]:
+        key = id(s)
+        if key in self._raw:
+            return self._raw[key]
         out: dict[str, ir.Expr] = {}
         if self.act.active(s.target):
             if isinstance(s.value, ir.Var):
@@ -218,7 +229,7 @@ class _Gradient(Recording):
                         if rule.broadcasts and not isinstance(term, ir.Const):
                             term = self.unbroadcast(term, arg, s)
                         out[arg.name] = ir.Call("operator.add", (out[arg.name], term)) if arg.name in out else term
-        self._contribs[key] = out
+        self._raw[key] = out
         return out
 
     def unbroadcast(self, term: ir.Expr, arg: ir.Var, s: ir.Assign) -> ir.Expr:
@@ -313,6 +324,8 @@ class _Gradient(Recording):
         if value is not None:
             result = (value, grads[0] if len(grads) == 1 else ir.Call(ir.TUPLE, tuple(grads)))
         body: list[ir.Stmt] = [ir.Comment("forward"), *forward] if forward else []
+        # written into the list itself: a helper's split (s2sad.saving) finds the reverse pass by its length
+        backward[:] = in_place(backward, self._bars, self.values)
         body += [ir.Comment("reverse"), *backward]
         body.append(ir.Return(result))
         if self.mode == "adjoint":
@@ -490,23 +503,35 @@ class _Gradient(Recording):
         target = shape.args[0]
         return target if fixed(number) and self._defined_once_outside_loops(target.name) else None
 
-    def _defined_once_outside_loops(self, name: str) -> bool:
-        top = {s.target for s in self.fn.body if isinstance(s, ir.Assign)} | {p.name for p in self.fn.params}
-        return self.def_count.get(name) == 1 and name in top
-
     def _unbroadcast_scalar(self, e: ir.Expr, s: ir.Assign) -> ir.Expr:
         """``np.broadcast_to(c, np.shape(t)) * x`` -> ``c * x`` in the adjoint of ``t = x * x`` (any
         elementwise operation of ``x`` and numbers): ``x`` has ``t``'s shape already, and ``c`` is a number."""
         if not isinstance(e, ir.Call):
             return e
+        if e.fn == "operator.add" and len(e.args) == 2 and e.args[0] == e.args[1]:  # x * x: g * x + g * x
+            twice = e.args[0]
+            if isinstance(twice, ir.Call) and twice.fn == "operator.mul" and len(twice.args) == 2:
+                number, other = twice.args
+                if self._broadcast_number(other) is not None:
+                    number, other = other, number
+                if self._broadcast_number(number) is not None:
+                    e = ir.Call("operator.mul", (ir.Call("operator.mul", (ir.Const(2), number)), other))
         args = tuple(self._unbroadcast_scalar(a, s) for a in e.args)
         if e.fn == "operator.mul" and len(args) == 2:
             for number, other in (args, args[::-1]):
-                if self._broadcast_number(number) == ir.Var(s.target) and self._shaped_like(other, s):
+                scale: ir.Expr = ir.Const(1)
+                if isinstance(number, ir.Call) and number.fn == "operator.mul" and len(number.args) == 2:
+                    # 2 * np.broadcast_to(c, np.shape(t)): the number 2 * c
+                    constants = [a for a in number.args if isinstance(a, ir.Const)]
+                    if len(constants) == 1 and isinstance(constants[0].value, (int, float)):
+                        scale, number = constants[0], next(a for a in number.args if not isinstance(a, ir.Const))
+                found = self._broadcast_number(number)
+                if found is not None and self._same_shape(found.name, s.target) and self._shaped_like(other, s):
                     assert isinstance(number, ir.Call)
-                    if isinstance(other, ir.Var) and isinstance(number.args[0], ir.Const):
+                    coefficient = simplify(ir.Call("operator.mul", (scale, number.args[0])))
+                    if isinstance(other, ir.Var) and isinstance(coefficient, ir.Const) and coefficient.value == 1:
                         continue  # 1.0 * x would simplify to x: an adjoint sharing the user's array
-                    return ir.Call("operator.mul", (number.args[0], other))
+                    return ir.Call("operator.mul", (coefficient, other))
         return ir.Call(e.fn, args)
 
     def _shaped_like(self, x: ir.Expr, s: ir.Assign) -> bool:
@@ -517,14 +542,7 @@ class _Gradient(Recording):
         rule = rule_of(s.value)
         if rule is None or rule.shape != "elementwise":
             return False
-        result = self.values.of(ir.Var(s.target))
-        shaped = {s.target}
-        for a in s.value.args:
-            others = [b for b in s.value.args if b != a]
-            if isinstance(a, ir.Var) and (
-                all(self.values.scalar(b) for b in others) or same_shape(self.values.of(a), result)
-            ):
-                shaped.add(a.name)
+        shaped = {s.target, *self._same_shape_operands(s)}
 
         def elementwise(e: ir.Expr) -> bool:
             if isinstance(e, ir.Var):

@@ -290,12 +290,31 @@ def _getitem(values: Sequence[Value], exprs: Sequence[ir.Expr]) -> Value:
     out: list[Dim] = []
     for i, (part, value) in enumerate(zip(parts, index_values)):
         if isinstance(part, ir.Slice):
-            out.append(shape[i] if part == ir.Slice(ir.Const(None), ir.Const(None), ir.Const(None)) else None)
+            out.append(_sliced(shape[i], part))
         elif isinstance(value, Scalar) and value.dtype == "int" or isinstance(_const(part), int):
             continue
         else:
             return UNKNOWN
     return _array(out + list(shape[len(parts) :]))
+
+
+def _sliced(d: Dim, part: ir.Slice) -> Dim:
+    """The length of ``a[start:stop]`` along a dimension ``d``: exact for a known size; for a symbol ``n``,
+    ``n-k`` when the slice drops ``k`` entries at the ends (``x[1:]`` and ``x[:-1]`` are both ``n-1``: a symbol
+    no annotation can spell, equal only to another slice of ``n`` as long). Else unknown."""
+    bounds = [_const(p) for p in (part.start, part.stop, part.step)]
+    if not all(b is None or (isinstance(b, int) and not isinstance(b, bool)) for b in bounds):
+        return None
+    start, stop, step = bounds
+    if isinstance(d, int):
+        return len(range(d)[slice(start, stop, step)]) if step != 0 else None
+    if d is None or step not in (None, 1) or (start is not None and start < 0) or (stop is not None and stop >= 0):
+        return None
+    dropped = (start or 0) + (-stop if stop is not None else 0)
+    if not dropped:
+        return d
+    name, _, k = d.partition("-")
+    return f"{name}-{int(k or 0) + dropped}"
 
 
 def _like(values: Sequence[Value], exprs: Sequence[ir.Expr]) -> Value:

@@ -67,8 +67,11 @@ def test_in_place_mutation_is_an_error(tmp_path, capsys):
 def test_generated_module_defines_its_helpers_once_and_only_when_used():
     from numpy_catalogue import indexing, reductions
 
-    text = s2sad.grad_source(indexing)
-    assert text.count("def scatter(") == 1 and "import s2sad" not in text
+    text = s2sad.grad_source(indexing)  # every slice's adjoint written in place: no scatter
+    assert "scatter(" not in text and "import s2sad" not in text
+    # x_bar starts as np.sum's broadcast (not an array s2sad may write into): scatter, defined once
+    text = s2sad.generate("import numpy as np\n\n\ndef f(x):\n    return x[0] * x[1] + np.sum(x)\n", "m.py", "f")
+    assert text.count("def scatter(") == 1 and text.count("scatter(") == 2 and "import s2sad" not in text
     assert "def unbroadcast(" not in s2sad.grad_source(reductions) or "unbroadcast(" in s2sad.grad_source(reductions)
 
 

@@ -1,0 +1,218 @@
+"""In place: contributions are added into an adjoint array s2sad owns, rather than into a new array each time.
+
+An adjoint that several statements contribute to is written ``x_bar = x_bar + term``: a new array per
+contribution, since ``x_bar`` may share its array with another adjoint (``a_bar = c_bar``) or with the user's.
+The reverse of ``y = x[i]`` contributes ``scatter(y_bar, x, i)``, x's shape, zero outside ``x[i]``: in a loop, a
+new full-size array per iteration. Where ``x_bar`` provably holds an array s2sad made and nobody else refers
+to, the term is added in place instead: ``x_bar += term``; a slice's contribution where it belongs,
+``x_bar[i] += y_bar`` for an index of integers and slices (basic indexing reaches each entry once),
+``np.add.at(x_bar, i, y_bar)`` for any other index (unbuffered: an entry the index repeats gets every
+contribution, as ``scatter`` gives it). A first contribution ``x_bar = scatter(g, x, i)`` is written the same
+way, into ``x_bar = np.zeros(np.shape(x))``.
+
+Ownership is a forward data-flow fact over the generated function (loops to a fixed point, branches met):
+``x_bar`` is owned after ``x_bar = np.zeros_like(x)``, ``scatter(...)`` or ``x_bar + scatter(...)`` (each a new
+array), and stays owned through its own in-place sums; any other read of ``x_bar`` (``a_bar = x_bar``, a push, a
+helper call, a view) may keep a second reference, so it ends ownership, as any other assignment does. An
+in-place sum into a ``np.zeros_like(x)`` makes that ``np.zeros(np.shape(x))``: float64 like ``scatter``'s, since
+``+=`` into an integer array would truncate the adjoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from . import ir
+from .shapes import INT
+from .values import Values
+
+__all__ = ["in_place"]
+
+#: an owned adjoint -> the ``np.zeros_like`` statements (by id) that may have made its array
+_Owned = dict[str, frozenset[int]]
+_SCATTER = "s2sad.scatter"
+
+
+def in_place(body: Sequence[ir.Stmt], bars: Mapping[str, str], values: Values) -> tuple[ir.Stmt, ...]:
+    """``body`` with every ``x_bar = x_bar + term`` whose ``x_bar`` is owned added in place.
+    ``bars`` maps each value to its adjoint's name; ``values`` says which indices are integers."""
+    flow = _Flow({b: x for x, b in bars.items()}, values)
+    out, _ = flow.block(tuple(body), {}, emit=True)
+    if not flow.convert:
+        return out
+    return _zeros(out, flow.convert)
+
+
+def _meet(a: _Owned, b: _Owned) -> _Owned:
+    return {n: ids | b[n] for n, ids in a.items() if n in b}
+
+
+def _reads(s: ir.Stmt) -> set[str]:
+    if isinstance(s, (ir.Assign, ir.Accumulate, ir.Unpack)):
+        return set(ir.expr_names(s.value))
+    if isinstance(s, ir.Push):
+        return {s.name}
+    if isinstance(s, ir.Return):
+        return {n for v in s.values for n in ir.expr_names(v)}
+    if isinstance(s, (ir.Require, ir.If, ir.While)):
+        return set(ir.expr_names(s.test))
+    if isinstance(s, ir.For):
+        return {n for a in s.range_args for n in ir.expr_names(a)}
+    return set()
+
+
+class _Flow:
+    def __init__(self, primal_of: Mapping[str, str], values: Values) -> None:
+        self.primal_of = primal_of
+        self.values = values
+        self.convert: set[int] = set()  #: the ``np.zeros_like`` statements an in-place sum relies on
+
+    def block(self, stmts: tuple[ir.Stmt, ...], state: _Owned, emit: bool) -> tuple[tuple[ir.Stmt, ...], _Owned]:
+        out: list[ir.Stmt] = []
+        for s in stmts:
+            made, state = self.statement(s, state, emit)
+            out.extend(made if isinstance(made, list) else (made,))
+        return tuple(out), state
+
+    def statement(self, s: ir.Stmt, state: _Owned, emit: bool) -> tuple[ir.Stmt | list[ir.Stmt], _Owned]:
+        if isinstance(s, ir.For):
+            state = self.killed(state, _reads(s))
+            state.pop(s.index, None)
+            inside = state
+            while True:  # the state at the top of the body: what enters, met with what one iteration leaves
+                _, after = self.block(s.body, self.killed(inside, {s.index}), emit=False)
+                again = _meet(state, after)
+                if again == inside:
+                    break
+                inside = again
+            body, _ = self.block(s.body, self.killed(inside, {s.index}), emit)
+            return replace(s, body=body), inside
+        if isinstance(s, ir.While):
+            inside = state
+            while True:
+                _, tested = self.block(s.setup, inside, emit=False)
+                _, after = self.block(s.body, self.killed(tested, _reads(s)), emit=False)
+                again = _meet(state, after)
+                if again == inside:
+                    break
+                inside = again
+            setup, tested = self.block(s.setup, inside, emit)
+            tested = self.killed(tested, _reads(s))
+            body, _ = self.block(s.body, tested, emit)
+            return replace(s, setup=setup, body=body), tested
+        if isinstance(s, ir.If):
+            state = self.killed(state, _reads(s))
+            body, a = self.block(s.body, state, emit)
+            orelse, b = self.block(s.orelse, state, emit)
+            return replace(s, body=body, orelse=orelse), _meet(a, b)
+        if isinstance(s, ir.Assign):
+            return self.assign(s, state, emit)
+        state = self.killed(state, _reads(s))
+        if isinstance(s, ir.Unpack):
+            state = self.killed(state, set(s.targets))
+        elif isinstance(s, ir.Pop):
+            state = self.killed(state, {s.name})
+        return s, state  # an Accumulate (x_bar += term) changes an owned array in place: it stays owned
+
+    def assign(self, s: ir.Assign, state: _Owned, emit: bool) -> tuple[ir.Stmt | list[ir.Stmt], _Owned]:
+        t, e = s.target, s.value
+        first = self.slice_of(t, e) if t not in ir.expr_names(e) else None
+        if first is not None:  # x_bar = scatter(g, x, i): a new float64 array of zeros, g added at i
+            state = self.killed(state, set(ir.expr_names(e)) | {t})
+            state[t] = frozenset()
+            if not emit:
+                return s, state
+            assert isinstance(e, ir.Call)
+            index, g = first
+            zeros = ir.Assign(t, ir.Call("numpy.zeros", (ir.Call("numpy.shape", (e.args[1],)),)), s.origin)
+            return [zeros, ir.Accumulate(t, ir.Call(self.into(index), (index, g)), s.origin)], state
+        term = self.sum_into(s)
+        if term is not None:
+            after = self.killed(state, set(ir.expr_names(term)))
+            if t not in state:  # a new array, owned if the term is one of float64 (a scatter)
+                after.pop(t, None)
+                if isinstance(term, ir.Call) and term.fn == _SCATTER:
+                    after[t] = frozenset()
+                return s, after
+            after[t] = state[t]  # x_bar + term == x_bar with term added in place, when nobody else sees x_bar
+            if not emit:
+                return s, after
+            self.convert |= state[t]
+            slice_of = self.slice_of(t, term)
+            if slice_of is None:
+                return ir.Accumulate(t, term, s.origin), after
+            index, g = slice_of
+            return ir.Accumulate(t, ir.Call(self.into(index), (index, g)), s.origin), after
+        state = self.killed(state, set(ir.expr_names(e)) | {t})
+        made = self.made(s)
+        if made is not None:
+            state[t] = made
+        return s, state
+
+    @staticmethod
+    def sum_into(s: ir.Assign) -> ir.Expr | None:
+        """``term`` for ``x_bar = x_bar + term`` (or ``- term``) where ``term`` does not read ``x_bar``."""
+        e = s.value
+        if not (isinstance(e, ir.Call) and e.fn in ("operator.add", "operator.sub") and e.args[0] == ir.Var(s.target)):
+            return None
+        term = e.args[1] if e.fn == "operator.add" else ir.Call("operator.neg", (e.args[1],))
+        return None if s.target in ir.expr_names(term) else term
+
+    def slice_of(self, target: str, term: ir.Expr) -> tuple[ir.Expr, ir.Expr] | None:
+        """``(i, g)`` for ``term`` = ``scatter(g, x, i)`` where ``target`` is ``x``'s adjoint."""
+        if not (isinstance(term, ir.Call) and term.fn == _SCATTER and len(term.args) == 3):
+            return None
+        g, x, index = term.args
+        return (index, g) if x == ir.Var(self.primal_of.get(target, "")) else None
+
+    def made(self, s: ir.Assign) -> frozenset[int] | None:
+        """For a statement that makes a new array nobody else refers to: the ``np.zeros_like`` it may be."""
+        e = s.value
+        if not isinstance(e, ir.Call):
+            return None
+        if e.fn == "numpy.zeros_like" and len(e.args) == 1 and e.args[0] == ir.Var(self.primal_of.get(s.target, "")):
+            return frozenset({id(s)})
+        if e.fn == _SCATTER:
+            return frozenset()
+        return None
+
+    def into(self, index: ir.Expr) -> str:
+        """``x_bar[i] += g`` where ``i`` reaches each entry once, else ``np.add.at(x_bar, i, g)``."""
+        return ir.INDEXED if self.basic(index) else ir.ADD_AT
+
+    def basic(self, index: ir.Expr) -> bool:
+        """Whether ``index`` is provably basic: integers and slices only (each entry reached once)."""
+        parts = index.args if isinstance(index, ir.Call) and index.fn == ir.TUPLE else (index,)
+        if not parts:
+            return False
+        for p in parts:
+            if isinstance(p, ir.Slice):
+                continue
+            if isinstance(p, ir.Const) and isinstance(p.value, int) and not isinstance(p.value, bool):
+                continue
+            if isinstance(p, ir.Var) and self.values.of(p) == INT:
+                continue
+            return False
+        return True
+
+    @staticmethod
+    def killed(state: _Owned, names: set[str]) -> _Owned:
+        return {n: ids for n, ids in state.items() if n not in names}
+
+
+def _zeros(stmts: tuple[ir.Stmt, ...], convert: set[int]) -> tuple[ir.Stmt, ...]:
+    """``np.zeros_like(x)`` -> ``np.zeros(np.shape(x))`` for the statements in ``convert``."""
+    out: list[ir.Stmt] = []
+    for s in stmts:
+        if isinstance(s, ir.Assign) and id(s) in convert:
+            assert isinstance(s.value, ir.Call)
+            s = replace(s, value=ir.Call("numpy.zeros", (ir.Call("numpy.shape", s.value.args),)))
+        elif isinstance(s, ir.For):
+            s = replace(s, body=_zeros(s.body, convert))
+        elif isinstance(s, ir.If):
+            s = replace(s, body=_zeros(s.body, convert), orelse=_zeros(s.orelse, convert))
+        elif isinstance(s, ir.While):
+            s = replace(s, setup=_zeros(s.setup, convert), body=_zeros(s.body, convert))
+        out.append(s)
+    return tuple(out)
