@@ -16,12 +16,9 @@ def grad_attention_loss(Wq, Wk, Wv, X, target):
     weights, weights_saved = forward_softmax(scores)
     out = np.einsum("bqk,bke->bqe", weights, v)
     out_minus_target = out - target
-    out_minus_target_pow_2 = out_minus_target**2
     # reverse
     # return np.sum((out - target) ** 2)
-    out_minus_target_bar = (
-        np.broadcast_to(1.0, np.shape(out_minus_target_pow_2)) * 2 * out_minus_target
-    )
+    out_minus_target_bar = 2.0 * out_minus_target
     out_bar = unbroadcast(out_minus_target_bar, out)
     # out = np.einsum("bqk,bke->bqe", weights, v)
     weights_bar = einsum_adjoint(0, out_bar, "bqk,bke->bqe", weights, v)

@@ -47,10 +47,9 @@ def grad_gmm_objective(alphas, means, icf, x, gamma, m):
         log_probs_t4_stack.append(log_probs_t4)
     const = -0.5 * n * d * np.log(2 * np.pi)
     logsumexp_log_probs = logsumexp(log_probs, axis=1)
-    log_likelihood_t1 = const + np.sum(logsumexp_log_probs)
     logsumexp_alphas = logsumexp(alphas)
     n_times_logsumexp_alphas = n * logsumexp_alphas
-    log_likelihood = log_likelihood_t1 - n_times_logsumexp_alphas
+    log_likelihood = const + np.sum(logsumexp_log_probs) - n_times_logsumexp_alphas
     gmm_objective_t1, gmm_objective_t1_saved = forward_log_wishart_prior(
         icf, d, gamma, m
     )
@@ -67,7 +66,7 @@ def grad_gmm_objective(alphas, means, icf, x, gamma, m):
         gmm_objective_t1_saved, icf, d, m, gmm_objective_t1_bar
     )
     # log_likelihood = const + np.sum(logsumexp(log_probs, axis=1)) - n * logsumexp(alphas)
-    log_likelihood_t1_bar = unbroadcast(log_likelihood_bar, log_likelihood_t1)
+    log_likelihood_t1_bar = unbroadcast(log_likelihood_bar, const)
     n_times_logsumexp_alphas_bar = unbroadcast(
         -log_likelihood_bar, n_times_logsumexp_alphas
     )
@@ -86,7 +85,7 @@ def grad_gmm_objective(alphas, means, icf, x, gamma, m):
         * np.exp(log_probs - np.expand_dims(logsumexp_log_probs, 1)),
         log_probs,
     )
-    means_bar = np.zeros_like(means)
+    means_bar = np.zeros(np.shape(means))
     for c in reversed(range(k)):
         log_probs_t4 = log_probs_t4_stack.pop()
         _0p5_times_sum_z_times_z = _0p5_times_sum_z_times_z_stack.pop()
@@ -124,10 +123,10 @@ def grad_gmm_objective(alphas, means, icf, x, gamma, m):
         z_t1_bar = matmul_adjoint_b(z_bar, x_minus_means_at_c, z_t1)
         Q_bar = np.transpose(z_t1_bar)
         means_at_c_bar = unbroadcast(-x_minus_means_at_c_bar, means_at_c)
-        means_bar = means_bar + scatter(means_at_c_bar, means, c)
+        means_bar[c] += means_at_c_bar
         # Q = cholesky_factor(icf[c], d)
         icf_at_c_bar = adjoint_cholesky_factor(Q_saved, icf_at_c, d, Q_bar)
-        icf_bar = icf_bar + scatter(icf_at_c_bar, icf, c)
+        icf_bar[c] += icf_at_c_bar
     return alphas_bar, means_bar, icf_bar
 
 
@@ -138,11 +137,9 @@ def forward_log_wishart_prior(icf, d, gamma, m):
     sum_qs_t1 = icf[:, :d]
     sum_qs = np.sum(sum_qs_t1, axis=1)
     frobenius_t2 = np.exp(sum_qs_t1)
-    frobenius_t3 = frobenius_t2**2
-    frobenius_t4 = np.sum(frobenius_t3, axis=1)
+    frobenius_t4 = np.sum(frobenius_t2**2, axis=1)
     frobenius_t5 = icf[:, d:]
-    frobenius_t6 = frobenius_t5**2
-    frobenius_t7 = np.sum(frobenius_t6, axis=1)
+    frobenius_t7 = np.sum(frobenius_t5**2, axis=1)
     frobenius = frobenius_t4 + frobenius_t7
     out_t1 = 0.5 * gamma * gamma
     out_t2 = out_t1 * frobenius
@@ -155,10 +152,8 @@ def forward_log_wishart_prior(icf, d, gamma, m):
         sum_qs_t1,
         sum_qs,
         frobenius_t2,
-        frobenius_t3,
         frobenius_t4,
         frobenius_t5,
-        frobenius_t6,
         frobenius_t7,
         frobenius,
         out_t1,
@@ -174,10 +169,8 @@ def adjoint_log_wishart_prior(saved, icf, d, m, log_wishart_prior_bar):
         sum_qs_t1,
         sum_qs,
         frobenius_t2,
-        frobenius_t3,
         frobenius_t4,
         frobenius_t5,
-        frobenius_t6,
         frobenius_t7,
         frobenius,
         out_t1,
@@ -197,14 +190,13 @@ def adjoint_log_wishart_prior(saved, icf, d, m, log_wishart_prior_bar):
     frobenius_t4_bar = unbroadcast(frobenius_bar, frobenius_t4)
     frobenius_t7_bar = unbroadcast(frobenius_bar, frobenius_t7)
     frobenius_t6_bar = np.broadcast_to(
-        np.expand_dims(frobenius_t7_bar, 1), np.shape(frobenius_t6)
+        np.expand_dims(frobenius_t7_bar, 1), np.shape(frobenius_t5)
     )
     frobenius_t5_bar = frobenius_t6_bar * 2 * frobenius_t5
-    icf_bar = scatter(
-        frobenius_t5_bar, icf, (slice(None, None, None), slice(d, None, None))
-    )
+    icf_bar = np.zeros(np.shape(icf))
+    icf_bar[:, d:] += frobenius_t5_bar
     frobenius_t3_bar = np.broadcast_to(
-        np.expand_dims(frobenius_t4_bar, 1), np.shape(frobenius_t3)
+        np.expand_dims(frobenius_t4_bar, 1), np.shape(frobenius_t2)
     )
     frobenius_t2_bar = frobenius_t3_bar * 2 * frobenius_t2
     sum_qs_t1_bar = frobenius_t2_bar * frobenius_t2
@@ -212,9 +204,7 @@ def adjoint_log_wishart_prior(saved, icf, d, m, log_wishart_prior_bar):
     sum_qs_t1_bar = sum_qs_t1_bar + np.broadcast_to(
         np.expand_dims(sum_qs_bar, 1), np.shape(sum_qs_t1)
     )
-    icf_bar = icf_bar + scatter(
-        sum_qs_t1_bar, icf, (slice(None, None, None), slice(None, d, None))
-    )
+    icf_bar[:, :d] += sum_qs_t1_bar
     return icf_bar
 
 
@@ -266,7 +256,7 @@ def adjoint_cholesky_factor(saved, icf_row, d, Q_bar):
         k_stack,
         icf_row_at_k_stack,
     ) = saved
-    icf_row_bar = np.zeros_like(icf_row)
+    icf_row_bar = np.zeros(np.shape(icf_row))
     for i in reversed(range(1, d)):
         for j in reversed(range(i)):
             icf_row_at_k = icf_row_at_k_stack.pop()
@@ -277,7 +267,7 @@ def adjoint_cholesky_factor(saved, icf_row, d, Q_bar):
             Q_bar = setitem_adjoint_x(Q_bar, (i, j))
             Q_old_1 = Q_old_1_stack.pop()
             Q[i, j] = Q_old_1
-            icf_row_bar = icf_row_bar + scatter(icf_row_at_k_bar, icf_row, k)
+            np.add.at(icf_row_bar, k, icf_row_at_k_bar)
     for i in reversed(range(d)):
         exp_icf_row_at_i = exp_icf_row_at_i_stack.pop()
         # Q[i, i] = np.exp(icf_row[i])
@@ -286,7 +276,7 @@ def adjoint_cholesky_factor(saved, icf_row, d, Q_bar):
         Q_old = Q_old_stack.pop()
         Q[i, i] = Q_old
         icf_row_at_i_bar = exp_icf_row_at_i_bar * exp_icf_row_at_i
-        icf_row_bar = icf_row_bar + scatter(icf_row_at_i_bar, icf_row, i)
+        icf_row_bar[i] += icf_row_at_i_bar
     return icf_row_bar
 
 

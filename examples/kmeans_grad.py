@@ -31,7 +31,7 @@ def grad_kmeans_cost(centers, points):
         min_dists_stack.append(min_dists)
     # reverse
     total_bar = 1.0
-    centers_bar = np.zeros_like(centers)
+    centers_bar = np.zeros(np.shape(centers))
     for i in reversed(range(n_points)):
         min_dists = min_dists_stack.pop()
         dists_array = dists_array_stack.pop()
@@ -51,7 +51,7 @@ def grad_kmeans_cost(centers, points):
             dists_1_bar = but_last(dists_1_bar)
             _ = dists_1.pop()
             c_1_bar = adjoint_sqdist(sqdist_p_c_saved, c_1, sqdist_p_c_bar)
-            centers_bar = centers_bar + scatter(c_1_bar, centers, k)
+            centers_bar[k] += c_1_bar
     return centers_bar
 
 
@@ -96,17 +96,6 @@ def dot_adjoint_b(g, a, b):
     return np.moveaxis(
         np.tensordot(a, g, axes=(batch, batch)), 0, max(np.ndim(b) - 2, 0)
     )
-
-
-def scatter(g, x, index):
-    """The adjoint of x[index]: g in the entries read, zero elsewhere (summed where an index repeats)."""
-    out = np.zeros(np.shape(x))
-    parts = index if isinstance(index, tuple) else (index,)
-    if all(isinstance(i, (int, np.integer, slice)) for i in parts):
-        out[index] = g  # basic indexing reads each entry once
-    else:
-        np.add.at(out, index, g)
-    return out
 
 
 def unbroadcast(g, x):

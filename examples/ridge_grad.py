@@ -16,14 +16,9 @@ def grad_validation_loss(lam, y, X, X_val, y_val):
     w = np.linalg.solve(A, w_t2)
     X_val_matmul_w = X_val @ w
     residual = X_val_matmul_w - y_val
-    residual_pow_2 = residual**2
     # reverse
     # return np.mean(residual**2)
-    residual_bar = (
-        np.broadcast_to(1.0 / np.size(residual_pow_2), np.shape(residual_pow_2))
-        * 2
-        * residual
-    )
+    residual_bar = 2.0 / np.size(residual) * residual
     # residual = X_val @ w - y_val
     X_val_matmul_w_bar = unbroadcast(residual_bar, X_val_matmul_w)
     w_bar = matmul_adjoint_b(X_val_matmul_w_bar, X_val, w)

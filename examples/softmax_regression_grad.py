@@ -17,8 +17,7 @@ def grad_softmax_regression_loss(W, b, X, labels, l2):
     nll_t1 = log_probs[arange_n, labels]
     nll = -np.mean(nll_t1)
     _0p5_times_l2 = 0.5 * l2
-    W_pow_2 = W**2
-    softmax_regression_loss = nll + _0p5_times_l2 * np.sum(W_pow_2)
+    softmax_regression_loss = nll + _0p5_times_l2 * np.sum(W**2)
     if np.ndim(softmax_regression_loss) != 0:
         raise ValueError(
             "'softmax_regression_loss' must return a scalar for its gradient; it returned an array"
@@ -27,12 +26,13 @@ def grad_softmax_regression_loss(W, b, X, labels, l2):
     # return nll + 0.5 * l2 * np.sum(W**2)
     nll_bar = np.sum(1.0)
     sum_W_pow_2_bar = np.sum(_0p5_times_l2)
-    W_pow_2_bar = np.broadcast_to(sum_W_pow_2_bar, np.shape(W_pow_2))
+    W_pow_2_bar = np.broadcast_to(sum_W_pow_2_bar, np.shape(W))
     W_bar = W_pow_2_bar * 2 * W
     # nll = -np.mean(log_probs[np.arange(n), labels])
     nll_t2_bar = -nll_bar
     nll_t1_bar = np.broadcast_to(nll_t2_bar / np.size(nll_t1), np.shape(nll_t1))
-    log_probs_bar = scatter(nll_t1_bar, log_probs, (arange_n, labels))
+    log_probs_bar = np.zeros(np.shape(log_probs))
+    np.add.at(log_probs_bar, (arange_n, labels), nll_t1_bar)
     # log_probs = logits - logsumexp(logits, axis=1, keepdims=True)
     logits_bar = unbroadcast(log_probs_bar, logits)
     logsumexp_logits_bar = unbroadcast(-log_probs_bar, logsumexp_logits)
@@ -58,17 +58,6 @@ def matmul_adjoint_b(g, a, b):
     out = np.sum(out, axis=tuple(range(np.ndim(out) - len(shape))))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(out)[i] != 1)
     return np.reshape(np.sum(out, axis=axes, keepdims=True), np.shape(b))
-
-
-def scatter(g, x, index):
-    """The adjoint of x[index]: g in the entries read, zero elsewhere (summed where an index repeats)."""
-    out = np.zeros(np.shape(x))
-    parts = index if isinstance(index, tuple) else (index,)
-    if all(isinstance(i, (int, np.integer, slice)) for i in parts):
-        out[index] = g  # basic indexing reads each entry once
-    else:
-        np.add.at(out, index, g)
-    return out
 
 
 def unbroadcast(g, x):
