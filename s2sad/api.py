@@ -152,14 +152,7 @@ def _pipeline(
     line: int | None,
     output: str | None,
 ) -> Generated:
-    user_rules = _user_rules(path)
-    from . import frontend  # LibCST is imported when a function is parsed, not with s2sad
-
-    program = frontend.parse_program(source, path, name, line, rules=user_rules)
-    limits.check_numbers([program.main, *program.helpers])
-    module_names = names.ModuleNames.of([program.main, *program.helpers], [(o.name, o.text) for o in program.opaque])
-    main = sharing.share(ssa.to_ssa(program.main, module_names))
-    helpers = [sharing.share(ssa.to_ssa(h, module_names)) for h in program.helpers]  # callees before callers
+    program, module_names, main, helpers = _lowered(source, path, name, line)
     table = dict(program.rules)
     drawing: set[str] = set()  # helpers that draw random numbers, themselves or through their callees
     with rules.extended(table):
@@ -242,6 +235,21 @@ def _helper_functions(
         functions.append((sp.adjoint, doc))
     reached = saving.reached(grad_fn, [f for f, _ in functions])
     return [(f, doc) for f, doc in functions if f.name in reached]
+
+
+def _lowered(
+    source: str, path: str, name: str, line: int | None
+) -> tuple[Any, names.ModuleNames, ir.Function, list[ir.Function]]:
+    """The stages both modes share: the program read (the user's rules of the project too), numbers checked,
+    the module's names, and the target and its helpers in SSA form (helpers callees first)."""
+    from . import frontend  # LibCST is imported when a function is parsed, not with s2sad
+
+    program = frontend.parse_program(source, path, name, line, rules=_user_rules(path))
+    limits.check_numbers([program.main, *program.helpers])
+    module_names = names.ModuleNames.of([program.main, *program.helpers], [(o.name, o.text) for o in program.opaque])
+    main = sharing.share(ssa.to_ssa(program.main, module_names))
+    helpers = [sharing.share(ssa.to_ssa(h, module_names)) for h in program.helpers]
+    return program, module_names, main, helpers
 
 
 def _problems(

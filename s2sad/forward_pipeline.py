@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import __version__, analysis, emit, forward, frontend, ir, limits, names, rules, sharing, ssa, values
-from .api import Generated, _choose_wrt, _entries, _looked_through, _problems, _user_rules, regenerate_command
+from . import __version__, analysis, emit, forward, ir, limits, rules, values
+from .api import Generated, _choose_wrt, _entries, _looked_through, _lowered, _problems, regenerate_command
 from .diagnostics import S2sadError
 
 __all__ = ["pipeline"]
@@ -18,12 +18,7 @@ def pipeline(
 ) -> Generated:
     """Forward mode: the same stages up to the analyses, then :mod:`s2sad.forward` for the target and for each
     helper whose result carries a tangent (``jvp_h``), then the emitter."""
-    user_rules = _user_rules(path)
-    program = frontend.parse_program(source, path, name, line, rules=user_rules)
-    limits.check_numbers([program.main, *program.helpers])
-    module_names = names.ModuleNames.of([program.main, *program.helpers], [(o.name, o.text) for o in program.opaque])
-    main = sharing.share(ssa.to_ssa(program.main, module_names))
-    helpers = [sharing.share(ssa.to_ssa(h, module_names)) for h in program.helpers]  # callees before callers
+    program, module_names, main, helpers = _lowered(source, path, name, line)
     table = dict(program.rules)
     with rules.extended(table):
         for h in helpers:

@@ -75,6 +75,7 @@ __all__ = [
     "ADD_AT",
     "temp_base",
     "walk",
+    "nested",
     "substitute",
     "expr_names",
     "assigned_names",
@@ -330,6 +331,17 @@ def walk(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:
         elif isinstance(s, While):
             yield from walk(s.setup)
             yield from walk(s.body)
+
+
+def nested(s: Stmt) -> tuple[Stmt, ...]:
+    """The statements directly inside ``s``: a loop's body (and a ``while``'s setup), a branch's two blocks."""
+    if isinstance(s, For):
+        return s.body
+    if isinstance(s, If):
+        return s.body + s.orelse
+    if isinstance(s, While):
+        return s.setup + s.body
+    return ()
 
 
 def expr_names(e: Expr) -> Iterator[str]:

@@ -107,19 +107,9 @@ def _definitions(stmts: Sequence[ir.Stmt]) -> list[str]:
     """Names assigned by ``stmts``, in the order of their first assignment."""
     out: dict[str, None] = {}
     for s in ir.walk(tuple(stmts)):
-        for n in sorted(ir.assigned_names((s,)) - (ir.assigned_names(_inner(s)))):
+        for n in sorted(ir.assigned_names((s,)) - (ir.assigned_names(ir.nested(s)))):
             out.setdefault(n, None)
     return list(out)
-
-
-def _inner(s: ir.Stmt) -> tuple[ir.Stmt, ...]:
-    if isinstance(s, ir.For):
-        return s.body
-    if isinstance(s, ir.If):
-        return s.body + s.orelse
-    if isinstance(s, ir.While):
-        return s.setup + s.body
-    return ()
 
 
 def _surely(stmts: Sequence[ir.Stmt]) -> set[str]:

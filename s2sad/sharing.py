@@ -25,7 +25,7 @@ def share(fn: ir.Function) -> ir.Function:
     """``fn`` with every repeated index expression computed once."""
     counts: dict[str, int] = {p.name: 1 for p in fn.params}
     for s in ir.walk(fn.body):
-        for n in ir.assigned_names((s,)) - (ir.assigned_names(_inner(s))):
+        for n in ir.assigned_names((s,)) - (ir.assigned_names(ir.nested(s))):
             counts[n] = counts.get(n, 0) + 1
     sharing = _Sharing(fn, counts)
     sharing.block(fn.body, {}, frozenset())
@@ -74,16 +74,6 @@ class _Sharing:
         if value.fn == ir.GETITEM or (value.fn in _INDEX_ARITHMETIC and names & indices):
             return (value.fn, value.args)
         return None
-
-
-def _inner(s: ir.Stmt) -> tuple[ir.Stmt, ...]:
-    if isinstance(s, ir.For):
-        return s.body
-    if isinstance(s, ir.If):
-        return s.body + s.orelse
-    if isinstance(s, ir.While):
-        return s.setup + s.body
-    return ()
 
 
 def _rewrite(stmts: tuple[ir.Stmt, ...], env: dict[str, ir.Expr], dropped: set[int]) -> tuple[ir.Stmt, ...]:
