@@ -228,6 +228,7 @@ class For:
     reverse: bool  #: ``reversed(range(...))``
     body: tuple[Stmt, ...]
     origin: Origin | None = None
+    checkpoint: int | None = None  #: ``# s2sad: checkpoint [N]`` above the loop: N snapshots (0: not given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +248,7 @@ class While:
     body: tuple[Stmt, ...]
     counter: str | None = None  #: set by the reverse stage: counts the iterations the forward pass ran
     origin: Origin | None = None
+    fixed_point: bool = False  #: ``# s2sad: fixed-point`` above the loop: it iterates a state to convergence
 
 
 @dataclass(frozen=True, slots=True)

@@ -462,11 +462,11 @@ class Recording:
         inner = loops + (s,)
         body = self.forward(s.body, inner) + self.block_pushes(s.body, inner)
         if isinstance(s, ir.For):
-            return ir.For(s.index, s.range_args, s.reverse, tuple(body), s.origin)
+            return replace(s, body=tuple(body))
         counter = self.counter(s)
         setup, pending = self._forward(s.setup, inner)
         body.append(ir.Accumulate(counter, ir.Const(1)))
-        return ir.While(tuple(setup), self._fold(s.test, pending), tuple(body), counter, s.origin)
+        return replace(s, setup=tuple(setup), test=self._fold(s.test, pending), body=tuple(body), counter=counter)
 
     def block_pushes(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
         if not loops:

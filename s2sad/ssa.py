@@ -365,7 +365,7 @@ class _Renamer:
         benv = dict(env)
         benv[s.index] = ir.Var(index)
         body = self.block(s.body, benv, carried)
-        out.append(ir.For(index, args, s.reverse, tuple(body), s.origin))
+        out.append(replace(s, index=index, range_args=args, body=tuple(body)))
         env.pop(s.index, None)
         self._after_loop(defined, carried, s.body, benv, env, final, out, s.origin)
 
@@ -378,5 +378,5 @@ class _Renamer:
         body = self.block(s.body, benv, carried)
         # The setup runs again before each test: inside the loop it must read the carried names, which it
         # does, since carried names keep one name through the loop.
-        out.append(ir.While(tuple(setup), test, tuple(body), None, s.origin))
+        out.append(replace(s, setup=tuple(setup), test=test, body=tuple(body), counter=None))
         self._after_loop(defined, carried, s.body, benv, env, final, out, s.origin)

@@ -24,7 +24,7 @@ Flags nothing reads (the common case after the ``else`` rewrite) are removed at 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeAlias, Union
 
 import libcst as cst
@@ -32,6 +32,7 @@ import libcst as cst
 from . import traverse
 from .. import ir
 from ..diagnostics import Diagnostic
+from .directives import Directive, loop_directive
 from .iteration import _Iteration, _resizes, _Tree, _assigned
 
 __all__ = ["_Control"]
@@ -177,9 +178,9 @@ def _prune(stmts: Sequence[ir.Stmt], unread: set[str]) -> list[ir.Stmt]:
                 out.append(ir.If(s.test, tuple(body), tuple(orelse), s.origin))
             continue
         if isinstance(s, ir.For):
-            s = ir.For(s.index, s.range_args, s.reverse, tuple(_prune(s.body, unread)), s.origin)
+            s = replace(s, body=tuple(_prune(s.body, unread)))
         elif isinstance(s, ir.While):
-            s = ir.While(s.setup, s.test, tuple(_prune(s.body, unread)), s.counter, s.origin)
+            s = replace(s, body=tuple(_prune(s.body, unread)))
         out.append(s)
     return out
 
@@ -380,7 +381,37 @@ class _Control(_Iteration):
         return _prune(stmts, flags - _reads(stmts))
 
     # ----- loops --------------------------------------------------------------------------------------------
+    def _directive(self, stmt: cst.For | cst.While) -> Directive | None:
+        found, problems = loop_directive(stmt)
+        for p in problems:
+            self.error(p.node, p.message, p.code, p.help)
+        return found
+
+    def _mark(self, stmt: cst.For | cst.While, directive: Directive | None, out: list[ir.Stmt], start: int) -> None:
+        """Put ``directive`` on the loop that lowering ``stmt`` appended to ``out`` after ``start``."""
+        if directive is None:
+            return
+        loops = [k for k in range(start, len(out)) if isinstance(out[k], (ir.For, ir.While))]
+        if len(loops) != 1 or not isinstance(out[loops[0]], ir.For if directive.name == "checkpoint" else ir.While):
+            self.error(
+                directive.comment,
+                f"'# s2sad: {directive.name}' is not supported on this loop",
+                "unsupported-directive",
+                "a checkpointed loop is a 'for' over range(...); a fixed-point loop is a 'while' loop",
+            )
+            return
+        k = loops[0]
+        if directive.name == "checkpoint":
+            out[k] = replace(out[k], checkpoint=directive.argument or 0)  # type: ignore[call-arg]
+        else:
+            out[k] = replace(out[k], fixed_point=True)  # type: ignore[call-arg]
+
     def while_statement(self, stmt: cst.While, out: list[ir.Stmt]) -> None:
+        directive, start = self._directive(stmt), len(out)
+        self._while_statement(stmt, out)
+        self._mark(stmt, directive, out, start)
+
+    def _while_statement(self, stmt: cst.While, out: list[ir.Stmt]) -> None:
         origin = self.origin(stmt)
         if stmt.orelse is not None:
             self.error(
@@ -435,6 +466,11 @@ class _Control(_Iteration):
         out.append(ir.While(tuple(setup), test, tuple(body), None, origin))
 
     def for_statement(self, stmt: cst.For, out: list[ir.Stmt]) -> None:
+        directive, start = self._directive(stmt), len(out)
+        self._for_statement(stmt, out)
+        self._mark(stmt, directive, out, start)
+
+    def _for_statement(self, stmt: cst.For, out: list[ir.Stmt]) -> None:
         origin = self.origin(stmt)
         if stmt.orelse is not None:
             self.error(

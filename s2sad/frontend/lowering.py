@@ -17,6 +17,7 @@ from . import fidelity
 from .aliasing import InPlace, inplace_message, returns_fresh
 from .annotations import _Annotations
 from .containers import Lengths, _Containers, tuple_lengths
+from .directives import stray_directives
 from .control import _Control, _ControlState, early_returns
 from .expressions import _Expressions
 from .library import _Library
@@ -234,6 +235,8 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
         self._containers = tuple_lengths(node.body, self.scope.params, self._returned_length)
         self.check_list_uses(node.body)  # lists that grow (see .writes)
         self._function_node = node
+        for p in stray_directives(node):
+            self.error(p.node, p.message, p.code, p.help)
         self._nested = self.find_nested(node)
         if isinstance(node.body, cst.SimpleStatementSuite):  # def f(x): return x * x
             origin = self.origin(node.body)
