@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import __version__, analysis, emit, forward, ir, limits, rules, values
+from . import __version__, analysis, emit, forward, ir, limits, reverse, rules, saving, values
 from .api import Generated, _choose_wrt, _entries, _looked_through, _lowered, _problems, regenerate_command
 from .diagnostics import S2sadError
 
@@ -44,6 +44,8 @@ def pipeline(
         functions: list[tuple[ir.Function, str]] = []
         for fn, fn_act in analysed:
             is_helper = fn is not main
+            if is_helper:  # called on values without tangents, a helper runs as written
+                functions.append((reverse.primal(fn, module_names), f"The helper '{fn.name}', as written."))
             if is_helper and fn.name not in helper_wrt:
                 continue
             try:
@@ -78,5 +80,7 @@ def pipeline(
         f"Regenerate with: {command}",
     ]
     (jvp_fn, doc), others = functions[0], functions[1:]
+    reached = saving.reached(jvp_fn, [f for f, _ in others])
+    others = [(f, d) for f, d in others if f.name in reached]
     text = emit.emit(jvp_fn, header, doc, others, verbatim, module_names)
     return Generated(text, chosen, tuple(program.read), jvp_fn.name)

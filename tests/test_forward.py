@@ -302,3 +302,36 @@ def test_array_results_have_array_tangents():
     assert np.shape(tangent) == (3,)
     np.testing.assert_array_equal(value, f(*args))
     np.testing.assert_allclose(tangent, _directional(f, args, [0, 1], dirs), rtol=1e-6, atol=1e-9)
+
+
+_INACTIVE_HELPER = '''import numpy as np
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def f(W1, W2, X):
+    h = sigmoid(X @ W1)
+    return np.sum(sigmoid(h @ W2))
+'''
+
+
+def test_a_helper_called_without_tangents_is_in_the_module(tmp_path):
+    """Regression: with wrt=W2 the first call of 'sigmoid' carries no tangent; the module called the helper
+    as written but did not contain it (NameError at run time)."""
+    path = tmp_path / "inactive_helper.py"
+    path.write_text(_INACTIVE_HELPER)
+    namespace: dict = {}
+    exec(compile(_INACTIVE_HELPER, str(path), "exec"), namespace)
+    fn = namespace["f"]
+    rng = np.random.default_rng(1)
+    W1, W2, X = rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((5, 3))
+    text = s2sad.generate(_INACTIVE_HELPER, str(path), "f", wrt=["W2"], mode="jvp")
+    module: dict = {}
+    exec(compile(text, "jvp", "exec"), module)
+    V = rng.standard_normal(4)
+    value, tangent = module["jvp_f"](W1, W2, X, V)
+    assert value == pytest.approx(fn(W1, W2, X))
+    assert tangent == pytest.approx(float(_directional(fn, (W1, W2, X), [1], [V])), rel=1e-6)
+    assert problems(text) == []
