@@ -17,7 +17,7 @@ from collections import ChainMap
 from collections.abc import Iterator, Mapping
 
 from .ir import IFEXP, BoolOp, Call, Expr, LibraryCall
-from .rule_templates import OPERATOR_SYMBOLS, Rule, TemplateError, parse_template
+from .rule_templates import OPERATOR_SYMBOLS, Rule, TemplateError, discrete, nondiff, parse_template, vjp, zero
 from .rules_linalg import LINALG
 from .rules_numpy import NUMPY, NUMPY_REDUCTIONS, NUMPY_SHAPES, NUMPY_UFUNCS, TUPLES
 from .rules_scalar import BUILTINS, MATH, OPERATORS
@@ -33,6 +33,10 @@ __all__ = [
     "extended",
     "library_message",
     "FAMILIES",
+    "vjp",
+    "nondiff",
+    "zero",
+    "discrete",
 ]
 
 
