@@ -48,6 +48,10 @@ class Rule:
     positional: int | None = None
     #: how the result's kind and shape follow from the arguments': a rule of :data:`s2sad.values.SHAPE_RULES`
     shape: str = "unknown"
+    #: the first ``elements`` parameters are the elements of one list argument (``np.concatenate([a, b], 0)``
+    #: is ``numpy.concatenate(x0, x1, axis)``): only a list or tuple display, or a tuple variable, is lowered
+    #: to such a rule (never a list variable whose length is unknown), and the emitter writes the list back
+    elements: int = 0
 
     def takes_positional(self, n: int) -> bool:
         return self.positional is None or n <= self.positional

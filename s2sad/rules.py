@@ -64,7 +64,7 @@ def _called(e: Expr) -> set[str]:
 
 
 #: NumPy functions the templates call that are not primitives of differentiated programs themselves.
-_PLAIN = {"numpy.expand_dims", "numpy.broadcast_to", "numpy.logical_and", "numpy.ravel"}
+_PLAIN = {"numpy.expand_dims", "numpy.broadcast_to", "numpy.logical_and", "numpy.ravel", "numpy.take"}
 
 #: The table by family, as the README lists it (:mod:`s2sad.rule_list` writes that list from here).
 FAMILIES: dict[str, list[Rule]] = {

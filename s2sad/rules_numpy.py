@@ -17,6 +17,16 @@ def _elements(n: int) -> Rule:
     return Rule(fn, params, {p: parse_template(t, allowed) for p, t in templates.items()}, "linear", shape="array")
 
 
+def _joined(fn: str, n: int, adjoint: str, keywords: str = "") -> Rule:
+    """``np.concatenate([x0, ..., x(n-1)], axis=0)`` and kin: element k's adjoint is ``adjoint`` with ``{k}``
+    and ``{xs}`` (the elements) filled in, a support function that cuts element k's part out of ``g``."""
+    xs = ", ".join(f"x{k}" for k in range(n))
+    fn, params, defaults = _signature(f"{fn}({xs}{keywords})")
+    allowed = frozenset(params) | {"g", "ans"}
+    templates = {f"x{k}": parse_template(adjoint.format(k=k, xs=xs), allowed) for k in range(n)}
+    return Rule(fn, params, templates, "linear", defaults=defaults, positional=n + 1, shape="joined", elements=n)
+
+
 def _select(n: int) -> Rule:
     """``t[i]`` for a tuple of ``n`` elements and an index known only at run time: ``s2sad.select(i, *t)``
     (the generated module's ``select``, which is ``t[i]``); the selected element gets the adjoint, the others
@@ -28,6 +38,8 @@ def _select(n: int) -> Rule:
     note = "the element the index selects gets the adjoint"
     return Rule(fn, params, adjoints, "piecewise", note, defaults, shape="select")
 
+
+_N = range(1, 17)  # lists of 1 to 16 elements, as np.array's
 
 TUPLES = [_select(n) for n in range(1, 17)]
 
@@ -104,7 +116,7 @@ NUMPY = [
     vjp("numpy.copy(a)", a="g", kind="linear", shape="like"),
     # lists (s2sad.frontend.writes): the adjoint of a list of n values of one shape is an array of n adjoints
     vjp("s2sad.append(xs, v)", xs="s2sad.but_last(g)", v="g[-1]", kind="linear"),
-    vjp("numpy.stack(arrays)", arrays="g", kind="linear"),
+    vjp("numpy.stack(arrays)", arrays="g", kind="linear", shape="stack_of"),
     vjp("builtins.sum(xs)", xs="numpy.broadcast_to(g, numpy.shape(xs))", kind="linear"),
     nondiff("builtins.list()"),  # [] (ir.LIST): an empty list, before its appends
     # np.array([a, b, c]) of scalars: one entry per length; element k's adjoint is g[k]
@@ -204,28 +216,37 @@ NUMPY_REDUCTIONS = [
         a=f"{_expanded('g')} * {_expanded('ans')} / a",
         note="undefined where an entry is 0 (the adjoint divides by it), as autograd",
     ),
-    vjp("numpy.cumsum(a, axis=None)", a="s2sad.cumsum_adjoint(g, a, axis)", kind="linear"),
+    vjp("numpy.cumsum(a, axis=None)", a="s2sad.cumsum_adjoint(g, a, axis)", kind="linear", shape="cumulative"),
     vjp(
         "numpy.cumprod(a, axis=None)",
         a="s2sad.cumsum_adjoint(g * ans, a, axis) / a",
         note="undefined where an entry is 0 (the adjoint divides by it), as autograd",
+        shape="cumulative",
     ),
     vjp(
         "numpy.var(a, axis=None, *, ddof=0, keepdims=False)",
         a=f"2 * {_CENTRED} * {_expanded('g')} / ({_REDUCED} - ddof)",
+        shape="reduce_ddof",
     ),
     vjp(
         "numpy.std(a, axis=None, *, ddof=0, keepdims=False)",
         a=f"{_CENTRED} * {_expanded('g')} / (({_REDUCED} - ddof) * {_expanded('ans')})",
         note="undefined where the deviation is 0",
+        shape="reduce_ddof",
     ),
     vjp(
         "numpy.linalg.norm(x, *, axis=None, keepdims=False)",
         x=f"x * {_expanded('g / ans')}",
         note="the 2-norm of a vector, the Frobenius norm of a matrix (ord not given); undefined at 0",
+        shape="reduce",
     ),
-    vjp("numpy.average(a, axis=None, weights=None)", a="s2sad.average_adjoint(g, a, axis, weights)", kind="linear"),
-    vjp("numpy.trace(a)", a="s2sad.trace_adjoint(g, a)", kind="linear"),
+    vjp(
+        "numpy.average(a, axis=None, weights=None)",
+        a="s2sad.average_adjoint(g, a, axis, weights)",
+        kind="linear",
+        shape="reduce_no_keepdims",
+    ),
+    vjp("numpy.trace(a)", a="s2sad.trace_adjoint(g, a)", kind="linear", shape="trace"),
     vjp(
         "numpy.nansum(a, axis=None, *, keepdims=False)",
         shape="reduce",
@@ -239,31 +260,52 @@ NUMPY_REDUCTIONS = [
         " / numpy.sum(numpy.logical_not(numpy.isnan(a)), axis, True)",
         kind="linear",
     ),
-    nondiff("numpy.argmin(a, axis=None)"),
-    nondiff("numpy.argsort(a, axis=-1)"),
+    nondiff("numpy.argmin(a, axis=None)", shape="reduce"),
+    nondiff("numpy.argsort(a, axis=-1)", shape="cumulative"),
 ]
 
 NUMPY_SHAPES = [
-    vjp("numpy.squeeze(a, axis=None)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
-    vjp("numpy.expand_dims(a, axis)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
-    vjp("numpy.ravel(a)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
-    vjp("numpy.atleast_1d(a)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
-    vjp("numpy.atleast_2d(a)", a="numpy.reshape(g, numpy.shape(a))", kind="linear"),
-    vjp("numpy.swapaxes(a, axis1, axis2)", a="numpy.swapaxes(g, axis1, axis2)", kind="linear"),
-    vjp("numpy.moveaxis(a, source, destination)", a="numpy.moveaxis(g, destination, source)", kind="linear"),
-    vjp("numpy.flip(m, axis=None)", m="numpy.flip(g, axis)", kind="linear"),
-    vjp("numpy.roll(a, shift, axis=None)", a="numpy.roll(g, numpy.negative(shift), axis)", kind="linear"),
-    vjp("numpy.broadcast_to(array, shape)", array="s2sad.unbroadcast(g, array)", kind="linear"),
-    vjp("numpy.full(shape, fill_value)", fill_value="s2sad.unbroadcast(g, fill_value)", kind="linear"),
-    vjp("numpy.full_like(a, fill_value)", fill_value="s2sad.unbroadcast(g, fill_value)", kind="linear"),
-    vjp("numpy.diag(v, k=0)", v="s2sad.diag_adjoint(g, v, k)", kind="linear"),
+    vjp("numpy.squeeze(a, axis=None)", a="numpy.reshape(g, numpy.shape(a))", kind="linear", shape="squeeze"),
+    vjp("numpy.expand_dims(a, axis)", a="numpy.reshape(g, numpy.shape(a))", kind="linear", shape="expand_dims"),
+    vjp("numpy.ravel(a)", a="numpy.reshape(g, numpy.shape(a))", kind="linear", shape="ravel"),
+    vjp("numpy.atleast_1d(a)", a="numpy.reshape(g, numpy.shape(a))", kind="linear", shape="atleast_1d"),
+    vjp("numpy.atleast_2d(a)", a="numpy.reshape(g, numpy.shape(a))", kind="linear", shape="atleast_2d"),
+    vjp("numpy.swapaxes(a, axis1, axis2)", a="numpy.swapaxes(g, axis1, axis2)", kind="linear", shape="swapaxes"),
+    vjp(
+        "numpy.moveaxis(a, source, destination)",
+        a="numpy.moveaxis(g, destination, source)",
+        kind="linear",
+        shape="moveaxis",
+    ),
+    vjp("numpy.flip(m, axis=None)", m="numpy.flip(g, axis)", kind="linear", shape="like"),
+    vjp("numpy.roll(a, shift, axis=None)", a="numpy.roll(g, numpy.negative(shift), axis)", kind="linear", shape="like"),
+    vjp("numpy.broadcast_to(array, shape)", array="s2sad.unbroadcast(g, array)", kind="linear", shape="broadcast_to"),
+    vjp("numpy.full(shape, fill_value)", fill_value="s2sad.unbroadcast(g, fill_value)", kind="linear", shape="new"),
+    vjp("numpy.full_like(a, fill_value)", fill_value="s2sad.unbroadcast(g, fill_value)", kind="linear", shape="like"),
+    vjp("numpy.diag(v, k=0)", v="s2sad.diag_adjoint(g, v, k)", kind="linear", shape="diag"),
     vjp(
         "numpy.diagonal(a, offset=0, axis1=0, axis2=1)",
         a=_gathered("numpy.diagonal({}, offset, axis1, axis2)"),
         kind="linear",
+        shape="diagonal",
     ),
-    vjp("numpy.tril(m, k=0)", m="numpy.tril(g, k)", kind="linear"),
-    vjp("numpy.triu(m, k=0)", m="numpy.triu(g, k)", kind="linear"),
-    vjp("numpy.repeat(a, repeats, axis=None)", a=_gathered("numpy.repeat({}, repeats, axis)"), kind="linear"),
-    vjp("numpy.tile(a, reps)", a=_gathered("numpy.tile({}, reps)"), kind="linear"),
+    vjp("numpy.tril(m, k=0)", m="numpy.tril(g, k)", kind="linear", shape="triangle"),
+    vjp("numpy.triu(m, k=0)", m="numpy.triu(g, k)", kind="linear", shape="triangle"),
+    vjp(
+        "numpy.repeat(a, repeats, axis=None)",
+        a=_gathered("numpy.repeat({}, repeats, axis)"),
+        kind="linear",
+        shape="repeat",
+    ),
+    vjp("numpy.tile(a, reps)", a=_gathered("numpy.tile({}, reps)"), kind="linear", shape="tile"),
+    vjp("numpy.atleast_3d(a)", a="numpy.reshape(g, numpy.shape(a))", kind="linear", shape="atleast_3d"),
+    vjp("numpy.asarray(a)", a="g", kind="linear", shape="like"),
+    # x.flatten(): a copy (np.ravel may be a view, which a later write to the result would change)
+    vjp("numpy.ndarray.flatten(a)", a="numpy.reshape(g, numpy.shape(a))", kind="linear", shape="ravel"),
+    # a list display or a tuple of arrays, joined: one entry per length (see rule_templates.Rule.elements)
+    *(_joined("numpy.concatenate", n, "s2sad.concatenate_adjoint(g, {k}, axis, {xs})", ", axis=0") for n in _N),
+    *(_joined("numpy.stack", n, "numpy.take(g, {k}, axis)", ", axis=0") for n in _N),
+    *(_joined("numpy.hstack", n, "s2sad.hstack_adjoint(g, {k}, {xs})") for n in _N),
+    *(_joined("numpy.vstack", n, "s2sad.vstack_adjoint(g, {k}, {xs})") for n in _N),
+    *(_joined("numpy.column_stack", n, "s2sad.column_stack_adjoint(g, {k}, {xs})") for n in _N),
 ]

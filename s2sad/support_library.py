@@ -92,4 +92,87 @@ LIBRARY_SUPPORT = {
     if ones:  # an index of length 1 in this operand, broadcast against another's
         out = np.sum(out, axis=ones, keepdims=True)
     return np.broadcast_to(out, shape)''',
+    "concatenate_adjoint": '''def concatenate_adjoint(g, k, axis, *xs):
+    """The adjoint of xs[k] in np.concatenate(xs, axis): its part of g along axis (of the flattened g
+    when axis is None)."""
+    if axis is None:
+        sizes = [np.size(x) for x in xs]
+        start = sum(sizes[:k])
+        return np.reshape(g[start : start + sizes[k]], np.shape(xs[k]))
+    sizes = [np.shape(x)[axis] for x in xs]
+    start = sum(sizes[:k])
+    return np.take(g, np.arange(start, start + sizes[k]), axis=axis)''',
+    "hstack_adjoint": '''def hstack_adjoint(g, k, *xs):
+    """The adjoint of xs[k] in np.hstack(xs): its part of g along the first axis of 1-D arrays (numbers
+    are 1-D), the second otherwise."""
+    axis = 0 if np.ndim(xs[0]) <= 1 else 1
+    sizes = [np.shape(np.atleast_1d(x))[axis] for x in xs]
+    start = sum(sizes[:k])
+    part = np.take(g, np.arange(start, start + sizes[k]), axis=axis)
+    return np.reshape(part, np.shape(xs[k]))''',
+    "vstack_adjoint": '''def vstack_adjoint(g, k, *xs):
+    """The adjoint of xs[k] in np.vstack(xs): its rows of g (a vector is one row, a number one entry)."""
+    sizes = [np.shape(np.atleast_2d(x))[0] for x in xs]
+    start = sum(sizes[:k])
+    return np.reshape(g[start : start + sizes[k]], np.shape(xs[k]))''',
+    "column_stack_adjoint": '''def column_stack_adjoint(g, k, *xs):
+    """The adjoint of xs[k] in np.column_stack(xs): its columns of g (a vector is one column)."""
+    sizes = [np.shape(x)[1] if np.ndim(x) >= 2 else 1 for x in xs]
+    start = sum(sizes[:k])
+    return np.reshape(g[:, start : start + sizes[k]], np.shape(xs[k]))''',
+    "tensordot_adjoint": '''def tensordot_adjoint(k, g, a, b, axes):
+    """The adjoint of operand k (0: a, 1: b) of np.tensordot(a, b, axes): g contracted with the other
+    operand over its free axes, then put back in the operand's order of axes."""
+    if np.ndim(axes) == 0:
+        axes_a = list(range(np.ndim(a) - axes, np.ndim(a)))
+        axes_b = list(range(axes))
+    else:
+        axes_a, axes_b = ([axes_x] if np.ndim(axes_x) == 0 else list(axes_x) for axes_x in axes)
+    axes_a = [i % np.ndim(a) for i in axes_a]
+    axes_b = [i % np.ndim(b) for i in axes_b]
+    free_a = [i for i in range(np.ndim(a)) if i not in axes_a]
+    free_b = [i for i in range(np.ndim(b)) if i not in axes_b]
+    if k == 0:  # the axes left: a's free ones, then b's contracted ones in increasing order
+        out = np.tensordot(g, b, axes=(list(range(len(free_a), np.ndim(g))), free_b))
+        return np.transpose(out, np.argsort(free_a + [axes_a[axes_b.index(j)] for j in sorted(axes_b)]))
+    out = np.tensordot(a, g, axes=(free_a, list(range(len(free_a)))))
+    return np.transpose(out, np.argsort([axes_b[axes_a.index(i)] for i in sorted(axes_a)] + free_b))''',
+    "inner_adjoint": '''def inner_adjoint(k, g, a, b):
+    """The adjoint of operand k (0: a, 1: b) of np.inner(a, b), the sum over the last axes (a product
+    when either is a number)."""
+    x, y = (a, b) if k == 0 else (b, a)
+    if np.ndim(x) == 0:
+        return np.sum(g * y)
+    if np.ndim(y) == 0:
+        return g * y
+    if k == 0:
+        return np.tensordot(g, b, axes=(list(range(np.ndim(a) - 1, np.ndim(g))), list(range(np.ndim(b) - 1))))
+    return np.tensordot(g, a, axes=(list(range(np.ndim(a) - 1)), list(range(np.ndim(a) - 1))))''',
+    "kron_adjoint": '''def kron_adjoint(k, g, a, b):
+    """The adjoint of operand k (0: a, 1: b) of np.kron(a, b): g's blocks, each block times the other
+    operand's entries, summed."""
+    n = max(np.ndim(a), np.ndim(b))
+    shape_a = (1,) * (n - np.ndim(a)) + np.shape(a)
+    shape_b = (1,) * (n - np.ndim(b)) + np.shape(b)
+    blocks = np.reshape(g, [m for pair in zip(shape_a, shape_b) for m in pair])
+    if k == 0:
+        other = np.reshape(b, [m for size in shape_b for m in (1, size)])
+        return np.reshape(np.sum(blocks * other, axis=tuple(range(1, 2 * n, 2))), np.shape(a))
+    other = np.reshape(a, [m for size in shape_a for m in (size, 1)])
+    return np.reshape(np.sum(blocks * other, axis=tuple(range(0, 2 * n, 2))), np.shape(b))''',
+    "transposed": '''def transposed(trans):
+    """The trans argument of scipy.linalg.solve_triangular for the transposed system."""
+    return 0 if trans in (1, 2, "T", "C") else 1''',
+    "solve_triangular_adjoint_a": '''def solve_triangular_adjoint_a(b_bar, x, trans, lower):
+    """The adjoint of a in x = solve_triangular(a, b, trans, lower), given b's adjoint: minus b_bar times x
+    transposed (transposed again when trans), on the triangle of a that is read."""
+    if np.ndim(x) == 1:
+        b_bar, x = b_bar[:, None], x[:, None]
+    out = -(b_bar @ x.T) if trans in (0, "N") else -(x @ b_bar.T)
+    return np.tril(out) if lower else np.triu(out)''',
+    "triangular_tangent": '''def triangular_tangent(a_dot, trans, lower):
+    """The tangent of op(a) in scipy.linalg.solve_triangular(a, b, trans, lower): the triangle read,
+    transposed when trans."""
+    part = np.tril(a_dot) if lower else np.triu(a_dot)
+    return part if trans in (0, "N") else part.T''',
 }

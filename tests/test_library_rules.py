@@ -19,7 +19,7 @@ from s2sad.gradcheck import check
 from s2sad.rules import FAMILIES
 
 NEW = ("numpy ufuncs", "numpy reductions", "numpy shapes", "scipy.special", "linear algebra")
-_HEADER = "import numpy as np\nimport scipy.special\n\n\n"
+_HEADER = "import numpy as np\nimport scipy.linalg\nimport scipy.special\n\n\n"
 _AUTOGRAD_HEADER = "import autograd.numpy as np\nimport autograd.scipy.special\n\nscipy = autograd\n\n\n"
 
 # (a name the call is written with, the arguments' positive domain) for the unary and binary elementwise rules
@@ -190,6 +190,38 @@ _CALLS: dict[str, list] = {
         ("np.tile(x, 2) * np.arange(6.0)", _normal((3,))),
         ("np.tile(x, (2, 1, 2)) * np.arange(24.0).reshape(2, 2, 6)", _normal((2, 3))),
     ],
+    "numpy.atleast_3d": [
+        ("np.atleast_3d(x) * np.ones((1, 1, 3))", _normal(())),
+        ("np.atleast_3d(x) * np.arange(3.0).reshape(1, 3, 1)", _normal((3,))),
+        ("np.atleast_3d(x) * np.arange(2.0)", _normal((3, 1))),
+    ],
+    "numpy.asarray": [("np.asarray(x) * np.arange(6.0).reshape(2, 3)", _normal((2, 3)))],
+    "numpy.ndarray.flatten": [("x.flatten() * np.arange(6.0)", _normal((2, 3)))],
+    "numpy.concatenate": [
+        ("np.concatenate([x, y]) * np.arange(5.0)", _normal((3,), (2,))),
+        ("np.concatenate((x, y), axis=1) * np.arange(10.0).reshape(2, 5)", _normal((2, 3), (2, 2))),
+        ("np.concatenate([x, y, z], -1) * np.arange(6.0)", _normal((1,), (3,), (2,))),
+        ("np.concatenate([x, y], axis=None) * np.arange(10.0)", _normal((2, 3), (4,))),
+        ("np.concatenate([x]) * np.arange(3.0)", _normal((3,))),
+    ],
+    "numpy.stack": [
+        ("np.stack([x, y]) * np.arange(6.0).reshape(2, 3)", _normal((3,), (3,))),
+        ("np.stack((x, y, z), axis=1) * np.arange(6.0).reshape(2, 3)", _normal((2,), (2,), (2,))),
+        ("np.stack([x, y], -1) * np.arange(12.0).reshape(3, 2, 2)", _normal((3, 2), (3, 2))),
+    ],
+    "numpy.hstack": [
+        ("np.hstack([x, y]) * np.arange(5.0)", _normal((3,), (2,))),
+        ("np.hstack((x, y)) * np.arange(10.0).reshape(2, 5)", _normal((2, 3), (2, 2))),
+        ("np.hstack([x, y]) * np.arange(4.0)", _normal((), (3,))),
+    ],
+    "numpy.vstack": [
+        ("np.vstack([x, y]) * np.arange(6.0).reshape(2, 3)", _normal((3,), (3,))),
+        ("np.vstack((x, y)) * np.arange(9.0).reshape(3, 3)", _normal((2, 3), (3,))),
+    ],
+    "numpy.column_stack": [
+        ("np.column_stack([x, y]) * np.arange(6.0).reshape(3, 2)", _normal((3,), (3,))),
+        ("np.column_stack((x, y)) * np.arange(9.0).reshape(3, 3)", _normal((3, 2), (3,))),
+    ],
     # scipy.special
     "scipy.special.logsumexp": [
         (f"scipy.special.logsumexp(x, axis={a!r}, keepdims={k})", _normal((2, 3)))
@@ -225,6 +257,57 @@ _CALLS: dict[str, list] = {
         ("np.linalg.det(x)", lambda r: (_matrix(4, r, 1e3),)),
     ],
     "numpy.linalg.cholesky": [("np.linalg.cholesky(x)", lambda r: (_spd(3, r),))],
+    "numpy.tensordot": [
+        ("np.tensordot(x, y)", _normal((2, 3), (2, 3))),
+        ("np.tensordot(x, y, axes=1)", _normal((2, 3), (3, 4))),
+        ("np.tensordot(x, y, 0)", _normal((2,), (3,))),
+        ("np.tensordot(x, y, axes=([1, 0], [0, 1]))", _normal((2, 3, 4), (3, 2))),
+        ("np.tensordot(x, y, axes=(2, 0))", _normal((2, 3, 4), (4, 2))),
+        ("np.tensordot(x, y, axes=((0,), (1,)))", _normal((3, 2), (4, 3))),
+    ],
+    "numpy.inner": [
+        ("np.inner(x, y)", _normal((3,), (3,))),
+        ("np.inner(x, y)", _normal((2, 3), (4, 3))),
+        ("np.inner(x, y)", _normal((2, 2, 3), (3,))),
+        ("np.inner(x, y)", _normal((), (3,))),
+        ("np.inner(x, y)", _normal((2, 3), ())),
+    ],
+    "numpy.vdot": [("np.vdot(x, y)", _normal((3,), (3,))), ("np.vdot(x, y)", _normal((2, 3), (3, 2)))],
+    "numpy.kron": [
+        ("np.kron(x, y)", _normal((2,), (3,))),
+        ("np.kron(x, y)", _normal((2, 3), (2, 2))),
+        ("np.kron(x, y)", _normal((2,), (3, 2))),
+        ("np.kron(x, y)", _normal((), (3,))),
+    ],
+    "numpy.cross": [
+        ("np.cross(x, y)", _normal((3,), (3,))),
+        ("np.cross(x, y)", _normal((4, 3), (4, 3))),
+        ("np.cross(x, y)", _normal((4, 3), (3,))),
+        ("np.cross(x, y)", _normal((2, 1, 3), (4, 3))),
+    ],
+    "scipy.linalg.solve_triangular": [
+        ("scipy.linalg.solve_triangular(x, y)", lambda r: (np.triu(_matrix(3, r)) + 2 * np.eye(3), r.normal(size=3))),
+        (
+            "scipy.linalg.solve_triangular(x, y, lower=True)",
+            lambda r: (_matrix(3, r) + 2 * np.eye(3), r.normal(size=3)),
+        ),
+        (
+            "scipy.linalg.solve_triangular(x, y, trans=1)",
+            lambda r: (_matrix(3, r) + 2 * np.eye(3), r.normal(size=(3, 2))),
+        ),
+        (
+            "scipy.linalg.solve_triangular(x, y, trans='T', lower=True)",
+            lambda r: (_matrix(3, r) + 2 * np.eye(3), r.normal(size=3)),
+        ),
+        (
+            "scipy.linalg.solve_triangular(x, y, 0, True)",
+            lambda r: (_matrix(3, r) + 2 * np.eye(3), r.normal(size=(3, 2))),
+        ),
+        (  # ill-conditioned but valid: a triangular matrix with a small pivot
+            "scipy.linalg.solve_triangular(x, y, lower=True) * 1e-3",
+            lambda r: (np.tril(r.normal(size=(3, 3))) + np.diag([2.0, 1e-3, 1.5]), r.normal(size=3)),
+        ),
+    ],
     "numpy.einsum": [
         ('np.einsum("ij->", x)', _normal((2, 3))),
         ('np.einsum("ij->j", x)', _normal((2, 3))),

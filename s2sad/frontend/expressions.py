@@ -478,7 +478,12 @@ class _Expressions:
         """The rule of ``fn`` that accepts these arguments (keyword parameters may be left out)."""
         for arity in known_arities(fn) + [n for (f, n) in self.context.rules if f == fn]:
             rule = self.context.lookup(fn, arity)
-            if rule is None or npositional > len(rule.params) or not rule.takes_positional(npositional):
+            if (
+                rule is None
+                or rule.elements
+                or npositional > len(rule.params)
+                or not rule.takes_positional(npositional)
+            ):
                 continue
             named = set(rule.params[npositional:])
             required = {p for p in rule.params[npositional:] if p not in rule.defaults}
