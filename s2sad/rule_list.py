@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 
 from .rules import FAMILIES, OPERATOR_SYMBOLS, Rule
+from .rules_linalg import TUPLE_RESULTS
 
 __all__ = ["markdown", "BEGIN", "END"]
 
@@ -33,7 +34,12 @@ _SYMBOLS["operator.getitem"] = "a[index]"
 def _spelled(rule: Rule) -> str:
     if rule.fn in _SYMBOLS:
         return _SYMBOLS[rule.fn]
+    for fn, components in TUPLE_RESULTS.items():  # one value of a function returning a tuple
+        if rule.fn in components:
+            return f"np.{fn.split('.', 1)[1]}(a)[{components.index(rule.fn)}]"
     module, _, name = rule.fn.rpartition(".")
+    if module == "numpy.ndarray":  # a method: x.flatten()
+        return f"x.{name}()"
     module = {"numpy": "np", "builtins": ""}.get(module, module.replace("numpy.", "np."))
     return f"{module}.{name}" if module else name
 

@@ -105,6 +105,14 @@ def family_summary(library: str) -> str:
     return "; ".join(parts)
 
 
+def _form(rule: Rule) -> str:
+    """How a message shows a rule's call: ``numpy.cross(a, b)``; ``numpy.concatenate([x0, x1, ...], axis)``."""
+    if not rule.elements:
+        return f"{rule.fn}({', '.join(rule.params)})"
+    rest = "".join(f", {p}" for p in rule.params[rule.elements :])
+    return f"{rule.fn}([x0, x1, ...]{rest}) of a list or tuple display of 1 to 16 arrays"
+
+
 def library_message(call: Call | LibraryCall) -> tuple[str, str]:
     """The message and help of a library call that receives a differentiated value without a rule for it:
     the rule exists but not for these arguments (which keywords it knows), or there is no rule at all."""
@@ -115,9 +123,9 @@ def library_message(call: Call | LibraryCall) -> tuple[str, str]:
     where += "differentiated parameters (see --wrt)"
     rules = [r for (name, _), r in sorted(RULES.items()) if name == fn]
     if rules:
-        known = list(dict.fromkeys(p for r in rules for p in r.params))
+        known = list(dict.fromkeys(p for r in rules for p in r.params[r.elements :]))
         unknown = [k for k in keywords if k not in known]
-        forms = " or ".join(f"{fn}({', '.join(r.params)})" for r in rules)
+        forms = " or ".join(dict.fromkeys(map(_form, rules)))
         if unknown:
             return (
                 f"the derivative rule for '{fn}' does not know the keyword '{unknown[0]}' (it knows "

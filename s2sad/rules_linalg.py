@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .rule_templates import vjp
+from .rule_templates import nondiff, vjp
 
 LINALG = [
     vjp(  # b's adjoint is one solve with the transpose; a's is minus its outer product with the solution; each
@@ -66,4 +66,25 @@ LINALG = [
         note="never an explicit inverse; the other triangle of a gets zero (it is not read)",
         shape="solve",
     ),
+    # the values of np.linalg.slogdet and np.linalg.eigh, each its own primitive (see TUPLE_RESULTS)
+    nondiff("s2sad.slogdet_sign(a)", shape="det"),
+    vjp("s2sad.slogdet_logdet(a)", a="s2sad.det_adjoint(g, a)", note="through the inverse", shape="det"),
+    vjp(
+        "s2sad.eigh_values(a)",
+        a="s2sad.eigh_adjoint(g, None, a)",
+        note="of a symmetric matrix, whose lower triangle NumPy reads (the upper triangle gets zero)",
+        shape="eigenvalues",
+    ),
+    vjp(
+        "s2sad.eigh_vectors(a)",
+        a="s2sad.eigh_adjoint(None, g, a)",
+        note="distinct eigenvalues only: degenerate ones raise an error at run time",
+        shape="like_array",
+    ),
 ]
+
+#: Library functions returning a tuple -> the primitive giving each value (see s2sad.frontend.tuple_results).
+TUPLE_RESULTS = {
+    "numpy.linalg.slogdet": ("s2sad.slogdet_sign", "s2sad.slogdet_logdet"),
+    "numpy.linalg.eigh": ("s2sad.eigh_values", "s2sad.eigh_vectors"),
+}

@@ -24,7 +24,8 @@ def _joined(fn: str, n: int, adjoint: str, keywords: str = "") -> Rule:
     fn, params, defaults = _signature(f"{fn}({xs}{keywords})")
     allowed = frozenset(params) | {"g", "ans"}
     templates = {f"x{k}": parse_template(adjoint.format(k=k, xs=xs), allowed) for k in range(n)}
-    return Rule(fn, params, templates, "linear", defaults=defaults, positional=n + 1, shape="joined", elements=n)
+    note = "of a list or tuple display, or a tuple, of 1 to 16 arrays (a list that grows: np.stack(xs) only)"
+    return Rule(fn, params, templates, "linear", note, defaults, positional=n + 1, shape="joined", elements=n)
 
 
 def _select(n: int) -> Rule:

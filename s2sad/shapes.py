@@ -549,6 +549,11 @@ def _einsum(values: Sequence[Value], exprs: Sequence[ir.Expr]) -> Value:
     return _array([sizes.get(c, 1) for c in output])
 
 
+def _eigenvalues(values: Sequence[Value], exprs: Sequence[ir.Expr]) -> Value:
+    d = dims(values[0])
+    return _array(d[:-1]) if d is not None and len(d) >= 2 else Array(None) if rank(values[0]) is None else UNKNOWN
+
+
 def _scalar(values: Sequence[Value], exprs: Sequence[ir.Expr]) -> Value:
     """A number whatever the arguments (``np.vdot``), without ``number``'s diagonal Jacobian."""
     return Scalar()
@@ -648,6 +653,7 @@ SHAPE_RULES: dict[str, ShapeRule] = {
     "kron": _kron,
     "tensordot": _tensordot,
     "cross": _cross,
+    "eigenvalues": _eigenvalues,
 }
 
 

@@ -175,4 +175,46 @@ LIBRARY_SUPPORT = {
     transposed when trans."""
     part = np.tril(a_dot) if lower else np.triu(a_dot)
     return part if trans in (0, "N") else part.T''',
+    "slogdet_sign": '''def slogdet_sign(a):
+    """The sign of the determinant of a: the first value of np.linalg.slogdet(a)."""
+    return np.linalg.slogdet(a)[0]''',
+    "slogdet_logdet": '''def slogdet_logdet(a):
+    """The log of the determinant's absolute value: the second value of np.linalg.slogdet(a)."""
+    return np.linalg.slogdet(a)[1]''',
+    "eigh_values": '''def eigh_values(a):
+    """The eigenvalues of the symmetric matrix a, ascending: the first value of np.linalg.eigh(a)."""
+    return np.linalg.eigh(a)[0]''',
+    "eigh_vectors": '''def eigh_vectors(a):
+    """The eigenvectors of the symmetric matrix a, as columns: the second value of np.linalg.eigh(a)."""
+    return np.linalg.eigh(a)[1]''',
+    "eigh_adjoint": '''def eigh_adjoint(w_bar, V_bar, a):
+    """The adjoint of a in w, V = np.linalg.eigh(a), given w's adjoint or V's (None: no adjoint):
+    V (diag(w_bar) + F * (V^T V_bar)) V^T with F = 1 / (w_j - w_i) off the diagonal, put on the lower
+    triangle NumPy reads. Eigenvectors of a repeated eigenvalue have no derivative: an error."""
+    w, V = np.linalg.eigh(a)
+    Vt = np.swapaxes(V, -1, -2)
+    if V_bar is None:
+        inner = np.expand_dims(w_bar, -2) * np.eye(np.shape(w)[-1])
+    else:
+        gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+        n = np.shape(w)[-1]
+        if np.any(np.abs(gaps) + np.eye(n) <= 1e-10 * np.max(np.abs(w), initial=1.0)):
+            raise ValueError("the derivative of np.linalg.eigh's eigenvectors: the eigenvalues are not distinct")
+        inner = (Vt @ V_bar) / np.where(np.eye(n) > 0, np.inf, gaps)
+    S = V @ inner @ Vt
+    n = np.shape(S)[-1]
+    return np.tril(S + np.swapaxes(S, -1, -2), -1) + S * np.eye(n)''',
+    "eigh_tangent": '''def eigh_tangent(k, a_dot, a):
+    """The tangent of value k (0: eigenvalues, 1: eigenvectors) of np.linalg.eigh(a) along a_dot, of which
+    NumPy reads the lower triangle."""
+    w, V = np.linalg.eigh(a)
+    d = np.tril(a_dot) + np.swapaxes(np.tril(a_dot, -1), -1, -2)
+    inner = np.swapaxes(V, -1, -2) @ d @ V
+    if k == 0:
+        return np.diagonal(inner, 0, -2, -1)
+    n = np.shape(w)[-1]
+    gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    if np.any(np.abs(gaps) + np.eye(n) <= 1e-10 * np.max(np.abs(w), initial=1.0)):
+        raise ValueError("the derivative of np.linalg.eigh's eigenvectors: the eigenvalues are not distinct")
+    return V @ (inner / np.where(np.eye(n) > 0, np.inf, gaps))''',
 }

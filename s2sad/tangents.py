@@ -111,6 +111,9 @@ EXPLICIT: dict[str, dict[str, str]] = {
     "numpy.vdot": {"a": "numpy.vdot(a_dot, b)", "b": "numpy.vdot(a, b_dot)"},
     "numpy.kron": {"a": "numpy.kron(a_dot, b)", "b": "numpy.kron(a, b_dot)"},
     "numpy.cross": {"a": "numpy.cross(a_dot, b)", "b": "numpy.cross(a, b_dot)"},
+    "s2sad.slogdet_logdet": {"a": "numpy.trace(numpy.linalg.solve(a, a_dot), 0, -2, -1)"},
+    "s2sad.eigh_values": {"a": "s2sad.eigh_tangent(0, a_dot, a)"},
+    "s2sad.eigh_vectors": {"a": "s2sad.eigh_tangent(1, a_dot, a)"},
     "scipy.linalg.solve_triangular": {  # d(op(a)^-1 b) = op(a)^-1 (db - op(da) x), da on the triangle read
         "a": "-scipy.linalg.solve_triangular(a, s2sad.triangular_tangent(a_dot, trans, lower) @ ans, trans, lower)",
         "b": "scipy.linalg.solve_triangular(a, b_dot, trans, lower)",

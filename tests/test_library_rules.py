@@ -56,6 +56,12 @@ def _matrix(n: int, rng: np.random.Generator, condition: float = 1.0) -> np.ndar
     return q1 @ np.diag(np.geomspace(1.0, 1.0 / condition, n)) @ q2
 
 
+def _symmetric(n: int, rng: np.random.Generator, condition: float = 1.0) -> np.ndarray:
+    """A symmetric matrix of distinct eigenvalues, spread over the given condition number."""
+    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    return q @ np.diag(np.geomspace(1.0, 1.0 / max(condition, 4.0), n) * np.array([1, -1] * n)[:n]) @ q.T
+
+
 def _spd(n: int, rng: np.random.Generator) -> np.ndarray:
     m = rng.normal(size=(n, n))
     return m @ m.T + n * np.eye(n)
@@ -308,6 +314,21 @@ _CALLS: dict[str, list] = {
             lambda r: (np.tril(r.normal(size=(3, 3))) + np.diag([2.0, 1e-3, 1.5]), r.normal(size=3)),
         ),
     ],
+    "s2sad.slogdet_logdet": [
+        ("np.linalg.slogdet(x)[1]", lambda r: (_matrix(3, r),)),
+        ("np.linalg.slogdet(x)[-1]", lambda r: (_matrix(4, r, 1e3),)),
+    ],
+    # eigenvectors have an arbitrary sign: the functions of them here do not depend on it
+    "s2sad.eigh_values": [
+        ("np.linalg.eigh(x)[0]", lambda r: (_symmetric(3, r),)),
+        ("np.linalg.eigh(x)[0]", lambda r: (r.normal(size=(3, 3)),)),  # the lower triangle is read
+        ("np.linalg.eigh(x)[0] * 1e-3", lambda r: (_symmetric(4, r, 1e3),)),
+    ],
+    "s2sad.eigh_vectors": [
+        ("np.linalg.eigh(x)[1] ** 2", lambda r: (_symmetric(3, r),)),
+        ("np.linalg.eigh(x)[1] ** 2", lambda r: (r.normal(size=(3, 3)) + np.diag([0.0, 2.0, 4.0]),)),
+        ("np.linalg.eigh(x)[1] ** 2 * 1e-3", lambda r: (_symmetric(4, r, 1e3),)),
+    ],
     "numpy.einsum": [
         ('np.einsum("ij->", x)', _normal((2, 3))),
         ('np.einsum("ij->j", x)', _normal((2, 3))),
@@ -364,9 +385,9 @@ def test_rule_against_finite_differences_and_autograd(fn, call, args):
         np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-9)
 
 
-#: NumPy reads the lower triangle only: the adjoint is there, where autograd returns a symmetric one;
+#: NumPy reads the lower triangle only (cholesky, eigh): the adjoint is there, where autograd returns a symmetric one;
 #: autograd gives np.full_like's fill value no derivative (finite differences do).
-_NOT_AUTOGRAD = {"numpy.linalg.cholesky", "numpy.full_like"}
+_NOT_AUTOGRAD = {"numpy.linalg.cholesky", "numpy.full_like", "s2sad.eigh_values", "s2sad.eigh_vectors"}
 
 
 def test_every_rule_of_the_new_families_is_exercised():
@@ -436,3 +457,84 @@ def test_examples(name, make):
     grad = _compiled(s2sad.generate(_EXAMPLES, "examples.py", name, wrt=params), f"grad_{name}")
     result = check(f, grad, args, list(range(len(args))), params, directions=3, rtol=1e-4, atol=1e-6)
     assert result, result.report()
+
+
+# ---- the joins, solve_triangular, and the messages of the new entries (issue 14, item 3) ---------------------
+def test_a_tuple_variable_is_joined_element_by_element():
+    source = (
+        _HEADER
+        + "def f(a, b):\n    t = (a, 2.0 * b)\n    return np.sum(np.concatenate(t, 0) ** 2) + np.sum(np.vstack(t)[1] ** 3)\n"
+    )
+    grad = _compiled(s2sad.generate(source, "m.py", "f"), "grad_f")
+    a, b = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.3, -0.7])
+    result = check(_compiled(source, "f"), grad, (a, b), [0, 1], ["a", "b"], directions=3)
+    assert result, result.report()
+    assert "np.concatenate([t_0, t_1])" in s2sad.generate(source, "m.py", "f")
+
+
+def test_flatten_is_a_copy_that_a_later_write_does_not_share():
+    source = _HEADER + "def f(A):\n    y = A.flatten()\n    y[0] = 2.0\n    return np.sum(y**2) + np.sum(A * A)\n"
+    text = s2sad.generate(source, "m.py", "f")
+    assert "np.ravel(" not in text.split("# reverse")[0]
+    A = np.arange(1.0, 5.0).reshape(2, 2)
+    result = check(_compiled(source, "f"), _compiled(text, "grad_f"), (A,), [0], ["A"], directions=3)
+    assert result, result.report()
+
+
+def test_solve_triangular_never_uses_an_explicit_inverse():
+    source = _HEADER + "def f(A, b):\n    return np.sum(scipy.linalg.solve_triangular(A, b, lower=True))\n"
+    text = s2sad.generate(source, "m.py", "f")
+    assert "inv(" not in text and text.count("solve_triangular(") >= 2
+
+
+@pytest.mark.parametrize(
+    "call, keyword, knows",
+    [
+        ("np.cross(a, b, axisa=0)", "axisa", "(it knows 'a', 'b')"),
+        ("np.concatenate([a, b], dtype=float)", "dtype", "(it knows 'axis')"),
+        ("np.stack((a, b), out=None, casting='no')", "casting", "(it knows 'axis')"),
+        (
+            "scipy.linalg.solve_triangular(a, b, unit_diagonal=True)",
+            "unit_diagonal",
+            "(it knows 'a', 'b', 'trans', 'lower')",
+        ),
+    ],
+)
+def test_an_unknown_keyword_names_the_keywords_the_rule_knows(call, keyword, knows):
+    source = _HEADER + f"def f(a, b):\n    return np.sum({call})\n"
+    with pytest.raises(s2sad.S2sadError) as err:
+        s2sad.generate(source, "m.py", "f")
+    text = str(err.value)
+    assert f"does not know the keyword '{keyword}' {knows}" in text or "writes into an array in place" in text, text
+    assert "x15" not in text  # the 16 forms of a join are shown as one
+
+
+def test_a_join_of_a_list_that_is_not_a_display_is_refused_not_guessed():
+    source = _HEADER + "def f(a, xs):\n    return np.sum(np.concatenate(xs) * a)\n"
+    with pytest.raises(s2sad.S2sadError) as err:
+        s2sad.generate(source, "m.py", "f")
+    assert "numpy.concatenate([x0, x1, ...], axis) of a list or tuple display" in str(err.value)
+
+
+def test_slogdet_and_eigh_unpacked():
+    source = _HEADER + (
+        "def f(A):\n    sign, logdet = np.linalg.slogdet(A)\n    w, V = np.linalg.eigh(A @ A.T)\n"
+        "    return sign * logdet + np.sum(w * np.arange(3.0)) + np.sum(V**2 * np.arange(9.0).reshape(3, 3))\n"
+    )
+    text = s2sad.generate(source, "m.py", "f")
+    A = _matrix(3, np.random.default_rng(5)) + np.diag([0.0, 0.5, 1.0])
+    result = check(_compiled(source, "f"), _compiled(text, "grad_f"), (A,), [0], ["A"], directions=3)
+    assert result, result.report()
+
+
+def test_eigenvectors_of_a_repeated_eigenvalue_are_an_error_at_run_time():
+    source = _HEADER + "def f(A):\n    w, V = np.linalg.eigh(A)\n    return np.sum(V[:, 0] ** 4)\n"
+    grad = _compiled(s2sad.generate(source, "m.py", "f"), "grad_f")
+    with pytest.raises(ValueError, match="not distinct"):
+        grad(np.diag([1.0, 1.0, 2.0]))
+
+
+def test_a_tuple_result_kept_in_a_name_is_refused():
+    source = _HEADER + "def f(A):\n    t = np.linalg.eigh(A)\n    return np.sum(t[0])\n"
+    with pytest.raises(s2sad.S2sadError):
+        s2sad.generate(source, "m.py", "f")
