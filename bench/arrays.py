@@ -1,9 +1,11 @@
-"""time(gradient) / time(f) for NumPy programs: the MLP, Rosenbrock and an RNN.
+"""time(gradient) / time(f) for NumPy programs: the MLP, Rosenbrock, an RNN and a Gaussian mixture.
 
 Run: python bench/arrays.py   (about a minute; prints a Markdown table for bench/README.md)
 
 Cases (issue 12): the MLP of examples/mlp.py at batch 64, 784 -> 128 -> 10 (its helpers sigmoid, softmax and
-cross_entropy included); Rosenbrock on 1,000 elements; an RNN with hidden size 64 over 50 steps, inputs of 32.
+cross_entropy included); Rosenbrock on 1,000 elements; an RNN with hidden size 64 over 50 steps, inputs of 32;
+(issue 14) a Gaussian mixture's log-likelihood through ``np.einsum`` and ``scipy.special.logsumexp``: 2,000
+points in 16 dimensions, 8 unit-variance components, differentiated in the means and the log-weights.
 The column "s2sad, annotated" differentiates the same text with its parameters annotated
 ``Annotated[np.ndarray, "n m"]`` (dimension names as documented for s2sad's value analysis), timed in the same
 rounds. autograd and JAX run the same text with ``import numpy as np`` pointed at their NumPy; PyTorch runs the
@@ -33,11 +35,27 @@ def rnn(W, U, h0, xs):
         h = np.tanh(W @ h + U @ xs[t])
     return np.sum(h * h)
 '''
+GMM_SOURCE = '''"""A Gaussian mixture's log-likelihood (unit variances) through einsum and logsumexp."""
+
+import numpy as np
+from scipy.special import logsumexp
+
+
+def gmm(means, log_weights, data):
+    diff = np.expand_dims(data, 1) - np.expand_dims(means, 0)
+    sq = np.einsum("nkd,nkd->nk", diff, diff)
+    log_w = log_weights - logsumexp(log_weights)
+    return np.sum(logsumexp(log_w - 0.5 * sq, axis=1))
+'''
 ANNOTATIONS = {
     "def rosenbrock(x):": 'def rosenbrock(x: Annotated[np.ndarray, "n"]):',
     "def rnn(W, U, h0, xs):": (
         'def rnn(W: Annotated[np.ndarray, "h h"], U: Annotated[np.ndarray, "h k"], h0: Annotated[np.ndarray, "h"], '
         'xs: Annotated[np.ndarray, "t k"]):'
+    ),
+    "def gmm(means, log_weights, data):": (
+        'def gmm(means: Annotated[np.ndarray, "k d"], log_weights: Annotated[np.ndarray, "k"], '
+        'data: Annotated[np.ndarray, "n d"]):'
     ),
     "def loss(W1, b1, W2, b2, X, Y):": (
         'def loss(W1: Annotated[np.ndarray, "d h"], b1: Annotated[np.ndarray, "h"], W2: Annotated[np.ndarray, "h k"], '
@@ -65,6 +83,13 @@ def loss(W1, b1, W2, b2, X, Y):
     e = torch.exp(z - torch.max(z, dim=1, keepdim=True).values)
     p = e / torch.sum(e, dim=1, keepdim=True)
     return -torch.mean(torch.sum(Y * torch.log(p), dim=1))
+
+
+def gmm(means, log_weights, data):
+    diff = data[:, None, :] - means[None, :, :]
+    sq = torch.einsum("nkd,nkd->nk", diff, diff)
+    log_w = log_weights - torch.logsumexp(log_weights, 0)
+    return torch.sum(torch.logsumexp(log_w - 0.5 * sq, 1))
 """
 
 
@@ -75,6 +100,11 @@ def annotated(source: str) -> str:
     return source.replace("import numpy as np\n", "from typing import Annotated\n\nimport numpy as np\n", 1)
 
 
+def _scipy_retargeted(source: str, lib: str) -> str:
+    """``from scipy.special import`` re-pointed at autograd's or JAX's own."""
+    return source.replace("from scipy.special import ", f"from {lib}.scipy.special import ")
+
+
 def build(ws: Workspace, only: list[str] | None = None) -> list[Case]:
     """The cases named in ``only`` (default: all)."""
     built = []
@@ -83,6 +113,7 @@ def build(ws: Workspace, only: list[str] | None = None) -> list[Case]:
         ("mlp", "MLP 784-128-10, batch 64", mlp_source, "loss"),
         ("rosenbrock", "Rosenbrock, 1,000 elements", CASES_SOURCE, "rosenbrock"),
         ("rnn", "RNN, hidden 64, 50 steps", CASES_SOURCE, "rnn"),
+        ("gmm", "Gaussian mixture, einsum + logsumexp", GMM_SOURCE, "gmm"),
     ]
     torch_module = ws.module("arrays_torch", TORCH_SOURCE) if harness.installed("torch") else None
     for key, label, source, name in rows:
@@ -95,7 +126,9 @@ def build(ws: Workspace, only: list[str] | None = None) -> list[Case]:
         case.tools[S2SAD] = (ws.s2sad(f"{key}_s2sad", source, name, wrt), args)
         case.tools[f"{S2SAD}, {VARIANT}"] = (ws.s2sad(f"{key}_annotated", annotated(source), name, wrt), args)
         on = {
-            lib: getattr(ws.module(f"{key}_{lib}", harness.retarget(source, module, None)), name)
+            lib: getattr(
+                ws.module(f"{key}_{lib}", _scipy_retargeted(harness.retarget(source, module, None), lib)), name
+            )
             for lib, module in (("autograd", "autograd.numpy"), ("jax", "jax.numpy"))
             if harness.installed(lib)
         }
@@ -111,7 +144,8 @@ def main() -> None:
     ws = Workspace(opts.keep)
     try:
         built = build(ws, only(opts))
-        print(report("NumPy programs", built, opts, [c.key for c in built]))
+        tangent = [c.key for c in built if c.key in harness.cases.ARRAYS]  # Tangent has no einsum, no logsumexp
+        print(report("NumPy programs", built, opts, tangent))
     finally:
         ws.close()
 

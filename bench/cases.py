@@ -41,11 +41,21 @@ def inputs(case):
         X = rng.normal(size=(64, 784))
         Y = np.eye(10)[rng.integers(0, 10, 64)]
         return (0.05 * rng.normal(size=(784, 128)), np.zeros(128), 0.1 * rng.normal(size=(128, 10)), np.zeros(10), X, Y)
+    if case == "gmm":
+        return (rng.normal(size=(8, 16)), 0.1 * rng.normal(size=8), rng.normal(size=(2000, 16)) + 0.5)
     raise KeyError(case)
 
 
 #: which parameters are differentiated (by position), as every tool is asked
-WRT = {"domke": (0,), "network": (0,), "loop": (0, 1), "rosenbrock": (0,), "rnn": (0, 1, 2), "mlp": (0, 1, 2, 3)}
+WRT = {
+    "domke": (0,),
+    "network": (0,),
+    "loop": (0, 1),
+    "rosenbrock": (0,),
+    "rnn": (0, 1, 2),
+    "mlp": (0, 1, 2, 3),
+    "gmm": (0, 1),
+}
 
 
 def domke(x):
@@ -116,4 +126,16 @@ def mlp(W1, b1, W2, b2, X, Y):
     return X.T @ da, da.sum(axis=0), h.T @ dz, dz.sum(axis=0)
 
 
-HAND = {"domke": domke, "network": network, "loop": loop, "rosenbrock": rosenbrock, "rnn": rnn, "mlp": mlp}
+def gmm(means, log_weights, data):
+    """bench/arrays.py's Gaussian mixture: with r the responsibilities (the softmax over the components of
+    each point's log-density), the means' adjoint is sum_n r (x_n - mu), the log-weights' sum_n r - N w."""
+    from scipy.special import logsumexp
+
+    diff = data[:, None, :] - means[None, :, :]
+    z = log_weights - logsumexp(log_weights) - 0.5 * np.einsum("nkd,nkd->nk", diff, diff)
+    r = np.exp(z - logsumexp(z, axis=1, keepdims=True))
+    weights = np.exp(log_weights - logsumexp(log_weights))
+    return np.einsum("nk,nkd->kd", r, diff), r.sum(axis=0) - data.shape[0] * weights
+
+
+HAND = {"domke": domke, "network": network, "loop": loop, "rosenbrock": rosenbrock, "rnn": rnn, "mlp": mlp, "gmm": gmm}

@@ -226,7 +226,7 @@ def tangent_python() -> str | None:
 def measure_tangent(keys: list[str], runs: int, rounds: int, target: float) -> dict[str, Any] | None:
     """Tangent's figures from its own interpreter, or None when there is none."""
     python = tangent_python()
-    if python is None:
+    if python is None or not keys:  # (no case Tangent can run)
         return None
     script = Path(__file__).with_name("tangent_cases.py")
     done = subprocess.run(

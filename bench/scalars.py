@@ -27,7 +27,7 @@ SCALAR_CASES = [
     ("loop", "200-step loop `x = sin(x)*y + 0.5*x`", "loop.py", "f"),
 ]
 VARIANT = "no NumPy import"
-KEYS = ["domke", "network", "loop", "line", "mlp", "rosenbrock", "rnn"]  #: every case, for --only
+KEYS = ["domke", "network", "loop", "line", "mlp", "rosenbrock", "rnn", "gmm"]  #: every case, for --only
 
 
 def straight_line(n: int, seed: int = 0) -> tuple[str, str]:

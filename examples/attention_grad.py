@@ -10,9 +10,8 @@ def grad_attention_loss(Wq, Wk, Wv, X, target):
     q = np.einsum("bld,de->ble", X, Wq)
     k = np.einsum("bld,de->ble", X, Wk)
     v = np.einsum("bld,de->ble", X, Wv)
-    scores_t1 = np.einsum("bqe,bke->bqk", q, k)
     scores_t4 = np.sqrt(np.shape(q)[-1])
-    scores = scores_t1 / scores_t4
+    scores = np.einsum("bqe,bke->bqk", q, k) / scores_t4
     weights, weights_saved = forward_softmax(scores)
     out = np.einsum("bqk,bke->bqe", weights, v)
     out_minus_target = out - target
@@ -26,7 +25,7 @@ def grad_attention_loss(Wq, Wk, Wv, X, target):
     # weights = softmax(scores)
     scores_bar = adjoint_softmax(weights_saved, scores, weights_bar)
     # scores = np.einsum("bqe,bke->bqk", q, k) / np.sqrt(q.shape[-1])
-    scores_t1_bar = unbroadcast(scores_bar / scores_t4, scores_t1)
+    scores_t1_bar = scores_bar / scores_t4
     q_bar = einsum_adjoint(0, scores_t1_bar, "bqe,bke->bqk", q, k)
     k_bar = einsum_adjoint(1, scores_t1_bar, "bqe,bke->bqk", q, k)
     # v = np.einsum("bld,de->ble", X, Wv)

@@ -48,8 +48,7 @@ def grad_gmm_objective(alphas, means, icf, x, gamma, m):
     const = -0.5 * n * d * np.log(2 * np.pi)
     logsumexp_log_probs = logsumexp(log_probs, axis=1)
     logsumexp_alphas = logsumexp(alphas)
-    n_times_logsumexp_alphas = n * logsumexp_alphas
-    log_likelihood = const + np.sum(logsumexp_log_probs) - n_times_logsumexp_alphas
+    log_likelihood = const + np.sum(logsumexp_log_probs) - n * logsumexp_alphas
     gmm_objective_t1, gmm_objective_t1_saved = forward_log_wishart_prior(
         icf, d, gamma, m
     )
@@ -67,12 +66,8 @@ def grad_gmm_objective(alphas, means, icf, x, gamma, m):
     )
     # log_likelihood = const + np.sum(logsumexp(log_probs, axis=1)) - n * logsumexp(alphas)
     log_likelihood_t1_bar = unbroadcast(log_likelihood_bar, const)
-    n_times_logsumexp_alphas_bar = unbroadcast(
-        -log_likelihood_bar, n_times_logsumexp_alphas
-    )
-    logsumexp_alphas_bar = unbroadcast(
-        n_times_logsumexp_alphas_bar * n, logsumexp_alphas
-    )
+    n_times_logsumexp_alphas_bar = unbroadcast(-log_likelihood_bar, n)
+    logsumexp_alphas_bar = np.sum(n_times_logsumexp_alphas_bar * n)
     alphas_bar = unbroadcast(
         logsumexp_alphas_bar * np.exp(alphas - logsumexp_alphas), alphas
     )

@@ -323,6 +323,10 @@ def _call(e: ir.Call, args: list[ast.expr], spelling: _Spelling) -> ast.expr:
     if e.fn == "numpy.array":  # the IR's elements go back into the list the user wrote
         return ast.Call(func, [ast.List(args)], [])
     rule = lookup(e.fn, len(e.args))
+    if rule is not None and rule.elements:  # np.concatenate([a, b], axis=1): the elements back into their list
+        n = rule.elements
+        named = zip(rule.params[n:], args[n:], e.args[n:])
+        return ast.Call(func, [ast.List(args[:n])], [ast.keyword(p, a) for p, a, v in named if v != rule.defaults[p]])
     if rule is None or not rule.defaults:
         return ast.Call(func, args, [])
     positional = [a for p, a in zip(rule.params, args) if p not in rule.defaults]

@@ -72,6 +72,9 @@ SAME = frozenset(
         "numpy.tile",
         # lists (s2sad.frontend.writes): a list's tangent is the list of its elements' tangents
         "numpy.stack",
+        "numpy.asarray",
+        "numpy.atleast_3d",
+        "numpy.ndarray.flatten",
         "builtins.sum",
     }
 )
@@ -103,6 +106,18 @@ EXPLICIT: dict[str, dict[str, str]] = {
     "numpy.prod": {"a": "ans * numpy.sum(a_dot / a, axis, keepdims)"},  # undefined at 0, as the adjoint
     "numpy.linalg.solve": {"a": "-numpy.linalg.solve(a, a_dot @ ans)", "b": "numpy.linalg.solve(a, b_dot)"},
     "numpy.linalg.inv": {"a": "-(ans @ a_dot @ ans)"},
+    "numpy.tensordot": {"a": "numpy.tensordot(a_dot, b, axes)", "b": "numpy.tensordot(a, b_dot, axes)"},
+    "numpy.inner": {"a": "numpy.inner(a_dot, b)", "b": "numpy.inner(a, b_dot)"},
+    "numpy.vdot": {"a": "numpy.vdot(a_dot, b)", "b": "numpy.vdot(a, b_dot)"},
+    "numpy.kron": {"a": "numpy.kron(a_dot, b)", "b": "numpy.kron(a, b_dot)"},
+    "numpy.cross": {"a": "numpy.cross(a_dot, b)", "b": "numpy.cross(a, b_dot)"},
+    "s2sad.slogdet_logdet": {"a": "numpy.trace(numpy.linalg.solve(a, a_dot), 0, -2, -1)"},
+    "s2sad.eigh_values": {"a": "s2sad.eigh_tangent(0, a_dot, a)"},
+    "s2sad.eigh_vectors": {"a": "s2sad.eigh_tangent(1, a_dot, a)"},
+    "scipy.linalg.solve_triangular": {  # d(op(a)^-1 b) = op(a)^-1 (db - op(da) x), da on the triangle read
+        "a": "-scipy.linalg.solve_triangular(a, s2sad.triangular_tangent(a_dot, trans, lower) @ ans, trans, lower)",
+        "b": "scipy.linalg.solve_triangular(a, b_dot, trans, lower)",
+    },
     "numpy.var": {"a": f"numpy.sum(2 * {_CENTRED} * a_dot, axis, keepdims) / ({_REDUCED} - ddof)"},
     "numpy.std": {"a": f"numpy.sum({_CENTRED} * a_dot, axis, keepdims) / (({_REDUCED} - ddof) * ans)"},
     "numpy.linalg.norm": {"x": "numpy.sum(x * x_dot, axis, keepdims) / ans"},
@@ -125,6 +140,7 @@ _EINSUM = {  # by number of operands
 #: Functions linear in all their differentiable arguments together: the same call on the tangents, an
 #: argument that is not differentiated given a zero tangent (``np.array([x_dot, 0.0])``).
 WHOLE = frozenset({"numpy.array", "s2sad.select", "s2sad.setitem", "s2sad.append"})
+WHOLE |= {"numpy.concatenate", "numpy.stack", "numpy.hstack", "numpy.vstack", "numpy.column_stack"}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .ir import GETITEM, IFEXP, BoolOp, Call, Const, Expr, Global, Var, substitute
-from .rules import _BUILTIN_FUNCTIONS, _PLAIN, CONSTANTS, RULES, Rule, TemplateError, _brief, parse_template
+from .rule_templates import _BUILTIN_FUNCTIONS, _brief
+from .rules import _PLAIN, CONSTANTS, RULES, Rule, TemplateError, parse_template
 
 __all__ = ["user_rule", "TEMPLATE_VARIABLES"]
 

@@ -19,7 +19,7 @@ from s2sad.gradcheck import check
 from s2sad.rules import FAMILIES
 
 NEW = ("numpy ufuncs", "numpy reductions", "numpy shapes", "scipy.special", "linear algebra")
-_HEADER = "import numpy as np\nimport scipy.special\n\n\n"
+_HEADER = "import numpy as np\nimport scipy.linalg\nimport scipy.special\n\n\n"
 _AUTOGRAD_HEADER = "import autograd.numpy as np\nimport autograd.scipy.special\n\nscipy = autograd\n\n\n"
 
 # (a name the call is written with, the arguments' positive domain) for the unary and binary elementwise rules
@@ -54,6 +54,12 @@ def _matrix(n: int, rng: np.random.Generator, condition: float = 1.0) -> np.ndar
     q1, _ = np.linalg.qr(rng.normal(size=(n, n)))
     q2, _ = np.linalg.qr(rng.normal(size=(n, n)))
     return q1 @ np.diag(np.geomspace(1.0, 1.0 / condition, n)) @ q2
+
+
+def _symmetric(n: int, rng: np.random.Generator, condition: float = 1.0) -> np.ndarray:
+    """A symmetric matrix of distinct eigenvalues, spread over the given condition number."""
+    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    return q @ np.diag(np.geomspace(1.0, 1.0 / max(condition, 4.0), n) * np.array([1, -1] * n)[:n]) @ q.T
 
 
 def _spd(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -190,6 +196,38 @@ _CALLS: dict[str, list] = {
         ("np.tile(x, 2) * np.arange(6.0)", _normal((3,))),
         ("np.tile(x, (2, 1, 2)) * np.arange(24.0).reshape(2, 2, 6)", _normal((2, 3))),
     ],
+    "numpy.atleast_3d": [
+        ("np.atleast_3d(x) * np.ones((1, 1, 3))", _normal(())),
+        ("np.atleast_3d(x) * np.arange(3.0).reshape(1, 3, 1)", _normal((3,))),
+        ("np.atleast_3d(x) * np.arange(2.0)", _normal((3, 1))),
+    ],
+    "numpy.asarray": [("np.asarray(x) * np.arange(6.0).reshape(2, 3)", _normal((2, 3)))],
+    "numpy.ndarray.flatten": [("x.flatten() * np.arange(6.0)", _normal((2, 3)))],
+    "numpy.concatenate": [
+        ("np.concatenate([x, y]) * np.arange(5.0)", _normal((3,), (2,))),
+        ("np.concatenate((x, y), axis=1) * np.arange(10.0).reshape(2, 5)", _normal((2, 3), (2, 2))),
+        ("np.concatenate([x, y, z], -1) * np.arange(6.0)", _normal((1,), (3,), (2,))),
+        ("np.concatenate([x, y], axis=None) * np.arange(10.0)", _normal((2, 3), (4,))),
+        ("np.concatenate([x]) * np.arange(3.0)", _normal((3,))),
+    ],
+    "numpy.stack": [
+        ("np.stack([x, y]) * np.arange(6.0).reshape(2, 3)", _normal((3,), (3,))),
+        ("np.stack((x, y, z), axis=1) * np.arange(6.0).reshape(2, 3)", _normal((2,), (2,), (2,))),
+        ("np.stack([x, y], -1) * np.arange(12.0).reshape(3, 2, 2)", _normal((3, 2), (3, 2))),
+    ],
+    "numpy.hstack": [
+        ("np.hstack([x, y]) * np.arange(5.0)", _normal((3,), (2,))),
+        ("np.hstack((x, y)) * np.arange(10.0).reshape(2, 5)", _normal((2, 3), (2, 2))),
+        ("np.hstack([x, y]) * np.arange(4.0)", _normal((), (3,))),
+    ],
+    "numpy.vstack": [
+        ("np.vstack([x, y]) * np.arange(6.0).reshape(2, 3)", _normal((3,), (3,))),
+        ("np.vstack((x, y)) * np.arange(9.0).reshape(3, 3)", _normal((2, 3), (3,))),
+    ],
+    "numpy.column_stack": [
+        ("np.column_stack([x, y]) * np.arange(6.0).reshape(3, 2)", _normal((3,), (3,))),
+        ("np.column_stack((x, y)) * np.arange(9.0).reshape(3, 3)", _normal((3, 2), (3,))),
+    ],
     # scipy.special
     "scipy.special.logsumexp": [
         (f"scipy.special.logsumexp(x, axis={a!r}, keepdims={k})", _normal((2, 3)))
@@ -225,6 +263,72 @@ _CALLS: dict[str, list] = {
         ("np.linalg.det(x)", lambda r: (_matrix(4, r, 1e3),)),
     ],
     "numpy.linalg.cholesky": [("np.linalg.cholesky(x)", lambda r: (_spd(3, r),))],
+    "numpy.tensordot": [
+        ("np.tensordot(x, y)", _normal((2, 3), (2, 3))),
+        ("np.tensordot(x, y, axes=1)", _normal((2, 3), (3, 4))),
+        ("np.tensordot(x, y, 0)", _normal((2,), (3,))),
+        ("np.tensordot(x, y, axes=([1, 0], [0, 1]))", _normal((2, 3, 4), (3, 2))),
+        ("np.tensordot(x, y, axes=(2, 0))", _normal((2, 3, 4), (4, 2))),
+        ("np.tensordot(x, y, axes=((0,), (1,)))", _normal((3, 2), (4, 3))),
+    ],
+    "numpy.inner": [
+        ("np.inner(x, y)", _normal((3,), (3,))),
+        ("np.inner(x, y)", _normal((2, 3), (4, 3))),
+        ("np.inner(x, y)", _normal((2, 2, 3), (3,))),
+        ("np.inner(x, y)", _normal((), (3,))),
+        ("np.inner(x, y)", _normal((2, 3), ())),
+    ],
+    "numpy.vdot": [("np.vdot(x, y)", _normal((3,), (3,))), ("np.vdot(x, y)", _normal((2, 3), (3, 2)))],
+    "numpy.kron": [
+        ("np.kron(x, y)", _normal((2,), (3,))),
+        ("np.kron(x, y)", _normal((2, 3), (2, 2))),
+        ("np.kron(x, y)", _normal((2,), (3, 2))),
+        ("np.kron(x, y)", _normal((), (3,))),
+    ],
+    "numpy.cross": [
+        ("np.cross(x, y)", _normal((3,), (3,))),
+        ("np.cross(x, y)", _normal((4, 3), (4, 3))),
+        ("np.cross(x, y)", _normal((4, 3), (3,))),
+        ("np.cross(x, y)", _normal((2, 1, 3), (4, 3))),
+    ],
+    "scipy.linalg.solve_triangular": [
+        ("scipy.linalg.solve_triangular(x, y)", lambda r: (np.triu(_matrix(3, r)) + 2 * np.eye(3), r.normal(size=3))),
+        (
+            "scipy.linalg.solve_triangular(x, y, lower=True)",
+            lambda r: (_matrix(3, r) + 2 * np.eye(3), r.normal(size=3)),
+        ),
+        (
+            "scipy.linalg.solve_triangular(x, y, trans=1)",
+            lambda r: (_matrix(3, r) + 2 * np.eye(3), r.normal(size=(3, 2))),
+        ),
+        (
+            "scipy.linalg.solve_triangular(x, y, trans='T', lower=True)",
+            lambda r: (_matrix(3, r) + 2 * np.eye(3), r.normal(size=3)),
+        ),
+        (
+            "scipy.linalg.solve_triangular(x, y, 0, True)",
+            lambda r: (_matrix(3, r) + 2 * np.eye(3), r.normal(size=(3, 2))),
+        ),
+        (  # ill-conditioned but valid: a triangular matrix with a small pivot
+            "scipy.linalg.solve_triangular(x, y, lower=True) * 1e-3",
+            lambda r: (np.tril(r.normal(size=(3, 3))) + np.diag([2.0, 1e-3, 1.5]), r.normal(size=3)),
+        ),
+    ],
+    "s2sad.slogdet_logdet": [
+        ("np.linalg.slogdet(x)[1]", lambda r: (_matrix(3, r),)),
+        ("np.linalg.slogdet(x)[-1]", lambda r: (_matrix(4, r, 1e3),)),
+    ],
+    # eigenvectors have an arbitrary sign: the functions of them here do not depend on it
+    "s2sad.eigh_values": [
+        ("np.linalg.eigh(x)[0]", lambda r: (_symmetric(3, r),)),
+        ("np.linalg.eigh(x)[0]", lambda r: (r.normal(size=(3, 3)),)),  # the lower triangle is read
+        ("np.linalg.eigh(x)[0] * 1e-3", lambda r: (_symmetric(4, r, 1e3),)),
+    ],
+    "s2sad.eigh_vectors": [
+        ("np.linalg.eigh(x)[1] ** 2", lambda r: (_symmetric(3, r),)),
+        ("np.linalg.eigh(x)[1] ** 2", lambda r: (r.normal(size=(3, 3)) + np.diag([0.0, 2.0, 4.0]),)),
+        ("np.linalg.eigh(x)[1] ** 2 * 1e-3", lambda r: (_symmetric(4, r, 1e3),)),
+    ],
     "numpy.einsum": [
         ('np.einsum("ij->", x)', _normal((2, 3))),
         ('np.einsum("ij->j", x)', _normal((2, 3))),
@@ -281,9 +385,9 @@ def test_rule_against_finite_differences_and_autograd(fn, call, args):
         np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-9)
 
 
-#: NumPy reads the lower triangle only: the adjoint is there, where autograd returns a symmetric one;
+#: NumPy reads the lower triangle only (cholesky, eigh): the adjoint is there, where autograd returns a symmetric one;
 #: autograd gives np.full_like's fill value no derivative (finite differences do).
-_NOT_AUTOGRAD = {"numpy.linalg.cholesky", "numpy.full_like"}
+_NOT_AUTOGRAD = {"numpy.linalg.cholesky", "numpy.full_like", "s2sad.eigh_values", "s2sad.eigh_vectors"}
 
 
 def test_every_rule_of_the_new_families_is_exercised():
@@ -353,3 +457,84 @@ def test_examples(name, make):
     grad = _compiled(s2sad.generate(_EXAMPLES, "examples.py", name, wrt=params), f"grad_{name}")
     result = check(f, grad, args, list(range(len(args))), params, directions=3, rtol=1e-4, atol=1e-6)
     assert result, result.report()
+
+
+# ---- the joins, solve_triangular, and the messages of the new entries (issue 14, item 3) ---------------------
+def test_a_tuple_variable_is_joined_element_by_element():
+    source = (
+        _HEADER
+        + "def f(a, b):\n    t = (a, 2.0 * b)\n    return np.sum(np.concatenate(t, 0) ** 2) + np.sum(np.vstack(t)[1] ** 3)\n"
+    )
+    grad = _compiled(s2sad.generate(source, "m.py", "f"), "grad_f")
+    a, b = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.3, -0.7])
+    result = check(_compiled(source, "f"), grad, (a, b), [0, 1], ["a", "b"], directions=3)
+    assert result, result.report()
+    assert "np.concatenate([t_0, t_1])" in s2sad.generate(source, "m.py", "f")
+
+
+def test_flatten_is_a_copy_that_a_later_write_does_not_share():
+    source = _HEADER + "def f(A):\n    y = A.flatten()\n    y[0] = 2.0\n    return np.sum(y**2) + np.sum(A * A)\n"
+    text = s2sad.generate(source, "m.py", "f")
+    assert "np.ravel(" not in text.split("# reverse")[0]
+    A = np.arange(1.0, 5.0).reshape(2, 2)
+    result = check(_compiled(source, "f"), _compiled(text, "grad_f"), (A,), [0], ["A"], directions=3)
+    assert result, result.report()
+
+
+def test_solve_triangular_never_uses_an_explicit_inverse():
+    source = _HEADER + "def f(A, b):\n    return np.sum(scipy.linalg.solve_triangular(A, b, lower=True))\n"
+    text = s2sad.generate(source, "m.py", "f")
+    assert "inv(" not in text and text.count("solve_triangular(") >= 2
+
+
+@pytest.mark.parametrize(
+    "call, keyword, knows",
+    [
+        ("np.cross(a, b, axisa=0)", "axisa", "(it knows 'a', 'b')"),
+        ("np.concatenate([a, b], dtype=float)", "dtype", "(it knows 'axis')"),
+        ("np.stack((a, b), out=None, casting='no')", "casting", "(it knows 'axis')"),
+        (
+            "scipy.linalg.solve_triangular(a, b, unit_diagonal=True)",
+            "unit_diagonal",
+            "(it knows 'a', 'b', 'trans', 'lower')",
+        ),
+    ],
+)
+def test_an_unknown_keyword_names_the_keywords_the_rule_knows(call, keyword, knows):
+    source = _HEADER + f"def f(a, b):\n    return np.sum({call})\n"
+    with pytest.raises(s2sad.S2sadError) as err:
+        s2sad.generate(source, "m.py", "f")
+    text = str(err.value)
+    assert f"does not know the keyword '{keyword}' {knows}" in text or "writes into an array in place" in text, text
+    assert "x15" not in text  # the 16 forms of a join are shown as one
+
+
+def test_a_join_of_a_list_that_is_not_a_display_is_refused_not_guessed():
+    source = _HEADER + "def f(a, xs):\n    return np.sum(np.concatenate(xs) * a)\n"
+    with pytest.raises(s2sad.S2sadError) as err:
+        s2sad.generate(source, "m.py", "f")
+    assert "numpy.concatenate([x0, x1, ...], axis) of a list or tuple display" in str(err.value)
+
+
+def test_slogdet_and_eigh_unpacked():
+    source = _HEADER + (
+        "def f(A):\n    sign, logdet = np.linalg.slogdet(A)\n    w, V = np.linalg.eigh(A @ A.T)\n"
+        "    return sign * logdet + np.sum(w * np.arange(3.0)) + np.sum(V**2 * np.arange(9.0).reshape(3, 3))\n"
+    )
+    text = s2sad.generate(source, "m.py", "f")
+    A = _matrix(3, np.random.default_rng(5)) + np.diag([0.0, 0.5, 1.0])
+    result = check(_compiled(source, "f"), _compiled(text, "grad_f"), (A,), [0], ["A"], directions=3)
+    assert result, result.report()
+
+
+def test_eigenvectors_of_a_repeated_eigenvalue_are_an_error_at_run_time():
+    source = _HEADER + "def f(A):\n    w, V = np.linalg.eigh(A)\n    return np.sum(V[:, 0] ** 4)\n"
+    grad = _compiled(s2sad.generate(source, "m.py", "f"), "grad_f")
+    with pytest.raises(ValueError, match="not distinct"):
+        grad(np.diag([1.0, 1.0, 2.0]))
+
+
+def test_a_tuple_result_kept_in_a_name_is_refused():
+    source = _HEADER + "def f(A):\n    t = np.linalg.eigh(A)\n    return np.sum(t[0])\n"
+    with pytest.raises(s2sad.S2sadError):
+        s2sad.generate(source, "m.py", "f")

@@ -27,6 +27,7 @@ import libcst as cst
 from . import traverse
 from .. import ir
 from .names import Context, Signature
+from .joined import joined_call
 from .syntax import _tuple
 
 __all__ = ["Lengths", "tuple_lengths", "_Containers"]
@@ -493,6 +494,9 @@ class _Containers:
 
     def container_call(self, node: cst.Call, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None:
         """``max(t)``, ``min(t)``, ``max(a, b, c)``, ``sum(t)``, ``len(t)``, ``np.array(t)``; None: not one."""
+        joined = joined_call(self, self.context.lookup, node, out, origin)  # np.concatenate([a, b]) ...
+        if joined is not None:
+            return joined
         if self._method(node.func) is not None or any(a.star or a.keyword is not None for a in node.args):
             return None
         qualified = self._qualified(node.func)

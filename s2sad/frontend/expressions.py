@@ -17,6 +17,7 @@ from ..source import original_column
 from .finder import NotFollowed, find_module
 from .library import _parameter_lists
 from .names import Context, Scope, Signature
+from .tuple_results import library_result
 from .syntax import (
     _ARRAY_ATTRIBUTES,
     _ARRAY_METHODS,
@@ -230,6 +231,9 @@ class _Expressions:
         if isinstance(node, cst.Comparison):
             return self.test(node, out, origin)
         if isinstance(node, cst.Subscript):
+            picked = library_result(self, node, out, origin)  # np.linalg.slogdet(a)[1]
+            if picked is not None:
+                return picked
             return ir.Call(ir.GETITEM, (self.atom(node.value, out, origin), self.index(node, out, origin)))
         if isinstance(node, cst.IfExp):
             return self.if_expression(node, out, origin, target)
@@ -478,7 +482,12 @@ class _Expressions:
         """The rule of ``fn`` that accepts these arguments (keyword parameters may be left out)."""
         for arity in known_arities(fn) + [n for (f, n) in self.context.rules if f == fn]:
             rule = self.context.lookup(fn, arity)
-            if rule is None or npositional > len(rule.params) or not rule.takes_positional(npositional):
+            if (
+                rule is None
+                or rule.elements
+                or npositional > len(rule.params)
+                or not rule.takes_positional(npositional)
+            ):
                 continue
             named = set(rule.params[npositional:])
             required = {p for p in rule.params[npositional:] if p not in rule.defaults}

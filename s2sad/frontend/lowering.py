@@ -14,6 +14,7 @@ from ..rules import OPERATOR_SYMBOLS, TemplateError
 from ..user_rules import user_rule
 from ..values import array_free
 from . import fidelity
+from .tuple_results import library_results
 from .aliasing import InPlace, inplace_message, returns_fresh
 from .annotations import _Annotations
 from .containers import Lengths, _Containers, tuple_lengths
@@ -508,6 +509,10 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
                 for n in names:
                     if not isinstance(n, cst.Name):
                         self.unsupported_target(n)
+                return
+            results = library_results(self, value, len(names), out, origin)  # w, V = np.linalg.eigh(a)
+            if results is not None:
+                self.assign_all([n.value for n in names if isinstance(n, cst.Name)], results, out, origin)
                 return
             length = self._length(value)
             if length is None and isinstance(value, cst.Name) and value.value not in self._containers.names:

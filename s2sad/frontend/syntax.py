@@ -24,6 +24,7 @@ _ARRAY_METHODS = {
     "dot": "numpy.dot",
     "transpose": "numpy.transpose",
     "copy": "numpy.copy",
+    "flatten": "numpy.ndarray.flatten",
 }
 
 _ARRAY_ATTRIBUTES = {"T": "numpy.transpose", "shape": "numpy.shape", "size": "numpy.size", "ndim": "numpy.ndim"}
