@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from . import ir
+from . import fixed_point, ir
 from .analysis import Activity, rule_of
 from .names import ModuleNames, Scope
 from .ssa import must_define
@@ -113,6 +113,7 @@ class Recording:
     foldable: set[str]
     restored: set[str]
     saved_names: dict[int, str]  #: id of a helper call -> the name of what its forward function saves
+    fixed_inside: set[int]  #: ids of the statements inside fixed-point loops: never recorded (s2sad.fixed_point)
     values: Values
     #: each write the forward pass records (see s2sad.writes): id -> the name of the saved entries, its stack
     _olds: dict[int, tuple[str, str | None]]
@@ -218,6 +219,8 @@ class Recording:
 
     def restores(self, s: ir.Assign) -> bool:
         """Whether the forward pass records the value ``s`` overwrites, for the reverse pass to restore."""
+        if id(s) in self.fixed_inside:
+            return False
         return id(s) in self.overwriting and s.target in self.reads_all and not same_array(s)
 
     def saves_write(self, s: ir.Stmt) -> bool:
@@ -227,6 +230,7 @@ class Recording:
         needed = getattr(self, "needed", None)
         return (
             self.mode != "primal"
+            and id(s) not in self.fixed_inside
             and is_write(s)
             and (needed is None or (isinstance(s, ir.Assign) and s.target in needed))
         )
@@ -260,6 +264,8 @@ class Recording:
     # ----- what the reverse pass reads, what the forward pass computes --------------------------------------
     def _reads(self, s: ir.Stmt) -> set[str]:
         """Forward names the reverse of ``s`` reads (at any depth)."""
+        if isinstance(s, ir.While) and s.fixed_point:
+            return fixed_point.reads(self, s)  # type: ignore[arg-type]
         if isinstance(s, ir.Assign):
             reads = set().union(*(_names(e) for e in self.contributions(s).values()))
             return reads | write_reads(s) if self.saves_write(s) else reads
@@ -315,6 +321,8 @@ class Recording:
                 wanted |= more
             out.update((n, t) for n, t in candidates.items() if n in wanted)
         for s in stmts:
+            if isinstance(s, ir.While) and s.fixed_point:
+                continue  # its reverse recomputes the body from the converged state: see s2sad.fixed_point
             inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
             for block in blocks(s):
                 out.update(self._recomputed(block, inner))
@@ -459,6 +467,8 @@ class Recording:
         return ir.Unpack((target, saved), ir.Call(self.names.forward(value.fn), value.args))
 
     def forward_loop(self, s: Loop, loops: tuple[Loop, ...]) -> Loop:
+        if isinstance(s, ir.While) and s.fixed_point:
+            return fixed_point.forward_loop(self, s, loops)  # type: ignore[arg-type]
         inner = loops + (s,)
         body = self.forward(s.body, inner) + self.block_pushes(s.body, inner)
         if isinstance(s, ir.For):
