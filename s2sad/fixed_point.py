@@ -64,9 +64,22 @@ class FixedPoint:
 # --------------------------------------------------------------------------------------------------------------
 # The form
 # --------------------------------------------------------------------------------------------------------------
-def _loop_names(loop: ir.While) -> tuple[list[str], set[str], set[str]]:
-    """The carried names (in order of first read), every name the setup and body assign, every name they read."""
-    stmts = loop.setup + loop.body
+def iteration(loop: ir.While) -> tuple[ir.Stmt, ...]:
+    """One application of the loop's map g: the body, after the statements of the test's setup whose values it
+    reads (the others only test convergence)."""
+    used = {n for s in ir.walk(loop.body) for n in _stmt_reads(s) | _loop_test_reads(s)}
+    kept: list[ir.Stmt] = []
+    for s in reversed(loop.setup):
+        if ir.assigned_names((s,)) & used:
+            kept.append(s)
+            used |= {n for t in ir.walk((s,)) for n in _stmt_reads(t) | _loop_test_reads(t)}
+    return tuple(kept[::-1]) + loop.body
+
+
+def _loop_names(loop: ir.While) -> tuple[list[str], set[str], list[str]]:
+    """The carried names (in order of first read), every name one iteration assigns, and the names from
+    outside it reads (in order of first read)."""
+    stmts = iteration(loop)
     assigned = ir.assigned_names(stmts)
     exposed: list[str] = []
 
@@ -89,8 +102,7 @@ def _loop_names(loop: ir.While) -> tuple[list[str], set[str], set[str]]:
         return known
 
     visit(stmts, set())
-    reads = {n for s in ir.walk(stmts) for n in _stmt_reads(s)}
-    return [n for n in exposed if n in assigned], assigned, reads
+    return [n for n in exposed if n in assigned], assigned, [n for n in exposed if n not in assigned]
 
 
 def _stmt_reads(s: ir.Stmt) -> set[str]:
@@ -160,7 +172,7 @@ def _check_loop(
 ) -> None:
     """The checks of one loop at the top level; ``say(origin, loop, message, help)`` reports a problem."""
     carried, assigned, _ = _loop_names(loop)
-    stmts = loop.setup + loop.body
+    stmts = iteration(loop)
     if not carried:
         say(
             loop.origin,
@@ -170,7 +182,7 @@ def _check_loop(
         )
         return
     test_reads = set(ir.expr_names(loop.test)) | {n for s in loop.setup for n in _stmt_reads(s)}
-    if not test_reads & assigned:
+    if not test_reads & (assigned | ir.assigned_names(loop.setup)):
         say(
             loop.origin,
             loop,
@@ -205,8 +217,7 @@ def _check_loop(
                         s.origin,
                         loop,
                         f"the state '{n}' of a fixed-point loop is updated inside a nested loop",
-                        f"compute the new value into another name in the nested loop and assign '{n}' once "
-                        "after it",
+                        f"compute the new value into another name in the nested loop and assign '{n}' once " "after it",
                     )
     # A value the body computes is read after the loop: it belongs to the last iteration, not to x*.
     after = _read_after(fn.body, loop)
@@ -261,7 +272,11 @@ def tolerance(loop: ir.While) -> float:
         test = test.values[-1]
     if isinstance(test, ir.Call) and len(test.args) == 2:
         left, right = test.args
-        number = right if test.fn in ("operator.gt", "operator.ge") else left if test.fn in ("operator.lt", "operator.le") else None
+        number = (
+            right
+            if test.fn in ("operator.gt", "operator.ge")
+            else left if test.fn in ("operator.lt", "operator.le") else None
+        )
         if isinstance(number, ir.Const) and isinstance(number.value, float) and 0 < number.value < 1:
             return number.value
     return DEFAULT_TOLERANCE
@@ -283,11 +298,11 @@ def prepare(
     for loop in ir.walk(fn.body):
         if not (isinstance(loop, ir.While) and loop.fixed_point and loop.origin is not None):
             continue
-        carried, assigned, reads = _loop_names(loop)
+        carried, assigned, outside = _loop_names(loop)
         state = tuple(n for n in carried if act.active(n))
         if not state:
             continue  # nothing differentiable flows around the loop: the forward pass runs it, that is all
-        params = tuple(sorted((reads - assigned) - {n for n in carried}, key=lambda n: n))
+        params = tuple(outside)
         scope = names.local(fn)
         key = f"fixed point {fn.name} {loop.origin.span}"
         step_name = names.invent(key, f"{fn.name}_fixed_point_adjoint")
@@ -295,7 +310,7 @@ def prepare(
         params_name = names.invent(f"{key} parameters", f"{fn.name}_fixed_point_parameters") if active else None
         nxt = {c: scope.fresh(f"{c}_next") for c in carried}
         lambdas = {c: scope.fresh(f"{c}_lambda") for c in state}
-        body, env = _renamed(loop.setup + loop.body, nxt, {})
+        body, env = _renamed(iteration(loop), nxt, {})
         missing = [c for c in carried if env.get(c) != nxt[c]]
         body += [ir.Assign(nxt[c], ir.Var(c)) for c in missing]  # never assigned on this path: unchanged
         terms: list[str] = []
@@ -334,7 +349,9 @@ def prepare(
         step_values = analyse(step, given)
 
         def adjoint(wrt: tuple[str, ...], name: str) -> ir.Function:
-            grad = gradient(step, wrt, activity(step, wrt), helpers=helpers, names=names, saving=saving, values=step_values)
+            grad = gradient(
+                step, wrt, activity(step, wrt), helpers=helpers, names=names, saving=saving, values=step_values
+            )
             return replace(grad, name=name)
 
         x = ", ".join(state)
@@ -424,14 +441,20 @@ def _substituted(s: ir.Stmt, env: Mapping[str, str]) -> ir.Stmt:
 # --------------------------------------------------------------------------------------------------------------
 def inside(fn: ir.Function) -> set[int]:
     """The ids of the statements inside fixed-point loops: the forward pass records nothing for them."""
-    return {id(t) for s in ir.walk(fn.body) if isinstance(s, ir.While) and s.fixed_point for t in ir.walk(s.setup + s.body)}
+    return {
+        id(t) for s in ir.walk(fn.body) if isinstance(s, ir.While) and s.fixed_point for t in ir.walk(s.setup + s.body)
+    }
 
 
 def forward_loop(g: _Gradient, s: ir.While, loops: tuple[ir.For | ir.While, ...]) -> ir.While:
     """The loop as written: its statements the state and the test need, no stacks, no iteration count."""
     inner = loops + (s,)
-    body = g.forward(s.body, inner)
-    setup, pending = g._forward(s.setup, inner)
+    g.untaped = True
+    try:
+        body = g.forward(s.body, inner)
+        setup, pending = g._forward(s.setup, inner)
+    finally:
+        g.untaped = False
     return replace(s, setup=tuple(setup), test=g._fold(s.test, pending), body=tuple(body))
 
 
@@ -462,9 +485,11 @@ def reverse(g: _Gradient, s: ir.While, live: set[str]) -> list[ir.Stmt]:
     shown = ", ".join(fp.state)
     x = shown if len(fp.state) == 1 else f"({shown})"
     out.append(
+        ir.Comment(f"{x} = g({', '.join((*fp.state, *fp.params))}) at its fixed point (implicit function theorem):")
+    )
+    out.append(
         ir.Comment(
-            f"{x} = g({', '.join((*fp.state, *fp.params))}) at its fixed point: lambda = {x}_bar + "
-            f"(dg/d{x})^T lambda, solved by fixed-point iteration (implicit function theorem)"
+            f"lambda = {x}_bar + (dg/d{x})^T lambda, solved by fixed-point iteration (tolerance {fp.tolerance!r})"
         )
     )
     for c in fp.state:
@@ -473,15 +498,13 @@ def reverse(g: _Gradient, s: ir.While, live: set[str]) -> list[ir.Stmt]:
     out.append(ir.Assign(size, ir.Const(0.0)))
     out.append(ir.Assign(steps, ir.Const(0)))
     args = tuple(ir.Var(n) for n in fp.carried + fp.params) + tuple(ir.Var(lam[c]) for c in fp.state)
-    body: list[ir.Stmt] = [
-        ir.Require(
-            ir.Call("operator.lt", (ir.Var(steps), ir.Const(MAX_STEPS))),
-            f"the adjoint of the fixed-point loop at line {s.origin.span.line} did not converge in {MAX_STEPS} "
-            "steps: the loop's map is not contracting at its solution",
-        ),
-    ]
+    contracting = "the loop's map is not contracting at its solution"
+    message = f"the adjoint of the fixed-point loop at line {s.origin.span.line} did not converge in {MAX_STEPS} steps: {contracting}"
+    body: list[ir.Stmt] = [ir.Require(ir.Call("operator.lt", (ir.Var(steps), ir.Const(MAX_STEPS))), message)]
     call = ir.Call(fp.step.name, args)
-    body.append(ir.Unpack(tuple(step[c] for c in fp.state), call) if len(fp.state) > 1 else ir.Assign(step[fp.state[0]], call))
+    body.append(
+        ir.Unpack(tuple(step[c] for c in fp.state), call) if len(fp.state) > 1 else ir.Assign(step[fp.state[0]], call)
+    )
     changes: list[ir.Expr] = []
     sizes: list[ir.Expr] = []
     for c in fp.state:
@@ -498,9 +521,13 @@ def reverse(g: _Gradient, s: ir.While, live: set[str]) -> list[ir.Stmt]:
             sizes.append(ir.Call("numpy.max", (ir.Call("numpy.abs", (ir.Var(new[c]),)),)))
     body.append(ir.Assign(change, changes[0] if len(changes) == 1 else ir.Call("builtins.max", tuple(changes))))
     body.append(ir.Assign(size, sizes[0] if len(sizes) == 1 else ir.Call("builtins.max", tuple(sizes))))
+    diverged = f"the adjoint of the fixed-point loop at line {s.origin.span.line} diverged: {contracting}"
+    body.append(ir.Require(ir.Call("math.isfinite", (ir.Var(size),)), diverged))
     body += [ir.Assign(lam[c], ir.Var(new[c])) for c in fp.state]
     body.append(ir.Accumulate(steps, ir.Const(1)))
-    converged = ir.Call("operator.le", (ir.Var(change), ir.Call("operator.mul", (ir.Const(fp.tolerance), ir.Var(size)))))
+    converged = ir.Call(
+        "operator.le", (ir.Var(change), ir.Call("operator.mul", (ir.Const(fp.tolerance), ir.Var(size))))
+    )
     out.append(ir.While((), ir.Call("operator.not_", (converged,)), tuple(body), None, s.origin))
     if fp.parameters is not None:
         call = ir.Call(fp.parameters.name, args)

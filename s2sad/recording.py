@@ -114,6 +114,7 @@ class Recording:
     restored: set[str]
     saved_names: dict[int, str]  #: id of a helper call -> the name of what its forward function saves
     fixed_inside: set[int]  #: ids of the statements inside fixed-point loops: never recorded (s2sad.fixed_point)
+    untaped = False  #: True while the forward pass of a fixed-point loop is built: it records nothing
     values: Values
     #: each write the forward pass records (see s2sad.writes): id -> the name of the saved entries, its stack
     _olds: dict[int, tuple[str, str | None]]
@@ -449,7 +450,7 @@ class Recording:
                         loop = replace(loop, range_args=tuple(self._fold(a, pending) for a in loop.range_args))
                     if isinstance(loop, ir.While) or loop.body:
                         out.append(loop)
-                    if isinstance(loop, ir.While) and loops and (self.has_work([s]) or self.restores_in(s)):
+                    if isinstance(loop, ir.While) and loops and not self.untaped and (self.has_work([s]) or self.restores_in(s)):
                         # a while inside a loop runs a trip count per enclosing iteration: each is recorded
                         out.append(ir.Push(self.stack(loop.counter), loop.counter))
             if top_level and len(self._stacks) > start:  # stacks first used here are created just before
@@ -473,13 +474,15 @@ class Recording:
         body = self.forward(s.body, inner) + self.block_pushes(s.body, inner)
         if isinstance(s, ir.For):
             return replace(s, body=tuple(body))
-        counter = self.counter(s)
         setup, pending = self._forward(s.setup, inner)
+        if self.untaped:  # inside a fixed-point loop: nobody reads the trip count
+            return replace(s, setup=tuple(setup), test=self._fold(s.test, pending), body=tuple(body))
+        counter = self.counter(s)
         body.append(ir.Accumulate(counter, ir.Const(1)))
         return replace(s, setup=tuple(setup), test=self._fold(s.test, pending), body=tuple(body), counter=counter)
 
     def block_pushes(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
-        if not loops:
+        if not loops or self.untaped:
             return []
         out: list[ir.Stmt] = []
         for name in self.recorded(stmts, loops):
