@@ -292,7 +292,8 @@ def prepare(
 ) -> dict[Span, FixedPoint]:
     """The step function of each active fixed-point loop of ``fn`` (checked by :func:`check`), by the loop's
     position. Called before ``fn``'s gradient is built, so that the step's name is reserved in the module."""
-    from .reverse import gradient  # the step is differentiated like any function
+    from .reverse import adjoint as reverse_adjoint  # the step is differentiated like any function
+    from .reverse import gradient
 
     out: dict[Span, FixedPoint] = {}
     for loop in ir.walk(fn.body):
@@ -315,7 +316,12 @@ def prepare(
         body += [ir.Assign(nxt[c], ir.Var(c)) for c in missing]  # never assigned on this path: unchanged
         terms: list[str] = []
         temps: set[str] = set()
-        for c in state:
+        # One state: the step returns its new value and its adjoint function is seeded with lambda. Several:
+        # the step returns the number lambda . g, whose gradient is (dg/dx)^T lambda.
+        seeded = len(state) == 1
+        if seeded:
+            lambdas = {}
+        for c in state if not seeded else ():
             product = scope.fresh(f"{c}_lambda_g")
             body.append(ir.Assign(product, ir.Call("operator.mul", (ir.Var(lambdas[c]), ir.Var(nxt[c])))))
             temps.add(product)
@@ -325,7 +331,7 @@ def prepare(
                 temps.add(total)
                 product = total
             terms.append(product)
-        result = terms[0]
+        result = terms[0] if terms else nxt[state[0]]
         for t in terms[1:]:
             joined = scope.fresh("lambda_g")
             body.append(ir.Assign(joined, ir.Call("operator.add", (ir.Var(result), ir.Var(t)))))
@@ -345,13 +351,14 @@ def prepare(
             (fn.invented & ir.assigned_names(tuple(body))) | (temps - {result}),
         )
         given = {p.name: values.of(p.name) for p in step_params if p.name not in lambdas.values()}
-        given.update({lambdas[c]: values.of(c) for c in state})
+        given.update({lambdas[c]: values.of(c) for c in lambdas})
         step_values = analyse(step, given)
 
         def adjoint(wrt: tuple[str, ...], name: str) -> ir.Function:
-            grad = gradient(
-                step, wrt, activity(step, wrt), helpers=helpers, names=names, saving=saving, values=step_values
-            )
+            act = activity(step, wrt)
+            if seeded:
+                return replace(reverse_adjoint(step, wrt, act, helpers, names, saving, step_values), name=name)
+            grad = gradient(step, wrt, act, helpers=helpers, names=names, saving=saving, values=step_values)
             return replace(grad, name=name)
 
         x = ", ".join(state)

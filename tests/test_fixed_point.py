@@ -8,6 +8,7 @@ and the run-time error of an adjoint iteration that does not converge.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import textwrap
 from pathlib import Path
@@ -498,8 +499,8 @@ def test_no_stacks_and_the_adjoint_loop_is_shown(tmp_path: Path) -> None:
     assert "# x = g(x, a) at its fixed point (implicit function theorem):" in text
     assert "# lambda = x_bar + (dg/dx)^T lambda, solved by fixed-point iteration (tolerance 1e-12)" in text
     assert "while not lambda_change <= 1e-12 * lambda_size:" in text
-    assert "def f_fixed_point_adjoint(x, a, x_lambda):" in text
-    assert "def f_fixed_point_parameters(x, a, x_lambda):" in text
+    assert "def f_fixed_point_adjoint(x, a, x_next_bar):" in text
+    assert "def f_fixed_point_parameters(x, a, x_next_bar):" in text
     # the same loop unmarked is taped
     taped = _generate(tmp_path, _unmarked(_BABYLON.format(start="a")))
     assert "x_stack" in taped and "fixed_point" not in taped
@@ -580,3 +581,57 @@ def test_gradcheck_covers_it(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text(_HEAD + textwrap.dedent(_BABYLON.format(start="a")))
     out = run_cli(["gradcheck", "m.py::f", "--at", "a=2.0"], tmp_path)
     assert out.status == 0, out.stdout + out.stderr
+
+
+# ----- the examples ----------------------------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = [
+    ("examples/babylonian.py::length", "examples/babylonian_grad.py", None),
+    ("examples/equilibrium.py::equilibrium_loss", "examples/equilibrium_grad.py", "W,U,u"),
+]
+
+
+def _load(path: str) -> object:
+    spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("target, output, wrt", EXAMPLES, ids=[e[0] for e in EXAMPLES])
+def test_committed_example_is_fresh_and_untaped(target: str, output: str, wrt: str | None) -> None:
+    argv = ["grad", target, "-o", output, "--check"] + (["--wrt", wrt] if wrt else [])
+    assert run_cli(argv, ROOT).status == 0, f"{output} is stale"
+    text = (ROOT / output).read_text()
+    assert "_stack" not in text and ".pop(" not in text and "solved by fixed-point iteration" in text
+
+
+def test_babylonian_example_gradient() -> None:
+    grad = _load("examples/babylonian_grad.py").grad_length  # type: ignore[attr-defined]
+    for a, b in [(3.0, 4.0), (0.1, 2.0), (5.0, 1e-3)]:
+        r = math.hypot(a, b)
+        got = grad(a, b)
+        assert math.isclose(got[0], a / r, rel_tol=1e-10) and math.isclose(got[1], b / r, rel_tol=1e-10)
+
+
+def test_equilibrium_example_gradient() -> None:
+    f = _load("examples/equilibrium.py").equilibrium_loss  # type: ignore[attr-defined]
+    grad = _load("examples/equilibrium_grad.py").grad_equilibrium_loss  # type: ignore[attr-defined]
+    rng = np.random.default_rng(1)
+    n, m = 6, 4
+    for scale in (0.2, 0.5):
+        W = rng.normal(size=(n, n)) * scale / math.sqrt(n)
+        U, u, target = rng.normal(size=(n, m)), rng.normal(size=m), rng.normal(size=n)
+        got = grad(W, U, u, target)
+        for k, value in enumerate((W, U, u)):
+            expected = np.zeros_like(value)
+            for i in np.ndindex(value.shape):
+                step = np.zeros_like(value)
+                step[i] = 1e-6
+                args = [W, U, u, target]
+                args[k] = value + step
+                plus = f(*args)
+                args[k] = value - step
+                expected[i] = (plus - f(*args)) / 2e-6
+            assert np.allclose(got[k], expected, rtol=1e-6, atol=1e-8)
