@@ -635,3 +635,24 @@ def test_equilibrium_example_gradient() -> None:
                 args[k] = value - step
                 expected[i] = (plus - f(*args)) / 2e-6
             assert np.allclose(got[k], expected, rtol=1e-6, atol=1e-8)
+
+
+# ----- explain ------------------------------------------------------------------------------------------------
+def test_explain_shows_the_cyclic_constraint(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text(_HEAD + textwrap.dedent(_BABYLON.format(start="a")))
+    out = run_cli(["explain", "m.py::f"], tmp_path)
+    assert out.status == 0, out.stderr
+    text = out.stdout
+    assert "fixed point of 'while abs(x * x - a) > 1e-13 * a:': x* = g(x*, p), a cyclic constraint" in text
+    assert "x* = 0.5 * (x* + a / x*)" in text
+    assert "λ_x*·(x* - 0.5 * (x* + a / x*))" in text  # one multiplier for the loop, not one per iteration
+    assert "λ_x* = λ_x* · 0.5 * (1 + -(a / x*) / x*) + λ_f · (x* * 2 * x* + x* * x*)" in text
+    assert "(I - ∂g/∂x*)ᵀ λ_x* = x̄" in text
+    assert "Σ_k" not in text and "[k]" not in text
+
+
+def test_explain_at_a_point_runs_the_implicit_gradient(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text(_HEAD.replace("import numpy as np\n", "") + textwrap.dedent(_BABYLON.format(start="a")))
+    out = run_cli(["explain", "m.py::f", "--at", "a=4.0"], tmp_path)
+    assert out.status == 0, out.stderr
+    assert "3" in out.stdout.split("generated gradient")[-1]  # 1.5 * sqrt(4)
