@@ -446,11 +446,23 @@ def _substituted(s: ir.Stmt, env: Mapping[str, str]) -> ir.Stmt:
 # --------------------------------------------------------------------------------------------------------------
 # The gradient function's hooks
 # --------------------------------------------------------------------------------------------------------------
-def inside(fn: ir.Function) -> set[int]:
-    """The ids of the statements inside fixed-point loops: the forward pass records nothing for them."""
-    return {
-        id(t) for s in ir.walk(fn.body) if isinstance(s, ir.While) and s.fixed_point for t in ir.walk(s.setup + s.body)
-    }
+def _prepared(s: ir.Stmt, prepared: Mapping[Span, FixedPoint]) -> FixedPoint | None:
+    if isinstance(s, ir.While) and s.fixed_point and s.origin is not None:
+        return prepared.get(s.origin.span)
+    return None
+
+
+def implicit(g: _Gradient, s: ir.Stmt) -> bool:
+    """Whether ``s`` is a fixed-point loop whose adjoint is implicit. A marked loop nobody prepared a step for
+    (no active state; a pipeline that does not call :func:`prepare`) is taped like any loop: never dropped."""
+    return _prepared(s, g.fixed_points) is not None
+
+
+def inside(fn: ir.Function, prepared: Mapping[Span, FixedPoint]) -> set[int]:
+    """The ids of the statements inside fixed-point loops with an implicit adjoint: the forward pass records
+    nothing for them."""
+    loops = [s for s in ir.walk(fn.body) if isinstance(s, ir.While) and _prepared(s, prepared) is not None]
+    return {id(t) for s in loops for t in ir.walk(s.setup + s.body)}
 
 
 def forward_loop(g: _Gradient, s: ir.While, loops: tuple[ir.For | ir.While, ...]) -> ir.While:
@@ -467,16 +479,16 @@ def forward_loop(g: _Gradient, s: ir.While, loops: tuple[ir.For | ir.While, ...]
 
 def reads(g: _Gradient, s: ir.While) -> set[str]:
     """What the reverse of the loop reads: the converged state and the parameters, as the loop left them."""
-    fp = g.fixed_points.get(s.origin.span) if s.origin is not None else None
-    return set(fp.carried + fp.params) if fp is not None else set()
+    fp = _prepared(s, g.fixed_points)
+    assert fp is not None
+    return set(fp.carried + fp.params)
 
 
 def reverse(g: _Gradient, s: ir.While, live: set[str]) -> list[ir.Stmt]:
     """The adjoint of the loop: lambda solved by fixed-point iteration at x*, then (dg/dp)^T lambda added to the
     parameters' adjoints. The initial state's adjoint is zero (x* does not depend on it)."""
-    fp = g.fixed_points.get(s.origin.span) if s.origin is not None else None
-    if fp is None:
-        return []
+    fp = _prepared(s, g.fixed_points)
+    assert fp is not None and s.origin is not None
     out = g.materialize(live)
     seeded = [c for c in fp.state if c in live]
     if not seeded:  # the converged state is not used: every adjoint through the loop is zero

@@ -16,11 +16,12 @@ the adjoint statements.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 
 from . import fixed_point, ir
 from .analysis import Activity, rule_of
+from .diagnostics import Span
 from .names import ModuleNames, Scope
 from .ssa import must_define
 from .shapes import Scalar
@@ -114,6 +115,7 @@ class Recording:
     restored: set[str]
     saved_names: dict[int, str]  #: id of a helper call -> the name of what its forward function saves
     fixed_inside: set[int]  #: ids of the statements inside fixed-point loops: never recorded (s2sad.fixed_point)
+    fixed_points: Mapping[Span, fixed_point.FixedPoint]  #: the fixed-point loops with an implicit adjoint
     untaped = False  #: True while the forward pass of a fixed-point loop is built: it records nothing
     values: Values
     #: each write the forward pass records (see s2sad.writes): id -> the name of the saved entries, its stack
@@ -265,7 +267,7 @@ class Recording:
     # ----- what the reverse pass reads, what the forward pass computes --------------------------------------
     def _reads(self, s: ir.Stmt) -> set[str]:
         """Forward names the reverse of ``s`` reads (at any depth)."""
-        if isinstance(s, ir.While) and s.fixed_point:
+        if fixed_point.implicit(self, s):  # type: ignore[arg-type]
             return fixed_point.reads(self, s)  # type: ignore[arg-type]
         if isinstance(s, ir.Assign):
             reads = set().union(*(_names(e) for e in self.contributions(s).values()))
@@ -322,7 +324,7 @@ class Recording:
                 wanted |= more
             out.update((n, t) for n, t in candidates.items() if n in wanted)
         for s in stmts:
-            if isinstance(s, ir.While) and s.fixed_point:
+            if fixed_point.implicit(self, s):  # type: ignore[arg-type]
                 continue  # its reverse recomputes the body from the converged state: see s2sad.fixed_point
             inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
             for block in blocks(s):
@@ -450,7 +452,12 @@ class Recording:
                         loop = replace(loop, range_args=tuple(self._fold(a, pending) for a in loop.range_args))
                     if isinstance(loop, ir.While) or loop.body:
                         out.append(loop)
-                    if isinstance(loop, ir.While) and loops and not self.untaped and (self.has_work([s]) or self.restores_in(s)):
+                    if (
+                        isinstance(loop, ir.While)
+                        and loops
+                        and not self.untaped
+                        and (self.has_work([s]) or self.restores_in(s))
+                    ):
                         # a while inside a loop runs a trip count per enclosing iteration: each is recorded
                         out.append(ir.Push(self.stack(loop.counter), loop.counter))
             if top_level and len(self._stacks) > start:  # stacks first used here are created just before
@@ -468,7 +475,7 @@ class Recording:
         return ir.Unpack((target, saved), ir.Call(self.names.forward(value.fn), value.args))
 
     def forward_loop(self, s: Loop, loops: tuple[Loop, ...]) -> Loop:
-        if isinstance(s, ir.While) and s.fixed_point:
+        if fixed_point.implicit(self, s):  # type: ignore[arg-type]
             return fixed_point.forward_loop(self, s, loops)  # type: ignore[arg-type]
         inner = loops + (s,)
         body = self.forward(s.body, inner) + self.block_pushes(s.body, inner)

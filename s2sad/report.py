@@ -166,9 +166,7 @@ class _Renderer:
         readers = ex.readers()
         order: list[str] = []
         for c in reversed(ex.constraints):  # each variable as its readers display it, from the output back
-            order += [
-                shown for shown in readers if shown.split("[")[0].rstrip("*") == c.name and shown not in order
-            ]
+            order += [shown for shown in readers if shown.split("[")[0].rstrip("*") == c.name and shown not in order]
         order += [n for n in reversed(ex.inputs) if n in readers]
         for shown in order:
             rows.append((self.lam(shown), self._sum(shown, readers[shown])))

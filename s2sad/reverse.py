@@ -149,7 +149,7 @@ class _Gradient(ShapeSource, Recording):
         self._discard: str | None = None
         self.fn = fn = replace(fn, body=tuple(self._record_tests(fn.body)))
         self.fixed_points = fixed or {}  #: the step of each fixed-point loop, by its position
-        self.fixed_inside = fixed_point.inside(fn)
+        self.fixed_inside = fixed_point.inside(fn, self.fixed_points)
         self.saved_names = {
             id(s): self.namer.fresh(f"{s.target}_saved")
             for s in ir.walk(fn.body)
@@ -589,7 +589,7 @@ class _Gradient(ShapeSource, Recording):
     def reverse_loop(self, s: ir.For | ir.While, live: set[str]) -> list[ir.Stmt]:
         if not self.has_work([s]) and not self.restores_in(s):
             return []
-        if isinstance(s, ir.While) and s.fixed_point:
+        if fixed_point.implicit(self, s):  # type: ignore[arg-type]
             return fixed_point.reverse(self, s, live)
         out = self.materialize(live)
         defined = ir.assigned_names(s.body) | ir.assigned_names(s.setup if isinstance(s, ir.While) else ())

@@ -652,7 +652,9 @@ def test_explain_shows_the_cyclic_constraint(tmp_path: Path) -> None:
 
 
 def test_explain_at_a_point_runs_the_implicit_gradient(tmp_path: Path) -> None:
-    (tmp_path / "m.py").write_text(_HEAD.replace("import numpy as np\n", "") + textwrap.dedent(_BABYLON.format(start="a")))
+    (tmp_path / "m.py").write_text(
+        _HEAD.replace("import numpy as np\n", "") + textwrap.dedent(_BABYLON.format(start="a"))
+    )
     out = run_cli(["explain", "m.py::f", "--at", "a=4.0"], tmp_path)
     assert out.status == 0, out.stderr
     assert "3" in out.stdout.split("generated gradient")[-1]  # 1.5 * sqrt(4)
