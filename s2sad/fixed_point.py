@@ -209,16 +209,19 @@ def _check_loop(
                 "a fixed-point loop draws random numbers: its iterations do not converge to one solution",
                 "draw the numbers before the loop",
             )
-        if isinstance(s, (ir.For, ir.While)):
-            inner = ir.assigned_names(s.setup + s.body if isinstance(s, ir.While) else s.body)
-            for n in carried:
-                if n in inner and act.active(n):
-                    say(
-                        s.origin,
-                        loop,
-                        f"the state '{n}' of a fixed-point loop is updated inside a nested loop",
-                        f"compute the new value into another name in the nested loop and assign '{n}' once " "after it",
-                    )
+    # A state updated inside a nested loop is updated there in place (the step function is the body as written);
+    # updated both there and by another statement of the iteration, it has no single new value to solve for.
+    in_loops = {id(t) for s in ir.walk(stmts) if isinstance(s, (ir.For, ir.While)) for t in ir.walk(ir.nested(s))}
+    for n in carried:
+        nested = [s for s in ir.walk(stmts) if isinstance(s, (ir.For, ir.While)) and n in ir.assigned_names((s,))]
+        direct = [s for s in ir.walk(stmts) if isinstance(s, ir.Assign) and s.target == n and id(s) not in in_loops]
+        if nested and direct and act.active(n):
+            say(
+                nested[0].origin,
+                loop,
+                f"the state '{n}' of a fixed-point loop is updated both inside a nested loop and outside it",
+                f"compute the new value into another name in the nested loop and assign '{n}' once after it",
+            )
     # A value the body computes is read after the loop: it belongs to the last iteration, not to x*.
     after = _read_after(fn.body, loop)
     for n in sorted((assigned - set(carried)) & after):
@@ -465,6 +468,27 @@ def inside(fn: ir.Function, prepared: Mapping[Span, FixedPoint]) -> set[int]:
     return {id(t) for s in loops for t in ir.walk(s.setup + s.body)}
 
 
+def before(g: _Gradient, s: ir.Stmt) -> list[ir.Stmt]:
+    """Before a fixed-point loop: its carried values from before the loop that the reverse of an earlier
+    statement reads (``y = x * x`` before the loop reads the initial ``x``), kept under another name for the
+    reverse pass to put back once the loop's adjoint is done. A reference, not a copy: the loop rebinds the
+    names, it never writes into their arrays (see :func:`check`)."""
+    fp = _prepared(s, g.fixed_points)
+    if fp is None:
+        return []
+    start = g._order[id(s)]
+    inside_loop = {id(t) for t in ir.walk((s,))}
+    earlier = [t for t in ir.walk(g.fn.body) if g._order[id(t)] < start and id(t) not in inside_loop]
+    reads = set().union(*(g._reads(t) for t in earlier if isinstance(t, ir.Assign))) if earlier else set()
+    kept: dict[str, str] = g.__dict__.setdefault("_fixed_initial", {})
+    out: list[ir.Stmt] = []
+    for c in fp.carried:
+        if c in reads:
+            kept[f"{s.origin.span}:{c}" if s.origin else c] = name = g.namer.fresh(f"{c}_initial")
+            out.append(ir.Assign(name, ir.Var(c)))
+    return out
+
+
 def forward_loop(g: _Gradient, s: ir.While, loops: tuple[ir.For | ir.While, ...]) -> ir.While:
     """The loop as written: its statements the state and the test need, no stacks, no iteration count."""
     inner = loops + (s,)
@@ -558,4 +582,8 @@ def reverse(g: _Gradient, s: ir.While, live: set[str]) -> list[ir.Stmt]:
         live.add(p)
     for c in fp.carried:
         live.discard(c)  # the initial state's adjoint: zero
+    kept: dict[str, str] = g.__dict__.get("_fixed_initial", {})
+    for c in fp.carried:  # the values from before the loop, for the reverse of the statements before it
+        if f"{s.origin.span}:{c}" in kept:
+            out.append(ir.Assign(c, ir.Var(kept[f"{s.origin.span}:{c}"])))
     return out

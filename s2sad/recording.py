@@ -451,6 +451,7 @@ class Recording:
                     if isinstance(loop, ir.For):
                         loop = replace(loop, range_args=tuple(self._fold(a, pending) for a in loop.range_args))
                     if isinstance(loop, ir.While) or loop.body:
+                        out.extend(fixed_point.before(self, s))  # type: ignore[arg-type]
                         out.append(loop)
                     if (
                         isinstance(loop, ir.While)
