@@ -224,7 +224,7 @@ def _check_loop(
             )
     # A value the body computes is read after the loop: it belongs to the last iteration, not to x*.
     after = _read_after(fn.body, loop)
-    for n in sorted((assigned - set(carried)) & after):
+    for n in sorted(((assigned | ir.assigned_names(loop.setup)) - set(carried)) & after):
         if act.active(n):
             say(
                 loop.origin,
@@ -269,19 +269,14 @@ def _loop_test_reads(s: ir.Stmt) -> set[str]:
 # --------------------------------------------------------------------------------------------------------------
 def tolerance(loop: ir.While) -> float:
     """The number the test compares a change or residual against, when it is written as one (``... > 1e-10``,
-    ``1e-10 < ...``, or the last operand of an ``and``); else :data:`DEFAULT_TOLERANCE`."""
-    test = loop.test
-    if isinstance(test, ir.BoolOp) and test.op == "and":
-        test = test.values[-1]
-    if isinstance(test, ir.Call) and len(test.args) == 2:
-        left, right = test.args
-        number = (
-            right
-            if test.fn in ("operator.gt", "operator.ge")
-            else left if test.fn in ("operator.lt", "operator.le") else None
-        )
-        if isinstance(number, ir.Const) and isinstance(number.value, float) and 0 < number.value < 1:
-            return number.value
+    ``1e-10 < ...``, or such an operand of an ``and``); else :data:`DEFAULT_TOLERANCE`."""
+    tests = loop.test.values if isinstance(loop.test, ir.BoolOp) and loop.test.op == "and" else (loop.test,)
+    for test in tests:
+        if isinstance(test, ir.Call) and len(test.args) == 2:
+            left, right = test.args
+            number = {"operator.gt": right, "operator.ge": right, "operator.lt": left, "operator.le": left}.get(test.fn)
+            if isinstance(number, ir.Const) and isinstance(number.value, float) and 0 < number.value < 1:
+                return number.value
     return DEFAULT_TOLERANCE
 
 

@@ -149,6 +149,25 @@ CORRECT = [
         expect="correct",
     ),
     _case(
+        "tolerance-in-an-and",
+        """
+        def f(a):
+            x = a
+            k = 0
+            change = 1.0
+            # s2sad: fixed-point
+            while k < 1000 and change > 1e-14:
+                new = 0.5 * (x + a / x)
+                change = abs(new - x)
+                x = new
+                k = k + 1
+            return x
+        """,
+        (6.0,),
+        "scalar",
+        expect="correct",
+    ),
+    _case(
         "counter-in-the-test",
         """
         def f(a):
