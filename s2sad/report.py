@@ -174,9 +174,9 @@ class _Renderer:
         if ex.fixed:
             self.para(
                 "A fixed-point loop's multipliers are not found by back-substitution: λ_x* appears on both sides of "
-                "its equation, λ_x* = x̄ + (∂g/∂x*)ᵀ λ_x* (x̄: the terms from the constraints after the loop). They "
-                "solve the linear system (I - ∂g/∂x*)ᵀ λ_x* = x̄, the implicit function theorem; the gradient solves "
-                "it by fixed-point iteration at x*, and the parameters p read by the loop then take (∂g/∂p)ᵀ λ_x* "
+                "its equation, λ_x* = x_bar + (∂g/∂x*)^T λ_x* (x_bar: the terms from the constraints after the loop). They "
+                "solve the linear system (I - ∂g/∂x*)^T λ_x* = x_bar, the implicit function theorem; the gradient solves "
+                "it by fixed-point iteration at x*, and the parameters p read by the loop then take (∂g/∂p)^T λ_x* "
                 "once (no sum over iterations)."
             )
         inputs = ", ".join(f"∂{ex.output}/∂{n} = λ_{n}" for n in ex.inputs)

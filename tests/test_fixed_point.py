@@ -735,7 +735,7 @@ def test_explain_shows_the_cyclic_constraint(tmp_path: Path) -> None:
     assert "x* = 0.5 * (x* + a / x*)" in text
     assert "λ_x*·(x* - 0.5 * (x* + a / x*))" in text  # one multiplier for the loop, not one per iteration
     assert "λ_x* = λ_x* · 0.5 * (1 + -(a / x*) / x*) + λ_f · (x* * 2 * x* + x* * x*)" in text
-    assert "(I - ∂g/∂x*)ᵀ λ_x* = x̄" in text
+    assert "(I - ∂g/∂x*)^T λ_x* = x_bar" in text
     assert "Σ_k" not in text and "[k]" not in text
 
 
