@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import __version__, analysis, config, emit, ir, names, report, reverse, rules, ssa
 from . import cache as disk_cache
-from . import lagrangian, limits, live, saving, sharing, values
+from . import fixed_point, lagrangian, limits, live, saving, sharing, values
 from .diagnostics import Diagnostic, S2sadError
 from .source import read_source
 from .source import reads as source_reads
@@ -174,12 +174,15 @@ def _pipeline(
             helper_wrt[h.name] = tuple(p.name for p in h.params if p.name in needed)
             h_act = analysis.activity(h, helper_wrt[h.name])
             found += _problems(h, h_act, reruns=bool(helper_wrt[h.name]), drawing=frozenset(drawing))
+            found += fixed_point.check_helper(h)
             analysed.append((h, h_act))
+        found += fixed_point.check(main, act, frozenset(drawing))
         if found:
             raise S2sadError(found)
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
         known = values.program(main, helpers)
         splits = saving.split_helpers(analysed[:0:-1], helper_wrt, module_names, known)  # callees first
+        fixed = fixed_point.prepare(main, act, helper_wrt, module_names, saving.how(splits), known[main.name])
         grad_fn = reverse.gradient(
             main,
             entries,
@@ -189,8 +192,12 @@ def _pipeline(
             names=module_names,
             saving=saving.how(splits),
             values=known[main.name],
+            fixed_points=fixed,
         )
-        others = _helper_functions(grad_fn, [h for h, _ in analysed[1:]], splits, helper_wrt, module_names)
+        steps = [pair for fp in fixed.values() for pair in fp.functions()]
+        others = steps + _helper_functions(
+            grad_fn, [h for h, _ in analysed[1:]], splits, helper_wrt, module_names, [s for s, _ in steps]
+        )
     verbatim = [(o.text, o.imports) for o in program.opaque]
     target = f"{path}::{name}"
     wrt_text = f" with respect to {', '.join(chosen)}"
@@ -212,6 +219,7 @@ def _helper_functions(
     splits: dict[str, saving.Split],
     helper_wrt: dict[str, tuple[str, ...]],
     module_names: names.ModuleNames,
+    steps: Sequence[ir.Function] = (),
 ) -> list[tuple[ir.Function, str]]:
     """Each helper's functions the gradient reaches (callers first): the helper itself, ``forward_h`` (the
     helper and what its adjoint reads) and ``adjoint_h``."""
@@ -234,6 +242,8 @@ def _helper_functions(
         doc = f"Adjoints ({returns}) of the helper '{h.name}', given {given}the adjoint of its result."
         functions.append((sp.adjoint, doc))
     reached = saving.reached(grad_fn, [f for f, _ in functions])
+    for step in steps:  # the adjoint steps of fixed-point loops call helpers too (see s2sad.fixed_point)
+        reached |= saving.reached(step, [f for f, _ in functions])
     return [(f, doc) for f, doc in functions if f.name in reached]
 
 

@@ -55,6 +55,7 @@ class Explanation:
     output: str
     lines: list[Constraint | Header]
     straight: bool  #: no loops or branches: the numeric system applies
+    fixed: bool = False  #: a fixed-point loop: its constraints are cyclic, x* = g(x*, p) (see s2sad.fixed_point)
 
     @property
     def constraints(self) -> list[Constraint]:
@@ -89,7 +90,11 @@ def explain(fn: ir.Function, wrt: tuple[str, ...], act: Activity) -> Explanation
     builder = _Builder(act, inline)
     builder.block(fn.body, depth=0, loop_defs=set(), indices=())
     straight = all(isinstance(s, (ir.Assign, ir.Return)) for s in fn.body)
-    return Explanation(fn, wrt, output, builder.lines, straight)
+    fixed = any(isinstance(s, ir.While) and s.fixed_point for s in ir.walk(fn.body))
+    return Explanation(fn, wrt, output, builder.lines, straight, fixed)
+
+
+_FIXED = "*"  #: the "index" of a fixed-point loop's body: its converged values, x*
 
 
 class _Builder:
@@ -100,6 +105,7 @@ class _Builder:
         self.lines: list[Constraint | Header] = []
         self.number = 0
         self.after_loop: set[str] = set()  # names some loop at the top level assigned
+        self.after_fixed: set[str] = set()  # names a fixed-point loop assigned: their converged values, x*
 
     def block(
         self,
@@ -122,14 +128,23 @@ class _Builder:
                 shown_names = self._index(value, loop_defs, defined, indices)
                 defined.add(s.target)
                 if indices:
-                    shown_names[s.target] = f"{s.target}[{indices[-1]}]"
+                    i = indices[-1]
+                    shown_names[s.target] = f"{s.target}*" if i == _FIXED else f"{s.target}[{i}]"
                 self.number += 1
                 shown = shown_names.get(s.target, s.target)
-                loop = indices[-1] if indices else ""
+                loop = indices[-1] if indices and indices[-1] != _FIXED else ""
                 partials = self.partials(value)
                 self.lines.append(
                     Constraint(self.number, shown, s.target, value, partials, depth, shown_names, guard, loop)
                 )
+            elif isinstance(s, ir.While) and s.fixed_point:
+                # one cyclic constraint x* = g(x*, p), not an unrolled loop: every value is the converged one
+                body_defs = ir.assigned_names(s.body)
+                written = s.origin.text if s.origin is not None else f"while {text(s.test)}:"
+                self.lines.append(Header(f"fixed point of '{written}': x* = g(x*, p), a cyclic constraint", depth))
+                self.block(s.body, depth + 1, body_defs, indices + (_FIXED,), None, guard)
+                if not indices:
+                    self.after_fixed |= body_defs
             elif isinstance(s, (ir.For, ir.While)):
                 body_defs = ir.assigned_names(s.body)
                 if isinstance(s, ir.For):
@@ -165,7 +180,12 @@ class _Builder:
         for n in ir.expr_names(value):
             if indices and n in loop_defs:
                 i = indices[-1]
-                shown[n] = f"{n}[{i}]" if n in defined else f"{n}[{i}-1]"
+                if i == _FIXED:  # at the fixed point, a value before and after an iteration is the same
+                    shown[n] = f"{n}*"
+                else:
+                    shown[n] = f"{n}[{i}]" if n in defined else f"{n}[{i}-1]"
+            elif not indices and n in self.after_fixed:
+                shown[n] = f"{n}*"
             elif not indices and n in self.after_loop:
                 shown[n] = f"{n}[last]"
         return shown

@@ -190,6 +190,10 @@ class ModuleNames:
             self._invented[key] = self._scope.fresh(base)
         return self._invented[key]
 
+    def invent(self, key: str, base: str) -> str:
+        """A top-level name for ``key`` (the same each time asked), ``base`` or ``base_1`` when taken."""
+        return self._invent(key, base)
+
     def gradient(self, name: str, *, with_value: bool = False) -> str:
         """``grad_f`` (``value_and_grad_f``), or ``grad_f_1`` when the user's code has a ``grad_f``."""
         prefix = "value_and_grad_" if with_value else "grad_"

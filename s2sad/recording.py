@@ -16,11 +16,12 @@ the adjoint statements.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 
-from . import ir
+from . import fixed_point, ir
 from .analysis import Activity, rule_of
+from .diagnostics import Span
 from .names import ModuleNames, Scope
 from .ssa import must_define
 from .shapes import Scalar
@@ -113,6 +114,9 @@ class Recording:
     foldable: set[str]
     restored: set[str]
     saved_names: dict[int, str]  #: id of a helper call -> the name of what its forward function saves
+    fixed_inside: set[int]  #: ids of the statements inside fixed-point loops: never recorded (s2sad.fixed_point)
+    fixed_points: Mapping[Span, fixed_point.FixedPoint]  #: the fixed-point loops with an implicit adjoint
+    untaped = False  #: True while the forward pass of a fixed-point loop is built: it records nothing
     values: Values
     #: each write the forward pass records (see s2sad.writes): id -> the name of the saved entries, its stack
     _olds: dict[int, tuple[str, str | None]]
@@ -218,6 +222,8 @@ class Recording:
 
     def restores(self, s: ir.Assign) -> bool:
         """Whether the forward pass records the value ``s`` overwrites, for the reverse pass to restore."""
+        if id(s) in self.fixed_inside:
+            return False
         return id(s) in self.overwriting and s.target in self.reads_all and not same_array(s)
 
     def saves_write(self, s: ir.Stmt) -> bool:
@@ -227,6 +233,7 @@ class Recording:
         needed = getattr(self, "needed", None)
         return (
             self.mode != "primal"
+            and id(s) not in self.fixed_inside
             and is_write(s)
             and (needed is None or (isinstance(s, ir.Assign) and s.target in needed))
         )
@@ -260,6 +267,8 @@ class Recording:
     # ----- what the reverse pass reads, what the forward pass computes --------------------------------------
     def _reads(self, s: ir.Stmt) -> set[str]:
         """Forward names the reverse of ``s`` reads (at any depth)."""
+        if fixed_point.implicit(self, s):  # type: ignore[arg-type]
+            return fixed_point.reads(self, s)  # type: ignore[arg-type]
         if isinstance(s, ir.Assign):
             reads = set().union(*(_names(e) for e in self.contributions(s).values()))
             return reads | write_reads(s) if self.saves_write(s) else reads
@@ -315,6 +324,8 @@ class Recording:
                 wanted |= more
             out.update((n, t) for n, t in candidates.items() if n in wanted)
         for s in stmts:
+            if fixed_point.implicit(self, s):  # type: ignore[arg-type]
+                continue  # its reverse recomputes the body from the converged state: see s2sad.fixed_point
             inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
             for block in blocks(s):
                 out.update(self._recomputed(block, inner))
@@ -440,8 +451,14 @@ class Recording:
                     if isinstance(loop, ir.For):
                         loop = replace(loop, range_args=tuple(self._fold(a, pending) for a in loop.range_args))
                     if isinstance(loop, ir.While) or loop.body:
+                        out.extend(fixed_point.before(self, s))  # type: ignore[arg-type]
                         out.append(loop)
-                    if isinstance(loop, ir.While) and loops and (self.has_work([s]) or self.restores_in(s)):
+                    if (
+                        isinstance(loop, ir.While)
+                        and loops
+                        and not self.untaped
+                        and (self.has_work([s]) or self.restores_in(s))
+                    ):
                         # a while inside a loop runs a trip count per enclosing iteration: each is recorded
                         out.append(ir.Push(self.stack(loop.counter), loop.counter))
             if top_level and len(self._stacks) > start:  # stacks first used here are created just before
@@ -459,17 +476,21 @@ class Recording:
         return ir.Unpack((target, saved), ir.Call(self.names.forward(value.fn), value.args))
 
     def forward_loop(self, s: Loop, loops: tuple[Loop, ...]) -> Loop:
+        if fixed_point.implicit(self, s):  # type: ignore[arg-type]
+            return fixed_point.forward_loop(self, s, loops)  # type: ignore[arg-type]
         inner = loops + (s,)
         body = self.forward(s.body, inner) + self.block_pushes(s.body, inner)
         if isinstance(s, ir.For):
             return replace(s, body=tuple(body))
-        counter = self.counter(s)
         setup, pending = self._forward(s.setup, inner)
+        if self.untaped:  # inside a fixed-point loop: nobody reads the trip count
+            return replace(s, setup=tuple(setup), test=self._fold(s.test, pending), body=tuple(body))
+        counter = self.counter(s)
         body.append(ir.Accumulate(counter, ir.Const(1)))
         return replace(s, setup=tuple(setup), test=self._fold(s.test, pending), body=tuple(body), counter=counter)
 
     def block_pushes(self, stmts: Sequence[ir.Stmt], loops: tuple[Loop, ...]) -> list[ir.Stmt]:
-        if not loops:
+        if not loops or self.untaped:
             return []
         out: list[ir.Stmt] = []
         for name in self.recorded(stmts, loops):

@@ -96,6 +96,11 @@ class _Renderer:
             else " A loop's body is shown once, not unrolled: x[i] is x in iteration i and x[i-1] its value from "
             "the iteration before (from before the loop, for the first); the system is that of the unrolled loop."
         )
+        if ex.fixed:
+            loops += (
+                " A fixed-point loop is not unrolled either: it iterates until x = g(x, p) holds, so its body is one "
+                "cyclic constraint on the converged values x*, whatever the number of iterations."
+            )
         self.para("Each statement is an equality constraint z_i = f_i(z_α(i)); the inputs come first." + loops)
         number = 0
         if self.fmt == "text":
@@ -161,11 +166,19 @@ class _Renderer:
         readers = ex.readers()
         order: list[str] = []
         for c in reversed(ex.constraints):  # each variable as its readers display it, from the output back
-            order += [shown for shown in readers if shown.split("[")[0] == c.name and shown not in order]
+            order += [shown for shown in readers if shown.split("[")[0].rstrip("*") == c.name and shown not in order]
         order += [n for n in reversed(ex.inputs) if n in readers]
         for shown in order:
             rows.append((self.lam(shown), self._sum(shown, readers[shown])))
         self.math_block(rows)
+        if ex.fixed:
+            self.para(
+                "A fixed-point loop's multipliers are not found by back-substitution: λ_x* appears on both sides of "
+                "its equation, λ_x* = x_bar + (∂g/∂x*)^T λ_x* (x_bar: the terms from the constraints after the loop). They "
+                "solve the linear system (I - ∂g/∂x*)^T λ_x* = x_bar, the implicit function theorem; the gradient solves "
+                "it by fixed-point iteration at x*, and the parameters p read by the loop then take (∂g/∂p)^T λ_x* "
+                "once (no sum over iterations)."
+            )
         inputs = ", ".join(f"∂{ex.output}/∂{n} = λ_{n}" for n in ex.inputs)
         self.para(f"The gradient is the inputs' multipliers: {inputs}.")
 

@@ -34,11 +34,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from . import ir, specialise
+from . import fixed_point, ir, specialise
 from .algebra import simplify
 from .increments import without_shared_increments
 from .analysis import Activity, rule_of
-from .diagnostics import S2sadError
+from .diagnostics import S2sadError, Span
 from .inplace import in_place
 from .names import ModuleNames
 from .recording import G as _G
@@ -63,13 +63,15 @@ def gradient(
     names: ModuleNames | None = None,
     saving: Mapping[str, Saving] | None = None,
     values: Values | None = None,
+    fixed_points: Mapping[Span, fixed_point.FixedPoint] | None = None,
 ) -> ir.Function:
     """``grad_<name>`` (or ``value_and_grad_<name>``): the forward pass, the reverse pass, the gradient.
     ``helpers`` maps each helper to the parameters its adjoint function returns adjoints for; ``names`` are
     the generated module's names; ``saving`` says how each helper's adjoint is called (see
     :mod:`s2sad.saving`); ``values`` what :mod:`s2sad.values` knows of ``fn``'s names."""
     names = names or ModuleNames.of([fn])
-    return _Gradient(fn, wrt, act, with_value, helpers or {}, names, saving=saving, values=values).build()
+    g = _Gradient(fn, wrt, act, with_value, helpers or {}, names, saving=saving, values=values, fixed=fixed_points)
+    return g.build()
 
 
 def adjoint(
@@ -132,6 +134,7 @@ class _Gradient(ShapeSource, Recording):
         mode: str = "gradient",
         saving: Mapping[str, Saving] | None = None,
         values: Values | None = None,
+        fixed: Mapping[Span, fixed_point.FixedPoint] | None = None,
     ) -> None:
         # a function analysed alone: the one differentiated, or a helper whose callers are not known
         self.values = values or analyse(fn, None if mode == "gradient" else {})
@@ -145,6 +148,8 @@ class _Gradient(ShapeSource, Recording):
         self.namer = names.local(fn)
         self._discard: str | None = None
         self.fn = fn = replace(fn, body=tuple(self._record_tests(fn.body)))
+        self.fixed_points = fixed or {}  #: the step of each fixed-point loop, by its position
+        self.fixed_inside = fixed_point.inside(fn, self.fixed_points)
         self.saved_names = {
             id(s): self.namer.fresh(f"{s.target}_saved")
             for s in ir.walk(fn.body)
@@ -584,6 +589,8 @@ class _Gradient(ShapeSource, Recording):
     def reverse_loop(self, s: ir.For | ir.While, live: set[str]) -> list[ir.Stmt]:
         if not self.has_work([s]) and not self.restores_in(s):
             return []
+        if fixed_point.implicit(self, s):  # type: ignore[arg-type]
+            return fixed_point.reverse(self, s, live)
         out = self.materialize(live)
         defined = ir.assigned_names(s.body) | ir.assigned_names(s.setup if isinstance(s, ir.While) else ())
         outside = self._names_outside(s)

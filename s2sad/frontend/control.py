@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, TypeAlias, Union
 
 import libcst as cst
 
-from . import traverse
+from . import fixed_points, traverse
 from .. import ir
 from ..diagnostics import Diagnostic
 from .directives import Directive, loop_directive
@@ -408,6 +408,15 @@ class _Control(_Iteration):
 
     def while_statement(self, stmt: cst.While, out: list[ir.Stmt]) -> None:
         directive, start = self._directive(stmt), len(out)
+        if directive is not None and directive.name == "fixed-point":
+            for jump in fixed_points.jumps(stmt):
+                kind = _KIND[type(jump)]
+                self.error(
+                    jump,
+                    f"'{kind}' inside a fixed-point loop: it must end only when its test says it has converged",
+                    "bad-fixed-point",
+                    "put the stopping rule into the loop's test, or remove '# s2sad: fixed-point'",
+                )
         self._while_statement(stmt, out)
         self._mark(stmt, directive, out, start)
 
