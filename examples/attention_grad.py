@@ -17,8 +17,7 @@ def grad_attention_loss(Wq, Wk, Wv, X, target):
     out_minus_target = out - target
     # reverse
     # return np.sum((out - target) ** 2)
-    out_minus_target_bar = 2.0 * out_minus_target
-    out_bar = unbroadcast(out_minus_target_bar, out)
+    out_bar = unbroadcast(2.0 * out_minus_target, out)
     # out = np.einsum("bqk,bke->bqe", weights, v)
     weights_bar = einsum_adjoint(0, out_bar, "bqk,bke->bqe", weights, v)
     v_bar = einsum_adjoint(1, out_bar, "bqk,bke->bqe", weights, v)
@@ -96,6 +95,8 @@ def einsum_adjoint(k, g, subscripts, *operands):
 
 def unbroadcast(g, x):
     """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
+    if getattr(g, "shape", None) == getattr(x, "shape", False):  # two arrays alike
+        return g
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g

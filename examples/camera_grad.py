@@ -68,14 +68,13 @@ def adjoint_pixel(saved, px, py, pz, theta, focal, k1, k2, pixel_bar):
     py_bar, neg_px_bar, theta_bar = adjoint_rotate(
         rotate_py_neg_px_theta_saved, py, neg_px, theta, rotate_py_neg_px_theta_bar
     )
-    px_bar = -neg_px_bar
     # u = project(rotate(px, py, theta), pz)
     rotate_px_py_theta_bar, pz_bar_project = adjoint_project(u_saved, pz, u_bar)
     pz_bar = pz_bar + pz_bar_project
     px_bar_rotate, py_bar_rotate, theta_bar_rotate = adjoint_rotate(
         rotate_px_py_theta_saved, px, py, theta, rotate_px_py_theta_bar
     )
-    px_bar += px_bar_rotate
+    px_bar = px_bar_rotate - neg_px_bar
     py_bar = py_bar + py_bar_rotate
     theta_bar = theta_bar + theta_bar_rotate
     return px_bar, py_bar, pz_bar, theta_bar, focal_bar, k1_bar, k2_bar

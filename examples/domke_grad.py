@@ -13,17 +13,12 @@ def grad_f(x):
     d = exp(c)
     # reverse
     # return d + e
-    d_bar = 1.0
-    e_bar = 1.0
     # e = sin(c)
-    c_bar = e_bar * cos(c)
     # d = exp(c)
-    c_bar += d_bar * d
+    c_bar = cos(c) + d
     # c = a + b
-    a_bar = c_bar
-    b_bar = c_bar
     # b = a**2
-    a_bar += b_bar * 2 * a
+    a_bar = c_bar + c_bar * 2 * a
     # a = exp(x)
     x_bar = a_bar * a
     return x_bar

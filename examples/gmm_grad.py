@@ -278,6 +278,11 @@ def adjoint_cholesky_factor(saved, icf_row, d, Q_bar):
 def matmul_adjoint_a(g, a, b):
     """The adjoint of a in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
     and the adjoint is summed over the batch dimensions a was broadcast along."""
+    if getattr(a, "ndim", None) == 2:  # a matrix: g b^T, or an outer product
+        if getattr(b, "ndim", None) == 2:
+            return g @ np.swapaxes(b, -1, -2)
+        if getattr(b, "ndim", None) == 1:
+            return np.outer(g, b)
     if np.ndim(b) == 1:
         g, b = np.expand_dims(g, -1), np.expand_dims(b, -1)
     if np.ndim(a) == 1:
@@ -292,6 +297,8 @@ def matmul_adjoint_a(g, a, b):
 def matmul_adjoint_b(g, a, b):
     """The adjoint of b in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
     and the adjoint is summed over the batch dimensions b was broadcast along."""
+    if getattr(a, "ndim", None) == 2 and getattr(b, "ndim", 0) > 0:  # a^T g
+        return np.swapaxes(a, -1, -2) @ g
     if np.ndim(b) == 1:
         g = np.expand_dims(g, -1)
     if np.ndim(a) == 1:
@@ -351,6 +358,8 @@ def setitem_adjoint_x(g, index):
 
 def unbroadcast(g, x):
     """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
+    if getattr(g, "shape", None) == getattr(x, "shape", False):  # two arrays alike
+        return g
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g

@@ -30,19 +30,16 @@ def grad_kmeans_cost(centers, points):
         dists_array_stack.append(dists_array)
         min_dists_stack.append(min_dists)
     # reverse
-    total_bar = 1.0
     centers_bar = np.zeros(np.shape(centers))
-    for i in reversed(range(n_points)):
-        min_dists = min_dists_stack.pop()
-        dists_array = dists_array_stack.pop()
-        dists_1 = dists_1_stack.pop()
+    for min_dists, dists_array, dists_1 in zip(
+        reversed(min_dists_stack), reversed(dists_array_stack), reversed(dists_1_stack)
+    ):
         # total += min(dists)
-        dists_array_bar = np.where(dists_array == min_dists, total_bar, 0.0) / np.sum(
+        dists_array_bar = np.where(dists_array == min_dists, 1.0, 0.0) / np.sum(
             dists_array == min_dists, keepdims=True
         )
-        dists_bar = dists_array_bar
         # dists = [sqdist(p, c) for c in centers]
-        dists_1_bar = dists_bar
+        dists_1_bar = dists_array_bar
         for k in reversed(range(len_centers)):
             sqdist_p_c_saved = sqdist_p_c_saved_stack.pop()
             c_1 = centers[k]
@@ -100,6 +97,8 @@ def dot_adjoint_b(g, a, b):
 
 def unbroadcast(g, x):
     """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
+    if getattr(g, "shape", None) == getattr(x, "shape", False):  # two arrays alike
+        return g
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g

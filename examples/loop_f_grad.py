@@ -17,14 +17,9 @@ def grad_f(x, y, n):
     # reverse
     x_bar = 1.0
     y_bar = 0.0
-    for i in reversed(range(n)):
-        sin_x = sin_x_stack.pop()
+    for sin_x, x in zip(reversed(sin_x_stack), reversed(x_stack)):
         # x = sin(x) * y + 0.5 * x
-        x = x_stack.pop()
-        _0p5_times_x_bar = x_bar
-        sin_x_times_y_bar = x_bar
-        x_bar = _0p5_times_x_bar * 0.5
-        sin_x_bar = sin_x_times_y_bar * y
-        y_bar += sin_x_times_y_bar * sin_x
-        x_bar += sin_x_bar * cos(x)
+        sin_x_bar = x_bar * y
+        y_bar += x_bar * sin_x
+        x_bar = x_bar * 0.5 + sin_x_bar * cos(x)
     return x_bar, y_bar

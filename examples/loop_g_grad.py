@@ -23,8 +23,7 @@ def grad_g(w, steps):
     # return h * h
     h_bar = 2 * h
     w_bar = 0.0
-    for t in reversed(range(steps)):
-        z = z_stack.pop()
+    for z in reversed(z_stack):
         if z > 0:
             # h = tanh(z)
             h = h_stack.pop()

@@ -36,10 +36,8 @@ def forward_cross_entropy(p, Y):
 def adjoint_cross_entropy(sum_Y_times_log_p, p, Y, cross_entropy_bar):
     """Adjoints (p_bar) of the helper 'cross_entropy', given its saved values and the adjoint of its result."""
     # return -np.mean(np.sum(Y * np.log(p), axis=1))
-    mean_sum_Y_times_log_p_bar = -cross_entropy_bar
     sum_Y_times_log_p_bar = np.broadcast_to(
-        mean_sum_Y_times_log_p_bar / np.size(sum_Y_times_log_p),
-        np.shape(sum_Y_times_log_p),
+        -cross_entropy_bar / np.size(sum_Y_times_log_p), np.shape(sum_Y_times_log_p)
     )
     Y_times_log_p_bar = np.broadcast_to(
         np.expand_dims(sum_Y_times_log_p_bar, 1), np.shape(Y)
@@ -69,9 +67,8 @@ def adjoint_softmax(saved, z, softmax_bar):
     # e = np.exp(shifted)
     shifted_bar = e_bar * e
     # shifted = z - np.max(z, axis=1, keepdims=True)
-    z_bar = shifted_bar
     max_z_bar = np.sum(-shifted_bar, axis=1, keepdims=True)
-    z_bar = z_bar + np.where(z == max_z, max_z_bar, 0.0) / np.sum(
+    z_bar = shifted_bar + np.where(z == max_z, max_z_bar, 0.0) / np.sum(
         z == max_z, axis=1, keepdims=True
     )
     return z_bar

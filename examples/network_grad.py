@@ -6,11 +6,7 @@ def grad_c(a):
     """Return the gradient of 'c' by reverse-mode differentiation."""
     # reverse
     # return 4 * b1 + 5 * b2
-    b2_bar = 5.0
-    b1_bar = 4.0
     # b2 = 3 * a + b1
-    b1_bar += b2_bar
-    a_bar = b2_bar * 3
     # b1 = 2 * a
-    a_bar += b1_bar * 2
+    a_bar = 33.0
     return a_bar

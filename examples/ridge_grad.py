@@ -35,6 +35,8 @@ def grad_validation_loss(lam, y, X, X_val, y_val):
 def matmul_adjoint_b(g, a, b):
     """The adjoint of b in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
     and the adjoint is summed over the batch dimensions b was broadcast along."""
+    if getattr(a, "ndim", None) == 2 and getattr(b, "ndim", 0) > 0:  # a^T g
+        return np.swapaxes(a, -1, -2) @ g
     if np.ndim(b) == 1:
         g = np.expand_dims(g, -1)
     if np.ndim(a) == 1:
@@ -67,6 +69,8 @@ def solve_transposed(a, g):
 
 def unbroadcast(g, x):
     """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
+    if getattr(g, "shape", None) == getattr(x, "shape", False):  # two arrays alike
+        return g
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g

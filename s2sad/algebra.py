@@ -71,6 +71,24 @@ def _boolean(e: ir.Expr) -> bool:
     return isinstance(e, ir.Call) and e.fn in _BOOLEANS
 
 
+def _number(e: ir.Expr) -> bool:
+    return isinstance(e, ir.Const) and isinstance(e.value, (int, float)) and not isinstance(e.value, bool)
+
+
+def _negated(e: ir.Expr) -> ir.Expr | None:
+    """``a`` for ``-a``, ``a * b`` for ``-a * b`` or ``-2 * b``: exactly ``-e``; else None."""
+    if isinstance(e, ir.Call) and e.fn == "operator.neg":
+        return e.args[0]
+    if isinstance(e, ir.Call) and e.fn == "operator.mul" and not any(map(_boolean, e.args)):
+        first = e.args[0]
+        inner = _negated(first)
+        if inner is None and _number(first) and first.value < 0:  # type: ignore[union-attr,operator]
+            inner = ir.Const(-first.value)  # type: ignore[union-attr,operator]
+        if inner is not None:
+            return ir.Call(e.fn, (inner, *e.args[1:]))
+    return None
+
+
 def simplify(e: ir.Expr) -> ir.Expr:
     """Algebra that keeps adjoint code free of ``* 1``, ``+ 0``, ``** 1`` and double negation, and decides
     conditions on constants (``axis is not None`` once ``axis`` is known)."""
@@ -106,6 +124,8 @@ def simplify(e: ir.Expr) -> ir.Expr:
             return ir.Const(-a.value)
         if isinstance(a, ir.Call) and a.fn == "operator.neg":
             return a.args[0]
+        if isinstance(a, ir.Call) and a.fn == "operator.mul" and _number(a.args[0]) and not _boolean(a.args[1]):
+            return ir.Call("operator.mul", (ir.Const(-a.args[0].value), a.args[1]))  # type: ignore[union-attr,operator]
     elif fn == "operator.mul":
         a, b = args
         if _power_of_two(a) and isinstance(b, ir.Call) and b.fn == "operator.truediv":
@@ -127,8 +147,10 @@ def simplify(e: ir.Expr) -> ir.Expr:
             return b
         if _is(b, 0):
             return a
-        if isinstance(b, ir.Call) and b.fn == "operator.neg":
-            return ir.Call("operator.sub", (a, b.args[0]))
+        if _negated(b) is not None:  # a + -b * c is a - b * c: negation commutes with rounding
+            return ir.Call("operator.sub", (a, _negated(b)))  # type: ignore[arg-type]
+        if _negated(a) is not None and not _boolean(b):
+            return ir.Call("operator.sub", (b, _negated(a)))  # type: ignore[arg-type]
         if a == b and not _boolean(a):  # like terms (g * x + g * x: x * x's adjoint); doubling is exact
             if isinstance(a, ir.Call) and a.fn == "operator.mul":
                 return ir.Call("operator.mul", (simplify(ir.Call("operator.mul", (ir.Const(2), a.args[0]))), a.args[1]))

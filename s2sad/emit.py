@@ -31,6 +31,8 @@ _INDENT = "    "
 SUPPORT = {
     "unbroadcast": '''def unbroadcast(g, x):
     """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
+    if getattr(g, "shape", None) == getattr(x, "shape", False):  # two arrays alike
+        return g
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g
@@ -91,6 +93,11 @@ SUPPORT = {
     "matmul_adjoint_a": '''def matmul_adjoint_a(g, a, b):
     """The adjoint of a in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
     and the adjoint is summed over the batch dimensions a was broadcast along."""
+    if getattr(a, "ndim", None) == 2:  # a matrix: g b^T, or an outer product
+        if getattr(b, "ndim", None) == 2:
+            return g @ np.swapaxes(b, -1, -2)
+        if getattr(b, "ndim", None) == 1:
+            return np.outer(g, b)
     if np.ndim(b) == 1:
         g, b = np.expand_dims(g, -1), np.expand_dims(b, -1)
     if np.ndim(a) == 1:
@@ -103,6 +110,8 @@ SUPPORT = {
     "matmul_adjoint_b": '''def matmul_adjoint_b(g, a, b):
     """The adjoint of b in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
     and the adjoint is summed over the batch dimensions b was broadcast along."""
+    if getattr(a, "ndim", None) == 2 and getattr(b, "ndim", 0) > 0:  # a^T g
+        return np.swapaxes(a, -1, -2) @ g
     if np.ndim(b) == 1:
         g = np.expand_dims(g, -1)
     if np.ndim(a) == 1:
@@ -431,7 +440,16 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
         iterator = f"{spelling.name('builtins.range')}({args})"
         if s.reverse:
             iterator = f"{spelling.name('builtins.reversed')}({iterator})"
-        out.append(f"{pad}for {s.index} in {iterator}:")
+        targets = [s.index] if s.range_args else []
+        iterators = [iterator] if s.range_args else []
+        for name, stack in s.stacks:  # the records, last first (see s2sad.records)
+            targets.append(name)
+            iterators.append(f"{spelling.name('builtins.reversed')}({stack})")
+        if len(iterators) > 1:
+            iterator = f"{spelling.name('builtins.zip')}({', '.join(iterators)})"
+        else:
+            iterator = iterators[0]
+        out.append(f"{pad}for {', '.join(targets)} in {iterator}:")
         _block(s.body, spelling, depth + 1, out)
     elif isinstance(s, ir.If):
         _if(s, spelling, depth, out, "if")

@@ -229,6 +229,9 @@ class For:
     body: tuple[Stmt, ...]
     origin: Origin | None = None
     checkpoint: int | None = None  #: ``# s2sad: checkpoint [N]`` above the loop: N snapshots (0: not given)
+    #: (name, stack): each iteration binds ``name`` to the stack's next record, last first, instead of popping
+    #: it (``for x in reversed(x_stack)``; see :mod:`s2sad.records`); with no ``range_args``, no counter
+    stacks: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,6 +393,7 @@ def assigned_names(stmts: tuple[Stmt, ...]) -> set[str]:
             out.update(t for t in s.targets if t != "_")
         elif isinstance(s, For):
             out.add(s.index)
+            out.update(name for name, _ in s.stacks)
         elif isinstance(s, Pop):
             out.add(s.name)
     return out

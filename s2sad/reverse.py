@@ -41,6 +41,8 @@ from .analysis import Activity, rule_of
 from .diagnostics import S2sadError, Span
 from .inplace import in_place
 from .names import ModuleNames
+from .propagation import propagate
+from .records import iterated
 from .recording import G as _G
 from .recording import Recording, defines
 from .shape_source import ShapeSource
@@ -315,7 +317,7 @@ class _Gradient(ShapeSource, Recording):
         backward = self.reverse(fn.body, live)
         if self.values.scalar_code:  # += where no other name can see it (a 0-d array changes in place)
             params = [p.name for p in fn.params] + ([seed.name] if seed else [])
-            backward = without_shared_increments(backward, params, forward)
+            backward[:] = without_shared_increments(backward, params, forward)  # the same list (see s2sad.saving)
         grads: list[ir.Expr] = []
         for p in self.wrt:
             if p in self.const_adj:
@@ -331,6 +333,11 @@ class _Gradient(ShapeSource, Recording):
         body: list[ir.Stmt] = [ir.Comment("forward"), *forward] if forward else []
         # written into the list itself: a helper's split (s2sad.saving) finds the reverse pass by its length
         backward[:] = in_place(backward, self._bars, self.values)
+        backward[:] = propagate(
+            backward, forward, ir.Return(result), self._bars.values(), scalar=self.values.scalar_code
+        )
+        if self.mode == "gradient":  # a helper's split reads its reverse pass's pops (see s2sad.saving)
+            backward[:] = iterated(backward, forward)
         body += [ir.Comment("reverse"), *backward]
         body.append(ir.Return(result))
         if self.mode == "adjoint":
@@ -503,7 +510,8 @@ class _Gradient(ShapeSource, Recording):
                 return isinstance(part.value, (int, float))
             if isinstance(part, ir.Call) and part.fn == "numpy.size":
                 return all(isinstance(a, ir.Var) and self._defined_once_outside_loops(a.name) for a in part.args)
-            return isinstance(part, ir.Call) and part.fn == "operator.truediv" and all(map(fixed, part.args))
+            arithmetic = ("operator.truediv", "operator.mul")
+            return isinstance(part, ir.Call) and part.fn in arithmetic and all(map(fixed, part.args))
 
         target = shape.args[0]
         return target if fixed(number) and self._defined_once_outside_loops(target.name) else None
@@ -522,6 +530,9 @@ class _Gradient(ShapeSource, Recording):
                 if self._broadcast_number(number) is not None:
                     e = ir.Call("operator.mul", (ir.Call("operator.mul", (ir.Const(2), number)), other))
         args = tuple(self._unbroadcast_scalar(a, s) for a in e.args)
+        if e.fn == "operator.neg" and self._broadcast_number(args[0]) is not None:  # -c broadcast: a number
+            number, shape = args[0].args  # type: ignore[union-attr]
+            return ir.Call("numpy.broadcast_to", (simplify(ir.Call("operator.neg", (number,))), shape))
         if e.fn == "operator.mul" and len(args) == 2:
             for number, other in (args, args[::-1]):
                 scale: ir.Expr = ir.Const(1)
@@ -531,6 +542,11 @@ class _Gradient(ShapeSource, Recording):
                     if len(constants) == 1 and isinstance(constants[0].value, (int, float)):
                         scale, number = constants[0], next(a for a in number.args if not isinstance(a, ir.Const))
                 found = self._broadcast_number(number)
+                if found is not None and scale == ir.Const(1) and _number(other):
+                    # np.broadcast_to(c, shape) * 100.0: the number c * 100.0, broadcast (each entry is c * 100.0)
+                    assert isinstance(number, ir.Call)
+                    product = simplify(ir.Call("operator.mul", (other, number.args[0])))
+                    return ir.Call("numpy.broadcast_to", (product, number.args[1]))
                 if found is not None and self._same_shape(found.name, s.target) and self._shaped_like(other, s):
                     assert isinstance(number, ir.Call)
                     coefficient = simplify(ir.Call("operator.mul", (scale, number.args[0])))
@@ -614,3 +630,7 @@ class _Gradient(ShapeSource, Recording):
                 out.append(ir.Pop(counter, self.stack(counter)))
             out.append(ir.For(self.discard(), (ir.Var(counter),), False, tuple(body), s.origin))
         return out
+
+
+def _number(e: ir.Expr) -> bool:
+    return isinstance(e, ir.Const) and isinstance(e.value, (int, float)) and not isinstance(e.value, bool)
