@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from . import ir
+from . import checkpoint, ir
 from .analysis import Activity, rule_of
 from .names import ModuleNames, Scope
 from .ssa import must_define
@@ -439,7 +439,9 @@ class Recording:
                     loop = self.forward_loop(s, loops)
                     if isinstance(loop, ir.For):
                         loop = replace(loop, range_args=tuple(self._fold(a, pending) for a in loop.range_args))
-                    if isinstance(loop, ir.While) or loop.body:
+                    if isinstance(loop, ir.For) and checkpoint.applies(self, s):
+                        out.extend(checkpoint.forward(self, s, loop))  # snapshots, not a tape
+                    elif isinstance(loop, ir.While) or loop.body:
                         out.append(loop)
                     if isinstance(loop, ir.While) and loops and (self.has_work([s]) or self.restores_in(s)):
                         # a while inside a loop runs a trip count per enclosing iteration: each is recorded
