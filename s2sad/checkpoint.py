@@ -12,8 +12,10 @@ snapshots for the same recomputation only when recomputation is counted in sever
 bench/README.md; this simple schedule keeps the output a plain segment loop.)
 
 The state is every name the recorded loop body assigns that holds a value from before the loop (or that an
-iteration reads before assigning it). A snapshot holds a reference to each value; an array or list the body
-writes into in place (see :mod:`s2sad.writes`) is copied, since the forward pass goes on changing it.
+iteration reads before assigning it). A snapshot holds a reference to each value, except for a value the
+body changes in place (see :mod:`s2sad.writes`): an array it writes into is copied, since the forward pass goes
+on changing it; a list it appends to is kept as its length, and cut back to that length when restored (the
+items before it never change).
 
 What this cannot do is refused with a located error (``unsupported-checkpoint``): a checkpointed loop inside
 another loop or in a helper function, a loop whose ``range`` arguments the body reassigns, a state value an
@@ -117,8 +119,9 @@ class _Plan:
     last: str  #: one past its last step
     snapshots: str  #: the stack of snapshots
     state: tuple[str, ...]  #: the loop-carried names a snapshot holds
-    copied: dict[str, str]  #: state names the body writes into in place -> "array" or "list"
+    copied: dict[str, str]  #: state names the body changes in place -> "array" (copied) or "list" (its length)
     packed: str | None  #: the value pushed, when it is not the one state name itself (a tuple, a copy)
+    lengths: dict[str, str]  #: each list the loop appends to -> the name its length is restored into
     taped: ir.For  #: the loop with its ordinary recording: the recompute loop's body
 
 
@@ -167,8 +170,9 @@ def _names_before(stmts: Sequence[ir.Stmt], loop: ir.For) -> set[str]:
 
 
 def _copied(taped: ir.For, state: tuple[str, ...]) -> dict[str, str]:
-    """State names whose value the body may change in place, with what copies it: the names a write writes
-    into, and every name the body makes refer to the same array or list (``y = x``, ``x_1 = setitem(x, ...)``)."""
+    """State names whose value the body changes in place, with what they are: ``"array"`` (written into) or
+    ``"list"`` (appended to). A name counts when a write writes into its array or list or into one the body
+    makes the same (``y = x``, ``x_1 = setitem(x, ...)``)."""
     parent: dict[str, str] = {}
 
     def find(n: str) -> str:
@@ -176,7 +180,6 @@ def _copied(taped: ir.For, state: tuple[str, ...]) -> dict[str, str]:
             n = parent[n]
         return n
 
-    written: dict[str, str] = {}
     for t in ir.walk(taped.body):
         if isinstance(t, ir.Assign) and isinstance(t.value, ir.Var):
             parent[find(t.target)] = find(t.value.name)
@@ -185,19 +188,23 @@ def _copied(taped: ir.For, state: tuple[str, ...]) -> dict[str, str]:
             array = t.value.args[0]
             assert isinstance(array, ir.Var)
             parent[find(t.target)] = find(array.name)
+    written: dict[str, str] = {}
     for t in ir.walk(taped.body):
         if is_write(t):
             assert isinstance(t, ir.Assign)
-            root = find(t.target)
-            written[root] = "list" if is_append(t) or written.get(root) == "list" else "array"
+            written[find(t.target)] = "list" if is_append(t) else "array"  # the frontend never writes into a list
     return {n: written[find(n)] for n in state if find(n) in written}
 
 
-def _copy(name: str, kind: str) -> ir.Expr:
-    if kind == "list":  # xs[:]: a new list of the same items
-        whole = ir.Slice(ir.Const(None), ir.Const(None), ir.Const(None))
-        return ir.Call(ir.GETITEM, (ir.Var(name), whole))
-    return ir.Call("numpy.copy", (ir.Var(name),))
+def _kept(name: str, kind: str | None) -> ir.Expr:
+    """What a snapshot keeps of the state name ``name``: the value itself, a copy of an array the loop writes
+    into, the length of a list the loop appends to (the reverse pass cuts it back to that length: appends are
+    all a loop does to a list, and a copy per segment would cost more than the whole tape)."""
+    if kind == "array":
+        return ir.Call("numpy.copy", (ir.Var(name),))
+    if kind == "list":
+        return ir.Call("builtins.len", (ir.Var(name),))
+    return ir.Var(name)
 
 
 def _add(a: ir.Expr, b: ir.Expr) -> ir.Expr:
@@ -279,6 +286,7 @@ def forward(g: Recording, s: ir.For, taped: ir.For) -> list[ir.Stmt]:
         state=state,
         copied=copied,
         packed=fresh("snapshot") if len(state) > 1 or copied else None,
+        lengths={n: fresh(f"{n}_length") for n in state if copied.get(n) == "list"},
         taped=taped,
     )
     _plans(g)[id(s)] = plan
@@ -316,22 +324,42 @@ def _loop(loop: ir.For, args: tuple[ir.Expr, ...], reverse: bool, body: tuple[ir
 
 
 def _snapshot_comment(plan: _Plan) -> str:
-    shared = [n for n in plan.state if n not in plan.copied]
+    def names(kind: str | None) -> list[str]:
+        return [n for n in plan.state if plan.copied.get(n) == kind]
+
     parts = []
-    if shared:
-        parts.append(f"{', '.join(shared)} by reference (the loop never writes into {'it' if len(shared) == 1 else 'them'})")
-    if plan.copied:
-        copied = list(plan.copied)
-        parts.append(f"{', '.join(copied)} copied (the loop writes into {'it' if len(copied) == 1 else 'them'})")
+    for kind, text in (
+        (None, "by reference (the loop never writes into {})"),
+        ("array", "copied (the loop writes into {})"),
+        ("list", "by length (the loop only appends to {})"),
+    ):
+        found = names(kind)
+        if found:
+            parts.append(f"{', '.join(found)} " + text.format("it" if len(found) == 1 else "them"))
     return "snapshot of the state: " + "; ".join(parts)
 
 
 def _snapshot(plan: _Plan) -> list[ir.Stmt]:
-    values = [_copy(n, plan.copied[n]) if n in plan.copied else ir.Var(n) for n in plan.state]
+    values = [_kept(n, plan.copied.get(n)) for n in plan.state]
     if plan.packed is None:
         return [ir.Push(plan.snapshots, plan.state[0])]
     value = values[0] if len(values) == 1 else ir.Call(ir.TUPLE, tuple(values))
     return [ir.Assign(plan.packed, value), ir.Push(plan.snapshots, plan.packed)]
+
+
+def _restore(plan: _Plan) -> list[ir.Stmt]:
+    """The state at the start of the segment, from its snapshot; a list cut back to its length then."""
+    targets = tuple(plan.lengths.get(n, n) for n in plan.state)
+    if plan.packed is None:
+        out: list[ir.Stmt] = [ir.Pop(targets[0], plan.snapshots)]
+    elif len(targets) == 1:
+        out = [ir.Pop(targets[0], plan.snapshots)]
+    else:
+        out = [ir.Pop(plan.packed, plan.snapshots), ir.Unpack(targets, ir.Var(plan.packed))]
+    for n, length in plan.lengths.items():
+        whole = ir.Slice(ir.Const(None), ir.Var(length), ir.Const(None))
+        out.append(ir.Assign(n, ir.Call(ir.GETITEM, (ir.Var(n), whole))))
+    return out
 
 
 # ----- the reverse pass ---------------------------------------------------------------------------------------
@@ -342,10 +370,7 @@ def reverse(g: Recording, s: ir.For, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]
     inner: list[ir.Stmt] = []
     if plan.state:
         inner.append(ir.Comment(f"the state at the start of the segment: {', '.join(plan.state)}"))
-        if len(plan.state) == 1:
-            inner.append(ir.Pop(plan.state[0], plan.snapshots))
-        else:
-            inner += [ir.Pop(plan.packed, plan.snapshots), ir.Unpack(plan.state, ir.Var(plan.packed))]
+        inner += _restore(plan)
     inner += _bounds(plan)
     args = _segment_range(s, s.range_args, plan)
     inner.append(ir.Comment("recompute the segment's steps, recording what their reverse reads"))
