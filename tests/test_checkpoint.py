@@ -220,6 +220,32 @@ def test_gradcheck_runs_the_checkpointed_gradient(tmp_path: Path) -> None:
     assert out.status == 0, out.stdout + out.stderr
 
 
+# ----- the example ------------------------------------------------------------------------------------------------
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_long_ode_example_is_checkpointed_and_its_gradient_is_the_taped_one(tmp_path: Path) -> None:
+    import importlib.util
+
+    source = (_ROOT / "examples" / "ode_long.py").read_text()
+    assert "    # s2sad: checkpoint\n    for i in range(steps):" in source
+    spec = importlib.util.spec_from_file_location("ode_long_grad", _ROOT / "examples" / "ode_long_grad.py")
+    assert spec is not None and spec.loader is not None
+    committed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(committed)
+    assert "for segment in reversed(range(segments)):" in (_ROOT / "examples" / "ode_long_grad.py").read_text()
+    wrt = ["g_over_l", "c", "amplitude", "omega", "theta0", "w0"]
+    path = tmp_path / "ode_long.py"
+    path.write_text(source.replace("# s2sad: checkpoint", "# taped"))
+    taped = compile_gradient(path.read_text(), str(path), "pendulum_loss", wrt)
+    user = _function(source, "pendulum_loss")
+    at = (1.0, 0.3, 0.5, 0.7, 0.4, 0.0, 0.2, 3000)
+    got = committed.grad_pendulum_loss(*at)
+    np.testing.assert_allclose(got, taped(*at), rtol=1e-12, atol=1e-15)
+    for k, g in enumerate(got):
+        np.testing.assert_allclose(g, finite_differences(user, at, k), rtol=1e-5, atol=1e-7)
+
+
 # ----- memory ---------------------------------------------------------------------------------------------------
 def _peak(f: Any, *args: Any) -> int:
     tracemalloc.start()
