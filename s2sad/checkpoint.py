@@ -26,9 +26,9 @@ inside the loop are recorded per segment as in any loop.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from . import ir
 from .algebra import simplify
@@ -42,11 +42,14 @@ if TYPE_CHECKING:
 __all__ = ["check", "applies", "forward", "reverse"]
 
 CODE = "unsupported-checkpoint"
+_Refuse: TypeAlias = Callable[[ir.For, str, str], None]
 
 
 # ----- what is refused ---------------------------------------------------------------------------------------
 def check(fn: ir.Function, mode: str) -> None:
     """Raise every problem of ``fn``'s checkpointed loops at once (``mode`` as in :mod:`s2sad.reverse`)."""
+    if mode == "primal":  # the loop as written: nothing to refuse
+        return
     found: list[Diagnostic] = []
 
     def refuse(s: ir.For, message: str, help: str) -> None:
@@ -68,8 +71,7 @@ def check(fn: ir.Function, mode: str) -> None:
         raise S2sadError(found)
 
 
-def _check_loop(s: ir.For, loops: tuple[ir.Stmt, ...], before: set[str], mode: str, refuse: object) -> None:
-    assert callable(refuse)
+def _check_loop(s: ir.For, loops: tuple[ir.Stmt, ...], before: set[str], mode: str, refuse: _Refuse) -> None:
     if mode == "adjoint":
         refuse(
             s,
@@ -259,9 +261,7 @@ def _untaped(stmts: Sequence[ir.Stmt], olds: set[str]) -> tuple[ir.Stmt, ...]:
             out.append(ir.If(t.test, _untaped(t.body, olds), _untaped(t.orelse, olds), t.origin))
         elif isinstance(t, ir.While):
             out.append(
-                ir.While(
-                    _untaped(t.setup, olds), t.test, _untaped(t.body, olds), t.counter, t.origin, t.fixed_point
-                )
+                ir.While(_untaped(t.setup, olds), t.test, _untaped(t.body, olds), t.counter, t.origin, t.fixed_point)
             )
         else:
             out.append(t)

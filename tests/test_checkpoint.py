@@ -81,8 +81,14 @@ def f(k, c, x0, v0, n):
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 10, 17, 100])
 @pytest.mark.parametrize(
     "range_",
-    ["range(n)", "reversed(range(n))", "range(2, n + 2)", "range(1, 3 * n + 1, 3)", "reversed(range(5, 5 + 2 * n, 2))",
-     "range(n, 0, -1)"],
+    [
+        "range(n)",
+        "reversed(range(n))",
+        "range(2, n + 2)",
+        "range(1, 3 * n + 1, 3)",
+        "reversed(range(5, 5 + 2 * n, 2))",
+        "range(n, 0, -1)",
+    ],
 )
 def test_scalar_state_every_trip_count_and_range(tmp_path: Path, n: int, range_: str) -> None:
     _check(tmp_path, _PENDULUM.replace("RANGE", range_), (1.3, 0.2, 0.5, -0.1, n), _MARKS)
