@@ -78,11 +78,11 @@ def _check_loop(s: ir.For, loops: tuple[ir.Stmt, ...], before: set[str], mode: s
             "a checkpointed loop in a helper function is not supported",
             "checkpoint the loop in the function you differentiate, or remove '# s2sad: checkpoint'",
         )
-    elif loops:
+    elif any(isinstance(lp, ir.For) and lp.checkpoint is not None for lp in loops):
         refuse(
             s,
-            "a checkpointed loop inside another loop is not supported",
-            "put '# s2sad: checkpoint' on the outermost loop, or remove it",
+            "a checkpointed loop inside another checkpointed loop is not supported",
+            "keep '# s2sad: checkpoint' on one of the two loops",
         )
     changed = sorted({n for a in s.range_args for n in ir.expr_names(a)} & ir.assigned_names(s.body))
     if changed:
@@ -290,33 +290,39 @@ def forward(g: Recording, s: ir.For, taped: ir.For) -> list[ir.Stmt]:
         taped=taped,
     )
     _plans(g)[id(s)] = plan
-    steps = ir.Call("builtins.len", (ir.Call("builtins.range", taped.range_args),))
-    if s.checkpoint:  # N snapshots: N segments of ceil(steps / N) steps
-        n = ir.Const(s.checkpoint)
-        over = ir.Call("operator.add", (ir.Var(plan.steps), n))
-        length: ir.Expr = ir.Call("operator.floordiv", (ir.Call("operator.sub", (over, ir.Const(1))), n))
-        schedule = f"{s.checkpoint} segments"
-    else:
-        length = ir.Call("math.isqrt", (ir.Var(plan.steps),))
-        schedule = "segments of isqrt(steps) steps"
-    over = ir.Call("operator.add", (ir.Var(plan.steps), ir.Var(plan.length)))
-    count = ir.Call("operator.floordiv", (ir.Call("operator.sub", (over, ir.Const(1))), ir.Var(plan.length)))
+    g._stacks[f"$snapshots{id(s)}"] = plan.snapshots  # made where the outermost statement's stacks are
+    schedule = f"{s.checkpoint} segments" if s.checkpoint else "segments of isqrt(steps) steps"
     olds = {old for old, _ in g._olds.values()}
     out: list[ir.Stmt] = [
         ir.Comment(f"checkpointed loop: {schedule}; only the state at the start of each segment is kept"),
-        ir.Assign(plan.steps, steps),
-        ir.Assign(plan.length, ir.Call("builtins.max", (length, ir.Const(1)))),
-        ir.Assign(plan.segments, count),
+        *_schedule(s, taped.range_args, plan),
     ]
     body: list[ir.Stmt] = []
     if state:
-        out.append(ir.Assign(plan.snapshots, ir.Call(ir.LIST, ())))
         body += [ir.Comment(_snapshot_comment(plan)), *_snapshot(plan)]
     body += _bounds(plan)
     body.append(ir.Comment("the segment's steps, recording nothing"))
     body.append(_loop(taped, _segment_range(s, taped.range_args, plan), s.reverse, _untaped(taped.body, olds)))
     out.append(ir.For(plan.segment, (ir.Var(plan.segments),), False, tuple(body), s.origin))
     return out
+
+
+def _schedule(s: ir.For, args: tuple[ir.Expr, ...], plan: _Plan) -> list[ir.Stmt]:
+    """``steps = len(range(...))``, the segments' length and their number."""
+    steps = ir.Var(plan.steps)
+    if s.checkpoint:  # N snapshots: N segments of ceil(steps / N) steps
+        n = ir.Const(s.checkpoint)
+        over = ir.Call("operator.add", (steps, n))
+        length: ir.Expr = ir.Call("operator.floordiv", (ir.Call("operator.sub", (over, ir.Const(1))), n))
+    else:
+        length = ir.Call("math.isqrt", (steps,))
+    over = ir.Call("operator.add", (steps, ir.Var(plan.length)))
+    count = ir.Call("operator.floordiv", (ir.Call("operator.sub", (over, ir.Const(1))), ir.Var(plan.length)))
+    return [
+        ir.Assign(plan.steps, ir.Call("builtins.len", (ir.Call("builtins.range", args),))),
+        ir.Assign(plan.length, ir.Call("builtins.max", (length, ir.Const(1)))),
+        ir.Assign(plan.segments, count),
+    ]
 
 
 def _loop(loop: ir.For, args: tuple[ir.Expr, ...], reverse: bool, body: tuple[ir.Stmt, ...]) -> ir.For:
@@ -367,6 +373,11 @@ def reverse(g: Recording, s: ir.For, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]
     """The reverse of the checkpointed loop ``s``, whose ordinary reverse loop body is ``body``: the segments
     last first, each restored from its snapshot, recomputed with its records, then reversed."""
     plan = _plans(g)[id(s)]
+    out: list[ir.Stmt] = [
+        ir.Comment("checkpointed loop: the segments last first, each recomputed from its snapshot, then reversed")
+    ]
+    if g._loops_around(s):  # inside another loop: the segments of this iteration's run, computed again
+        out += _schedule(s, s.range_args, plan)
     inner: list[ir.Stmt] = []
     if plan.state:
         inner.append(ir.Comment(f"the state at the start of the segment: {', '.join(plan.state)}"))
@@ -377,7 +388,5 @@ def reverse(g: Recording, s: ir.For, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]
     inner.append(_loop(plan.taped, args, s.reverse, plan.taped.body))
     inner.append(ir.Comment("the segment's steps reversed"))
     inner.append(ir.For(s.index, args, not s.reverse, body, s.origin))
-    return [
-        ir.Comment("checkpointed loop: the segments last first, each recomputed from its snapshot, then reversed"),
-        ir.For(plan.segment, (ir.Var(plan.segments),), True, tuple(inner), s.origin),
-    ]
+    out.append(ir.For(plan.segment, (ir.Var(plan.segments),), True, tuple(inner), s.origin))
+    return out

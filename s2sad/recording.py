@@ -561,6 +561,11 @@ class Recording:
             self._changing[key[1:]] = (loops, changing)
         changing = self._changing[key[1:]][1] - self.invariant(loops)
         out: dict[str, ir.Assign] = {}
+        # a name the block assigns again (an inner loop changes it) has another value at the block's end
+        assigned: dict[str, int] = {}
+        for u in ir.walk(tuple(stmts)):
+            if isinstance(u, ir.Assign):
+                assigned[u.target] = assigned.get(u.target, 0) + 1
         cheap = [
             t
             for t in stmts
@@ -568,6 +573,7 @@ class Recording:
             and isinstance(t.value, ir.Call)
             and t.value.fn in _CHEAP
             and t.target not in self.invariant(loops)
+            and assigned[t.target] == 1
         ]
         for t in cheap:
             names = set(ir.expr_names(t.value))

@@ -200,6 +200,48 @@ def test_state_assigned_before_but_not_read_in_the_loop(tmp_path: Path) -> None:
         _check(tmp_path, text, (0.4, n), _MARKS)
 
 
+@pytest.mark.parametrize("mark", ["# the loop", *_MARKS])
+def test_inside_another_loop(tmp_path: Path, mark: str) -> None:
+    # 'v' is set from the outer index, then changed by the inner loop; the reverse of 's = s + x * v' reads
+    # its value after the inner loop. (Found here: the taped gradient recomputed 'v = 0.1 * k' at the top of
+    # the outer reverse iteration, giving the value before the inner loop, a silently wrong gradient.)
+    text = """
+    def f(w, x0, n):
+        x = x0
+        s = 0.0
+        for k in range(3):
+            v = 0.1 * k
+            # MARK
+            for i in range(n + k):
+                v = v + 0.01 * math.sin(w * x + v)
+                x = x + 0.01 * v
+            s = s + x * v
+        return s
+    """
+    for n in (0, 1, 2, 5):
+        _check(tmp_path, text, (0.7, 0.3, n), (mark,))
+
+
+def test_inside_a_while_loop_with_a_reversed_stepped_range(tmp_path: Path) -> None:
+    text = """
+    def f(w, x0, n):
+        x = x0
+        s = 0.0
+        k = 0
+        while k < 3:
+            v = 0.1 * k
+            # MARK
+            for i in reversed(range(1, n + k, 2)):
+                v = v + 0.01 * math.sin(w * x + v * i)
+                x = x + 0.01 * v
+            s = s + x * v
+            k = k + 1
+        return s
+    """
+    for n in (0, 1, 2, 7):
+        _check(tmp_path, text, (0.7, 0.3, n), _MARKS)
+
+
 # ----- the generated code --------------------------------------------------------------------------------------
 def test_output_shows_segments_snapshots_recompute_and_reverse(tmp_path: Path) -> None:
     source = _source(_PENDULUM.replace("RANGE", "range(n)"), "# s2sad: checkpoint 10")
@@ -279,10 +321,11 @@ def _case(id: str, text: str, at: tuple[Any, ...], expect: str, code: str | None
 
 _REFUSED = [
     _case(
-        "inside-another-loop",
+        "inside-another-checkpointed-loop",
         """
         def f(w, n):
             s = 0.1
+            # s2sad: checkpoint
             for k in range(2):
                 # MARK
                 for i in range(n):
