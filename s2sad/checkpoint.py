@@ -39,7 +39,7 @@ from .writes import is_append, is_write
 if TYPE_CHECKING:
     from .recording import Loop, Recording
 
-__all__ = ["check", "applies", "forward", "reverse"]
+__all__ = ["check", "applies", "reads", "forward", "reverse"]
 
 CODE = "unsupported-checkpoint"
 _Refuse: TypeAlias = Callable[[ir.For, str, str], None]
@@ -137,15 +137,35 @@ def applies(g: Recording, s: Loop) -> bool:
     )
 
 
+def reads(s: ir.For) -> set[str]:
+    """The names from outside the loop its body reads: the reverse pass runs the body again, so they must hold
+    their values at the loop's mirror point (inside another loop that may change them after this one, they
+    are restored like any value the reverse pass reads)."""
+    inside = ir.assigned_names(s.body) | {s.index}
+    read: set[str] = set()
+    for t in ir.walk(s.body):
+        if isinstance(t, ir.Assign):
+            read |= set(ir.expr_names(t.value))
+        elif isinstance(t, ir.While):
+            read |= set(ir.expr_names(t.test))
+        elif isinstance(t, ir.For):
+            read |= {n for a in t.range_args for n in ir.expr_names(a)}
+        elif isinstance(t, (ir.If, ir.Require)):
+            read |= set(ir.expr_names(t.test))
+    return read - inside
+
+
 def _plans(g: Recording) -> dict[int, _Plan]:
     plans: dict[int, _Plan] = g.__dict__.setdefault("_checkpoints", {})
     return plans
 
 
 def _state(g: Recording, s: ir.For, taped: ir.For) -> tuple[str, ...]:
-    """The names a snapshot holds, in the order the body first assigns them."""
+    """The names a snapshot holds, in the order the body first assigns them: those with a value from before the
+    loop (assigned earlier, read by an iteration before it assigns them, or recorded by the body before it
+    overwrites them for the reverse pass to restore)."""
     before = _names_before(g.fn.body, s)
-    exposed = _exposed(s.body)
+    exposed = _exposed(s.body) | {t.target for t in ir.walk(s.body) if isinstance(t, ir.Assign) and g.restores(t)}
     out: list[str] = []
     for t in ir.walk(taped.body):
         names: tuple[str, ...] = ()
@@ -290,6 +310,7 @@ def forward(g: Recording, s: ir.For, taped: ir.For) -> list[ir.Stmt]:
         taped=taped,
     )
     _plans(g)[id(s)] = plan
+    g.restored.update(state)  # the reverse pass rebinds them: a result returned with the gradient is kept first
     g._stacks[f"$snapshots{id(s)}"] = plan.snapshots  # made where the outermost statement's stacks are
     schedule = f"{s.checkpoint} segments" if s.checkpoint else "segments of isqrt(steps) steps"
     olds = {old for old, _ in g._olds.values()}

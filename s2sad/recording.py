@@ -268,6 +268,8 @@ class Recording:
             out |= self._reads_block(block)
         if out or self.has_work([s]) or self.restores_in(s):  # the reverse re-evaluates the test or range
             out |= stmt_reads(s) if not isinstance(s, ir.While) else set()
+            if isinstance(s, ir.For) and s.checkpoint is not None and self.mode != "primal":
+                out |= checkpoint.reads(s)  # the reverse pass runs its body again
         return out
 
     def restores_in(self, s: ir.Stmt) -> bool:

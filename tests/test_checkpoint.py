@@ -242,6 +242,51 @@ def test_inside_a_while_loop_with_a_reversed_stepped_range(tmp_path: Path) -> No
         _check(tmp_path, text, (0.7, 0.3, n), _MARKS)
 
 
+def test_inside_a_loop_that_changes_what_the_body_reads_after_it(tmp_path: Path) -> None:
+    # the recompute reads 'c' at the mirror point: the outer loop must restore it, though the reverse of the
+    # steps themselves does not read it
+    text = """
+    def f(w, x0, n):
+        x = x0
+        c = 0.5
+        s = 0.0
+        for k in range(3):
+            # MARK
+            for i in range(n):
+                x = x + c
+                s = s + math.sin(w * x)
+            c = c * 2.0
+        return s
+    """
+    for n in (1, 2, 5):
+        _check(tmp_path, text, (0.7, 0.3, n), _MARKS)
+
+
+def test_value_and_gradient_return_the_value_before_the_reverse_pass(tmp_path: Path) -> None:
+    import importlib.util
+
+    import s2sad
+
+    text = """
+    def f(w, x0, n):
+        x = x0 * 1.0
+        # MARK
+        for i in range(n):
+            x[i % 2] = math.sin(w * x[(i + 1) % 2]) + x[i % 2]
+        return np.sum(x * x)
+    """
+    path = tmp_path / "vg.py"
+    path.write_text(_source(text, "# s2sad: checkpoint"))
+    spec = importlib.util.spec_from_file_location("vg", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    at = (0.6, np.array([0.2, -0.4]), 7)
+    value, grads = s2sad.value_and_grad(module.f)(*at)
+    assert value == module.f(*at)
+    np.testing.assert_allclose(grads[0], finite_differences(module.f, at, 0), rtol=1e-5)
+
+
 # ----- the generated code --------------------------------------------------------------------------------------
 def test_output_shows_segments_snapshots_recompute_and_reverse(tmp_path: Path) -> None:
     source = _source(_PENDULUM.replace("RANGE", "range(n)"), "# s2sad: checkpoint 10")
