@@ -17,9 +17,15 @@ body changes in place (see :mod:`s2sad.writes`): an array it writes into is copi
 on changing it; a list it appends to is kept as its length, and cut back to that length when restored (the
 items before it never change).
 
+The reverse pass runs the body again, so what the body reads from outside the loop counts as read by the
+reverse pass: inside another loop that changes it after this loop, it is restored at the mirror point like
+any value the reverse pass reads. A checkpointed loop inside another loop keeps its snapshots on one stack
+(last in, first out across the outer iterations too) and computes each run's segments again in the reverse.
+
 What this cannot do is refused with a located error (``unsupported-checkpoint``): a checkpointed loop inside
-another loop or in a helper function, a loop whose ``range`` arguments the body reassigns, a state value an
-iteration reads that nothing assigned before the loop. The reverse pass of the segment is the ordinary
+another checkpointed loop or in a helper function, a loop whose ``range`` arguments the body reassigns, a
+state value an iteration reads that nothing assigned before the loop. (A ``break`` or ``return`` turns the
+loop into a ``while``, which the frontend refuses to checkpoint.) The reverse of a segment is the ordinary
 reverse (:meth:`s2sad.reverse._Gradient.reverse_loop`): inner loops, branches, helper calls, writes and lists
 inside the loop are recorded per segment as in any loop.
 """
@@ -164,7 +170,7 @@ def _state(g: Recording, s: ir.For, taped: ir.For) -> tuple[str, ...]:
     """The names a snapshot holds, in the order the body first assigns them: those with a value from before the
     loop (assigned earlier, read by an iteration before it assigns them, or recorded by the body before it
     overwrites them for the reverse pass to restore)."""
-    before = _names_before(g.fn.body, s)
+    before = _names_before(g.fn.body, s, [p.name for p in g.fn.params])
     exposed = _exposed(s.body) | {t.target for t in ir.walk(s.body) if isinstance(t, ir.Assign) and g.restores(t)}
     out: list[str] = []
     for t in ir.walk(taped.body):
@@ -179,9 +185,9 @@ def _state(g: Recording, s: ir.For, taped: ir.For) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _names_before(stmts: Sequence[ir.Stmt], loop: ir.For) -> set[str]:
+def _names_before(stmts: Sequence[ir.Stmt], loop: ir.For, params: Sequence[str]) -> set[str]:
     """Parameters, and the names statements before ``loop`` (in program order) assign."""
-    out: set[str] = set()
+    out = set(params)
     for t in ir.walk(tuple(stmts)):
         if t is loop:
             return out

@@ -364,7 +364,7 @@ def _case(id: str, text: str, at: tuple[Any, ...], expect: str, code: str | None
     return Case(id, {"m.py": _source(text, "# s2sad: checkpoint")}, at, expect=expect, code=code, family="checkpoint")
 
 
-_REFUSED = [
+_CASES = [
     _case(
         "inside-another-checkpointed-loop",
         """
@@ -448,6 +448,82 @@ _REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("case", _REFUSED, ids=[c.id for c in _REFUSED])
+_CASES += [
+    _case(
+        "parameter-carried",
+        """
+        def f(x, w, n):
+            # MARK
+            for i in range(n):
+                x = math.sin(w * x) + 0.1 * x
+            return x
+        """,
+        (0.3, 1.2, 9),
+        "correct",
+    ),
+    _case(
+        "parameter-overwritten-unread",
+        """
+        def f(t, w, n):
+            s = math.exp(t)
+            # MARK
+            for i in range(n):
+                t = math.sin(w * i)
+                s = s * t + s
+            return s * t
+        """,
+        (0.3, 1.2, 6),
+        "correct",
+    ),
+    _case(
+        "loop-in-a-branch",
+        """
+        def f(w, n):
+            s = w
+            if w > 0.0:
+                # MARK
+                for i in range(n):
+                    s = s * math.cos(w + s)
+            return s
+        """,
+        (0.4, 7),
+        "correct",
+    ),
+    _case(
+        "helper-with-a-loop-called-in-the-loop",
+        """
+        def inner(x, w):
+            y = x
+            for j in range(3):
+                y = math.tanh(w * y + x)
+            return y
+
+
+        def f(w, n):
+            s = 0.5
+            # MARK
+            for i in range(n):
+                s = inner(s, w) + 0.1 * s
+            return s
+        """,
+        (0.8, 5),
+        "correct",
+    ),
+    _case(
+        "array-state-and-matrix",
+        """
+        def f(A, x, n):
+            # MARK
+            for i in range(n):
+                x = x + 0.1 * np.tanh(A @ x)
+            return np.sum(x)
+        """,
+        (np.array([[0.2, -0.1], [0.3, 0.1]]), np.array([0.5, -0.5]), 6),
+        "correct",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", _CASES, ids=[c.id for c in _CASES])
 def test_refused_or_correct_by_the_harness(case: Case, tmp_path: Path) -> None:
     verdict(case, tmp_path)
