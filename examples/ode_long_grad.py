@@ -15,7 +15,6 @@ def grad_pendulum_loss(
     steps_1 = len(range(steps))
     segment_length = max(math.isqrt(steps_1), 1)
     segments = (steps_1 + segment_length - 1) // segment_length
-    snapshots = []
     theta_stack = []
     w_stack = []
     sin_theta_stack = []
@@ -24,6 +23,7 @@ def grad_pendulum_loss(
     w_mid_stack = []
     sin_theta_mid_stack = []
     a_mid_t4_stack = []
+    snapshots = []
     for segment in range(segments):
         # snapshot of the state: theta, w by reference (the loop never writes into them)
         snapshot = (theta, w)
