@@ -3,7 +3,7 @@
 ``theta'' = -g_over_l * sin(theta) - c * theta' + amplitude * cos(omega * t)``. The loss is the squared miss of
 the final angle against ``target``, the final angular velocity squared, and the mean of ``theta**2`` over the
 run. Its gradient with respect to the parameters and the initial state (examples/ode_long_grad.py) runs the
-loop checkpointed (the directive above it): the forward pass keeps the state (theta, w, mean) at the start of
+loop checkpointed (the directive above it): the forward pass keeps the state (theta, w) at the start of
 each of about sqrt(steps) segments instead of recording every step, and the reverse pass recomputes one segment
 at a time, so its memory is a few hundred values instead of a million (bench/checkpoint.py measures both).
 """
