@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 
-from . import fixed_point, ir
+from . import checkpoint, fixed_point, ir
 from .analysis import Activity, rule_of
 from .diagnostics import Span
 from .names import ModuleNames, Scope
@@ -277,6 +277,8 @@ class Recording:
             out |= self._reads_block(block)
         if out or self.has_work([s]) or self.restores_in(s):  # the reverse re-evaluates the test or range
             out |= stmt_reads(s) if not isinstance(s, ir.While) else set()
+            if isinstance(s, ir.For) and s.checkpoint is not None and self.mode != "primal":
+                out |= checkpoint.reads(s)  # the reverse pass runs its body again
         return out
 
     def restores_in(self, s: ir.Stmt) -> bool:
@@ -450,7 +452,9 @@ class Recording:
                     loop = self.forward_loop(s, loops)
                     if isinstance(loop, ir.For):
                         loop = replace(loop, range_args=tuple(self._fold(a, pending) for a in loop.range_args))
-                    if isinstance(loop, ir.While) or loop.body:
+                    if isinstance(loop, ir.For) and checkpoint.applies(self, s):
+                        out.extend(checkpoint.forward(self, s, loop))  # snapshots, not a tape
+                    elif isinstance(loop, ir.While) or loop.body:
                         out.extend(fixed_point.before(self, s))  # type: ignore[arg-type]
                         out.append(loop)
                     if (
@@ -580,6 +584,11 @@ class Recording:
             self._changing[key[1:]] = (loops, changing)
         changing = self._changing[key[1:]][1] - self.invariant(loops)
         out: dict[str, ir.Assign] = {}
+        # a name the block assigns again (an inner loop changes it) has another value at the block's end
+        assigned: dict[str, int] = {}
+        for u in ir.walk(tuple(stmts)):
+            if isinstance(u, ir.Assign):
+                assigned[u.target] = assigned.get(u.target, 0) + 1
         cheap = [
             t
             for t in stmts
@@ -587,6 +596,7 @@ class Recording:
             and isinstance(t.value, ir.Call)
             and t.value.fn in _CHEAP
             and t.target not in self.invariant(loops)
+            and assigned[t.target] == 1
         ]
         for t in cheap:
             names = set(ir.expr_names(t.value))

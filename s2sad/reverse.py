@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from . import fixed_point, ir, specialise
+from . import checkpoint, fixed_point, ir, specialise
 from .algebra import simplify
 from .increments import without_shared_increments
 from .analysis import Activity, rule_of
@@ -138,6 +138,7 @@ class _Gradient(ShapeSource, Recording):
         values: Values | None = None,
         fixed: Mapping[Span, fixed_point.FixedPoint] | None = None,
     ) -> None:
+        checkpoint.check(fn, mode)
         # a function analysed alone: the one differentiated, or a helper whose callers are not known
         self.values = values or analyse(fn, None if mode == "gradient" else {})
         self.helpers = helpers
@@ -622,7 +623,9 @@ class _Gradient(ShapeSource, Recording):
         body = self.block_pops(s.body, loops) + self.reverse(s.body, body_live)
         for n in sorted(carried_adjoints - body_live):
             body.append(self.zero(n))
-        if isinstance(s, ir.For):
+        if isinstance(s, ir.For) and checkpoint.applies(self, s):
+            out.extend(checkpoint.reverse(self, s, tuple(body)))  # segments recomputed from snapshots
+        elif isinstance(s, ir.For):
             out.append(ir.For(s.index, s.range_args, not s.reverse, tuple(body), s.origin))
         else:
             counter = self.counter(s)
