@@ -5,8 +5,10 @@
     [tool.s2sad.targets]
     "src/model.py::loss" = "src/model_grad.py"
     "src/model.py::energy" = { output = "src/energy_grad.py", wrt = ["x", "y"] }
+    "src/model.py::project" = { output = "src/project_jacobian.py", mode = "jacobian" }
 
-Paths are relative to the folder of ``pyproject.toml`` (the project root) and appear in the generated headers as
+``mode`` is a row of :data:`s2sad.modes.MODES` (``grad`` when absent): ``jvp``, ``vjp`` and ``jacobian`` modules
+are regenerated and checked like gradients. Paths are relative to the folder of ``pyproject.toml`` (the project root) and appear in the generated headers as
 written, so the output does not depend on the directory s2sad runs from. Every target is generated in memory
 first, and every output location is checked; nothing is written unless every target succeeded and every
 output is writable, and then each output is replaced atomically (:func:`s2sad.files.write_atomically`).
@@ -27,7 +29,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import config, files
+from . import config, files, modes
 from .api import generate
 from .diagnostics import Diagnostic, S2sadError
 from .files import write_atomically
@@ -42,6 +44,7 @@ class Target:
     name: str  #: the function
     output: str  #: the generated module, relative to the project root
     wrt: tuple[str, ...] | None = None
+    mode: str = modes.DEFAULT  #: the module's mode (see :mod:`s2sad.modes`)
 
     @property
     def label(self) -> str:
@@ -127,17 +130,28 @@ def load_targets(path: Path) -> list[Target]:
         except S2sadError as err:
             bad(label, f"target '{label}': {err.diagnostics[0].message}")
             continue
+        mode = modes.DEFAULT
         if isinstance(value, str):
             output, wrt = value, None
-        elif isinstance(value, dict) and isinstance(value.get("output"), str) and set(value) <= {"output", "wrt"}:
+        elif (
+            isinstance(value, dict)
+            and isinstance(value.get("output"), str)
+            and set(value) <= {"output", "wrt", "mode"}
+        ):
             output, wrt = value["output"], value.get("wrt")
             if wrt is not None and not (
                 isinstance(wrt, list) and all(isinstance(w, str) and w.isidentifier() for w in wrt)
             ):
                 bad(label, f"target '{label}': wrt must be a list of names", inner="wrt")
                 continue
+            mode = value.get("mode", modes.DEFAULT)
+            if not isinstance(mode, str) or modes.get(mode) is None:
+                known = ", ".join(f'"{m}"' for m in modes.MODES)
+                shown = files.escape(repr(mode)) if not isinstance(mode, str) else f'"{files.escape(mode)}"'
+                bad(label, f"target '{label}': unknown mode {shown}; expected one of {known}", "bad-mode", "mode")
+                continue
         else:
-            bad(label, f"target '{label}': expected an output path or {{ output = ..., wrt = [...] }}")
+            bad(label, f"target '{label}': expected an output path or {{ output = ..., wrt = [...], mode = ... }}")
             continue
         problems = [
             (f"the source '{source}'", _path_problem(source)),
@@ -147,7 +161,7 @@ def load_targets(path: Path) -> list[Target]:
         if problem is not None:
             bad(label, f"target '{files.shown(label)}': {problem[0]} {problem[1]}", "bad-path")
             continue
-        targets.append(Target(source, name, output, tuple(wrt) if wrt is not None else None))
+        targets.append(Target(source, name, output, tuple(wrt) if wrt is not None else None, mode))
     seen: dict[str, Target] = {}
     root = os.path.dirname(os.path.abspath(path))
     for t in targets:  # one file, however it is spelled: "o.py", "./o.py", "self/o.py" with self -> .
@@ -188,7 +202,7 @@ def run(root: Path, targets: list[Target], config_path: Path | None = None, *, f
             with files.recording() as reads:
                 try:
                     source = read_source(str(root / t.source))
-                    text = generate(source, t.source, t.name, wrt=t.wrt, output=t.output)
+                    text = generate(source, t.source, t.name, wrt=t.wrt, output=t.output, mode=t.mode)
                 except S2sadError as err:
                     generated.append((t, None, tuple(_relative(d, root, t.source) for d in err.diagnostics)))
                     continue
