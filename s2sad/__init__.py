@@ -6,23 +6,10 @@ Pipeline (one module per stage, data flowing one way): ``frontend`` (LibCST -> I
 
 __version__ = "0.1.0"
 
-from .api import (  # noqa: E402
-    explain,
-    generate,
-    grad,
-    grad_source,
-    gradient,
-    jacobian,
-    jacobian_source,
-    jvp,
-    jvp_source,
-    rule,
-    value_and_grad,
-    vjp,
-    vjp_source,
-)
+from .api import explain, generate, grad, grad_source, gradient, rule, value_and_grad  # noqa: E402
 from .diagnostics import InternalError, S2sadError  # noqa: E402
 from .gradcheck import GradCheck, gradcheck  # noqa: E402
+from .transforms import jacobian, jacobian_source, jvp, jvp_source, vjp, vjp_source  # noqa: E402
 
 __all__ = [
     "__version__",

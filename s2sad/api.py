@@ -21,7 +21,8 @@ from pathlib import Path
 
 from . import __version__, analysis, config, emit, ir, names, report, reverse, rules, ssa
 from . import cache as disk_cache
-from . import lagrangian, limits, live, modes, saving, sharing, values
+from . import lagrangian, limits, live, saving, sharing, values
+from . import modes as _modes
 from .diagnostics import Diagnostic, S2sadError
 from .source import read_source
 from .source import reads as source_reads
@@ -35,12 +36,6 @@ __all__ = [
     "rule",
     "explain",
     "compile_gradient",
-    "jvp",
-    "jvp_source",
-    "vjp",
-    "vjp_source",
-    "jacobian",
-    "jacobian_source",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -127,9 +122,9 @@ def _generate(
     with limits.guard(source, path, name, line), _collection_paused():
         if mode == "grad":
             return _pipeline(source, path, name, wrt, with_value, line, output)
-        found = modes.get(mode)
+        found = _modes.get(mode)
         if found is None:
-            raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(modes.MODES)}")
+            raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(_modes.MODES)}")
         return found.generate(source, path, name, wrt, line, output)  # a pipeline imported when used
 
 
@@ -579,43 +574,6 @@ def value_and_grad(f: Callable[..., Any], wrt: Sequence[str] | None = None) -> C
     return _build(f, wrt, with_value=True)[0]
 
 
-def jvp(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> Callable[..., Any]:
-    """The Jacobian-vector product of ``f`` by forward mode: a function of ``f``'s parameters and then one
-    tangent per differentiated parameter (in the order of ``wrt``; keyword-only when ``f`` has defaults or
-    keyword-only parameters), returning ``(f(...), the derivative of f along the tangents)``."""
-    return _build(f, wrt, with_value=False, mode="jvp")[0]
-
-
-def jvp_source(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> str:
-    """The text of the forward-mode module s2sad generates for ``f``."""
-    return _generate_live(f, wrt, False, mode="jvp")[0].text
-
-
-def vjp(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> Callable[..., Any]:
-    """The vector-Jacobian product of ``f`` by reverse mode: a function of ``f``'s parameters and then
-    ``out_bar`` (shaped like ``f``'s result; a tuple of adjoints for a tuple result; keyword-only when ``f``
-    has defaults or keyword-only parameters), returning the gradients of ``sum(out_bar * f(...))`` as
-    :func:`grad` returns them."""
-    return _build(f, wrt, with_value=False, mode="vjp")[0]
-
-
-def vjp_source(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> str:
-    """The text of the vector-Jacobian product module s2sad generates for ``f``."""
-    return _generate_live(f, wrt, False, mode="vjp")[0].text
-
-
-def jacobian(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> Callable[..., Any]:
-    """The Jacobian of ``f``: a function of ``f``'s parameters returning, per differentiated parameter, an
-    array of shape ``np.shape(result) + np.shape(parameter)`` (a tuple in the order of ``wrt`` when there are
-    several; for a tuple result, one such per value of the result)."""
-    return _build(f, wrt, with_value=False, mode="jacobian")[0]
-
-
-def jacobian_source(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> str:
-    """The text of the Jacobian module s2sad generates for ``f``."""
-    return _generate_live(f, wrt, False, mode="jacobian")[0].text
-
-
 def rule(**templates: str) -> Callable[[F], F]:
     """``@s2sad.rule(x="g * out * (1 - out)")``: the derivative of a helper, written by you, in the rule
     table's format (``g`` the incoming adjoint, ``ans`` or ``out`` the result, and the arguments). s2sad reads
@@ -631,19 +589,30 @@ def rule(**templates: str) -> Callable[[F], F]:
 @overload
 def gradient(f: F) -> F: ...
 @overload
-def gradient(*, wrt: Sequence[str] | None = None, cache: bool | None = None) -> Callable[[F], F]: ...
-def gradient(f: Any = None, *, wrt: Sequence[str] | None = None, cache: bool | None = None) -> Any:
+def gradient(
+    *, wrt: Sequence[str] | None = None, cache: bool | None = None, modes: Sequence[str] = ("grad",)
+) -> Callable[[F], F]: ...
+def gradient(
+    f: Any = None, *, wrt: Sequence[str] | None = None, cache: bool | None = None, modes: Sequence[str] = ("grad",)
+) -> Any:
     """Decorator: generate the gradient once, now, and attach it as ``f.grad``; ``f`` itself is unchanged (it
     is not wrapped). The module may still be running: names its file binds below ``f`` are not bound yet.
+    ``modes=("grad", "jvp", "vjp", "jacobian")`` attaches each mode's function as ``f.<mode>`` (and its text as
+    ``f.<mode>_source``); leave ``"grad"`` out for a function whose result is not a number.
 
     The module is kept in an on-disk cache (see :mod:`s2sad.cache`), so the next import does not generate it
     again; ``cache=False`` (or ``S2SAD_CACHE=0`` in the environment) turns that off."""
     use_cache = disk_cache.enabled(cache)
+    asked = (modes,) if isinstance(modes, str) else tuple(modes)
+    unknown = [m for m in asked if _modes.get(m) is None]
+    if unknown:
+        raise ValueError(f"unknown mode {unknown[0]!r}: expected some of {', '.join(_modes.MODES)}")
 
     def attach(fn: F) -> F:
-        compiled, text = _build(fn, wrt, with_value=False, loading=True, cached=use_cache)
-        setattr(fn, "grad", compiled)
-        setattr(fn, "grad_source", text)
+        for mode in asked:
+            compiled, text = _build(fn, wrt, with_value=False, loading=True, cached=use_cache, mode=mode)
+            setattr(fn, mode, compiled)
+            setattr(fn, f"{mode}_source", text)
         return fn
 
     return attach if f is None else attach(f)

@@ -18,9 +18,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 
-from . import __version__, emit, forward_pipeline, ir, limits, reverse, rules, saving, values
+from . import __version__, analysis, emit, forward_pipeline, ir, limits, reverse, rules, saving, values
 from .api import Generated, Lowered, Parts, _choose_wrt, _lowered, _reverse_parts, regenerate_command
 from .diagnostics import S2sadError
+from .names import ModuleNames
 from .shapes import Array, Scalar, Value
 
 __all__ = ["pipeline", "sweeps"]
@@ -54,7 +55,9 @@ def pipeline(
     failed: dict[str, S2sadError] = {}
     for kind in ("reverse", "forward") if preferred != "forward" else ("forward", "reverse"):
         try:
-            built[kind] = _reverse_parts(lowered, wrt, False, True) if kind == "reverse" else forward_pipeline.parts(lowered, wrt)
+            built[kind] = (
+                _reverse_parts(lowered, wrt, False, True) if kind == "reverse" else forward_pipeline.parts(lowered, wrt)
+            )
         except S2sadError as err:
             failed[kind] = err
         if preferred != "either" and built:
@@ -109,8 +112,6 @@ def sweeps(lowered: Lowered, chosen: tuple[str, ...], ret: ir.Return) -> tuple[s
     table = dict(program.rules)
     try:
         with rules.extended(table):
-            from . import analysis
-
             for h in helpers:
                 table[(h.name, len(h.params))] = analysis.helper_rule(h)
             known = values.program(main, helpers)[main.name]
@@ -143,11 +144,8 @@ class _Driver:
     """The function ``jacobian_f``: the value, then the sweeps, then the Jacobians in their shapes."""
 
     def __init__(
-        self, main: ir.Function, chosen: tuple[str, ...], ret: ir.Return, primal: ir.Function, names: object
+        self, main: ir.Function, chosen: tuple[str, ...], ret: ir.Return, primal: ir.Function, names: ModuleNames
     ) -> None:
-        from .names import ModuleNames
-
-        assert isinstance(names, ModuleNames)
         self.main, self.chosen, self.ret, self.primal = main, chosen, ret, primal
         self.name = names.entry("jacobian_", main.name)
         stub = replace(main, name=self.name, body=(), user_names=frozenset())  # its own names only
@@ -245,7 +243,9 @@ class _Driver:
             else:
                 loop.append(ir.Assign(grads, call))
                 for k, p in enumerate(self.chosen):
-                    loop.append(self._set(self.jac[(o, p)], ir.Var(i), ir.Call(ir.GETITEM, (ir.Var(grads), ir.Const(k)))))
+                    loop.append(
+                        self._set(self.jac[(o, p)], ir.Var(i), ir.Call(ir.GETITEM, (ir.Var(grads), ir.Const(k))))
+                    )
             out.append(ir.For(i, (size,), False, tuple(loop)))
             for p in self.chosen:  # rows, one per entry of the result: in the result's shape
                 shape = ir.Call("operator.add", (_np("shape", ir.Var(o)), _np("shape", ir.Var(p))))
