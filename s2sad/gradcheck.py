@@ -65,10 +65,11 @@ class GradCheck:
         return self.ok
 
     def report(self) -> str:
-        lines = [f"{'':14}{self.compared:>16}{'finite diff.':>16}{'rel. error':>12}"]
+        width = max([14] + [len(c.label) + 1 for c in self.directions + self.parameters])
+        lines = [f"{'':{width}}{self.compared:>16}{'finite diff.':>16}{'rel. error':>12}"]
         for c in self.directions + self.parameters:
             flag = "" if c.ok else "  MISMATCH"
-            lines.append(f"{c.label:14}{c.analytic:16.8g}{c.numeric:16.8g}{c.error:12.2e}{flag}")
+            lines.append(f"{c.label:{width}}{c.analytic:16.8g}{c.numeric:16.8g}{c.error:12.2e}{flag}")
         lines.append("ok" if self.ok else "gradient check FAILED")
         return "\n".join(lines)
 
@@ -269,10 +270,12 @@ def check_jacobian(
     names: Sequence[str],
     *,
     columns: int = 16,
+    jvp: Callable[..., Any] | None = None,
     **options: Any,
 ) -> GradCheck:
     """Each column of the Jacobian (the first ``columns`` entries of each parameter) against the central
-    difference along that entry, weighted by a random ``u``; then ``u·(J d)`` along random directions."""
+    difference along that entry, weighted by a random ``u``; then ``u·(J d)`` along random directions, against
+    central differences and, with ``jvp``, against the JVP (labelled ``jvp ...``)."""
     import numpy as np
 
     options = {**_DEFAULTS, **options}
@@ -297,7 +300,11 @@ def check_jacobian(
     result = GradCheck(compared="u·(J d)")
     for k in range(options["directions"]):
         d = c.direction()
-        result.directions.append(c.compare(f"direction {k + 1}", c.weighted(product(d)), c.weighted(c.difference(d))))
+        analytic = c.weighted(product(d))
+        result.directions.append(c.compare(f"direction {k + 1}", analytic, c.weighted(c.difference(d))))
+        if jvp is not None:
+            tangent = _flat(_call(jvp, [*args, *c.tangents(d)])[1])
+            result.directions.append(c.compare(f"jvp direction {k + 1}", analytic, c.weighted(tangent)))
     for j, name in enumerate(names):
         size = len(_flat(c.args[c.index[j]]))
         for entry in range(min(size, columns)):
@@ -335,8 +342,8 @@ def gradcheck(
 
 
 def _extra(mode: str, f: Callable[..., Any], wrt: Sequence[str] | None) -> dict[str, Any]:
-    """The VJP is also checked against the JVP, where forward mode takes the function."""
-    if mode != "vjp":
+    """The VJP and the Jacobian are also checked against the JVP, where forward mode takes the function."""
+    if mode not in ("vjp", "jacobian"):
         return {}
     from .api import _build
     from .diagnostics import S2sadError
@@ -373,14 +380,15 @@ def run_gradcheck(
         source, path, name, wrt=wrt, mode=mode
     )  # first: a file s2sad cannot differentiate is not run
     extra: dict[str, Any] = {}
-    if mode == "vjp":  # checked against the JVP too, where forward mode takes the function
+    jvp_text = None
+    if mode in ("vjp", "jacobian"):  # checked against the JVP too, where forward mode takes the function
         try:
             jvp_text, _, _, jvp_name = _generate(source, path, name, wrt=wrt, mode="jvp")
         except S2sadError:
             jvp_text = None
     try:  # the generated module imports what the user's does: that may run the user's modules
         df = _compile(text, f"{function} from {path}", function)
-        if mode == "vjp" and jvp_text is not None:
+        if jvp_text is not None:
             extra["jvp"] = _compile(jvp_text, f"{jvp_name} from {path}", jvp_name)
     except (Exception, SystemExit) as err:
         raise UserCodeError(f"{type(err).__name__}: {err}") from err

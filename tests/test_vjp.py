@@ -327,3 +327,63 @@ def test_the_modes_table_drives_the_command_line(capsys):
         with pytest.raises(SystemExit):
             main([mode, "--help"])
         assert "PATH::NAME" in capsys.readouterr().out
+
+
+# ---- tuple results: what is followed, what is refused ----------------------------------------------------------
+_TUPLES = '''\
+import math
+
+
+def pair(x, y):
+    return x * y, x + y
+
+
+def tuple_variable(x, y):
+    t = (math.sin(x), y * y)
+    return t
+
+
+def helper_tuple(x, y):
+    return pair(x, y)
+
+
+def as_list(x):
+    return [x, x]
+
+
+def early(x):
+    if x > 0:
+        return x, x
+    return -x, x
+'''
+
+
+@pytest.mark.parametrize("name", ["tuple_variable", "helper_tuple"])
+def test_tuple_results_through_variables_and_helpers(tmp_path, name):
+    m = _module(tmp_path, f"tuples_{name}", _TUPLES)
+    fn = getattr(m, name)
+    x, y, u = 0.3, 0.8, (1.5, -0.5)
+    eps = 1e-6
+    expected = [
+        sum(w * (a - b) / (2 * eps) for w, a, b in zip(u, fn(x + eps, y), fn(x - eps, y))),
+        sum(w * (a - b) / (2 * eps) for w, a, b in zip(u, fn(x, y + eps), fn(x, y - eps))),
+    ]
+    np.testing.assert_allclose(s2sad.vjp(fn)(x, y, u), expected, rtol=1e-7)
+    rows = s2sad.jacobian(fn)(x, y)
+    np.testing.assert_allclose(np.einsum("i,ij->j", u, np.asarray(rows, dtype=float)), expected, rtol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("as_list", "must return a number, an array or a tuple of them"),
+        ("early", "several 'return' statements must return one value from each"),
+    ],
+)
+def test_tuple_results_s2sad_cannot_follow_are_refused(tmp_path, name, message):
+    m = _module(tmp_path, f"refused_{name}", _TUPLES)
+    for build in (s2sad.vjp, s2sad.jacobian):
+        with pytest.raises(S2sadError) as err:
+            build(getattr(m, name))
+        d = err.value.diagnostics[0]
+        assert d.code == "non-scalar-return" and message in d.message and d.span is not None

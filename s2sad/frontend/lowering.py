@@ -352,6 +352,14 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
             values = self.elements(ret.value, out, origin)
             return out + [ir.Return(tuple(values), origin)]
         if ret.value is None or isinstance(ret.value, (cst.Tuple, cst.List, cst.Dict, cst.Set)):
+            if several_ok and not self.is_helper:  # s2sad vjp, s2sad jacobian
+                self.error(
+                    ret,
+                    "the function must return a number, an array or a tuple of them",
+                    "non-scalar-return",
+                    "return a tuple (return a, b) or an array (np.array([a, b]))",
+                )
+                return []
             self.error(
                 ret,
                 "the function must return a single scalar",
