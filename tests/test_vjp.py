@@ -387,3 +387,14 @@ def test_tuple_results_s2sad_cannot_follow_are_refused(tmp_path, name, message):
             build(getattr(m, name))
         d = err.value.diagnostics[0]
         assert d.code == "non-scalar-return" and message in d.message and d.span is not None
+
+
+def test_a_jacobian_falls_back_to_reverse_sweeps_where_forward_mode_refuses(tmp_path):
+    m = _module(tmp_path, "cumulative", "import numpy as np\n\n\ndef f(x):\n    return np.cumprod(x, 0) * 2.0\n")
+    with pytest.raises(S2sadError) as err:
+        s2sad.jvp(m.f)
+    assert err.value.diagnostics[0].code == "no-forward-rule"
+    text = s2sad.jacobian_source(m.f)
+    assert "reverse sweeps" in text.splitlines()[0] and "def jvp_f(" not in text
+    x = np.array([0.5, 1.5, 2.0])
+    np.testing.assert_allclose(s2sad.jacobian(m.f)(x), _fd_jacobian(m.f, (x,), 0), rtol=1e-7)
