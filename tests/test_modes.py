@@ -153,17 +153,3 @@ def test_an_unknown_mode_is_a_located_config_error(project, capsys, value):
     assert "pyproject.toml:8:52:" in err  # the entry's mode key
     assert '"grad", "jvp", "vjp", "jacobian"' in err
 
-
-def test_the_api_names_stay_functions_once_every_pipeline_is_imported():
-    """A pipeline module named like an API function (``s2sad/jacobian.py``) would replace ``s2sad.jacobian``
-    with itself when imported (a bug met while building this): every pipeline lives under another name."""
-    import importlib
-    import types
-
-    for mode in MODES.values():
-        for spec in (mode.pipeline, mode.check):
-            importlib.import_module(spec.partition(":")[0])
-    for name in MODES:
-        if hasattr(s2sad, name):
-            assert not isinstance(getattr(s2sad, name), types.ModuleType), name
-    assert callable(s2sad.jacobian) and callable(s2sad.vjp) and callable(s2sad.jvp)

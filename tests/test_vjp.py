@@ -398,3 +398,20 @@ def test_a_jacobian_falls_back_to_reverse_sweeps_where_forward_mode_refuses(tmp_
     assert "reverse sweeps" in text.splitlines()[0] and "def jvp_f(" not in text
     x = np.array([0.5, 1.5, 2.0])
     np.testing.assert_allclose(s2sad.jacobian(m.f)(x), _fd_jacobian(m.f, (x,), 0), rtol=1e-7)
+
+
+def test_the_api_names_stay_functions_once_every_pipeline_is_imported():
+    """A pipeline module named like an API function (``s2sad/jacobian.py``) would replace ``s2sad.jacobian``
+    with itself when imported (a bug met while building this): every pipeline lives under another name."""
+    import importlib
+    import types
+
+    from s2sad.modes import MODES
+
+    for mode in MODES.values():
+        for spec in (mode.pipeline, mode.check):
+            importlib.import_module(spec.partition(":")[0])
+    for name in MODES:
+        if hasattr(s2sad, name):
+            assert not isinstance(getattr(s2sad, name), types.ModuleType), name
+    assert callable(s2sad.jacobian) and callable(s2sad.vjp) and callable(s2sad.jvp)
