@@ -6,9 +6,10 @@ Pipeline (one module per stage, data flowing one way): ``frontend`` (LibCST -> I
 
 __version__ = "0.1.0"
 
-from .api import explain, generate, grad, grad_source, gradient, jvp, jvp_source, rule, value_and_grad  # noqa: E402
+from .api import explain, generate, grad, grad_source, gradient, rule, value_and_grad  # noqa: E402
 from .diagnostics import InternalError, S2sadError  # noqa: E402
 from .gradcheck import GradCheck, gradcheck  # noqa: E402
+from .transforms import jacobian, jacobian_source, jvp, jvp_source, vjp, vjp_source  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -20,6 +21,10 @@ __all__ = [
     "value_and_grad",
     "jvp",
     "jvp_source",
+    "vjp",
+    "vjp_source",
+    "jacobian",
+    "jacobian_source",
     "explain",
     "gradcheck",
     "GradCheck",

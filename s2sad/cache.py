@@ -104,8 +104,11 @@ def digest(text: str | bytes) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text).hexdigest()
 
 
-def key(source: str, path: str, name: str, line: int, wrt: Sequence[str] | None, with_value: bool) -> str:
-    """The digest of every input that decides the module generated for this function (see the docstring)."""
+def key(
+    source: str, path: str, name: str, line: int, wrt: Sequence[str] | None, with_value: bool, mode: str = "grad"
+) -> str:
+    """The digest of every input that decides the module generated for this function (see the docstring);
+    ``mode`` is the module's (see :mod:`s2sad.modes`): a gradient's key is the same as before modes existed."""
     folder = os.path.dirname(os.path.abspath(path))
     try:
         beside = sorted(n for n in os.listdir(folder) if n != "__pycache__")
@@ -130,6 +133,8 @@ def key(source: str, path: str, name: str, line: int, wrt: Sequence[str] | None,
         "\0".join(beside),
         "\n".join(projects),
     ]
+    if mode != "grad":
+        parts.append(f"mode {mode}")
     return digest("\n\x1e".join(parts))
 
 
@@ -183,9 +188,10 @@ def _secret() -> bytes | None:
     return None
 
 
-def _places(path: str, name: str, line: int, wrt: Sequence[str] | None, with_value: bool) -> list[Path]:
+def _places(path: str, name: str, line: int, wrt: Sequence[str] | None, with_value: bool, mode: str) -> list[Path]:
     """Where the entry of this function may be: beside ``__pycache__`` first, then the user's cache folder."""
-    target = digest(json.dumps([os.path.abspath(path), name, line, None if wrt is None else list(wrt), with_value]))
+    fields: list[object] = [os.path.abspath(path), name, line, None if wrt is None else list(wrt), with_value]
+    target = digest(json.dumps(fields if mode == "grad" else [*fields, mode]))
     from . import __version__
 
     stem = Path(path).stem
@@ -260,13 +266,15 @@ def _read(place: Path) -> dict[str, object] | None:
     return loaded if isinstance(loaded, dict) else None
 
 
-def load(inputs: str, path: str, name: str, line: int, wrt: Sequence[str] | None, with_value: bool) -> Entry | None:
+def load(
+    inputs: str, path: str, name: str, line: int, wrt: Sequence[str] | None, with_value: bool, mode: str = "grad"
+) -> Entry | None:
     """The entry made for exactly these inputs, signed with this user's secret, whose other files still read
     the same; None otherwise (the caller generates, and :func:`save` replaces the entry)."""
     secret = _secret()
     if secret is None:
         return None
-    for place in _places(path, name, line, wrt, with_value):
+    for place in _places(path, name, line, wrt, with_value, mode):
         fields = _read(place)
         if fields is None:
             continue
@@ -304,7 +312,14 @@ def _still(path: str, wanted: str) -> bool:
 
 
 def save(
-    inputs: str, path: str, name: str, line: int, wrt: Sequence[str] | None, with_value: bool, entry: Entry
+    inputs: str,
+    path: str,
+    name: str,
+    line: int,
+    wrt: Sequence[str] | None,
+    with_value: bool,
+    entry: Entry,
+    mode: str = "grad",
 ) -> None:
     """Store ``entry`` in the first place that can hold it; a cache that cannot be written is no error."""
     secret = _secret()
@@ -321,7 +336,7 @@ def save(
     }
     fields["signature"] = _signed(fields, secret)
     data = json.dumps(fields, sort_keys=True, ensure_ascii=True).encode()
-    places = _places(path, name, line, wrt, with_value)
+    places = _places(path, name, line, wrt, with_value, mode)
     for i, place in enumerate(places):
         if not _usable_folder(place.parent, private=i == len(places) - 1):
             continue

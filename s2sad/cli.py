@@ -1,4 +1,5 @@
-"""The command line: ``s2sad grad``, ``jvp``, ``sync``, ``check``, ``explain`` and ``gradcheck``.
+"""The command line: ``s2sad grad``, ``jvp``, ``vjp``, ``jacobian`` (one per row of :data:`s2sad.modes.MODES`),
+``sync``, ``check``, ``explain`` and ``gradcheck``.
 
 Only ``gradcheck`` runs the user's code (it must evaluate the function); the others parse it. Exit status:
 0 success; 1 a check found a generated file stale or missing, or a gradient check failed; 2 bad input
@@ -21,6 +22,7 @@ from .api import explain, generate, regenerate_command
 from .config import rules_from
 from .diagnostics import Diagnostic, InternalError, S2sadError, render
 from .gradcheck import UserCodeError, run_gradcheck
+from .modes import DEFAULT, MODES
 from .project import Result, Target, diff, find_config, load_targets, run, split_target
 from .source import read_source
 
@@ -36,8 +38,9 @@ targets come from pyproject.toml:
   [tool.s2sad.targets]
   "src/model.py::loss" = "src/model_grad.py"
   "src/model.py::energy" = { output = "src/energy_grad.py", wrt = ["x", "y"] }
+  "src/camera.py::project" = { output = "src/camera_jacobian.py", mode = "jacobian" }
 
-paths are relative to the folder of pyproject.toml."""
+mode is grad (the default), jvp, vjp or jacobian; paths are relative to the folder of pyproject.toml."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,43 +52,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"s2sad {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    grad = commands.add_parser(
-        "grad",
-        help="print or write the gradient module of one function",
-        description="Generate the reverse-mode gradient of a function as a readable Python module.",
-        epilog="example: s2sad grad examples/domke.py::f -o examples/domke_grad.py",
-    )
-    grad.add_argument("target", metavar="PATH::NAME", help="the file and the name of a top-level function")
-    grad.add_argument("-o", "--output", metavar="OUT", help="write the module here (atomically) instead of stdout")
-    grad.add_argument(
-        "--wrt",
-        metavar="X,Y",
-        help="the parameters to differentiate, comma-separated (default: all that the result depends on)",
-    )
-    grad.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; exit 1 and print a diff if OUT is missing or differs from what would be generated",
-    )
-    jvp = commands.add_parser(
-        "jvp",
-        help="print or write the forward-mode (Jacobian-vector product) module of one function",
-        description="Generate the forward-mode derivative of a function as a readable Python module: "
-        "jvp_f(<f's parameters>, <p>_dot ...) returns (value, value_dot).",
-        epilog="example: s2sad jvp examples/domke.py::f -o examples/domke_jvp.py",
-    )
-    jvp.add_argument("target", metavar="PATH::NAME", help="the file and the name of a top-level function")
-    jvp.add_argument("-o", "--output", metavar="OUT", help="write the module here (atomically) instead of stdout")
-    jvp.add_argument(
-        "--wrt",
-        metavar="X,Y",
-        help="the parameters that get a tangent, comma-separated (default: all that the result depends on)",
-    )
-    jvp.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; exit 1 and print a diff if OUT is missing or differs from what would be generated",
-    )
+    for mode in MODES.values():  # grad, jvp, vjp, jacobian: one parser each, from the table of modes
+        sub = commands.add_parser(
+            mode.name,
+            help=mode.summary,
+            description=mode.description,
+            epilog=f"example: s2sad {mode.name} examples/domke.py::f -o examples/domke_{mode.name}.py",
+        )
+        sub.add_argument("target", metavar="PATH::NAME", help="the file and the name of a top-level function")
+        sub.add_argument("-o", "--output", metavar="OUT", help="write the module here (atomically) instead of stdout")
+        sub.add_argument("--wrt", metavar="X,Y", help=mode.wrt_help)
+        sub.add_argument(
+            "--check",
+            action="store_true",
+            help="write nothing; exit 1 and print a diff if OUT is missing or differs from what would be generated",
+        )
     explain = commands.add_parser(
         "explain",
         help="print the function as constraints, its Lagrangian and the multiplier equations",
@@ -115,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--wrt", metavar="X,Y", help="the parameters to differentiate")
     check.add_argument("--seed", type=int, default=0, help="seed for the point and the directions (default 0)")
     check.add_argument("--directions", type=int, default=3, help="random directions to test (default 3)")
+    check.add_argument("--mode", choices=tuple(MODES), default=DEFAULT, help=f"the module to check (default {DEFAULT})")
     for name, summary in (
         ("sync", "regenerate every target listed in pyproject.toml"),
         ("check", "exit 1 and print a diff for each generated file that is stale or missing"),
@@ -185,7 +167,8 @@ def _grad(args: argparse.Namespace) -> int:
         committed, unusable = _committed(args.output)
         hint = regenerate_command(args.target, _wrt(args.wrt), args.output, mode=args.command)
         return _show_stale(
-            [Result(Target(path, name, args.output, _wrt(args.wrt)), text, committed, (), unusable)], hint
+            [Result(Target(path, name, args.output, _wrt(args.wrt), args.command), text, committed, (), unusable)],
+            hint,
         )
     files.write_atomically(args.output, text)
     return EXIT_OK
@@ -265,14 +248,14 @@ def _gradcheck(args: argparse.Namespace) -> int:
     path, name = split_target(args.target)
     source = read_source(path)
     at = _split_assignments(args.at or "")
-    result = run_gradcheck(source, path, name, at, _wrt(args.wrt), args.seed, args.directions)
+    result = run_gradcheck(source, path, name, at, _wrt(args.wrt), args.seed, args.directions, mode=args.mode)
     print(result.report())
     return EXIT_OK if result.ok else EXIT_STALE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"grad": _grad, "jvp": _grad, "explain": _explain, "gradcheck": _gradcheck}
+    commands = {**{m: _grad for m in MODES}, "explain": _explain, "gradcheck": _gradcheck}
     try:
         return commands.get(args.command, _project)(args)
     except S2sadError as err:

@@ -133,8 +133,10 @@ class _Tangent:
             elif isinstance(s, ir.While):
                 out.append(replace(s, setup=tuple(self.block(s.setup)), body=tuple(self.block(s.body))))
             elif isinstance(s, ir.Return):
-                if len(s.values) != 1:  # pragma: no cover - the frontend returns one value
-                    raise AssertionError(s)
+                if len(s.values) != 1:  # a tuple result: (the values), (their tangents)
+                    dots = tuple(self.tan(v) for v in s.values)
+                    out.append(replace(s, values=(ir.Call(ir.TUPLE, s.values), ir.Call(ir.TUPLE, dots))))
+                    continue
                 out.append(replace(s, values=(s.values[0], self.tan(s.values[0]))))
             else:
                 out.append(s)

@@ -180,6 +180,8 @@ class ModuleNames:
         if functions:
             names.gradient(functions[0].name)
             names.gradient(functions[0].name, with_value=True)
+            for prefix in ("vjp_", "jacobian_"):  # the other modes' entry points (see s2sad.modes)
+                names.entry(prefix, functions[0].name)
         for fn in functions[1:]:
             names.adjoint(fn.name)
             names.forward(fn.name)
@@ -198,6 +200,14 @@ class ModuleNames:
         """``grad_f`` (``value_and_grad_f``), or ``grad_f_1`` when the user's code has a ``grad_f``."""
         prefix = "value_and_grad_" if with_value else "grad_"
         return self._invent(f"{prefix}{name}", f"{prefix}{name}")
+
+    def entry(self, prefix: str, name: str) -> str:
+        """A mode's function: ``vjp_f``, ``jacobian_f`` (``vjp_f_1`` when the user's code has a ``vjp_f``)."""
+        return self._invent(f"{prefix}{name}", f"{prefix}{name}")
+
+    def primal(self, name: str) -> str:
+        """The target itself, copied into a module that evaluates it (a Jacobian's): ``f``, or a fresh name."""
+        return self._invent(f"primal {name}", name)
 
     def adjoint(self, helper: str) -> str:
         """The name of the adjoint function of ``helper``: ``adjoint_h``."""

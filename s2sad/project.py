@@ -5,7 +5,11 @@
     [tool.s2sad.targets]
     "src/model.py::loss" = "src/model_grad.py"
     "src/model.py::energy" = { output = "src/energy_grad.py", wrt = ["x", "y"] }
+    "src/model.py::project" = { output = "src/project_jacobian.py", mode = "jacobian" }
 
+``mode`` is a row of :data:`s2sad.modes.MODES` (``grad`` when absent): ``jvp``, ``vjp`` and ``jacobian`` modules
+are regenerated and checked like gradients. One function with several modules lists its entries:
+``"src/model.py::project" = [{ output = "src/project_vjp.py", mode = "vjp" }, { output = ..., mode = ... }]``.
 Paths are relative to the folder of ``pyproject.toml`` (the project root) and appear in the generated headers as
 written, so the output does not depend on the directory s2sad runs from. Every target is generated in memory
 first, and every output location is checked; nothing is written unless every target succeeded and every
@@ -24,10 +28,11 @@ from __future__ import annotations
 import difflib
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import config, files
+from . import config, files, modes
 from .api import generate
 from .diagnostics import Diagnostic, S2sadError
 from .files import write_atomically
@@ -42,6 +47,7 @@ class Target:
     name: str  #: the function
     output: str  #: the generated module, relative to the project root
     wrt: tuple[str, ...] | None = None
+    mode: str = modes.DEFAULT  #: the module's mode (see :mod:`s2sad.modes`)
 
     @property
     def label(self) -> str:
@@ -121,33 +127,27 @@ def load_targets(path: Path) -> list[Target]:
     if not isinstance(table, dict):
         table = {}
         bad(None, "[tool.s2sad.targets] must be a table")
-    for label, value in table.items():
+    for label, listed in table.items():
         try:
             source, name = split_target(label)
         except S2sadError as err:
             bad(label, f"target '{label}': {err.diagnostics[0].message}")
             continue
-        if isinstance(value, str):
-            output, wrt = value, None
-        elif isinstance(value, dict) and isinstance(value.get("output"), str) and set(value) <= {"output", "wrt"}:
-            output, wrt = value["output"], value.get("wrt")
-            if wrt is not None and not (
-                isinstance(wrt, list) and all(isinstance(w, str) and w.isidentifier() for w in wrt)
-            ):
-                bad(label, f"target '{label}': wrt must be a list of names", inner="wrt")
+        # one function, several modules (its gradient, its Jacobian ...): a list of entries
+        for value in listed if isinstance(listed, list) and listed else [listed]:
+            entry = _entry(label, value, bad)
+            if entry is None:
                 continue
-        else:
-            bad(label, f"target '{label}': expected an output path or {{ output = ..., wrt = [...] }}")
-            continue
-        problems = [
-            (f"the source '{source}'", _path_problem(source)),
-            (f"the output '{output}'", _path_problem(output)),
-        ]
-        problem = next(((what, why) for what, why in problems if why is not None), None)
-        if problem is not None:
-            bad(label, f"target '{files.shown(label)}': {problem[0]} {problem[1]}", "bad-path")
-            continue
-        targets.append(Target(source, name, output, tuple(wrt) if wrt is not None else None))
+            output, wrt, mode = entry
+            problems = [
+                (f"the source '{source}'", _path_problem(source)),
+                (f"the output '{output}'", _path_problem(output)),
+            ]
+            problem = next(((what, why) for what, why in problems if why is not None), None)
+            if problem is not None:
+                bad(label, f"target '{files.shown(label)}': {problem[0]} {problem[1]}", "bad-path")
+                continue
+            targets.append(Target(source, name, output, tuple(wrt) if wrt is not None else None, mode))
     seen: dict[str, Target] = {}
     root = os.path.dirname(os.path.abspath(path))
     for t in targets:  # one file, however it is spelled: "o.py", "./o.py", "self/o.py" with self -> .
@@ -161,7 +161,29 @@ def load_targets(path: Path) -> list[Target]:
         seen.setdefault(key, t)
     if found:
         raise S2sadError(found)
-    return sorted(targets, key=lambda t: t.label)
+    return sorted(targets, key=lambda t: (t.label, t.output))
+
+
+def _entry(label: str, value: object, bad: Callable[..., None]) -> tuple[str, list[str] | None, str] | None:
+    """(output, wrt, mode) of one entry of a target: a path, or a table ``{ output, wrt, mode }``."""
+    if isinstance(value, str):
+        return value, None, modes.DEFAULT
+    if not (
+        isinstance(value, dict) and isinstance(value.get("output"), str) and set(value) <= {"output", "wrt", "mode"}
+    ):
+        bad(label, f"target '{label}': expected an output path or {{ output = ..., wrt = [...], mode = ... }}")
+        return None
+    wrt = value.get("wrt")
+    if wrt is not None and not (isinstance(wrt, list) and all(isinstance(w, str) and w.isidentifier() for w in wrt)):
+        bad(label, f"target '{label}': wrt must be a list of names", inner="wrt")
+        return None
+    mode = value.get("mode", modes.DEFAULT)
+    if not isinstance(mode, str) or modes.get(mode) is None:
+        known = ", ".join(f'"{m}"' for m in modes.MODES)
+        shown = f'"{files.escape(mode)}"' if isinstance(mode, str) else files.escape(repr(mode))
+        bad(label, f"target '{label}': unknown mode {shown}; expected one of {known}", inner="mode")
+        return None
+    return value["output"], wrt, mode
 
 
 def run(root: Path, targets: list[Target], config_path: Path | None = None, *, for_sync: bool = False) -> list[Result]:
@@ -188,7 +210,7 @@ def run(root: Path, targets: list[Target], config_path: Path | None = None, *, f
             with files.recording() as reads:
                 try:
                     source = read_source(str(root / t.source))
-                    text = generate(source, t.source, t.name, wrt=t.wrt, output=t.output)
+                    text = generate(source, t.source, t.name, wrt=t.wrt, output=t.output, mode=t.mode)
                 except S2sadError as err:
                     generated.append((t, None, tuple(_relative(d, root, t.source) for d in err.diagnostics)))
                     continue

@@ -66,13 +66,19 @@ def gradient(
     saving: Mapping[str, Saving] | None = None,
     values: Values | None = None,
     fixed_points: Mapping[Span, fixed_point.FixedPoint] | None = None,
+    seeded: bool = False,
 ) -> ir.Function:
     """``grad_<name>`` (or ``value_and_grad_<name>``): the forward pass, the reverse pass, the gradient.
     ``helpers`` maps each helper to the parameters its adjoint function returns adjoints for; ``names`` are
     the generated module's names; ``saving`` says how each helper's adjoint is called (see
-    :mod:`s2sad.saving`); ``values`` what :mod:`s2sad.values` knows of ``fn``'s names."""
+    :mod:`s2sad.saving`); ``values`` what :mod:`s2sad.values` knows of ``fn``'s names. ``seeded``: the
+    vector-Jacobian product ``vjp_<name>(*params, out_bar)`` instead, the reverse pass seeded with the
+    parameter ``out_bar`` (the result's shape; a tuple of adjoints for a tuple result) rather than 1."""
     names = names or ModuleNames.of([fn])
-    g = _Gradient(fn, wrt, act, with_value, helpers or {}, names, saving=saving, values=values, fixed=fixed_points)
+    mode = "vjp" if seeded else "gradient"
+    g = _Gradient(
+        fn, wrt, act, with_value, helpers or {}, names, mode, saving=saving, values=values, fixed=fixed_points
+    )
     return g.build()
 
 
@@ -140,7 +146,7 @@ class _Gradient(ShapeSource, Recording):
     ) -> None:
         checkpoint.check(fn, mode)
         # a function analysed alone: the one differentiated, or a helper whose callers are not known
-        self.values = values or analyse(fn, None if mode == "gradient" else {})
+        self.values = values or analyse(fn, None if mode in ("gradient", "vjp") else {})
         self.helpers = helpers
         self.saving = saving or {}
         self.names = names
@@ -149,6 +155,8 @@ class _Gradient(ShapeSource, Recording):
         self.act = act
         self.with_value = with_value
         self.namer = names.local(fn)
+        self._bars: dict[str, str] = {}
+        self._seed = self._seed_name(fn) if mode == "vjp" else None
         self._discard: str | None = None
         self.fn = fn = replace(fn, body=tuple(self._record_tests(fn.body)))
         self.fixed_points = fixed or {}  #: the step of each fixed-point loop, by its position
@@ -163,7 +171,6 @@ class _Gradient(ShapeSource, Recording):
             and self.saving[s.value.fn].saves
             and act.active(s.target)
         }
-        self._bars: dict[str, str] = {}
         self._stacks: dict[str, str] = {}
         self._contribs: dict[int, dict[str, ir.Expr]] = {}
         self._olds: dict[int, tuple[str, str | None]] = {}
@@ -187,6 +194,30 @@ class _Gradient(ShapeSource, Recording):
         self.restored: set[str] = set()
 
     # ----- names -------------------------------------------------------------------------------------------
+    def _seed_name(self, fn: ir.Function) -> str:
+        """``out_bar``, named before anything else; a result that is one value has it as its adjoint."""
+        seed = self.namer.fresh("out_bar")
+        ret = next((s for s in fn.body if isinstance(s, ir.Return)), None)
+        if ret is not None and len(ret.values) == 1 and isinstance(ret.values[0], ir.Var):
+            self._bars[ret.values[0].name] = seed
+        return seed
+
+    def _seeds(self, ret: ir.Return, live: set[str]) -> list[ir.Stmt]:
+        """The adjoints of a tuple result's values, read from ``out_bar`` (added where a value repeats)."""
+        assert self._seed is not None
+        parts: dict[str, list[ir.Expr]] = {}
+        for k, v in enumerate(ret.values):
+            if isinstance(v, ir.Var) and self.act.active(v.name):
+                parts.setdefault(v.name, []).append(ir.Call(ir.GETITEM, (ir.Var(self._seed), ir.Const(k))))
+        out: list[ir.Stmt] = []
+        for name, terms in parts.items():
+            total = terms[0]
+            for t in terms[1:]:
+                total = ir.Call("operator.add", (total, t))
+            out.append(ir.Assign(self.bar(name), total))
+            live.add(name)
+        return out
+
     def bar(self, name: str) -> str:
         if name not in self._bars:
             self._bars[name] = self.namer.fresh(f"{name}_bar")
@@ -304,18 +335,28 @@ class _Gradient(ShapeSource, Recording):
         live: set[str] = set()
         seed: ir.Param | None = None
         if self.mode == "primal":
-            assert value is not None
+            assert value is not None and ret is not None
+            if len(ret.values) > 1:  # a tuple result (the target of a Jacobian)
+                return replace(fn, body=tuple(forward) + (ir.Return(ret.values),))
             last = forward[-1] if forward else None
             if isinstance(last, ir.Assign) and value == ir.Var(last.target) and last.target in fn.invented:
                 forward, value = forward[:-1], last.value  # return the expression itself
             return replace(fn, body=tuple(forward) + (ir.Return((value,)),))
-        if ret is not None and isinstance(ret.values[0], ir.Var) and self.act.active(ret.values[0].name):
+        seeds: list[ir.Stmt] = []
+        if self._seed is not None:  # after a default or a keyword-only parameter, keyword-only (Python's order)
+            seed = ir.Param(self._seed, kwonly=any(p.default is not None or p.kwonly for p in fn.params))
+            if ret is not None and len(ret.values) > 1:
+                seeds = self._seeds(ret, live)
+            elif ret is not None and isinstance(ret.values[0], ir.Var) and self.act.active(ret.values[0].name):
+                live.add(ret.values[0].name)
+        elif ret is not None and isinstance(ret.values[0], ir.Var) and self.act.active(ret.values[0].name):
             if self.mode == "adjoint":  # the incoming adjoint is a parameter
                 seed = ir.Param(self.bar(ret.values[0].name))
                 live.add(ret.values[0].name)
             else:
                 self.const_adj[ret.values[0].name] = ir.Const(1.0)
         backward = self.reverse(fn.body, live)
+        backward[:0] = seeds  # into the list itself, as below
         if self.values.scalar_code:  # += where no other name can see it (a 0-d array changes in place)
             params = [p.name for p in fn.params] + ([seed.name] if seed else [])
             backward[:] = without_shared_increments(backward, params, forward)  # the same list (see s2sad.saving)
@@ -343,6 +384,8 @@ class _Gradient(ShapeSource, Recording):
         body.append(ir.Return(result))
         if self.mode == "adjoint":
             name = self.names.adjoint(fn.name)
+        elif self.mode == "vjp":
+            name = self.names.entry("vjp_", fn.name)
         else:
             name = self.names.gradient(fn.name, with_value=self.with_value)
         params = fn.params + ((seed,) if seed is not None else ())

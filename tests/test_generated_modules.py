@@ -24,6 +24,7 @@ import catalogue
 import helpers_catalogue
 import numpy_catalogue
 import s2sad
+from s2sad.modes import MODES
 from generated import MODULES
 from soundness import Case, gradient_function, run_cli, write_project
 
@@ -54,7 +55,8 @@ def problems(text: str, user_modules: frozenset[str] = frozenset(), *, formattin
         found += [f"imports {r!r} (line {node.lineno})" for r in roots if r not in allowed or r == "s2sad"]
     if formatting and black.format_str(text, mode=black.Mode()) != text:
         found.append("is not black-clean")
-    if not any(isinstance(s, ast.FunctionDef) and s.name.startswith(("grad_", "value_and_grad_", "jvp_")) for s in tree.body):
+    prefixes = ("value_and_grad_", *(m.prefix for m in MODES.values()))  # grad_, jvp_, vjp_, jacobian_ ...
+    if not any(isinstance(s, ast.FunctionDef) and s.name.startswith(prefixes) for s in tree.body):
         found.append("has no gradient function")
     return found
 

@@ -338,6 +338,14 @@ class _Control(_Iteration):
         out.append(ir.Assign(self._flag(_KIND[type(small)]), ir.Const(True), origin))
 
     def _return_value(self, ret: cst.Return, result: str, origin: ir.Origin, out: list[ir.Stmt]) -> None:
+        if self.context.tuple_result and isinstance(ret.value, cst.Tuple):  # s2sad vjp, s2sad jacobian
+            self.error(
+                ret,
+                "a function with several 'return' statements must return one value from each",
+                "non-scalar-return",
+                "for a tuple result, compute the values in the branches and return them once, at the end",
+            )
+            return
         if ret.value is None or isinstance(ret.value, (cst.Tuple, cst.List, cst.Dict, cst.Set)):
             self.error(
                 ret,

@@ -344,7 +344,8 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
         )
 
     def final_return(self, ret: cst.Return, origin: ir.Origin, fname: str) -> list[ir.Stmt]:
-        several = self._length(ret.value) if self.is_helper and ret.value is not None else None
+        several_ok = self.is_helper or self.context.tuple_result  # the target of a VJP or a Jacobian too
+        several = self._length(ret.value) if several_ok and ret.value is not None else None
         if several is not None and several > 1 and not isinstance(ret.value, cst.List):
             # a helper's 'return a, b' (or a tuple variable, or another helper's values): one value per element
             out: list[ir.Stmt] = []
@@ -352,6 +353,14 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
             values = self.elements(ret.value, out, origin)
             return out + [ir.Return(tuple(values), origin)]
         if ret.value is None or isinstance(ret.value, (cst.Tuple, cst.List, cst.Dict, cst.Set)):
+            if several_ok and not self.is_helper:  # s2sad vjp, s2sad jacobian
+                self.error(
+                    ret,
+                    "the function must return a number, an array or a tuple of them",
+                    "non-scalar-return",
+                    "return a tuple (return a, b) or an array (np.array([a, b]))",
+                )
+                return []
             self.error(
                 ret,
                 "the function must return a single scalar",

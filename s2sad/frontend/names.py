@@ -56,6 +56,7 @@ class Context(Protocol):
 
     rules: dict[tuple[str, int], Rule]
     allow_helpers: bool
+    tuple_result: bool  #: the target may return a tuple
     failures: int  #: calls to helpers whose problems are reported already
 
     def lookup(self, fn: str, nargs: int) -> Rule | None: ...

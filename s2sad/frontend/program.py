@@ -53,15 +53,18 @@ def parse_program(
     *,
     rules: dict[tuple[str, int], Rule] | None = None,
     helpers: bool = True,
+    tuple_result: bool = False,
 ) -> Program:
     """Lower the function ``name`` of ``source``, and every helper it calls, into IR.
 
     ``line`` (the function's first line, decorators included) selects a nested function, as the Python API
     needs for functions defined inside other functions; without it the function must be at the top level.
-    ``rules`` are the user's rules from ``[tool.s2sad.rules]``.
+    ``rules`` are the user's rules from ``[tool.s2sad.rules]``. ``tuple_result``: the function may end in
+    ``return a, b`` (a vector-Jacobian product or a Jacobian takes one adjoint per value).
     """
     name = unicodedata.normalize("NFKC", name)  # as Python reads identifiers
     context = _Context(dict(rules or {}), helpers)
+    context.tuple_result = tuple_result
     context.sources[path] = source  # helpers in the same file come from this text, not from the disk
     context.chain.append((path, name))
     context.claim(name, f"def {path}::{name}")
@@ -136,6 +139,7 @@ class _Context:
     def __init__(self, rules: dict[tuple[str, int], Rule], helpers: bool) -> None:
         self.rules = rules
         self.allow_helpers = helpers
+        self.tuple_result = False  #: the target may return a tuple (see parse_program)
         self.done: list[ir.Function] = []
         self.opaque: list[Opaque] = []
         self.chain: list[tuple[str, str]] = []  #: helpers being lowered (file, name), outermost first

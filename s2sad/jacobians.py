@@ -1,0 +1,291 @@
+"""Jacobians: ``jacobian_f(<f's parameters>)`` built from sweeps of the JVP or the VJP s2sad generates.
+
+For each differentiated parameter ``p`` the result is an array of shape ``np.shape(result) + np.shape(p)``
+(a tuple in ``wrt`` order when there are several; for a tuple result, one such tuple per value of the result,
+as JAX's ``jacfwd`` nests them). It is built one row at a time by reverse sweeps (``vjp_f`` seeded with each
+entry of the result in turn) or one column at a time by forward sweeps (``jvp_f`` along each entry of the
+parameters in turn), whichever needs fewer: chosen when the sizes are known from the value analysis
+(:mod:`s2sad.values`: scalars, annotations such as ``Annotated[np.ndarray, "2 15"]``), else at run time from
+``np.size`` of the result and of the parameters. The sweeps are loops, never unrolled per entry. The module
+holds everything it calls: the driver, ``jvp_f`` and/or ``vjp_f`` with their helpers, and ``f`` itself
+(its value gives the shapes). When one mode refuses the function (no forward rule for a call), the other's
+sweeps are used whatever the sizes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+
+from . import __version__, analysis, emit, forward_pipeline, ir, limits, reverse, rules, saving, values
+from .api import Generated, Lowered, Parts, _choose_wrt, _lowered, _reverse_parts, regenerate_command
+from .diagnostics import S2sadError
+from .names import ModuleNames
+from .shapes import Array, Scalar, Value
+
+__all__ = ["pipeline", "sweeps"]
+
+
+def pipeline(
+    source: str, path: str, name: str, wrt: Sequence[str] | None, line: int | None, output: str | None
+) -> Generated:
+    """The Jacobian module of function ``name`` (see the module docstring)."""
+    lowered = _lowered(source, path, name, line, tuple_result=True)
+    program, names, main, helpers = lowered
+    if main.bundles or any(p.kwonly for p in main.params):
+        assert main.origin is not None
+        what = "a dictionary parameter" if main.bundles else "keyword-only parameters"
+        raise S2sadError(
+            [
+                ir.diagnostic(
+                    main.path,
+                    main.origin,
+                    f"s2sad does not build the Jacobian of a function with {what} yet",
+                    "unsupported-jacobian",
+                    "differentiate a function whose parameters are positional (a wrapper), or use s2sad vjp",
+                )
+            ]
+        )
+    chosen = _choose_wrt(main, wrt)
+    ret = next((s for s in main.body if isinstance(s, ir.Return)), None)
+    assert ret is not None
+    preferred, inputs, outputs = sweeps(lowered, chosen, ret)
+    built: dict[str, Parts] = {}
+    failed: dict[str, S2sadError] = {}
+    for kind in ("reverse", "forward") if preferred != "forward" else ("forward", "reverse"):
+        try:
+            built[kind] = (
+                _reverse_parts(lowered, wrt, False, True) if kind == "reverse" else forward_pipeline.parts(lowered, wrt)
+            )
+        except S2sadError as err:
+            failed[kind] = err
+        if preferred != "either" and built:
+            break
+    if not built:
+        raise failed["reverse" if "reverse" in failed else "forward"]
+    how = preferred if preferred in built else next(iter(built))
+    if preferred == "either" and len(built) == 2:
+        how = "either"
+    reverse_parts, forward_parts = built.get("reverse"), built.get("forward")
+    table = (reverse_parts or forward_parts).table  # type: ignore[union-attr]
+    with rules.extended(table):
+        primal = replace(reverse.primal(main, names), name=names.primal(main.name))
+        helper_primals = [reverse.primal(h, names) for h in helpers]
+    functions: list[tuple[ir.Function, str]] = []
+    for parts in (reverse_parts, forward_parts):
+        if parts is not None and how in ("either", "reverse" if parts is reverse_parts else "forward"):
+            functions += parts.functions
+    defined = {f.name for f, _ in functions}
+    reached = saving.reached(primal, helper_primals)
+    functions.append((primal, f"The function '{main.name}' itself: its value gives the Jacobian's shape."))
+    for h in helper_primals:
+        if h.name in reached and h.name not in defined:
+            functions.append((h, f"The helper '{h.name}', for '{primal.name}'."))
+    vjp_fn = reverse_parts.functions[0][0] if reverse_parts is not None and how != "forward" else None
+    jvp_fn = forward_parts.functions[0][0] if forward_parts is not None and how != "reverse" else None
+    driver, described = _Driver(main, chosen, ret, primal, names).build(vjp_fn, jvp_fn, inputs, outputs)
+    for fn in [driver, *(f for f, _ in functions)]:
+        limits.check_blocks(fn, fn.path)
+    target = f"{path}::{name}"
+    command = regenerate_command(target, chosen if wrt is not None else None, output, mode="jacobian")
+    header = [
+        f"Generated by s2sad {__version__} from {target}, Jacobian {described}, with respect to "
+        f"{', '.join(chosen)}. Do not edit.",
+        f"Regenerate with: {command}",
+    ]
+    several = "one array per parameter" if len(chosen) > 1 else "an array"
+    per = ", for each value of the result" if len(ret.values) > 1 else ""
+    doc = (
+        f"Return the Jacobian of '{main.name}' with respect to {', '.join(chosen)}{per}: {several} of shape "
+        "result.shape + parameter.shape."
+    )
+    verbatim = [(o.text, o.imports) for o in program.opaque]
+    text = emit.emit(driver, header, doc, functions, verbatim, names)
+    return Generated(text, chosen, tuple(program.read), driver.name)
+
+
+def sweeps(lowered: Lowered, chosen: tuple[str, ...], ret: ir.Return) -> tuple[str, int | None, int | None]:
+    """``forward``, ``reverse`` or ``either`` (decided at run time), and the number of entries of the
+    parameters and of the result where the value analysis knows them."""
+    program, _, main, helpers = lowered
+    table = dict(program.rules)
+    try:
+        with rules.extended(table):
+            for h in helpers:
+                table[(h.name, len(h.params))] = analysis.helper_rule(h)
+            known = values.program(main, helpers)[main.name]
+    except S2sadError:  # the pipelines report it
+        return "either", None, None
+    sizes = [_size(known.of(ir.Var(p))) for p in chosen]
+    results = [_size(known.of(v)) for v in ret.values]
+    inputs = None if None in sizes else sum(s for s in sizes if s is not None)
+    outputs = None if None in results else sum(s for s in results if s is not None)
+    if outputs is not None and inputs is not None:
+        return ("forward" if inputs < outputs else "reverse"), inputs, outputs
+    if outputs == 1:  # one reverse sweep: never more than forward sweeps would need
+        return "reverse", inputs, outputs
+    return "either", inputs, outputs
+
+
+def _size(v: Value) -> int | None:
+    if isinstance(v, Scalar):
+        return 1
+    if isinstance(v, Array) and v.dims is not None and all(isinstance(d, int) for d in v.dims):
+        return math.prod(d for d in v.dims if isinstance(d, int))
+    return None
+
+
+def _np(fn: str, *args: ir.Expr) -> ir.Call:
+    return ir.Call(f"numpy.{fn}", args)
+
+
+class _Driver:
+    """The function ``jacobian_f``: the value, then the sweeps, then the Jacobians in their shapes."""
+
+    def __init__(
+        self, main: ir.Function, chosen: tuple[str, ...], ret: ir.Return, primal: ir.Function, names: ModuleNames
+    ) -> None:
+        self.main, self.chosen, self.ret, self.primal = main, chosen, ret, primal
+        self.name = names.entry("jacobian_", main.name)
+        stub = replace(main, name=self.name, body=(), user_names=frozenset())  # its own names only
+        self.namer = names.local(stub)
+        self.several = len(ret.values) > 1
+        bases = [self._base(v, k) for k, v in enumerate(ret.values)] if self.several else ["value"]
+        self.outputs = [self.namer.fresh(b) for b in bases]
+        self.jac = {
+            (o, p): self.namer.fresh(f"jac_{b}_{p}" if self.several else f"jac_{p}")
+            for o, b in zip(self.outputs, bases)
+            for p in chosen
+        }
+
+    @staticmethod
+    def _base(v: ir.Expr, k: int) -> str:
+        if isinstance(v, ir.Var) and not v.name.startswith(ir.TEMP) and v.name.isidentifier():
+            return v.name
+        return f"value_{k}"
+
+    def args(self) -> list[ir.Expr]:
+        return [ir.Var(p.name) for p in self.main.params]
+
+    def build(
+        self, vjp_fn: ir.Function | None, jvp_fn: ir.Function | None, inputs: int | None, outputs: int | None
+    ) -> tuple[ir.Function, str]:
+        call = ir.Call(self.primal.name, tuple(self.args()))
+        body: list[ir.Stmt] = [ir.Comment("the value: the shapes of the Jacobians")]
+        body.append(ir.Unpack(tuple(self.outputs), call) if self.several else ir.Assign(self.outputs[0], call))
+        if vjp_fn is not None and jvp_fn is not None:
+            rows = self._total([_np("size", ir.Var(o)) for o in self.outputs])
+            columns = self._total([_np("size", ir.Var(p)) for p in self.chosen])
+            test = ir.Call("operator.lt", (rows, columns))
+            body.append(ir.Comment("one reverse sweep per entry of the result, or one forward sweep per entry of"))
+            body.append(ir.Comment("the parameters: whichever are fewer"))
+            body.append(ir.If(test, tuple(self.reverse(vjp_fn)), tuple(self.forward(jvp_fn))))
+            described = "from forward or reverse sweeps, whichever are fewer at run time"
+        elif vjp_fn is not None:
+            body += self.reverse(vjp_fn)
+            count = f"{outputs} reverse sweeps" if outputs is not None else "reverse sweeps"
+            described = f"built from {count} (one per result entry)"
+        else:
+            assert jvp_fn is not None
+            body += self.forward(jvp_fn)
+            count = f"{inputs} forward sweeps" if inputs is not None else "forward sweeps"
+            described = f"built from {count} (one per parameter entry)"
+        if outputs == 1 and described.startswith("built from 1 reverse sweeps"):
+            described = "built from 1 reverse sweep (the result is one number)"
+        results: list[ir.Expr] = []
+        for o in self.outputs:
+            per = [ir.Var(self.jac[(o, p)]) for p in self.chosen]
+            results.append(per[0] if len(per) == 1 else ir.Call(ir.TUPLE, tuple(per)))
+        returned = results if self.several else results[:1]
+        body.append(ir.Return(tuple(returned)))
+        fn = replace(self.main, name=self.name, body=tuple(body), invented=frozenset())
+        return fn, described
+
+    @staticmethod
+    def _total(parts: list[ir.Expr]) -> ir.Expr:
+        total = parts[0]
+        for p in parts[1:]:
+            total = ir.Call("operator.add", (total, p))
+        return total
+
+    def _call(self, fn: ir.Function, extra: list[ir.Expr]) -> ir.Expr:
+        """A call of ``fn`` with ``f``'s parameters and then ``extra``, keyword-only ones by keyword."""
+        args = self.args() + extra
+        positional = tuple(a for p, a in zip(fn.params, args) if not p.kwonly)
+        keywords = tuple((p.name, a) for p, a in zip(fn.params, args) if p.kwonly)
+        return ir.LibraryCall(fn.name, positional, keywords) if keywords else ir.Call(fn.name, positional)
+
+    def reverse(self, vjp_fn: ir.Function) -> list[ir.Stmt]:
+        """Per value of the result, per entry ``i`` of it: ``vjp_f`` seeded with the ``i``-th basis vector
+        gives row ``i`` of each parameter's Jacobian."""
+        out: list[ir.Stmt] = []
+        zeros = {o: self.namer.fresh(f"{o}_zero") for o in self.outputs} if self.several else {}
+        for o in self.outputs if self.several else ():
+            out.append(ir.Assign(zeros[o], _np("zeros", _np("shape", ir.Var(o)))))
+        for o in self.outputs:
+            size = _np("size", ir.Var(o))
+            for p in self.chosen:
+                shape = ir.Call("operator.add", (ir.Call(ir.TUPLE, (size,)), _np("shape", ir.Var(p))))
+                out.append(ir.Assign(self.jac[(o, p)], _np("zeros", shape)))
+            i, seed, grads = self.namer.fresh("i"), self.namer.fresh(f"{o}_bar"), self.namer.fresh("grads")
+            loop: list[ir.Stmt] = [
+                ir.Assign(seed, _np("zeros", size)),
+                ir.Assign(seed, ir.Call(ir.SETITEM, (ir.Var(seed), ir.Var(i), ir.Const(1.0)))),
+            ]
+            shaped = _np("reshape", ir.Var(seed), _np("shape", ir.Var(o)))
+            out_bar: ir.Expr = shaped
+            if self.several:
+                out_bar = ir.Call(ir.TUPLE, tuple(shaped if q == o else ir.Var(zeros[q]) for q in self.outputs))
+            call = self._call(vjp_fn, [out_bar])
+            if len(self.chosen) == 1:
+                loop.append(self._set(self.jac[(o, self.chosen[0])], ir.Var(i), call))
+            else:
+                loop.append(ir.Assign(grads, call))
+                for k, p in enumerate(self.chosen):
+                    loop.append(
+                        self._set(self.jac[(o, p)], ir.Var(i), ir.Call(ir.GETITEM, (ir.Var(grads), ir.Const(k))))
+                    )
+            out.append(ir.For(i, (size,), False, tuple(loop)))
+            for p in self.chosen:  # rows, one per entry of the result: in the result's shape
+                shape = ir.Call("operator.add", (_np("shape", ir.Var(o)), _np("shape", ir.Var(p))))
+                out.append(ir.Assign(self.jac[(o, p)], _np("reshape", ir.Var(self.jac[(o, p)]), shape)))
+        return out
+
+    def forward(self, jvp_fn: ir.Function) -> list[ir.Stmt]:
+        """Per parameter, per entry ``j`` of it: ``jvp_f`` along the ``j``-th basis vector (the other
+        parameters' tangents zero) gives column ``j`` of its Jacobian, for every value of the result."""
+        out: list[ir.Stmt] = []
+        zeros = {p: self.namer.fresh(f"{p}_zero") for p in self.chosen} if len(self.chosen) > 1 else {}
+        for p in zeros:
+            out.append(ir.Assign(zeros[p], _np("zeros", _np("shape", ir.Var(p)))))
+        for p in self.chosen:
+            size = _np("size", ir.Var(p))
+            for o in self.outputs:
+                shape = ir.Call("operator.add", (ir.Call(ir.TUPLE, (size,)), _np("shape", ir.Var(o))))
+                out.append(ir.Assign(self.jac[(o, p)], _np("zeros", shape)))
+            j, dot, tangent = self.namer.fresh("j"), self.namer.fresh(f"{p}_dot"), self.namer.fresh("value_dot")
+            loop: list[ir.Stmt] = [
+                ir.Assign(dot, _np("zeros", size)),
+                ir.Assign(dot, ir.Call(ir.SETITEM, (ir.Var(dot), ir.Var(j), ir.Const(1.0)))),
+            ]
+            shaped = _np("reshape", ir.Var(dot), _np("shape", ir.Var(p)))
+            dots = [shaped if q == p else ir.Var(zeros[q]) for q in self.chosen]
+            call = ir.Call(ir.GETITEM, (self._call(jvp_fn, dots), ir.Const(1)))
+            if not self.several:
+                loop.append(self._set(self.jac[(self.outputs[0], p)], ir.Var(j), call))
+            else:
+                loop.append(ir.Assign(tangent, call))
+                for k, o in enumerate(self.outputs):
+                    part = ir.Call(ir.GETITEM, (ir.Var(tangent), ir.Const(k)))
+                    loop.append(self._set(self.jac[(o, p)], ir.Var(j), part))
+            out.append(ir.For(j, (size,), False, tuple(loop)))
+            for o in self.outputs:  # columns, one per entry of the parameter: moved last, in its shape
+                shape = ir.Call("operator.add", (_np("shape", ir.Var(o)), _np("shape", ir.Var(p))))
+                moved = _np("moveaxis", ir.Var(self.jac[(o, p)]), ir.Const(0), ir.Const(-1))
+                out.append(ir.Assign(self.jac[(o, p)], _np("reshape", moved, shape)))
+        return out
+
+    @staticmethod
+    def _set(array: str, index: ir.Expr, value: ir.Expr) -> ir.Stmt:
+        return ir.Assign(array, ir.Call(ir.SETITEM, (ir.Var(array), index, value)))
