@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 from .api import explain, generate, grad, grad_source, gradient, jvp, jvp_source, rule, value_and_grad  # noqa: E402
 from .diagnostics import InternalError, S2sadError  # noqa: E402
 from .gradcheck import GradCheck, gradcheck  # noqa: E402
+from .hvp import check_hvp, hvp, hvp_source  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -20,6 +21,9 @@ __all__ = [
     "value_and_grad",
     "jvp",
     "jvp_source",
+    "hvp",
+    "hvp_source",
+    "check_hvp",
     "explain",
     "gradcheck",
     "GradCheck",

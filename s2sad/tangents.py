@@ -168,3 +168,55 @@ def tangent_of(rule: Rule) -> Tangent | None:
 TANGENTS: dict[tuple[str, int], Tangent] = {
     key: t for key, rule in RULES.items() if rule.adjoints for t in [tangent_of(rule)] if t is not None
 }
+
+
+#: Tangents of the support functions a gradient program calls (:data:`s2sad.emit.SUPPORT`), for forward mode
+#: over reverse mode (:mod:`s2sad.over_reverse`): per function, the positions of the arguments it is linear in
+#: (each one with the others fixed: ``matmul_adjoint_a(g, a, b)`` is linear in ``g`` and in ``b``), and those
+#: it reads only for their shape, dtype or a count (``unbroadcast(g, x)`` reads ``x``'s shape). Its tangent is
+#: the sum, over the linear arguments that carry one, of the same call with that argument replaced by its
+#: tangent. ``REST`` stands for every position from there on (``bundle(d, keys, *adjoints)``). An argument in
+#: neither set that carries a tangent (``a`` of ``solve_transposed(a, g)``) is refused (``no-forward-rule``).
+REST = -1
+SUPPORT_TANGENTS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    "s2sad.unbroadcast": ((0,), (1,)),
+    "s2sad.scatter": ((0,), (1, 2)),
+    "s2sad.bundle": ((2, REST), (0, 1)),
+    "s2sad.setitem_adjoint_x": ((0,), (1,)),
+    "s2sad.setitem_adjoint_v": ((0,), (1, 2, 3)),
+    "s2sad.but_last": ((0,), ()),
+    "s2sad.matmul_adjoint_a": ((0, 2), (1,)),
+    "s2sad.matmul_adjoint_b": ((0, 1), (2,)),
+    "s2sad.dot_adjoint_a": ((0, 2), (1,)),
+    "s2sad.dot_adjoint_b": ((0, 1), (2,)),
+    "s2sad.gathered": ((0,), (1, 2)),
+    "s2sad.cumsum_adjoint": ((0,), (1, 2)),
+    "s2sad.average_adjoint": ((0,), (1, 2)),
+    "s2sad.trace_adjoint": ((0,), (1,)),
+    "s2sad.diag_adjoint": ((0,), (1, 2)),
+    "s2sad.solve_transposed": ((1,), ()),
+    "s2sad.solve_adjoint_a": ((0, 1), (2,)),
+    "s2sad.det_adjoint": ((0,), ()),
+    "s2sad.cholesky_adjoint": ((0,), ()),
+}
+
+
+def support_positions(fn: str, args: tuple[ir.Expr, ...]) -> tuple[set[int], set[int]] | None:
+    """The positions of ``args`` a support function call is linear in, and those it reads only for their
+    shape (see :data:`SUPPORT_TANGENTS`); None: not a support function with a tangent."""
+    if fn == "s2sad.einsum_adjoint":  # einsum_adjoint(k, g, subscripts, *operands): operand k gives a shape
+        k = args[0]
+        if not isinstance(k, ir.Const) or not isinstance(k.value, int):
+            return None
+        return {1} | set(range(3, len(args))) - {3 + k.value}, {0, 2, 3 + k.value}
+    found = SUPPORT_TANGENTS.get(fn)
+    if found is None:
+        return None
+
+    def expand(ps: tuple[int, ...]) -> set[int]:
+        if REST in ps:
+            start = ps[ps.index(REST) - 1]
+            return set(ps[:-2]) | set(range(start, len(args)))
+        return set(ps)
+
+    return expand(found[0]), expand(found[1])

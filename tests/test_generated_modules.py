@@ -54,7 +54,7 @@ def problems(text: str, user_modules: frozenset[str] = frozenset(), *, formattin
         found += [f"imports {r!r} (line {node.lineno})" for r in roots if r not in allowed or r == "s2sad"]
     if formatting and black.format_str(text, mode=black.Mode()) != text:
         found.append("is not black-clean")
-    if not any(isinstance(s, ast.FunctionDef) and s.name.startswith(("grad_", "value_and_grad_", "jvp_")) for s in tree.body):
+    if not any(isinstance(s, ast.FunctionDef) and s.name.startswith(("grad_", "value_and_grad_", "jvp_", "hvp_")) for s in tree.body):
         found.append("has no gradient function")
     return found
 
