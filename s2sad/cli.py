@@ -1,4 +1,4 @@
-"""The command line: ``s2sad grad``, ``jvp``, ``sync``, ``check``, ``explain`` and ``gradcheck``.
+"""The command line: ``s2sad grad``, ``jvp``, ``hvp``, ``sync``, ``check``, ``explain`` and ``gradcheck``.
 
 Only ``gradcheck`` runs the user's code (it must evaluate the function); the others parse it. Exit status:
 0 success; 1 a check found a generated file stale or missing, or a gradient check failed; 2 bad input
@@ -82,6 +82,26 @@ def _parser() -> argparse.ArgumentParser:
         help="the parameters that get a tangent, comma-separated (default: all that the result depends on)",
     )
     jvp.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 and print a diff if OUT is missing or differs from what would be generated",
+    )
+    hvp = commands.add_parser(
+        "hvp",
+        help="print or write the Hessian-vector product module of one function (forward over reverse mode)",
+        description="Generate the Hessian-vector product of a function as a readable Python module, by forward "
+        "mode over its reverse-mode gradient: hvp_f(<f's parameters>, <p>_dot ...) returns H·v in the "
+        "gradient's form.",
+        epilog="example: s2sad hvp examples/rosenbrock.py::f -o examples/rosenbrock_hvp.py",
+    )
+    hvp.add_argument("target", metavar="PATH::NAME", help="the file and the name of a top-level function")
+    hvp.add_argument("-o", "--output", metavar="OUT", help="write the module here (atomically) instead of stdout")
+    hvp.add_argument(
+        "--wrt",
+        metavar="X,Y",
+        help="the parameters differentiated (twice), comma-separated (default: all that the result depends on)",
+    )
+    hvp.add_argument(
         "--check",
         action="store_true",
         help="write nothing; exit 1 and print a diff if OUT is missing or differs from what would be generated",
@@ -272,7 +292,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"grad": _grad, "jvp": _grad, "explain": _explain, "gradcheck": _gradcheck}
+    commands = {"grad": _grad, "jvp": _grad, "hvp": _grad, "explain": _explain, "gradcheck": _gradcheck}
     try:
         return commands.get(args.command, _project)(args)
     except S2sadError as err:

@@ -37,7 +37,7 @@ from .names import ModuleNames, Scope
 from .shapes import Scalar, same_shape
 from .specialise import _numpy_log
 from .tangents import dot as template_dot
-from .tangents import Tangent, support_positions, tangent_of
+from .tangents import SUPPORT_EXPLICIT, Tangent, support_positions, tangent_of
 from .values import UNKNOWN, Value, Values, _Analysis
 
 __all__ = ["Tangents", "tangents"]
@@ -215,6 +215,9 @@ class _Flow:
                 if isinstance(s, ir.Accumulate) and isinstance(value, ir.Call) and value.fn in (ir.INDEXED, ir.ADD_AT):
                     value = value.args[1]
                 edges.append(({s.target}, _sources(value, functions)))
+                if isinstance(value, ir.Call) and value.fn == ir.APPEND and isinstance(value.args[0], ir.Var):
+                    # appended in place: the list appended to is the new one
+                    edges.append(({value.args[0].name}, _sources(value, functions)))
             elif isinstance(s, ir.Unpack):
                 edges.append(({t for t in s.targets}, _sources(s.value, functions)))
             elif isinstance(s, ir.Push):
@@ -358,9 +361,12 @@ class _Builder:
             if da is None and db is None:
                 return None
             return ir.Call(ir.IFEXP, (test, da if da is not None else self.zero(a), db if db is not None else self.zero(b)))
+        if e.fn == ir.TRANSPOSED:  # x.T: linear
+            d = self.tan(e.args[0])
+            return None if d is None else ir.Call(ir.TRANSPOSED, (d,))
         rule = rule_of(e)
         if rule is None:
-            return self.support(e)
+            return self.support(e, ans if ans is not None else e)
         dargs = {p: self.tan(a) for p, a in zip(rule.params, e.args) if p in rule.adjoints}
         active = {p: d for p, d in dargs.items() if d is not None}
         if not active:
@@ -414,7 +420,7 @@ class _Builder:
         result = self.value(e)
         return not any(same_shape(self.value(a), result) for a in given)
 
-    def support(self, e: ir.Call) -> ir.Expr | None:
+    def support(self, e: ir.Call, ans: ir.Expr) -> ir.Expr | None:
         """The tangent of a support function's call, or of a call with no rule at all (refused if a tangent
         flows into it)."""
         positions = support_positions(e.fn, e.args)
@@ -425,6 +431,12 @@ class _Builder:
                 continue
             d = self.tan(a)
             if d is None:
+                continue
+            explicit = SUPPORT_EXPLICIT.get((e.fn, i))
+            if explicit is not None:
+                env = {f"arg{j}": b for j, b in enumerate(e.args)} | {"dot": d, _ANS: ans}
+                term = ir.substitute(explicit, env)
+                total = term if total is None else ir.Call("operator.add", (total, term))
                 continue
             if i not in linear:
                 short = e.fn.split(".")[-1]

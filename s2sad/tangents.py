@@ -101,6 +101,7 @@ EXPLICIT: dict[str, dict[str, str]] = {
     "numpy.amax": {"a": _EXTREMUM},
     "numpy.amin": {"a": _EXTREMUM},
     "numpy.prod": {"a": "ans * numpy.sum(a_dot / a, axis, keepdims)"},  # undefined at 0, as the adjoint
+    "numpy.cumprod": {"a": "ans * numpy.cumsum(a_dot / a, axis)"},  # undefined at 0, as the adjoint
     "numpy.linalg.solve": {"a": "-numpy.linalg.solve(a, a_dot @ ans)", "b": "numpy.linalg.solve(a, b_dot)"},
     "numpy.linalg.inv": {"a": "-(ans @ a_dot @ ans)"},
     "numpy.var": {"a": f"numpy.sum(2 * {_CENTRED} * a_dot, axis, keepdims) / ({_REDUCED} - ddof)"},
@@ -220,3 +221,46 @@ def support_positions(fn: str, args: tuple[ir.Expr, ...]) -> tuple[set[int], set
         return set(ps)
 
     return expand(found[0]), expand(found[1])
+
+
+def _call(fn: str, *args: ir.Expr) -> ir.Call:
+    return ir.Call(fn, args)
+
+
+def _swapped(e: ir.Expr) -> ir.Expr:
+    return _call("numpy.swapaxes", e, ir.Const(-1), ir.Const(-2))
+
+
+_ARG0, _ARG1, _DOT, _ANS = ir.Var("arg0"), ir.Var("arg1"), ir.Var("dot"), ir.Var("ans")
+
+#: Tangents of functions that only adjoint templates call, and that have no entry in the table of their own
+#: (``polygamma(1, x)`` in digamma's adjoint): (function, position) -> the term, as below.
+SUPPORT_EXPLICIT_LIBRARY: dict[tuple[str, int], ir.Expr] = {
+    ("scipy.special.polygamma", 1): _call(
+        "operator.mul", _DOT, _call("scipy.special.polygamma", _call("operator.add", _ARG0, ir.Const(1)), _ARG1)
+    ),
+}
+
+#: Tangent terms of support functions in an argument they are not linear in: (function, position) -> the term,
+#: in the call's arguments ``arg0``, ``arg1``..., that argument's tangent ``dot`` and the call's value ``ans``.
+#: ``solve_transposed(a, g)`` is y = a^-T g: a^T y = g gives dy = -a^-T (da^T y); ``det_adjoint(g, a)`` is
+#: g a^-T (g one number per matrix), whose derivative is -g a^-T da^T a^-T = -(da a^-1)^T ans.
+SUPPORT_EXPLICIT: dict[tuple[str, int], ir.Expr] = {
+    ("s2sad.solve_transposed", 0): _call(
+        "operator.neg",
+        _call(
+            "s2sad.solve_transposed",
+            _ARG0,
+            _call(
+                ir.IFEXP,
+                _call("operator.eq", _call("numpy.ndim", _ANS), _call("operator.sub", _call("numpy.ndim", _ARG0), ir.Const(1))),
+                _call("numpy.einsum", ir.Const("...ji,...j->...i"), _DOT, _ANS),
+                _call("operator.matmul", _swapped(_DOT), _ANS),
+            ),
+        ),
+    ),
+    ("s2sad.det_adjoint", 1): _call(
+        "operator.neg", _call("operator.matmul", _swapped(_call("operator.matmul", _DOT, _call("numpy.linalg.inv", _ARG1))), _ANS)
+    ),
+}
+SUPPORT_EXPLICIT.update(SUPPORT_EXPLICIT_LIBRARY)
