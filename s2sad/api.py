@@ -168,7 +168,9 @@ def _pipeline(
     line: int | None,
     output: str | None,
 ) -> Generated:
-    program, module_names, main, chosen, grad_fn, others, _ = _reverse_program(source, path, name, wrt, with_value, line)
+    program, module_names, main, chosen, grad_fn, others, _ = _reverse_program(
+        source, path, name, wrt, with_value, line
+    )
     verbatim = [(o.text, o.imports) for o in program.opaque]
     target = f"{path}::{name}"
     wrt_text = f" with respect to {', '.join(chosen)}"

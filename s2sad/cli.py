@@ -92,7 +92,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Generate the Hessian-vector product of a function as a readable Python module, by forward "
         "mode over its reverse-mode gradient: hvp_f(<f's parameters>, <p>_dot ...) returns H·v in the "
         "gradient's form.",
-        epilog="example: s2sad hvp examples/rosenbrock.py::f -o examples/rosenbrock_hvp.py",
+        epilog="example: s2sad hvp examples/softmax_regression.py::softmax_regression_loss --wrt W,b "
+        "-o examples/softmax_regression_hvp.py",
     )
     hvp.add_argument("target", metavar="PATH::NAME", help="the file and the name of a top-level function")
     hvp.add_argument("-o", "--output", metavar="OUT", help="write the module here (atomically) instead of stdout")

@@ -58,7 +58,9 @@ def generate_hvp(
         f"Regenerate with: {command}",
     ]
     dots = ", ".join(f"{p}_dot" for p in rp.chosen)
-    returns = "the Hessian-vector product" if len(rp.chosen) == 1 else f"the Hessian-vector products ({', '.join(rp.chosen)})"
+    returns = (
+        "the Hessian-vector product" if len(rp.chosen) == 1 else f"the Hessian-vector products ({', '.join(rp.chosen)})"
+    )
     doc = (
         f"Return {returns} of '{name}' along ({dots}): the derivative of its gradient along them, by forward "
         f"mode over reverse mode.{_looked_through(rp.main)}"

@@ -34,6 +34,7 @@ from .algebra import simplify
 from .analysis import rule_of
 from .diagnostics import Diagnostic, S2sadError
 from .names import ModuleNames, Scope
+from .rules import known_arities, lookup
 from .shapes import Scalar, same_shape
 from .specialise import _numpy_log
 from .tangents import dot as template_dot
@@ -68,6 +69,8 @@ def tangents(
     """The tangent of ``grad_fn`` along ``<p>_dot`` for each ``p`` of ``wrt`` (named ``main_name``, returning
     the tangents of the gradient's results), and of each function of ``others`` (callers before callees)
     that receives a tangent. ``primal`` is what :mod:`s2sad.values` knows of the differentiated function."""
+    for f in others:  # every top-level name is invented before any local one
+        names.tangent(f.name)
     functions = {f.name: f for f in others}
     grad_fn = _hoisted(grad_fn, functions, names)
     others = [_hoisted(f, functions, names) for f in others]
@@ -86,9 +89,6 @@ def tangents(
         flow = _Flow(f, seeds, functions)
         flows[f.name] = flow
         flow.calls(wanted)
-    for f in others:  # every top-level name is invented before any local one
-        if f.name in wanted:
-            names.tangent(f.name)
     params = {p.name: primal.of(p.name) for p in grad_fn.params}
     problems: list[Diagnostic] = []
     built: list[tuple[ir.Function, ir.Function]] = []
@@ -161,6 +161,33 @@ def _hoisted(fn: ir.Function, functions: Mapping[str, ir.Function], names: Modul
         return tuple(out)
 
     return replace(fn, body=block(fn.body))
+
+
+def _padded(e: ir.Call) -> ir.Call | None:
+    """``e`` with the defaults of the parameters it leaves out written, where the table has an entry for the
+    longer call (``numpy.sum(x, -1)`` -> ``numpy.sum(x, -1, False)``); None when it has none."""
+    for n in known_arities(e.fn):
+        rule = lookup(e.fn, n)
+        if rule is None or n <= len(e.args) or not all(p in rule.defaults for p in rule.params[len(e.args) :]):
+            continue
+        return ir.Call(e.fn, e.args + tuple(rule.defaults[p] for p in rule.params[len(e.args) :]))
+    return None
+
+
+def _negated(e: ir.Expr) -> ir.Expr | None:
+    """``e`` without its leading minus (``-a * b`` -> ``a * b``), or None when it has none."""
+    if isinstance(e, ir.Call) and e.fn == "operator.neg":
+        return e.args[0]
+    if isinstance(e, ir.Call) and e.fn in ("operator.mul", "operator.truediv"):
+        first = _negated(e.args[0])
+        return None if first is None else ir.Call(e.fn, (first, e.args[1]))
+    return None
+
+
+def _plus(total: ir.Expr, term: ir.Expr) -> ir.Expr:
+    """``total + term``, written ``total - t`` where ``term`` is ``-t`` (``-a * b`` included)."""
+    positive = _negated(term)
+    return ir.Call("operator.add", (total, term)) if positive is None else ir.Call("operator.sub", (total, positive))
 
 
 def _expressions(s: ir.Stmt) -> tuple[ir.Expr, ...]:
@@ -360,12 +387,17 @@ class _Builder:
             da, db = self.tan(a), self.tan(b)
             if da is None and db is None:
                 return None
-            return ir.Call(ir.IFEXP, (test, da if da is not None else self.zero(a), db if db is not None else self.zero(b)))
+            return ir.Call(
+                ir.IFEXP, (test, da if da is not None else self.zero(a), db if db is not None else self.zero(b))
+            )
         if e.fn == ir.TRANSPOSED:  # x.T: linear
             d = self.tan(e.args[0])
             return None if d is None else ir.Call(ir.TRANSPOSED, (d,))
         rule = rule_of(e)
         if rule is None:
+            padded = _padded(e)  # a template's call that leaves defaults out: numpy.sum(x, -1)
+            if padded is not None:
+                return self.tan(padded, ans)
             return self.support(e, ans if ans is not None else e)
         dargs = {p: self.tan(a) for p, a in zip(rule.params, e.args) if p in rule.adjoints}
         active = {p: d for p, d in dargs.items() if d is not None}
@@ -378,7 +410,9 @@ class _Builder:
             numbers = [ans if ans is not None else e, *(a for p, a in zip(rule.params, e.args) if p in active)]
             unsure = [x for x in numbers if not self.scalar(x)]
             if not unsure or rule.note == "the user's rule":
-                t = Tangent("scalar", {p: ir.substitute(rule.adjoints[p], {"g": ir.Var(template_dot(p))}) for p in active})
+                t = Tangent(
+                    "scalar", {p: ir.substitute(rule.adjoints[p], {"g": ir.Var(template_dot(p))}) for p in active}
+                )
                 short = rule.fn.split(".")[-1]
                 for x in unsure:
                     test = ir.Call("operator.eq", (ir.Call("numpy.ndim", (x,)), ir.Const(0)))
@@ -386,7 +420,9 @@ class _Builder:
                     self.requires.append(ir.Require(test, message))
         if t is None:
             short = rule.fn.split(".")[-1]
-            self.refuse(f"'{short}' has no forward-mode (tangent) rule, and its argument depends on a differentiated value")
+            self.refuse(
+                f"'{short}' has no forward-mode (tangent) rule, and its argument depends on a differentiated value"
+            )
             return None
         env: dict[str, ir.Expr] = dict(zip(rule.params, e.args))
         for p, a in zip(rule.params, e.args):
@@ -400,7 +436,7 @@ class _Builder:
             if rule.fn in _POWERS and not self.scalar(e.args[0]):  # log(a) of an array: NumPy's
                 term = _numpy_log(term)
             term = simplify(ir.substitute(term, env))
-            total = term if total is None else ir.Call("operator.add", (total, term))
+            total = term if total is None else _plus(total, term)
         assert total is not None
         if (rule.broadcasts or rule.shape == "elementwise") and self.smaller(e, set(active)):
             total = ir.Call("numpy.broadcast_to", (total, ir.Call("numpy.shape", (env[_ANS],))))
@@ -436,14 +472,16 @@ class _Builder:
             if explicit is not None:
                 env = {f"arg{j}": b for j, b in enumerate(e.args)} | {"dot": d, _ANS: ans}
                 term = ir.substitute(explicit, env)
-                total = term if total is None else ir.Call("operator.add", (total, term))
+                total = term if total is None else _plus(total, term)
                 continue
             if i not in linear:
                 short = e.fn.split(".")[-1]
-                self.refuse(f"'{short}' has no forward-mode (tangent) rule for this argument, which depends on a differentiated value")
+                self.refuse(
+                    f"'{short}' has no forward-mode (tangent) rule for this argument, which depends on a differentiated value"
+                )
                 return None
             term = ir.Call(e.fn, tuple(d if j == i else b for j, b in enumerate(e.args)))
-            total = term if total is None else ir.Call("operator.add", (total, term))
+            total = term if total is None else _plus(total, term)
         return total
 
     # ----- statements --------------------------------------------------------------------------------------
@@ -526,7 +564,9 @@ class _Builder:
             return [s, ir.Assign(target, first, s.origin), ir.Assign(target, write, s.origin)]
         reads_itself = s.target in ir.expr_names(v)
         d = self.tan(v, None if reads_itself else ir.Var(s.target))
-        t = ir.Assign(target, d if d is not None else self.zero(v if v == ir.Call(ir.LIST, ()) else ir.Var(s.target)), s.origin)
+        t = ir.Assign(
+            target, d if d is not None else self.zero(v if v == ir.Call(ir.LIST, ()) else ir.Var(s.target)), s.origin
+        )
         return [t, s] if reads_itself else [s, t]
 
     def accumulate(self, s: ir.Accumulate) -> list[ir.Stmt]:

@@ -35,8 +35,9 @@ __all__ = ["Tangent", "tangent_of", "DIAGONAL_SHAPES", "SAME", "EXPLICIT", "SYMM
 #: ``shape`` column values whose entries have a diagonal Jacobian in every argument
 DIAGONAL_SHAPES = frozenset({"number", "elementwise", "comparison", "either"})
 
-#: Entries whose Jacobian is symmetric although not diagonal: the JVP is the VJP with ``g`` -> ``p_dot``.
-SYMMETRIC = frozenset({"scipy.special.softmax"})
+#: Entries whose Jacobian is symmetric (``softmax``), or diagonal although their ``shape`` column does not say
+#: so (``multigammaln`` is elementwise in ``a``): the JVP is the VJP with ``g`` -> ``p_dot``.
+SYMMETRIC = frozenset({"scipy.special.softmax", "scipy.special.multigammaln"})
 
 #: Functions linear in their one differentiable argument: the tangent is the same call on the tangent. Each
 #: was checked: none depends on the argument's dtype or values other than linearly (not ``np.full_like``, whose
@@ -102,8 +103,16 @@ EXPLICIT: dict[str, dict[str, str]] = {
     "numpy.amin": {"a": _EXTREMUM},
     "numpy.prod": {"a": "ans * numpy.sum(a_dot / a, axis, keepdims)"},  # undefined at 0, as the adjoint
     "numpy.cumprod": {"a": "ans * numpy.cumsum(a_dot / a, axis)"},  # undefined at 0, as the adjoint
+    # a NaN entry is left out of the result: its tangent too
+    "numpy.nansum": {"a": "numpy.sum(numpy.where(numpy.isnan(a), 0.0, a_dot), axis, keepdims)"},
+    "numpy.nanmean": {
+        "a": "numpy.sum(numpy.where(numpy.isnan(a), 0.0, a_dot), axis, keepdims)"
+        " / numpy.sum(numpy.logical_not(numpy.isnan(a)), axis, keepdims)"
+    },
     "numpy.linalg.solve": {"a": "-numpy.linalg.solve(a, a_dot @ ans)", "b": "numpy.linalg.solve(a, b_dot)"},
     "numpy.linalg.inv": {"a": "-(ans @ a_dot @ ans)"},
+    # Jacobi's formula, for a stack of matrices too: d det(a) = det(a) tr(a^-1 da)
+    "numpy.linalg.det": {"a": "ans * numpy.trace(numpy.linalg.solve(a, a_dot), 0, -2, -1)"},
     "numpy.var": {"a": f"numpy.sum(2 * {_CENTRED} * a_dot, axis, keepdims) / ({_REDUCED} - ddof)"},
     "numpy.std": {"a": f"numpy.sum({_CENTRED} * a_dot, axis, keepdims) / (({_REDUCED} - ddof) * ans)"},
     "numpy.linalg.norm": {"x": "numpy.sum(x * x_dot, axis, keepdims) / ans"},
@@ -253,14 +262,19 @@ SUPPORT_EXPLICIT: dict[tuple[str, int], ir.Expr] = {
             _ARG0,
             _call(
                 ir.IFEXP,
-                _call("operator.eq", _call("numpy.ndim", _ANS), _call("operator.sub", _call("numpy.ndim", _ARG0), ir.Const(1))),
+                _call(
+                    "operator.eq",
+                    _call("numpy.ndim", _ANS),
+                    _call("operator.sub", _call("numpy.ndim", _ARG0), ir.Const(1)),
+                ),
                 _call("numpy.einsum", ir.Const("...ji,...j->...i"), _DOT, _ANS),
                 _call("operator.matmul", _swapped(_DOT), _ANS),
             ),
         ),
     ),
     ("s2sad.det_adjoint", 1): _call(
-        "operator.neg", _call("operator.matmul", _swapped(_call("operator.matmul", _DOT, _call("numpy.linalg.inv", _ARG1))), _ANS)
+        "operator.neg",
+        _call("operator.matmul", _swapped(_call("operator.matmul", _DOT, _call("numpy.linalg.inv", _ARG1))), _ANS),
     ),
 }
 SUPPORT_EXPLICIT.update(SUPPORT_EXPLICIT_LIBRARY)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import sys
 import types
 
 import numpy as np
@@ -16,6 +17,7 @@ import catalogue
 import helpers_catalogue
 import numpy_catalogue
 import s2sad
+import s2sad.cli
 from s2sad import S2sadError
 from test_generated_modules import problems
 
@@ -58,7 +60,9 @@ def _jax_twin(fn):
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    math_ns = types.SimpleNamespace(**{k: getattr(jnp, k, getattr(math, k)) for k in dir(math) if not k.startswith("_")})
+    math_ns = types.SimpleNamespace(
+        **{k: getattr(jnp, k, getattr(math, k)) for k in dir(math) if not k.startswith("_")}
+    )
     math_ns.pow = jnp.power
     math_ns.log = lambda x, b=None: jnp.log(x) if b is None else jnp.log(x) / jnp.log(b)
     globals_ = dict(fn.__globals__)
@@ -217,10 +221,139 @@ def test_realistic_programs_against_finite_differences_and_autograd(program):
         full = list(args)
         for i, x in zip(index, xs):
             full[i] = x
-        return sum(
-            autograd.numpy.sum(autograd.grad(twin, i)(*full) * d) for i, d in zip(index, v)
-        )
+        return sum(autograd.numpy.sum(autograd.grad(twin, i)(*full) * d) for i, d in zip(index, v))
 
     for k, (got, w) in enumerate(zip(hv, program.wrt)):
         expected = autograd.grad(along, k)(*(args[i] for i in index))
         np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-10, err_msg=w)
+
+
+# ---- the command line, the committed example, refusals, check_hvp -------------------------------------------------
+EXAMPLE = ("examples/softmax_regression.py::softmax_regression_loss", "examples/softmax_regression_hvp.py", ("W", "b"))
+
+
+def test_committed_example_is_fresh(monkeypatch, capsys):
+    import test_realistic
+
+    monkeypatch.chdir(test_realistic.ROOT)
+    target, output, wrt = EXAMPLE
+    status = s2sad.cli.main(["hvp", target, "--wrt", ",".join(wrt), "-o", output, "--check"])
+    assert status == 0, f"{output} is stale; run: s2sad hvp {target} --wrt {','.join(wrt)} -o {output}"
+
+
+def test_committed_example_is_correct():
+    import test_realistic
+
+    program = next(p for p in test_realistic.PROGRAMS if p.name == "softmax_regression")
+    text = (test_realistic.ROOT / EXAMPLE[1]).read_text()
+    assert "import s2sad" not in text and "from s2sad" not in text
+    f = test_realistic._functions((test_realistic.ROOT / program.path).read_text(), "m")[program.target]
+    args = program.point(np.random.default_rng(3))
+    v, hv = _check_module(text, program.target, f, args, [0, 1])
+    # the directional second difference of f itself: <v, H v> = (f(x + h v) - 2 f(x) + f(x - h v)) / h^2
+    h = 1e-4
+    up = (args[0] + h * v[0], args[1] + h * v[1], *args[2:])
+    down = (args[0] - h * v[0], args[1] - h * v[1], *args[2:])
+    second = (f(*up) - 2 * f(*args) + f(*down)) / h**2
+    assert math.isclose(sum(float(np.sum(a * b)) for a, b in zip(v, hv)), second, rel_tol=1e-5)
+
+
+def test_command_line_prints_the_module(tmp_path, monkeypatch, capsys):
+    (tmp_path / "m.py").write_text("import math\n\n\ndef f(x, y):\n    return math.sin(x * y) + x**3\n")
+    monkeypatch.chdir(tmp_path)
+    assert s2sad.cli.main(["hvp", "m.py::f", "--wrt", "x"]) == 0
+    text = capsys.readouterr().out
+    assert "def hvp_f(x, y, x_dot):" in text and "x_bar_dot" in text
+    assert "Regenerate with: s2sad hvp m.py::f --wrt x" in text
+    assert problems(text) == []
+
+
+def test_refusal_is_located(tmp_path, monkeypatch, capsys):
+    source = (
+        "import numpy as np\n\n\ndef f(a):\n    L = np.linalg.cholesky(a @ a.T + 3.0 * np.eye(3))\n"
+        "    return np.sum(L**2)\n"
+    )
+    (tmp_path / "m.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    assert s2sad.cli.main(["hvp", "m.py::f", "-o", "out.py"]) == 2
+    err = capsys.readouterr().err
+    assert "m.py:5:5: error:" in err and "[no-forward-rule]" in err and "Traceback" not in err
+    assert not (tmp_path / "out.py").exists()
+
+
+def test_names_read_well():
+    text = s2sad.hvp_source(catalogue.domke)
+    assert "def hvp_domke(x, x_dot):" in text
+    for name in ("a_dot", "c_bar_dot", "x_bar_dot", "a = exp(x)"):  # the user's names, their adjoints' tangents
+        assert name in text
+    assert text.rstrip().endswith("return x_bar_dot")
+
+
+def test_check_hvp_passes_and_catches_a_wrong_product(monkeypatch):
+    result = s2sad.check_hvp(catalogue.carried_sin, 0.3, 1.7)
+    assert result, result.report()
+    assert "symmetry 1" in result.report() and result.report().endswith("ok")
+    rosen = s2sad.check_hvp(numpy_catalogue.rosenbrock, np.linspace(-0.5, 1.0, 6))
+    assert rosen, rosen.report()
+    module = sys.modules["s2sad.hvp"]  # (the package's attribute 'hvp' is the function)
+    right = module.hvp
+
+    def wrong(f, wrt=None):
+        hf = right(f, wrt)
+
+        def doubled_in_x(*args):
+            got = hf(*args)
+            return (2 * got[0], got[1])
+
+        doubled_in_x.__s2sad_wrt__ = hf.__s2sad_wrt__
+        doubled_in_x.__signature__ = inspect.signature(hf)
+        return doubled_in_x
+
+    monkeypatch.setattr(module, "hvp", wrong)
+    bad = s2sad.check_hvp(catalogue.reassigned, 0.3, 1.7)
+    assert not bad and "MISMATCH" in bad.report()
+
+
+# ---- every library rule: the HVP of sum(sin(call)), whose gradient program runs each rule's adjoint ---------------
+#: Library functions whose second derivative s2sad refuses (no tangent for the function or its adjoint).
+LIBRARY_REFUSED = {"numpy.linalg.cholesky", "numpy.full_like"}
+
+
+def _library_cases():
+    import test_library_rules
+
+    return [
+        (fn, call, args, test_library_rules._source(call, len(args))) for fn, call, args in test_library_rules.CASES
+    ]
+
+
+@pytest.mark.parametrize(
+    "fn, call, args, source", _library_cases(), ids=[f"{c[0]}:{c[1]}:{k}" for k, c in enumerate(_library_cases())]
+)
+def test_library_rules(fn, call, args, source):
+    import test_library_rules
+
+    wrt = test_library_rules._NAMES[: len(args)]
+    try:
+        text = s2sad.generate(source, "m.py", "f", wrt=wrt, mode="hvp")
+    except S2sadError as err:
+        d = err.diagnostics[0]
+        assert d.code == "no-forward-rule" and d.span is not None, d
+        assert fn in LIBRARY_REFUSED, f"{fn} refused: {d.message}"
+        return
+    grad = test_library_rules._compiled(s2sad.generate(source, "m.py", "f", wrt=wrt), "grad_f")
+    hf = test_library_rules._compiled(text, "hvp_f")
+    index = list(range(len(args)))
+    rng = np.random.default_rng(15)
+    v, u = [_direction(a, rng) for a in args], [_direction(a, rng) for a in args]
+    hv, hu = _parts(hf(*args, *v), len(index)), _parts(hf(*args, *u), len(index))
+    scale = max([1.0] + [float(np.max(np.abs(a))) for a in args])
+    h = 1e-6 * scale
+    up = [a + h * d for a, d in zip(args, v)]
+    down = [a - h * d for a, d in zip(args, v)]
+    fd = [(a - b) / (2 * h) for a, b in zip(_parts(grad(*up), len(index)), _parts(grad(*down), len(index)))]
+    for got, expected in zip(hv, fd):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    left = sum(float(np.sum(a * b)) for a, b in zip(u, hv))
+    right = sum(float(np.sum(a * b)) for a, b in zip(hu, v))
+    assert math.isclose(left, right, rel_tol=1e-7, abs_tol=1e-9), (left, right)
