@@ -357,3 +357,18 @@ def test_library_rules(fn, call, args, source):
     left = sum(float(np.sum(a * b)) for a, b in zip(u, hv))
     right = sum(float(np.sum(a * b)) for a, b in zip(hu, v))
     assert math.isclose(left, right, rel_tol=1e-7, abs_tol=1e-9), (left, right)
+
+
+def test_tangents_given_as_zero_dimensional_arrays_are_not_changed():
+    """``x_bar_dot += ...`` is written where ``x_bar += ...`` is: the tangent of a value s2sad made is a value
+    s2sad made, so a 0-d array passed as a tangent (or a point) is never changed in place."""
+    for fn, args, index in catalogue.CASES + helpers_catalogue.CASES:
+        if fn.__name__ == "augmented":  # 'z += ...' on a 0-d array: refused at run time by the gradient too
+            continue
+        names = _names(fn)
+        hf = s2sad.hvp(fn, wrt=[names[i] for i in index])
+        dots = [np.array(0.5 + 0.1 * k) for k in range(len(index))]
+        point = [np.array(float(a)) if i in index else a for i, a in enumerate(args)]
+        _call(hf, point, dots)
+        assert [float(d) for d in dots] == [0.5 + 0.1 * k for k in range(len(index))], fn.__name__
+        assert [float(point[i]) for i in index] == [float(args[i]) for i in index], fn.__name__
