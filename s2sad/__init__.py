@@ -10,6 +10,7 @@ from .api import explain, generate, grad, grad_source, gradient, rule, value_and
 from .diagnostics import InternalError, S2sadError  # noqa: E402
 from .gradcheck import GradCheck, gradcheck  # noqa: E402
 from .transforms import jacobian, jacobian_source, jvp, jvp_source, vjp, vjp_source  # noqa: E402
+from .hvp_pipeline import check_hvp, hvp, hvp_source  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -25,6 +26,9 @@ __all__ = [
     "vjp_source",
     "jacobian",
     "jacobian_source",
+    "hvp",
+    "hvp_source",
+    "check_hvp",
     "explain",
     "gradcheck",
     "GradCheck",

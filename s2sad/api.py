@@ -194,6 +194,29 @@ def _pipeline(
     return Generated(text, chosen, tuple(program.read), grad_fn.name)
 
 
+class ReverseProgram(NamedTuple):
+    """The gradient program in IR, before emit (:mod:`s2sad.hvp_pipeline` differentiates it again)."""
+
+    program: Any  #: what the frontend read
+    names: names.ModuleNames
+    main: ir.Function  #: the target, in SSA form
+    chosen: tuple[str, ...]
+    gradient: ir.Function
+    others: list[tuple[ir.Function, str]]  #: the helpers' functions the gradient calls, with docstrings
+    values: values.Values  #: what s2sad.values knows of the target's names
+
+
+def _reverse_program(
+    source: str, path: str, name: str, wrt: Sequence[str] | None, with_value: bool, line: int | None
+) -> ReverseProgram:
+    """The stages up to the gradient program in IR: frontend, SSA, analyses, recording and reverse."""
+    lowered = _lowered(source, path, name, line)
+    chosen, functions, _ = _reverse_parts(lowered, wrt, with_value, False)
+    known = values.program(lowered.main, lowered.helpers)[lowered.main.name]
+    (gradient, _), others = functions[0], functions[1:]
+    return ReverseProgram(lowered.program, lowered.names, lowered.main, chosen, gradient, others, known)
+
+
 def _reverse_parts(lowered: Lowered, wrt: Sequence[str] | None, with_value: bool, seeded: bool) -> Parts:
     """Reverse mode's functions: the gradient (``seeded``: the vector-Jacobian product) and its helpers'."""
     program, module_names, main, helpers = lowered

@@ -30,6 +30,7 @@ __all__ = [
     "check_jvp",
     "check_vjp",
     "check_jacobian",
+    "check_hvp",
     "run_gradcheck",
     "UserCodeError",
 ]
@@ -262,6 +263,29 @@ def check_vjp(
     return result
 
 
+def check_hvp(
+    f: Callable[..., Any],
+    hvp: Callable[..., Any],
+    args: Sequence[Any],
+    index: Sequence[int],
+    names: Sequence[str],
+    *,
+    gradient: Callable[..., Any],
+    **options: Any,
+) -> GradCheck:
+    """``hvp(*args, *tangents)`` (H d) along random directions (and each parameter alone) against central
+    differences of the generated ``gradient`` along d, both weighted by a random ``u``: the JVP's check, with
+    the gradient as the function (H d is the derivative of the gradient along d)."""
+
+    def as_jvp(*values: Any, **keywords: Any) -> tuple[None, Any]:
+        return None, hvp(*values, **keywords)
+
+    setattr(as_jvp, "__signature__", inspect.signature(hvp))
+    result = check_jvp(gradient, as_jvp, args, index, names, **options)
+    result.compared = "u·(H d)"
+    return result
+
+
 def check_jacobian(
     f: Callable[..., Any],
     jac: Callable[..., Any],
@@ -342,11 +366,15 @@ def gradcheck(
 
 
 def _extra(mode: str, f: Callable[..., Any], wrt: Sequence[str] | None) -> dict[str, Any]:
-    """The VJP and the Jacobian are also checked against the JVP, where forward mode takes the function."""
-    if mode not in ("vjp", "jacobian"):
-        return {}
+    """The VJP and the Jacobian are also checked against the JVP, where forward mode takes the function; the
+    HVP against the generated gradient."""
     from .api import _build
     from .diagnostics import S2sadError
+
+    if mode == "hvp":
+        return {"gradient": _build(f, wrt, with_value=False)[0]}
+    if mode not in ("vjp", "jacobian"):
+        return {}
 
     try:
         return {"jvp": _build(f, wrt, with_value=False, mode="jvp")[0]}
@@ -386,10 +414,15 @@ def run_gradcheck(
             jvp_text, _, _, jvp_name = _generate(source, path, name, wrt=wrt, mode="jvp")
         except S2sadError:
             jvp_text = None
+    grad_text = None
+    if mode == "hvp":  # H d is checked against differences of the generated gradient
+        grad_text, _, _, grad_name = _generate(source, path, name, wrt=wrt)
     try:  # the generated module imports what the user's does: that may run the user's modules
         df = _compile(text, f"{function} from {path}", function)
         if jvp_text is not None:
             extra["jvp"] = _compile(jvp_text, f"{jvp_name} from {path}", jvp_name)
+        if grad_text is not None:
+            extra["gradient"] = _compile(grad_text, f"{grad_name} from {path}", grad_name)
     except (Exception, SystemExit) as err:
         raise UserCodeError(f"{type(err).__name__}: {err}") from err
     setattr(df, "__s2sad_wrt__", list(chosen_wrt))
@@ -418,6 +451,8 @@ def run_gradcheck(
         f = _spread(f, keywords, len(args))
         if mode == "grad":  # the other modes' checks pass keyword-only parameters by keyword (see _call)
             df = _spread(df, keywords, len(args))
+        if "gradient" in extra:  # the HVP's check calls the gradient positionally, as f
+            extra["gradient"] = _spread(extra["gradient"], keywords, len(args))
     checker = modes.MODES[mode].checker()
     try:  # the function and the gradient run here, on the user's values
         return checker(f, df, args, index, chosen, directions=directions, seed=seed, **extra)

@@ -4,7 +4,8 @@ and its check.
 ``grad`` is the gradient of a scalar function (reverse mode, seeded with 1); ``jvp`` the Jacobian-vector
 product (forward mode, :mod:`s2sad.forward_pipeline`); ``vjp`` the vector-Jacobian product (reverse mode
 seeded with ``out_bar``); ``jacobian`` the whole Jacobian from forward or reverse sweeps
-(:mod:`s2sad.jacobians`). The command line (``s2sad <verb>``), the Python API (``s2sad.<verb>``, the
+(:mod:`s2sad.jacobians`); ``hvp`` the Hessian-vector product (forward mode over the reverse-mode gradient,
+:mod:`s2sad.hvp_pipeline`). The command line (``s2sad <verb>``), the Python API (``s2sad.<verb>``, the
 decorator's ``modes``), the project's ``[tool.s2sad.targets]`` (``mode = "..."``) and ``gradcheck --mode`` all
 read this table, so a new mode is one row. A pipeline and a check are named ``"module:function"`` and
 imported when used: ``import s2sad`` stays light.
@@ -90,6 +91,16 @@ MODES: dict[str, Mode] = {
             "Generate the Jacobian of a function as a readable Python module: jacobian_f(<f's parameters>) "
             "returns, per differentiated parameter, an array of shape result.shape + parameter.shape, from "
             "forward or reverse sweeps (whichever are fewer).",
+        ),
+        Mode(
+            "hvp",
+            "hvp_",
+            "s2sad.hvp_pipeline:generate_hvp",
+            "s2sad.gradcheck:check_hvp",
+            "print or write the Hessian-vector product module of one function (forward over reverse mode)",
+            "Generate the Hessian-vector product of a function as a readable Python module, by forward mode over "
+            "its reverse-mode gradient: hvp_f(<f's parameters>, <p>_dot ...) returns H·v in the gradient's form.",
+            "the parameters differentiated (twice), comma-separated (default: all that the result depends on)",
         ),
     )
 }

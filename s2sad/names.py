@@ -221,6 +221,10 @@ class ModuleNames:
         """The name of the forward-mode (tangent) function of ``name``: ``jvp_f``, ``jvp_f_1`` when taken."""
         return self._invent(f"jvp {name}", f"jvp_{name}")
 
+    def hvp(self, name: str) -> str:
+        """The name of the Hessian-vector product function of ``name``: ``hvp_f``, ``hvp_f_1`` when taken."""
+        return self._invent(f"hvp {name}", f"hvp_{name}")
+
     def support(self, name: str) -> str:
         """The name of the support function ``name`` (``unbroadcast``, ``scatter``) in this module."""
         return self._invent(f"support {name}", name)

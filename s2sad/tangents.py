@@ -35,8 +35,9 @@ __all__ = ["Tangent", "tangent_of", "DIAGONAL_SHAPES", "SAME", "EXPLICIT", "SYMM
 #: ``shape`` column values whose entries have a diagonal Jacobian in every argument
 DIAGONAL_SHAPES = frozenset({"number", "elementwise", "comparison", "either"})
 
-#: Entries whose Jacobian is symmetric although not diagonal: the JVP is the VJP with ``g`` -> ``p_dot``.
-SYMMETRIC = frozenset({"scipy.special.softmax"})
+#: Entries whose Jacobian is symmetric (``softmax``), or diagonal although their ``shape`` column does not say
+#: so (``multigammaln`` is elementwise in ``a``): the JVP is the VJP with ``g`` -> ``p_dot``.
+SYMMETRIC = frozenset({"scipy.special.softmax", "scipy.special.multigammaln"})
 
 #: Functions linear in their one differentiable argument: the tangent is the same call on the tangent. Each
 #: was checked: none depends on the argument's dtype or values other than linearly (not ``np.full_like``, whose
@@ -104,6 +105,13 @@ EXPLICIT: dict[str, dict[str, str]] = {
     "numpy.amax": {"a": _EXTREMUM},
     "numpy.amin": {"a": _EXTREMUM},
     "numpy.prod": {"a": "ans * numpy.sum(a_dot / a, axis, keepdims)"},  # undefined at 0, as the adjoint
+    "numpy.cumprod": {"a": "ans * numpy.cumsum(a_dot / a, axis)"},  # undefined at 0, as the adjoint
+    # a NaN entry is left out of the result: its tangent too
+    "numpy.nansum": {"a": "numpy.sum(numpy.where(numpy.isnan(a), 0.0, a_dot), axis, keepdims)"},
+    "numpy.nanmean": {
+        "a": "numpy.sum(numpy.where(numpy.isnan(a), 0.0, a_dot), axis, keepdims)"
+        " / numpy.sum(numpy.logical_not(numpy.isnan(a)), axis, keepdims)"
+    },
     "numpy.linalg.solve": {"a": "-numpy.linalg.solve(a, a_dot @ ans)", "b": "numpy.linalg.solve(a, b_dot)"},
     "numpy.linalg.inv": {"a": "-(ans @ a_dot @ ans)"},
     "numpy.tensordot": {"a": "numpy.tensordot(a_dot, b, axes)", "b": "numpy.tensordot(a, b_dot, axes)"},
@@ -118,6 +126,8 @@ EXPLICIT: dict[str, dict[str, str]] = {
         "a": "-scipy.linalg.solve_triangular(a, s2sad.triangular_tangent(a_dot, trans, lower) @ ans, trans, lower)",
         "b": "scipy.linalg.solve_triangular(a, b_dot, trans, lower)",
     },
+    # Jacobi's formula, for a stack of matrices too: d det(a) = det(a) tr(a^-1 da)
+    "numpy.linalg.det": {"a": "ans * numpy.trace(numpy.linalg.solve(a, a_dot), 0, -2, -1)"},
     "numpy.var": {"a": f"numpy.sum(2 * {_CENTRED} * a_dot, axis, keepdims) / ({_REDUCED} - ddof)"},
     "numpy.std": {"a": f"numpy.sum({_CENTRED} * a_dot, axis, keepdims) / (({_REDUCED} - ddof) * ans)"},
     "numpy.linalg.norm": {"x": "numpy.sum(x * x_dot, axis, keepdims) / ans"},
@@ -184,3 +194,103 @@ def tangent_of(rule: Rule) -> Tangent | None:
 TANGENTS: dict[tuple[str, int], Tangent] = {
     key: t for key, rule in RULES.items() if rule.adjoints for t in [tangent_of(rule)] if t is not None
 }
+
+
+#: Tangents of the support functions a gradient program calls (:data:`s2sad.emit.SUPPORT`), for forward mode
+#: over reverse mode (:mod:`s2sad.over_reverse`): per function, the positions of the arguments it is linear in
+#: (each one with the others fixed: ``matmul_adjoint_a(g, a, b)`` is linear in ``g`` and in ``b``), and those
+#: it reads only for their shape, dtype or a count (``unbroadcast(g, x)`` reads ``x``'s shape). Its tangent is
+#: the sum, over the linear arguments that carry one, of the same call with that argument replaced by its
+#: tangent. ``REST`` stands for every position from there on (``bundle(d, keys, *adjoints)``). An argument in
+#: neither set that carries a tangent (``a`` of ``solve_transposed(a, g)``) is refused (``no-forward-rule``).
+REST = -1
+SUPPORT_TANGENTS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    "s2sad.unbroadcast": ((0,), (1,)),
+    "s2sad.scatter": ((0,), (1, 2)),
+    "s2sad.bundle": ((2, REST), (0, 1)),
+    "s2sad.setitem_adjoint_x": ((0,), (1,)),
+    "s2sad.setitem_adjoint_v": ((0,), (1, 2, 3)),
+    "s2sad.but_last": ((0,), ()),
+    "s2sad.matmul_adjoint_a": ((0, 2), (1,)),
+    "s2sad.matmul_adjoint_b": ((0, 1), (2,)),
+    "s2sad.dot_adjoint_a": ((0, 2), (1,)),
+    "s2sad.dot_adjoint_b": ((0, 1), (2,)),
+    "s2sad.gathered": ((0,), (1, 2)),
+    "s2sad.cumsum_adjoint": ((0,), (1, 2)),
+    "s2sad.average_adjoint": ((0,), (1, 2)),
+    "s2sad.trace_adjoint": ((0,), (1,)),
+    "s2sad.diag_adjoint": ((0,), (1, 2)),
+    "s2sad.solve_transposed": ((1,), ()),
+    "s2sad.solve_adjoint_a": ((0, 1), (2,)),
+    "s2sad.det_adjoint": ((0,), ()),
+    "s2sad.cholesky_adjoint": ((0,), ()),
+}
+
+
+def support_positions(fn: str, args: tuple[ir.Expr, ...]) -> tuple[set[int], set[int]] | None:
+    """The positions of ``args`` a support function call is linear in, and those it reads only for their
+    shape (see :data:`SUPPORT_TANGENTS`); None: not a support function with a tangent."""
+    if fn == "s2sad.einsum_adjoint":  # einsum_adjoint(k, g, subscripts, *operands): operand k gives a shape
+        k = args[0]
+        if not isinstance(k, ir.Const) or not isinstance(k.value, int):
+            return None
+        return {1} | set(range(3, len(args))) - {3 + k.value}, {0, 2, 3 + k.value}
+    found = SUPPORT_TANGENTS.get(fn)
+    if found is None:
+        return None
+
+    def expand(ps: tuple[int, ...]) -> set[int]:
+        if REST in ps:
+            start = ps[ps.index(REST) - 1]
+            return set(ps[:-2]) | set(range(start, len(args)))
+        return set(ps)
+
+    return expand(found[0]), expand(found[1])
+
+
+def _call(fn: str, *args: ir.Expr) -> ir.Call:
+    return ir.Call(fn, args)
+
+
+def _swapped(e: ir.Expr) -> ir.Expr:
+    return _call("numpy.swapaxes", e, ir.Const(-1), ir.Const(-2))
+
+
+_ARG0, _ARG1, _DOT, _ANS = ir.Var("arg0"), ir.Var("arg1"), ir.Var("dot"), ir.Var("ans")
+
+#: Tangents of functions that only adjoint templates call, and that have no entry in the table of their own
+#: (``polygamma(1, x)`` in digamma's adjoint): (function, position) -> the term, as below.
+SUPPORT_EXPLICIT_LIBRARY: dict[tuple[str, int], ir.Expr] = {
+    ("scipy.special.polygamma", 1): _call(
+        "operator.mul", _DOT, _call("scipy.special.polygamma", _call("operator.add", _ARG0, ir.Const(1)), _ARG1)
+    ),
+}
+
+#: Tangent terms of support functions in an argument they are not linear in: (function, position) -> the term,
+#: in the call's arguments ``arg0``, ``arg1``..., that argument's tangent ``dot`` and the call's value ``ans``.
+#: ``solve_transposed(a, g)`` is y = a^-T g: a^T y = g gives dy = -a^-T (da^T y); ``det_adjoint(g, a)`` is
+#: g a^-T (g one number per matrix), whose derivative is -g a^-T da^T a^-T = -(da a^-1)^T ans.
+SUPPORT_EXPLICIT: dict[tuple[str, int], ir.Expr] = {
+    ("s2sad.solve_transposed", 0): _call(
+        "operator.neg",
+        _call(
+            "s2sad.solve_transposed",
+            _ARG0,
+            _call(
+                ir.IFEXP,
+                _call(
+                    "operator.eq",
+                    _call("numpy.ndim", _ANS),
+                    _call("operator.sub", _call("numpy.ndim", _ARG0), ir.Const(1)),
+                ),
+                _call("numpy.einsum", ir.Const("...ji,...j->...i"), _DOT, _ANS),
+                _call("operator.matmul", _swapped(_DOT), _ANS),
+            ),
+        ),
+    ),
+    ("s2sad.det_adjoint", 1): _call(
+        "operator.neg",
+        _call("operator.matmul", _swapped(_call("operator.matmul", _DOT, _call("numpy.linalg.inv", _ARG1))), _ANS),
+    ),
+}
+SUPPORT_EXPLICIT.update(SUPPORT_EXPLICIT_LIBRARY)

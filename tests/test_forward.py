@@ -179,20 +179,15 @@ def test_diagonal_entries_derive_their_tangent_from_the_adjoint_template():
 def test_entries_without_a_forward_rule_are_few_and_listed():
     missing = sorted({k[0] for k, r in RULES.items() if r.adjoints and tangent_of(r) is None})
     assert missing == [
-        "numpy.cumprod",
         "numpy.full_like",
         "numpy.linalg.cholesky",
-        "numpy.linalg.det",
-        "numpy.nanmean",
-        "numpy.nansum",
-        "scipy.special.multigammaln",
     ]
 
 
 # ---- refusals, names, CLI -------------------------------------------------------------------------------------
 def test_no_forward_rule_is_a_located_error(tmp_path, capsys):
     path = tmp_path / "m.py"
-    path.write_text("import numpy as np\n\n\ndef f(x):\n    return np.linalg.det(x)\n")
+    path.write_text("import numpy as np\n\n\ndef f(x):\n    return np.sum(np.linalg.cholesky(x))\n")
     assert main(["jvp", f"{path}::f"]) == 2
     err = capsys.readouterr().err
     assert f"{path}:5:5: error:" in err and "[no-forward-rule]" in err and "Traceback" not in err
