@@ -251,6 +251,8 @@ class _Flow:
                 edges.append(({s.stack}, {s.name}))
             elif isinstance(s, ir.Pop):
                 edges.append(({s.name}, {s.stack}))
+            elif isinstance(s, ir.For):  # records read by iteration (s2sad.records): a pop each
+                edges += [({name}, {stack}) for name, stack in s.stacks]
             elif isinstance(s, ir.Return):
                 returned |= {n for v in s.values for n in _sources(v, functions)}
         self.edges = edges
@@ -526,8 +528,14 @@ class _Builder:
                     out.append(ir.Pop(self.dot(s.name) if self.active(s.name) else self.discard(), self.dot(s.stack)))
                 elif self.active(s.name):
                     out.append(ir.Assign(self.dot(s.name), self.zero(ir.Var(s.name))))
-            elif isinstance(s, ir.For):
-                out.append(replace(s, body=tuple(self.block(s.body))))
+            elif isinstance(s, ir.For):  # records read by iteration: the tangents' stacks beside the values'
+                pairs, zeros = list(s.stacks), []
+                for name, stack in s.stacks:
+                    if self.active(stack):
+                        pairs.append((self.dot(name) if self.active(name) else self.discard(), self.dot(stack)))
+                    elif self.active(name):
+                        zeros.append(ir.Assign(self.dot(name), self.zero(ir.Var(name))))
+                out.append(replace(s, stacks=tuple(pairs), body=tuple(zeros + self.block(s.body))))
             elif isinstance(s, ir.If):
                 out.append(replace(s, body=tuple(self.block(s.body)), orelse=tuple(self.block(s.orelse))))
             elif isinstance(s, ir.While):
