@@ -263,7 +263,7 @@ def test_common_case_keeps_its_names() -> None:
         "import math\n\n\ndef f(x):\n    y = math.sin(x)\n    for i in range(3):\n        y = y * x\n    return y\n"
     )
     text = generate(source, "m.py", "f")
-    assert "def grad_f(x):" in text and "for i in reversed(range(3)):" in text and "import builtins" not in text
+    assert "def grad_f(x):" in text and "for y in reversed(y_stack):" in text and "import builtins" not in text
     assert "x_bar" in text and "y_stack" in text
 
 

@@ -70,11 +70,11 @@ def test_carried_copy_is_read_as_the_adjoint_itself():
 
 
 def _run(stmts, ret):
-    fn = ir.Function("g", (), tuple(stmts) + (ret,), "m.py")
+    fn = ir.Function("grad_g", (), tuple(stmts) + (ret,), "m.py")
     text = s2sad.emit.emit(fn, [], "doc")
     namespace: dict = {}
     exec(text, namespace)
-    return namespace["g"]
+    return namespace["grad_g"]
 
 
 def test_a_value_read_by_its_own_reassignment_is_kept():
