@@ -224,7 +224,17 @@ SUPPORT_TANGENTS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
     "s2sad.solve_adjoint_a": ((0, 1), (2,)),
     "s2sad.det_adjoint": ((0,), ()),
     "s2sad.cholesky_adjoint": ((0,), ()),
+    "s2sad.concatenate_adjoint": ((0,), (1, 2, REST)),
+    "s2sad.hstack_adjoint": ((0,), (1, 2, REST)),
+    "s2sad.vstack_adjoint": ((0,), (1, 2, REST)),
+    "s2sad.column_stack_adjoint": ((0,), (1, 2, REST)),
+    "s2sad.solve_triangular_adjoint_a": ((0, 1), ()),
+    "numpy.take": ((0,), ()),  # np.stack's adjoint: the k-th slice of g
 }
+
+#: Support functions ``f(k, g, a, b, ...)`` giving the adjoint of operand ``k`` (0: a, 1: b) of a product:
+#: linear in ``g`` and in the other operand; operand ``k`` gives only a shape.
+_BY_OPERAND = frozenset({"s2sad.tensordot_adjoint", "s2sad.inner_adjoint", "s2sad.kron_adjoint"})
 
 
 def support_positions(fn: str, args: tuple[ir.Expr, ...]) -> tuple[set[int], set[int]] | None:
@@ -235,6 +245,12 @@ def support_positions(fn: str, args: tuple[ir.Expr, ...]) -> tuple[set[int], set
         if not isinstance(k, ir.Const) or not isinstance(k.value, int):
             return None
         return {1} | set(range(3, len(args))) - {3 + k.value}, {0, 2, 3 + k.value}
+    if fn in _BY_OPERAND:
+        k = args[0]
+        if not isinstance(k, ir.Const) or k.value not in (0, 1):
+            return None
+        other = 3 if k.value == 0 else 2
+        return {1, other}, set(range(len(args))) - {1, other}
     found = SUPPORT_TANGENTS.get(fn)
     if found is None:
         return None
