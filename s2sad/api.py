@@ -119,13 +119,14 @@ def _generate(
 ) -> Generated:
     """The whole pipeline, for the function and every helper it reaches. Input too deep for the stages is
     refused first; a ``RecursionError`` that still escapes one is reported the same way (nothing is written)."""
-    limits.check_source(source, path, name, line)
-    with limits.guard(source, path, name, line), _collection_paused():
-        if mode == "jvp":
-            from .forward_pipeline import pipeline  # it reuses this module's stages: imported when used
+    with _collection_paused():
+        limits.check_source(source, path, name, line)
+        with limits.guard(source, path, name, line):
+            if mode == "jvp":
+                from .forward_pipeline import pipeline  # it reuses this module's stages: imported when used
 
-            return pipeline(source, path, name, wrt, line, output)
-        return _pipeline(source, path, name, wrt, with_value, line, output)
+                return pipeline(source, path, name, wrt, line, output)
+            return _pipeline(source, path, name, wrt, with_value, line, output)
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper
 
 from .. import ir
 from ..bindings import ModuleScope, function_scope
@@ -13,7 +13,7 @@ from ..diagnostics import Diagnostic, InternalError, S2sadError
 from ..rules import OPERATOR_SYMBOLS, TemplateError
 from ..user_rules import user_rule
 from ..values import array_free
-from . import fidelity
+from . import fidelity, positions
 from .aliasing import InPlace, inplace_message, returns_fresh
 from .annotations import _Annotations
 from .containers import Lengths, _Containers, tuple_lengths
@@ -73,7 +73,7 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
         self.misread: list[Diagnostic] = []  #: where LibCST and CPython read the function differently
         self.output_name: str | None = None  #: the function's name in the generated module, if not its own
         self.lines = lines
-        self.positions = wrapper.resolve(PositionProvider)
+        self.positions = positions.of(wrapper.module)  # LibCST's PositionProvider, computed faster
         self.diagnostics: list[Diagnostic] = []
         self.imports = self._module_imports()
         self.constants_used: dict[str, ir.ModuleConstant] = {}

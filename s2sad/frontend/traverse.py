@@ -24,7 +24,6 @@ import libcst as cst
 __all__ = ["visit", "children"]
 
 _FIELDS: dict[type, tuple[str, ...] | None] = {}
-_HOOKS: dict[type, bool] = {}
 
 
 def _fields(kind: type) -> tuple[str, ...] | None:
@@ -78,16 +77,28 @@ def _fields(kind: type) -> tuple[str, ...] | None:
     return found
 
 
+def _walk_cache(visitor: type) -> dict[Any, Any]:
+    """What the walk worked out for a visitor class, kept on the class itself: a class defined in a function
+    is made anew by each call, and a cache beside it would keep every one alive (with what its methods'
+    closures hold: the trees they were walking)."""
+    cache = visitor.__dict__.get("_s2sad_walk")
+    if cache is None:
+        cache = {}
+        setattr(visitor, "_s2sad_walk", cache)
+    return cache
+
+
 def _plain_visitor(kind: type) -> bool:
     """Whether the visitor class has no attribute hooks of its own (``visit_Name_value``): this walk calls none."""
-    if kind not in _HOOKS:
-        _HOOKS[kind] = not any(
+    cache = _walk_cache(kind)
+    if "plain" not in cache:
+        cache["plain"] = not any(
             name.startswith(("visit_", "leave_"))
             and "_" in name.split("_", 1)[1]
             and getattr(kind, name) is not getattr(cst.CSTVisitor, name, None)
             for name in dir(kind)
         )
-    return _HOOKS[kind]
+    return cache["plain"]
 
 
 #: Every LibCST node class, by name (the name its hooks use: ``visit_Name``).
@@ -108,8 +119,9 @@ def _hinted(hint: object, out: set[type]) -> bool:
     """Add the node classes a field's type names to ``out`` (a base class stands for its subclasses); False
     when the hint is one this reading does not know."""
     if isinstance(hint, type):
-        if issubclass(hint, cst.CSTNode):  # the classes a node can be: not the abstract ones
-            out.update(k for k in _node_classes().values() if issubclass(k, hint) and not inspect.isabstract(k))
+        if cst.CSTNode in hint.__mro__:  # the classes a node can be: not the abstract ones
+            # (read from the MROs: issubclass on LibCST's abstract classes would fill the ABC caches)
+            out.update(k for k in _node_classes().values() if hint in k.__mro__ and not inspect.isabstract(k))
         return True
     if typing.get_origin(hint) is typing.Literal:
         return True
@@ -168,8 +180,6 @@ def reach(kind: type) -> frozenset[type] | None:
 
 
 _Plan = tuple[tuple[str, ...] | None, Callable[..., Any] | None, Callable[..., Any] | None, bool]
-_PLANS: dict[type, dict[type, _Plan]] = {}
-_GENERIC = object()  # the visitor's own on_visit / on_leave
 
 
 def _hooks_of(visitor: type) -> frozenset[type] | None:
@@ -190,7 +200,7 @@ def _hooks_of(visitor: type) -> frozenset[type] | None:
 
 def _plan(visitor: type, kind: type) -> _Plan:
     """How the walk treats a ``kind`` node for a ``visitor``: (fields, visit hook, leave hook, skipped)."""
-    plans = _PLANS.setdefault(visitor, {})
+    plans = _walk_cache(visitor)
     if kind not in plans:
         hooked = _hooks_of(visitor)
         fields = _fields(kind)
@@ -226,7 +236,7 @@ def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     if not _plain_visitor(kind):
         node.visit(visitor)
         return
-    _walk(node, visitor, _PLANS.get(kind) or _PLANS.setdefault(kind, {}))
+    _walk(node, visitor, _walk_cache(kind))
 
 
 def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, plans: dict[type, _Plan]) -> None:
