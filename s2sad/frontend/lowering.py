@@ -235,7 +235,8 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
         self._containers = tuple_lengths(node.body, self.scope.params, self._returned_length)
         self.check_list_uses(node.body)  # lists that grow (see .writes)
         self._function_node = node
-        for p in stray_directives(node):
+        below = self.lines[self.span(node).line - 1 :]  # the body's comments are on these lines: walked if one may be
+        for p in stray_directives(node) if any("#" in t and "s2sad" in t for t in below) else ():
             self.error(p.node, p.message, p.code, p.help)
         self._nested = self.find_nested(node)
         if isinstance(node.body, cst.SimpleStatementSuite):  # def f(x): return x * x

@@ -21,7 +21,7 @@ from typing import Any
 
 import libcst as cst
 
-__all__ = ["visit", "children"]
+__all__ = ["visit", "children", "reach", "may_hold"]
 
 _FIELDS: dict[type, tuple[str, ...] | None] = {}
 
@@ -274,3 +274,9 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
         elif isinstance(child, (tuple, list)):
             out.extend(item for item in child if isinstance(item, cst.CSTNode))
     return out
+
+
+def may_hold(kind: type, targets: tuple[type, ...]) -> bool:
+    """Whether a ``kind`` node can have a node of one of ``targets`` in its subtree (itself included)."""
+    below = reach(kind)
+    return below is None or any(t in below for t in targets)
