@@ -184,7 +184,14 @@ _Plan = tuple[tuple[str, ...] | None, Callable[..., Any] | None, Callable[..., A
 
 def _hooks_of(visitor: type) -> frozenset[type] | None:
     """The node classes the visitor has a hook for; None when it overrides ``on_visit`` or ``on_leave`` (it
-    may look at any node)."""
+    may look at any node). Once per visitor class."""
+    cache = _walk_cache(visitor)
+    if "hooks" not in cache:
+        cache["hooks"] = _find_hooks(visitor)
+    return cache["hooks"]
+
+
+def _find_hooks(visitor: type) -> frozenset[type] | None:
     if visitor.on_visit is not cst.CSTVisitor.on_visit or visitor.on_leave is not cst.CSTVisitor.on_leave:
         return None
     classes = _node_classes()
