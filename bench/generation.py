@@ -7,11 +7,15 @@ Three tables, each a range (min–max) over several runs, one thread:
    with Python's bytecode cache on (in a temporary ``PYTHONPYCACHEPREFIX``, warmed by a first run): the
    command line's own cost is ``s2sad --help`` and the small ``examples/domke.py::f`` (6 statements)): straight-line
    functions of 100 / 1,000 / 10,000 statements and loop bodies of 100 / 1,000 / 2,000 statements, written
-   deterministically by :func:`straight_line` and :func:`loop_body`;
+   deterministically by :func:`straight_line` and :func:`loop_body`; beside it ``generate()`` alone, CPU time in
+   a new process (no start-up, no imports); ``--s2sad DIR`` runs this table with another checkout's s2sad
+   (e.g. ``/work/main``, for a before and after on one machine);
 3. importing a module of 20 ``@s2sad.gradient`` functions: without the cache, first import (cache written),
    second import (cache read), per function.
 
-Run: python bench/generation.py [--runs N] [--quick]   (--quick: skip the 10,000-statement program)
+Run: python bench/generation.py [--runs N] [--quick] [--only programs] [--s2sad DIR]
+(--quick: skip the 10,000-statement program). On a shared machine read the CPU columns: wall time counts the
+other processes' turns.
 The programs are written to a temporary folder; ``--keep DIR`` writes them there instead.
 """
 
@@ -98,28 +102,56 @@ def _cli(path: Path | str | None, env: dict[str, str]) -> tuple[float, float]:
     before = os.times()
     start = time.perf_counter()
     target = ["grad", path if isinstance(path, str) else f"{path}::f"] if path is not None else ["--help"]
-    subprocess.run([sys.executable, "-m", "s2sad", *target], check=True, stdout=subprocess.DEVNULL, env=env)
+    # from a folder of its own: 'python -m' puts the working directory first on the path, before PYTHONPATH
+    folder = env["PYTHONPYCACHEPREFIX"]
+    subprocess.run([sys.executable, "-m", "s2sad", *target], check=True, stdout=subprocess.DEVNULL, env=env, cwd=folder)
     wall = time.perf_counter() - start
     after = os.times()
     return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
-def programs(folder: Path, runs: int, quick: bool) -> None:
-    env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(ROOT), "PYTHONPYCACHEPREFIX": str(folder / "pycache")}
+#: ``generate()`` alone, in a new process (after a first, small generation): CPU seconds
+_IN_PROCESS = (
+    "import sys, time\nfrom s2sad import generate\n"
+    "generate(open(sys.argv[2]).read(), sys.argv[2], 'f')\n"
+    "source = open(sys.argv[1]).read()\nstart = time.process_time()\n"
+    "generate(source, sys.argv[1], 'f')\nprint(time.process_time() - start)\n"
+)
+
+
+def _in_process(path: Path, env: dict[str, str]) -> float:
+    small = str(ROOT / "examples" / "domke.py")
+    out = subprocess.run(
+        [sys.executable, "-c", _IN_PROCESS, str(path), small],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=env["PYTHONPYCACHEPREFIX"],
+    )
+    return float(out.stdout.split()[-1])
+
+
+def programs(folder: Path, runs: int, quick: bool, tree: Path = ROOT) -> None:
+    """The generated programs, with the s2sad of ``tree`` (this checkout, or another's: ``--s2sad DIR``)."""
+    env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(tree), "PYTHONPYCACHEPREFIX": str(folder / "pycache")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as users run it: s2sad's, black's and LibCST's bytecode cached
+    (folder / "pycache").mkdir(exist_ok=True)
     cases = [("straight line", n, straight_line) for n in (100, 1_000, 10_000) if not (quick and n == 10_000)]
     cases += [("loop body", n, loop_body) for n in (100, 1_000, 2_000)]
-    print("| program | statements | `s2sad grad` wall (s) | CPU (s) |")
-    print("|---|---|---|---|")
+    print(f"s2sad of {tree}")
+    print("| program | statements | `s2sad grad` CPU (s) | wall (s) | `generate()` CPU in process (s) |")
+    print("|---|---|---|---|---|")
     _cli(f"{ROOT / 'examples' / 'domke.py'}::f", env)  # the bytecode cache written
     for label, target in [("`s2sad --help`", None), ("`examples/domke.py::f`", f"{ROOT / 'examples' / 'domke.py'}::f")]:
         walls, cpus = zip(*(_cli(target, env) for _ in range(runs)))
-        print(f"| {label} | {'–' if target is None else '6'} | {_range(list(walls))} | {_range(list(cpus))} |")
+        print(f"| {label} | {'–' if target is None else '6'} | {_range(list(cpus))} | {_range(list(walls))} | |")
     for kind, n, make in cases:
         path = folder / f"gen_{kind.replace(' ', '_')}_{n}.py"
         path.write_text(make(n))
         walls, cpus = zip(*(_cli(path, env) for _ in range(runs)))
-        print(f"| {kind} | {n:,} | {_range(list(walls))} | {_range(list(cpus))} |")
+        inside = [_in_process(path, env) for _ in range(runs)]
+        print(f"| {kind} | {n:,} | {_range(list(cpus))} | {_range(list(walls))} | {_range(inside)} |")
 
 
 _DECORATED = "@s2sad.gradient\ndef f{i}(x, y):\n    z = math.sin(x) * y + {i}.0 * x\n    w = z * math.exp(-y)\n    return w * z\n"
@@ -168,6 +200,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--keep", type=Path)
     parser.add_argument("--only", choices=["examples", "programs", "cache"])
+    parser.add_argument("--s2sad", type=Path, default=ROOT, help="the checkout whose s2sad the programs table runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
@@ -176,7 +209,7 @@ def main() -> None:
             examples(args.runs)
             print()
         if args.only in (None, "programs"):
-            programs(folder, args.runs, args.quick)
+            programs(folder, args.runs, args.quick, args.s2sad.resolve())
             print()
         if args.only in (None, "cache"):
             cached_imports(folder, args.runs)

@@ -118,14 +118,15 @@ def _generate(
 ) -> Generated:
     """The whole pipeline, for the function and every helper it reaches. Input too deep for the stages is
     refused first; a ``RecursionError`` that still escapes one is reported the same way (nothing is written)."""
-    limits.check_source(source, path, name, line)
-    with limits.guard(source, path, name, line), _collection_paused():
-        if mode == "grad":
-            return _pipeline(source, path, name, wrt, with_value, line, output)
-        found = _modes.get(mode)
-        if found is None:
-            raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(_modes.MODES)}")
-        return found.generate(source, path, name, wrt, line, output)  # a pipeline imported when used
+    with _collection_paused():
+        limits.check_source(source, path, name, line)
+        with limits.guard(source, path, name, line):
+            if mode == "grad":
+                return _pipeline(source, path, name, wrt, with_value, line, output)
+            found = _modes.get(mode)
+            if found is None:
+                raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(_modes.MODES)}")
+            return found.generate(source, path, name, wrt, line, output)  # a pipeline imported when used
 
 
 def gradient_pipeline(

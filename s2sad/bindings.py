@@ -20,6 +20,7 @@ import ast
 import builtins
 import functools
 import symtable
+from collections import deque
 from dataclasses import dataclass, field
 
 from . import literals
@@ -160,12 +161,16 @@ class _Collector:
     def module(self, tree: ast.Module) -> None:
         for stmt in tree.body:
             self.statement(stmt, top=True)
+        # One walk in ast.walk's order: a node's parent, and its ancestors', are known when it is reached.
         parents: dict[ast.AST, ast.AST] = {}
-        for node in ast.walk(tree):
-            for child in ast.iter_child_nodes(node):
-                parents[child] = node
         self.parents = parents
-        for node in ast.walk(tree):
+        todo: deque[ast.AST] = deque([tree])
+        while todo:
+            node = todo.popleft()
+            children = _child_nodes(node)
+            for child in children:
+                parents[child] = node
+            todo.extend(children)
             self.dynamic(node, parents.get(node))
 
     def bind(self, name: str, kind: str, node: ast.AST, top: bool, **extra: object) -> None:
@@ -288,10 +293,11 @@ class _Collector:
         """A function or class body: only names it declares ``global`` bind the module's namespace."""
         body = node.body if isinstance(node.body, list) else [node.body]  # type: ignore[attr-defined]
         declared = set(declared)
-        for inner in _own_nodes(body):
+        own = _own_nodes(body)
+        for inner in own:
             if isinstance(inner, ast.Global):
                 declared.update(inner.names)
-        for inner in _own_nodes(body):
+        for inner in own:
             if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
                 if not isinstance(inner, ast.Lambda) and inner.name in declared:
                     self.bind(inner.name, "'global' def", inner, False)
@@ -435,12 +441,14 @@ def _scope_locals(scope: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) ->
     body = scope.body if isinstance(scope.body, list) else [scope.body]
     declared: set[str] = set()
     stored: set[str] = set()
-    for s in body:
-        for n in ast.walk(s):
-            if isinstance(n, ast.Global):
-                declared.update(n.names)
-            elif isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
-                stored.add(n.id)
+    stack: list[ast.AST] = list(body)
+    while stack:  # every node of the body, in any order
+        n = stack.pop()
+        stack.extend(_child_nodes(n))
+        if isinstance(n, ast.Global):
+            declared.update(n.names)
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            stored.add(n.id)
     return frozenset({a.arg for a in every} | (stored - declared))
 
 
@@ -453,6 +461,18 @@ def _passed_on(node: ast.Name, parent: ast.AST | None) -> bool:
 
 def _mentions_modules(node: ast.expr) -> bool:
     return any(isinstance(n, ast.Name) and n.id in ("sys", "__name__") for n in ast.walk(node))
+
+
+def _child_nodes(node: ast.AST) -> list[ast.AST]:
+    """``list(ast.iter_child_nodes(node))``, without its generators."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            out.append(value)
+        elif isinstance(value, list):
+            out.extend(item for item in value if isinstance(item, ast.AST))
+    return out
 
 
 def _own_nodes(body: list[ast.stmt] | list[ast.expr]) -> list[ast.AST]:
@@ -472,7 +492,7 @@ def _own_nodes(body: list[ast.stmt] | list[ast.expr]) -> list[ast.AST]:
                 header = [*node.decorator_list, *(d for d in node.args.defaults + node.args.kw_defaults if d)]
             stack.extend(reversed(header))
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        stack.extend(reversed(_child_nodes(node)))
     return out
 
 

@@ -104,3 +104,46 @@ def test_local_names_are_the_same_as_walking_every_scope() -> None:
     assert len(names) > 30
     for n in names:
         assert bindings._local(n, parents, memo) == _direct_local(n, parents), (n.id, n.lineno)
+
+
+def _bench_programs():  # type: ignore[no-untyped-def]
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "generation.py"
+    spec = importlib.util.spec_from_file_location("_bench_generation", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _calls(source: str) -> int:
+    """How many Python functions run while the gradient of ``f`` is generated (a count of work, not a time)."""
+    import sys
+
+    from s2sad import generate
+
+    generate(source, "program.py", "f")  # every cache of the first run (rule table, LibCST's classes) filled
+    count = 0
+
+    def profile(frame: object, event: str, arg: object) -> None:
+        nonlocal count
+        if event == "call":
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        generate(source, "program.py", "f")
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+@pytest.mark.parametrize("kind", ["straight_line", "loop_body"])
+def test_generation_work_is_linear_in_the_functions_size(kind: str) -> None:
+    """Twice the statements, at most a little over twice the work: every stage is linear (a quadratic pass
+    makes the ratio approach 4 as the function grows; the constant part of the work keeps it under 2)."""
+    make = getattr(_bench_programs(), kind)
+    small, large = _calls(make(150)), _calls(make(300))
+    assert large / small < 2.05, (small, large)

@@ -78,3 +78,57 @@ def test_children_are_libcsts(path: str) -> None:
         node = stack.pop()
         assert [id(c) for c in traverse.children(node)] == [id(c) for c in node.children]
         stack.extend(node.children)
+
+
+class _Hooks(cst.CSTVisitor):
+    """A few hooks of each kind (statements, names, comments, operators; one that stops the descent): the walk
+    skips the subtrees none of them can be in, and must call them all as LibCST does."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, int]] = []
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        self.log.append(("comment", id(node)))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.log.append(("name", id(node)))
+
+    def leave_Call(self, node: cst.Call) -> None:
+        self.log.append(("call", id(node)))
+
+    def visit_Add(self, node: cst.Add) -> None:
+        self.log.append(("add", id(node)))
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        self.log.append(("lambda", id(node)))
+        return False
+
+    def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.log.append(("line", id(node)))
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_hooks_are_called_as_libcst_calls_them(path: str) -> None:
+    module = cst.parse_module((ROOT / path).read_text())
+    theirs, ours = _Hooks(), _Hooks()
+    module.visit(theirs)
+    traverse.visit(module, ours)
+    assert ours.log == theirs.log
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_a_subtree_holds_only_what_its_root_can_reach(path: str) -> None:
+    """The node classes read from LibCST's field types (what a walk uses to skip a subtree) cover every node
+    found below a node of each class."""
+    module = cst.parse_module((ROOT / path).read_text())
+
+    def below(node: cst.CSTNode) -> set[type]:
+        found = {type(node)}
+        for child in traverse.children(node):
+            found |= below(child)
+        reach = traverse.reach(type(node))
+        assert reach is not None, type(node).__name__
+        assert found <= reach, (type(node).__name__, found - reach)
+        return found
+
+    below(module)

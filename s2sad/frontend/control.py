@@ -93,7 +93,8 @@ def _exits(node: cst.CSTNode) -> set[str]:
         return set()
     out = set()
     for child in traverse.children(node):
-        out |= _exits(child)
+        if traverse.may_hold(type(child), _JUMPS):  # not expressions, whitespace, operators
+            out |= _exits(child)
     return out
 
 
@@ -102,7 +103,7 @@ def _has_return(node: cst.CSTNode) -> bool:
         return True
     if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
         return False
-    return any(_has_return(c) for c in traverse.children(node))
+    return any(_has_return(c) for c in traverse.children(node) if traverse.may_hold(type(c), (cst.Return,)))
 
 
 def _always(entries: Sequence[_Entry], kinds: frozenset[str]) -> bool:

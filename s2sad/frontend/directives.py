@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from . import traverse
+
 __all__ = ["DIRECTIVES", "Directive", "Problem", "loop_directive", "stray_directives"]
 
 #: Each directive's name, the loop statement it applies to, and whether it takes a number.
@@ -138,7 +140,7 @@ def stray_directives(function: cst.FunctionDef) -> list[Problem]:
                 self.comments.append(node)
 
     finder = Find()
-    function.body.visit(finder)
+    traverse.visit(function.body, finder)
     return [
         Problem(
             c,

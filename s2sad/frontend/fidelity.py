@@ -33,31 +33,42 @@ _NOT_COMPARED = (
 _AST_NOT_COMPARED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Match, ast.Try)
 
 
+class _Names(cst.CSTVisitor):
+    """The names a statement reads or writes, as CPython's tree has them (see :func:`misread`)."""
+
+    def __init__(self) -> None:
+        self.found: list[cst.Name] = []
+
+    def visit_Name(self, n: cst.Name) -> None:
+        if n.value not in ("True", "False", "None"):  # constants in CPython's tree
+            self.found.append(n)
+
+    def visit_Attribute(self, n: cst.Attribute) -> bool:
+        traverse.visit(n.value, self)  # 'exp' in 'math.exp' is an attribute, not a name
+        return False
+
+    def visit_Arg(self, n: cst.Arg) -> bool:
+        traverse.visit(n.value, self)  # 'k' in 'h(k=1.0)' is a keyword, not a name
+        return False
+
+
+def _not_compared(self: _Names, n: cst.CSTNode) -> bool:
+    return False
+
+
+for _kind in _NOT_COMPARED:  # one hook each, so that a walk knows which nodes it stops at
+    setattr(_Names, f"visit_{_kind.__name__}", _not_compared)
+
+
 def misread(
     node: cst.FunctionDef, tree: ast.FunctionDef, line_of: Callable[[cst.CSTNode], int], path: str, lines: list[str]
 ) -> Diagnostic | None:
     """A diagnostic at the first line where LibCST's ``node`` and CPython's ``tree`` of one function read
     different names (``line_of`` maps a LibCST node to its line in the user's file); None when they agree."""
-    ours: list[cst.Name] = []
-
-    class Names(cst.CSTVisitor):
-        def on_visit(self, n: cst.CSTNode) -> bool:
-            return not isinstance(n, _NOT_COMPARED) and super().on_visit(n)
-
-        def visit_Name(self, n: cst.Name) -> None:
-            if n.value not in ("True", "False", "None"):  # constants in CPython's tree
-                ours.append(n)
-
-        def visit_Attribute(self, n: cst.Attribute) -> bool:
-            traverse.visit(n.value, self)  # 'exp' in 'math.exp' is an attribute, not a name
-            return False
-
-        def visit_Arg(self, n: cst.Arg) -> bool:
-            traverse.visit(n.value, self)  # 'k' in 'h(k=1.0)' is a keyword, not a name
-            return False
-
+    names = _Names()
     for stmt in node.body.body:
-        traverse.visit(stmt, Names())
+        traverse.visit(stmt, names)
+    ours = names.found
     mine = sorted((line_of(n), n.value) for n in ours)
     theirs = sorted((n.lineno, n.id) for n in _names(tree.body))
     if mine == theirs:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper
 
 from .. import ir
 from ..bindings import ModuleScope, function_scope
@@ -13,7 +13,7 @@ from ..diagnostics import Diagnostic, InternalError, S2sadError
 from ..rules import OPERATOR_SYMBOLS, TemplateError
 from ..user_rules import user_rule
 from ..values import array_free
-from . import fidelity
+from . import fidelity, positions
 from .tuple_results import library_results
 from .aliasing import InPlace, inplace_message, returns_fresh
 from .annotations import _Annotations
@@ -74,7 +74,7 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
         self.misread: list[Diagnostic] = []  #: where LibCST and CPython read the function differently
         self.output_name: str | None = None  #: the function's name in the generated module, if not its own
         self.lines = lines
-        self.positions = wrapper.resolve(PositionProvider)
+        self.positions = positions.of(wrapper.module)  # LibCST's PositionProvider, computed faster
         self.diagnostics: list[Diagnostic] = []
         self.imports = self._module_imports()
         self.constants_used: dict[str, ir.ModuleConstant] = {}
@@ -236,7 +236,8 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
         self._containers = tuple_lengths(node.body, self.scope.params, self._returned_length)
         self.check_list_uses(node.body)  # lists that grow (see .writes)
         self._function_node = node
-        for p in stray_directives(node):
+        below = self.lines[self.span(node).line - 1 :]  # the body's comments are on these lines: walked if one may be
+        for p in stray_directives(node) if any("#" in t and "s2sad" in t for t in below) else ():
             self.error(p.node, p.message, p.code, p.help)
         self._nested = self.find_nested(node)
         if isinstance(node.body, cst.SimpleStatementSuite):  # def f(x): return x * x

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from .. import ir
+from . import traverse
 from .aliasing import InPlace
 from .containers import Lengths
 from .names import Scope
@@ -299,18 +300,28 @@ class _Writes:
         Anything else (``xs + ys``, ``2 * xs``, ``xs += [v]``, a helper's argument) is refused: Python's list
         arithmetic is not the arrays' that the adjoint of a list assumes."""
         growing = self._containers.growing
-        parents: dict[cst.CSTNode, cst.CSTNode] = {}
         reads: list[cst.BaseExpression] = []
 
-        class Visitor(cst.CSTVisitor):
-            def on_visit(self, node: cst.CSTNode) -> bool:
-                for child in node.children:
-                    parents[child] = node
-                if (isinstance(node, cst.Name) and node.value in growing) or isinstance(node, cst.ListComp):
+        class Reads(cst.CSTVisitor):
+            def visit_Name(self, node: cst.Name) -> None:
+                if node.value in growing:
                     reads.append(node)
+
+            def visit_ListComp(self, node: cst.ListComp) -> None:
+                reads.append(node)
+
+        traverse.visit(body, Reads())
+        if not reads:
+            return
+        parents: dict[cst.CSTNode, cst.CSTNode] = {}
+
+        class Parents(cst.CSTVisitor):
+            def on_visit(self, node: cst.CSTNode) -> bool:
+                for child in traverse.children(node):
+                    parents[child] = node
                 return True
 
-        body.visit(Visitor())
+        traverse.visit(body, Parents())
         for name in reads:
             if not self._list_use(name, parents):
                 if isinstance(name, cst.ListComp):
