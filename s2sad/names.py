@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from . import ir
+from .support_library import LIBRARY_SUPPORT
 
 __all__ = [
     "Scope",
@@ -66,6 +67,7 @@ SUPPORT_NAMES = (
     "setitem_adjoint_x",
     "unbroadcast",
 )
+SUPPORT_NAMES += tuple(n for n in LIBRARY_SUPPORT if n not in SUPPORT_NAMES)  # issue 14's last rules, in order
 
 
 class Scope:

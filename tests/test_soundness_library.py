@@ -154,7 +154,17 @@ LINALG = [
     ),
 ]
 
-CASES = [*JOINS, *CONTRACTIONS, *LINALG]
+HYGIENE = [  # the user's own names equal to the support functions' (names.SUPPORT_NAMES reserves them)
+    case(
+        "user-names-like-support",
+        "def eigh_values(x):\n    return 2.0 * x\n\n\ndef concatenate_adjoint(x):\n    return x + 1.0\n\n\n"
+        "def f(A, b):\n    w, V = np.linalg.eigh(A + A.T)\n    c = np.concatenate([w, eigh_values(b)])\n"
+        "    return np.sum(concatenate_adjoint(c) ** 2)\n",
+        (randn(3, 3) + np.diag([0.0, 1.0, 2.0]), randn(2)),
+    ),
+]
+
+CASES = [*JOINS, *CONTRACTIONS, *LINALG, *HYGIENE]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

@@ -50,8 +50,10 @@ def joined_call(
     if first.keyword is not None:
         return None
     fns = sorted(lowerer._qualified(node.func) & set(JOINED))
-    n = lowerer._length(first.value)
-    if not fns or n is None or n < 1:
+    if not fns:
+        return None
+    n = lowerer._length(first.value)  # (only now: the length of a helper's call reads the helper)
+    if n is None or n < 1:
         return None
     positional = [a for a in rest if a.keyword is None]
     keywords = {a.keyword.value: a for a in rest if a.keyword is not None}
