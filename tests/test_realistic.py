@@ -199,9 +199,6 @@ PROGRAMS = [
         "fit_loss",
         ("alpha", "beta", "delta", "gamma", "prey0", "pred0"),
         _rk4_point,
-        refused="rk4.py:17:5: a tuple holding a differentiated value is used where s2sad cannot follow its "
-        "elements [no-rule]: a tuple literal passed to a helper ('lotka_volterra((x + 0.5 * dt * k1x, ...), "
-        "params)'), and a helper's tuple result kept in a name and passed on ('state = rk4_step(state, ...)')",
     ),
     Program(
         "least_squares",

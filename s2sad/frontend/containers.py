@@ -18,7 +18,7 @@ is in it, :func:`s2sad.analysis.check` refuses the program. No tuple is ever sil
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -53,12 +53,16 @@ class Lengths:
 
 
 def tuple_lengths(
-    body: cst.BaseSuite, params: Sequence[str], returned: Callable[[cst.Call], int | None] = lambda _: None
+    body: cst.BaseSuite,
+    params: Sequence[str],
+    returned: Callable[[cst.Call], int | None] = lambda _: None,
+    passed: Mapping[str, int] = {},
 ) -> Lengths:
     """The tuple variables of a function body, and their lengths where they are read (see the module
     docstring): a name is one when every assignment to it is a tuple; its length at a read is known when
     every path to the read gives it the same length. ``returned`` tells how many values a call returns, when
-    it is a helper returning several (``t = h(x)``)."""
+    it is a helper returning several (``t = h(x)``); ``passed``, the parameters given a tuple, and its length
+    (see .callsites)."""
     calls: dict[int, int] = {}
 
     def call_length(node: cst.Call) -> int | None:
@@ -69,8 +73,8 @@ def tuple_lengths(
             calls[id(node)] = n
         return calls[id(node)]
 
-    simple: dict[str, list[cst.BaseExpression]] = {}
-    other: set[str] = set(params)
+    simple: dict[str, list[cst.BaseExpression]] = {p: [] for p in passed}
+    other: set[str] = set(params) - set(passed)
 
     def names(node: cst.CSTNode) -> set[str]:
         return {n.value for n in _stored(node)}
@@ -126,7 +130,7 @@ def tuple_lengths(
             if not all(_tuple_shaped(v, tuples, call_length) for v in simple[name]):
                 tuples.discard(name)
                 changed = True
-    out = Lengths(tuples, calls=calls, growing=growing)
+    out = Lengths(tuples, calls=calls, growing=growing, displays=set(passed) & tuples)
     for kind, marks in ((cst.List, out.lists), (cst.Tuple, out.displays)):
         changed = True
         while changed:  # a list (a tuple) directly, or through another tuple variable or a slice of one
@@ -136,7 +140,7 @@ def tuple_lengths(
                     marks.add(name)
                     changed = True
     if tuples:  # the flow pass records reads of tuple variables only: without any, it would find nothing
-        _Flow(out).block(_suite(body), {})
+        _Flow(out).block(_suite(body), {p: frozenset({n}) for p, n in passed.items() if p in tuples})
     return out
 
 

@@ -204,6 +204,7 @@ class _Control(_Iteration):
     _temp_count: int
     _control: _ControlState
     _loop_assigned: set[str]  #: names the loop being lowered assigns in its body
+    _decided: dict[int, bool]  #: ``if`` statements a call site decides (see .callsites)
 
     if TYPE_CHECKING:  # provided by the lowerer
 
@@ -252,6 +253,12 @@ class _Control(_Iteration):
         for s in stmts:
             if isinstance(s, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
                 out.append(_Smalls(tuple(s.body), self.origin(s)))
+            elif isinstance(s, cst.If) and id(s) in self._decided:  # decided by the call site (.callsites)
+                taken: cst.If | cst.Else | None = s if self._decided[id(s)] else s.orelse
+                if isinstance(taken, cst.If) and taken is not s:
+                    out += self._entries([taken])
+                elif taken is not None:
+                    out += self._entries(_suite_statements(taken.body))
             elif isinstance(s, cst.BaseCompoundStatement):
                 out.append(s)
             else:

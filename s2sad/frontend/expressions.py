@@ -59,6 +59,7 @@ class _Expressions:
     _stmt_target: str
     _stmt_temps: int
     _temp_count: int
+    _decided: dict[int, bool]  #: conditional expressions a call site decides (see .callsites)
     _tuple_calls: dict[int, Signature | None]  #: calls to helpers returning several values (see tuple_helper)
     _inline: dict[str, ir.Expr]  #: the parameters of the lambda being inlined (see .nested)
     _comprehension_names: dict[str, str]  #: comprehension variables in scope (see .writes)
@@ -469,10 +470,15 @@ class _Expressions:
             listing = ", ".join(f"'{p}'" for p in missing)
             self.error(node, f"{label} is missing the argument(s) {listing}", "bad-call")
             return ()
-        values = {
-            p: self.atom(given[p].value, out, origin) for p in sorted(given, key=lambda p: node.args.index(given[p]))
-        }
-        return tuple(values[p] if p in values else sig.defaults[p] for p in params)
+        tuples = dict(sig.tuples)  # a tuple passed to a version of the helper: its elements (see .callsites)
+        values: dict[str, tuple[ir.Expr, ...]] = {}
+        for p in sorted(given, key=lambda p: node.args.index(given[p])):
+            if p in tuples:
+                values[p] = tuple(self.elements(given[p].value, out, origin))  # type: ignore[attr-defined]
+                assert len(values[p]) == tuples[p], "a version of a helper for another length"
+            else:
+                values[p] = (self.atom(given[p].value, out, origin),)
+        return tuple(v for p in params for v in (values[p] if p in values else (sig.defaults[p],)))
 
     def _signature_for(self, fn: str, npositional: int, keywords: set[str]) -> Rule | None:
         """The rule of ``fn`` that accepts these arguments (keyword parameters may be left out)."""
@@ -643,6 +649,12 @@ class _Expressions:
     def if_expression(
         self, node: cst.IfExp, out: list[ir.Stmt], origin: ir.Origin, target: str | None, into: str | None = None
     ) -> ir.Expr:
+        if id(node) in self._decided:  # decided by the call site (see .callsites)
+            taken = node.body if self._decided[id(node)] else node.orelse
+            if into is None:
+                return self.value(taken, out, origin, target)
+            out.append(ir.Assign(into, self.value(taken, out, origin, into), origin))
+            return ir.Var(into)
         self._temp_count += 1
         owner = target or self._stmt_target
         base = "choice" if owner == self.function_name else f"{owner}_choice"

@@ -16,13 +16,14 @@ from ..values import array_free
 from . import fidelity
 from .aliasing import InPlace, inplace_message, returns_fresh
 from .annotations import _Annotations
+from .callsites import _CallSites, decided_tests
 from .containers import Lengths, _Containers, tuple_lengths
 from .directives import stray_directives
 from .control import _Control, _ControlState, early_returns
 from .expressions import _Expressions
 from .library import _Library
 from .writes import _appended, _Writes
-from .names import Context, Scope, Signature
+from .names import Context, Scope, Signature, Spec
 from .bundles import _Bundles, bundle_reads, entry_params
 from .decorators import decorator_label, looked_through
 from .nested import _Nested
@@ -44,7 +45,9 @@ from .syntax import (
 _NOT_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
 
 
-class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Containers, _Library, _Expressions):
+class _Lowerer(
+    _Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _CallSites, _Containers, _Library, _Expressions
+):
     """Lowers one function of one file; helpers it calls go through the shared ``Context``."""
 
     def __init__(
@@ -106,6 +109,8 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
         #: refusals that stand only if the function is not scalar code (an in-place update in a NumPy module)
         self._array_only: list[Diagnostic] = []
         self._comprehension_names: dict[str, str] = {}  #: comprehension variables in scope (see .writes)
+        self.spec = Spec()  #: what the call site decides, for a helper's version (see .callsites)
+        self._decided: dict[int, bool] = {}
 
     def origin(self, node: cst.CSTNode) -> ir.Origin:
         span = self.span(node)
@@ -232,7 +237,8 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
                     self._bundle_entries[(p, key)] = self._entry_name(p, key, k)
         assigned = self.scope.assigned
         self.user_names = set(self.scope.params) | assigned | {b.local for b in self.imports}
-        self._containers = tuple_lengths(node.body, self.scope.params, self._returned_length)
+        self._containers = tuple_lengths(node.body, self.scope.params, self._returned_length, dict(self.spec.tuples))
+        self._decided = decided_tests(node.body, dict(self.spec.none))
         self.check_list_uses(node.body)  # lists that grow (see .writes)
         self._function_node = node
         for p in stray_directives(node):
@@ -283,6 +289,12 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
             raise S2sadError(self.diagnostics)
         if self.is_helper:  # every call passes every argument; the defaults were bound at the call
             params = [ir.Param(p.name, annotation=p.annotation) for p in params]
+        tuples = dict(self.spec.tuples)  # a tuple passed in: one parameter per element (see .callsites)
+        params = [
+            e
+            for p in params
+            for e in ([ir.Param(self.element_name(p.name, k)) for k in range(tuples[p.name])] if p.name in tuples else [p])
+        ]
         params, bundles = entry_params(params, self._bundles, self._bundle_entries)
         return ir.Function(
             name=self.output_name or node.name.value,
@@ -338,8 +350,8 @@ class _Lowerer(_Control, _Writes, _Annotations, _Results, _Bundles, _Nested, _Co
                     defaults[p.name.value] = ir.Const(value)
         positional = tuple(p.name.value for p in list(params.posonly_params) + list(params.params))
         kwonly = tuple(p.name.value for p in params.kwonly_params)
-        return Signature(
-            name, node.name.value, positional, len(params.posonly_params), kwonly, defaults, free=self.lifted_free
+        return self.versioned_signature(
+            Signature(name, node.name.value, positional, len(params.posonly_params), kwonly, defaults, free=self.lifted_free)
         )
 
     def final_return(self, ret: cst.Return, origin: ir.Origin, fname: str) -> list[ir.Stmt]:
