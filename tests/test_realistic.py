@@ -205,8 +205,6 @@ PROGRAMS = [
         "least_squares",
         ("amplitude", "rate", "offset"),
         _least_squares_point,
-        refused="least_squares.py:11:60: the comprehension's variable must be a single name [unsupported-syntax]; "
-        "12:22: this expression (GeneratorExp) is not supported; lists need a module that imports NumPy",
     ),
     Program("softmax_regression", "softmax_regression_loss", ("W", "b"), _softmax_point),
     Program("attention", "attention_loss", ("Wq", "Wk", "Wv"), _attention_point),

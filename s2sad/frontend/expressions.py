@@ -101,7 +101,7 @@ class _Expressions:
         def bundle_entry(self, node: cst.BaseExpression) -> ir.Expr | None: ...
 
         def comprehension(  # s2sad.frontend.writes
-            self, node: cst.ListComp, out: list[ir.Stmt], origin: ir.Origin, target: str | None
+            self, node: cst.ListComp | cst.GeneratorExp, out: list[ir.Stmt], origin: ir.Origin, target: str | None
         ) -> ir.Expr: ...
 
     if TYPE_CHECKING:  # s2sad.frontend.library
@@ -189,7 +189,7 @@ class _Expressions:
                 return built
         if isinstance(node, cst.Name):
             return self.name(node)
-        if isinstance(node, cst.ListComp):  # a fresh list, appended in a loop (see .writes)
+        if isinstance(node, (cst.ListComp, cst.GeneratorExp)):  # a fresh list, appended in a loop (see .writes)
             return self.comprehension(node, out, origin, target)
         if isinstance(node, (cst.Integer, cst.Float)):
             return ir.Const(ast.literal_eval(node.value))
