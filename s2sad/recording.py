@@ -559,13 +559,21 @@ class Recording:
             self._changing[key[1:]] = (loops, changing)
         changing = self._changing[key[1:]][1] - self.invariant(loops)
         out: dict[str, ir.Assign] = {}
+        # a value recomputed at the start of the block's reverse must be the one every later read sees: not a
+        # name the block assigns again after it (a carried name an inner loop reassigns: 'x = xs[t]', then
+        # 'x = h(x)' in a loop, 'V @ x' after it)
+        last: dict[str, int] = {}  # the position of each name's last definition in the block (at any depth)
+        for i, t in enumerate(stmts):
+            for n in [t.target] if isinstance(t, ir.Assign) else ir.assigned_names((t,)):
+                last[n] = i
         cheap = [
             t
-            for t in stmts
+            for i, t in enumerate(stmts)
             if isinstance(t, ir.Assign)
             and isinstance(t.value, ir.Call)
             and t.value.fn in _CHEAP
             and t.target not in self.invariant(loops)
+            and last[t.target] == i
         ]
         for t in cheap:
             names = set(ir.expr_names(t.value))

@@ -420,7 +420,9 @@ class _Containers:
 
     def is_list(self, node: cst.BaseExpression) -> bool:
         """A list that grows (``xs.append``) or a list comprehension (see .writes)."""
-        return isinstance(node, (cst.ListComp, cst.GeneratorExp)) or (isinstance(node, cst.Name) and node.value in self._containers.growing)
+        return isinstance(node, (cst.ListComp, cst.GeneratorExp)) or (
+            isinstance(node, cst.Name) and node.value in self._containers.growing
+        )
 
     # ----- reads ----------------------------------------------------------------------------------------------
     def list_index(self, node: cst.BaseExpression, out: list[ir.Stmt], origin: ir.Origin) -> ir.Expr | None:

@@ -293,7 +293,9 @@ class _Lowerer(
         params = [
             e
             for p in params
-            for e in ([ir.Param(self.element_name(p.name, k)) for k in range(tuples[p.name])] if p.name in tuples else [p])
+            for e in (
+                [ir.Param(self.element_name(p.name, k)) for k in range(tuples[p.name])] if p.name in tuples else [p]
+            )
         ]
         params, bundles = entry_params(params, self._bundles, self._bundle_entries)
         return ir.Function(
@@ -351,7 +353,9 @@ class _Lowerer(
         positional = tuple(p.name.value for p in list(params.posonly_params) + list(params.params))
         kwonly = tuple(p.name.value for p in params.kwonly_params)
         return self.versioned_signature(
-            Signature(name, node.name.value, positional, len(params.posonly_params), kwonly, defaults, free=self.lifted_free)
+            Signature(
+                name, node.name.value, positional, len(params.posonly_params), kwonly, defaults, free=self.lifted_free
+            )
         )
 
     def final_return(self, ret: cst.Return, origin: ir.Origin, fname: str) -> list[ir.Stmt]:
@@ -516,6 +520,11 @@ class _Lowerer(
             return
         if isinstance(target, (cst.Tuple, cst.List)):
             names = [e.value for e in target.elements]
+            if any(isinstance(n, cst.Subscript) for n in names) and all(
+                isinstance(n, (cst.Name, cst.Subscript)) for n in names
+            ):
+                self._assign_items(target, names, value, out, origin)
+                return
             if not all(isinstance(n, cst.Name) for n in names):
                 for n in names:
                     if not isinstance(n, cst.Name):
@@ -553,6 +562,52 @@ class _Lowerer(
             self.assign_all(targets, values, out, origin)
             return
         self.unsupported_target(target)
+
+    def _assign_items(
+        self,
+        target: cst.Tuple | cst.List,
+        parts: list[cst.BaseExpression],
+        value: cst.BaseExpression,
+        out: list[ir.Stmt],
+        origin: ir.Origin,
+    ) -> None:
+        """``xs[i], xs[j] = h(...)``: the whole right-hand side first, into intermediates; then each target in
+        turn, left to right, as Python assigns them (an index is computed when its target is assigned)."""
+        length = self._length(value)
+        if length is None or length != len(parts):
+            if length is None and id(value) in self.failed_calls:
+                return  # the helper's problems are reported
+            message = (
+                f"cannot unpack {length} values into {len(parts)} targets"
+                if length is not None
+                else "tuple assignment needs a tuple of the same length on the right"
+            )
+            self.error(value, message, "unsupported-syntax")
+            return
+        self._begin_statement("item")
+        values = []
+        for v in self.elements(value, out, origin):
+            if isinstance(v, ir.Var) and v.name.startswith(TEMP):
+                values.append(v)  # an intermediate: nothing assigns it again
+                continue
+            held = self._temp_name(value)
+            out.append(ir.Assign(held, v, origin))
+            values.append(ir.Var(held))
+        statement = target if len(parts) > 1 else parts[0]
+        for part, v in zip(parts, values):
+            if isinstance(part, cst.Subscript):
+                self.assign_item(statement, part, v, out, origin)
+            else:
+                assert isinstance(part, cst.Name)
+                if part.value in self._containers.names or part.value in self._containers.growing:
+                    self.error(
+                        part,
+                        f"'{part.value}' is a tuple or a list: assign it apart from the writes into elements",
+                        "unsupported-syntax",
+                    )
+                    return
+                self._begin_statement(part.value)
+                out.append(ir.Assign(part.value, v, origin))
 
     def if_statement(self, stmt: cst.If, out: list[ir.Stmt]) -> None:
         """The test's operands are computed into ``out`` just before the ``If``; ``elif`` nests."""

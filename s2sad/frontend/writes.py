@@ -100,12 +100,14 @@ class _Writes:
         self,
         statement: cst.CSTNode,
         target: cst.Subscript,
-        value: cst.BaseExpression,
+        value: cst.BaseExpression | ir.Expr,
         out: list[ir.Stmt],
         origin: ir.Origin,
         op: str | None = None,
     ) -> None:
-        """``x[index] = value`` (``op`` None) or ``x[index] op= value`` (``op`` the operator's qualname)."""
+        """``x[index] = value`` (``op`` None) or ``x[index] op= value`` (``op`` the operator's qualname); into
+        an array, or into a list's element (``xs[i] = v``: the list's adjoint is the array of its elements',
+        so the write's rule is the array's; an element is replaced, never changed in place)."""
         base = target.value
         code = self.module.code_for_node(statement).strip().splitlines()[0]
         if not isinstance(base, cst.Name):
@@ -125,7 +127,16 @@ class _Writes:
                 "build a new value instead of changing one",
             )
             return
-        if name in self._containers.names or name in self._containers.growing:
+        listed = name in self._containers.growing and name not in self._containers.names
+        if listed and not (len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index)):
+            self.error(
+                statement,
+                f"'{name}' is a list here: writing into it is supported one element at a time ('{name}[i] = v')",
+                "unsupported-syntax",
+                "a slice of a list may change its length; write the elements one by one",
+            )
+            return
+        if not listed and (name in self._containers.names or name in self._containers.growing):
             self.error(
                 statement,
                 f"'{name}' is a tuple or a list here: writing into it is not supported",
@@ -155,7 +166,9 @@ class _Writes:
         array = self.name(base)
         index = self.index(target, out, origin)
         written: ir.Expr
-        if op is None:
+        if isinstance(value, ir.Expr):  # a, x[i] = ...: the value computed before any target is assigned
+            written = value
+        elif op is None:
             written = self.atom(value, out, origin)
         else:
             current = self._temp_name(target)
@@ -172,6 +185,8 @@ class _Writes:
         inplace = self._inplace_updates()
         if inplace is None or not inplace.element_read(value):
             return
+        if isinstance(value.value, cst.Name) and value.value.value in self._containers.growing:
+            return  # an element of a list is an object of its own, not a view: a write replaces it
         code = self.module.code_for_node(value).strip()
         array = value.value.value if isinstance(value.value, cst.Name) else "the array"
         number = ir.Call("operator.eq", (ir.Call("numpy.ndim", (ir.Var(name),)), ir.Const(0)))
