@@ -22,7 +22,6 @@ from ..bindings import ModuleScope
 from ..diagnostics import Diagnostic, S2sadError, Span
 from ..rules import CONSTANTS, RULES, Rule, lookup
 from ..source import check_syntax, normalise_identifiers, read_source, reduce, source_lines, strip_form_feeds
-from .expressions import _Expressions
 from .finder import NotFollowed, find_module, modules_run, user_file_for
 from .lowering import _Lowerer
 from .names import Namespace, Signature, Spec
@@ -149,7 +148,7 @@ class _Context:
         self.read_helpers: dict[tuple[str, str], None] = {}  #: versioned helpers read, in order
         self.collected: list[Diagnostic] = []  #: the problems of helpers, reported with the target's
         self.failed: set[tuple[str, str]] = set()  #: helpers with problems (calls to them are not reported)
-        self.failures = 0  #: calls to such helpers so far (see _Expressions.call)
+        self.failures = 0  #: calls to such helpers so far (see _Calls.call)
         self.namespace = Namespace()
         self.words: set[str] = set()  #: every variable name of the files read so far
         self.reads: list[tuple[str, str, Diagnostic]] = []  #: (file, name, where): module-level names read
@@ -309,7 +308,7 @@ class _Context:
         return scopes
 
     def helper(
-        self, caller: _Expressions, node: cst.Call, name: str, path: str, *, line: int | None = None, within: str = ""
+        self, caller: _Lowerer, node: cst.Call, name: str, path: str, *, line: int | None = None, within: str = ""
     ) -> Signature | None:
         """Lower the helper ``name`` of the file ``path`` (once), for a call at ``node``; how to call it.
         With ``line``: the function of that name defined on that line inside the function ``within``, lifted
@@ -379,7 +378,7 @@ class _Context:
         return signature
 
     def _version(
-        self, caller: _Expressions, node: cst.Call, name: str, path: str, key: tuple[str, str], spec: Spec
+        self, caller: _Lowerer, node: cst.Call, name: str, path: str, key: tuple[str, str], spec: Spec
     ) -> Signature | None:
         """The helper's version for what the call decides (see :class:`.names.Spec`), lowered once."""
         versioned = (*key, spec.label)

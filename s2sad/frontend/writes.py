@@ -24,7 +24,7 @@ import libcst as cst
 
 from .. import ir
 from .aliasing import InPlace
-from .containers import Lengths
+from .lengths import Lengths
 from .names import Scope
 
 __all__ = ["_Writes", "_appended"]
