@@ -511,7 +511,7 @@ ROWS += [
             "m.py": _NP + "def f(x):\n    xs = [x**k for k in range(1, 3)]\n    xs[1] += np.exp(xs[0])\n"
             "    return np.sum(xs[1])\n"
         },
-        (np.array([0.3, -0.5]),),
+        (0.7,),
         expect="correct",
         family="list-write",
     ),
@@ -579,3 +579,20 @@ def test_min_of_a_list_of_arrays_stops_at_run_time():
     grad = _functions(s2sad.generate(source, "m.py", "f"), "m_grad")["grad_f"]
     with pytest.raises(ValueError, match="min\\(\\) of a list is supported on numbers"):
         grad(np.array([0.3, 1.2]))
+
+
+def test_augmented_write_into_a_list_element_that_is_an_array_stops_at_run_time(tmp_path):
+    """'xs[i] += v' where the element is an array changes that array in place (and every name holding it, here
+    't'): the gradient stops rather than differentiate the functional update."""
+    text = (
+        _NP
+        + "def f(x):\n    xs = [x * 1.0 for _ in range(2)]\n    t = xs[0]\n    xs[0] += x\n    return np.sum(t * xs[0])\n"
+    )
+    grad = _functions(s2sad.generate(text, "m.py", "f"), "m_grad")["grad_f"]
+    with pytest.raises(ValueError, match="in place"):
+        grad(np.array([0.3, -0.5]))
+    scalar = (
+        _NP + "def f(x):\n    xs = [x * k for k in range(2)]\n    t = xs[1]\n    xs[1] += x\n    return t * xs[1]\n"
+    )
+    grad = _functions(s2sad.generate(scalar, "m.py", "f"), "m_grad")["grad_f"]
+    assert np.isclose(grad(0.7), 4 * 0.7)  # f = x * 2x

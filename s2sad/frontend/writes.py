@@ -173,6 +173,16 @@ class _Writes:
         else:
             current = self._temp_name(target)
             out.append(ir.Assign(current, ir.Call(ir.GETITEM, (array, index)), origin))
+            if listed:  # 'xs[i] += v' on an array element changes that array in place, and every name holding it
+                number = ir.Call(
+                    "builtins.isinstance",
+                    (ir.Var(current), ir.Call(ir.TUPLE, (ir.Global("builtins.int"), ir.Global("builtins.float")))),
+                )
+                message = (
+                    f"'{code}' updates an element of the list '{name}' in place where it is an array, which changes "
+                    "every name that holds it: write the update out ('xs[i] = xs[i] + v'), which makes a new array"
+                )
+                out.append(ir.Require(number, message))
             right = self.atom(value, out, origin)
             updated = self._temp_name(target)
             out.append(ir.Assign(updated, ir.Call(op, (ir.Var(current), right)), origin))
@@ -185,7 +195,7 @@ class _Writes:
         inplace = self._inplace_updates()
         if inplace is None or not inplace.element_read(value):
             return
-        if isinstance(value.value, cst.Name) and value.value.value in self._containers.growing:
+        if isinstance(value.value, cst.Name) and inplace.is_list(value.value.value):
             return  # an element of a list is an object of its own, not a view: a write replaces it
         code = self.module.code_for_node(value).strip()
         array = value.value.value if isinstance(value.value, cst.Name) else "the array"
