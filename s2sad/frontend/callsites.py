@@ -80,7 +80,8 @@ class _CallSites:
         if isinstance(value, cst.Name):
             lengths = self._containers  # type: ignore[attr-defined]
             return value.value in lengths.names and value.value not in lengths.lists
-        return isinstance(value, cst.Call)
+        # a call: only one to a helper whose text returns several values (read without lowering anything)
+        return isinstance(value, cst.Call) and self._returned_length(value) is not None  # type: ignore[attr-defined]
 
     def versioned_signature(self, signature: Signature) -> Signature:
         """The signature of this version: calls pass a tuple parameter's elements."""
