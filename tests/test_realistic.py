@@ -457,6 +457,35 @@ ROWS += [
         family="recompute",
     ),
 ]
+ROWS += [
+    Case(
+        "an-element-read-twice-shared",  # found by tests/sweep_programs.py: wrong on main
+        {"m.py": _NP + "def f(x):\n    t1 = np.cos(x[0])\n    u = np.tanh(x[0] + 0.3)\n    return t1 + u\n"},
+        (np.array([0.3, -0.8, 0.5]),),
+        expect="correct",
+        family="shared-read",
+    ),
+    Case(
+        "an-element-read-twice-around-a-write",
+        {
+            "m.py": _NP + "def f(x, s):\n    A = np.sin(x) * s\n    t1 = np.cos(A[0])\n"
+            "    A[1] += 0.5 * np.tanh(A[0] + np.sin(-0.7))\n    return t1 + s + np.sum(A)\n"
+        },
+        (np.array([0.3, -0.8, 0.5]), 0.7),
+        expect="correct",
+        family="shared-read",
+    ),
+    Case(
+        "an-index-expression-read-three-times-in-a-loop",
+        {
+            "m.py": _NP + "def f(x):\n    s = 0.0\n    for i in range(2):\n        a = np.sin(x[i + 1])\n"
+            "        b = x[i + 1] * x[i + 1]\n        s = s + a * b\n    return s\n"
+        },
+        (np.array([0.3, -0.8, 0.5]),),
+        expect="correct",
+        family="shared-read",
+    ),
+]
 _STATE = (
     "def f(V, W, xs):\n    loss = 0.0\n    state = [np.zeros(3) for _ in range(2)]\n    for t in range(len(xs) - 1):\n"
     "        inp = xs[t]\n        for l in range(2):\n            state[l] = np.tanh(W[l] @ inp + state[l])\n"
