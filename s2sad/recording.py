@@ -589,14 +589,22 @@ class Recording:
         for u in ir.walk(tuple(stmts)):
             if isinstance(u, ir.Assign):
                 assigned[u.target] = assigned.get(u.target, 0) + 1
+        # a value recomputed at the start of the block's reverse must be the one every later read sees: not a
+        # name the block assigns again after it (a carried name an inner loop reassigns: 'x = xs[t]', then
+        # 'x = h(x)' in a loop, 'V @ x' after it)
+        last: dict[str, int] = {}  # the position of each name's last definition in the block (at any depth)
+        for i, t in enumerate(stmts):
+            for n in [t.target] if isinstance(t, ir.Assign) else ir.assigned_names((t,)):
+                last[n] = i
         cheap = [
             t
-            for t in stmts
+            for i, t in enumerate(stmts)
             if isinstance(t, ir.Assign)
             and isinstance(t.value, ir.Call)
             and t.value.fn in _CHEAP
             and t.target not in self.invariant(loops)
             and assigned[t.target] == 1
+            and last[t.target] == i
         ]
         for t in cheap:
             names = set(ir.expr_names(t.value))

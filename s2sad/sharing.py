@@ -31,7 +31,10 @@ def share(fn: ir.Function) -> ir.Function:
     sharing.block(fn.body, {}, frozenset())
     if not sharing.env:
         return fn
-    return replace(fn, body=_rewrite(fn.body, sharing.env, sharing.dropped))
+    # an intermediate that now stands for several is read by several statements: the later stages take an
+    # invented one to be read by one, its adjoint complete there (x[0] read twice lost one contribution)
+    kept = {e.name for e in sharing.env.values() if isinstance(e, ir.Var)}
+    return replace(fn, body=_rewrite(fn.body, sharing.env, sharing.dropped), invented=fn.invented - kept)
 
 
 class _Sharing:

@@ -181,6 +181,8 @@ class _Renamer:
         self.namer = names.local(fn)
         self.invented: set[str] = set()
         self.maybe_unset: set[str] = set()  #: versions only a loop assigns: unset if it ran no iteration
+        #: each such version -> the block holding the loop that assigns it, and that loop
+        self.unset_at: dict[str, tuple[list[ir.Stmt], ir.Stmt]] = {}
         assigned = {s.target for s in ir.walk(fn.body) if isinstance(s, ir.Assign)}
         # A name used only as a loop index keeps its name in every loop that uses it.
         self.index_only = {s.index for s in ir.walk(fn.body) if isinstance(s, ir.For)} - assigned
@@ -316,6 +318,16 @@ class _Renamer:
         exposed = _exposed(body)
         for v in [v for v, name in carried.items() if name in self.maybe_unset and v not in exposed]:
             del carried[v]
+        # one this loop may read before assigning it (under a branch, on an iteration where the user's function
+        # does not read it after all) is recorded all the same: when the loop that assigns it may run no
+        # iteration, it is first bound to None there (a value no arithmetic accepts), so that recording it
+        # cannot stop the generated code where the user's function runs
+        for v in [v for v, name in carried.items() if name in self.maybe_unset and v in exposed]:
+            name = carried[v]
+            self.maybe_unset.discard(name)
+            block, loop = self.unset_at.pop(name)
+            at = next(i for i, s in enumerate(block) if s is loop)
+            block.insert(at, ir.Assign(name, ir.Const(None), None))
         names = set(carried.values())
         for v, e in list(env.items()):
             if v.startswith(ir.TEMP) and names & set(ir.expr_names(e)):
@@ -335,6 +347,7 @@ class _Renamer:
         out: list[ir.Stmt],
         origin: ir.Origin | None,
     ) -> None:
+        loop = out[-1]  # the loop just renamed
         surely = must_define(body)
         for v in defined:
             if v in carried:
@@ -343,6 +356,7 @@ class _Renamer:
                 env[v] = benv[v]  # the last iteration's value (the loop must run, as in the original)
                 if isinstance(benv[v], ir.Var):
                     self.maybe_unset.add(benv[v].name)
+                    self.unset_at[benv[v].name] = (out, loop)
             else:  # not assigned on every path, or last a loop index (stale after its loop)
                 env.pop(v, None)
         self._copy_to_finals(final, env, out, origin)

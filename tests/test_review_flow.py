@@ -1661,10 +1661,11 @@ def test_held(case: Case, tmp_path) -> None:
     verdict(case, tmp_path)
 
 
-# ----- left open ---------------------------------------------------------------------------------------------------
-# A name only a while loop assigns, read (under a branch) before a later loop assigns it: still carried into the
-# later loop, which records its old value; when the while ran no iteration there is none, and the generated module
-# stops (UnboundLocalError) where the user's function, which never reads it then, runs. Never silently wrong.
+# ----- once open ---------------------------------------------------------------------------------------------------
+# A name only a while loop assigns, read (under a branch) before a later loop assigns it: carried into the later
+# loop, which records its old value; when the while ran no iteration there was none, and the generated module
+# stopped (UnboundLocalError) where the user's function, which never reads it then, runs. It is now bound to None
+# before the first loop (ssa._Renamer._loop_names).
 OPEN = case(
     "while-then-for-reads-under-branch-first",
     """
@@ -1686,11 +1687,66 @@ OPEN = case(
 )
 
 
-_UNSET = pytest.mark.xfail(strict=True, reason="the old value of a name only a loop assigned is recorded")
-
-
-@pytest.mark.parametrize(
-    "case", [pytest.param(c, marks=_UNSET if c.at[1] == 0 else ()) for c in OPEN], ids=[c.id for c in OPEN]
+OPEN += case(
+    "for-then-for-reads-under-branch-first",
+    """
+    def f(x, n):
+        s = 0.0
+        for k in range(n):
+            t = x * k
+        for i in range(3):
+            if i > 0:
+                s = s + t * t
+            t = x * (i + 1.0)
+        return s
+    """,
+    (0.7, 2),
+    (0.7, 0),
+    family="open",
 )
+OPEN += case(
+    "while-in-a-branch-then-for-reads-under-branch-first",
+    """
+    def f(x, n):
+        s = 0.0
+        if x > 0:
+            k = 0
+            while k < n:
+                t = x * k
+                k = k + 1
+            for i in range(3):
+                if i > 0:
+                    s = s + t * math.sin(t)
+                t = x * (i + 1.0)
+        return s
+    """,
+    (0.7, 2),
+    (0.7, 0),
+    family="open",
+)
+OPEN += case(
+    "while-then-while-reads-under-branch-first",
+    """
+    def f(x, n):
+        k = 0
+        s = 0.0
+        while k < n:
+            t = x * k
+            k = k + 1
+        j = 0
+        while j < 3:
+            if j > 0:
+                s = s + t * x
+            t = x * (j + 1.0)
+            j = j + 1
+        return s
+    """,
+    (0.7, 2),
+    (0.7, 0),
+    family="open",
+)
+
+
+@pytest.mark.parametrize("case", OPEN, ids=[c.id for c in OPEN])
 def test_open(case: Case, tmp_path) -> None:
     verdict(case, tmp_path)

@@ -152,7 +152,7 @@ CONTAINERS = [
         "helper-gets-tuple",
         "def h(t):\n    return t[0] * t[1]\n\n\ndef f(x):\n    t = (x, 2.0 * x)\n    return h(t)\n",
         (0.3,),
-        "refused",
+        "correct",  # h gets a version taking the tuple's elements (frontend/callsites.py)
     ),
     case(
         "tuple-concatenated-to-numpy",

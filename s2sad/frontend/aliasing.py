@@ -57,6 +57,9 @@ class _Facts:
     loads: dict[str, list[cst.Name]] = field(default_factory=dict)
     parents: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
     appended: set[str] = field(default_factory=set)  #: lists that grow: ``xs.append(v)`` updates xs in place
+    #: names every assignment gives a new list (``xs = [e for v in ...]``): an element read is the element, never
+    #: a view, and writing into an element (``xs[i] = v``) replaces it without changing it
+    lists: set[str] = field(default_factory=set)
 
 
 class InPlace:
@@ -115,10 +118,14 @@ class InPlace:
         return (
             self.numpy
             and isinstance(base, cst.Name)
-            and base.value not in self.facts.appended
+            and not self.is_list(base.value)
             and _element_binding(holder, subscript)
             and self._before_an_update(base.value, holder)  # type: ignore[arg-type]
         )
+
+    def is_list(self, name: str) -> bool:
+        """``name`` is always a list the function makes (see :class:`_Facts`)."""
+        return name in self.facts.appended or name in self.facts.lists
 
     # ----- values ---------------------------------------------------------------------------------------------
     def _known(self, func: cst.BaseExpression) -> set[str]:
@@ -161,15 +168,15 @@ class InPlace:
                 (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison, cst.ComparisonTarget, cst.BooleanOperation),
             ):
                 return None
-            if isinstance(parent, cst.CompFor) and child is parent.iter and load.value in self.facts.appended:
+            if isinstance(parent, cst.CompFor) and child is parent.iter and self.is_list(load.value):
                 return None  # [e for v in xs] keeps no reference to the list xs (an array's rows are views)
             if isinstance(parent, (cst.Index, cst.Slice, cst.Return, cst.AugAssign, cst.Expr)):
                 return None  # an index; the returned value; the value added in place; a statement refused elsewhere
             if isinstance(parent, cst.Assign) and child is parent.value and _writes_only(parent):
                 return None  # out[i] = row copies row's values into out
             if isinstance(parent, cst.Subscript):  # x[...]: a view or an element
-                if load.value in self.facts.appended and parent.value is child:
-                    return None  # an element of a list: appending changes none of them
+                if self.is_list(load.value) and parent.value is child:
+                    return None  # an element of a list: appending, or writing another element, changes none of them
                 if self.numpy and parent.value is child and _element_binding(parents.get(parent), parent):
                     return None  # t = x[i, j]: checked to be a number at run time (see element_read)
                 child = parent
@@ -332,6 +339,9 @@ def _collect(body: cst.BaseSuite) -> _Facts:
             self.stack.pop()
 
     traverse.visit(body, Visitor())
+    for name, bound in facts.bindings.items():
+        if bound and all(isinstance(value, (cst.List, cst.ListComp)) for _, value in bound):
+            facts.lists.add(name)
     return facts
 
 

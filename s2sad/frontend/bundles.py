@@ -14,7 +14,7 @@ import libcst as cst
 
 from . import traverse
 from .. import ir
-from .containers import _module_names
+from .lengths import module_names as _module_names
 
 __all__ = ["bundle_reads", "entry_key", "entry_params", "_Bundles"]
 

@@ -20,7 +20,7 @@ from .. import ir
 from ..diagnostics import Diagnostic
 from ..names import BUILTINS
 from ..names import Scope as FreshNames
-from .containers import _module_names
+from .lengths import module_names as _module_names
 
 __all__ = ["_Iteration", "_Indexed", "_Tree", "_assigned", "_resizes"]
 

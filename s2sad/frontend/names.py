@@ -49,6 +49,31 @@ class Signature:
     results: tuple[str, ...] = ()
     #: a nested function lifted to a helper: its free variables, passed after its own parameters
     free: tuple[str, ...] = ()
+    #: parameters given a tuple (see :class:`Spec`): a call passes its elements, one argument each
+    tuples: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What a call site decides about a helper's parameters; the helper gets a version of its own for it.
+
+    A parameter given a tuple of known length (``h((x, y))``, ``h(state)`` with ``state`` a tuple variable)
+    is a tuple variable in that version, one parameter per element, so differentiated values in it are
+    followed element by element. A parameter whose default is None is known to be None (the call leaves it
+    out, or passes None) or known not to be (the call passes a number, an array, an expression), and the
+    version's ``if p is None:`` tests on it are decided when it is lowered (see :mod:`.callsites`)."""
+
+    tuples: tuple[tuple[str, int], ...] = ()  #: (parameter, length), in parameter order
+    none: tuple[tuple[str, bool], ...] = ()  #: (parameter, whether it is None), in parameter order
+
+    def __bool__(self) -> bool:
+        return bool(self.tuples or self.none)
+
+    @property
+    def label(self) -> str:
+        """A key for the version, part of its meaning in the generated module's namespace."""
+        parts = [f"{p}:tuple{n}" for p, n in self.tuples] + [f"{p}:{'None' if v else 'value'}" for p, v in self.none]
+        return f"[{','.join(parts)}]" if parts else ""
 
 
 class Context(Protocol):

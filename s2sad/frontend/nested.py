@@ -23,7 +23,7 @@ import libcst as cst
 from . import traverse
 from .. import ir
 from ..diagnostics import Diagnostic
-from .containers import Lengths
+from .lengths import Lengths
 from ..bindings import FunctionScope
 from .names import Context, Scope, Signature
 

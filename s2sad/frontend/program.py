@@ -22,10 +22,9 @@ from ..bindings import ModuleScope
 from ..diagnostics import Diagnostic, S2sadError, Span
 from ..rules import CONSTANTS, RULES, Rule, lookup
 from ..source import check_syntax, normalise_identifiers, read_source, reduce, source_lines, strip_form_feeds
-from .expressions import _Expressions
 from .finder import NotFollowed, find_module, modules_run, user_file_for
 from .lowering import _Lowerer
-from .names import Namespace, Signature
+from .names import Namespace, Signature, Spec
 from .opaque import Opaque
 
 
@@ -78,7 +77,8 @@ def parse_program(
     # Imports are named last: a helper copied from another file keeps its own name even where some module
     # imports it (``from lib import h``; the generated module calls the copy, never that import).
     main, *done = (context.name_imports(fn) for fn in [main, *context.done])
-    return Program(main, done, context.opaque, context.rules, list(context.signatures))
+    read = list(dict.fromkeys([*context.signatures, *context.read_helpers]))
+    return Program(main, done, context.opaque, context.rules, read)
 
 
 #: The libraries s2sad knows the functions of (``numpy.sum``, ``math.pi``): by their rules, not their files.
@@ -147,9 +147,12 @@ class _Context:
         self.modules: dict[str, tuple[ast.Module, ModuleScope]] = {}
         self.signatures: dict[tuple[str, str], Signature] = {}
         self.lifted: dict[tuple[str, str], Signature] = {}  #: nested functions lifted to helpers
+        self.versions: dict[tuple[str, str, str], Signature] = {}  #: helpers' versions for call sites (Spec)
+        self.failed_versions: set[tuple[str, str, str]] = set()
+        self.read_helpers: dict[tuple[str, str], None] = {}  #: versioned helpers read, in order
         self.collected: list[Diagnostic] = []  #: the problems of helpers, reported with the target's
         self.failed: set[tuple[str, str]] = set()  #: helpers with problems (calls to them are not reported)
-        self.failures = 0  #: calls to such helpers so far (see _Expressions.call)
+        self.failures = 0  #: calls to such helpers so far (see _Calls.call)
         self.namespace = Namespace()
         self.words: set[str] = set()  #: every variable name of the files read so far
         self.reads: list[tuple[str, str, Diagnostic]] = []  #: (file, name, where): module-level names read
@@ -172,7 +175,14 @@ class _Context:
         return self.modules[path]
 
     def lower(
-        self, source: str, path: str, name: str, line: int | None, output: str | None = None, lifted: bool = False
+        self,
+        source: str,
+        path: str,
+        name: str,
+        line: int | None,
+        output: str | None = None,
+        lifted: bool = False,
+        spec: Spec = Spec(),
     ) -> tuple[ir.Function, Signature]:
         tree, bindings = self.module(source, path)
         reduced, line_numbers = reduce(source, tree, name, line)
@@ -213,6 +223,7 @@ class _Context:
         )
         lowerer.output_name = output
         lowerer.lifted = lifted
+        lowerer.spec = spec
         node = lowerer.find(name, line)
         fn = lowerer.lower(node)
         return fn, lowerer.signature(node, fn.name)
@@ -301,12 +312,22 @@ class _Context:
         return scopes
 
     def helper(
-        self, caller: _Expressions, node: cst.Call, name: str, path: str, *, line: int | None = None, within: str = ""
+        self, caller: _Lowerer, node: cst.Call, name: str, path: str, *, line: int | None = None, within: str = ""
     ) -> Signature | None:
         """Lower the helper ``name`` of the file ``path`` (once), for a call at ``node``; how to call it.
         With ``line``: the function of that name defined on that line inside the function ``within``, lifted
         (see :mod:`.nested`); its text is part of ``within``'s, so it is not listed among the helpers read."""
         key = (path, name if line is None else f"{within}.<locals>.{name}:{line}")
+        spec = Spec()
+        if line is None and key not in self.chain and key not in self.failed:
+            if path not in self.sources:
+                self.sources[path] = read_source(path)
+            tree, _ = self.module(self.sources[path], path)
+            defs = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == name]
+            if defs:
+                spec = caller.call_spec(node, defs[-1])
+        if spec:
+            return self._version(caller, node, name, path, key, spec)
         if key in self.chain:
             names = [n for _, n in self.chain[self.chain.index(key) :]]
             cycle = " → ".join(names)
@@ -358,6 +379,43 @@ class _Context:
         else:
             self.done.append(fn)
         (self.signatures if line is None else self.lifted)[key] = signature
+        return signature
+
+    def _version(
+        self, caller: _Lowerer, node: cst.Call, name: str, path: str, key: tuple[str, str], spec: Spec
+    ) -> Signature | None:
+        """The helper's version for what the call decides (see :class:`.names.Spec`), lowered once."""
+        versioned = (*key, spec.label)
+        if versioned in self.versions:
+            return self.versions[versioned]
+        if versioned in self.failed_versions:
+            self.failures += 1
+            return None
+        output = self.claim(name, f"def {path}::{key[1]}{spec.label}")
+        self.chain.append(key)
+        try:
+            fn, signature = self.lower(self.sources[path], path, name, None, output, spec=spec)
+        except S2sadError as err:
+            self.collected.extend(err.diagnostics)
+            self.failed_versions.add(versioned)
+            self.failures += 1
+            return None
+        finally:
+            self.chain.pop()
+        if any(o.name == fn.name for o in self.opaque):
+            caller.error(
+                node,
+                f"the helper '{name}' has a rule of its own ('@s2sad.rule'): pass its arguments as values, not "
+                "as a tuple, and give every argument",
+                "unsupported-syntax",
+            )
+            return None
+        if fn.body and isinstance(fn.body[-1], ir.Return) and len(fn.body[-1].values) > 1:
+            signature = dataclasses.replace(signature, results=self._projections(fn, path, f"{name}{spec.label}"))
+        else:
+            self.done.append(fn)
+        self.versions[versioned] = signature
+        self.read_helpers.setdefault(key, None)
         return signature
 
     def _projections(self, fn: ir.Function, path: str, name: str) -> tuple[str, ...]:

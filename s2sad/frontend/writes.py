@@ -25,7 +25,7 @@ import libcst as cst
 from .. import ir
 from . import traverse
 from .aliasing import InPlace
-from .containers import Lengths
+from .lengths import Lengths
 from .names import Scope
 
 __all__ = ["_Writes", "_appended"]
@@ -33,6 +33,8 @@ __all__ = ["_Writes", "_appended"]
 #: Functions that read a list as the array of its elements (the adjoint of a list is that array's).
 _LIST_READERS = {"numpy.array", "numpy.stack", "builtins.sum", "builtins.len", "numpy.sum", "numpy.mean"}
 _LIST_READERS |= {"builtins.min", "builtins.max"}  # of numbers: the first extreme element (see .containers)
+#: Functions that read a generator as they read the list of its items (np.array of a generator is an object).
+_GENERATOR_READERS = {"builtins.sum", "builtins.min", "builtins.max"}
 
 
 def _appended(node: cst.BaseExpression) -> tuple[str, cst.BaseExpression] | None:
@@ -99,12 +101,14 @@ class _Writes:
         self,
         statement: cst.CSTNode,
         target: cst.Subscript,
-        value: cst.BaseExpression,
+        value: cst.BaseExpression | ir.Expr,
         out: list[ir.Stmt],
         origin: ir.Origin,
         op: str | None = None,
     ) -> None:
-        """``x[index] = value`` (``op`` None) or ``x[index] op= value`` (``op`` the operator's qualname)."""
+        """``x[index] = value`` (``op`` None) or ``x[index] op= value`` (``op`` the operator's qualname); into
+        an array, or into a list's element (``xs[i] = v``: the list's adjoint is the array of its elements',
+        so the write's rule is the array's; an element is replaced, never changed in place)."""
         base = target.value
         code = self.module.code_for_node(statement).strip().splitlines()[0]
         if not isinstance(base, cst.Name):
@@ -124,7 +128,16 @@ class _Writes:
                 "build a new value instead of changing one",
             )
             return
-        if name in self._containers.names or name in self._containers.growing:
+        listed = name in self._containers.growing and name not in self._containers.names
+        if listed and not (len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index)):
+            self.error(
+                statement,
+                f"'{name}' is a list here: writing into it is supported one element at a time ('{name}[i] = v')",
+                "unsupported-syntax",
+                "a slice of a list may change its length; write the elements one by one",
+            )
+            return
+        if not listed and (name in self._containers.names or name in self._containers.growing):
             self.error(
                 statement,
                 f"'{name}' is a tuple or a list here: writing into it is not supported",
@@ -154,11 +167,23 @@ class _Writes:
         array = self.name(base)
         index = self.index(target, out, origin)
         written: ir.Expr
-        if op is None:
+        if isinstance(value, ir.Expr):  # a, x[i] = ...: the value computed before any target is assigned
+            written = value
+        elif op is None:
             written = self.atom(value, out, origin)
         else:
             current = self._temp_name(target)
             out.append(ir.Assign(current, ir.Call(ir.GETITEM, (array, index)), origin))
+            if listed:  # 'xs[i] += v' on an array element changes that array in place, and every name holding it
+                number = ir.Call(
+                    "builtins.isinstance",
+                    (ir.Var(current), ir.Call(ir.TUPLE, (ir.Global("builtins.int"), ir.Global("builtins.float")))),
+                )
+                message = (
+                    f"'{code}' updates an element of the list '{name}' in place where it is an array, which changes "
+                    "every name that holds it: write the update out ('xs[i] = xs[i] + v'), which makes a new array"
+                )
+                out.append(ir.Require(number, message))
             right = self.atom(value, out, origin)
             updated = self._temp_name(target)
             out.append(ir.Assign(updated, ir.Call(op, (ir.Var(current), right)), origin))
@@ -171,6 +196,8 @@ class _Writes:
         inplace = self._inplace_updates()
         if inplace is None or not inplace.element_read(value):
             return
+        if isinstance(value.value, cst.Name) and inplace.is_list(value.value.value):
+            return  # an element of a list is an object of its own, not a view: a write replaces it
         code = self.module.code_for_node(value).strip()
         array = value.value.value if isinstance(value.value, cst.Name) else "the array"
         number = ir.Call("operator.eq", (ir.Call("numpy.ndim", (ir.Var(name),)), ir.Const(0)))
@@ -232,8 +259,13 @@ class _Writes:
             out.append(ir.Assign(name, ir.Call(ir.APPEND, (ir.Var(name), item)), origin))
         return True
 
-    def comprehension(self, node: cst.ListComp, out: list[ir.Stmt], origin: ir.Origin, target: str | None) -> ir.Expr:
-        """``[e for v in range(n)]``, ``[e for v in xs]``: a fresh list, appended in a loop."""
+    def comprehension(
+        self, node: cst.ListComp | cst.GeneratorExp, out: list[ir.Stmt], origin: ir.Origin, target: str | None
+    ) -> ir.Expr:
+        """``[e for v in range(n)]``, ``[e for v in xs]``, ``[e for a, b in zip(xs, ys)]``, ``[e for i, v in
+        enumerate(xs)]``: a fresh list, appended in a loop (a generator as the argument of ``sum``, ``min`` or
+        ``max``, which read it as they read the list). The list is fresh and nothing else refers to it, so a
+        module without NumPy may build one too (the generated module then imports NumPy for its adjoint)."""
         loop = node.for_in
         if loop.inner_for_in is not None or loop.ifs or loop.asynchronous is not None:
             self.error(
@@ -243,56 +275,105 @@ class _Writes:
                 "write the loop: 'xs = []', then 'for ...:' with 'xs.append(...)'",
             )
             return ir.Const(0)
-        if not isinstance(loop.target, cst.Name):
-            self.error(loop.target, "the comprehension's variable must be a single name", "unsupported-syntax")
-            return ir.Const(0)
-        if not self._uses_numpy():
-            self._list_usable(node, "the list")
-            return ir.Const(0)
-        iterator = loop.iter
-        by_range = (
-            isinstance(iterator, cst.Call)
-            and "builtins.range" in self._qualified(iterator.func)
-            and 1 <= len(iterator.args) <= 3
-            and all(a.keyword is None and not a.star for a in iterator.args)
-        )
-        if not by_range and not isinstance(iterator, cst.Name):
-            self.error(
-                iterator,
-                "a list comprehension is supported over 'range(...)' or a variable (a list or an array)",
-                "unsupported-loop",
-                "assign the sequence to a variable first",
-            )
+        streams = self._comprehension_streams(loop)
+        if streams is None:
             return ir.Const(0)
         items = self.fresh_local(target or "items")
-        variable = self.fresh_local(loop.target.value)
+        variables = [self.fresh_local(t.value) for t, _ in streams]
         body: list[ir.Stmt] = []
-        if by_range:
+        iterator = loop.iter
+        if len(streams) == 1 and streams[0][1] is None:  # range(...)
             assert isinstance(iterator, cst.Call)
             args = tuple(self.atom(a.value, out, origin) for a in iterator.args)
-            index = variable
+            index = variables[0]
         else:
-            assert isinstance(iterator, cst.Name)
-            sequence = self.atom(iterator, out, origin)
-            length = self.fresh_local(f"len_{iterator.value}")
-            out.append(ir.Assign(length, ir.Call("builtins.len", (sequence,)), origin))
-            args = (ir.Var(length),)
+            lengths: list[ir.Expr] = []
+            sequences: list[ir.Expr | None] = []
+            for _, source in streams:
+                if source is None:  # enumerate's count
+                    sequences.append(None)
+                    continue
+                sequence = self.atom(source, out, origin)
+                label = source.value if isinstance(source, cst.Name) else "items"
+                length = self.fresh_local(f"len_{label}")
+                out.append(ir.Assign(length, ir.Call("builtins.len", (sequence,)), origin))
+                lengths.append(ir.Var(length))
+                sequences.append(sequence)
+            count: ir.Expr = lengths[0]
+            for other in lengths[1:]:  # zip stops at the shortest
+                shortest = self.fresh_local("len_shortest")
+                out.append(ir.Assign(shortest, ir.Call("builtins.min", (count, other)), origin))
+                count = ir.Var(shortest)
+            args = (count,)
             index = self.fresh_local("k")
-            body.append(ir.Assign(variable, ir.Call(ir.GETITEM, (sequence, ir.Var(index))), origin))
+            for variable, sequence in zip(variables, sequences):
+                item = ir.Var(index) if sequence is None else ir.Call(ir.GETITEM, (sequence, ir.Var(index)))
+                body.append(ir.Assign(variable, item, origin))
         out.append(ir.Assign(items, ir.Call(ir.LIST, ()), origin))
-        shadowed = self._comprehension_names.get(loop.target.value)
-        self._comprehension_names[loop.target.value] = variable
+        shadowed = {t.value: self._comprehension_names.get(t.value) for t, _ in streams}
+        for (t, _), variable in zip(streams, variables):
+            self._comprehension_names[t.value] = variable
         try:
             self._begin_statement(items)
             element = self.atom(node.elt, body, origin)
         finally:
-            if shadowed is None:
-                del self._comprehension_names[loop.target.value]
-            else:
-                self._comprehension_names[loop.target.value] = shadowed
+            for name, before in shadowed.items():
+                if before is None:
+                    del self._comprehension_names[name]
+                else:
+                    self._comprehension_names[name] = before
         body.append(ir.Assign(items, ir.Call(ir.APPEND, (ir.Var(items), element)), origin))
         out.append(ir.For(index, args, False, tuple(body), origin))
         return ir.Var(items)
+
+    def _comprehension_streams(self, loop: cst.CompFor) -> list[tuple[cst.Name, cst.BaseExpression | None]] | None:
+        """The comprehension's variables and what each takes the items of (None: the count, for ``range`` and
+        ``enumerate``); None when the comprehension is not one s2sad follows (reported)."""
+        iterator, target = loop.iter, loop.target
+        call = iterator if isinstance(iterator, cst.Call) else None
+        qualified = self._qualified(call.func) if call is not None else set()
+        plain = call is not None and all(a.keyword is None and not a.star for a in call.args)
+        names = (
+            [e.value for e in target.elements]
+            if isinstance(target, (cst.Tuple, cst.List))
+            and not any(isinstance(e, cst.StarredElement) for e in target.elements)
+            else [target]
+        )
+        if not all(isinstance(n, cst.Name) for n in names):
+            self.error(target, "the comprehension's variables must be names", "unsupported-syntax")
+            return None
+        variables = [n for n in names if isinstance(n, cst.Name)]
+        single = isinstance(target, cst.Name)
+        if call is not None and plain and "builtins.range" in qualified and 1 <= len(call.args) <= 3 and single:
+            return [(variables[0], None)]
+        if call is not None and plain and "builtins.zip" in qualified and call.args and not single:
+            if len(call.args) == len(variables):
+                return [(v, a.value) for v, a in zip(variables, call.args)]
+            self.error(
+                target, f"cannot unpack {len(call.args)} values into {len(variables)} names", "unsupported-syntax"
+            )
+            return None
+        if call is not None and plain and "builtins.enumerate" in qualified and len(call.args) == 1:
+            if len(variables) == 2 and not single:
+                return [(variables[0], None), (variables[1], call.args[0].value)]
+        if isinstance(iterator, cst.Name) and single:
+            return [(variables[0], iterator)]
+        if not single:
+            self.error(
+                target,
+                "a comprehension unpacks its items only over 'zip(...)' and 'enumerate(...)'",
+                "unsupported-syntax",
+                "take the item whole and index it: '[p[0] * p[1] for p in ps]'",
+            )
+            return None
+        self.error(
+            iterator,
+            "a list comprehension is supported over 'range(...)', 'zip(...)', 'enumerate(...)' or a variable "
+            "(a list or an array)",
+            "unsupported-loop",
+            "assign the sequence to a variable first",
+        )
+        return None
 
     def check_list_uses(self, body: cst.BaseSuite) -> None:
         """Every read of a list that grows is one s2sad differentiates as a list: appended to, indexed,
@@ -310,6 +391,9 @@ class _Writes:
             def visit_ListComp(self, node: cst.ListComp) -> None:
                 reads.append(node)
 
+            def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+                reads.append(node)
+
         traverse.visit(body, Reads())
         if not reads:
             return
@@ -324,6 +408,14 @@ class _Writes:
         traverse.visit(body, Parents())
         for name in reads:
             if not self._list_use(name, parents):
+                if isinstance(name, cst.GeneratorExp):
+                    self.error(
+                        name,
+                        "a generator expression is supported as the one argument of sum, min or max",
+                        "unsupported-syntax",
+                        "make it a list: '[...]'",
+                    )
+                    continue
                 if isinstance(name, cst.ListComp):
                     self.error(
                         name,
@@ -346,6 +438,14 @@ class _Writes:
         """Whether this occurrence of a growing list's name (or a comprehension) is a use s2sad differentiates
         (see above)."""
         parent = parents.get(name)
+        if isinstance(name, cst.GeneratorExp):  # sum(e for v in xs): read once, as the list would be
+            call = parents.get(parent) if isinstance(parent, cst.Arg) else parent
+            return (
+                isinstance(call, cst.Call)
+                and len(call.args) == 1
+                and call.args[0].keyword is None
+                and bool(self._qualified(call.func) & _GENERATOR_READERS)
+            )
         if isinstance(name, cst.ListComp):
             return (
                 isinstance(parent, cst.Assign)
