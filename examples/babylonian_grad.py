@@ -12,10 +12,9 @@ def grad_length(a, b):
     while abs(r * r - s) > 1e-14 * s:
         r = 0.5 * (r + s / r)
     # reverse
-    r_bar = 1.0
     # r = g(r, s) at its fixed point (implicit function theorem):
     # lambda = r_bar + (dg/dr)^T lambda, solved by fixed-point iteration (tolerance 1e-12)
-    r_lambda = r_bar
+    r_lambda = 1.0
     lambda_change = math.inf
     lambda_size = 0.0
     adjoint_steps = 0
@@ -25,7 +24,7 @@ def grad_length(a, b):
                 "the adjoint of the fixed-point loop at line 13 did not converge in 10000 steps: the loop's map is not contracting at its solution"
             )
         r_lambda_step = length_fixed_point_adjoint(r, s, r_lambda)
-        r_lambda_next = r_bar + r_lambda_step
+        r_lambda_next = 1.0 + r_lambda_step
         lambda_change = abs(r_lambda_next - r_lambda)
         lambda_size = abs(r_lambda_next)
         if not math.isfinite(lambda_size):
@@ -48,8 +47,7 @@ def length_fixed_point_adjoint(r, s, r_next_bar):
     # reverse
     # r = 0.5 * (r + s / r)
     r_plus_s_over_r_bar = r_next_bar * 0.5
-    r_bar = r_plus_s_over_r_bar
-    r_bar -= r_plus_s_over_r_bar * s_over_r / r
+    r_bar = r_plus_s_over_r_bar + -r_plus_s_over_r_bar * s_over_r / r
     return r_bar
 
 

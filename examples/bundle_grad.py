@@ -29,7 +29,6 @@ def grad_reprojection_error(cams, points, weights, features, camera_index, point
         r_stack.append(r)
         r_pow_2_stack.append(r_pow_2)
     # reverse
-    total_bar = 1.0
     cams_bar = np.zeros(np.shape(cams))
     points_bar = np.zeros(np.shape(points))
     for i in reversed(range(len_features)):
@@ -44,7 +43,7 @@ def grad_reprojection_error(cams, points, weights, features, camera_index, point
         point_index_at_i = point_index[i]
         r_t2 = points[point_index_at_i]
         # total += np.sum(r**2)
-        r_pow_2_bar = np.broadcast_to(total_bar, np.shape(r_pow_2))
+        r_pow_2_bar = np.broadcast_to(1.0, np.shape(r_pow_2))
         r_bar = r_pow_2_bar * 2 * r
         # r = weights[i] * (project(cams[camera_index[i]], points[point_index[i]]) - features[i])
         r_t4_bar = unbroadcast(r_bar * weights_at_i, r_t4)
@@ -268,7 +267,7 @@ def adjoint_rodrigues_rotate(saved, rot, X, result_bar):
         # sintheta = np.sin(theta)
         theta_bar = theta_bar + sintheta_bar * np.cos(theta)
         # costheta = np.cos(theta)
-        theta_bar = theta_bar + -costheta_bar * np.sin(theta)
+        theta_bar = theta_bar - costheta_bar * np.sin(theta)
         # theta = np.sqrt(sqtheta)
         sqtheta_bar = 0.5 * theta_bar / theta
     else:
@@ -306,6 +305,8 @@ def dot_adjoint_b(g, a, b):
 
 def unbroadcast(g, x):
     """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
+    if getattr(g, "shape", None) == getattr(x, "shape", False):  # two arrays alike
+        return g
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g

@@ -17,9 +17,7 @@ def grad_equilibrium_loss(W, U, u, target):
     x_minus_target = x - target
     # reverse
     # return 0.5 * np.sum((x - target) ** 2)
-    x_minus_target_bar = (
-        np.broadcast_to(0.5, np.shape(x_minus_target)) * 2 * x_minus_target
-    )
+    x_minus_target_bar = np.broadcast_to(1.0, np.shape(x_minus_target)) * x_minus_target
     x_bar = unbroadcast(x_minus_target_bar, x)
     # x = g(x, W, U, u) at its fixed point (implicit function theorem):
     # lambda = x_bar + (dg/dx)^T lambda, solved by fixed-point iteration (tolerance 1e-12)
@@ -53,9 +51,8 @@ def equilibrium_loss_fixed_point_adjoint(x, W, U, u, x_next_bar):
     x_new = np.tanh(W_matmul_x + U @ u)
     # reverse
     # x = x_new
-    x_new_bar = x_next_bar
     # x_new = np.tanh(W @ x + U @ u)
-    x_new_t1_bar = x_new_bar * (1 - x_new**2)
+    x_new_t1_bar = x_next_bar * (1 - x_new**2)
     W_matmul_x_bar = unbroadcast(x_new_t1_bar, W_matmul_x)
     x_bar = matmul_adjoint_b(W_matmul_x_bar, W, x)
     return x_bar
@@ -69,9 +66,8 @@ def equilibrium_loss_fixed_point_parameters(x, W, U, u, x_next_bar):
     x_new = np.tanh(W_matmul_x + U_matmul_u)
     # reverse
     # x = x_new
-    x_new_bar = x_next_bar
     # x_new = np.tanh(W @ x + U @ u)
-    x_new_t1_bar = x_new_bar * (1 - x_new**2)
+    x_new_t1_bar = x_next_bar * (1 - x_new**2)
     W_matmul_x_bar = unbroadcast(x_new_t1_bar, W_matmul_x)
     U_matmul_u_bar = unbroadcast(x_new_t1_bar, U_matmul_u)
     U_bar = matmul_adjoint_a(U_matmul_u_bar, U, u)
@@ -83,6 +79,11 @@ def equilibrium_loss_fixed_point_parameters(x, W, U, u, x_next_bar):
 def matmul_adjoint_a(g, a, b):
     """The adjoint of a in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
     and the adjoint is summed over the batch dimensions a was broadcast along."""
+    if getattr(a, "ndim", None) == 2:  # a matrix: g b^T, or an outer product
+        if getattr(b, "ndim", None) == 2:
+            return g @ np.swapaxes(b, -1, -2)
+        if getattr(b, "ndim", None) == 1:
+            return np.outer(g, b)
     if np.ndim(b) == 1:
         g, b = np.expand_dims(g, -1), np.expand_dims(b, -1)
     if np.ndim(a) == 1:
@@ -97,6 +98,8 @@ def matmul_adjoint_a(g, a, b):
 def matmul_adjoint_b(g, a, b):
     """The adjoint of b in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
     and the adjoint is summed over the batch dimensions b was broadcast along."""
+    if getattr(a, "ndim", None) == 2 and getattr(b, "ndim", 0) > 0:  # a^T g
+        return np.swapaxes(a, -1, -2) @ g
     if np.ndim(b) == 1:
         g = np.expand_dims(g, -1)
     if np.ndim(a) == 1:
@@ -110,6 +113,8 @@ def matmul_adjoint_b(g, a, b):
 
 def unbroadcast(g, x):
     """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
+    if getattr(g, "shape", None) == getattr(x, "shape", False):  # two arrays alike
+        return g
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g

@@ -51,9 +51,11 @@ def grad_least_squares(amplitude, rate, offset, ts, ys):
     amplitude_bar = numpy.zeros(numpy.shape(amplitude))
     offset_bar = numpy.zeros(numpy.shape(offset))
     rate_bar = numpy.zeros(numpy.shape(rate))
-    for k in reversed(range(len_shortest)):
-        residuals_1_t1_saved = residuals_1_t1_saved_stack.pop()
-        residuals_1_t1 = residuals_1_t1_stack.pop()
+    for k, residuals_1_t1_saved, residuals_1_t1 in zip(
+        reversed(range(len_shortest)),
+        reversed(residuals_1_t1_saved_stack),
+        reversed(residuals_1_t1_stack),
+    ):
         t_1 = ts[k]
         # residuals = [model(t, amplitude, rate, offset) - y for t, y in zip(ts, ys)]
         residuals_1_t2_bar = residuals_1_bar[-1]
@@ -96,6 +98,8 @@ def but_last(g):
 
 def unbroadcast(g, x):
     """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
+    if getattr(g, "shape", None) == getattr(x, "shape", False):  # two arrays alike
+        return g
     shape = numpy.shape(x)
     if numpy.shape(g) == shape:
         return g

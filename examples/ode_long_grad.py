@@ -54,18 +54,15 @@ def grad_pendulum_loss(
     theta_minus_target = theta - target
     # reverse
     # return (theta - target) ** 2 + w**2 + mean
-    mean_bar = 1.0
     w_bar = 2.0 * w
-    theta_minus_target_bar = 2.0 * theta_minus_target
-    theta_bar = theta_minus_target_bar
+    theta_bar = 2.0 * theta_minus_target
     amplitude_bar = 0.0
     c_bar = 0.0
     g_over_l_bar = 0.0
     omega_bar = 0.0
     # checkpointed loop: the segments last first, each recomputed from its snapshot, then reversed
-    for segment in reversed(range(segments)):
+    for segment, snapshot in zip(reversed(range(segments)), reversed(snapshots)):
         # the state at the start of the segment: theta, w
-        snapshot = snapshots.pop()
         theta, w = snapshot
         first = segment * segment_length
         last = min(first + segment_length, steps_1)
@@ -111,7 +108,7 @@ def grad_pendulum_loss(
             t_plus_0p5_times_dt = t + _0p5_times_dt_2
             a_mid_t3 = omega * t_plus_0p5_times_dt
             # mean = mean + theta * theta / steps
-            theta_times_theta_bar = mean_bar / steps
+            theta_times_theta_bar = 1.0 / steps
             theta_bar += 2 * theta_times_theta_bar * theta
             # w = w + dt * a_mid
             w = w_stack.pop()

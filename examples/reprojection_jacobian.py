@@ -43,12 +43,11 @@ def vjp_reprojection(cam, X, w, feat, out_bar):
     # return w * (proj - feat)
     w_bar = np.sum(out_bar * proj_minus_feat)
     proj_minus_feat_bar = out_bar * w
-    proj_bar = proj_minus_feat_bar
     # proj = p * cam[6] + cam[7:9]
     cam_bar = np.zeros(np.shape(cam))
-    cam_bar[7:9] += proj_bar
-    p_bar = proj_bar * cam_at_6
-    cam_at_6_bar = np.sum(proj_bar * p)
+    cam_bar[7:9] += proj_minus_feat_bar
+    p_bar = proj_minus_feat_bar * cam_at_6
+    cam_at_6_bar = np.sum(proj_minus_feat_bar * p)
     cam_bar[6] += cam_at_6_bar
     # p = radial_distort(cam[9:11], Xcam[0:2] / Xcam[2])
     cam_9_to_11_bar, p_t1_bar = adjoint_radial_distort(
@@ -65,8 +64,7 @@ def vjp_reprojection(cam, X, w, feat, out_bar):
         Xcam_saved, cam_0_to_3, X_minus_cam_3_to_6, Xcam_bar
     )
     X_bar = X_minus_cam_3_to_6_bar
-    cam_3_to_6_bar = -X_minus_cam_3_to_6_bar
-    cam_bar[3:6] += cam_3_to_6_bar
+    cam_bar[3:6] -= X_minus_cam_3_to_6_bar
     cam_bar[0:3] += cam_0_to_3_bar
     return cam_bar, X_bar, w_bar
 
@@ -167,13 +165,12 @@ def adjoint_rodrigues_rotate(saved, rot, X, rodrigues_rotate_bar):
     rodrigues_rotate_t2_bar = np.sum(rodrigues_rotate_bar * w)
     dot_w_X_bar = rodrigues_rotate_t2_bar * _1p0_minus_c
     _1p0_minus_c_bar = rodrigues_rotate_t2_bar * dot_w_X
-    c_bar = -_1p0_minus_c_bar
     w_bar = w_bar + dot_w_X_bar * X
     X_bar = dot_w_X_bar * w
     cross_bar = rodrigues_rotate_bar * s
     s_bar = np.sum(rodrigues_rotate_bar * cross)
     X_bar = X_bar + rodrigues_rotate_bar * c
-    c_bar = c_bar + np.sum(rodrigues_rotate_bar * X)
+    c_bar = np.sum(rodrigues_rotate_bar * X) - _1p0_minus_c_bar
     # cross = np.array([w[1] * X[2] - w[2] * X[1], w[2] * X[0] - w[0] * X[2], w[0] * X[1] - w[1] * X[0]])
     cross_t1_bar = cross_bar[0]
     cross_t2_bar = cross_bar[1]
@@ -202,7 +199,7 @@ def adjoint_rodrigues_rotate(saved, rot, X, rodrigues_rotate_bar):
     # s = np.sin(theta)
     theta_bar = s_bar * np.cos(theta)
     # c = np.cos(theta)
-    theta_bar = theta_bar + -c_bar * np.sin(theta)
+    theta_bar = theta_bar - c_bar * np.sin(theta)
     # w = rot / theta
     rot_bar = w_bar / theta
     theta_bar = theta_bar + np.sum(-w_bar * w / theta)

@@ -650,6 +650,8 @@ def adjoint_lotka_volterra_0(saved, lotka_volterra_t2_bar):
 
 def unbroadcast(g, x):
     """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
+    if getattr(g, "shape", None) == getattr(x, "shape", False):  # two arrays alike
+        return g
     shape = numpy.shape(x)
     if numpy.shape(g) == shape:
         return g

@@ -35,8 +35,7 @@ def hvp_softmax_regression_loss(W, b, X, labels, l2, W_dot, b_dot):
     W_bar = W_pow_2_bar * 2 * W
     W_bar_dot = np.broadcast_to(W_dot * (W_pow_2_bar * 2), np.shape(W_bar))
     # nll = -np.mean(log_probs[np.arange(n), labels])
-    nll_t2_bar = -nll_bar
-    nll_t1_bar = np.broadcast_to(nll_t2_bar / np.size(nll_t1), np.shape(nll_t1))
+    nll_t1_bar = np.broadcast_to(-nll_bar / np.size(nll_t1), np.shape(nll_t1))
     log_probs_bar = np.zeros(np.shape(log_probs))
     np.add.at(log_probs_bar, (arange_n, labels), nll_t1_bar)
     # log_probs = logits - logsumexp(logits, axis=1, keepdims=True)
@@ -68,6 +67,8 @@ def hvp_softmax_regression_loss(W, b, X, labels, l2, W_dot, b_dot):
 def matmul_adjoint_b(g, a, b):
     """The adjoint of b in a @ b, as NumPy's matmul defines it: a 1-D operand is a row (a) or a column (b),
     and the adjoint is summed over the batch dimensions b was broadcast along."""
+    if getattr(a, "ndim", None) == 2 and getattr(b, "ndim", 0) > 0:  # a^T g
+        return np.swapaxes(a, -1, -2) @ g
     if np.ndim(b) == 1:
         g = np.expand_dims(g, -1)
     if np.ndim(a) == 1:
@@ -81,6 +82,8 @@ def matmul_adjoint_b(g, a, b):
 
 def unbroadcast(g, x):
     """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
+    if getattr(g, "shape", None) == getattr(x, "shape", False):  # two arrays alike
+        return g
     shape = np.shape(x)
     if np.shape(g) == shape:
         return g

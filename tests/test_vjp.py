@@ -390,7 +390,11 @@ def test_tuple_results_s2sad_cannot_follow_are_refused(tmp_path, name, message):
 
 
 def test_a_jacobian_falls_back_to_reverse_sweeps_where_forward_mode_refuses(tmp_path):
-    m = _module(tmp_path, "cumulative", "import numpy as np\n\n\ndef f(x):\n    return np.cumprod(x, 0) * 2.0\n")
+    m = _module(
+        tmp_path,
+        "factor",
+        "import numpy as np\n\n\ndef f(x):\n    return np.linalg.cholesky(np.outer(x, x) + 3.0 * np.eye(3)) * 2.0\n",
+    )
     with pytest.raises(S2sadError) as err:
         s2sad.jvp(m.f)
     assert err.value.diagnostics[0].code == "no-forward-rule"
