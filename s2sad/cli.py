@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, files, point
-from .api import explain, generate, regenerate_command
+from .api import explain, generate
+from .pipeline import regenerate_command
 from .config import rules_from
 from .diagnostics import Diagnostic, InternalError, S2sadError, render
 from .gradcheck import UserCodeError, run_gradcheck

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from . import __version__, analysis, emit, forward, ir, limits, reverse, rules, saving, values
-from .api import (
+from .pipeline import (
     Generated,
     Lowered,
     Parts,

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__, emit, limits, over_reverse, rules, saving
-from .api import Generated, _build, _generate_live, _looked_through, _reverse_program, regenerate_command
+from .api import _build, _generate_live
+from .pipeline import Generated, _looked_through, _reverse_program, regenerate_command
 
 __all__ = ["generate_hvp", "hvp", "hvp_source", "check_hvp", "HvpCheck"]
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from . import __version__, analysis, emit, forward_pipeline, ir, limits, reverse, rules, saving, values
-from .api import Generated, Lowered, Parts, _choose_wrt, _lowered, _reverse_parts, regenerate_command
+from .pipeline import Generated, Lowered, Parts, _choose_wrt, _lowered, _reverse_parts, regenerate_command
 from .diagnostics import S2sadError
 from .names import ModuleNames
 from .shapes import Array, Scalar, Value

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import Generated
+    from .pipeline import Generated
 
 __all__ = ["Mode", "MODES", "DEFAULT", "get"]
 
@@ -57,7 +57,7 @@ MODES: dict[str, Mode] = {
         Mode(
             "grad",
             "grad_",
-            "s2sad.api:gradient_pipeline",
+            "s2sad.pipeline:gradient_pipeline",
             "s2sad.gradcheck:check",
             "print or write the gradient module of one function",
             "Generate the reverse-mode gradient of a function as a readable Python module.",
@@ -75,7 +75,7 @@ MODES: dict[str, Mode] = {
         Mode(
             "vjp",
             "vjp_",
-            "s2sad.api:vjp_pipeline",
+            "s2sad.pipeline:vjp_pipeline",
             "s2sad.gradcheck:check_vjp",
             "print or write the reverse-mode (vector-Jacobian product) module of one function",
             "Generate the vector-Jacobian product of a function (scalar, array or tuple result) as a readable "

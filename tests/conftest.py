@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import s2sad.api
+import s2sad.pipeline
 import s2sad.emit
 import s2sad.formatting
 from generated import MODULES
@@ -20,7 +21,7 @@ _LAST = "test_generated_modules.py::test_every_module_generated_in_this_session"
 
 @pytest.fixture(autouse=True)
 def _record_generated_modules(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    emit, user_rules = s2sad.emit.emit, s2sad.api._user_rules
+    emit, user_rules = s2sad.emit.emit, s2sad.pipeline._user_rules
     user_modules: frozenset[str] = frozenset()
 
     def reading_user_rules(path: str) -> Any:  # every generation reads them before it emits
@@ -34,7 +35,7 @@ def _record_generated_modules(request: pytest.FixtureRequest, monkeypatch: pytes
         MODULES.setdefault(text, (request.node.nodeid, user_modules))
         return text
 
-    monkeypatch.setattr(s2sad.api, "_user_rules", reading_user_rules)
+    monkeypatch.setattr(s2sad.pipeline, "_user_rules", reading_user_rules)
     monkeypatch.setattr(s2sad.emit, "emit", recording)
     # @s2sad.gradient's on-disk cache is off unless a test turns it on (tests/test_cache.py, with a cache
     # folder of its own): no test writes into the user's cache, and every test generates what it checks

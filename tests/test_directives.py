@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from s2sad import ir
-from s2sad.api import _lowered
+from s2sad.pipeline import _lowered
 from soundness import run_cli
 
 _HEADER = "import math\n\n\n"
