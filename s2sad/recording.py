@@ -16,82 +16,20 @@ the adjoint statements.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from . import checkpoint, fixed_point, ir
-from .analysis import Activity, rule_of
+from .analysis import Activity
 from .diagnostics import Span
 from .names import ModuleNames, Scope
 from .ssa import must_define
 from .shapes import Scalar
+from .statement_reads import _CHEAP, G, Loop, _body, _deterministic, _names, blocks, checks, defines, stmt_reads
 from .values import Values
 from .writes import is_append, is_write, restore, same_array, saved, write_reads
 
 __all__ = ["Recording", "Loop", "G", "stmt_reads", "defines", "blocks"]
-
-Loop = ir.For | ir.While
-G = "$g"  #: the incoming adjoint, in a template instantiated before the adjoint's name is known
-_CHEAP = {"operator.add", "operator.sub", "operator.mul", "operator.neg", "operator.floordiv", "operator.mod"}
-_CHEAP |= {"operator.lt", "operator.le", "operator.gt", "operator.ge", "operator.eq", "operator.ne"}
-_CHEAP |= {"operator.not_", "builtins.float", "builtins.int", "builtins.len", ir.GETITEM}
-#: Calls that make a new mutable value each time: never shared between iterations.
-_FRESH = {ir.LIST, "numpy.zeros", "numpy.ones", "numpy.zeros_like", "numpy.ones_like", "numpy.empty", "numpy.eye"}
-_FRESH |= {"numpy.arange", "numpy.array", "numpy.copy", "numpy.empty_like", "numpy.full", "numpy.full_like"}
-
-
-def _deterministic(call: ir.Call) -> bool:
-    """Whether ``call`` gives the same value for the same operands, and a value nothing mutates: a primitive
-    of the rule table (not a helper, not a function with a rule of the user's, not a new list or array)."""
-    rule = rule_of(call)
-    library = call.fn.split(".", 1)[0] in ("math", "numpy", "scipy", "operator", "builtins", "s2sad")
-    return rule is not None and rule.kind != "helper" and library and call.fn not in _FRESH
-
-
-def _names(e: ir.Expr) -> set[str]:
-    return set(ir.expr_names(e)) - {G}
-
-
-def stmt_reads(s: ir.Stmt) -> set[str]:
-    """The names a forward statement reads."""
-    if isinstance(s, ir.Assign):
-        return set(ir.expr_names(s.value))
-    if isinstance(s, ir.If):
-        return set(ir.expr_names(s.test))
-    if isinstance(s, ir.For):
-        return {n for a in s.range_args for n in ir.expr_names(a)}
-    if isinstance(s, ir.While):
-        return set(ir.expr_names(s.test))
-    if isinstance(s, ir.Return):
-        return {n for v in s.values for n in ir.expr_names(v)}
-    if isinstance(s, ir.Require):
-        return set(ir.expr_names(s.test))
-    return set()
-
-
-def checks(stmts: Sequence[ir.Stmt]) -> bool:
-    """Whether ``stmts`` check the user's values (``Require``): the forward pass keeps every check, and the
-    branches and loops around it."""
-    return any(isinstance(s, ir.Require) for s in ir.walk(tuple(stmts)))
-
-
-def defines(s: ir.Stmt) -> set[str]:
-    return ir.assigned_names((s,)) - ({s.index} if isinstance(s, ir.For) else set())
-
-
-def _body(loop: ir.For | ir.While) -> tuple[ir.Stmt, ...]:
-    return loop.setup + loop.body if isinstance(loop, ir.While) else loop.body
-
-
-def blocks(s: ir.Stmt) -> Iterator[tuple[ir.Stmt, ...]]:
-    if isinstance(s, ir.For):
-        yield s.body
-    elif isinstance(s, ir.If):
-        yield s.body
-        yield s.orelse
-    elif isinstance(s, ir.While):
-        yield s.setup
-        yield s.body
 
 
 class Recording:

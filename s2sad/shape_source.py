@@ -3,7 +3,9 @@
 ``t = r * r`` has ``r``'s shape; so the adjoint of ``np.mean(r * r)`` reads ``np.size(r)``, and ``t`` is not
 computed at all (``r_bar = 2.0 / np.size(r) * r``). Only facts the value analysis proved are used: an
 elementwise primitive's operand has its result's shape when the other operands are numbers, or when both have
-the same known dimensions. A mixin of the reverse stage's :class:`~s2sad.reverse._Gradient`.
+the same known dimensions. The same facts decide where an adjoint needs summing back to a broadcast operand's
+shape (``unbroadcast``), and where a broadcast number stays a number. A mixin of the reverse stage's
+:class:`~s2sad.reverse._Gradient`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections.abc import Mapping
 
 from . import ir
 from .analysis import rule_of
-from .shapes import same_shape
+from .algebra import simplify
+from .shapes import Scalar, dims, same_shape
 from .values import Values
 
 __all__ = ["ShapeSource", "SHAPE_ONLY"]
@@ -40,6 +43,7 @@ class ShapeSource:
     def_count: dict[str, int]
     _value_reads: set[str] | None
     _top: dict[str, ir.Assign]
+    _bars: dict[str, str]
 
     def _raw_contributions(self, s: ir.Assign) -> Mapping[str, ir.Expr]:
         raise NotImplementedError
@@ -108,3 +112,129 @@ class ShapeSource:
             ):
                 out.append(a.name)
         return out
+
+    def unbroadcast(self, term: ir.Expr, arg: ir.Var, s: ir.Assign) -> ir.Expr:
+        """The adjoint ``term`` (shaped like ``s``'s result) summed back to the shape of the operand ``arg``,
+        which broadcasting may have stretched: nothing to do where the shapes provably agree (scalars; the
+        other operands scalars: 0.5 * x, x * x; the same dimensions), a plain sum where the operand's
+        dimensions are provably the result's last ones, the generic ``unbroadcast`` otherwise."""
+        assert isinstance(s.value, ir.Call)
+        others = [a for a in s.value.args if a != arg]
+        operand, result = self.values.of(arg), self.values.of(ir.Var(s.target))
+        if all(self.values.scalar(a) for a in others) or same_shape(operand, result):
+            return term
+        if isinstance(operand, Scalar):  # a number broadcast against anything: its adjoint is the sum
+            return term if isinstance(result, Scalar) else ir.Call("numpy.sum", (term, ir.Const(None), ir.Const(False)))
+        kept, full = dims(operand), dims(result)
+        if kept is None or full is None or len(full) < len(kept):
+            return ir.Call("s2sad.unbroadcast", (term, arg))
+        lead = len(full) - len(kept)
+        ones: list[int] = []  # the operand's axes of length 1 (summing over them is right whatever the result's)
+        for i, (k, f) in enumerate(zip(kept, full[lead:])):
+            if k == 1:
+                ones.append(i)
+            elif k is None or k != f:
+                return ir.Call("s2sad.unbroadcast", (term, arg))
+        if lead:
+            term = ir.Call("numpy.sum", (term, _axes(tuple(range(lead))), ir.Const(False)))
+        if ones:
+            term = ir.Call("numpy.sum", (term, _axes(tuple(ones)), ir.Const(True)))
+        return term
+
+    def _stays_fixed(self, e: ir.Expr) -> bool:
+        """A constant, or another adjoint (until that one changes: see ``_write_aliases``), or a number
+        broadcast to a shape (the adjoint of a sum or mean: see ``_unbroadcast_scalar``)."""
+        return (
+            isinstance(e, ir.Const)
+            or (isinstance(e, ir.Var) and e.name in self._bars.values())
+            or self._broadcast_number(e) is not None
+        )
+
+    def _broadcast_number(self, e: ir.Expr) -> ir.Var | None:
+        """For ``np.broadcast_to(c, np.shape(x))``, where ``c`` is made of constants and ``np.size`` of values
+        that never change (defined once, outside loops): ``x``."""
+        if not (isinstance(e, ir.Call) and e.fn == "numpy.broadcast_to" and len(e.args) == 2):
+            return None
+        number, shape = e.args
+        if not (isinstance(shape, ir.Call) and shape.fn == "numpy.shape" and isinstance(shape.args[0], ir.Var)):
+            return None
+
+        def fixed(part: ir.Expr) -> bool:
+            if isinstance(part, ir.Const):
+                return isinstance(part.value, (int, float))
+            if isinstance(part, ir.Call) and part.fn == "numpy.size":
+                return all(isinstance(a, ir.Var) and self._defined_once_outside_loops(a.name) for a in part.args)
+            arithmetic = ("operator.truediv", "operator.mul")
+            return isinstance(part, ir.Call) and part.fn in arithmetic and all(map(fixed, part.args))
+
+        target = shape.args[0]
+        return target if fixed(number) and self._defined_once_outside_loops(target.name) else None
+
+    def _unbroadcast_scalar(self, e: ir.Expr, s: ir.Assign) -> ir.Expr:
+        """``np.broadcast_to(c, np.shape(t)) * x`` -> ``c * x`` in the adjoint of ``t = x * x`` (any
+        elementwise operation of ``x`` and numbers): ``x`` has ``t``'s shape already, and ``c`` is a number."""
+        if not isinstance(e, ir.Call):
+            return e
+        if e.fn == "operator.add" and len(e.args) == 2 and e.args[0] == e.args[1]:  # x * x: g * x + g * x
+            twice = e.args[0]
+            if isinstance(twice, ir.Call) and twice.fn == "operator.mul" and len(twice.args) == 2:
+                number, other = twice.args
+                if self._broadcast_number(other) is not None:
+                    number, other = other, number
+                if self._broadcast_number(number) is not None:
+                    e = ir.Call("operator.mul", (ir.Call("operator.mul", (ir.Const(2), number)), other))
+        args = tuple(self._unbroadcast_scalar(a, s) for a in e.args)
+        if e.fn == "operator.neg" and self._broadcast_number(args[0]) is not None:  # -c broadcast: a number
+            number, shape = args[0].args  # type: ignore[union-attr]
+            return ir.Call("numpy.broadcast_to", (simplify(ir.Call("operator.neg", (number,))), shape))
+        if e.fn == "operator.mul" and len(args) == 2:
+            for number, other in (args, args[::-1]):
+                scale: ir.Expr = ir.Const(1)
+                if isinstance(number, ir.Call) and number.fn == "operator.mul" and len(number.args) == 2:
+                    # 2 * np.broadcast_to(c, np.shape(t)): the number 2 * c
+                    constants = [a for a in number.args if isinstance(a, ir.Const)]
+                    if len(constants) == 1 and isinstance(constants[0].value, (int, float)):
+                        scale, number = constants[0], next(a for a in number.args if not isinstance(a, ir.Const))
+                found = self._broadcast_number(number)
+                if found is not None and scale == ir.Const(1) and _number(other):
+                    # np.broadcast_to(c, shape) * 100.0: the number c * 100.0, broadcast (each entry is c * 100.0)
+                    assert isinstance(number, ir.Call)
+                    product = simplify(ir.Call("operator.mul", (other, number.args[0])))
+                    return ir.Call("numpy.broadcast_to", (product, number.args[1]))
+                if found is not None and self._same_shape(found.name, s.target) and self._shaped_like(other, s):
+                    assert isinstance(number, ir.Call)
+                    coefficient = simplify(ir.Call("operator.mul", (scale, number.args[0])))
+                    if isinstance(other, ir.Var) and isinstance(coefficient, ir.Const) and coefficient.value == 1:
+                        continue  # 1.0 * x would simplify to x: an adjoint sharing the user's array
+                    return ir.Call("operator.mul", (coefficient, other))
+        return ir.Call(e.fn, args)
+
+    def _shaped_like(self, x: ir.Expr, s: ir.Assign) -> bool:
+        """Whether ``x`` provably has the shape of ``s``'s result: an elementwise expression (at least one
+        variable) of the result and of operands ``s`` combines, elementwise, with numbers only."""
+        if not isinstance(s.value, ir.Call):
+            return False
+        rule = rule_of(s.value)
+        if rule is None or rule.shape != "elementwise":
+            return False
+        shaped = {s.target, *self._same_shape_operands(s)}
+
+        def elementwise(e: ir.Expr) -> bool:
+            if isinstance(e, ir.Var):
+                return e.name in shaped
+            if isinstance(e, ir.Const):
+                return isinstance(e.value, (int, float)) and not isinstance(e.value, bool)
+            if isinstance(e, ir.Call) and e.fn != ir.IFEXP:
+                inner = rule_of(e)
+                return inner is not None and inner.shape == "elementwise" and all(map(elementwise, e.args))
+            return False
+
+        return elementwise(x) and any(n in shaped for n in ir.expr_names(x))
+
+
+def _axes(axes: tuple[int, ...]) -> ir.Const:
+    return ir.Const(axes[0] if len(axes) == 1 else axes)
+
+
+def _number(e: ir.Expr) -> bool:
+    return isinstance(e, ir.Const) and isinstance(e.value, (int, float)) and not isinstance(e.value, bool)
