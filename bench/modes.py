@@ -6,7 +6,7 @@ Cases: Rosenbrock on 1,000 elements (JVP, Jacobian of the scalar: one row, HVP);
 (784-128-10, batch 64; JVP and HVP in W2); an RK4 trajectory of a damped oscillator, 50 steps, returning the
 (50, 2) states, with three parameters (JVP and Jacobian: 100 outputs, 3 inputs). s2sad's functions come from its
 API (``s2sad.jvp``, ``s2sad.jacobian``, ``s2sad.hvp``), generated when the benchmark starts from this checkout;
-a mode s2sad does not have yet prints ``-``. JAX runs the same NumPy text with ``jax.numpy``, jit-compiled before
+JAX runs the same NumPy text with ``jax.numpy``, jit-compiled before
 timing (``jax.jvp``; ``jax.jacfwd`` or ``jax.jacrev``, whichever needs fewer sweeps; HVP as ``jvp`` of ``grad``);
 PyTorch runs ``torch.func`` (``jvp``, ``jacfwd``/``jacrev``, HVP as ``jvp`` of ``grad``) on the functions below,
 written in torch. Every tool's result is compared with JAX's before anything is timed. One thread, CPU time,
@@ -104,7 +104,7 @@ def _tangent(x: Any) -> Any:
     return np.ones_like(x) * 0.5 if isinstance(x, np.ndarray) else 0.5
 
 
-def s2sad_modes(fn: Callable[..., Any], name: str, args: tuple, wrt: int) -> dict[str, Callable[[], Any]]:
+def s2sad_modes(fn: Callable[..., Any], args: tuple, wrt: int, scalar: bool) -> dict[str, Callable[[], Any]]:
     """s2sad's function per mode, each a thunk on the case's arguments (the modes s2sad has)."""
     import s2sad
 
@@ -114,10 +114,9 @@ def s2sad_modes(fn: Callable[..., Any], name: str, args: tuple, wrt: int) -> dic
     out: dict[str, Callable[[], Any]] = {}
     jvp = s2sad.jvp(fn, wrt=[wrt_name])
     out["JVP"] = lambda: jvp(*args, v)[1]
-    if hasattr(s2sad, "jacobian"):
-        jac = s2sad.jacobian(fn, wrt=[wrt_name])
-        out["Jacobian"] = lambda: jac(*args)
-    if hasattr(s2sad, "hvp"):
+    jac = s2sad.jacobian(fn, wrt=[wrt_name])
+    out["Jacobian"] = lambda: jac(*args)
+    if scalar:  # the Hessian of a scalar function
         hvp = s2sad.hvp(fn, wrt=[wrt_name])
         out["HVP"] = lambda: hvp(*args, v)
     return out
@@ -198,7 +197,7 @@ def main() -> None:
             value = np.asarray(fn(*args))
             scalar = value.ndim == 0
             size_in, size_out = int(np.size(args[wrt])), int(value.size)
-            tools = {"s2sad": s2sad_modes(fn, key, args, wrt)}
+            tools = {"s2sad": s2sad_modes(fn, args, wrt, scalar)}
             if harness.installed("jax"):
                 tools["JAX jit"] = jax_modes(jfn, args, wrt, scalar, size_in, size_out)
             if tmodule is not None:
