@@ -22,6 +22,7 @@ from typing import Any
 
 from . import __version__, emit, limits, over_reverse, rules, saving
 from .api import _build, _generate_live
+from .gradcheck import _flat, _shaped
 from .pipeline import Generated, _looked_through, _reverse_program, regenerate_command
 
 __all__ = ["generate_hvp", "hvp", "hvp_source", "check_hvp", "HvpCheck"]
@@ -122,22 +123,6 @@ class HvpCheck:
             lines.append(f"{c.label:14}{c.analytic:16.8g}{c.numeric:16.8g}{c.error:12.2e}{flag}")
         lines.append("ok" if self.ok else "Hessian-vector product check FAILED")
         return "\n".join(lines)
-
-
-def _flat(value: Any) -> list[float]:
-    if isinstance(value, (int, float)):
-        return [float(value)]
-    import numpy as np
-
-    return [float(v) for v in np.ravel(value)]
-
-
-def _shaped(like: Any, values: list[float]) -> Any:
-    if isinstance(like, (int, float)):
-        return values[0]
-    import numpy as np
-
-    return np.asarray(values, dtype=float).reshape(np.shape(like))
 
 
 def _parts(got: Any, n: int) -> list[list[float]]:
