@@ -75,19 +75,41 @@ def _returned(fn: ir.Function) -> set[str]:
 
 
 def activity(fn: ir.Function, wrt: tuple[str, ...]) -> Activity:
-    varied = _closure(fn, wrt, lambda s: differentiable_operands(s.value))
+    flows = _flows(fn)
+    return _activity(flows, _useful(fn, flows), wrt)
+
+
+def _flows(fn: ir.Function) -> list[tuple[str, list[str]]]:
+    """Each assignment's target and the variables its derivative flows to, in program order (looked up once:
+    the fixed points below go over them again and again)."""
+    return [(s.target, differentiable_operands(s.value)) for s in _assignments(fn)]
+
+
+def _useful(fn: ir.Function, flows: list[tuple[str, list[str]]]) -> frozenset[str]:
+    """The names the returned value depends on differentiably (whatever is differentiated)."""
     useful = _returned(fn)
-    assigns = _assignments(fn)
     changed = True
     while changed:
         changed = False
-        for s in reversed(assigns):
-            if s.target in useful:
-                new = set(differentiable_operands(s.value)) - useful
+        for target, operands in reversed(flows):
+            if target in useful:
+                new = set(operands) - useful
                 if new:
                     useful |= new
                     changed = True
-    return Activity(frozenset(varied), frozenset(useful))
+    return frozenset(useful)
+
+
+def _activity(flows: list[tuple[str, list[str]]], useful: frozenset[str], wrt: tuple[str, ...]) -> Activity:
+    varied = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for target, operands in flows:
+            if target not in varied and any(n in varied for n in operands):
+                varied.add(target)
+                changed = True
+    return Activity(frozenset(varied), useful)
 
 
 def helper_rule(fn: ir.Function) -> Rule:
@@ -120,12 +142,14 @@ def default_wrt(fn: ir.Function) -> tuple[str, ...]:
     """Every parameter the returned value depends on (differentiably, or through a call that has no rule for
     it), in parameter order, except those that
     decide how often a loop runs (a trip count is an integer, even when it is also used in arithmetic)."""
-    everything = activity(fn, tuple(p.name for p in fn.params))
+    flows = _flows(fn)
+    useful = _useful(fn, flows)
+    everything = _activity(flows, useful, tuple(p.name for p in fn.params))
     # A parameter whose only way to the result is through a call with no rule for it is chosen too, so
     # that check() refuses the program rather than leave it out of the gradient.
     # Keyword-only parameters are options (as in JAX, whose argnums are positional): asked for, or constant.
     active = [p.name for p in fn.params if not p.kwonly and (everything.active(p.name) or dropped(fn, (p.name,)))]
-    chosen = [p for p in active if not _counts_trips(fn, activity(fn, (p,)))]
+    chosen = [p for p in active if not _counts_trips(fn, _activity(flows, useful, (p,)))]
     return tuple(chosen or active)  # all of them set trip counts: let check() say where
 
 

@@ -10,6 +10,7 @@ module. The module imports exactly what its code uses.
 from __future__ import annotations
 
 import ast
+import keyword
 from collections.abc import Iterable, Sequence
 
 from . import formatting, ir
@@ -284,11 +285,11 @@ def _expr(e: ir.Expr, spelling: _Spelling) -> ast.expr:
             ast.Name(spelling.name("builtins.slice")), [_expr(p, spelling) for p in (e.start, e.stop, e.step)], []
         )
     if isinstance(e, ir.Global):
-        return ast.parse(spelling.name(e.qualname), mode="eval").body
+        return _reference(spelling.name(e.qualname))
     if isinstance(e, ir.BoolOp):
         return ast.BoolOp(ast.And() if e.op == "and" else ast.Or(), [_expr(v, spelling) for v in e.values])
     if isinstance(e, ir.LibraryCall):  # as the user wrote it
-        func = ast.parse(spelling.name(e.fn), mode="eval").body
+        func = _reference(spelling.name(e.fn))
         keywords = [ast.keyword(k, _expr(v, spelling)) for k, v in e.keywords]
         return ast.Call(func, [_expr(a, spelling) for a in e.args], keywords)
     args = [_expr(a, spelling) for a in e.args]
@@ -313,6 +314,18 @@ def _expr(e: ir.Expr, spelling: _Spelling) -> ast.expr:
     return _call(e, args, spelling)
 
 
+def _reference(text: str) -> ast.expr:
+    """The expression ``text`` (a name as spelled in the generated module: ``np.sin``, ``sin``); a dotted name
+    is built as ``ast.parse`` builds it, without parsing it (once per call of the generated code)."""
+    parts = text.split(".")
+    if not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
+        return ast.parse(text, mode="eval").body
+    out: ast.expr = ast.Name(parts[0])
+    for part in parts[1:]:
+        out = ast.Attribute(out, part)
+    return out
+
+
 def _index(e: ir.Expr, spelling: _Spelling) -> ast.expr:
     """An index inside brackets, where slices are written ``a:b``."""
     if isinstance(e, ir.Slice):
@@ -328,7 +341,7 @@ def _index(e: ir.Expr, spelling: _Spelling) -> ast.expr:
 
 def _call(e: ir.Call, args: list[ast.expr], spelling: _Spelling) -> ast.expr:
     """A call; arguments of keyword parameters (``axis=0``) are written by keyword, defaults left out."""
-    func = ast.parse(spelling.name(e.fn), mode="eval").body
+    func = _reference(spelling.name(e.fn))
     if e.fn == "numpy.array":  # the IR's elements go back into the list the user wrote
         return ast.Call(func, [ast.List(args)], [])
     rule = lookup(e.fn, len(e.args))

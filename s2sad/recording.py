@@ -24,6 +24,7 @@ from .analysis import Activity
 from .diagnostics import Span
 from .names import ModuleNames, Scope
 from .ssa import must_define
+from .shape_source import Adjoints
 from .shapes import Scalar
 from .statement_reads import _CHEAP, G, Loop, _body, _deterministic, _names, blocks, checks, defines, stmt_reads
 from .values import Values
@@ -41,7 +42,7 @@ class Recording:
     with_value: bool
     namer: Scope
     names: ModuleNames
-    _bars: dict[str, str]
+    _bars: Adjoints
     _stacks: dict[str, str]
     def_count: dict[str, int]
     overwriting: set[int]

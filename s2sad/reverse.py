@@ -45,7 +45,7 @@ from .propagation import propagate
 from .records import iterated
 from .recording import G as _G
 from .recording import Recording, defines
-from .shape_source import ShapeSource
+from .shape_source import Adjoints, ShapeSource
 from .shapes import Array, rank
 from .values import Values, analyse
 
@@ -151,7 +151,7 @@ class _Gradient(ShapeSource, Recording):
         self.act = act
         self.with_value = with_value
         self.namer = names.local(fn)
-        self._bars: dict[str, str] = {}
+        self._bars = Adjoints()
         self._seed = self._seed_name(fn) if mode == "vjp" else None
         self._discard: str | None = None
         self.fn = fn = replace(fn, body=tuple(self._record_tests(fn.body)))

@@ -163,7 +163,11 @@ def built_in(fn: str) -> bool:
 
 
 def lookup(fn: str, nargs: int) -> Rule | None:
-    return _EXTRA.get().get((fn, nargs)) or RULES.get((fn, nargs))
+    key, extra = (fn, nargs), _EXTRA.get()
+    for table in extra.maps if isinstance(extra, ChainMap) else (extra,):  # ChainMap.get looks twice
+        if key in table:
+            return table[key] or RULES.get(key)
+    return RULES.get(key)
 
 
 def known_arities(fn: str) -> list[int]:

@@ -18,7 +18,7 @@ from .algebra import simplify
 from .shapes import Scalar, dims, same_shape
 from .values import Values
 
-__all__ = ["ShapeSource", "SHAPE_ONLY"]
+__all__ = ["Adjoints", "ShapeSource", "SHAPE_ONLY"]
 
 #: functions of a value that read only its shape
 SHAPE_ONLY = ("numpy.shape", "numpy.size", "numpy.ndim")
@@ -35,6 +35,23 @@ def _value_names(e: ir.Expr) -> set[str]:
     return set(ir.expr_names(e))
 
 
+class Adjoints(dict[str, str]):
+    """Each name's adjoint variable (and each ``while`` loop's counter), with the set of those variables (is
+    a name one of them: asked once per statement, without going through them all)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.given: set[str] = set()
+
+    def __setitem__(self, key: str, value: str) -> None:
+        replaced = key in self
+        super().__setitem__(key, value)
+        if replaced:
+            self.given = set(self.values())
+        else:
+            self.given.add(value)
+
+
 class ShapeSource:
     """The shape queries of the reverse stage (see the module docstring)."""
 
@@ -43,7 +60,7 @@ class ShapeSource:
     def_count: dict[str, int]
     _value_reads: set[str] | None
     _top: dict[str, ir.Assign]
-    _bars: dict[str, str]
+    _bars: Adjoints
 
     def _raw_contributions(self, s: ir.Assign) -> Mapping[str, ir.Expr]:
         raise NotImplementedError
@@ -146,7 +163,7 @@ class ShapeSource:
         broadcast to a shape (the adjoint of a sum or mean: see ``_unbroadcast_scalar``)."""
         return (
             isinstance(e, ir.Const)
-            or (isinstance(e, ir.Var) and e.name in self._bars.values())
+            or (isinstance(e, ir.Var) and e.name in self._bars.given)
             or self._broadcast_number(e) is not None
         )
 

@@ -230,4 +230,5 @@ def normalise_identifiers(text: str) -> tuple[str, dict[int, list[tuple[int, int
 
 def original_column(shifts: dict[int, list[tuple[int, int]]], line: int, col: int) -> int:
     """The column in the user's text of ``col`` on ``line`` of the normalised text."""
-    return col - sum(delta for end, delta in shifts.get(line, ()) if end <= col)
+    moved = shifts.get(line)
+    return col - sum(delta for end, delta in moved if end <= col) if moved else col

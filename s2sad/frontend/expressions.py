@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst.metadata import CodeRange
 
 from .. import ir
 from ..bindings import Meaning, ModuleScope
@@ -15,6 +13,7 @@ from ..diagnostics import Diagnostic, Span
 from ..rules import CONSTANTS, OPERATOR_SYMBOLS
 from ..source import original_column
 from .names import Context, Scope, Signature
+from .positions import Positions
 from .tuple_results import library_result
 from .syntax import (
     _ARRAY_ATTRIBUTES,
@@ -45,7 +44,7 @@ class _Expressions:
     lines: list[str]  #: its lines, as CPython counts them
     line_numbers: list[int]  #: the original line of each line LibCST sees
     shifts: dict[int, list[tuple[int, int]]]  #: column shifts of the identifiers NFKC changed, by line
-    positions: Mapping[cst.CSTNode, object]
+    positions: Positions
     bindings: ModuleScope
     diagnostics: list[Diagnostic]
     scope: Scope
@@ -61,14 +60,12 @@ class _Expressions:
     _comprehension_names: dict[str, str]  #: comprehension variables in scope (see .writes)
 
     def span(self, node: cst.CSTNode) -> Span:
-        r = self.positions[node]
-        assert isinstance(r, CodeRange)
-        line, end = r.start.line, r.end.line
+        (line, column), (end, end_column) = self.positions.points(node)
         return Span(
             self.line_numbers[line - 1],
-            original_column(self.shifts, line, r.start.column),
+            original_column(self.shifts, line, column),
             self.line_numbers[end - 1],
-            original_column(self.shifts, end, r.end.column),
+            original_column(self.shifts, end, end_column),
         )
 
     def error(self, node: cst.CSTNode, message: str, code: str, help: str | None = None) -> None:

@@ -38,6 +38,10 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         (line, column), (end_line, end_column) = self._ranges[id(node)]
         return CodeRange(CodePosition(line, column), CodePosition(end_line, end_column))
 
+    def points(self, node: cst.CSTNode) -> tuple[_Point, _Point]:
+        """``self[node]`` as ``((line, column), (end_line, end_column))``, without making a ``CodeRange``."""
+        return self._ranges[id(node)]
+
     def __contains__(self, node: object) -> bool:
         return id(node) in self._ranges and self._nodes[id(node)] is node
 

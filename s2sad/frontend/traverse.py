@@ -258,14 +258,29 @@ def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, plans: dict[type, _Plan]) 
     if visit_hook is None or visit_hook(visitor, node) is not False:
         for name in fields:
             child = getattr(node, name)
-            if isinstance(child, cst.CSTNode):
+            sort = _SORTS.get(type(child))
+            if sort is None:
+                sort = _sort(type(child))
+            if sort is _NODE:
                 _walk(child, visitor, plans)
-            elif isinstance(child, (tuple, list)):
+            elif sort is _SEQUENCE:
                 for item in child:
-                    if isinstance(item, cst.CSTNode):
+                    if (_SORTS.get(type(item)) or _sort(type(item))) is _NODE:
                         _walk(item, visitor, plans)
     if leave_hook is not None:
         leave_hook(visitor, node)
+
+
+_NODE, _SEQUENCE, _OTHER = "node", "sequence", "other"
+#: The sort of each type of field value met: ``isinstance(x, cst.CSTNode)`` goes through ``ABCMeta``'s
+#: ``__instancecheck__``, a cost the walk paid on every field of every node.
+_SORTS: dict[type, str] = {}
+
+
+def _sort(kind: type) -> str:
+    sort = _NODE if issubclass(kind, cst.CSTNode) else _SEQUENCE if issubclass(kind, (tuple, list)) else _OTHER
+    _SORTS[kind] = sort
+    return sort
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
