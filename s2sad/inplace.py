@@ -49,17 +49,9 @@ def _meet(a: _Owned, b: _Owned) -> _Owned:
 
 
 def _reads(s: ir.Stmt) -> set[str]:
-    if isinstance(s, (ir.Assign, ir.Accumulate, ir.Unpack)):
-        return set(ir.expr_names(s.value))
     if isinstance(s, ir.Push):
         return {s.name}
-    if isinstance(s, ir.Return):
-        return {n for v in s.values for n in ir.expr_names(v)}
-    if isinstance(s, (ir.Require, ir.If, ir.While)):
-        return set(ir.expr_names(s.test))
-    if isinstance(s, ir.For):
-        return {n for a in s.range_args for n in ir.expr_names(a)}
-    return set()
+    return {n for e in ir.expressions(s) for n in ir.expr_names(e)}
 
 
 class _Flow:

@@ -383,6 +383,20 @@ def substitute(e: Expr, env: dict[str, Expr]) -> Expr:
     return e
 
 
+def expressions(s: Stmt) -> tuple[Expr, ...]:
+    """The expressions statement ``s`` itself evaluates, not those of the blocks it holds: an assignment's value,
+    a test, a loop's range arguments, the values returned (a ``Push``/``Pop`` reads a name: see its fields)."""
+    if isinstance(s, (Assign, Accumulate, Unpack)):
+        return (s.value,)
+    if isinstance(s, (If, While, Require)):
+        return (s.test,)
+    if isinstance(s, For):
+        return s.range_args
+    if isinstance(s, Return):
+        return s.values
+    return ()
+
+
 def assigned_names(stmts: tuple[Stmt, ...]) -> set[str]:
     """Every name some statement in ``stmts`` (at any depth) assigns, loop indices included."""
     out: set[str] = set()

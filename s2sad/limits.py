@@ -145,16 +145,7 @@ _LOG10_MAX = math.log10(sys.float_info.max)
 
 def _expressions(s: ir.Stmt) -> Iterator[ir.Expr]:
     """Every sub-expression a statement holds (iteratively: depth is limited elsewhere)."""
-    if isinstance(s, (ir.Assign, ir.Accumulate, ir.Unpack)):
-        todo: list[ir.Expr] = [s.value]
-    elif isinstance(s, (ir.If, ir.While)):
-        todo = [s.test]
-    elif isinstance(s, ir.For):
-        todo = list(s.range_args)
-    elif isinstance(s, ir.Return):
-        todo = list(s.values)
-    else:
-        todo = []
+    todo = list(ir.expressions(s))
     while todo:
         e = todo.pop()
         yield e

@@ -191,19 +191,11 @@ def _plus(total: ir.Expr, term: ir.Expr) -> ir.Expr:
 
 
 def _expressions(s: ir.Stmt) -> tuple[ir.Expr, ...]:
-    if isinstance(s, (ir.Assign, ir.Accumulate, ir.Unpack)):
-        return (s.value,)
     if isinstance(s, ir.Push):
         return (ir.Var(s.name),)
     if isinstance(s, ir.Pop):
         return (ir.Var(s.stack),)
-    if isinstance(s, ir.Return):
-        return s.values
-    if isinstance(s, (ir.If, ir.While, ir.Require)):
-        return (s.test,)
-    if isinstance(s, ir.For):
-        return s.range_args
-    return ()
+    return ir.expressions(s)
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -273,21 +273,11 @@ def _in_place(s: ir.Assign) -> set[str]:
 
 def _reads(stmts: Sequence[ir.Stmt], counts: dict[str, int], nested: bool = True) -> None:
     for s in stmts:
-        exprs: tuple[ir.Expr, ...] = ()
-        if isinstance(s, (ir.Assign, ir.Unpack)):
-            exprs = (s.value,)
-        elif isinstance(s, ir.Accumulate):
-            exprs = (s.value, ir.Var(s.target))
+        exprs = ir.expressions(s)
+        if isinstance(s, ir.Accumulate):  # x += t reads x
+            exprs += (ir.Var(s.target),)
         elif isinstance(s, ir.Push):
             exprs = (ir.Var(s.name),)
-        elif isinstance(s, ir.Return):
-            exprs = s.values
-        elif isinstance(s, (ir.Require, ir.If)):
-            exprs = (s.test,)
-        elif isinstance(s, ir.For):
-            exprs = s.range_args
-        elif isinstance(s, ir.While):
-            exprs = (s.test,)
         for e in exprs:
             for n in ir.expr_names(e):
                 counts[n] = counts.get(n, 0) + 1

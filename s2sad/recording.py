@@ -523,18 +523,13 @@ class Recording:
             self._changing[key[1:]] = (loops, changing)
         changing = self._changing[key[1:]][1] - self.invariant(loops)
         out: dict[str, ir.Assign] = {}
-        # a name the block assigns again (an inner loop changes it) has another value at the block's end
-        assigned: dict[str, int] = {}
-        for u in ir.walk(tuple(stmts)):
-            if isinstance(u, ir.Assign):
-                assigned[u.target] = assigned.get(u.target, 0) + 1
-        # a value recomputed at the start of the block's reverse must be the one every later read sees: not a
-        # name the block assigns again after it (a carried name an inner loop reassigns: 'x = xs[t]', then
-        # 'x = h(x)' in a loop, 'V @ x' after it)
-        last: dict[str, int] = {}  # the position of each name's last definition in the block (at any depth)
+        # a value recomputed at the start of the block's reverse must be the one every read in the block sees:
+        # the name's one definition in the block (an inner loop may reassign it: 'x = xs[t]', then 'x = h(x)' in
+        # a loop, 'V @ x' after it; an earlier statement may define it before: a carried name)
+        defined_at: dict[str, list[int]] = {}  # the positions of the statements defining each name, at any depth
         for i, t in enumerate(stmts):
             for n in [t.target] if isinstance(t, ir.Assign) else ir.assigned_names((t,)):
-                last[n] = i
+                defined_at.setdefault(n, []).append(i)
         cheap = [
             t
             for i, t in enumerate(stmts)
@@ -542,8 +537,7 @@ class Recording:
             and isinstance(t.value, ir.Call)
             and t.value.fn in _CHEAP
             and t.target not in self.invariant(loops)
-            and assigned[t.target] == 1
-            and last[t.target] == i
+            and defined_at[t.target] == [i]
         ]
         for t in cheap:
             names = set(ir.expr_names(t.value))

@@ -38,20 +38,11 @@ def _uses(stmts: Sequence[ir.Stmt], pushes: dict[str, int], pops: dict[str, int]
 def _reads(stmts: Sequence[ir.Stmt]) -> set[str]:
     out: set[str] = set()
     for s in ir.walk(tuple(stmts)):
-        exprs: tuple[ir.Expr, ...] = ()
-        if isinstance(s, (ir.Assign, ir.Accumulate, ir.Unpack)):
-            exprs = (s.value,)
-            if isinstance(s, ir.Accumulate):
-                out.add(s.target)
+        if isinstance(s, ir.Accumulate):  # x += t reads x
+            out.add(s.target)
         elif isinstance(s, ir.Push):
             out.add(s.name)
-        elif isinstance(s, ir.Return):
-            exprs = s.values
-        elif isinstance(s, (ir.Require, ir.If, ir.While)):
-            exprs = (s.test,)
-        elif isinstance(s, ir.For):
-            exprs = s.range_args
-        for e in exprs:
+        for e in ir.expressions(s):
             out.update(ir.expr_names(e))
     return out
 

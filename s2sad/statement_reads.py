@@ -34,20 +34,11 @@ def _names(e: ir.Expr) -> set[str]:
 
 
 def stmt_reads(s: ir.Stmt) -> set[str]:
-    """The names a forward statement reads."""
-    if isinstance(s, ir.Assign):
-        return set(ir.expr_names(s.value))
-    if isinstance(s, ir.If):
-        return set(ir.expr_names(s.test))
-    if isinstance(s, ir.For):
-        return {n for a in s.range_args for n in ir.expr_names(a)}
-    if isinstance(s, ir.While):
-        return set(ir.expr_names(s.test))
-    if isinstance(s, ir.Return):
-        return {n for v in s.values for n in ir.expr_names(v)}
-    if isinstance(s, ir.Require):
-        return set(ir.expr_names(s.test))
-    return set()
+    """The names a forward statement reads (the reverse pass's own forms, ``Accumulate`` and ``Unpack``, count
+    for nothing here)."""
+    if isinstance(s, (ir.Accumulate, ir.Unpack)):
+        return set()
+    return {n for e in ir.expressions(s) for n in ir.expr_names(e)}
 
 
 def checks(stmts: Sequence[ir.Stmt]) -> bool:

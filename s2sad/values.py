@@ -108,21 +108,9 @@ def _calls(stmts: tuple[ir.Stmt, ...]) -> list[ir.Call | ir.LibraryCall]:
                 visit(v)
 
     for s in ir.walk(stmts):
-        for e in _exprs(s):
+        for e in ir.expressions(s):
             visit(e)
     return out
-
-
-def _exprs(s: ir.Stmt) -> tuple[ir.Expr, ...]:
-    if isinstance(s, (ir.Assign, ir.Accumulate)):
-        return (s.value,)
-    if isinstance(s, (ir.If, ir.While, ir.Require)):
-        return (s.test,)
-    if isinstance(s, ir.For):
-        return s.range_args
-    if isinstance(s, ir.Return):
-        return s.values
-    return ()
 
 
 @dataclass(frozen=True)

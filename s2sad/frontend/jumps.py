@@ -131,16 +131,7 @@ def _not_any(flags: Sequence[str]) -> ir.Expr:
 def _reads(stmts: Sequence[ir.Stmt]) -> set[str]:
     out: set[str] = set()
     for s in ir.walk(tuple(stmts)):
-        exprs: tuple[ir.Expr, ...] = ()
-        if isinstance(s, (ir.Assign, ir.Accumulate)):
-            exprs = (s.value,)
-        elif isinstance(s, (ir.If, ir.While, ir.Require)):
-            exprs = (s.test,)
-        elif isinstance(s, ir.For):
-            exprs = s.range_args
-        elif isinstance(s, ir.Return):
-            exprs = s.values
-        for e in exprs:
+        for e in ir.expressions(s):
             out.update(ir.expr_names(e))
     return out
 
