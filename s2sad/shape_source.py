@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from . import ir
 from .analysis import rule_of
 from .algebra import simplify
-from .shapes import Scalar, dims, same_shape
+from .shapes import Scalar, dims
 from .values import Values
 
 __all__ = ["Adjoints", "ShapeSource", "SHAPE_ONLY"]
@@ -96,7 +96,7 @@ class ShapeSource:
 
     def _same_shape(self, a: str, b: str) -> bool:
         """Whether ``a`` and ``b`` provably have one shape: one shape source, or the same known dimensions."""
-        return self._shape_source(a) == self._shape_source(b) or same_shape(self.values.of(a), self.values.of(b))
+        return self._shape_source(a) == self._shape_source(b) or self.values.alike(a, b)
 
     def _shape_reads(self, e: ir.Expr) -> ir.Expr:
         """``e`` with the values it reads only for their shape (``np.shape``, ``np.size``, ``np.ndim``, the
@@ -119,13 +119,12 @@ class ShapeSource:
         rule = rule_of(s.value)
         if rule is None or rule.shape != "elementwise":
             return []
-        result = self.values.of(ir.Var(s.target))
         out: list[str] = []
         for a in s.value.args:
             others = [b for b in s.value.args if b != a]
             if isinstance(a, ir.Var) and (
                 all(self.values.scalar(b) for b in others)  # a tuple constant is no number
-                or same_shape(self.values.of(a), result)
+                or self.values.alike(a, s.target)
             ):
                 out.append(a.name)
         return out
@@ -138,7 +137,7 @@ class ShapeSource:
         assert isinstance(s.value, ir.Call)
         others = [a for a in s.value.args if a != arg]
         operand, result = self.values.of(arg), self.values.of(ir.Var(s.target))
-        if all(self.values.scalar(a) for a in others) or same_shape(operand, result):
+        if all(self.values.scalar(a) for a in others) or self.values.alike(arg, s.target):
             return term
         if isinstance(operand, Scalar):  # a number broadcast against anything: its adjoint is the sum
             return term if isinstance(result, Scalar) else ir.Call("numpy.sum", (term, ir.Const(None), ir.Const(False)))

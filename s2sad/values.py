@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from . import ir
 from .rules import lookup
+from .shape_keys import ShapeKeys
 from .shapes import (
     BOOL,
     Dim,
@@ -121,6 +122,8 @@ class Values:
     scalar_code: bool  #: the function performs no array operation: every number in it is a scalar
     result: Value = UNKNOWN
     sized: frozenset[str] = frozenset()  #: names passed to len(): not numbers, even in scalar code
+    #: which names provably have one shape though their dimensions are unknown (None in scalar code)
+    keys: ShapeKeys | None = field(default=None, compare=False)
 
     def of(self, e: ir.Expr | str) -> Value:
         if isinstance(e, str):
@@ -136,6 +139,14 @@ class Values:
 
     def scalar(self, e: ir.Expr | str) -> bool:
         return isinstance(self.of(e), Scalar)
+
+    def alike(self, a: ir.Expr | str, b: ir.Expr | str) -> bool:
+        """Whether ``a`` and ``b`` provably have one shape: the same known dimensions, or one shape key
+        (``x[1:]`` and ``x[:-1]``, whatever ``x``'s rank: see :mod:`s2sad.shape_keys`)."""
+        a, b = (ir.Var(e) if isinstance(e, str) else e for e in (a, b))
+        if same_shape(self.of(a), self.of(b)):
+            return True
+        return self.keys is not None and self.keys.alike(a, b)
 
 
 def _constant(value: ir.Value) -> Value:
@@ -307,7 +318,8 @@ def analyse(
     numpy = any(b.qualname.split(".")[0] == "numpy" for b in fn.imports)
     sized = {a.name for e in _calls(fn.body) if e.fn == "builtins.len" for a in e.args if isinstance(a, ir.Var)}
     sized = sized if numpy else set()
-    return Values(env, scalar_code, FLOAT if scalar_code else result, frozenset(sized))
+    out = Values(env, scalar_code, FLOAT if scalar_code else result, frozenset(sized))
+    return out if scalar_code else replace(out, keys=ShapeKeys(fn, out.of, (p.name for p in fn.params)))
 
 
 def program(main: ir.Function, helpers: Sequence[ir.Function]) -> dict[str, Values]:
