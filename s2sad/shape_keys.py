@@ -52,35 +52,27 @@ class ShapeKeys:
         definitions, once_at_top = _definitions(fn)
         roots = {p: self._intern(("param", p)) for p in params}
         self.env: dict[str, int] = {}
-        self._solve(definitions, roots, set())
-        # a name defined once at the top of the body and otherwise unknown is its own root; the names built
-        # from it are then solved anew
-        pinned = {
-            n: self._intern(("def", n))
-            for n in once_at_top
-            if self.env.get(n, _TOP) == _TOP and not isinstance(value(ir.Var(n)), Tuple)
-        }
-        if pinned:
-            self._solve(definitions, {**roots, **pinned}, set(pinned))
+        self._solve(definitions, roots, {n: self._intern(("def", n)) for n in once_at_top})
         self.env = {n: k for n, k in self.env.items() if k != _TOP}
 
     def _intern(self, key: tuple[object, ...]) -> int:
         return self._ids.setdefault(key, len(self._ids))
 
-    def _solve(self, definitions: list[tuple[str, ir.Expr | None]], roots: dict[str, int], pinned: set[str]) -> None:
-        """Each name's key: the join of its definitions' (and its root's), to a fixed point from below."""
+    def _solve(self, definitions: list[tuple[str, ir.Expr | None]], roots: dict[str, int], own: dict[str, int]) -> None:
+        """Each name's key: the join of its definitions' (and its root's), to a fixed point from below. A name
+        of ``own`` (assigned once, at the top of the body) whose definition proves nothing is its own root."""
         self.env = dict(roots)
         changed = True
         while changed:
             changed = False
             for name, e in definitions:
-                if name in pinned:
-                    continue
                 k = _TOP if e is None else self.of(e)
                 if k is None:
                     continue
                 before = self.env.get(name)
                 after = k if before is None or before == k else _TOP
+                if after == _TOP and name in own:
+                    after = own[name]
                 if after != before:
                     self.env[name] = after
                     changed = True
