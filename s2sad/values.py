@@ -201,6 +201,7 @@ class _Analysis:
         self.helper_result = helper_result
         self.constants = {c.name: _module_constant(c.text) for c in fn.constants}
         self.env: dict[str, Value | None] = {}
+        self.shapes = _shape_tuples(fn)
 
     def value(self, e: ir.Expr) -> Value | None:
         if isinstance(e, ir.Call):
@@ -212,6 +213,9 @@ class _Analysis:
                 return Tuple(tuple(known))
             if e.fn == ir.IFEXP:
                 return join(known[1], known[2])
+            if e.fn == ir.GETITEM and isinstance(e.args[0], ir.Var) and e.args[0].name in self.shapes:
+                if known[1] == INT or isinstance(e.args[1], ir.Const) and type(e.args[1].value) is int:
+                    return INT  # n, d = x.shape: a dimension is an int, whatever x's rank
             rule = lookup(e.fn, len(e.args))
             if rule is None:
                 return UNKNOWN
@@ -251,6 +255,19 @@ class _Analysis:
             elif isinstance(s, ir.If):
                 self.block(s.body)
                 self.block(s.orelse)
+
+
+def _shape_tuples(fn: ir.Function) -> set[str]:
+    """Names every definition of which is ``np.shape(x)`` (``x.shape``): tuples of ints, of a length unknown
+    where ``x``'s rank is."""
+    shapes: set[str] = set()
+    other: set[str] = set()
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn == "numpy.shape":
+            shapes.add(s.target)
+        else:
+            other |= ir.assigned_names((s,)) - ir.assigned_names(ir.nested(s))
+    return shapes - other - {p.name for p in fn.params}
 
 
 def scalar_operands(fn: ir.Function) -> set[str]:

@@ -152,9 +152,18 @@ def test_not_alike(id: str, body: str, a: str, b: str) -> None:
 
 def test_an_appended_list_has_no_key_of_its_own() -> None:
     """``xs.append`` grows the list a name holds after its definition: its shape is not the one it had."""
-    known = _values("def f(x):\n    xs = []\n    xs.append(x)\n    xs.append(2.0 * x)\n    return np.sum(np.array(xs))\n")
+    known = _values(
+        "def f(x):\n    xs = []\n    xs.append(x)\n    xs.append(2.0 * x)\n    return np.sum(np.array(xs))\n"
+    )
     assert known.keys is not None
     assert "xs" not in known.keys.env
+
+
+def test_a_dimension_is_an_int_whatever_the_rank() -> None:
+    """``n, d = x.shape`` with ``x`` of unknown rank: ``n`` and ``d`` are ints (the lattice's, not a key's)."""
+    known = _values("def f(x):\n    n, d = x.shape\n    s = x.shape[1:]\n    return np.sum(x) * n / d + len(s)\n")
+    assert known.of("n") == known.of("d") == values.Scalar("int")
+    assert not isinstance(known.of("s"), values.Scalar)
 
 
 def test_scalar_code_has_no_keys() -> None:
@@ -256,6 +265,12 @@ AGREE = [
         "def f(x):\n    w = x * 1.0\n    for i in range(2):\n        x = np.sin(x)\n    return np.sum(x * w)\n",
         (randn(4),),
         (randn(2, 3),),
+    ),
+    *case(
+        "dimensions-of-unknown-rank",
+        "def f(x):\n    n = x.shape[0]\n    k = x.shape[-1]\n    return np.sum(x ** 2) / n + n * k * np.sum(np.sin(x))\n",
+        (randn(4),),
+        (randn(3, 2),),
     ),
 ]
 
