@@ -37,7 +37,7 @@ __all__ = ["ShapeKeys"]
 _TOP = -1
 #: rules whose result has the shape its operands broadcast to (operator comparisons are excluded: ``==`` of two
 #: lists is one bool)
-_ELEMENTWISE = ("elementwise",)
+_ELEMENTWISE = "elementwise"
 _NUMPY_TESTS = ("numpy.isnan", "numpy.isfinite", "numpy.isinf", "numpy.logical_not")
 
 
@@ -49,19 +49,30 @@ class ShapeKeys:
         self.value = value
         self._ids: dict[tuple[object, ...], int] = {}
         self.scalar = self._intern(("dims", ()))
-        definitions, once_at_top = _definitions(fn)
-        roots = {p: self._intern(("param", p)) for p in params}
-        self.env: dict[str, int] = {}
-        self._solve(definitions, roots, {n: self._intern(("def", n)) for n in once_at_top})
-        self.env = {n: k for n, k in self.env.items() if k != _TOP}
+        self._fn, self._params = fn, tuple(params)
+        self._env: dict[str, int] | None = None  # solved when first asked (most analyses never are)
+
+    @property
+    def env(self) -> dict[str, int]:
+        """The key of each name that has one."""
+        return {n: k for n, k in self._solved().items() if k != _TOP}
+
+    def _solved(self) -> dict[str, int]:
+        if self._env is None:
+            definitions, once_at_top = _definitions(self._fn)
+            roots = {p: self._intern(("param", p)) for p in self._params}
+            self._env = dict(roots)
+            self._solve(definitions, {n: self._intern(("def", n)) for n in once_at_top})
+        return self._env
 
     def _intern(self, key: tuple[object, ...]) -> int:
         return self._ids.setdefault(key, len(self._ids))
 
-    def _solve(self, definitions: list[tuple[str, ir.Expr | None]], roots: dict[str, int], own: dict[str, int]) -> None:
+    def _solve(self, definitions: list[tuple[str, ir.Expr | None]], own: dict[str, int]) -> None:
         """Each name's key: the join of its definitions' (and its root's), to a fixed point from below. A name
         of ``own`` (assigned once, at the top of the body) whose definition proves nothing is its own root."""
-        self.env = dict(roots)
+        env = self._env
+        assert env is not None
         changed = True
         while changed:
             changed = False
@@ -69,12 +80,12 @@ class ShapeKeys:
                 k = _TOP if e is None else self.of(e)
                 if k is None:
                     continue
-                before = self.env.get(name)
+                before = env.get(name)
                 after = k if before is None or before == k else _TOP
                 if after == _TOP and name in own:
                     after = own[name]
                 if after != before:
-                    self.env[name] = after
+                    env[name] = after
                     changed = True
 
     # ----- keys of expressions -----------------------------------------------------------------------------
@@ -87,7 +98,8 @@ class ShapeKeys:
         if known is not None and all(d is not None for d in known):
             return self._intern(("dims", known))
         if isinstance(e, ir.Var):
-            return self.env.get(e.name)
+            assert self._env is not None
+            return self._env.get(e.name)
         if isinstance(e, ir.Call) and not isinstance(e, ir.LibraryCall):
             return self._call(e)
         return _TOP
@@ -100,7 +112,7 @@ class ShapeKeys:
         rule = lookup(e.fn, len(e.args))
         if rule is None:
             return _TOP
-        if rule.shape in _ELEMENTWISE or e.fn in _NUMPY_TESTS:
+        if rule.shape == _ELEMENTWISE or e.fn in _NUMPY_TESTS:
             return self._broadcast([a for a in e.args if a != ir.Const(None)])
         if rule.shape == "like" and e.args:
             return self.of(e.args[0])
@@ -157,6 +169,7 @@ class ShapeKeys:
     # ----- the question ------------------------------------------------------------------------------------
     def alike(self, a: ir.Expr, b: ir.Expr) -> bool:
         """Whether ``a`` and ``b`` provably have one shape (one key)."""
+        self._solved()
         ka = self.of(a)
         return ka is not None and ka != _TOP and ka == self.of(b)
 
