@@ -2,10 +2,10 @@
 
 ``t = r * r`` has ``r``'s shape; so the adjoint of ``np.mean(r * r)`` reads ``np.size(r)``, and ``t`` is not
 computed at all (``r_bar = 2.0 / np.size(r) * r``). Only facts the value analysis proved are used: an
-elementwise primitive's operand has its result's shape when the other operands are numbers, or when both have
-the same known dimensions. The same facts decide where an adjoint needs summing back to a broadcast operand's
-shape (``unbroadcast``), and where a broadcast number stays a number. A mixin of the reverse stage's
-:class:`~s2sad.reverse._Gradient`.
+elementwise primitive's operand has its result's shape when the other operands are numbers, or when the two
+are provably alike (the same known dimensions, or one shape key: ``x[1:] - x[:-1]``). The same facts decide
+where an adjoint needs summing back to a broadcast operand's shape (``unbroadcast``), and where a broadcast
+number stays a number. A mixin of the reverse stage's :class:`~s2sad.reverse._Gradient`.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ class ShapeSource:
         return (kept or named or chain)[0]
 
     def _same_shape(self, a: str, b: str) -> bool:
-        """Whether ``a`` and ``b`` provably have one shape: one shape source, or the same known dimensions."""
+        """Whether ``a`` and ``b`` provably have one shape: one shape source, or alike (see Values.alike)."""
         return self._shape_source(a) == self._shape_source(b) or self.values.alike(a, b)
 
     def _shape_reads(self, e: ir.Expr) -> ir.Expr:
@@ -113,7 +113,7 @@ class ShapeSource:
 
     def _same_shape_operands(self, s: ir.Assign) -> list[str]:
         """The operands of ``s``, an elementwise primitive, that provably have its result's shape: those the
-        other operands (numbers) cannot broadcast, or of the same known dimensions."""
+        other operands (numbers) cannot broadcast, or alike the result."""
         if not isinstance(s.value, ir.Call) or isinstance(s.value, ir.LibraryCall):
             return []
         rule = rule_of(s.value)
@@ -132,8 +132,8 @@ class ShapeSource:
     def unbroadcast(self, term: ir.Expr, arg: ir.Var, s: ir.Assign) -> ir.Expr:
         """The adjoint ``term`` (shaped like ``s``'s result) summed back to the shape of the operand ``arg``,
         which broadcasting may have stretched: nothing to do where the shapes provably agree (scalars; the
-        other operands scalars: 0.5 * x, x * x; the same dimensions), a plain sum where the operand's
-        dimensions are provably the result's last ones, the generic ``unbroadcast`` otherwise."""
+        other operands scalars: 0.5 * x, x * x; alike: the same dimensions or shape key), a plain sum where the
+        operand's dimensions are provably the result's last ones, the generic ``unbroadcast`` otherwise."""
         assert isinstance(s.value, ir.Call)
         others = [a for a in s.value.args if a != arg]
         operand, result = self.values.of(arg), self.values.of(ir.Var(s.target))

@@ -13,7 +13,8 @@ A function that performs no array operation (no NumPy or SciPy call, no ``@``, n
 function with the user's own rule, and no helper that does) and has no parameter annotated as an array keeps
 the contract of a module without NumPy: its parameters are numbers. Loop-carried names and the two definitions
 of a branch's merge name are joined to a fixed point. Unknown keeps the generic code the reverse pass writes
-for any value: only what is proved here lets it write less.
+for any value: only what is proved here lets it write less. Where dimensions are unknown, shape keys
+(:mod:`s2sad.shape_keys`) still prove values alike (``x[1:]`` and ``x[:-1]``): ask :meth:`Values.alike`.
 """
 
 from __future__ import annotations

@@ -250,7 +250,8 @@ AGREE = [
     ),
     *case(
         "loop-keeping-the-shape",
-        "def f(x):\n    a = x[1:]\n    for i in range(3):\n        a = a * 0.5 + x[:-1] ** 2\n    return np.sum(a ** 2)\n",
+        "def f(x):\n    a = x[1:]\n    for i in range(3):\n        a = a * 0.5 + x[:-1] ** 2\n"
+        "    return np.sum(a ** 2)\n",
         (randn(5),),
         (randn(3, 3),),
     ),
@@ -268,7 +269,8 @@ AGREE = [
     ),
     *case(
         "dimensions-of-unknown-rank",
-        "def f(x):\n    n = x.shape[0]\n    k = x.shape[-1]\n    return np.sum(x ** 2) / n + n * k * np.sum(np.sin(x))\n",
+        "def f(x):\n    n = x.shape[0]\n    k = x.shape[-1]\n"
+        "    return np.sum(x ** 2) / n + n * k * np.sum(np.sin(x))\n",
         (randn(4),),
         (randn(3, 2),),
     ),
