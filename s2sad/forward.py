@@ -117,6 +117,10 @@ class _Tangent:
             if isinstance(s, ir.Assign):
                 out.extend(self.assign(s))
             elif isinstance(s, ir.For):
+                if s.checkpoint is not None:  # said, not silently dropped (the reverse modes checkpoint it)
+                    out.append(
+                        ir.Comment("checkpointed in reverse mode; forward mode keeps no tape: the loop runs as written")
+                    )
                 out.append(replace(s, body=tuple(self.block(s.body))))
             elif isinstance(s, ir.If):
                 out.append(replace(s, body=tuple(self.block(s.body)), orelse=tuple(self.block(s.orelse))))
