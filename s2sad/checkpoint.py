@@ -23,8 +23,8 @@ any value the reverse pass reads. A checkpointed loop inside another loop keeps 
 (last in, first out across the outer iterations too) and computes each run's segments again in the reverse.
 
 What this cannot do is refused with a located error (``unsupported-checkpoint``): a checkpointed loop inside
-another checkpointed loop or in a helper function, a loop whose ``range`` arguments the body reassigns, a
-state value an iteration reads that nothing assigned before the loop. (A ``break`` or ``return`` turns the
+another checkpointed loop, inside a fixed-point loop or in a helper function, a loop whose ``range`` arguments
+the body reassigns, a state value an iteration reads that nothing assigned before the loop. (A ``break`` or ``return`` turns the
 loop into a ``while``, which the frontend refuses to checkpoint.) The reverse of a segment is the ordinary
 reverse (:meth:`s2sad.reverse._Gradient.reverse_loop`): inner loops, branches, helper calls, writes and lists
 inside the loop are recorded per segment as in any loop.
@@ -38,24 +38,35 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from . import ir
 from .algebra import simplify
-from .diagnostics import Diagnostic, S2sadError
+from .diagnostics import Diagnostic
 from .ssa import _exposed
 from .writes import is_append, is_write
 
 if TYPE_CHECKING:
     from .recording import Loop, Recording
 
-__all__ = ["check", "applies", "reads", "forward", "reverse"]
+__all__ = ["check", "check_helper", "applies", "reads", "forward", "reverse"]
 
 CODE = "unsupported-checkpoint"
 _Refuse: TypeAlias = Callable[[ir.For, str, str], None]
 
 
 # ----- what is refused ---------------------------------------------------------------------------------------
-def check(fn: ir.Function, mode: str) -> None:
-    """Raise every problem of ``fn``'s checkpointed loops at once (``mode`` as in :mod:`s2sad.reverse`)."""
-    if mode == "primal":  # the loop as written: nothing to refuse
-        return
+def check(fn: ir.Function) -> list[Diagnostic]:
+    """Every problem of the checkpointed loops of ``fn``, the function differentiated, each reported where the
+    loop is written. :func:`s2sad.pipeline._reverse_parts` runs it with the other analyses (fixed-point
+    loops': :func:`s2sad.fixed_point.check`), so that every refusal of a function comes in one run, before any
+    reverse work; every reverse-mode pipeline (grad, vjp, hvp, a Jacobian from reverse sweeps) goes through it.
+    Forward mode keeps no tape: there the directive changes nothing (see :mod:`s2sad.forward`)."""
+    return _check(fn, helper=False)
+
+
+def check_helper(fn: ir.Function) -> list[Diagnostic]:
+    """The same for a helper whose adjoint function is built: any checkpointed loop in it is refused."""
+    return _check(fn, helper=True)
+
+
+def _check(fn: ir.Function, helper: bool) -> list[Diagnostic]:
     found: list[Diagnostic] = []
 
     def refuse(s: ir.For, message: str, help: str) -> None:
@@ -66,23 +77,29 @@ def check(fn: ir.Function, mode: str) -> None:
     def visit(stmts: Sequence[ir.Stmt], loops: tuple[ir.Stmt, ...], before: set[str]) -> None:
         for s in stmts:
             if isinstance(s, ir.For) and s.checkpoint is not None:
-                _check_loop(s, loops, before, mode, refuse)
+                _check_loop(s, loops, before, helper, refuse)
             inner = loops + (s,) if isinstance(s, (ir.For, ir.While)) else loops
             for block in _blocks(s):
                 visit(block, inner, set(before))
             before |= ir.assigned_names((s,))
 
     visit(fn.body, (), {p.name for p in fn.params})
-    if found:
-        raise S2sadError(found)
+    return found
 
 
-def _check_loop(s: ir.For, loops: tuple[ir.Stmt, ...], before: set[str], mode: str, refuse: _Refuse) -> None:
-    if mode == "adjoint":
+def _check_loop(s: ir.For, loops: tuple[ir.Stmt, ...], before: set[str], helper: bool, refuse: _Refuse) -> None:
+    if helper:
         refuse(
             s,
             "a checkpointed loop in a helper function is not supported",
             "checkpoint the loop in the function you differentiate, or remove '# s2sad: checkpoint'",
+        )
+    elif any(isinstance(lp, ir.While) and lp.fixed_point for lp in loops):
+        refuse(
+            s,
+            "a checkpointed loop inside a fixed-point loop is not supported",
+            "the fixed-point loop's reverse pass solves for its converged state and keeps no tape of its "
+            "iterations: remove '# s2sad: checkpoint'",
         )
     elif any(isinstance(lp, ir.For) and lp.checkpoint is not None for lp in loops):
         refuse(

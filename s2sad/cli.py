@@ -98,7 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--wrt", metavar="X,Y", help="the parameters to differentiate")
     check.add_argument("--seed", type=int, default=0, help="seed for the point and the directions (default 0)")
     check.add_argument("--directions", type=int, default=3, help="random directions to test (default 3)")
-    check.add_argument("--mode", choices=tuple(MODES), default=DEFAULT, help=f"the module to check (default {DEFAULT})")
+    check.add_argument(
+        "--mode",
+        choices=tuple(MODES),
+        default=DEFAULT,
+        help=f"the module to check (default {DEFAULT}); hvp adds a table of symmetry rows, u·(H v) against v·(H u)",
+    )
     for name, summary in (
         ("sync", "regenerate every target listed in pyproject.toml"),
         ("check", "exit 1 and print a diff for each generated file that is stale or missing"),

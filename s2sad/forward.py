@@ -29,10 +29,10 @@ from . import ir
 from .algebra import simplify
 from .analysis import Activity, rule_of
 from .diagnostics import Diagnostic, S2sadError
-from .names import ModuleNames
+from .names import ModuleNames, TangentNames
 from .rules import Rule
 from .tangents import dot as template_dot
-from .tangents import tangent_of
+from .tangents import tangent_of, zero
 from .values import Values
 
 __all__ = ["tangent", "FORWARD_CODES"]
@@ -70,23 +70,13 @@ class _Tangent:
     ) -> None:
         self.fn, self.wrt, self.act, self.names, self.values = fn, wrt, act, names, values
         self.helpers, self.helper = helpers, helper
-        self.namer = names.local(fn)
-        self._dots: dict[str, str] = {}
+        self.dot = TangentNames(names.local(fn), wrt)
+        self.namer = self.dot.scope
         self.problems: list[Diagnostic] = []
-        for p in wrt:  # the parameters' tangents are named first: x_dot, whatever the body invents
-            self.dot(p)
-
-    def dot(self, name: str) -> str:
-        if name not in self._dots:
-            self._dots[name] = self.namer.fresh(f"{name}_dot")
-        return self._dots[name]
 
     # ----- tangents of values ------------------------------------------------------------------------------
     def zero(self, e: ir.Expr) -> ir.Expr:
-        """A zero tangent for ``e``: ``0.0`` for a number, else zeros of its shape (floating point)."""
-        if isinstance(e, ir.Const) or self.values.scalar(e):
-            return ir.Const(0.0)
-        return ir.Call("numpy.zeros", (ir.Call("numpy.shape", (e,)),))
+        return zero(e, isinstance(e, ir.Const) or self.values.scalar(e))
 
     def tan(self, e: ir.Expr) -> ir.Expr:
         if isinstance(e, ir.Var) and self.act.active(e.name):
@@ -126,6 +116,10 @@ class _Tangent:
             if isinstance(s, ir.Assign):
                 out.extend(self.assign(s))
             elif isinstance(s, ir.For):
+                if s.checkpoint is not None:  # said, not silently dropped (the reverse modes checkpoint it)
+                    out.append(
+                        ir.Comment("checkpointed in reverse mode; forward mode keeps no tape: the loop runs as written")
+                    )
                 out.append(replace(s, body=tuple(self.block(s.body))))
             elif isinstance(s, ir.If):
                 out.append(replace(s, body=tuple(self.block(s.body)), orelse=tuple(self.block(s.orelse))))
@@ -169,7 +163,7 @@ class _Tangent:
         }
         if not active:
             # an empty list's tangent is an empty list, which the tangents of its elements are appended to
-            zero = ir.Call(ir.LIST, ()) if v == ir.Call(ir.LIST, ()) else self.zero(ir.Var(s.target))
+            zero = self.zero(v if v == ir.Call(ir.LIST, ()) else ir.Var(s.target))
             return [s, ir.Assign(target, zero, s.origin)]
         t = tangent_of(rule)
         if t is None:

@@ -8,7 +8,9 @@ Every mode of :data:`s2sad.modes.MODES` names its check here: ``check`` (the gra
 tangent along d against the central difference of f along d, both weighted by a random u of the result's
 shape), ``check_vjp`` (the dot-product test ⟨Jᵀu, d⟩ = ⟨u, J d⟩, J d from central differences and, when
 given, from the JVP), ``check_jacobian`` (each column J[..., j] against the central difference along entry j,
-weighted by u, and J d along random directions). A tuple result counts as its values one after the other.
+weighted by u, and J d along random directions), ``check_hvp`` (H d against the central difference of the
+generated gradient along d, weighted by u, and the symmetry test u·(H v) = v·(H u)). A tuple result counts as
+its values one after the other.
 """
 
 from __future__ import annotations
@@ -57,20 +59,27 @@ class GradCheck:
     directions: list[Comparison] = field(default_factory=list)
     parameters: list[Comparison] = field(default_factory=list)
     compared: str = "gradient·d"  #: what the analytic column shows
+    #: the HVP's symmetry test: u·(H v) (``analytic``) against v·(H u) (``numeric``), no finite differences
+    symmetry: list[Comparison] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.directions + self.parameters)
+        return all(c.ok for c in self.directions + self.parameters + self.symmetry)
 
     def __bool__(self) -> bool:
         return self.ok
 
     def report(self) -> str:
-        width = max([14] + [len(c.label) + 1 for c in self.directions + self.parameters])
-        lines = [f"{'':{width}}{self.compared:>16}{'finite diff.':>16}{'rel. error':>12}"]
-        for c in self.directions + self.parameters:
-            flag = "" if c.ok else "  MISMATCH"
-            lines.append(f"{c.label:{width}}{c.analytic:16.8g}{c.numeric:16.8g}{c.error:12.2e}{flag}")
+        width = max([14] + [len(c.label) + 1 for c in self.directions + self.parameters + self.symmetry])
+        tables = [(self.compared, "finite diff.", self.directions + self.parameters)]
+        if self.symmetry:  # columns of their own: both sides are the HVP's
+            tables.append(("u·(H v)", "v·(H u)", self.symmetry))
+        lines = []
+        for analytic, numeric, rows in tables:
+            lines.append(f"{'':{width}}{analytic:>16}{numeric:>16}{'rel. error':>12}")
+            for c in rows:
+                flag = "" if c.ok else "  MISMATCH"
+                lines.append(f"{c.label:{width}}{c.analytic:16.8g}{c.numeric:16.8g}{c.error:12.2e}{flag}")
         lines.append("ok" if self.ok else "gradient check FAILED")
         return "\n".join(lines)
 
@@ -275,14 +284,28 @@ def check_hvp(
 ) -> GradCheck:
     """``hvp(*args, *tangents)`` (H d) along random directions (and each parameter alone) against central
     differences of the generated ``gradient`` along d, both weighted by a random ``u``: the JVP's check, with
-    the gradient as the function (H d is the derivative of the gradient along d)."""
+    the gradient as the function (H d is the derivative of the gradient along d). Then the Hessian's symmetry,
+    u·(H v) against v·(H u) for random directions u and v (``symmetry k``): a wrong second derivative that the
+    gradient shares (a wrong rule) passes the first test, not this one."""
 
     def as_jvp(*values: Any, **keywords: Any) -> tuple[None, Any]:
         return None, hvp(*values, **keywords)
 
     setattr(as_jvp, "__signature__", inspect.signature(hvp))
+    options = {**_DEFAULTS, **options}
     result = check_jvp(gradient, as_jvp, args, index, names, **options)
     result.compared = "u·(H d)"
+    c = _Checker(gradient, args, index, **{**options, "seed": options["seed"] + 1})  # directions of its own
+
+    def product(d: list[list[float]]) -> list[float]:
+        return _flat(_call(hvp, [*args, *c.tangents(d)]))
+
+    def inner(a: list[list[float]], b: list[float]) -> float:
+        return sum(x * y for x, y in zip((x for row in a for x in row), b))
+
+    for k in range(options["directions"]):
+        u, v = c.direction(), c.direction()
+        result.symmetry.append(c.compare(f"symmetry {k + 1}", inner(u, product(v)), inner(v, product(u))))
     return result
 
 

@@ -7,25 +7,22 @@ or a tuple in ``wrt`` order), where v is the tangents given. The module is the g
 statement written beside it by :mod:`s2sad.over_reverse`, loops and branches kept: the Hessian-vector product
 costs a small constant times the gradient, as the cheap-gradient principle says.
 
-:func:`check_hvp` checks one against central finite differences of the generated gradient,
-``(grad(x + h v) - grad(x - h v)) / 2h``, and the Hessian's symmetry ``<u, H v> = <H u, v>``.
+:func:`check_hvp` is ``s2sad.gradcheck(f, *args, mode="hvp")``: H v against central finite differences of the
+generated gradient, ``(grad(x + h v) - grad(x - h v)) / 2h``, and the Hessian's symmetry ``u·(H v) = v·(H u)``
+(see :func:`s2sad.gradcheck.check_hvp`).
 """
 
 from __future__ import annotations
 
-import inspect
-import math
-import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__, emit, limits, over_reverse, rules, saving
 from .api import _build, _generate_live
-from .gradcheck import _flat, _shaped
+from .gradcheck import GradCheck, gradcheck
 from .pipeline import Generated, _looked_through, _reverse_program, regenerate_command
 
-__all__ = ["generate_hvp", "hvp", "hvp_source", "check_hvp", "HvpCheck"]
+__all__ = ["generate_hvp", "hvp", "hvp_source", "check_hvp"]
 
 
 def generate_hvp(
@@ -91,113 +88,16 @@ def hvp_source(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) ->
     return _generate_live(f, wrt, False, mode="hvp")[0].text
 
 
-# ------------------------------------------------------------------------------------------------------------
-# Checking
-# ------------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class HvpComparison:
-    label: str  #: ``direction 1``, or ``symmetry 1``
-    analytic: float  #: <w, H v> from the generated HVP (w a random direction), or <u, H v>
-    numeric: float  #: <w, central difference of the gradient along v>, or <H u, v>
-    error: float  #: relative error
-    ok: bool
-
-
-@dataclass
-class HvpCheck:
-    """The result of :func:`check_hvp`: truthy when every comparison is within tolerance."""
-
-    comparisons: list[HvpComparison] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(c.ok for c in self.comparisons)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def report(self) -> str:
-        lines = [f"{'':14}{'HVP':>16}{'reference':>16}{'rel. error':>12}"]
-        for c in self.comparisons:
-            flag = "" if c.ok else "  MISMATCH"
-            lines.append(f"{c.label:14}{c.analytic:16.8g}{c.numeric:16.8g}{c.error:12.2e}{flag}")
-        lines.append("ok" if self.ok else "Hessian-vector product check FAILED")
-        return "\n".join(lines)
-
-
-def _parts(got: Any, n: int) -> list[list[float]]:
-    return [_flat(g) for g in ([got] if n == 1 else list(got))]
-
-
 def check_hvp(
     f: Callable[..., Any],
     *args: Any,
     wrt: Sequence[str] | str | None = None,
     directions: int = 3,
-    eps: float = 1e-5,
+    eps: float = 1e-6,
     rtol: float = 1e-4,
     atol: float = 1e-7,
     seed: int = 0,
-) -> HvpCheck:
-    """Check s2sad's Hessian-vector product of ``f`` at ``args``: for random directions v and w, <w, H v>
-    against <w, (grad(x + h v) - grad(x - h v)) / 2h> (the generated gradient's central difference), and
-    <u, H v> against <H u, v> (the Hessian is symmetric). Runs the user's function's derivatives only."""
-    from .api import grad
-
-    params = list(inspect.signature(f).parameters)
-    hf, df = hvp(f, wrt), grad(f, wrt)
-    chosen = [p for p in getattr(hf, "__s2sad_wrt__", []) if p in params]
-    index = [params.index(p) for p in chosen]
-    rng = random.Random(seed)
-    result = HvpCheck()
-
-    def direction() -> list[list[float]]:
-        d = [[rng.gauss(0.0, 1.0) for _ in _flat(args[i])] for i in index]
-        norm = math.sqrt(sum(x * x for row in d for x in row)) or 1.0
-        return [[x / norm for x in row] for row in d]
-
-    def apply(v: list[list[float]]) -> list[list[float]]:
-        dots = [_shaped(args[i], row) for i, row in zip(index, v)]
-        return _parts(_call(hf, list(args), dots, f), len(index))
-
-    def inner(a: list[list[float]], b: list[list[float]]) -> float:
-        return sum(x * y for ra, rb in zip(a, b) for x, y in zip(ra, rb))
-
-    def moved(v: list[list[float]], step: float) -> list[Any]:
-        out = list(args)
-        for i, row in zip(index, v):
-            out[i] = _shaped(args[i], [x + step * d for x, d in zip(_flat(args[i]), row)])
-        return out
-
-    def compare(label: str, analytic: float, numeric: float) -> None:
-        scale = max(abs(analytic), abs(numeric))
-        error = abs(analytic - numeric) / max(scale, atol / rtol)
-        result.comparisons.append(
-            HvpComparison(label, analytic, numeric, error, abs(analytic - numeric) <= atol + rtol * scale)
-        )
-
-    for k in range(directions):
-        v, w = direction(), direction()
-        hv = apply(v)
-        scale = max([1.0] + [abs(x) for i in index for x in _flat(args[i])])
-        h = eps * scale
-        up = _parts(df(*moved(v, h)), len(index))
-        down = _parts(df(*moved(v, -h)), len(index))
-        fd = [[(a - b) / (2 * h) for a, b in zip(ru, rd)] for ru, rd in zip(up, down)]
-        compare(f"direction {k + 1}", inner(w, hv), inner(w, fd))
-        compare(f"symmetry {k + 1}", inner(w, hv), inner(apply(w), v))
-    return result
-
-
-def _call(hf: Callable[..., Any], args: list[Any], dots: list[Any], f: Callable[..., Any]) -> Any:
-    """``hf(*args, *dots)``; the tangents by keyword where the module made them keyword-only."""
-    sig = inspect.signature(hf)
-    kw = [p.name for p in sig.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
-    n = len(inspect.signature(f).parameters)
-    if not kw:
-        return hf(*args, *dots)
-    positional = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.KEYWORD_ONLY]
-    names = [p.name for p in sig.parameters.values()]
-    given = dict(zip(names[:n], args))
-    given.update(zip(names[n:], dots))
-    return hf(*(given[p.name] for p in positional), **{k: given[k] for k in kw})
+) -> GradCheck:
+    """``s2sad.gradcheck(f, *args, mode="hvp")`` under the name the HVP's check has always had: H v against
+    central differences of the generated gradient along v, and the Hessian's symmetry u·(H v) = v·(H u)."""
+    return gradcheck(f, *args, wrt=wrt, mode="hvp", directions=directions, eps=eps, rtol=rtol, atol=atol, seed=seed)

@@ -31,6 +31,7 @@ from .support_library import LIBRARY_SUPPORT
 
 __all__ = [
     "Scope",
+    "TangentNames",
     "ModuleNames",
     "Spelling",
     "BUILTINS",
@@ -98,6 +99,24 @@ class Scope:
             k += 1
         self._next[base] = k + 1
         return self.claim(f"{base}_{k}")
+
+
+class TangentNames:
+    """The tangents' names of one function's values, for forward mode (:mod:`s2sad.forward`) and forward over
+    reverse (:mod:`s2sad.over_reverse`): ``x_dot`` for ``x``, fresh in the function's scope and the same each
+    time asked. ``first`` (the differentiated parameters) are named at once: ``x_dot``, whatever the body
+    invents later."""
+
+    def __init__(self, scope: Scope, first: Iterable[str]) -> None:
+        self.scope = scope
+        self._names: dict[str, str] = {}
+        for name in first:
+            self(name)
+
+    def __call__(self, name: str) -> str:
+        if name not in self._names:
+            self._names[name] = self.scope.fresh(f"{name}_dot")
+        return self._names[name]
 
 
 def identifiers(text: str) -> set[str]:

@@ -33,13 +33,13 @@ from . import ir
 from .algebra import simplify
 from .analysis import rule_of
 from .diagnostics import Diagnostic, S2sadError
-from .names import ModuleNames, Scope
+from .names import ModuleNames, Scope, TangentNames
 from .rules import known_arities, lookup
 from .shape_keys import ShapeKeys
 from .shapes import Scalar, same_shape
 from .specialise import _numpy_log
 from .tangents import dot as template_dot
-from .tangents import SUPPORT_EXPLICIT, Tangent, support_positions, tangent_of
+from .tangents import SUPPORT_EXPLICIT, Tangent, support_positions, tangent_of, zero
 from .values import UNKNOWN, Value, Values, _Analysis
 
 __all__ = ["Tangents", "tangents"]
@@ -302,24 +302,17 @@ class _Builder:
             name,
             is_main,
         )
-        self.namer: Scope = names.local(fn)
         self.shapes = _Analysis(fn, None)
         self.shapes.run(params)
         self.keys = None if scalar_code else ShapeKeys(fn, self.value, (p.name for p in fn.params))
-        self._dots: dict[str, str] = {}
+        self.dot = TangentNames(names.local(fn), wrt)
+        self.namer: Scope = self.dot.scope
         self._discard: str | None = None
         self.problems: list[Diagnostic] = []
         self.requires: list[ir.Require] = []  #: run-time checks the statement being built needs first
         self.origin: ir.Origin | None = fn.origin
-        for p in wrt:  # the parameters' tangents are named first: x_dot, whatever the body invents
-            self.dot(p)
 
     # ----- names -------------------------------------------------------------------------------------------
-    def dot(self, name: str) -> str:
-        if name not in self._dots:
-            self._dots[name] = self.namer.fresh(f"{name}_dot")
-        return self._dots[name]
-
     def active(self, name: str) -> bool:
         return name in self.flow.active
 
@@ -343,12 +336,7 @@ class _Builder:
         return same or (self.keys is not None and self.keys.alike(a, b))
 
     def zero(self, e: ir.Expr) -> ir.Expr:
-        """A zero tangent for ``e``: ``0.0`` for a number, else zeros of its shape (floating point)."""
-        if e == ir.Call(ir.LIST, ()):
-            return e  # an empty list (a stack): its tangent is an empty list
-        if self.scalar(e):
-            return ir.Const(0.0)
-        return ir.Call("numpy.zeros", (ir.Call("numpy.shape", (e,)),))
+        return zero(e, self.scalar(e))
 
     def refuse(self, message: str) -> None:
         assert self.origin is not None

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import __version__, analysis, config, emit, fixed_point, ir, limits, names, reverse, rules, saving, sharing
-from . import ssa, values
+from . import __version__, analysis, checkpoint, config, emit, fixed_point, ir, limits, names, reverse, rules
+from . import saving, sharing, ssa, values
 from .diagnostics import Diagnostic, S2sadError
 
 
@@ -143,8 +143,11 @@ def _reverse_parts(lowered: Lowered, wrt: Sequence[str] | None, with_value: bool
             h_act = analysis.activity(h, helper_wrt[h.name])
             found += _problems(h, h_act, reruns=bool(helper_wrt[h.name]), drawing=frozenset(drawing))
             found += fixed_point.check_helper(h)
+            if helper_wrt[h.name]:  # its adjoint function is built (one called on constants runs as written)
+                found += checkpoint.check_helper(h)
             analysed.append((h, h_act))
         found += fixed_point.check(main, act, frozenset(drawing))
+        found += checkpoint.check(main)
         if found:
             raise S2sadError(found)
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}

@@ -140,7 +140,6 @@ class _Gradient(ShapeSource, Recording):
         values: Values | None = None,
         fixed: Mapping[Span, fixed_point.FixedPoint] | None = None,
     ) -> None:
-        checkpoint.check(fn, mode)
         # a function analysed alone: the one differentiated, or a helper whose callers are not known
         self.values = values or analyse(fn, None if mode in ("gradient", "vjp") else {})
         self.helpers = helpers

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from . import ir
 from .rules import RULES, Rule, parse_template
 
-__all__ = ["Tangent", "tangent_of", "DIAGONAL_SHAPES", "SAME", "EXPLICIT", "SYMMETRIC", "WHOLE"]
+__all__ = ["Tangent", "tangent_of", "zero", "DIAGONAL_SHAPES", "SAME", "EXPLICIT", "SYMMETRIC", "WHOLE"]
 
 #: ``shape`` column values whose entries have a diagonal Jacobian in every argument
 DIAGONAL_SHAPES = frozenset({"number", "elementwise", "comparison", "either"})
@@ -166,6 +166,16 @@ class Tangent:
 def dot(param: str) -> str:
     """The template name of ``param``'s tangent."""
     return f"{param}_dot"
+
+
+def zero(e: ir.Expr, scalar: bool) -> ir.Expr:
+    """A zero tangent for ``e``: ``0.0`` for a number (``scalar``), an empty list for an empty list (a stack),
+    else zeros of its shape (floating point)."""
+    if e == ir.Call(ir.LIST, ()):
+        return e
+    if scalar:
+        return ir.Const(0.0)
+    return ir.Call("numpy.zeros", (ir.Call("numpy.shape", (e,)),))
 
 
 def tangent_of(rule: Rule) -> Tangent | None:

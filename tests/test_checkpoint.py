@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from s2sad import S2sadError
 from s2sad.api import _generate, compile_gradient
 from soundness import Case, finite_differences, run_cli, verdict
 
@@ -329,7 +330,9 @@ def test_the_long_ode_example_is_checkpointed_and_its_gradient_is_the_taped_one(
     assert spec is not None and spec.loader is not None
     committed = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(committed)
-    assert "reversed(range(segments))" in (_ROOT / "examples" / "ode_long_grad.py").read_text()  # the segments, last first
+    assert (
+        "reversed(range(segments))" in (_ROOT / "examples" / "ode_long_grad.py").read_text()
+    )  # the segments, last first
     wrt = ["g_over_l", "c", "amplitude", "omega", "theta0", "w0"]
     path = tmp_path / "ode_long.py"
     path.write_text(source.replace("# s2sad: checkpoint", "# taped"))
@@ -381,6 +384,24 @@ _CASES = [
             return s
         """,
         (0.5, 3),
+        "refused",
+        "unsupported-checkpoint",
+    ),
+    _case(
+        "inside-a-fixed-point-loop",
+        """
+        def f(p):
+            x = 1.0
+            # s2sad: fixed-point
+            while abs(math.cos(x * p) - x) > 1e-12:
+                y = x
+                # MARK
+                for i in range(3):
+                    y = 0.5 * y + 0.5 * math.cos(x * p)
+                x = y
+            return x
+        """,
+        (0.5,),
         "refused",
         "unsupported-checkpoint",
     ),
@@ -530,3 +551,72 @@ _CASES += [
 @pytest.mark.parametrize("case", _CASES, ids=[c.id for c in _CASES])
 def test_refused_or_correct_by_the_harness(case: Case, tmp_path: Path) -> None:
     verdict(case, tmp_path)
+
+
+# ----- where the refusals come from: one stage for every reverse mode, with the other analyses ---------------
+_NESTED = """
+def f(w, n):
+    s = 0.1
+    # s2sad: checkpoint
+    for k in range(2):
+        # s2sad: checkpoint
+        for i in range(n):
+            s = math.sin(w * s)
+    return s
+"""
+
+
+@pytest.mark.parametrize("mode", ["grad", "vjp", "hvp"])
+def test_every_reverse_mode_refuses_at_the_same_stage(mode: str, tmp_path: Path) -> None:
+    source = _source(_NESTED, "")
+    (tmp_path / "m.py").write_text(source)
+    with pytest.raises(S2sadError) as err:
+        _generate(source, str(tmp_path / "m.py"), "f", wrt=["w"], mode=mode)
+    assert [(d.code, d.span.line if d.span else None) for d in err.value.diagnostics] == [
+        ("unsupported-checkpoint", 12)
+    ]
+
+
+def test_a_checkpoint_refusal_and_a_fixed_point_refusal_in_one_run(tmp_path: Path) -> None:
+    """Both are found by the analyses before any reverse work (the checkpoint's used to be found only when the
+    reverse pass was built, after the fixed-point refusal had ended the run)."""
+    text = """
+    def f(w, p, n):
+        s = 0.1
+        # s2sad: checkpoint
+        for k in range(2):
+            # s2sad: checkpoint
+            for i in range(n):
+                s = math.sin(w * s)
+        x = 1.0
+        # s2sad: fixed-point
+        while abs(x - p) > 1e-12:
+            x = 0.5 * p
+        return s + x
+    """
+    source = _source(text, "")
+    (tmp_path / "m.py").write_text(source)
+    outcome = run_cli(["grad", "m.py::f"], tmp_path)
+    assert outcome.status == 2 and "Traceback" not in outcome.stderr, outcome.stderr
+    assert "[unsupported-checkpoint]" in outcome.stderr and "[bad-fixed-point]" in outcome.stderr, outcome.stderr
+    with pytest.raises(S2sadError) as caught:
+        _generate(source, str(tmp_path / "m.py"), "f", wrt=None)
+    assert {d.code for d in caught.value.diagnostics} == {"unsupported-checkpoint", "bad-fixed-point"}
+
+
+def test_forward_mode_says_the_directive_has_no_effect(tmp_path: Path) -> None:
+    """A JVP keeps no tape: a checkpointed loop runs as written, and the module says so at the loop (even where
+    reverse mode refuses the directive, as on a loop inside another checkpointed loop)."""
+    source = _source(_NESTED, "")
+    (tmp_path / "m.py").write_text(source)
+    text = _generate(source, str(tmp_path / "m.py"), "f", wrt=["w"], mode="jvp").text
+    note = "# checkpointed in reverse mode; forward mode keeps no tape: the loop runs as written"
+    assert text.count(note) == 2, text
+    # a Jacobian the reverse sweep refuses is built from forward sweeps, which say the same
+    jacobian = _generate(source, str(tmp_path / "m.py"), "f", wrt=["w"], mode="jacobian").text
+    assert "from 1 forward sweeps" in jacobian and jacobian.count(note) == 2, jacobian
+    jvp = _function(text, "jvp_f")
+    user = _function(source, "f")
+    value, tangent = jvp(0.7, 4, w_dot=1.0)
+    assert value == user(0.7, 4)
+    assert abs(tangent - (user(0.7 + 1e-6, 4) - user(0.7 - 1e-6, 4)) / 2e-6) < 1e-7

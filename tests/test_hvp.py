@@ -289,29 +289,93 @@ def test_names_read_well():
     assert text.rstrip().endswith("return x_bar_dot")
 
 
-def test_check_hvp_passes_and_catches_a_wrong_product(monkeypatch):
+#: A function, and the same function through a helper whose rule is wrong (the derivative of sin is cos).
+RULED = """\
+import math
+
+import s2sad
+
+
+def smooth(x, y):
+    return math.sin(x) * y + math.exp(x * y)
+
+
+@s2sad.rule(x="g * math.sin(x)")
+def sine_ruled_wrong(x):
+    return math.sin(x)
+
+
+def with_a_wrong_rule(x, y):
+    return sine_ruled_wrong(x) * y + math.exp(x * y)
+"""
+
+
+@pytest.fixture
+def ruled(tmp_path):
+    import importlib.util
+
+    (tmp_path / "ruled.py").write_text(RULED)
+    spec = importlib.util.spec_from_file_location("ruled", tmp_path / "ruled.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_check_hvp_is_gradcheck_in_hvp_mode():
     result = s2sad.check_hvp(catalogue.carried_sin, 0.3, 1.7)
-    assert result, result.report()
-    assert "symmetry 1" in result.report() and result.report().endswith("ok")
+    assert isinstance(result, s2sad.GradCheck) and result, result.report()
+    assert [c.label for c in result.symmetry] == ["symmetry 1", "symmetry 2", "symmetry 3"]
+    assert "u·(H v)" in result.report() and result.report().endswith("ok")
+    assert result.report() == s2sad.gradcheck(catalogue.carried_sin, 0.3, 1.7, mode="hvp").report()
     rosen = s2sad.check_hvp(numpy_catalogue.rosenbrock, np.linspace(-0.5, 1.0, 6))
     assert rosen, rosen.report()
-    module = sys.modules["s2sad.hvp_pipeline"]  # (the package's attribute 'hvp' is the function)
-    right = module.hvp
 
-    def wrong(f, wrt=None):
-        hf = right(f, wrt)
 
-        def doubled_in_x(*args):
-            got = hf(*args)
-            return (2 * got[0], got[1])
+def test_check_hvp_catches_a_wrong_rule(ruled):
+    """A wrong derivative rule (sin' = sin): the gradient's entry for y holds sin x, whose true derivative in x
+    the central differences see (cos x), while the HVP differentiates it with the rule (sin x)."""
+    assert s2sad.check_hvp(ruled.smooth, 0.3, 0.7)  # the same function with the library's rule
+    bad = s2sad.check_hvp(ruled.with_a_wrong_rule, 0.3, 0.7)
+    assert not bad and "MISMATCH" in bad.report() and bad.report().endswith("gradient check FAILED")
+    assert not any(c.ok for c in bad.directions)
+    assert [c.ok for c in bad.parameters] == [False, True]  # along x only
 
-        doubled_in_x.__s2sad_wrt__ = hf.__s2sad_wrt__
-        doubled_in_x.__signature__ = inspect.signature(hf)
-        return doubled_in_x
 
-    monkeypatch.setattr(module, "hvp", wrong)
-    bad = s2sad.check_hvp(catalogue.reassigned, 0.3, 1.7)
-    assert not bad and "MISMATCH" in bad.report()
+def test_check_hvp_catches_an_edited_product(ruled):
+    """The generated module edited: its products doubled (the differences of the gradient disagree in every
+    direction; 2 H is still symmetric), or one cross term dropped (H is no longer symmetric)."""
+    from s2sad.gradcheck import check_hvp  # the mode's check (the package's 'gradcheck' is the function)
+
+    smooth = ruled.smooth
+    text = s2sad.hvp_source(smooth)
+    returned, cross = "return x_bar_dot, y_bar_dot\n", "    y_bar_dot += sin_x_dot\n"
+    assert text.count(returned) == 1 and text.count(cross) == 1, text
+
+    def check(module_text):
+        hvp = s2sad.api._compile(module_text, "m", "hvp_smooth")
+        return check_hvp(smooth, hvp, (0.3, 0.7), [0, 1], ["x", "y"], gradient=s2sad.grad(smooth))
+
+    assert check(text)
+    doubled = check(text.replace(returned, "return 2 * x_bar_dot, 2 * y_bar_dot\n"))
+    assert not doubled and not any(c.ok for c in doubled.directions + doubled.parameters)
+    assert all(c.ok for c in doubled.symmetry), doubled.report()
+    asymmetric = check(text.replace(cross, ""))
+    assert not asymmetric and not any(c.ok for c in asymmetric.symmetry), asymmetric.report()
+
+
+def test_gradcheck_cli_hvp_mode(tmp_path, monkeypatch, capsys):
+    (tmp_path / "m.py").write_text(RULED)
+    monkeypatch.chdir(tmp_path)
+    assert s2sad.cli.main(["gradcheck", "m.py::smooth", "--mode", "hvp", "--at", "x=0.3,y=0.7"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["u·(H", "d)", "finite", "diff.", "rel.", "error"]
+    assert [ln.split()[0] for ln in lines[1:6]] == ["direction", "direction", "direction", "x", "y"]
+    assert lines[6].split() == ["u·(H", "v)", "v·(H", "u)", "rel.", "error"]
+    assert [ln.split()[:2] for ln in lines[7:10]] == [["symmetry", "1"], ["symmetry", "2"], ["symmetry", "3"]]
+    assert lines[10:] == ["ok"]
+    assert s2sad.cli.main(["gradcheck", "m.py::with_a_wrong_rule", "--mode", "hvp", "--at", "x=0.3,y=0.7"]) == 1
+    out = capsys.readouterr().out
+    assert "symmetry 1" in out and "MISMATCH" in out and "FAILED" in out
 
 
 # ---- every library rule: the HVP of sum(sin(call)), whose gradient program runs each rule's adjoint ---------------
