@@ -291,9 +291,11 @@ def test_a_contradicting_annotation_is_refused_where_it_is(m: Any) -> None:
         g(np.ones(3), 2.0)
     (d,) = raised.value.diagnostics
     assert d.code == "annotation-contradicted"
-    assert d.path.endswith("kinds.py") and d.span is not None and d.span.line == MODULE.splitlines().index(
-        "def stated(x: float, y):"
-    ) + 1
+    assert (
+        d.path.endswith("kinds.py")
+        and d.span is not None
+        and d.span.line == MODULE.splitlines().index("def stated(x: float, y):") + 1
+    )
     assert "'x' is annotated as float, but this call passes an array of rank 1" in d.message
     with pytest.raises(s2sad.S2sadError):
         s2sad.grad(m.named, specialise=True)(np.ones((2, 2)), 1.0)  # rank 1 annotated, rank 2 passed
