@@ -8,7 +8,7 @@ Columns: the generic module (``s2sad.grad(f)``), the specialised one called thro
 ``ANNOTATIONS``), each as time(gradient) / time(f), best of several rounds taken in turn (CPU time, one thread:
 see ``common.best_times``). The dispatch overhead is the time of a call through the dispatch less that of a
 call of the module it dispatches to, on arguments small enough that the module's own time is a few
-microseconds (a vector of 3; a 2x2 RNN).
+microseconds (a vector of 3; four small arrays or numbers, positional or by keyword; a tuple).
 """
 
 from __future__ import annotations
@@ -28,6 +28,17 @@ from common import best_times, check, figure
 import s2sad
 
 HEADER = "from typing import Annotated\n\n"
+TINY = """import numpy as np
+
+
+def four(a, b, c, d):
+    return np.sum(a * b + c * d)
+
+
+def pair(p, s):
+    x, y = p
+    return np.sum(x * y) * s
+"""
 ROUNDS, TARGET = 7, 0.2
 
 
@@ -40,11 +51,13 @@ def _load(folder: Path, name: str, text: str):
     return module
 
 
-def _overhead(fn, args) -> float:
+def _overhead(fn, args, kwargs) -> float:
     """Seconds per call spent in the dispatch: through it, less the module it dispatches to."""
-    fn(*args)
+    fn(*args, **kwargs)
     (module,) = fn._modules.values()
-    through, direct = best_times([(fn, args), (module, args)], ROUNDS, TARGET)
+    through, direct = best_times(
+        [(lambda: fn(*args, **kwargs), ()), (lambda: module(*args, **kwargs), ())], ROUNDS, TARGET
+    )
     return through - direct
 
 
@@ -67,12 +80,17 @@ def main() -> None:
             check(name, case, fn(*args), expected)
         times = best_times([(f, args), (generic, args), (specialised, args), (stated, args)], ROUNDS, TARGET)
         rows.append((case, [t / times[0] for t in times[1:]]))
+    tiny = _load(folder, "tiny", TINY)
     small = {
-        "rosenbrock (x of 3)": (s2sad.grad(plain.rosenbrock, specialise=True), (np.array([0.5, 1.0, 1.5]),)),
-        "rnn (4 arrays, 2x2)": (
-            s2sad.grad(plain.rnn, specialise=True),
-            (np.eye(2) * 0.1, np.eye(2) * 0.1, np.ones(2), np.ones((50, 2))),
+        "rosenbrock, x of 3": (s2sad.grad(plain.rosenbrock, specialise=True), (np.array([0.5, 1.0, 1.5]),), {}),
+        "4 numbers": (s2sad.grad(tiny.four, specialise=True), (0.5, 1.0, 1.5, 2.0), {}),
+        "4 arrays": (s2sad.grad(tiny.four, specialise=True), (np.ones((2, 2)), np.ones(2), np.ones(2), np.ones((2, 2))), {}),
+        "2 arrays, 2 by keyword": (
+            s2sad.grad(tiny.four, specialise=True),
+            (np.ones((2, 2)), np.ones(2)),
+            {"c": np.ones(2), "d": np.ones(2)},
         ),
+        "a tuple of 2 arrays, a number": (s2sad.grad(tiny.pair, specialise=True), ((np.ones(2), np.ones(2)), 2.0), {}),
     }
     print("| case | s2sad generic | s2sad specialised (through the dispatch) | s2sad annotated |")
     print("|---|---|---|---|")
@@ -81,8 +99,8 @@ def main() -> None:
     print()
     print("| dispatch overhead per call | µs |")
     print("|---|---|")
-    for label, (fn, args) in small.items():
-        print(f"| {label} | {_overhead(fn, args) * 1e6:.1f} |")
+    for label, (fn, args, kwargs) in small.items():
+        print(f"| {label} | {_overhead(fn, args, kwargs) * 1e6:.1f} |")
     print(f"\nPython {sys.version.split()[0]}, NumPy {np.__version__}")
 
 

@@ -15,14 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy_catalogue
 import pytest
+from test_random_numpy import NumpyProgram
 
 import s2sad
 import s2sad.api
 from s2sad import cache
 from s2sad.dispatch import kind
 from s2sad.shapes import FLOAT, INT, Array, Tuple
-from s2sad.signatures import describe, values_of
+from s2sad.gradcheck import check
+from s2sad.signatures import describe, giving, values_of
 
 MODULE = '''\
 """Functions called with arguments of several kinds."""
@@ -409,3 +412,41 @@ print(s2sad.cache.stats["hits"], s2sad.cache.stats["misses"])
     assert runs[1].stdout.splitlines()[1] == "2 0"  # and both found by the next process
     assert runs[0].stdout.splitlines()[0] == runs[1].stdout.splitlines()[0]
     assert len(_entries(tmp_path)) == 2
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Sweeps: the NumPy catalogue and random NumPy programs, specialised to their points' signatures
+# ------------------------------------------------------------------------------------------------------------
+_CATALOGUE = numpy_catalogue.CASES + numpy_catalogue.NOT_AUTOGRAD
+
+
+@pytest.mark.parametrize("case", _CATALOGUE, ids=[c[0].__name__ for c in _CATALOGUE])
+def test_the_numpy_catalogue_specialised(case: Any) -> None:
+    fn, make, wrt = case
+    args = make()
+    got = s2sad.grad(fn, wrt=wrt, specialise=True)(*args)
+    generic = s2sad.grad(fn, wrt=wrt)(*args)
+    for a, b in zip(got if len(wrt) > 1 else (got,), generic if len(wrt) > 1 else (generic,)):
+        assert np.shape(a) == np.shape(b)
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(0, 80, 2))
+def test_random_numpy_programs_specialised(seed: int) -> None:
+    """As tests/test_random_numpy.py, with the module specialised to the point's signature: ``c`` of shape
+    (3, 1) broadcasts against ``A``, which its rank alone must not hide."""
+    source = NumpyProgram(seed).source()
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<numpy program {seed}>", "exec"), namespace)
+    rng = np.random.default_rng(seed)
+    args = (rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=(3, 1)), float(rng.normal()))
+    given = values_of(["A", "v", "c", "s"], [kind(a) for a in args])
+    with giving("f", given):
+        text = s2sad.generate(source, f"np_{seed}.py", "f", wrt=("A", "v", "c", "s"))
+    generated: dict[str, Any] = {}
+    exec(compile(text, "<grad>", "exec"), generated)
+    grads = generated["grad_f"](*args)
+    for g, a in zip(grads, args):
+        assert np.shape(g) == np.shape(a), source
+    result = check(namespace["f"], generated["grad_f"], args, [0, 1, 2, 3], ["A", "v", "c", "s"], rtol=1e-5, atol=1e-7)
+    assert result, result.report() + "\n" + source
