@@ -13,12 +13,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import linecache
-from collections.abc import Callable, Iterator, Sequence
+import textwrap
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
 from . import analysis, ir, report, rules, ssa
 from . import cache as disk_cache
-from . import lagrangian, limits, live, values
+from . import lagrangian, limits, live, signatures, values
 from . import modes as _modes
 from .diagnostics import S2sadError
 from . import pipeline
@@ -142,28 +143,56 @@ def _generate_live(
     loading: bool = False,
     cached: bool = False,
     mode: str = "grad",
+    given: Mapping[str, values.Value] | None = None,
 ) -> tuple[Generated, str, int]:
     """The module for a live function, from a file that still says what ``f`` runs; the file and line of ``f``.
     ``loading``: ``f``'s module may still be running (see :func:`live.check_program`). ``cached``: from the
-    on-disk cache when it holds this very generation (see :mod:`s2sad.cache`); the checks run either way."""
+    on-disk cache when it holds this very generation (see :mod:`s2sad.cache`); the checks run either way.
+    ``given``: the values of the arguments the module is specialised to (see :mod:`s2sad.dispatch`)."""
     source, path, name, line = live.source_of(f)
     f = live.unwrap_cache(f)
-    if cached:
-        generated = _generate_cached(source, path, name, wrt, with_value, line, mode)
-    else:
-        generated = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line, mode=mode)
+    with signatures.giving(name, given or {}):
+        if cached:
+            generated = _generate_cached(source, path, name, wrt, with_value, line, mode, given or {})
+        else:
+            generated = _specialised(
+                _generate(source, path, name, wrt=wrt, with_value=with_value, line=line, mode=mode), given or {}
+            )
     # the helpers, constants and defaults too must be what f runs: same file, same text; another file, as read
     texts = [(p, h, source if p == path else read_source(p)) for p, h in generated.helpers]
     live.check_program(f, source, texts, loading=loading)
     return generated, path, line
 
 
+def _specialised(generated: Generated, given: Mapping[str, values.Value]) -> Generated:
+    """The module with a line in its header saying what it is specialised to (nothing for the generic one)."""
+    if not given:
+        return generated
+    lines = generated.text.splitlines(True)
+    at = next((i for i, text in enumerate(lines) if not text.startswith("#")), len(lines))
+    note = textwrap.wrap(
+        f"Specialised to calls passing {signatures.describe(given)}; the command above writes the generic module.",
+        width=100,
+    )
+    lines[at:at] = [f"# {n}\n" for n in note]
+    return generated._replace(text="".join(lines))
+
+
 def _generate_cached(
-    source: str, path: str, name: str, wrt: Sequence[str] | None, with_value: bool, line: int, mode: str = "grad"
+    source: str,
+    path: str,
+    name: str,
+    wrt: Sequence[str] | None,
+    with_value: bool,
+    line: int,
+    mode: str = "grad",
+    given: Mapping[str, values.Value] = {},
 ) -> Generated:
-    """:func:`_generate`, or the entry the cache holds for exactly these inputs (the mode among them)."""
-    digest = disk_cache.key(source, path, name, line, wrt, with_value, mode)
-    entry = disk_cache.load(digest, path, name, line, wrt, with_value, mode)
+    """:func:`_generate`, or the entry the cache holds for exactly these inputs (the mode and the signature
+    among them)."""
+    variant = signatures.describe(given)
+    digest = disk_cache.key(source, path, name, line, wrt, with_value, mode, variant)
+    entry = disk_cache.load(digest, path, name, line, wrt, with_value, mode, variant)
     if entry is not None:
         return Generated(entry.text, entry.wrt, entry.helpers, entry.function)
     reads: list[tuple[str, str]] = []
@@ -172,9 +201,10 @@ def _generate_cached(
         generated = _generate(source, path, name, wrt=wrt, with_value=with_value, line=line, mode=mode)
     finally:
         source_reads.reset(token)
+    generated = _specialised(generated, given)
     others = tuple(dict.fromkeys((p, disk_cache.digest(t)) for p, t in reads if p != path))
     entry = disk_cache.Entry(generated.text, generated.wrt, generated.helpers, generated.function, others)
-    disk_cache.save(digest, path, name, line, wrt, with_value, entry, mode)
+    disk_cache.save(digest, path, name, line, wrt, with_value, entry, mode, variant)
     return generated
 
 
@@ -284,16 +314,33 @@ def _complete_point(fn: ir.Function, at: dict[str, float]) -> dict[str, float]:
     return point
 
 
-def grad(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> Callable[..., Any]:
+def grad(
+    f: Callable[..., Any], wrt: Sequence[str] | str | None = None, *, specialise: bool = False
+) -> Callable[..., Any]:
     """The gradient of ``f``: one value when one parameter is differentiated, else a tuple in the order of
     ``wrt`` (default: every parameter the result depends on, in parameter order). ``wrt="x"`` names one
-    parameter."""
-    return _build(f, wrt, with_value=False)[0]
+    parameter. ``specialise=True``: a module per signature of the arguments, generated on the first call
+    with it (see :mod:`s2sad.dispatch`)."""
+    return _built(f, wrt, False, "grad", specialise)
 
 
-def value_and_grad(f: Callable[..., Any], wrt: Sequence[str] | None = None) -> Callable[..., Any]:
-    """A function returning ``(f(...), gradient)`` from one forward pass."""
-    return _build(f, wrt, with_value=True)[0]
+def value_and_grad(
+    f: Callable[..., Any], wrt: Sequence[str] | None = None, *, specialise: bool = False
+) -> Callable[..., Any]:
+    """A function returning ``(f(...), gradient)`` from one forward pass (``specialise``: as for :func:`grad`)."""
+    return _built(f, wrt, True, "grad", specialise)
+
+
+def _built(
+    f: Callable[..., Any], wrt: Sequence[str] | str | None, with_value: bool, mode: str, specialise: bool
+) -> Callable[..., Any]:
+    """The function of one mode, generated now, or (``specialise``) per signature on each new one."""
+    if specialise:
+        from .dispatch import Specialised  # imports NumPy: only when asked for
+
+        live.source_of(f)  # a function s2sad cannot read is refused now, not at its first call
+        return Specialised(f, wrt, mode, with_value=with_value)
+    return _build(f, wrt, with_value=with_value, mode=mode)[0]
 
 
 def rule(**templates: str) -> Callable[[F], F]:
@@ -312,10 +359,19 @@ def rule(**templates: str) -> Callable[[F], F]:
 def gradient(f: F) -> F: ...
 @overload
 def gradient(
-    *, wrt: Sequence[str] | None = None, cache: bool | None = None, modes: Sequence[str] = ("grad",)
+    *,
+    wrt: Sequence[str] | None = None,
+    cache: bool | None = None,
+    modes: Sequence[str] = ("grad",),
+    specialise: bool = False,
 ) -> Callable[[F], F]: ...
 def gradient(
-    f: Any = None, *, wrt: Sequence[str] | None = None, cache: bool | None = None, modes: Sequence[str] = ("grad",)
+    f: Any = None,
+    *,
+    wrt: Sequence[str] | None = None,
+    cache: bool | None = None,
+    modes: Sequence[str] = ("grad",),
+    specialise: bool = False,
 ) -> Any:
     """Decorator: generate the gradient once, now, and attach it as ``f.grad``; ``f`` itself is unchanged (it
     is not wrapped). The module may still be running: names its file binds below ``f`` are not bound yet.
@@ -323,7 +379,11 @@ def gradient(
     ``f.<mode>_source``); leave ``"grad"`` out for a function whose result is not a number.
 
     The module is kept in an on-disk cache (see :mod:`s2sad.cache`), so the next import does not generate it
-    again; ``cache=False`` (or ``S2SAD_CACHE=0`` in the environment) turns that off."""
+    again; ``cache=False`` (or ``S2SAD_CACHE=0`` in the environment) turns that off.
+
+    ``specialise=True``: nothing is generated now; ``f.<mode>`` generates a module per signature of its
+    arguments, on the first call with each (see :mod:`s2sad.dispatch`), cached in memory and on disk as above;
+    ``f.<mode>.source(*args)`` is the text of the module those arguments are passed to."""
     use_cache = disk_cache.enabled(cache)
     asked = (modes,) if isinstance(modes, str) else tuple(modes)
     unknown = [m for m in asked if _modes.get(m) is None]
@@ -331,6 +391,13 @@ def gradient(
         raise ValueError(f"unknown mode {unknown[0]!r}: expected some of {', '.join(_modes.MODES)}")
 
     def attach(fn: F) -> F:
+        if specialise:
+            from .dispatch import Specialised  # imports NumPy: only when asked for
+
+            live.source_of(fn)  # a function s2sad cannot read is refused now, not at its first call
+            for mode in asked:
+                setattr(fn, mode, Specialised(fn, wrt, mode, cached=use_cache))
+            return fn
         for mode in asked:
             compiled, text = _build(fn, wrt, with_value=False, loading=True, cached=use_cache, mode=mode)
             setattr(fn, mode, compiled)

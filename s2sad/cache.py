@@ -2,7 +2,8 @@
 
 An entry is the generated module's text and what it was made from. It is found by a key, a SHA-256 of every
 input that decides the output: the text of the function's file, its path, the function's name and line, the
-options (``wrt``, with the value or not), the names of the files beside it (a ``numpy.py`` there changes what
+options (``wrt``, with the value or not, the mode, the signature of the arguments a module is specialised to:
+see :mod:`s2sad.dispatch`), the names of the files beside it (a ``numpy.py`` there changes what
 ``import numpy`` means), every ``pyproject.toml`` above it (``[tool.s2sad.rules]``), s2sad's version and the
 SHA-256 of its own source files, Python's version, black's and LibCST's. Other files the generation read (a
 helper's file, a module scanned for writes into this one) are listed in the entry with their SHA-256 and read
@@ -105,10 +106,18 @@ def digest(text: str | bytes) -> str:
 
 
 def key(
-    source: str, path: str, name: str, line: int, wrt: Sequence[str] | None, with_value: bool, mode: str = "grad"
+    source: str,
+    path: str,
+    name: str,
+    line: int,
+    wrt: Sequence[str] | None,
+    with_value: bool,
+    mode: str = "grad",
+    variant: str = "",
 ) -> str:
     """The digest of every input that decides the module generated for this function (see the docstring);
-    ``mode`` is the module's (see :mod:`s2sad.modes`): a gradient's key is the same as before modes existed."""
+    ``mode`` is the module's (see :mod:`s2sad.modes`): a gradient's key is the same as before modes existed.
+    ``variant``: the signature of the arguments it is specialised to (:func:`s2sad.signatures.describe`)."""
     folder = os.path.dirname(os.path.abspath(path))
     try:
         beside = sorted(n for n in os.listdir(folder) if n != "__pycache__")
@@ -135,6 +144,8 @@ def key(
     ]
     if mode != "grad":
         parts.append(f"mode {mode}")
+    if variant:
+        parts.append(f"signature {variant}")
     return digest("\n\x1e".join(parts))
 
 
@@ -188,10 +199,17 @@ def _secret() -> bytes | None:
     return None
 
 
-def _places(path: str, name: str, line: int, wrt: Sequence[str] | None, with_value: bool, mode: str) -> list[Path]:
-    """Where the entry of this function may be: beside ``__pycache__`` first, then the user's cache folder."""
+def _places(
+    path: str, name: str, line: int, wrt: Sequence[str] | None, with_value: bool, mode: str, variant: str = ""
+) -> list[Path]:
+    """Where the entry of this function may be: beside ``__pycache__`` first, then the user's cache folder.
+    One place per signature (``variant``): each has an entry of its own."""
     fields: list[object] = [os.path.abspath(path), name, line, None if wrt is None else list(wrt), with_value]
-    target = digest(json.dumps(fields if mode == "grad" else [*fields, mode]))
+    if mode != "grad" or variant:
+        fields.append(mode)
+    if variant:
+        fields.append(variant)
+    target = digest(json.dumps(fields))
     from . import __version__
 
     stem = Path(path).stem
@@ -267,14 +285,21 @@ def _read(place: Path) -> dict[str, object] | None:
 
 
 def load(
-    inputs: str, path: str, name: str, line: int, wrt: Sequence[str] | None, with_value: bool, mode: str = "grad"
+    inputs: str,
+    path: str,
+    name: str,
+    line: int,
+    wrt: Sequence[str] | None,
+    with_value: bool,
+    mode: str = "grad",
+    variant: str = "",
 ) -> Entry | None:
     """The entry made for exactly these inputs, signed with this user's secret, whose other files still read
     the same; None otherwise (the caller generates, and :func:`save` replaces the entry)."""
     secret = _secret()
     if secret is None:
         return None
-    for place in _places(path, name, line, wrt, with_value, mode):
+    for place in _places(path, name, line, wrt, with_value, mode, variant):
         fields = _read(place)
         if fields is None:
             continue
@@ -320,6 +345,7 @@ def save(
     with_value: bool,
     entry: Entry,
     mode: str = "grad",
+    variant: str = "",
 ) -> None:
     """Store ``entry`` in the first place that can hold it; a cache that cannot be written is no error."""
     secret = _secret()
@@ -336,7 +362,7 @@ def save(
     }
     fields["signature"] = _signed(fields, secret)
     data = json.dumps(fields, sort_keys=True, ensure_ascii=True).encode()
-    places = _places(path, name, line, wrt, with_value, mode)
+    places = _places(path, name, line, wrt, with_value, mode, variant)
     for i, place in enumerate(places):
         if not _usable_folder(place.parent, private=i == len(places) - 1):
             continue

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import __version__, emit, limits, over_reverse, rules, saving
-from .api import _build, _generate_live
+from .api import _built, _generate_live
 from .gradcheck import GradCheck, gradcheck
 from .pipeline import Generated, _looked_through, _reverse_program, regenerate_command
 
@@ -76,11 +76,14 @@ def _wrt_entries(rp: Any) -> tuple[str, ...]:
 # ------------------------------------------------------------------------------------------------------------
 # The API
 # ------------------------------------------------------------------------------------------------------------
-def hvp(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> Callable[..., Any]:
+def hvp(
+    f: Callable[..., Any], wrt: Sequence[str] | str | None = None, *, specialise: bool = False
+) -> Callable[..., Any]:
     """The Hessian-vector product of ``f`` by forward mode over reverse mode: a function of ``f``'s
     parameters and then one tangent per differentiated parameter (in the order of ``wrt``; keyword-only when
-    ``f`` has defaults or keyword-only parameters), returning H·v in the gradient's form."""
-    return _build(f, wrt, with_value=False, mode="hvp")[0]
+    ``f`` has defaults or keyword-only parameters), returning H·v in the gradient's form. ``specialise=True``:
+    a module per signature of the arguments (see :mod:`s2sad.dispatch`)."""
+    return _built(f, wrt, False, "hvp", specialise)
 
 
 def hvp_source(f: Callable[..., Any], wrt: Sequence[str] | str | None = None) -> str:

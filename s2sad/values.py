@@ -23,7 +23,7 @@ import ast
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from . import ir
+from . import ir, signatures
 from .rules import lookup
 from .shape_keys import ShapeKeys
 from .shapes import (
@@ -297,24 +297,33 @@ def _dims_renamed(v: Value, rename: Callable[[str], Dim]) -> Value:
     return v
 
 
+def _numbers(v: Value) -> bool:
+    """Nothing known, a number, or a tuple of such: what scalar code's parameters may be."""
+    return isinstance(v, (Unknown, Scalar)) or (isinstance(v, Tuple) and all(map(_numbers, v.items)))
+
+
 def analyse(
     fn: ir.Function,
     params: Mapping[str, Value] | None = None,
     helpers: Mapping[str, ir.Function] = {},
     helper_result: HelperResult | None = None,
+    given: Mapping[str, Value] = {},
 ) -> Values:
     """The values of ``fn``'s names. ``params``: what the callers pass (a helper); None for the function
-    being differentiated, whose parameters are numbers when it is scalar code.
+    being differentiated, whose parameters are numbers when it is scalar code. ``given``: the values a call's
+    arguments have (see :mod:`s2sad.signatures`), ranked with the annotations; a contradiction is refused.
 
     A dimension symbol belongs to the function whose annotations name it, and is bound anew by each call, as
     in jaxtyping: a helper's ``n`` is written ``h:n`` (never equal to its caller's ``n``), and its result
     forgets it (two calls may bind it to two lengths)."""
     scope = f"{fn.name}:"
     stated = [annotated(p.annotation) for p in fn.params]
+    if given:
+        stated = signatures.ranked(fn, stated, given)
     if params is not None:
         stated = [_dims_renamed(v, lambda d: scope + d) for v in stated]
     if params is None:  # the function differentiated: scalar code unless it says otherwise
-        scalar_code = array_free(fn, helpers) and all(isinstance(v, (Unknown, Scalar)) for v in stated)
+        scalar_code = array_free(fn, helpers) and all(map(_numbers, stated))
     else:  # a helper: scalar code when every caller passes numbers
         given = [v if not isinstance(v, Unknown) else params.get(p.name, UNKNOWN) for p, v in zip(fn.params, stated)]
         scalar_code = bool(params) and array_free(fn, helpers) and all(isinstance(v, Scalar) for v in given)
@@ -340,9 +349,15 @@ def analyse(
     return out if scalar_code else replace(out, keys=ShapeKeys(fn, out.of, (p.name for p in fn.params)))
 
 
-def program(main: ir.Function, helpers: Sequence[ir.Function]) -> dict[str, Values]:
-    """The values of every function of a program: the main function's from its own parameters; a helper's
-    from what every call passes it (joined), each call's result from the helper analysed for that call."""
+def program(
+    main: ir.Function, helpers: Sequence[ir.Function], given: Mapping[str, Value] | None = None
+) -> dict[str, Values]:
+    """The values of every function of a program: the main function's from its own parameters (and
+    ``given``, a call's signature: by default the one being generated for, see :func:`signatures.giving`); a
+    helper's from what every call passes it (joined), each call's result from the helper analysed for that
+    call."""
+    if given is None:
+        given = signatures.current(main.name)
     by_name = {h.name: h for h in helpers}
     passed: dict[str, tuple[Value, ...]] = {}
     memo: dict[tuple[str, tuple[Value, ...]], Value] = {}
@@ -359,7 +374,7 @@ def program(main: ir.Function, helpers: Sequence[ir.Function]) -> dict[str, Valu
             memo[key] = analyse(h, dict(zip((p.name for p in h.params), args)), by_name, result).result
         return memo[key]
 
-    out = {main.name: analyse(main, None, by_name, result)}
+    out = {main.name: analyse(main, None, by_name, result, given)}
     for h in reversed(list(helpers)):  # callers before callees: every call is seen before its callee's turn
         args = passed.get(h.name, (UNKNOWN,) * len(h.params))
         out[h.name] = analyse(h, dict(zip((p.name for p in h.params), args)), by_name, result)
