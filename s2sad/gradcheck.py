@@ -124,32 +124,23 @@ def check(
     seed: int = 0,
 ) -> GradCheck:
     """Compare ``grad(*args)`` (gradients of the arguments at ``index``) with finite differences of ``f``."""
-    got = grad(*args)
-    grads = [got] if len(index) == 1 else list(got)
-    flat_grads = [_flat(g) for g in grads]
-    rng = random.Random(seed)
+    c = _Checker(f, args, index, eps=eps, rtol=rtol, atol=atol, seed=seed, weights=False)
+    grads = _parts(grad(*args), len(index))
     result = GradCheck()
-
-    def compare(label: str, direction: list[list[float]]) -> Comparison:
-        analytic = sum(g * d for fg, fd in zip(flat_grads, direction) for g, d in zip(fg, fd))
-        up = float(f(*_move(args, index, direction, eps)))
-        down = float(f(*_move(args, index, direction, -eps)))
-        numeric = (up - down) / (2 * eps)
-        scale = max(abs(analytic), abs(numeric))
-        error = abs(analytic - numeric) / max(scale, atol / rtol)  # relative, but not for values near zero
-        return Comparison(label, analytic, numeric, error, abs(analytic - numeric) <= atol + rtol * scale)
-
-    def direction(only: int | None) -> list[list[float]]:
-        """A random unit direction, in every parameter or only in parameter ``only``."""
-        d = [[rng.gauss(0.0, 1.0) if only in (None, j) else 0.0 for _ in _flat(args[i])] for j, i in enumerate(index)]
-        norm = math.sqrt(sum(x * x for row in d for x in row)) or 1.0
-        return [[x / norm for x in row] for row in d]
-
-    for k in range(directions):
-        result.directions.append(compare(f"direction {k + 1}", direction(None)))
-    for k, name in enumerate(names):
-        result.parameters.append(compare(name, direction(k)))
+    for label, only in c.labels(names, directions):
+        d = c.direction(only)
+        found = result.directions if only is None else result.parameters
+        found.append(c.compare(label, _dot(grads, d), c.weighted(c.difference(d))))
     return result
+
+
+def _parts(got: Any, n: int) -> list[list[float]]:
+    """The gradients of ``n`` parameters (one value, or a tuple of them), each flat."""
+    return [_flat(g) for g in ([got] if n == 1 else list(got))]
+
+
+def _dot(grads: list[list[float]], d: list[list[float]]) -> float:
+    return sum(g * x for fg, fd in zip(grads, d) for g, x in zip(fg, fd))
 
 
 def _shaped_as(like: Any, values: list[float]) -> Any:
@@ -179,12 +170,15 @@ def _call(fn: Callable[..., Any], values: Sequence[Any]) -> Any:
 class _Checker:
     """What every mode's check shares: the point, the random directions, the central differences of f."""
 
-    def __init__(self, f: Callable[..., Any], args: Sequence[Any], index: Sequence[int], **options: Any) -> None:
+    def __init__(
+        self, f: Callable[..., Any], args: Sequence[Any], index: Sequence[int], weights: bool = True, **options: Any
+    ) -> None:
         self.f, self.args, self.index = f, list(args), list(index)
         self.eps, self.rtol, self.atol = options["eps"], options["rtol"], options["atol"]
         self.rng = random.Random(options["seed"])
-        self.value = f(*args)
-        self.u = [self.rng.gauss(0.0, 1.0) for _ in _flat(self.value)]  # weights of the result's entries
+        self.value = f(*args) if weights else None
+        #: weights of the result's entries; without ``weights``, the gradient's check: one number, weighed 1
+        self.u = [self.rng.gauss(0.0, 1.0) for _ in _flat(self.value)] if weights else [1.0]
 
     def direction(self, only: int | None = None, entry: int | None = None) -> list[list[float]]:
         """A random unit direction (in every parameter, or in parameter ``only``), or a basis vector."""
@@ -258,12 +252,11 @@ def check_vjp(
     with ``jvp``, also by the JVP: labelled ``jvp ...``), for a random ``u`` shaped like the result."""
     options = {**_DEFAULTS, **options}
     c = _Checker(f, args, index, **options)
-    got = _call(vjp, [*args, _shaped_as(c.value, c.u)])
-    grads = [_flat(g) for g in ([got] if len(index) == 1 else list(got))]
+    grads = _parts(_call(vjp, [*args, _shaped_as(c.value, c.u)]), len(index))
     result = GradCheck(compared="(Jᵀu)·d")
     for label, only in c.labels(names, options["directions"]):
         d = c.direction(only)
-        analytic = sum(g * x for fg, fd in zip(grads, d) for g, x in zip(fg, fd))
+        analytic = _dot(grads, d)
         found = result.directions if only is None else result.parameters
         found.append(c.compare(label, analytic, c.weighted(c.difference(d))))
         if jvp is not None:

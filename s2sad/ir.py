@@ -30,7 +30,7 @@ Invariants of the forward program handed to the analyses:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -79,6 +79,7 @@ __all__ = [
     "substitute",
     "expr_names",
     "assigned_names",
+    "must_define",
 ]
 
 Number: TypeAlias = int | float | bool
@@ -410,4 +411,15 @@ def assigned_names(stmts: tuple[Stmt, ...]) -> set[str]:
             out.update(name for name, _ in s.stacks)
         elif isinstance(s, Pop):
             out.add(s.name)
+    return out
+
+
+def must_define(stmts: Sequence[Stmt]) -> set[str]:
+    """Names every path through ``stmts`` assigns (loops may run zero times)."""
+    out: set[str] = set()
+    for s in stmts:
+        if isinstance(s, Assign):
+            out.add(s.target)
+        elif isinstance(s, If):
+            out |= must_define(s.body) & must_define(s.orelse)
     return out

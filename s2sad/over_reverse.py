@@ -222,6 +222,19 @@ def _sources(e: ir.Expr, functions: Mapping[str, ir.Function]) -> set[str]:
     return {n for i, a in enumerate(e.args) if i not in shape_only for n in _sources(a, functions)}
 
 
+def _reached(start: set[str], edges: Sequence[tuple[set[str], set[str]]]) -> set[str]:
+    """``start`` and every name an edge ``(targets, sources)`` reaches from it, sources to targets."""
+    reached = set(start)
+    changed = True
+    while changed:
+        changed = False
+        for targets, sources in edges:
+            if sources & reached and not targets <= reached:
+                reached |= targets
+                changed = True
+    return reached
+
+
 class _Flow:
     """Varied and useful names of one function of a gradient program, by name over the whole body."""
 
@@ -249,22 +262,8 @@ class _Flow:
             elif isinstance(s, ir.Return):
                 returned |= {n for v in s.values for n in _sources(v, functions)}
         self.edges = edges
-        varied = set(seeds)
-        changed = True
-        while changed:
-            changed = False
-            for targets, sources in edges:
-                if sources & varied and not targets <= varied:
-                    varied |= targets
-                    changed = True
-        useful = set(returned)
-        changed = True
-        while changed:
-            changed = False
-            for targets, sources in edges:
-                if targets & useful and not sources <= useful:
-                    useful |= sources
-                    changed = True
+        varied = _reached(set(seeds), edges)  # what the seeds flow into
+        useful = _reached(set(returned), [(sources, targets) for targets, sources in edges])  # what flows out
         self.active = frozenset(varied & useful)
 
     def calls(self, wanted: dict[str, set[int]]) -> None:

@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from . import ir
 from .diagnostics import Diagnostic, S2sadError
+from .ir import must_define
 from .names import ModuleNames
 
 __all__ = ["to_ssa", "must_define"]
@@ -60,17 +61,6 @@ def _read_twice(stmts: Sequence[ir.Stmt]) -> set[str]:
         twice |= names & seen
         seen |= names
     return twice
-
-
-def must_define(stmts: Sequence[ir.Stmt]) -> set[str]:
-    """Names every path through ``stmts`` assigns (loops may run zero times)."""
-    out: set[str] = set()
-    for s in stmts:
-        if isinstance(s, ir.Assign):
-            out.add(s.target)
-        elif isinstance(s, ir.If):
-            out |= must_define(s.body) & must_define(s.orelse)
-    return out
 
 
 def _exposed(stmts: Sequence[ir.Stmt]) -> set[str]:

@@ -11,6 +11,7 @@ import libcst as cst
 
 from . import traverse
 from .. import ir
+from ..ir import must_define as _must_define
 
 __all__ = ["early_returns"]
 
@@ -152,14 +153,4 @@ def _prune(stmts: Sequence[ir.Stmt], unread: set[str]) -> list[ir.Stmt]:
         elif isinstance(s, ir.While):
             s = replace(s, body=tuple(_prune(s.body, unread)))
         out.append(s)
-    return out
-
-
-def _must_define(stmts: Sequence[ir.Stmt]) -> set[str]:
-    out: set[str] = set()
-    for s in stmts:
-        if isinstance(s, ir.Assign):
-            out.add(s.target)
-        elif isinstance(s, ir.If):
-            out |= _must_define(s.body) & _must_define(s.orelse)
     return out
