@@ -1,0 +1,64 @@
+"""Adversarial sweeps of the value analysis and the speed paths (issue 12): the bugs
+``tests/sweep_values.py`` found, one row each (reduced by hand), and a seeded slice of its random programs.
+
+Every row is checked as the sweep checks: one module per mode (``grad``, ``jvp``, ``hvp``), run at every point
+given, right against central finite differences of the program (``grad``), against the generated gradient
+(``jvp``: <gradient, v>; ``hvp``: central differences of the gradient along v), or refused with a located
+diagnostic. See :mod:`shape_programs`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shape_programs import SHAPES, check, points, program
+
+_NP = "import numpy as np\n\n\n"
+_X = [(np.array([0.3, -0.5, 0.7]),), (np.array([0.4]),), (np.array([0.2, 0.9]),)]
+
+
+def _row(id: str, body: str, at: list, modes: tuple[str, ...] = ("grad", "jvp", "hvp"), xfail: str = ""):
+    marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
+    return pytest.param(_NP + body, at, modes, id=id, marks=marks)
+
+
+FOUND = [
+    # hvp: the tangent of 'x_bar = x_bar + scatter(1.0, x, 0)' (the scatter's own tangent zero) was
+    # np.broadcast_to(x_bar_dot, ...), a read-only view, then added into in place ('x_bar_dot += ...',
+    # np.add.at): "output array is read-only". x_bar owns its array there; its tangent must too.
+    _row(
+        "hvp-tangent-of-owned-adjoint-is-a-view",
+        "def f(x):\n    a = np.sum(x[:, None] * x)\n    return a + x[0] + np.sum(x * x)\n",
+        _X,
+        xfail="hvp: the tangent of an owned adjoint is a read-only view, then written in place",
+    ),
+]
+
+
+def _xms(*shapes: tuple[int, int]) -> list:
+    rng = np.random.default_rng(0)
+    return [(rng.uniform(-1, 1, n), rng.uniform(-1, 1, (m, n)), float(rng.uniform(0.3, 1))) for n, m in shapes]
+
+
+@pytest.mark.parametrize("source, at, modes", FOUND)
+def test_found(source: str, at: list, modes: tuple[str, ...]) -> None:
+    result = check(source, at, modes)
+    assert result.verdict == "right" or result.verdict.startswith("refused"), f"{result.verdict}\n{result.detail}"
+
+
+#: a seeded slice of the sweep (tests/sweep_values.py runs thousands offline): grad on all, jvp and hvp on some
+SLICE = range(9000, 9024)
+
+
+@pytest.mark.parametrize("seed", SLICE)
+def test_random_program(seed: int) -> None:
+    p = program(seed)
+    modes = ("grad", "jvp", "hvp") if seed % 3 == 0 else ("grad",)
+    result = check(p.source, points(p, seed), modes)
+    assert not result.verdict.startswith("BUG"), f"{p.source}\n{result.verdict}\n{result.detail}"
+
+
+def test_the_shapes_include_ones() -> None:
+    """Broadcasting differs where a dimension is 1: the sweep checks each program there too."""
+    assert {(1, 1), (1, 2), (2, 1)} <= set(SHAPES)
