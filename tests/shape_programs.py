@@ -430,6 +430,8 @@ def check(source: str, at_all: list[tuple[Any, ...]], modes: tuple[str, ...] = (
                 return Result(f"BUG: grad raises {type(err).__name__}", f"{err}\nat {_shapes(at)}\n{g.stdout}")
             for i, name in enumerate(names):
                 ok, expected = _fd_agrees(f, at, i, got[i])
+                if not ok and max(np.max(np.abs(expected), initial=0), np.max(np.abs(got[i]), initial=0)) > 1e5:
+                    continue  # ill-conditioned (a value grown without bound): finite differences say nothing
                 if not ok:
                     return Result(
                         f"BUG: wrong d/d{name}", f"at {_shapes(at)}: got {got[i]!r}, fd {expected!r}\n{g.stdout}"
