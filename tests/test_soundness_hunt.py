@@ -43,12 +43,31 @@ FOUND = [
 ]
 
 
+_XS = [(np.array([0.3, -0.5, 0.7]), 0.6), (np.array([0.4]), 0.9)]
+SCALAR_CODE = [
+    # A function with no array operation is scalar code: its values are numbers, so 'x * s' needs no
+    # unbroadcast. But sum() of it proves it is not a number (sum(0.5) raises): x is an array, and s_bar was
+    # g * x, an array, for a number s.
+    _row("sum-of-arithmetic-in-scalar-code", "def f(x, s):\n    return sum(x * s)\n", _XS),
+    _row("sum-of-arithmetic-two-steps", "def f(x, s):\n    t = x * s\n    u = t + s\n    return sum(u) * s\n", _XS),
+    # Lists joined with +: the adjoint of 'xs + ys' is taken as a broadcast sum's, so ys_bar had xs + ys's
+    # length (silently wrong); not scalar code any more, the generic unbroadcast raises on it instead
+    _row(
+        "sum-of-concatenated-lists",
+        "def f(xs, ys):\n    return sum(xs + ys)\n",
+        [([0.1, 0.2], [0.3]), ([0.1], [0.3, 0.5])],
+        ("grad",),
+        xfail="list concatenation: its adjoint is a broadcast sum's (no rule splits it back into the two lists)",
+    ),
+]
+
+
 def _xms(*shapes: tuple[int, int]) -> list:
     rng = np.random.default_rng(0)
     return [(rng.uniform(-1, 1, n), rng.uniform(-1, 1, (m, n)), float(rng.uniform(0.3, 1))) for n, m in shapes]
 
 
-@pytest.mark.parametrize("source, at, modes", FOUND)
+@pytest.mark.parametrize("source, at, modes", FOUND + SCALAR_CODE)
 def test_found(source: str, at: list, modes: tuple[str, ...]) -> None:
     result = check(source, at, modes)
     assert result.verdict == "right" or result.verdict.startswith("refused"), f"{result.verdict}\n{result.detail}"
