@@ -106,6 +106,7 @@ HELPERS = {
     "tail": ("def tail(a):\n    return a[1:] * 2.0\n", "D"),
     "scal": ("def scal(a: float, b: float) -> float:\n    return a * math.sin(b) + b\n", "S"),
     "mix": ("def mix(a, b):\n    if np.sum(b) > 0.0:\n        return a * b\n    return a + 0.0\n", "broadcast"),
+    "comb": ("def comb(items):\n    return items[0] * items[-1] + items[0]\n", "list"),
 }
 _HEAD = {"V": "S", "M": "V", "R": "V", "Q": "V", "K": "S", "D": "S"}
 
@@ -214,6 +215,11 @@ class _Gen:
                 return f"ssum({self.expr(a, depth + 1)}, {self.expr(b, depth + 1)})"
             self.math = True
             return f"scal({self.expr('S', depth + 1)}, s)"
+        if result == "list":
+            self.helpers.add(name)
+            a, b = rng.choice(PAIRS[kind])
+            items = f"{self.expr(a, depth + 1)}, {self.expr(b, depth + 1)}"
+            return f"comb([{items}])" if rng.random() < 0.3 else f"comb(({items}))"
         if result == kind == "D":
             self.helpers.add(name)
             return f"tail({self.expr('V', depth + 1)})"
@@ -224,6 +230,7 @@ class _Gen:
         rng = self.rng
         kind = rng.choice(
             ["assign"] * 4 + ["rebind", "augment", "write", "loop", "grow", "shrink", "branch", "square", "alias"]
+            + ["while", "loopbranch", "stack", "variance"]
         )
         if kind == "rebind" and self.temps:
             name = rng.choice(sorted(n for n, k in self.temps.items() if k in KINDS) or ["x"])
@@ -284,6 +291,37 @@ class _Gen:
             self.lines.append(f"{self.fresh()} = {rng.choice(['np.mean', 'np.sum'])}({name} * {name})")
             self.temps[name] = k
             self.temps[f"t{self.counter}"] = "S"
+        elif kind == "while" and self.temps:
+            name = rng.choice(sorted(n for n, k in self.temps.items() if k in KINDS) or ["x"])
+            k = self.temps.get(name, "V")
+            self.lines += ["k = 0", f"while k < {rng.randint(0, 3)}:"]
+            self.lines.append(f"    {name} = {self.wrap(name)} * 0.8 + {self.wrap(self.expr(k, 2))} * {self.expr('S', 2)}")
+            self.lines.append("    k += 1")
+            self.temps[name] = k
+        elif kind == "loopbranch" and self.temps:
+            name = rng.choice(sorted(n for n, k in self.temps.items() if k in KINDS) or ["x"])
+            k = self.temps.get(name, "V")
+            self.lines.append(f"for i in range({rng.randint(1, 3)}):")
+            self.lines.append(f"    if x[i % len(x)] > {rng.choice(['0.0', '-0.3', '0.4'])}:")
+            self.lines.append(f"        {name} = {self.wrap(name)} * {self.wrap(self.expr('S', 2))}")
+            self.lines.append("    else:")
+            self.lines.append(f"        {name} = np.sin({name}) + {self.wrap(self.expr(k, 2))}")
+            self.temps[name] = k
+        elif kind == "stack":
+            name = self.fresh()
+            self.lines.append(f"{name}_list = []")
+            self.lines.append(f"for i in range({rng.randint(1, 3)}):")
+            self.lines.append(f"    {name}_list.append({self.expr('V', 2)} * (i + 1.0))")
+            how = rng.choice([f"np.sum(np.stack({name}_list), axis=0)", f"np.mean(np.array({name}_list), axis=0)",
+                              f"{name}_list[-1] * {name}_list[0]"])  # fmt: skip
+            self.lines.append(f"{name} = {how}")
+            self.temps[name] = "V"
+        elif kind == "variance":
+            name = self.fresh()
+            v = self.expr("V", 2)
+            self.lines.append(f"{name}_r = {v} - np.mean({v})")
+            self.lines.append(f"{name} = np.mean({name}_r * {name}_r) + np.sum({name}_r * {name}_r) * 0.1")
+            self.temps[name] = "S"
         elif kind == "alias":
             name = self.fresh()
             k = rng.choice(["V", "M", "S"])
@@ -309,6 +347,11 @@ def program(seed: int) -> Program:
     for _ in range(rng.randint(2, 6)):
         gen.statement()
     ret = gen.result()
+    if rng.random() < 0.25:  # the parameter itself rebound to shorter slices in a loop, last
+        gen.lines.append(f"r = {ret}")
+        gen.lines.append(f"for i in range({rng.randint(0, 2)}):")
+        gen.lines.append(f"    x = {rng.choice(['x[1:] * s', 'x[:-1] + x[1:]', 'np.tanh(x[1:]) - x[:-1] * 0.5'])}")
+        ret = "r + np.sum(x ** 2)"
     annotated = rng.random() < 0.5
     if annotated:
         style = rng.choice(["plain", "symbols"])
