@@ -59,21 +59,15 @@ def grad_gmm_objective(alphas, means, icf, x, gamma, m):
         )
     # reverse
     # return -(log_likelihood + log_wishart_prior(icf, d, gamma, m))
-    log_likelihood_bar = unbroadcast(-1.0, log_likelihood)
-    gmm_objective_t1_bar = unbroadcast(-1.0, gmm_objective_t1)
-    icf_bar = adjoint_log_wishart_prior(
-        gmm_objective_t1_saved, icf, d, m, gmm_objective_t1_bar
-    )
+    log_likelihood_bar = np.sum(-1.0)
+    icf_bar = adjoint_log_wishart_prior(gmm_objective_t1_saved, icf, d, m, -1.0)
     # log_likelihood = const + np.sum(logsumexp(log_probs, axis=1)) - n * logsumexp(alphas)
-    log_likelihood_t1_bar = unbroadcast(log_likelihood_bar, const)
-    n_times_logsumexp_alphas_bar = unbroadcast(-log_likelihood_bar, n)
-    logsumexp_alphas_bar = np.sum(n_times_logsumexp_alphas_bar * n)
+    logsumexp_alphas_bar = -log_likelihood_bar * n
     alphas_bar = unbroadcast(
         logsumexp_alphas_bar * np.exp(alphas - logsumexp_alphas), alphas
     )
-    sum_logsumexp_log_probs_bar = np.sum(log_likelihood_t1_bar)
     logsumexp_log_probs_bar = np.broadcast_to(
-        sum_logsumexp_log_probs_bar, np.shape(logsumexp_log_probs)
+        log_likelihood_bar, np.shape(logsumexp_log_probs)
     )
     log_probs_bar = unbroadcast(
         np.expand_dims(logsumexp_log_probs_bar, 1)
@@ -262,7 +256,7 @@ def adjoint_cholesky_factor(saved, icf_row, d, Q_bar):
             Q_bar = setitem_adjoint_x(Q_bar, (i, j))
             Q_old_1 = Q_old_1_stack.pop()
             Q[i, j] = Q_old_1
-            np.add.at(icf_row_bar, k, icf_row_at_k_bar)
+            icf_row_bar[k] += icf_row_at_k_bar
     for i in reversed(range(d)):
         exp_icf_row_at_i = exp_icf_row_at_i_stack.pop()
         # Q[i, i] = np.exp(icf_row[i])

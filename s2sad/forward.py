@@ -31,7 +31,6 @@ from .analysis import Activity, rule_of
 from .diagnostics import Diagnostic, S2sadError
 from .names import ModuleNames
 from .rules import Rule
-from .shapes import same_shape
 from .tangents import dot as template_dot
 from .tangents import tangent_of
 from .values import Values
@@ -230,11 +229,10 @@ class _Tangent:
         assert isinstance(s.value, ir.Call)
         if all(isinstance(b, ir.Const) or b in active.values() for b in s.value.args):
             return False  # the tangents of every operand: their sum has the shape they broadcast to
-        result = self.values.of(ir.Var(s.target))
         for a in active.values():
             others = [b for b in s.value.args if b != a]
             if all(isinstance(b, ir.Const) or self.values.scalar(b) for b in others):
                 return False
-            if same_shape(self.values.of(a), result):
+            if self.values.alike(a, s.target):
                 return False
         return True

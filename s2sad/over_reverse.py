@@ -35,6 +35,7 @@ from .analysis import rule_of
 from .diagnostics import Diagnostic, S2sadError
 from .names import ModuleNames, Scope
 from .rules import known_arities, lookup
+from .shape_keys import ShapeKeys
 from .shapes import Scalar, same_shape
 from .specialise import _numpy_log
 from .tangents import dot as template_dot
@@ -309,6 +310,7 @@ class _Builder:
         self.namer: Scope = names.local(fn)
         self.shapes = _Analysis(fn, None)
         self.shapes.run(params)
+        self.keys = None if scalar_code else ShapeKeys(fn, self.value, (p.name for p in fn.params))
         self._dots: dict[str, str] = {}
         self._discard: str | None = None
         self.problems: list[Diagnostic] = []
@@ -340,6 +342,11 @@ class _Builder:
 
     def scalar(self, e: ir.Expr) -> bool:
         return isinstance(e, ir.Const) or self.scalar_code or isinstance(self.value(e), Scalar)
+
+    def alike(self, a: ir.Expr, b: ir.Expr) -> bool:
+        """Whether ``a`` and ``b`` provably have one shape (see :mod:`s2sad.shape_keys`)."""
+        same = same_shape(self.value(a), self.value(b))
+        return same or (self.keys is not None and self.keys.alike(a, b))
 
     def zero(self, e: ir.Expr) -> ir.Expr:
         """A zero tangent for ``e``: ``0.0`` for a number, else zeros of its shape (floating point)."""
@@ -453,8 +460,7 @@ class _Builder:
         others = [a for p, a in zip(rule.params, e.args) if p not in active]
         if all(self.scalar(b) for b in others):
             return False
-        result = self.value(e)
-        return not any(same_shape(self.value(a), result) for a in given)
+        return not any(self.alike(a, e) for a in given)
 
     def support(self, e: ir.Call, ans: ir.Expr) -> ir.Expr | None:
         """The tangent of a support function's call, or of a call with no rule at all (refused if a tangent

@@ -2,10 +2,10 @@
 
 ``t = r * r`` has ``r``'s shape; so the adjoint of ``np.mean(r * r)`` reads ``np.size(r)``, and ``t`` is not
 computed at all (``r_bar = 2.0 / np.size(r) * r``). Only facts the value analysis proved are used: an
-elementwise primitive's operand has its result's shape when the other operands are numbers, or when both have
-the same known dimensions. The same facts decide where an adjoint needs summing back to a broadcast operand's
-shape (``unbroadcast``), and where a broadcast number stays a number. A mixin of the reverse stage's
-:class:`~s2sad.reverse._Gradient`.
+elementwise primitive's operand has its result's shape when the other operands are numbers, or when the two
+are provably alike (the same known dimensions, or one shape key: ``x[1:] - x[:-1]``). The same facts decide
+where an adjoint needs summing back to a broadcast operand's shape (``unbroadcast``), and where a broadcast
+number stays a number. A mixin of the reverse stage's :class:`~s2sad.reverse._Gradient`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from . import ir
 from .analysis import rule_of
 from .algebra import simplify
-from .shapes import Scalar, dims, same_shape
+from .shapes import Scalar, dims
 from .values import Values
 
 __all__ = ["Adjoints", "ShapeSource", "SHAPE_ONLY"]
@@ -95,8 +95,8 @@ class ShapeSource:
         return (kept or named or chain)[0]
 
     def _same_shape(self, a: str, b: str) -> bool:
-        """Whether ``a`` and ``b`` provably have one shape: one shape source, or the same known dimensions."""
-        return self._shape_source(a) == self._shape_source(b) or same_shape(self.values.of(a), self.values.of(b))
+        """Whether ``a`` and ``b`` provably have one shape: one shape source, or alike (see Values.alike)."""
+        return self._shape_source(a) == self._shape_source(b) or self.values.alike(a, b)
 
     def _shape_reads(self, e: ir.Expr) -> ir.Expr:
         """``e`` with the values it reads only for their shape (``np.shape``, ``np.size``, ``np.ndim``, the
@@ -113,19 +113,18 @@ class ShapeSource:
 
     def _same_shape_operands(self, s: ir.Assign) -> list[str]:
         """The operands of ``s``, an elementwise primitive, that provably have its result's shape: those the
-        other operands (numbers) cannot broadcast, or of the same known dimensions."""
+        other operands (numbers) cannot broadcast, or alike the result."""
         if not isinstance(s.value, ir.Call) or isinstance(s.value, ir.LibraryCall):
             return []
         rule = rule_of(s.value)
         if rule is None or rule.shape != "elementwise":
             return []
-        result = self.values.of(ir.Var(s.target))
         out: list[str] = []
         for a in s.value.args:
             others = [b for b in s.value.args if b != a]
             if isinstance(a, ir.Var) and (
                 all(self.values.scalar(b) for b in others)  # a tuple constant is no number
-                or same_shape(self.values.of(a), result)
+                or self.values.alike(a, s.target)
             ):
                 out.append(a.name)
         return out
@@ -133,12 +132,12 @@ class ShapeSource:
     def unbroadcast(self, term: ir.Expr, arg: ir.Var, s: ir.Assign) -> ir.Expr:
         """The adjoint ``term`` (shaped like ``s``'s result) summed back to the shape of the operand ``arg``,
         which broadcasting may have stretched: nothing to do where the shapes provably agree (scalars; the
-        other operands scalars: 0.5 * x, x * x; the same dimensions), a plain sum where the operand's
-        dimensions are provably the result's last ones, the generic ``unbroadcast`` otherwise."""
+        other operands scalars: 0.5 * x, x * x; alike: the same dimensions or shape key), a plain sum where the
+        operand's dimensions are provably the result's last ones, the generic ``unbroadcast`` otherwise."""
         assert isinstance(s.value, ir.Call)
         others = [a for a in s.value.args if a != arg]
         operand, result = self.values.of(arg), self.values.of(ir.Var(s.target))
-        if all(self.values.scalar(a) for a in others) or same_shape(operand, result):
+        if all(self.values.scalar(a) for a in others) or self.values.alike(arg, s.target):
             return term
         if isinstance(operand, Scalar):  # a number broadcast against anything: its adjoint is the sum
             return term if isinstance(result, Scalar) else ir.Call("numpy.sum", (term, ir.Const(None), ir.Const(False)))

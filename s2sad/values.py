@@ -13,17 +13,19 @@ A function that performs no array operation (no NumPy or SciPy call, no ``@``, n
 function with the user's own rule, and no helper that does) and has no parameter annotated as an array keeps
 the contract of a module without NumPy: its parameters are numbers. Loop-carried names and the two definitions
 of a branch's merge name are joined to a fixed point. Unknown keeps the generic code the reverse pass writes
-for any value: only what is proved here lets it write less.
+for any value: only what is proved here lets it write less. Where dimensions are unknown, shape keys
+(:mod:`s2sad.shape_keys`) still prove values alike (``x[1:]`` and ``x[:-1]``): ask :meth:`Values.alike`.
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from . import ir
 from .rules import lookup
+from .shape_keys import ShapeKeys
 from .shapes import (
     BOOL,
     Dim,
@@ -142,6 +144,8 @@ class Values:
     scalar_code: bool  #: the function performs no array operation: every number in it is a scalar
     result: Value = UNKNOWN
     sized: frozenset[str] = frozenset()  #: names passed to len(): not numbers, even in scalar code
+    #: which names provably have one shape though their dimensions are unknown (None in scalar code)
+    keys: ShapeKeys | None = field(default=None, compare=False)
 
     def of(self, e: ir.Expr | str) -> Value:
         if isinstance(e, str):
@@ -157,6 +161,14 @@ class Values:
 
     def scalar(self, e: ir.Expr | str) -> bool:
         return isinstance(self.of(e), Scalar)
+
+    def alike(self, a: ir.Expr | str, b: ir.Expr | str) -> bool:
+        """Whether ``a`` and ``b`` provably have one shape: the same known dimensions, or one shape key
+        (``x[1:]`` and ``x[:-1]``, whatever ``x``'s rank: see :mod:`s2sad.shape_keys`)."""
+        a, b = (ir.Var(e) if isinstance(e, str) else e for e in (a, b))
+        if same_shape(self.of(a), self.of(b)):
+            return True
+        return self.keys is not None and self.keys.alike(a, b)
 
 
 def _constant(value: ir.Value) -> Value:
@@ -211,6 +223,7 @@ class _Analysis:
         self.helper_result = helper_result
         self.constants = {c.name: _module_constant(c.text) for c in fn.constants}
         self.env: dict[str, Value | None] = {}
+        self.shapes = _shape_tuples(fn)
 
     def value(self, e: ir.Expr) -> Value | None:
         if isinstance(e, ir.Call):
@@ -222,6 +235,9 @@ class _Analysis:
                 return Tuple(tuple(known))
             if e.fn == ir.IFEXP:
                 return join(known[1], known[2])
+            if e.fn == ir.GETITEM and isinstance(e.args[0], ir.Var) and e.args[0].name in self.shapes:
+                if known[1] == INT or isinstance(e.args[1], ir.Const) and type(e.args[1].value) is int:
+                    return INT  # n, d = x.shape: a dimension is an int, whatever x's rank
             rule = lookup(e.fn, len(e.args))
             if rule is None:
                 return UNKNOWN
@@ -261,6 +277,19 @@ class _Analysis:
             elif isinstance(s, ir.If):
                 self.block(s.body)
                 self.block(s.orelse)
+
+
+def _shape_tuples(fn: ir.Function) -> set[str]:
+    """Names every definition of which is ``np.shape(x)`` (``x.shape``): tuples of ints, of a length unknown
+    where ``x``'s rank is."""
+    shapes: set[str] = set()
+    other: set[str] = set()
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn == "numpy.shape":
+            shapes.add(s.target)
+        else:
+            other |= ir.assigned_names((s,)) - ir.assigned_names(ir.nested(s))
+    return shapes - other - {p.name for p in fn.params}
 
 
 def scalar_operands(fn: ir.Function) -> set[str]:
@@ -328,7 +357,8 @@ def analyse(
     numpy = any(b.qualname.split(".")[0] == "numpy" for b in fn.imports)
     sized = {a.name for e in _calls(fn.body) if e.fn == "builtins.len" for a in e.args if isinstance(a, ir.Var)}
     sized = sized if numpy else set()
-    return Values(env, scalar_code, FLOAT if scalar_code else result, frozenset(sized))
+    out = Values(env, scalar_code, FLOAT if scalar_code else result, frozenset(sized))
+    return out if scalar_code else replace(out, keys=ShapeKeys(fn, out.of, (p.name for p in fn.params)))
 
 
 def program(main: ir.Function, helpers: Sequence[ir.Function]) -> dict[str, Values]:
