@@ -443,14 +443,17 @@ def _refusal(outcome: Any) -> Result | None:
     return None
 
 
-def check(source: str, at_all: list[tuple[Any, ...]], modes: tuple[str, ...] = ("grad",)) -> Result:
-    """Generate ``f``'s gradient (and the other ``modes``) with respect to every parameter, once; check each
-    at every point where f runs."""
+def check(
+    source: str, at_all: list[tuple[Any, ...]], modes: tuple[str, ...] = ("grad",), wrt: tuple[str, ...] = ()
+) -> Result:
+    """Generate ``f``'s gradient (and the other ``modes``) with respect to ``wrt`` (default: every parameter),
+    once; check each at every point where f runs."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         write_project_text(source, root)
         f = user_function(root, "m.py::f")
-        names = list(inspect.signature(f).parameters)
+        params = list(inspect.signature(f).parameters)
+        names = list(wrt) or params
         good = [at for at in at_all if _runs(f, at)]
         if not good:
             return Result("skip")
@@ -471,13 +474,13 @@ def check(source: str, at_all: list[tuple[Any, ...]], modes: tuple[str, ...] = (
                 return Result(f"BUG: grad raises ValueError", f"{err}\nat {_shapes(at)}\n{g.stdout}")
             except Exception as err:  # noqa: BLE001 - a generated module that raises where f does not
                 return Result(f"BUG: grad raises {type(err).__name__}", f"{err}\nat {_shapes(at)}\n{g.stdout}")
-            for i, name in enumerate(names):
-                ok, expected = _fd_agrees(f, at, i, got[i])
-                if not ok and max(np.max(np.abs(expected), initial=0), np.max(np.abs(got[i]), initial=0)) > 1e5:
+            for k, name in enumerate(names):
+                ok, expected = _fd_agrees(f, at, params.index(name), got[k])
+                if not ok and max(np.max(np.abs(expected), initial=0), np.max(np.abs(got[k]), initial=0)) > 1e5:
                     continue  # ill-conditioned (a value grown without bound): finite differences say nothing
                 if not ok:
                     return Result(
-                        f"BUG: wrong d/d{name}", f"at {_shapes(at)}: got {got[i]!r}, fd {expected!r}\n{g.stdout}"
+                        f"BUG: wrong d/d{name}", f"at {_shapes(at)}: got {got[k]!r}, fd {expected!r}\n{g.stdout}"
                     )
         for mode in modes:
             if mode == "grad":
@@ -490,7 +493,7 @@ def check(source: str, at_all: list[tuple[Any, ...]], modes: tuple[str, ...] = (
                 continue  # a located refusal of one mode
             fn = _function(out.stdout, f"{mode}_")
             for at in good:
-                bad = _check_mode(mode, fn, grad, at, names)
+                bad = _check_mode(mode, fn, grad, at, names, params)
                 if bad:
                     return Result(f"BUG: {mode} {bad}", f"at {_shapes(at)}\n{out.stdout}")
     return Result("right")
@@ -506,9 +509,10 @@ def _shapes(at: tuple[Any, ...]) -> str:
     return ", ".join(f"{type(a).__name__}{np.shape(a)}" for a in at)
 
 
-def _check_mode(mode: str, fn: Any, grad: Any, at: tuple[Any, ...], names: list[str]) -> str:
+def _check_mode(mode: str, fn: Any, grad: Any, at: tuple[Any, ...], names: list[str], params: list[str]) -> str:
     rng = np.random.default_rng(1)
-    v = tuple(rng.standard_normal(np.shape(a)) if np.ndim(a) else float(rng.standard_normal()) for a in at)
+    index = [params.index(n) for n in names]
+    v = tuple(rng.standard_normal(np.shape(at[i])) if np.ndim(at[i]) else float(rng.standard_normal()) for i in index)
     try:
         with np.errstate(all="ignore"):
             out = fn(*_copy(at), *v)
@@ -520,8 +524,9 @@ def _check_mode(mode: str, fn: Any, grad: Any, at: tuple[Any, ...], names: list[
         expected = sum(float(np.sum(np.asarray(gi) * vi)) for gi, vi in zip(g, v))
         return "" if _close(out[1], expected) else f"tangent {out[1]!r} != <grad, v> {expected!r}"
     step = 1e-6
-    up = tuple(a + step * d for a, d in zip(at, v))
-    down = tuple(a - step * d for a, d in zip(at, v))
+    up, down = list(at), list(at)
+    for i, d in zip(index, v):
+        up[i], down[i] = at[i] + step * d, at[i] - step * d
     with np.errstate(all="ignore"):
         ups, downs = grad(*up), grad(*down)
         ups, downs = ((ups,), (downs,)) if len(names) == 1 else (ups, downs)

@@ -18,9 +18,9 @@ _NP = "import numpy as np\n\n\n"
 _X = [(np.array([0.3, -0.5, 0.7]),), (np.array([0.4]),), (np.array([0.2, 0.9]),)]
 
 
-def _row(id: str, body: str, at: list, modes: tuple[str, ...] = ("grad", "jvp", "hvp"), xfail: str = ""):
+def _row(id: str, body: str, at: list, modes=("grad", "jvp", "hvp"), xfail: str = "", wrt: tuple[str, ...] = ()):
     marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
-    return pytest.param(_NP + body, at, modes, id=id, marks=marks)
+    return pytest.param(_NP + body, at, modes, wrt, id=id, marks=marks)
 
 
 FOUND = [
@@ -62,14 +62,38 @@ SCALAR_CODE = [
 ]
 
 
+# Shape keys (the rosen branch): x[i] and x[j] were given one key for any integers i, j, which holds for an
+# array but not for a list or tuple of arrays of different shapes (xs[0] (3, 1), xs[1] (3,)): 'a * xs[1]' was
+# then taken to have a's shape, and a's adjoint was not summed back (a wrong d/ds, exit 0, or a broadcast error)
+_RAGGED = [([np.array([[0.3], [-0.5], [0.7]]), np.array([0.2, 0.4, -0.6])], 0.7)]
+KEYS = [
+    _row(
+        "items-of-a-ragged-list",
+        "def f(xs, s: float):\n    a = xs[0] * s\n    c = np.sin(a * xs[1])\n    return np.sum(c) + np.sum(a * a)\n",
+        _RAGGED,
+        ("grad", "jvp", "hvp"),
+        xfail="shape keys: items of a list taken for one shape",
+        wrt=("s",),
+    ),
+    _row(
+        "items-of-a-ragged-list-read-back",
+        "def f(xs, s: float):\n    a = xs[0] * s\n    c = a * xs[1]\n    return np.sum(c) + a[0, 0] * 3.0\n",
+        _RAGGED,
+        ("grad", "jvp", "hvp"),
+        xfail="shape keys: items of a list taken for one shape",
+        wrt=("s",),
+    ),
+]
+
+
 def _xms(*shapes: tuple[int, int]) -> list:
     rng = np.random.default_rng(0)
     return [(rng.uniform(-1, 1, n), rng.uniform(-1, 1, (m, n)), float(rng.uniform(0.3, 1))) for n, m in shapes]
 
 
-@pytest.mark.parametrize("source, at, modes", FOUND + SCALAR_CODE)
-def test_found(source: str, at: list, modes: tuple[str, ...]) -> None:
-    result = check(source, at, modes)
+@pytest.mark.parametrize("source, at, modes, wrt", FOUND + SCALAR_CODE + KEYS)
+def test_found(source: str, at: list, modes: tuple[str, ...], wrt: tuple[str, ...]) -> None:
+    result = check(source, at, modes, wrt)
     assert result.verdict == "right" or result.verdict.startswith("refused"), f"{result.verdict}\n{result.detail}"
 
 
