@@ -72,7 +72,17 @@ KEYS = [
         "def f(xs, s: float):\n    a = xs[0] * s\n    c = np.sin(a * xs[1])\n    return np.sum(c) + np.sum(a * a)\n",
         _RAGGED,
         ("grad", "jvp", "hvp"),
-        xfail="shape keys: items of a list taken for one shape",
+        wrt=("s",),
+    ),
+    # open: a NumPy function converts a list, so np.sin(xs[1:]) has shape (1, 3) and np.cos(xs[:-1]) (1, 3, 1)
+    # for xs = [(3, 1), (3,)], yet one key (x[1:] and x[:-1] alike holds for arrays, not for lists of two)
+    _row(
+        "numpy-function-of-slices-of-a-ragged-list",
+        "def f(xs, s: float):\n    a = np.sin(xs[1:]) * s\n    c = np.cos(a * np.cos(xs[:-1]))\n"
+        "    return np.sum(c) + np.sum(a * a)\n",
+        _RAGGED,
+        ("grad",),
+        xfail="shape keys: a NumPy function of a slice of a list (np.sin(xs[1:])) keeps the slice's key",
         wrt=("s",),
     ),
     _row(
@@ -80,7 +90,6 @@ KEYS = [
         "def f(xs, s: float):\n    a = xs[0] * s\n    c = a * xs[1]\n    return np.sum(c) + a[0, 0] * 3.0\n",
         _RAGGED,
         ("grad", "jvp", "hvp"),
-        xfail="shape keys: items of a list taken for one shape",
         wrt=("s",),
     ),
 ]
