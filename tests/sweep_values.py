@@ -5,6 +5,8 @@ seeded slice of each).
 
 - random NumPy programs of nine shapes (see ``tests/shape_programs.py``), each generated once per mode (grad;
   jvp and hvp on every third, or on every one with ``modes`` = ``grad,jvp,hvp``) and checked at six shapes;
+- random programs reading slices of an unannotated x (shape keys), in grad, jvp and hvp, on arrays of ranks 1
+  to 3 and on a list;
 
 - random programs with tuples (displays, constant indices and slices, unpacking, max/min/sum/np.sum/np.array,
   loops and branches that rebuild them, now and then a tuple of another length or a run-time index): each must
@@ -154,11 +156,26 @@ def sweep_shapes(programs: int, seed: int, modes: tuple[str, ...] | None) -> col
     return outcomes
 
 
+def sweep_slices(programs: int, seed: int) -> collections.Counter[str]:
+    from shape_programs import check
+    from slice_programs import slice_points, slice_program
+
+    outcomes: collections.Counter[str] = collections.Counter()
+    for k in range(seed, seed + programs):
+        source = slice_program(k)
+        result = check(source, slice_points(k), ("grad", "jvp", "hvp"))
+        outcomes[result.verdict if not result.verdict.startswith("BUG") else "BUG"] += 1
+        if result.verdict.startswith("BUG"):
+            print(f"--- slice program {k}: {result.verdict} ---\n{source}\n{result.detail[:3000]}\n", flush=True)
+    return outcomes
+
+
 def main(argv: list[str]) -> int:
     programs = int(argv[0]) if argv else 500
     seed = int(argv[1]) if len(argv) > 1 else 0
     modes = tuple(argv[2].split(",")) if len(argv) > 2 else None
     print("shape programs:", dict(sweep_shapes(programs, seed, modes)), flush=True)
+    print("slices of unknown rank:", dict(sweep_slices(programs, seed)), flush=True)
     print("tuple programs:", dict(sweep_tuples(programs, seed)))
     from test_soundness_values import linalg_mismatches
 

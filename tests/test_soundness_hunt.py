@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from shape_programs import SHAPES, check, points, program
+from slice_programs import slice_points, slice_program
 
 _NP = "import numpy as np\n\n\n"
 _X = [(np.array([0.3, -0.5, 0.7]),), (np.array([0.4]),), (np.array([0.2, 0.9]),)]
@@ -107,7 +108,7 @@ def test_found(source: str, at: list, modes: tuple[str, ...], wrt: tuple[str, ..
 
 
 #: a seeded slice of the sweep (tests/sweep_values.py runs thousands offline): grad on all, jvp and hvp on some
-SLICE = range(9000, 9024)
+SLICE = range(9000, 9012)
 
 
 @pytest.mark.parametrize("seed", SLICE)
@@ -116,6 +117,14 @@ def test_random_program(seed: int) -> None:
     modes = ("grad", "jvp", "hvp") if seed % 3 == 0 else ("grad",)
     result = check(p.source, points(p, seed), modes)
     assert not result.verdict.startswith("BUG"), f"{p.source}\n{result.verdict}\n{result.detail}"
+
+
+@pytest.mark.parametrize("seed", range(9000, 9004))
+def test_random_slices_of_unknown_rank(seed: int) -> None:
+    """Slices of an unannotated x (shape keys): arrays of ranks 1 to 3, and a list."""
+    source = slice_program(seed)
+    result = check(source, slice_points(seed), ("grad", "jvp", "hvp") if seed % 2 else ("grad",))
+    assert not result.verdict.startswith("BUG"), f"{source}\n{result.verdict}\n{result.detail}"
 
 
 def test_the_shapes_include_ones() -> None:
