@@ -150,16 +150,18 @@ def adjoint_radial_distort(saved, rad_params, proj, radial_distort_bar):
     rsq, rad_params_at_0, rad_params_at_1, L_t3, L = saved
     # return proj * L
     proj_bar = unbroadcast(radial_distort_bar * L, proj)
-    L_bar = unbroadcast(radial_distort_bar * proj, rad_params_at_0)
+    L_bar = unbroadcast(radial_distort_bar * proj, L)
     # L = 1.0 + rad_params[0] * rsq + rad_params[1] * rsq * rsq
-    L_t3_bar = L_bar * rsq
-    rsq_bar = np.sum(L_bar * L_t3)
+    L_t2_bar = unbroadcast(L_bar, rad_params_at_0)
+    L_t4_bar = unbroadcast(L_bar, L_t3)
+    L_t3_bar = L_t4_bar * rsq
+    rsq_bar = np.sum(L_t4_bar * L_t3)
     rad_params_at_1_bar = L_t3_bar * rsq
     rsq_bar = rsq_bar + np.sum(L_t3_bar * rad_params_at_1)
     rad_params_bar = np.zeros(np.shape(rad_params))
     rad_params_bar[1] += rad_params_at_1_bar
-    rad_params_at_0_bar = L_bar * rsq
-    rsq_bar = rsq_bar + np.sum(L_bar * rad_params_at_0)
+    rad_params_at_0_bar = L_t2_bar * rsq
+    rsq_bar = rsq_bar + np.sum(L_t2_bar * rad_params_at_0)
     rad_params_bar[0] += rad_params_at_0_bar
     # rsq = np.sum(proj**2)
     proj_pow_2_bar = np.broadcast_to(rsq_bar, np.shape(proj))

@@ -164,6 +164,11 @@ def _hoisted(fn: ir.Function, functions: Mapping[str, ir.Function], names: Modul
     return replace(fn, body=block(fn.body))
 
 
+#: calls whose result is a new array: a tangent that may be added into in place as it is
+_NEW = {"operator.add", "operator.sub", "operator.mul", "operator.truediv", "operator.neg", "numpy.zeros"}
+_NEW |= {"s2sad.scatter"}
+
+
 def _padded(e: ir.Call) -> ir.Call | None:
     """``e`` with the defaults of the parameters it leaves out written, where the table has an entry for the
     longer call (``numpy.sum(x, -1)`` -> ``numpy.sum(x, -1, False)``); None when it has none."""
@@ -309,6 +314,7 @@ class _Builder:
         self._discard: str | None = None
         self.problems: list[Diagnostic] = []
         self.requires: list[ir.Require] = []  #: run-time checks the statement being built needs first
+        self.in_place = {s.target for s in ir.walk(fn.body) if isinstance(s, ir.Accumulate)}  #: added into
         self.origin: ir.Origin | None = fn.origin
 
     # ----- names -------------------------------------------------------------------------------------------
@@ -557,6 +563,11 @@ class _Builder:
             return [s, ir.Assign(target, first, s.origin), ir.Assign(target, write, s.origin)]
         reads_itself = s.target in ir.expr_names(v)
         d = self.tan(v, None if reads_itself else ir.Var(s.target))
+        if s.target in self.in_place and d is not None and not self.scalar(ir.Var(s.target)):
+            if not (isinstance(d, ir.Call) and d.fn in _NEW):
+                # x_bar = x_bar + scatter(c, x, i) makes an array added into in place later (s2sad.inplace): its
+                # tangent must be a new array too, not x_bar_dot itself or a view (np.broadcast_to's is read-only)
+                d = ir.Call("numpy.copy", (d,))
         t = ir.Assign(
             target, d if d is not None else self.zero(v if v == ir.Call(ir.LIST, ()) else ir.Var(s.target)), s.origin
         )

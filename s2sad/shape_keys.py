@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 
 from . import ir
 from .rules import lookup
-from .shapes import Scalar, Tuple, Value, dims
+from .shapes import Array, Scalar, Tuple, Value, dims
 
 __all__ = ["ShapeKeys"]
 
@@ -151,6 +151,10 @@ class ShapeKeys:
             parts = index.args
         elif isinstance(index, ir.Const) and isinstance(index.value, tuple):
             parts = tuple(ir.Const(v) for v in index.value)
+        elif not isinstance(index, ir.Slice) and not isinstance(self.value(x), Array):
+            # one integer: an entry of a list or tuple, which may have a shape of its own (xs[0] (3, 1), xs[1]
+            # (3,)); only an array's entries along an axis have one shape (a tuple index needs an array anyway)
+            return _TOP
         lost: list[int | str] = []
         for part in parts:
             if isinstance(part, ir.Slice):

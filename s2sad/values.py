@@ -81,6 +81,8 @@ def array_free(fn: ir.Function, helpers: Mapping[str, ir.Function] = {}) -> bool
 
     def free(f: ir.Function) -> bool:
         seen.add(f.name)
+        if _sums_arithmetic(f):
+            return False
         for e in _calls(f.body):
             if e.fn in helpers:
                 if e.fn not in seen and not free(helpers[e.fn]):
@@ -93,6 +95,25 @@ def array_free(fn: ir.Function, helpers: Mapping[str, ir.Function] = {}) -> bool
 
 
 _TUPLE_CALLS = {ir.TUPLE, ir.IFEXP, "s2sad.select"}
+
+
+def _sums_arithmetic(fn: ir.Function) -> bool:
+    """Whether ``fn`` passes the result of arithmetic to ``sum()``: ``sum(x * s)``. ``sum`` of a number raises,
+    so that arithmetic was on arrays (or lists), whatever else the function does: it is no scalar code."""
+    defined: dict[str, list[ir.Expr]] = {}
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Assign):
+            defined.setdefault(s.target, []).append(s.value)
+
+    def arithmetic(e: ir.Expr) -> bool:
+        return isinstance(e, ir.Call) and e.fn.startswith("operator.")
+
+    for e in _calls(fn.body):
+        if e.fn == "builtins.sum" and e.args:
+            a = e.args[0]
+            if arithmetic(a) or (isinstance(a, ir.Var) and any(map(arithmetic, defined.get(a.name, ())))):
+                return True
+    return False
 
 
 def _calls(stmts: tuple[ir.Stmt, ...]) -> list[ir.Call | ir.LibraryCall]:

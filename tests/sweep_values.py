@@ -1,6 +1,12 @@
-"""Offline sweeps for families 5 and 7 of issue 10 (the suite runs a seeded slice of each).
+"""Offline sweeps for families 5 and 7 of issue 10, and the value analysis hunt of issue 12 (the suite runs a
+seeded slice of each).
 
-    PYTHONPATH=$PWD:$PWD/tests python tests/sweep_values.py [programs] [seed]
+    PYTHONPATH=$PWD:$PWD/tests python tests/sweep_values.py [programs] [seed] [modes]
+
+- random NumPy programs of nine shapes (see ``tests/shape_programs.py``), each generated once per mode (grad;
+  jvp and hvp on every third, or on every one with ``modes`` = ``grad,jvp,hvp``) and checked at six shapes;
+- random programs reading slices of an unannotated x (shape keys), in grad, jvp and hvp, on arrays of ranks 1
+  to 3 and on a list;
 
 - random programs with tuples (displays, constant indices and slices, unpacking, max/min/sum/np.sum/np.array,
   loops and branches that rebuild them, now and then a tuple of another length or a run-time index): each must
@@ -137,9 +143,39 @@ def sweep_tuples(programs: int, seed: int) -> collections.Counter[str]:
     return outcomes
 
 
+def sweep_shapes(programs: int, seed: int, modes: tuple[str, ...] | None) -> collections.Counter[str]:
+    from shape_programs import check, points, program
+
+    outcomes: collections.Counter[str] = collections.Counter()
+    for k in range(seed, seed + programs):
+        p = program(k)
+        result = check(p.source, points(p, k), modes or (("grad", "jvp", "hvp") if k % 3 == 0 else ("grad",)))
+        outcomes[result.verdict if not result.verdict.startswith("BUG") else "BUG"] += 1
+        if result.verdict.startswith("BUG"):
+            print(f"--- program {k}: {result.verdict} ---\n{p.source}\n{result.detail[:3000]}\n", flush=True)
+    return outcomes
+
+
+def sweep_slices(programs: int, seed: int) -> collections.Counter[str]:
+    from shape_programs import check
+    from slice_programs import slice_points, slice_program
+
+    outcomes: collections.Counter[str] = collections.Counter()
+    for k in range(seed, seed + programs):
+        source = slice_program(k)
+        result = check(source, slice_points(k), ("grad", "jvp", "hvp"))
+        outcomes[result.verdict if not result.verdict.startswith("BUG") else "BUG"] += 1
+        if result.verdict.startswith("BUG"):
+            print(f"--- slice program {k}: {result.verdict} ---\n{source}\n{result.detail[:3000]}\n", flush=True)
+    return outcomes
+
+
 def main(argv: list[str]) -> int:
     programs = int(argv[0]) if argv else 500
     seed = int(argv[1]) if len(argv) > 1 else 0
+    modes = tuple(argv[2].split(",")) if len(argv) > 2 else None
+    print("shape programs:", dict(sweep_shapes(programs, seed, modes)), flush=True)
+    print("slices of unknown rank:", dict(sweep_slices(programs, seed)), flush=True)
     print("tuple programs:", dict(sweep_tuples(programs, seed)))
     from test_soundness_values import linalg_mismatches
 

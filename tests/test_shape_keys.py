@@ -51,7 +51,7 @@ ALIKE = [
     ("2-d-and-1-d-spelling", "def f(X):\n    a = X[1:]\n    b = X[:-1, :]\n    return np.sum(a * b)\n", "a", "b"),
     ("2-d-both-axes", "def f(X):\n    a = X[1:, :-1]\n    b = X[:-1, 1:]\n    return np.sum(a * b)\n", "a", "b"),
     ("whole-slice", "def f(x):\n    a = x[:]\n    b = x * 2.0\n    return np.sum(a * b)\n", "a", "b"),
-    ("integer-indices", "def f(X):\n    a = X[0]\n    b = X[1]\n    return np.sum(a * b)\n", "a", "b"),
+    ("integer-indices", "def f(X: np.ndarray):\n    a = X[0]\n    b = X[1]\n    return np.sum(a * b)\n", "a", "b"),
     ("integer-after-slice", "def f(X):\n    a = X[1:, 0]\n    b = X[:-1, 2]\n    return np.sum(a * b)\n", "a", "b"),
     (
         "elementwise-chain",
@@ -95,6 +95,8 @@ NOT_ALIKE = [
     ("step-two", "def f(x):\n    a = x[::2]\n    b = x[1:]\n    return np.sum(a) + np.sum(b)\n", "a", "b"),
     ("negative-start", "def f(x):\n    a = x[-1:]\n    b = x[:-1]\n    return np.sum(a) + np.sum(b)\n", "a", "b"),
     ("positive-stop", "def f(x):\n    a = x[:1]\n    b = x[1:]\n    return np.sum(a) + np.sum(b)\n", "a", "b"),
+    # X may be a list of arrays of different shapes (xs[0] (3, 1), xs[1] (3,)): only an array's are alike
+    ("integer-indices-of-a-list", "def f(X):\n    a = X[0]\n    b = X[1]\n    return np.sum(a * b)\n", "a", "b"),
     ("integer-and-slice", "def f(x):\n    a = x[0]\n    b = x[1:]\n    return np.sum(a) + np.sum(b)\n", "a", "b"),
     ("new-axis", "def f(x):\n    a = x[1:, None]\n    b = x[:-1]\n    return np.sum(a) + np.sum(b)\n", "a", "b"),
     ("two-parameters", "def f(x, y):\n    a = x[1:]\n    b = y[1:]\n    return np.sum(a) + np.sum(b)\n", "a", "b"),
