@@ -83,6 +83,8 @@ class ModuleScope:
         #: ``lib.K = 3.0``, ``setattr(lib, ...)``: writes into the namespace named ``base`` here (another
         #: module's, when ``base`` is an import), as ``base.attr`` (``base.*`` when the name is not known)
         self.attribute_writes: list[Site] = []
+        #: every variable name the module mentions: each ``Name``'s and each parameter's
+        self.words: set[str] = set()
         _Collector(self).module(tree)
 
     def add(self, site: Site) -> None:
@@ -172,6 +174,13 @@ class _Collector:
                 parents[child] = node
             todo.extend(children)
             self.dynamic(node, parents.get(node))
+        # read from the walk just made (every node but the module is a key of the parent map)
+        words = self.scope.words
+        for node in parents:
+            if isinstance(node, ast.Name):
+                words.add(node.id)
+            elif isinstance(node, ast.arg):
+                words.add(node.arg)
 
     def bind(self, name: str, kind: str, node: ast.AST, top: bool, **extra: object) -> None:
         line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)

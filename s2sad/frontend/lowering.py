@@ -246,7 +246,7 @@ class _Lowerer(
         self.scope = Scope.of(names)
         if self.lifted:
             self._lift(node, names, params)
-        if not self.is_helper:
+        if not self.is_helper and cst.Subscript in self.positions.kinds():  # entries are read as p["key"]
             self._bundles = bundle_reads(node.body, self.scope.params)
             for p, keys in self._bundles.items():
                 for k, key in enumerate(keys):
