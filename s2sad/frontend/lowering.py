@@ -239,7 +239,7 @@ class _Lowerer(
         params = self._params(node.params)
         if tree is None:
             raise InternalError(f"CPython's tree has no function '{node.name.value}' where LibCST found it")
-        misread = fidelity.misread(node, tree, lambda n: self.span(n).line, self.path, self.lines)
+        misread = fidelity.misread(node, tree, self.line_of, self.path, self.lines)
         if misread is not None:
             self.misread.append(misread)
         names = function_scope(self.source, self.path, tree)
