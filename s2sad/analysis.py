@@ -188,35 +188,38 @@ def _depends(fn: ir.Function, wrt: tuple[str, ...]) -> set[str]:
 def _closure(fn: ir.Function, seed: Iterable[str], operands: Callable[[ir.Assign], Iterable[str]]) -> set[str]:
     """``seed`` and every name assigned from one of the ``operands`` of its assignment in the set, to a fixed
     point (a loop's carried names reach their own earlier definitions)."""
-    assigns = _assignments(fn)
+    edges = [(s.target, tuple(operands(s))) for s in _assignments(fn)]  # once, not once per round
     out = set(seed)
     changed = True
     while changed:
         changed = False
-        for s in assigns:
-            if s.target not in out and any(n in out for n in operands(s)):
-                out.add(s.target)
+        for target, names in edges:
+            if target not in out and any(n in out for n in names):
+                out.add(target)
                 changed = True
     return out
 
 
 def _needed(fn: ir.Function) -> set[str]:
     """Names the returned value is computed from (not through comparisons, shapes or tests)."""
+    edges: list[tuple[str, set[str]]] = []  # each assignment's target and the names it is computed from, once
+    for s in reversed(_assignments(fn)):
+        v = s.value
+        rule = rule_of(v)
+        if _no_derivative(v):
+            continue
+        if isinstance(v, ir.Call) and rule is not None and rule.kind == "helper":
+            names = {n for p, a in zip(rule.params, v.args) if p in rule.adjoints for n in ir.expr_names(a)}
+        else:
+            names = set(ir.expr_names(v))
+        edges.append((s.target, names))
     out = _returned(fn)
     changed = True
     while changed:
         changed = False
-        for s in reversed(_assignments(fn)):
-            if s.target not in out:
+        for target, names in edges:
+            if target not in out:
                 continue
-            v = s.value
-            rule = rule_of(v)
-            if _no_derivative(v):
-                continue
-            if isinstance(v, ir.Call) and rule is not None and rule.kind == "helper":
-                names = {n for p, a in zip(rule.params, v.args) if p in rule.adjoints for n in ir.expr_names(a)}
-            else:
-                names = set(ir.expr_names(v))
             if names - out:
                 out |= names
                 changed = True

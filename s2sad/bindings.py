@@ -83,6 +83,8 @@ class ModuleScope:
         #: ``lib.K = 3.0``, ``setattr(lib, ...)``: writes into the namespace named ``base`` here (another
         #: module's, when ``base`` is an import), as ``base.attr`` (``base.*`` when the name is not known)
         self.attribute_writes: list[Site] = []
+        #: every variable name the module mentions: each ``Name``'s and each parameter's
+        self.words: set[str] = set()
         _Collector(self).module(tree)
 
     def add(self, site: Site) -> None:
@@ -157,21 +159,32 @@ class _Collector:
         self.scope = scope
         self.parents: dict[ast.AST, ast.AST] = {}  #: each node's parent, once the module is walked
         self.locals_of: dict[ast.AST, frozenset[str]] = {}  #: memo of :func:`_local`: each scope's locals
+        self.declares_global = False  #: some ``global`` statement in the module (see :meth:`nested`)
 
     def module(self, tree: ast.Module) -> None:
-        for stmt in tree.body:
-            self.statement(stmt, top=True)
-        # One walk in ast.walk's order: a node's parent, and its ancestors', are known when it is reached.
+        # One walk in ast.walk's order: each node's parent (the map's keys are the nodes in that order).
         parents: dict[ast.AST, ast.AST] = {}
         self.parents = parents
         todo: deque[ast.AST] = deque([tree])
         while todo:
             node = todo.popleft()
-            children = _child_nodes(node)
+            children = child_nodes(node)
             for child in children:
                 parents[child] = node
             todo.extend(children)
-            self.dynamic(node, parents.get(node))
+        words = self.scope.words
+        for node in parents:
+            if isinstance(node, ast.Name):
+                words.add(node.id)
+            elif isinstance(node, ast.arg):
+                words.add(node.arg)
+            elif isinstance(node, ast.Global):
+                self.declares_global = True
+        for stmt in tree.body:
+            self.statement(stmt, top=True)
+        self.dynamic(tree, None)
+        for node, parent in parents.items():  # in the walk's order (dynamic reads only a node's ancestors)
+            self.dynamic(node, parent)
 
     def bind(self, name: str, kind: str, node: ast.AST, top: bool, **extra: object) -> None:
         line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
@@ -291,6 +304,8 @@ class _Collector:
 
     def nested(self, node: ast.AST, declared: set[str]) -> None:
         """A function or class body: only names it declares ``global`` bind the module's namespace."""
+        if not declared and not self.declares_global:
+            return  # no 'global' anywhere in the module: no nested scope binds a name of its namespace
         body = node.body if isinstance(node.body, list) else [node.body]  # type: ignore[attr-defined]
         declared = set(declared)
         own = _own_nodes(body)
@@ -444,7 +459,7 @@ def _scope_locals(scope: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) ->
     stack: list[ast.AST] = list(body)
     while stack:  # every node of the body, in any order
         n = stack.pop()
-        stack.extend(_child_nodes(n))
+        stack.extend(child_nodes(n))
         if isinstance(n, ast.Global):
             declared.update(n.names)
         elif isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
@@ -463,7 +478,7 @@ def _mentions_modules(node: ast.expr) -> bool:
     return any(isinstance(n, ast.Name) and n.id in ("sys", "__name__") for n in ast.walk(node))
 
 
-def _child_nodes(node: ast.AST) -> list[ast.AST]:
+def child_nodes(node: ast.AST) -> list[ast.AST]:
     """``list(ast.iter_child_nodes(node))``, without its generators."""
     out: list[ast.AST] = []
     for name in node._fields:
@@ -492,7 +507,7 @@ def _own_nodes(body: list[ast.stmt] | list[ast.expr]) -> list[ast.AST]:
                 header = [*node.decorator_list, *(d for d in node.args.defaults + node.args.kw_defaults if d)]
             stack.extend(reversed(header))
             continue
-        stack.extend(reversed(_child_nodes(node)))
+        stack.extend(reversed(child_nodes(node)))
     return out
 
 

@@ -1,10 +1,10 @@
 """Emit: IR -> Python source -> black -> ``compile()`` self-check.
 
-Expressions are built as standard-library ``ast`` nodes and printed with ``ast.unparse`` (which parenthesises
-by precedence); statements and comments are laid out here, then black formats the module. Qualified names
-are spelled the way the user's module imports them (``exp`` after ``from math import exp``, ``m.exp`` after
-``import math as m``); a name the rules need and the user never imported follows the user's style for that
-module. The module imports exactly what its code uses.
+Expressions are built as standard-library ``ast`` nodes and printed as ``ast.unparse`` prints them (which
+parenthesises by precedence; :mod:`s2sad.unparse` writes the common nodes faster); statements and comments are
+laid out here, then black formats the module. Qualified names are spelled the way the user's module imports
+them (``exp`` after ``from math import exp``, ``m.exp`` after ``import math as m``); a name the rules need and
+the user never imported follows the user's style for that module. The module imports exactly what its code uses.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .diagnostics import InternalError
 from .files import escape
 from .names import BUILTINS, ModuleNames, Spelling, bound_names, identifiers, local_names
 from .rules import OPERATOR_SYMBOLS, lookup
+from .unparse import unparse
 from .support_library import LIBRARY_SUPPORT
 
 __all__ = ["emit", "format_source", "inert"]
@@ -180,7 +181,7 @@ def emit(
         for s in function.body:
             _statement(s, in_function, 1, body_lines)
         parts = [
-            p.name if p.default is None else f"{p.name}={ast.unparse(_expr(p.default, in_function))}"
+            p.name if p.default is None else f"{p.name}={unparse(_expr(p.default, in_function))}"
             for p in function.params
         ]
         kwonly = [k for k, p in enumerate(function.params) if p.kwonly]
@@ -393,7 +394,7 @@ def _negated(e: ir.Expr) -> ir.Expr | None:
 
 
 def _text(e: ir.Expr, spelling: _Spelling) -> str:
-    return ast.unparse(_expr(e, spelling))
+    return unparse(_expr(e, spelling))
 
 
 def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> None:
@@ -401,7 +402,7 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
     if isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn == ir.SETITEM:
         array, index, value = s.value.args  # written in place (see s2sad.writes): the target is the same array
         store = ast.Subscript(_expr(array, spelling), _index(index, spelling))
-        out.append(f"{pad}{ast.unparse(store)} = {_text(value, spelling)}")
+        out.append(f"{pad}{unparse(store)} = {_text(value, spelling)}")
         if array != ir.Var(s.target):
             out.append(f"{pad}{s.target} = {_text(array, spelling)}")
     elif isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn == ir.APPEND:
@@ -417,7 +418,7 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
         out.append(f"{pad}{call}")
     elif isinstance(s, ir.Accumulate) and isinstance(s.value, ir.Call) and s.value.fn == ir.INDEXED:
         index, value = s.value.args
-        part = ast.unparse(ast.Subscript(ast.Name(s.target), _index(index, spelling)))
+        part = unparse(ast.Subscript(ast.Name(s.target), _index(index, spelling)))
         negated = _negated(value)
         if negated is not None:
             out.append(f"{pad}{part} -= {_text(negated, spelling)}")
@@ -440,7 +441,7 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
         shown = (
             _text(failed, spelling)
             if failed is not None
-            else ast.unparse(ast.UnaryOp(ast.Not(), _expr(s.test, spelling)))
+            else unparse(ast.UnaryOp(ast.Not(), _expr(s.test, spelling)))
         )
         out.append(f"{pad}if {shown}:")
         out.append(f"{pad}{_INDENT}raise {spelling.name('builtins.ValueError')}({s.message!r})")
@@ -475,7 +476,7 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
         else:
             out.append(f"{pad}while True:")
             _block(s.setup, spelling, depth + 1, out)
-            exit_test = ast.unparse(ast.UnaryOp(ast.Not(), _expr(s.test, spelling)))
+            exit_test = unparse(ast.UnaryOp(ast.Not(), _expr(s.test, spelling)))
             out.append(f"{pad}{_INDENT}if {exit_test}:")
             out.append(f"{pad}{_INDENT}{_INDENT}break")
             _block(s.body, spelling, depth + 1, out)
@@ -488,7 +489,7 @@ def _if(s: ir.If, spelling: _Spelling, depth: int, out: list[str], keyword: str)
     body, orelse, test = s.body, s.orelse, _expr(s.test, spelling)
     if not body and orelse:
         body, orelse, test = orelse, (), ast.UnaryOp(ast.Not(), test)
-    out.append(f"{pad}{keyword} {ast.unparse(test)}:")
+    out.append(f"{pad}{keyword} {unparse(test)}:")
     _block(body, spelling, depth + 1, out)
     if len(orelse) == 1 and isinstance(orelse[0], ir.If) and orelse[0].body:
         _if(orelse[0], spelling, depth, out, "elif")

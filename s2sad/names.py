@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import io
 import textwrap
 import tokenize
@@ -147,6 +148,13 @@ def bound_names(fn: ir.Function) -> set[str]:
 
 def local_names(text: str) -> set[str]:
     """The names a function's source text binds: its own name, its parameters, its locals."""
+    return set(_local_names(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _local_names(text: str) -> frozenset[str]:
+    # Cached by the text itself (the support functions' texts are read for every module generated): the
+    # same text binds the same names.
     out: set[str] = set()
     for node in ast.walk(ast.parse(textwrap.dedent(text))):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -155,7 +163,7 @@ def local_names(text: str) -> set[str]:
             out.add(node.arg)
         elif isinstance(node, ast.FunctionDef):
             out.add(node.name)
-    return out
+    return frozenset(out)
 
 
 def function_names(fn: ir.Function) -> set[str]:

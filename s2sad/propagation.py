@@ -110,8 +110,10 @@ class _Index:
             _reads((t,), here, nested=False)
             for n, c in here.items():
                 self.top.setdefault(n, []).extend([k] * c)
-            inner: dict[str, int] = {}
-            _reads((t,), inner)
+            inner = here  # a statement without blocks reads nothing more at depth
+            if ir.nested(t):
+                inner = {}
+                _reads((t,), inner)
             for n in inner:
                 self.reads.setdefault(n, []).append(k)
             for n in ir.assigned_names((t,)):
@@ -273,16 +275,18 @@ def _in_place(s: ir.Assign) -> set[str]:
 
 def _reads(stmts: Sequence[ir.Stmt], counts: dict[str, int], nested: bool = True) -> None:
     for s in stmts:
-        exprs = ir.expressions(s)
-        if isinstance(s, ir.Accumulate):  # x += t reads x
-            exprs += (ir.Var(s.target),)
-        elif isinstance(s, ir.Push):
-            exprs = (ir.Var(s.name),)
-        for e in exprs:
-            for n in ir.expr_names(e):
-                counts[n] = counts.get(n, 0) + 1
+        if isinstance(s, ir.Push):
+            names = [s.name]
+        else:
+            names = [n for e in ir.expressions(s) for n in ir.expr_names(e)]
+            if isinstance(s, ir.Accumulate):  # x += t reads x
+                names.append(s.target)
+        for n in names:
+            counts[n] = counts.get(n, 0) + 1
         if nested:
-            _reads(ir.nested(s), counts)
+            inner = ir.nested(s)
+            if inner:
+                _reads(inner, counts)
 
 
 def _all_reads(s: ir.Stmt) -> set[str]:
@@ -332,12 +336,14 @@ def propagate(
     gradient function's return, which stays as it is) only count reads. ``scalar``: the function's code is
     scalar code (``+=`` rebinds)."""
     bars = frozenset(bars)
-    counts: dict[str, int] = {}
-    _reads([*forward, *backward, returned], counts)
+    before: dict[str, int] = {}  # the reads of what does not change, counted once
+    _reads([*forward, returned], before)
+    counts = dict(before)
+    _reads(backward, counts)
     out = _Propagation(bars, scalar, counts).block([*backward, returned], _Facts())[:-1]
     for _ in range(_ROUNDS):
-        counts = {}
-        _reads([*forward, *out, returned], counts)
+        counts = dict(before)
+        _reads(out, counts)
         dead = {n for n in bars if not counts.get(n)}
         pruned = _pruned(out, dead, bars)
         if pruned == out:

@@ -56,6 +56,8 @@ class Recording:
     fixed_inside: set[int]  #: ids of the statements inside fixed-point loops: never recorded (s2sad.fixed_point)
     fixed_points: Mapping[Span, fixed_point.FixedPoint]  #: the fixed-point loops with an implicit adjoint
     untaped = False  #: True while the forward pass of a fixed-point loop is built: it records nothing
+    #: while :meth:`_all_reads` runs: id of an assignment -> (it, what its reverse reads)
+    _assign_reads: dict[int, tuple[ir.Stmt, set[str]]] | None = None
     values: Values
     #: each write the forward pass records (see s2sad.writes): id -> the name of the saved entries, its stack
     _olds: dict[int, tuple[str, str | None]]
@@ -209,8 +211,15 @@ class Recording:
         if fixed_point.implicit(self, s):  # type: ignore[arg-type]
             return fixed_point.reads(self, s)  # type: ignore[arg-type]
         if isinstance(s, ir.Assign):
+            memo = self._assign_reads
+            known = memo.get(id(s)) if memo is not None else None
+            if known is not None and known[0] is s:
+                return known[1]
             reads = set().union(*(_names(e) for e in self.contributions(s).values()))
-            return reads | write_reads(s) if self.saves_write(s) else reads
+            found = reads | write_reads(s) if self.saves_write(s) else reads
+            if memo is not None:
+                memo[id(s)] = (s, found)
+            return found
         out: set[str] = set()
         for block in blocks(s):
             out |= self._reads_block(block)
@@ -242,11 +251,17 @@ class Recording:
         """Every forward name the reverse pass reads. What it restores depends on what it reads and, for a
         loop or branch reversed only to restore, the other way round: grown to the fixed point."""
         self.reads_all = set()
-        while True:
-            reads = self._reads_block(self.fn.body) | self._extra_reads
-            if reads == self.reads_all:
-                return reads
-            self.reads_all = reads
+        # What an assignment's reverse reads does not change while the fixed point grows (its contributions,
+        # computed once, and whether it saves a write, which `needed` decides once known): read it once.
+        self._assign_reads = {}
+        try:
+            while True:
+                reads = self._reads_block(self.fn.body) | self._extra_reads
+                if reads == self.reads_all:
+                    return reads
+                self.reads_all = reads
+        finally:
+            self._assign_reads = None
 
     def _reads_block(self, stmts: Sequence[ir.Stmt]) -> set[str]:
         return set().union(*(self._reads(s) for s in stmts)) if stmts else set()

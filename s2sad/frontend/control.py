@@ -133,7 +133,6 @@ class _Control(_Iteration):
     def _block(self, entries: Sequence[_Entry]) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
         for k, e in enumerate(entries):
-            rest = entries[k + 1 :]
             if isinstance(e, _Smalls):
                 for small in e.smalls:
                     if self.nested_definition(small):
@@ -146,9 +145,10 @@ class _Control(_Iteration):
             if self.nested_definition(e):
                 continue  # lifted to a helper (see .nested)
             exits = _exits(e)
-            if not exits or not rest:
+            if not exits or k + 1 == len(entries):
                 self._compound(e, out)
                 continue
+            rest = entries[k + 1 :]  # sliced only here: once per block (a slice per statement was quadratic)
             if isinstance(e, cst.If) and self._push(e, rest, out):
                 return out
             self._compound(e, out)

@@ -68,6 +68,10 @@ class _Expressions:
             original_column(self.shifts, end, end_column),
         )
 
+    def line_of(self, node: cst.CSTNode) -> int:
+        """``self.span(node).line``, without the rest of the span."""
+        return self.line_numbers[self.positions.points(node)[0][0] - 1]
+
     def error(self, node: cst.CSTNode, message: str, code: str, help: str | None = None) -> None:
         span = self.span(node)
         if any(d.span is not None and (d.span.line, d.span.col) == (span.line, span.col) for d in self.diagnostics):

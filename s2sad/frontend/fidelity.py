@@ -14,6 +14,7 @@ from collections.abc import Callable
 import libcst as cst
 
 from . import traverse
+from ..bindings import child_nodes
 from ..diagnostics import Diagnostic, Span
 
 __all__ = ["misread"]
@@ -95,5 +96,5 @@ def _names(body: list[ast.stmt]) -> list[ast.Name]:
             continue
         if isinstance(node, ast.Name):
             out.append(node)
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(child_nodes(node))
     return out

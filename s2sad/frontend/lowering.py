@@ -239,14 +239,14 @@ class _Lowerer(
         params = self._params(node.params)
         if tree is None:
             raise InternalError(f"CPython's tree has no function '{node.name.value}' where LibCST found it")
-        misread = fidelity.misread(node, tree, lambda n: self.span(n).line, self.path, self.lines)
+        misread = fidelity.misread(node, tree, self.line_of, self.path, self.lines)
         if misread is not None:
             self.misread.append(misread)
         names = function_scope(self.source, self.path, tree)
         self.scope = Scope.of(names)
         if self.lifted:
             self._lift(node, names, params)
-        if not self.is_helper:
+        if not self.is_helper and cst.Subscript in self.positions.kinds():  # entries are read as p["key"]
             self._bundles = bundle_reads(node.body, self.scope.params)
             for p, keys in self._bundles.items():
                 for k, key in enumerate(keys):

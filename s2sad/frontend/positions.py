@@ -33,6 +33,14 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
     def __init__(self, nodes: dict[int, cst.CSTNode], ranges: dict[int, tuple[_Point, _Point]]) -> None:
         self._nodes = nodes
         self._ranges = ranges
+        self._kinds: frozenset[type[cst.CSTNode]] | None = None
+
+    def kinds(self) -> frozenset[type[cst.CSTNode]]:
+        """The classes of the tree's nodes: a walk looking for a kind of node the tree has none of need not
+        run."""
+        if self._kinds is None:
+            self._kinds = frozenset(map(type, self._nodes.values()))
+        return self._kinds
 
     def __getitem__(self, node: cst.CSTNode) -> CodeRange:
         (line, column), (end_line, end_column) = self._ranges[id(node)]

@@ -170,8 +170,7 @@ class _Context:
             tree = check_syntax(source, path)
             self.modules[path] = (tree, ModuleScope(tree))
             _check_libraries(self.modules[path][1], source, path)
-            self.words |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-            self.words |= {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
+            self.words |= self.modules[path][1].words
         return self.modules[path]
 
     def lower(

@@ -88,6 +88,15 @@ def _walk_cache(visitor: type) -> dict[Any, Any]:
     return cache
 
 
+def _own_names(visitor: type) -> set[str]:
+    """The attribute names ``dir(visitor)`` lists that may not be ``CSTVisitor``'s own: those of the classes in
+    its MRO that are not in ``CSTVisitor``'s. (A name only those define resolves, in the visitor, to the same
+    object as in ``CSTVisitor``: C3 keeps their order. ``dir`` lists about 1,500 names, read for every visitor
+    class, and the frontend makes a new class per call.)"""
+    base = set(cst.CSTVisitor.__mro__)
+    return {name for klass in visitor.__mro__ if klass not in base for name in vars(klass)}
+
+
 def _plain_visitor(kind: type) -> bool:
     """Whether the visitor class has no attribute hooks of its own (``visit_Name_value``): this walk calls none."""
     cache = _walk_cache(kind)
@@ -96,7 +105,7 @@ def _plain_visitor(kind: type) -> bool:
             name.startswith(("visit_", "leave_"))
             and "_" in name.split("_", 1)[1]
             and getattr(kind, name) is not getattr(cst.CSTVisitor, name, None)
-            for name in dir(kind)
+            for name in _own_names(kind)
         )
     return cache["plain"]
 
@@ -196,7 +205,7 @@ def _find_hooks(visitor: type) -> frozenset[type] | None:
         return None
     classes = _node_classes()
     hooked = set()
-    for name in dir(visitor):
+    for name in sorted(_own_names(visitor)):  # in dir's order
         if name.startswith(("visit_", "leave_")) and getattr(visitor, name) is not getattr(cst.CSTVisitor, name, None):
             kind = classes.get(name.split("_", 1)[1])
             if kind is None:

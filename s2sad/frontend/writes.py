@@ -27,6 +27,7 @@ from . import traverse
 from .aliasing import InPlace
 from .lengths import Lengths
 from .names import Scope
+from .positions import Positions
 
 __all__ = ["_Writes", "_appended"]
 
@@ -58,6 +59,7 @@ class _Writes:
     module: cst.Module
     scope: Scope
     user_names: set[str]
+    positions: Positions
     _containers: Lengths
     #: comprehension variables in scope -> their names in the function (fresh)
     _comprehension_names: dict[str, str]
@@ -381,6 +383,8 @@ class _Writes:
         Anything else (``xs + ys``, ``2 * xs``, ``xs += [v]``, a helper's argument) is refused: Python's list
         arithmetic is not the arrays' that the adjoint of a list assumes."""
         growing = self._containers.growing
+        if not growing and not self.positions.kinds() & {cst.ListComp, cst.GeneratorExp}:
+            return  # nothing to look for: the walk below would find nothing
         reads: list[cst.BaseExpression] = []
 
         class Reads(cst.CSTVisitor):
