@@ -77,7 +77,7 @@ def _pipeline(
     *,
     seeded: bool = False,
 ) -> Generated:
-    lowered = _lowered(source, path, name, line, tuple_result=seeded)
+    lowered = _lowered(source, path, name, line, tuple_result=seeded, packed=True)
     program, module_names, main, _ = lowered
     chosen, functions, _ = _reverse_parts(lowered, wrt, with_value, seeded)
     (grad_fn, doc), others = functions[0], functions[1:]
@@ -135,10 +135,14 @@ def _reverse_parts(lowered: Lowered, wrt: Sequence[str] | None, with_value: bool
         # Each helper's adjoint returns what its callers need: callers are analysed before their callees.
         analysed: list[tuple[ir.Function, analysis.Activity]] = [(main, act)]
         helper_wrt: dict[str, tuple[str, ...]] = {}
+        results: dict[str, tuple[int, ...]] = {}  #: of a helper returning several: the values callers use
         for h in reversed(helpers):
             needed: set[str] = set()
+            used: set[int] = set()
             for caller, caller_act in analysed:
                 needed |= analysis.call_sites(caller, caller_act, h.name)
+                used |= analysis.used_results(caller, caller_act, h.name)
+            results[h.name] = tuple(sorted(used))
             helper_wrt[h.name] = tuple(p.name for p in h.params if p.name in needed)
             h_act = analysis.activity(h, helper_wrt[h.name])
             found += _problems(h, h_act, reruns=bool(helper_wrt[h.name]), drawing=frozenset(drawing))
@@ -149,7 +153,7 @@ def _reverse_parts(lowered: Lowered, wrt: Sequence[str] | None, with_value: bool
             raise S2sadError(found)
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
         known = values.program(main, helpers)
-        splits = saving.split_helpers(analysed[:0:-1], helper_wrt, module_names, known)  # callees first
+        splits = saving.split_helpers(analysed[:0:-1], helper_wrt, module_names, known, results)  # callees first
         fixed = fixed_point.prepare(main, act, helper_wrt, module_names, saving.how(splits), known[main.name])
         grad_fn = reverse.gradient(
             main,
@@ -221,13 +225,18 @@ class Lowered(NamedTuple):
     helpers: list[ir.Function]  #: the helpers it calls, in SSA form, callees first
 
 
-def _lowered(source: str, path: str, name: str, line: int | None, *, tuple_result: bool = False) -> Lowered:
+def _lowered(
+    source: str, path: str, name: str, line: int | None, *, tuple_result: bool = False, packed: bool = False
+) -> Lowered:
     """The stages both modes share: the program read (the user's rules of the project too), numbers checked,
     the module's names, and the target and its helpers in SSA form (helpers callees first). ``tuple_result``:
-    the target may return a tuple (a VJP's or a Jacobian's)."""
+    the target may return a tuple (a VJP's or a Jacobian's). ``packed``: a helper returning several values
+    stays one function (reverse mode: see :func:`s2sad.frontend.parse_program`)."""
     from . import frontend  # LibCST is imported when a function is parsed, not with s2sad
 
-    program = frontend.parse_program(source, path, name, line, rules=_user_rules(path), tuple_result=tuple_result)
+    program = frontend.parse_program(
+        source, path, name, line, rules=_user_rules(path), tuple_result=tuple_result, packed=packed
+    )
     limits.check_numbers([program.main, *program.helpers])
     module_names = names.ModuleNames.of([program.main, *program.helpers], [(o.name, o.text) for o in program.opaque])
     main = sharing.share(ssa.to_ssa(program.main, module_names))

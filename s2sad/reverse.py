@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 from . import checkpoint, fixed_point, ir, specialise
 from .algebra import simplify
 from .increments import without_shared_increments
-from .analysis import Activity, rule_of
+from .analysis import Activity, parts, rule_of
 from .diagnostics import S2sadError, Span
 from .inplace import in_place
 from .names import ModuleNames
@@ -139,8 +139,10 @@ class _Gradient(ShapeSource, Recording):
         saving: Mapping[str, Saving] | None = None,
         values: Values | None = None,
         fixed: Mapping[Span, fixed_point.FixedPoint] | None = None,
+        results: tuple[int, ...] = (),
     ) -> None:
         checkpoint.check(fn, mode)
+        self.results = results  #: a helper returning several values: those whose adjoints its adjoint takes
         # a function analysed alone: the one differentiated, or a helper whose callers are not known
         self.values = values or analyse(fn, None if mode in ("gradient", "vjp") else {})
         self.helpers = helpers
@@ -167,6 +169,12 @@ class _Gradient(ShapeSource, Recording):
             and self.saving[s.value.fn].saves
             and act.active(s.target)
         }
+        # a helper's tuple result t: its values' names (t -> k -> a for each a = part(t, k)), and the adjoints
+        # of those values, taken from the parts as the reverse pass meets them (just before the call's reverse)
+        self.parts: dict[str, dict[int, str]] = {}
+        for pack, k, target in parts(fn):
+            self.parts.setdefault(pack, {})[k] = target
+        self._part_seeds: dict[str, dict[int, ir.Expr]] = {}
         self._stacks: dict[str, str] = {}
         self._contribs: dict[int, dict[str, ir.Expr]] = {}
         self._olds: dict[int, tuple[str, str | None]] = {}
@@ -212,6 +220,23 @@ class _Gradient(ShapeSource, Recording):
                 total = ir.Call("operator.add", (total, t))
             out.append(ir.Assign(self.bar(name), total))
             live.add(name)
+        return out
+
+    def _result_params(self, ret: ir.Return, live: set[str], seeds: list[ir.Stmt]) -> list[ir.Param]:
+        """The parameters of a helper's adjoint that take the adjoints of its values ``self.results`` (of
+        several): a value's adjoint itself where it is the first such value of its name; otherwise a
+        parameter of its own, added to that adjoint (``return a, a``) or unread (a constant, say)."""
+        out: list[ir.Param] = []
+        for k in self.results:
+            v = ret.values[k]
+            if isinstance(v, ir.Var) and self.act.active(v.name) and v.name not in live:
+                out.append(ir.Param(self.bar(v.name)))
+                live.add(v.name)
+                continue
+            name = self.namer.fresh(f"{v.name}_bar" if isinstance(v, ir.Var) else f"value{k}_bar")
+            out.append(ir.Param(name))
+            if isinstance(v, ir.Var) and self.act.active(v.name):
+                seeds.append(self.accumulate(v.name, ir.Var(name)))
         return out
 
     def bar(self, name: str) -> str:
@@ -295,13 +320,17 @@ class _Gradient(ShapeSource, Recording):
                 ir.Require(scalar, f"'{fn.name}' must return a scalar for its gradient; it returned an array")
             )
         if self.with_value and ret is not None:
-            value = ret.values[0]
-            if isinstance(value, ir.Var) and value.name in self.restored:
-                snapshot = self.namer.fresh("value")
-                forward.append(ir.Assign(snapshot, value))
-                value = ir.Var(snapshot)
+            kept = []
+            for v in ret.values if self.mode == "adjoint" else ret.values[:1]:
+                if isinstance(v, ir.Var) and v.name in self.restored:
+                    snapshot = self.namer.fresh("value")
+                    forward.append(ir.Assign(snapshot, v))
+                    v = ir.Var(snapshot)
+                kept.append(v)
+            value = kept[0] if len(kept) == 1 else ir.Call(ir.TUPLE, tuple(kept))
         live: set[str] = set()
         seed: ir.Param | None = None
+        several: list[ir.Param] = []  # the adjoints of a helper's values (several of them), as parameters
         if self.mode == "primal":
             assert value is not None and ret is not None
             if len(ret.values) > 1:  # a tuple result (the target of a Jacobian)
@@ -311,7 +340,9 @@ class _Gradient(ShapeSource, Recording):
                 forward, value = forward[:-1], last.value  # return the expression itself
             return replace(fn, body=tuple(forward) + (ir.Return((value,)),))
         seeds: list[ir.Stmt] = []
-        if self._seed is not None:  # after a default or a keyword-only parameter, keyword-only (Python's order)
+        if self.mode == "adjoint" and ret is not None and len(ret.values) > 1:
+            several = self._result_params(ret, live, seeds)
+        elif self._seed is not None:  # after a default or a keyword-only parameter, keyword-only (Python's order)
             seed = ir.Param(self._seed, kwonly=any(p.default is not None or p.kwonly for p in fn.params))
             if ret is not None and len(ret.values) > 1:
                 seeds = self._seeds(ret, live)
@@ -326,7 +357,7 @@ class _Gradient(ShapeSource, Recording):
         backward = self.reverse(fn.body, live)
         backward[:0] = seeds  # into the list itself, as below
         if self.values.scalar_code:  # += where no other name can see it (a 0-d array changes in place)
-            params = [p.name for p in fn.params] + ([seed.name] if seed else [])
+            params = [p.name for p in fn.params] + ([seed.name] if seed else []) + [p.name for p in several]
             backward[:] = without_shared_increments(backward, params, forward)  # the same list (see s2sad.saving)
         grads: list[ir.Expr] = []
         for p in self.wrt:
@@ -356,7 +387,7 @@ class _Gradient(ShapeSource, Recording):
             name = self.names.entry("vjp_", fn.name)
         else:
             name = self.names.gradient(fn.name, with_value=self.with_value)
-        params = fn.params + ((seed,) if seed is not None else ())
+        params = fn.params + ((seed,) if seed is not None else ()) + tuple(several)
         if fn.bundles:  # the dictionary, and its entries read first
             body[:0] = [
                 ir.Assign(e, ir.Call(ir.GETITEM, (ir.Var(p.name), ir.Const(k)))) for p, es in fn.bundles for k, e in es
@@ -397,6 +428,10 @@ class _Gradient(ShapeSource, Recording):
         return restore + self.adjoint_assign(s, live) + self.restore_write(s)
 
     def adjoint_assign(self, s: ir.Assign, live: set[str]) -> list[ir.Stmt]:
+        if isinstance(s.value, ir.Call) and s.value.fn == ir.PART:
+            return self._part_adjoint(s, live)
+        if s.target in self.parts:
+            return self._several_adjoint(s, live)
         contribs = self.contributions(s)
         if not contribs:
             # The value is complete here even when nothing flows on (x = constant): a name assigned again in a
@@ -416,7 +451,7 @@ class _Gradient(ShapeSource, Recording):
             return []  # nothing uses the value: its adjoint is zero
         live.discard(s.target)
         if isinstance(s.value, ir.Call) and len(self.helpers.get(s.value.fn, ())) > 1:
-            return out + self.helper_adjoints(s, g, live)
+            return out + self.helper_adjoints(s, {_G: g}, live)
         # A carried name's old and new values share one adjoint: read it everywhere before overwriting it.
         for name in sorted(contribs, key=lambda n: n == s.target):
             term = simplify(self._unbroadcast_scalar(ir.substitute(contribs[name], {_G: g}), s))
@@ -434,6 +469,55 @@ class _Gradient(ShapeSource, Recording):
                 live.add(name)
         return out
 
+    def _part_adjoint(self, s: ir.Assign, live: set[str]) -> list[ir.Stmt]:
+        """``a = part(t, k)``: ``a``'s adjoint, complete here, is what the call that made ``t`` hands its
+        helper's adjoint as the adjoint of value ``k`` (the call's reverse comes next: the parts follow the
+        call in its block); nothing is written, and ``a``'s adjoint ends here as at any definition."""
+        assert isinstance(s.value, ir.Call)
+        pack, k = s.value.args
+        assert isinstance(pack, ir.Var) and isinstance(k, ir.Const) and isinstance(k.value, int)
+        seed: ir.Expr | None = None
+        if s.target in self.const_adj:
+            seed = self.const_adj.pop(s.target)
+        elif s.target in live:
+            seed = ir.Var(self.bar(s.target))
+        live.discard(s.target)
+        if seed is not None and self.act.active(pack.name) and self.act.active(s.target):
+            self._part_seeds.setdefault(pack.name, {})[k.value] = seed
+            live.add(pack.name)
+        return []
+
+    def _several_adjoint(self, s: ir.Assign, live: set[str]) -> list[ir.Stmt]:
+        """``t = h(x)`` for a helper returning several values: one call of its adjoint, given the adjoints of
+        the values its parts handed over (a value used here with no adjoint yet, a zero)."""
+        seeds = self._part_seeds.pop(s.target, {})
+        live.discard(s.target)
+        contribs = self.contributions(s)
+        if not seeds or not contribs:
+            return []
+        env: dict[str, ir.Expr] = {}
+        for k, target in self.parts[s.target].items():
+            env[f"{_G}#{k}"] = seeds[k] if k in seeds else self._zero_of(target)
+        if isinstance(s.value, ir.Call) and len(self.helpers.get(s.value.fn, ())) > 1:
+            return self.helper_adjoints(s, env, live)
+        out: list[ir.Stmt] = []
+        for name in contribs:  # one parameter: the adjoint function returns its adjoint alone
+            term = ir.substitute(contribs[name], env)
+            out.extend(self._write_aliases(name, live))
+            if name in live:
+                out.append(self.accumulate(name, term, s.origin))
+            else:
+                out.append(ir.Assign(self.bar(name), term, s.origin))
+                live.add(name)
+        return out
+
+    def _zero_of(self, name: str | None) -> ir.Expr:
+        """A zero adjoint for the value ``name``: a number, or an array of its shape (a value the function
+        does not name is a number: see the frontend, which names every value of a call)."""
+        if name is None or self.values.scalar(name):
+            return ir.Const(0.0)
+        return ir.Call("numpy.zeros_like", (ir.Var(name),))
+
     def _write_aliases(self, name: str, live: set[str]) -> list[ir.Stmt]:
         """Before ``name``'s adjoint changes, intermediates whose adjoint is still written as that adjoint
         (``t_bar`` kept as ``x_bar``) get their own variable."""
@@ -446,14 +530,16 @@ class _Gradient(ShapeSource, Recording):
                 del self.const_adj[alias]
         return out
 
-    def helper_adjoints(self, s: ir.Assign, g: ir.Expr, live: set[str]) -> list[ir.Stmt]:
+    def helper_adjoints(self, s: ir.Assign, env: dict[str, ir.Expr], live: set[str]) -> list[ir.Stmt]:
         """``x_bar, w_bar = adjoint_dense(x, w, b, y_bar)``: one call gives every adjoint the caller needs;
-        an adjoint that already has a value gets the result through a temporary and ``+=``."""
+        an adjoint that already has a value gets the result through a temporary and ``+=``. ``env`` gives
+        the incoming adjoints (``$g``; ``$g#k`` for value k of a helper returning several)."""
         assert isinstance(s.value, ir.Call)
         helper = s.value.fn
         rule = rule_of(s.value)
         assert rule is not None
-        call = self.helper_call(s, g)
+        call = ir.substitute(self.helper_call(s, ir.Var(_G)), env)
+        assert isinstance(call, ir.Call)
         targets: list[str] = []
         after: list[ir.Stmt] = []
         before: list[ir.Stmt] = []
@@ -483,7 +569,14 @@ class _Gradient(ShapeSource, Recording):
         assert rule is not None
         args = tuple(a for p, a in zip(rule.params, s.value.args) if p in saving.params)
         saved = self.saved_of(s)
-        return ir.Call(self.names.adjoint(s.value.fn), ((ir.Var(saved),) if saved else ()) + args + (g,))
+        seeds: tuple[ir.Expr, ...] = (g,)
+        if saving.results:  # several values: each one's adjoint, or a zero where this call does not use it
+            values = self.parts.get(s.target, {})
+            seeds = tuple(
+                ir.Var(f"{_G}#{k}") if k in values and self.act.active(values[k]) else self._zero_of(values.get(k))
+                for k in saving.results
+            )
+        return ir.Call(self.names.adjoint(s.value.fn), ((ir.Var(saved),) if saved else ()) + args + seeds)
 
     def accumulate(self, name: str, term: ir.Expr, origin: ir.Origin | None = None) -> ir.Stmt:
         """``x_bar += term`` in scalar code; where arrays may appear ``x_bar = x_bar + term``, since an adjoint

@@ -1,7 +1,10 @@
 """Helpers that return several values, and unpacking a value s2sad does not know as a tuple.
 
-A helper ending in ``return a, b`` is lowered once and split into one helper per value (``program._Context.
-helper``: ``h_0``, ``h_1``, each an ordinary helper with its own adjoint). A call site calls the ones it uses:
+A helper ending in ``return a, b`` is lowered once. In reverse mode it stays one function returning the tuple:
+a call is ``t = h(x)``, then ``a = part(t, 0)``, ``b = part(t, 1)`` (:data:`s2sad.ir.PART`), so the helper's
+body runs once forward and once in reverse. The other modes split it into one helper per value (``program.
+_Context.helper``: ``h_0``, ``h_1``, each an ordinary helper with its own adjoint). A call site calls the ones
+it uses:
 ``a, b = h(x)`` (the arguments once, then ``a = h_0(...)``, ``b = h_1(...)``), ``t = h(x)`` (a tuple variable:
 the call's length is read from the helper's text, see :meth:`_Results._returned_length`), ``h(x)[1]`` (only
 ``h_1``). Any other use of such a call is refused. ``a, b, c = abc`` where ``abc`` is not a tuple s2sad knows
@@ -104,6 +107,18 @@ class _Results:
             return [ir.Const(0)] * (n or 0)  # reported where the helper is lowered
         self.user_names.update(signature.results)
         args = self._bind(node, signature, out, origin)
+        if signature.packed:  # the helper once, then each value read from its tuple, right after the call
+            pack = self._temp_name(node)
+            out.append(ir.Assign(pack, ir.Call(signature.results[0], args), origin))
+            values: list[ir.Expr] = [ir.Call(ir.PART, (ir.Var(pack), ir.Const(k))) for k in range(n)]
+            if into:
+                return values
+            named: list[ir.Expr] = []
+            for value in values:  # every value, even one not read here: its zero adjoint has its shape
+                name = self._temp_name(node)
+                out.append(ir.Assign(name, value, origin))
+                named.append(ir.Var(name))
+            return named
         parts: list[ir.Expr] = []
         for k, fn in enumerate(signature.results):
             if only is not None and k != only:
