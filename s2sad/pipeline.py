@@ -77,7 +77,7 @@ def _pipeline(
     *,
     seeded: bool = False,
 ) -> Generated:
-    lowered = _lowered(source, path, name, line, tuple_result=seeded, packed=True)
+    lowered = _lowered(source, path, name, line, tuple_result=seeded)
     program, module_names, main, _ = lowered
     chosen, functions, _ = _reverse_parts(lowered, wrt, with_value, seeded)
     (grad_fn, doc), others = functions[0], functions[1:]
@@ -225,18 +225,13 @@ class Lowered(NamedTuple):
     helpers: list[ir.Function]  #: the helpers it calls, in SSA form, callees first
 
 
-def _lowered(
-    source: str, path: str, name: str, line: int | None, *, tuple_result: bool = False, packed: bool = False
-) -> Lowered:
+def _lowered(source: str, path: str, name: str, line: int | None, *, tuple_result: bool = False) -> Lowered:
     """The stages both modes share: the program read (the user's rules of the project too), numbers checked,
     the module's names, and the target and its helpers in SSA form (helpers callees first). ``tuple_result``:
-    the target may return a tuple (a VJP's or a Jacobian's). ``packed``: a helper returning several values
-    stays one function (reverse mode: see :func:`s2sad.frontend.parse_program`)."""
+    the target may return a tuple (a VJP's or a Jacobian's)."""
     from . import frontend  # LibCST is imported when a function is parsed, not with s2sad
 
-    program = frontend.parse_program(
-        source, path, name, line, rules=_user_rules(path), tuple_result=tuple_result, packed=packed
-    )
+    program = frontend.parse_program(source, path, name, line, rules=_user_rules(path), tuple_result=tuple_result)
     limits.check_numbers([program.main, *program.helpers])
     module_names = names.ModuleNames.of([program.main, *program.helpers], [(o.name, o.text) for o in program.opaque])
     main = sharing.share(ssa.to_ssa(program.main, module_names))

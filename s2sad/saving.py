@@ -6,7 +6,9 @@ values its reverse pass reads (one value, or a tuple of them); the caller's reve
 recorded on a stack like any other value. A helper that calls helpers keeps their saved values among its own,
 so every helper body runs once per call in the function, however deep the nesting (Tapenade's split mode).
 A helper whose reverse pass reads nothing its forward pass computed is called as itself; its adjoint takes
-only the arguments it reads. What one forward call saved is handed to exactly one adjoint call, which consumes
+only the arguments it reads. A helper returning several values (read with ``ir.PART``) returns them as one
+tuple beside what it saved, and its adjoint takes the adjoints of the values its callers use, one parameter
+each, after its arguments: ``adjoint_h(saved, x, a_bar, b_bar)``. What one forward call saved is handed to exactly one adjoint call, which consumes
 it (pops the stacks among it).
 """
 

@@ -3,8 +3,8 @@
 In reverse mode (``grad``, ``vjp``) a helper ending in ``return a, b`` is one function: the caller's forward pass
 calls ``forward_h`` once for all its values and what its adjoint reads, and the reverse pass calls ``adjoint_h``
 once with the adjoints of the values the callers use (a zero where one call site does not use a value another
-does). The other modes split it into one helper per value as before. Every program here is checked in every
-mode of :data:`s2sad.modes.MODES` against central finite differences (``s2sad.gradcheck``), and the gradient
+does). Every mode keeps the helper one function (forward mode's ``jvp_h`` returns the values' tuple and
+its tangents' tuple). Every program here is checked in every mode of :data:`s2sad.modes.MODES` against central finite differences (``s2sad.gradcheck``), and the gradient
 against HIPS autograd on the same source where autograd is installed.
 """
 
@@ -195,6 +195,27 @@ def f(x, y):
     return a + b
 '''
 
+_FIXED_POINT = '''
+import math
+
+
+def update(x, y, a):
+    return 0.5 * math.tanh(x + a * y), 0.3 * math.sin(x * y) + a
+
+
+def f(a, b):
+    x = 0.0
+    y = 0.0
+    change = 1.0
+    # s2sad: fixed-point
+    while change > 1e-13:
+        x_new, y_new = update(x, y, a)
+        change = abs(x_new - x) + abs(y_new - y)
+        x = x_new
+        y = y_new
+    return x * b + y * y
+'''
+
 PROGRAMS: dict[str, tuple[str, dict[str, str]]] = {
     "two": (_TWO, {"x": "0.7", "y": "1.3"}),
     "three-one-unused": (_THREE_ONE_UNUSED, {"x": "0.7", "y": "0.4"}),
@@ -208,6 +229,7 @@ PROGRAMS: dict[str, tuple[str, dict[str, str]]] = {
     "arrays": (_ARRAYS, {"v": "rand(3)", "w": "rand(3)"}),
     "checkpointed": (_CHECKPOINTED, {"k": "0.9", "x0": "1.1", "y0": "0.8"}),
     "branch": (_BRANCH, {"x": "0.7", "y": "0.4"}),
+    "fixed-point": (_FIXED_POINT, {"a": "0.4", "b": "0.7"}),
 }
 
 
@@ -281,9 +303,14 @@ def test_zero_for_a_value_this_call_does_not_use(tmp_path: Path) -> None:
     assert np.shape(gv) == (3,) and np.shape(gw) == (3,)
 
 
-def test_other_modes_keep_one_helper_per_value(tmp_path: Path) -> None:
-    """Forward mode (and the modes built on it or on the gradient program) keeps today's split form."""
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_every_mode_calls_the_helper_once(mode: str, tmp_path: Path) -> None:
+    """No mode splits the helper into one helper per value: its function is defined once per role (itself,
+    ``forward_``/``adjoint_`` in reverse mode, ``jvp_`` in forward mode), and never as ``pair_0``/``pair_1``."""
     path = tmp_path / "m.py"
     path.write_text(_TWO)
-    text, _, _, _ = _generate(_TWO, str(path), "f", wrt=None, mode="jvp")
-    assert "pair_0" in text and "pair_1" in text
+    text, _, _, _ = _generate(_TWO, str(path), "f", wrt=None, mode=mode)
+    defined = re.findall(r"^def (\w+)\(", text, re.M)
+    assert not [d for d in defined if re.search(r"pair_\d", d)], defined
+    assert len(defined) == len(set(defined))
+    assert any("pair" in d for d in defined)

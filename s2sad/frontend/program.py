@@ -53,21 +53,17 @@ def parse_program(
     rules: dict[tuple[str, int], Rule] | None = None,
     helpers: bool = True,
     tuple_result: bool = False,
-    packed: bool = False,
 ) -> Program:
     """Lower the function ``name`` of ``source``, and every helper it calls, into IR.
 
     ``line`` (the function's first line, decorators included) selects a nested function, as the Python API
     needs for functions defined inside other functions; without it the function must be at the top level.
     ``rules`` are the user's rules from ``[tool.s2sad.rules]``. ``tuple_result``: the function may end in
-    ``return a, b`` (a vector-Jacobian product or a Jacobian takes one adjoint per value). ``packed``: a
-    helper returning several values stays one function, its calls read the values with ``ir.PART`` (reverse
-    mode follows it); otherwise it becomes one helper per value (see ``_Context._projections``).
+    ``return a, b`` (a vector-Jacobian product or a Jacobian takes one adjoint per value).
     """
     name = unicodedata.normalize("NFKC", name)  # as Python reads identifiers
     context = _Context(dict(rules or {}), helpers)
     context.tuple_result = tuple_result
-    context.packed = packed
     context.sources[path] = source  # helpers in the same file come from this text, not from the disk
     context.chain.append((path, name))
     context.claim(name, f"def {path}::{name}")
@@ -144,7 +140,6 @@ class _Context:
         self.rules = rules
         self.allow_helpers = helpers
         self.tuple_result = False  #: the target may return a tuple (see parse_program)
-        self.packed = False  #: a helper returning several values stays one function (see parse_program)
         self.done: list[ir.Function] = []
         self.opaque: list[Opaque] = []
         self.chain: list[tuple[str, str]] = []  #: helpers being lowered (file, name), outermost first
@@ -380,7 +375,7 @@ class _Context:
                 )
                 return None
         elif fn.body and isinstance(fn.body[-1], ir.Return) and len(fn.body[-1].values) > 1:
-            signature = self._several(fn, signature, path, name)
+            signature = self._several(fn, signature)
         else:
             self.done.append(fn)
         (self.signatures if line is None else self.lifted)[key] = signature
@@ -416,33 +411,18 @@ class _Context:
             )
             return None
         if fn.body and isinstance(fn.body[-1], ir.Return) and len(fn.body[-1].values) > 1:
-            signature = self._several(fn, signature, path, f"{name}{spec.label}")
+            signature = self._several(fn, signature)
         else:
             self.done.append(fn)
         self.versions[versioned] = signature
         self.read_helpers.setdefault(key, None)
         return signature
 
-    def _several(self, fn: ir.Function, signature: Signature, path: str, name: str) -> Signature:
-        """How to call a helper returning several values: the helper itself, its calls reading each value
-        with ``ir.PART`` (``packed``), or one helper per value (see :meth:`_projections`)."""
-        if self.packed:
-            self.done.append(fn)
-            ret = fn.body[-1]
-            assert isinstance(ret, ir.Return)
-            return dataclasses.replace(signature, results=(fn.name,) * len(ret.values), packed=True)
-        return dataclasses.replace(signature, results=self._projections(fn, path, name))
-
-    def _projections(self, fn: ir.Function, path: str, name: str) -> tuple[str, ...]:
-        """A helper returning several values (``return a, b``) becomes one helper per value, each the same body
-        returning one of them (``h_0``, ``h_1``): each is an ordinary helper, with its own adjoint, and each
-        forward or adjoint pass computes only what its value needs. A call site calls the ones it uses."""
+    def _several(self, fn: ir.Function, signature: Signature) -> Signature:
+        """A helper returning several values (``return a, b``) stays one function returning the tuple: a call
+        reads each value with ``ir.PART`` (see ``.results``), so the helper's body runs once per call in every
+        mode, its adjoint once too."""
+        self.done.append(fn)
         ret = fn.body[-1]
-        assert isinstance(ret, ir.Return)
-        names = []
-        for k, value in enumerate(ret.values):
-            projection = self.claim(f"{fn.name}_{k}", f"def {path}::{name}#{k}")
-            body = fn.body[:-1] + (ir.Return((value,), ret.origin),)
-            self.done.append(dataclasses.replace(fn, name=projection, body=body))
-            names.append(projection)
-        return tuple(names)
+        assert isinstance(ret, ir.Return) and fn.name == signature.name
+        return dataclasses.replace(signature, several=len(ret.values))
