@@ -23,8 +23,18 @@ from . import ir
 from .diagnostics import Diagnostic, S2sadError
 from .rules import Rule, library_message, lookup
 
-__all__ = ["Activity", "activity", "default_wrt", "check", "helper_rule", "call_sites", "used_results", "parts", "dropped",
-    "draws"]
+__all__ = [
+    "Activity",
+    "activity",
+    "default_wrt",
+    "check",
+    "helper_rule",
+    "call_sites",
+    "used_results",
+    "parts",
+    "dropped",
+    "draws",
+]
 
 
 def rule_of(value: ir.Expr) -> Rule | None:

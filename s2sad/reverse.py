@@ -34,10 +34,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from . import checkpoint, fixed_point, ir, specialise
+from . import checkpoint, fixed_point, ir, parts, specialise
 from .algebra import simplify
 from .increments import without_shared_increments
-from .analysis import Activity, parts, rule_of
+from .analysis import Activity, rule_of
 from .diagnostics import S2sadError, Span
 from .inplace import in_place
 from .names import ModuleNames
@@ -171,10 +171,8 @@ class _Gradient(ShapeSource, Recording):
         }
         # a helper's tuple result t: its values' names (t -> k -> a for each a = part(t, k)), and the adjoints
         # of those values, taken from the parts as the reverse pass meets them (just before the call's reverse)
-        self.parts: dict[str, dict[int, str]] = {}
-        for pack, k, target in parts(fn):
-            self.parts.setdefault(pack, {})[k] = target
-        self._part_seeds: dict[str, dict[int, ir.Expr]] = {}
+        self.parts = parts.named(fn)
+        self.part_seeds: dict[str, dict[int, ir.Expr]] = {}
         self._stacks: dict[str, str] = {}
         self._contribs: dict[int, dict[str, ir.Expr]] = {}
         self._olds: dict[int, tuple[str, str | None]] = {}
@@ -209,34 +207,17 @@ class _Gradient(ShapeSource, Recording):
     def _seeds(self, ret: ir.Return, live: set[str]) -> list[ir.Stmt]:
         """The adjoints of a tuple result's values, read from ``out_bar`` (added where a value repeats)."""
         assert self._seed is not None
-        parts: dict[str, list[ir.Expr]] = {}
+        by_name: dict[str, list[ir.Expr]] = {}
         for k, v in enumerate(ret.values):
             if isinstance(v, ir.Var) and self.act.active(v.name):
-                parts.setdefault(v.name, []).append(ir.Call(ir.GETITEM, (ir.Var(self._seed), ir.Const(k))))
+                by_name.setdefault(v.name, []).append(ir.Call(ir.GETITEM, (ir.Var(self._seed), ir.Const(k))))
         out: list[ir.Stmt] = []
-        for name, terms in parts.items():
+        for name, terms in by_name.items():
             total = terms[0]
             for t in terms[1:]:
                 total = ir.Call("operator.add", (total, t))
             out.append(ir.Assign(self.bar(name), total))
             live.add(name)
-        return out
-
-    def _result_params(self, ret: ir.Return, live: set[str], seeds: list[ir.Stmt]) -> list[ir.Param]:
-        """The parameters of a helper's adjoint that take the adjoints of its values ``self.results`` (of
-        several): a value's adjoint itself where it is the first such value of its name; otherwise a
-        parameter of its own, added to that adjoint (``return a, a``) or unread (a constant, say)."""
-        out: list[ir.Param] = []
-        for k in self.results:
-            v = ret.values[k]
-            if isinstance(v, ir.Var) and self.act.active(v.name) and v.name not in live:
-                out.append(ir.Param(self.bar(v.name)))
-                live.add(v.name)
-                continue
-            name = self.namer.fresh(f"{v.name}_bar" if isinstance(v, ir.Var) else f"value{k}_bar")
-            out.append(ir.Param(name))
-            if isinstance(v, ir.Var) and self.act.active(v.name):
-                seeds.append(self.accumulate(v.name, ir.Var(name)))
         return out
 
     def bar(self, name: str) -> str:
@@ -341,7 +322,7 @@ class _Gradient(ShapeSource, Recording):
             return replace(fn, body=tuple(forward) + (ir.Return((value,)),))
         seeds: list[ir.Stmt] = []
         if self.mode == "adjoint" and ret is not None and len(ret.values) > 1:
-            several = self._result_params(ret, live, seeds)
+            several = parts.result_params(self, ret, live, seeds)
         elif self._seed is not None:  # after a default or a keyword-only parameter, keyword-only (Python's order)
             seed = ir.Param(self._seed, kwonly=any(p.default is not None or p.kwonly for p in fn.params))
             if ret is not None and len(ret.values) > 1:
@@ -429,9 +410,9 @@ class _Gradient(ShapeSource, Recording):
 
     def adjoint_assign(self, s: ir.Assign, live: set[str]) -> list[ir.Stmt]:
         if isinstance(s.value, ir.Call) and s.value.fn == ir.PART:
-            return self._part_adjoint(s, live)
+            return parts.part_adjoint(self, s, live)
         if s.target in self.parts:
-            return self._several_adjoint(s, live)
+            return parts.several_adjoint(self, s, live)
         contribs = self.contributions(s)
         if not contribs:
             # The value is complete here even when nothing flows on (x = constant): a name assigned again in a
@@ -468,55 +449,6 @@ class _Gradient(ShapeSource, Recording):
                 out.append(ir.Assign(self.bar(name), term, s.origin))
                 live.add(name)
         return out
-
-    def _part_adjoint(self, s: ir.Assign, live: set[str]) -> list[ir.Stmt]:
-        """``a = part(t, k)``: ``a``'s adjoint, complete here, is what the call that made ``t`` hands its
-        helper's adjoint as the adjoint of value ``k`` (the call's reverse comes next: the parts follow the
-        call in its block); nothing is written, and ``a``'s adjoint ends here as at any definition."""
-        assert isinstance(s.value, ir.Call)
-        pack, k = s.value.args
-        assert isinstance(pack, ir.Var) and isinstance(k, ir.Const) and isinstance(k.value, int)
-        seed: ir.Expr | None = None
-        if s.target in self.const_adj:
-            seed = self.const_adj.pop(s.target)
-        elif s.target in live:
-            seed = ir.Var(self.bar(s.target))
-        live.discard(s.target)
-        if seed is not None and self.act.active(pack.name) and self.act.active(s.target):
-            self._part_seeds.setdefault(pack.name, {})[k.value] = seed
-            live.add(pack.name)
-        return []
-
-    def _several_adjoint(self, s: ir.Assign, live: set[str]) -> list[ir.Stmt]:
-        """``t = h(x)`` for a helper returning several values: one call of its adjoint, given the adjoints of
-        the values its parts handed over (a value used here with no adjoint yet, a zero)."""
-        seeds = self._part_seeds.pop(s.target, {})
-        live.discard(s.target)
-        contribs = self.contributions(s)
-        if not seeds or not contribs:
-            return []
-        env: dict[str, ir.Expr] = {}
-        for k, target in self.parts[s.target].items():
-            env[f"{_G}#{k}"] = seeds[k] if k in seeds else self._zero_of(target)
-        if isinstance(s.value, ir.Call) and len(self.helpers.get(s.value.fn, ())) > 1:
-            return self.helper_adjoints(s, env, live)
-        out: list[ir.Stmt] = []
-        for name in contribs:  # one parameter: the adjoint function returns its adjoint alone
-            term = ir.substitute(contribs[name], env)
-            out.extend(self._write_aliases(name, live))
-            if name in live:
-                out.append(self.accumulate(name, term, s.origin))
-            else:
-                out.append(ir.Assign(self.bar(name), term, s.origin))
-                live.add(name)
-        return out
-
-    def _zero_of(self, name: str | None) -> ir.Expr:
-        """A zero adjoint for the value ``name``: a number, or an array of its shape (a value the function
-        does not name is a number: see the frontend, which names every value of a call)."""
-        if name is None or self.values.scalar(name):
-            return ir.Const(0.0)
-        return ir.Call("numpy.zeros_like", (ir.Var(name),))
 
     def _write_aliases(self, name: str, live: set[str]) -> list[ir.Stmt]:
         """Before ``name``'s adjoint changes, intermediates whose adjoint is still written as that adjoint
@@ -569,13 +501,7 @@ class _Gradient(ShapeSource, Recording):
         assert rule is not None
         args = tuple(a for p, a in zip(rule.params, s.value.args) if p in saving.params)
         saved = self.saved_of(s)
-        seeds: tuple[ir.Expr, ...] = (g,)
-        if saving.results:  # several values: each one's adjoint, or a zero where this call does not use it
-            values = self.parts.get(s.target, {})
-            seeds = tuple(
-                ir.Var(f"{_G}#{k}") if k in values and self.act.active(values[k]) else self._zero_of(values.get(k))
-                for k in saving.results
-            )
+        seeds = parts.seeds(self, s, saving.results) if saving.results else (g,)
         return ir.Call(self.names.adjoint(s.value.fn), ((ir.Var(saved),) if saved else ()) + args + seeds)
 
     def accumulate(self, name: str, term: ir.Expr, origin: ir.Origin | None = None) -> ir.Stmt:

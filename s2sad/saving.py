@@ -71,9 +71,7 @@ def split(
     """``forward_h`` and ``adjoint_h`` of the helper ``fn``, its adjoint returning the adjoints of ``wrt``;
     ``saving`` tells how to call the helpers ``fn`` calls (every callee is split before its callers);
     ``results``: of a helper returning several values, those whose adjoints its adjoint takes."""
-    gradient = _Split(
-        fn, wrt, act, True, helpers, names, mode="adjoint", saving=saving, values=values, results=results
-    )
+    gradient = _Split(fn, wrt, act, True, helpers, names, mode="adjoint", saving=saving, values=values, results=results)
     if gradient.returned is None:
         return Split(None, reverse.adjoint(fn, wrt, act, helpers, names, saving, values), None, ())
     built = gradient.build()

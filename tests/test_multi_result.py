@@ -24,7 +24,7 @@ from s2sad.modes import MODES
 
 ROOT = Path(__file__).resolve().parent.parent
 
-_TWO = '''
+_TWO = """
 import math
 
 
@@ -36,9 +36,9 @@ def pair(x, y):
 def f(x, y):
     a, b = pair(x, y)
     return a * b + a
-'''
+"""
 
-_THREE_ONE_UNUSED = '''
+_THREE_ONE_UNUSED = """
 import math
 
 
@@ -50,9 +50,9 @@ def three(x, y):
 def f(x, y):
     a, _, c = three(x, y)
     return a + c * y
-'''
+"""
 
-_UNUSED = '''
+_UNUSED = """
 def pair(x, y):
     return x * y, x - y
 
@@ -60,9 +60,9 @@ def pair(x, y):
 def f(x, y):
     a, b = pair(x, y)
     return a * x
-'''
+"""
 
-_USED_TWICE = '''
+_USED_TWICE = """
 def pair(x, y):
     return x * y, x + y * y
 
@@ -70,9 +70,9 @@ def pair(x, y):
 def f(x, y):
     a, b = pair(x, y)
     return a * a + b * a + b
-'''
+"""
 
-_TUPLE_VARIABLE = '''
+_TUPLE_VARIABLE = """
 import math
 
 
@@ -84,9 +84,9 @@ def f(x, y):
     t = pair(x, y)
     u = pair(t[1], t[0])
     return t[0] * u[1] + pair(y, x)[1]
-'''
+"""
 
-_SAME_VALUE_TWICE = '''
+_SAME_VALUE_TWICE = """
 def twice(x, y):
     s = x * y
     return s, s, 2.0
@@ -95,9 +95,9 @@ def twice(x, y):
 def f(x, y):
     a, b, c = twice(x, y)
     return a * b * c + a
-'''
+"""
 
-_LOOP = '''
+_LOOP = """
 def field(state, k):
     x, y = state
     return (k * x - x * y, x * y - 0.5 * y)
@@ -118,9 +118,9 @@ def f(k, x0, y0):
         x, y = state
         loss += x * x + 0.5 * y
     return loss
-'''
+"""
 
-_NESTED = '''
+_NESTED = """
 import math
 
 
@@ -138,9 +138,9 @@ def f(x, y):
     p, q, r = outer(x, y)
     s, t, u = outer(q, p)
     return p * s + t * r + u
-'''
+"""
 
-_DEFAULT = '''
+_DEFAULT = """
 def scaled(x, k=2.0):
     return k * x * x, x / k
 
@@ -149,9 +149,9 @@ def f(x, y):
     a, b = scaled(x)
     c, d = scaled(y, 3.0)
     return a * d + b * c
-'''
+"""
 
-_ARRAYS = '''
+_ARRAYS = """
 import numpy as np
 
 
@@ -163,9 +163,9 @@ def f(v, w):
     a, b = moments(v, w)
     c, _ = moments(w, v)
     return np.sum(a * b) + np.sum(c * c)
-'''
+"""
 
-_CHECKPOINTED = '''
+_CHECKPOINTED = """
 def step(x, y, k):
     return x + 0.1 * (k * x - x * y), y + 0.1 * (x * y - 0.5 * y)
 
@@ -177,9 +177,9 @@ def f(k, x0, y0):
     for _ in range(8):
         x, y = step(x, y, k)
     return x * y
-'''
+"""
 
-_BRANCH = '''
+_BRANCH = """
 def pair(x, y):
     if x > 0.0:
         a, b = x * y, y
@@ -193,9 +193,9 @@ def f(x, y):
     if a > b:
         return a * b
     return a + b
-'''
+"""
 
-_FIXED_POINT = '''
+_FIXED_POINT = """
 import math
 
 
@@ -214,7 +214,7 @@ def f(a, b):
         x = x_new
         y = y_new
     return x * b + y * y
-'''
+"""
 
 PROGRAMS: dict[str, tuple[str, dict[str, str]]] = {
     "two": (_TWO, {"x": "0.7", "y": "1.3"}),
