@@ -21,10 +21,9 @@ def grad_sequence_loss(W, b, V, xs):
     inp_stack = []
     state_at_2_times_l_stack = []
     item_t1_stack = []
-    item_t2_stack = []
     item_t2_saved_stack = []
     item_t3_stack = []
-    item_t3_saved_stack = []
+    item_t4_stack = []
     state_2_stack = []
     pred_stack = []
     loss_t1_stack = []
@@ -38,30 +37,28 @@ def grad_sequence_loss(W, b, V, xs):
             state_at_2_times_l = state[_2_times_l]
             _2_times_l_plus_1 = _2_times_l + 1
             item_t1 = state[_2_times_l_plus_1]
-            item_t2, item_t2_saved = forward_lstm_cell_0(
+            item_t2, item_t2_saved = forward_lstm_cell(
                 W_at_l, b_at_l, inp, state_at_2_times_l, item_t1
             )
-            item_t3, item_t3_saved = forward_lstm_cell_1(
-                W_at_l, b_at_l, inp, state_at_2_times_l, item_t1
-            )
+            item_t3 = item_t2[0]
+            item_t4 = item_t2[1]
             state_old = np.copy(state[_2_times_l])
             state_old_stack.append(state_old)
-            state[_2_times_l] = item_t2
+            state[_2_times_l] = item_t3
             state_2 = state
             _2_times_l_plus_1_1 = _2_times_l + 1
             state_stack.append(state)
             state_2_old = np.copy(state_2[_2_times_l_plus_1_1])
             state_2_old_stack.append(state_2_old)
-            state_2[_2_times_l_plus_1_1] = item_t3
+            state_2[_2_times_l_plus_1_1] = item_t4
             state = state_2
             inp_stack.append(inp)
             inp = state[_2_times_l]
             state_at_2_times_l_stack.append(state_at_2_times_l)
             item_t1_stack.append(item_t1)
-            item_t2_stack.append(item_t2)
             item_t2_saved_stack.append(item_t2_saved)
             item_t3_stack.append(item_t3)
-            item_t3_saved_stack.append(item_t3_saved)
+            item_t4_stack.append(item_t4)
             state_2_stack.append(state_2)
         pred = V @ inp
         loss_t1 = pred - xs[t + 1]
@@ -91,10 +88,9 @@ def grad_sequence_loss(W, b, V, xs):
         inp_bar = matmul_adjoint_b(pred_bar, V, inp)
         for l in reversed(range(layers)):
             state_2 = state_2_stack.pop()
-            item_t3_saved = item_t3_saved_stack.pop()
+            item_t4 = item_t4_stack.pop()
             item_t3 = item_t3_stack.pop()
             item_t2_saved = item_t2_saved_stack.pop()
-            item_t2 = item_t2_stack.pop()
             item_t1 = item_t1_stack.pop()
             state_at_2_times_l = state_at_2_times_l_stack.pop()
             W_at_l = W[l]
@@ -108,48 +104,27 @@ def grad_sequence_loss(W, b, V, xs):
             # state[2 * l], state[2 * l + 1] = lstm_cell(W[l], b[l], inp, state[2 * l], state[2 * l + 1])
             state = state_stack.pop()
             state_2_bar = setitem_adjoint_x(state_bar, _2_times_l_plus_1_1)
-            item_t3_bar = setitem_adjoint_v(
-                state_bar, state_2, _2_times_l_plus_1_1, item_t3
+            item_t4_bar = setitem_adjoint_v(
+                state_bar, state_2, _2_times_l_plus_1_1, item_t4
             )
             state_2_old = state_2_old_stack.pop()
             state_2[_2_times_l_plus_1_1] = state_2_old
             state_bar = setitem_adjoint_x(state_2_bar, _2_times_l)
-            item_t2_bar = setitem_adjoint_v(state_2_bar, state, _2_times_l, item_t2)
+            item_t3_bar = setitem_adjoint_v(state_2_bar, state, _2_times_l, item_t3)
             state_old = state_old_stack.pop()
             state[_2_times_l] = state_old
             W_at_l_bar, b_at_l_bar, inp_bar, state_at_2_times_l_bar, item_t1_bar = (
-                adjoint_lstm_cell_1(
-                    item_t3_saved,
+                adjoint_lstm_cell(
+                    item_t2_saved,
                     W_at_l,
                     b_at_l,
                     inp,
                     state_at_2_times_l,
                     item_t1,
                     item_t3_bar,
+                    item_t4_bar,
                 )
             )
-            (
-                W_at_l_bar_lstm_cell_0,
-                b_at_l_bar_lstm_cell_0,
-                inp_bar_lstm_cell_0,
-                state_at_2_times_l_bar_lstm_cell_0,
-                item_t1_bar_lstm_cell_0,
-            ) = adjoint_lstm_cell_0(
-                item_t2_saved,
-                W_at_l,
-                b_at_l,
-                inp,
-                state_at_2_times_l,
-                item_t1,
-                item_t2_bar,
-            )
-            W_at_l_bar = W_at_l_bar + W_at_l_bar_lstm_cell_0
-            b_at_l_bar = b_at_l_bar + b_at_l_bar_lstm_cell_0
-            inp_bar = inp_bar + inp_bar_lstm_cell_0
-            state_at_2_times_l_bar = (
-                state_at_2_times_l_bar + state_at_2_times_l_bar_lstm_cell_0
-            )
-            item_t1_bar = item_t1_bar + item_t1_bar_lstm_cell_0
             state_bar = state_bar + scatter(item_t1_bar, state, _2_times_l_plus_1)
             state_bar[_2_times_l] += state_at_2_times_l_bar
             b_bar[l] += b_at_l_bar
@@ -160,83 +135,8 @@ def grad_sequence_loss(W, b, V, xs):
     return W_bar, b_bar, V_bar
 
 
-def forward_lstm_cell_1(W, b, x, h, c):
-    """The helper 'lstm_cell_1' and the values its adjoint reads, for the forward passes that call it."""
-    n = np.shape(h)[0]
-    gates_t1 = np.concatenate([x, h])
-    gates_t2 = W @ gates_t1
-    gates = gates_t2 + b
-    i, i_saved = forward_sigmoid(gates[:n])
-    _2_times_n = 2 * n
-    f, f_saved = forward_sigmoid(gates[n:_2_times_n])
-    _3_times_n_1 = 3 * n
-    g = np.tanh(gates[_3_times_n_1:])
-    f_times_c = f * c
-    i_times_g = i * g
-    c_1 = f_times_c + i_times_g
-    return c_1, (
-        n,
-        gates_t1,
-        gates_t2,
-        gates,
-        i,
-        i_saved,
-        _2_times_n,
-        f,
-        f_saved,
-        _3_times_n_1,
-        g,
-        f_times_c,
-        i_times_g,
-    )
-
-
-def adjoint_lstm_cell_1(saved, W, b, x, h, c, c_1_bar):
-    """Adjoints (W_bar, b_bar, x_bar, h_bar, c_bar) of the helper 'lstm_cell_1', given its saved values and the adjoint of its result."""
-    (
-        n,
-        gates_t1,
-        gates_t2,
-        gates,
-        i,
-        i_saved,
-        _2_times_n,
-        f,
-        f_saved,
-        _3_times_n_1,
-        g,
-        f_times_c,
-        i_times_g,
-    ) = saved
-    # c = f * c + i * g
-    f_times_c_bar = unbroadcast(c_1_bar, f_times_c)
-    i_times_g_bar = unbroadcast(c_1_bar, i_times_g)
-    i_bar = unbroadcast(i_times_g_bar * g, i)
-    g_bar = unbroadcast(i_times_g_bar * i, g)
-    f_bar = unbroadcast(f_times_c_bar * c, f)
-    c_bar = unbroadcast(f_times_c_bar * f, c)
-    # g = np.tanh(gates[3 * n :])
-    gates_3_times_n_to_end_bar = g_bar * (1 - g**2)
-    gates_bar = np.zeros(np.shape(gates))
-    gates_bar[_3_times_n_1:] += gates_3_times_n_to_end_bar
-    # f = sigmoid(gates[n : 2 * n])
-    gates_n_to_2_times_n_bar = adjoint_sigmoid(f_saved, f_bar)
-    gates_bar[n:_2_times_n] += gates_n_to_2_times_n_bar
-    # i = sigmoid(gates[:n])
-    gates_start_to_n_bar = adjoint_sigmoid(i_saved, i_bar)
-    gates_bar[:n] += gates_start_to_n_bar
-    # gates = W @ np.concatenate([x, h]) + b
-    gates_t2_bar = unbroadcast(gates_bar, gates_t2)
-    b_bar = unbroadcast(gates_bar, b)
-    W_bar = matmul_adjoint_a(gates_t2_bar, W, gates_t1)
-    gates_t1_bar = matmul_adjoint_b(gates_t2_bar, W, gates_t1)
-    x_bar = concatenate_adjoint(gates_t1_bar, 0, 0, x, h)
-    h_bar = concatenate_adjoint(gates_t1_bar, 1, 0, x, h)
-    return W_bar, b_bar, x_bar, h_bar, c_bar
-
-
-def forward_lstm_cell_0(W, b, x, h, c):
-    """The helper 'lstm_cell_0' and the values its adjoint reads, for the forward passes that call it."""
+def forward_lstm_cell(W, b, x, h, c):
+    """The helper 'lstm_cell' and the values its adjoint reads, for the forward passes that call it."""
     n = np.shape(h)[0]
     gates_t1 = np.concatenate([x, h])
     gates_t2 = W @ gates_t1
@@ -254,7 +154,7 @@ def forward_lstm_cell_0(W, b, x, h, c):
     c_1 = f_times_c + i_times_g
     tanh_c = np.tanh(c_1)
     h_1 = o * tanh_c
-    return h_1, (
+    return (h_1, c_1), (
         n,
         gates_t1,
         gates_t2,
@@ -277,8 +177,8 @@ def forward_lstm_cell_0(W, b, x, h, c):
     )
 
 
-def adjoint_lstm_cell_0(saved, W, b, x, h, c, h_1_bar):
-    """Adjoints (W_bar, b_bar, x_bar, h_bar, c_bar) of the helper 'lstm_cell_0', given its saved values and the adjoint of its result."""
+def adjoint_lstm_cell(saved, W, b, x, h, c, h_1_bar, c_1_bar):
+    """Adjoints (W_bar, b_bar, x_bar, h_bar, c_bar) of the helper 'lstm_cell', given its saved values and the adjoint of its result."""
     (
         n,
         gates_t1,
@@ -303,7 +203,7 @@ def adjoint_lstm_cell_0(saved, W, b, x, h, c, h_1_bar):
     # h = o * np.tanh(c)
     o_bar = unbroadcast(h_1_bar * tanh_c, o)
     tanh_c_bar = unbroadcast(h_1_bar * o, c_1)
-    c_1_bar = tanh_c_bar * (1 - tanh_c**2)
+    c_1_bar = c_1_bar + tanh_c_bar * (1 - tanh_c**2)
     # c = f * c + i * g
     f_times_c_bar = unbroadcast(c_1_bar, f_times_c)
     i_times_g_bar = unbroadcast(c_1_bar, i_times_g)

@@ -15,8 +15,7 @@ def grad_fit_loss(alpha, beta, delta, gamma, prey0, pred0, observed, dt, steps_p
     state_1 = pred0
     loss = 0.0
     n_observed = len(observed)
-    state_0_saved_stack = []
-    state_1_saved_stack = []
+    rk4_step_state_params_dt_saved_stack = []
     loss_stack = []
     prey_stack = []
     pred_stack = []
@@ -35,15 +34,12 @@ def grad_fit_loss(alpha, beta, delta, gamma, prey0, pred0, observed, dt, steps_p
         obs_prey = obs_prey_obs_pred[0]
         obs_pred = obs_prey_obs_pred[1]
         for _ in range(steps_per_obs):
-            state_0_before = state_0
-            state_0, state_0_saved = forward_rk4_step_0(
+            rk4_step_state_params_dt, rk4_step_state_params_dt_saved = forward_rk4_step(
                 state_0, state_1, params_0, params_1, params_2, params_3, dt
             )
-            state_1, state_1_saved = forward_rk4_step_1(
-                state_0_before, state_1, params_0, params_1, params_2, params_3, dt
-            )
-            state_0_saved_stack.append(state_0_saved)
-            state_1_saved_stack.append(state_1_saved)
+            state_0 = rk4_step_state_params_dt[0]
+            state_1 = rk4_step_state_params_dt[1]
+            rk4_step_state_params_dt_saved_stack.append(rk4_step_state_params_dt_saved)
         prey = state_0
         pred = state_1
         prey_minus_obs_prey = prey - obs_prey
@@ -94,35 +90,22 @@ def grad_fit_loss(alpha, beta, delta, gamma, prey0, pred0, observed, dt, steps_p
         state_1_bar = state_1_bar + pred_bar
         state_0_bar = state_0_bar + prey_bar
         for _ in reversed(range(steps_per_obs)):
-            state_1_saved = state_1_saved_stack.pop()
-            state_0_saved = state_0_saved_stack.pop()
+            rk4_step_state_params_dt_saved = rk4_step_state_params_dt_saved_stack.pop()
             # state = rk4_step(state, params, dt)
             (
-                state_0_before_bar,
-                state_1_bar,
-                params_0_bar_rk4_step_1,
-                params_1_bar_rk4_step_1,
-                params_2_bar_rk4_step_1,
-                params_3_bar_rk4_step_1,
-            ) = adjoint_rk4_step_1(state_1_saved, dt, state_1_bar)
-            params_0_bar += params_0_bar_rk4_step_1
-            params_1_bar += params_1_bar_rk4_step_1
-            params_2_bar += params_2_bar_rk4_step_1
-            params_3_bar += params_3_bar_rk4_step_1
-            (
                 state_0_bar,
-                state_1_bar_rk4_step_0,
-                params_0_bar_rk4_step_0,
-                params_1_bar_rk4_step_0,
-                params_2_bar_rk4_step_0,
-                params_3_bar_rk4_step_0,
-            ) = adjoint_rk4_step_0(state_0_saved, dt, state_0_bar)
-            state_1_bar = state_1_bar + state_1_bar_rk4_step_0
-            params_0_bar += params_0_bar_rk4_step_0
-            params_1_bar += params_1_bar_rk4_step_0
-            params_2_bar += params_2_bar_rk4_step_0
-            params_3_bar += params_3_bar_rk4_step_0
-            state_0_bar = state_0_bar + state_0_before_bar
+                state_1_bar,
+                params_0_bar_rk4_step,
+                params_1_bar_rk4_step,
+                params_2_bar_rk4_step,
+                params_3_bar_rk4_step,
+            ) = adjoint_rk4_step(
+                rk4_step_state_params_dt_saved, dt, state_0_bar, state_1_bar
+            )
+            params_0_bar += params_0_bar_rk4_step
+            params_1_bar += params_1_bar_rk4_step
+            params_2_bar += params_2_bar_rk4_step
+            params_3_bar += params_3_bar_rk4_step
     # state = (prey0, pred0)
     pred0_bar = state_1_bar
     prey0_bar = state_0_bar
@@ -134,80 +117,92 @@ def grad_fit_loss(alpha, beta, delta, gamma, prey0, pred0, observed, dt, steps_p
     return alpha_bar, beta_bar, delta_bar, gamma_bar, prey0_bar, pred0_bar
 
 
-def forward_rk4_step_1(state_0, state_1, params_0, params_1, params_2, params_3, dt):
-    """The helper 'rk4_step_1' and the values its adjoint reads, for the forward passes that call it."""
+def forward_rk4_step(state_0, state_1, params_0, params_1, params_2, params_3, dt):
+    """The helper 'rk4_step' and the values its adjoint reads, for the forward passes that call it."""
     x = state_0
     y = state_1
-    k1x, k1x_saved = forward_lotka_volterra_0(
+    _t1, _t1_saved = forward_lotka_volterra(
         state_0, state_1, params_0, params_1, params_2, params_3
     )
-    k1y, k1y_saved = forward_lotka_volterra_1(
-        state_0, state_1, params_0, params_1, params_2, params_3
-    )
+    k1x = _t1[0]
+    k1y = _t1[1]
     _0p5_times_dt = 0.5 * dt
     _0p5_times_dt_times_k1x = _0p5_times_dt * k1x
-    _t1 = x + _0p5_times_dt_times_k1x
     _0p5_times_dt_1 = 0.5 * dt
     _0p5_times_dt_times_k1y = _0p5_times_dt_1 * k1y
-    _t2 = y + _0p5_times_dt_times_k1y
-    k2x, k2x_saved = forward_lotka_volterra_0(
-        _t1, _t2, params_0, params_1, params_2, params_3
+    _t4, _t4_saved = forward_lotka_volterra(
+        x + _0p5_times_dt_times_k1x,
+        y + _0p5_times_dt_times_k1y,
+        params_0,
+        params_1,
+        params_2,
+        params_3,
     )
-    k2y, k2y_saved = forward_lotka_volterra_1(
-        _t1, _t2, params_0, params_1, params_2, params_3
-    )
+    k2x = _t4[0]
+    k2y = _t4[1]
     _0p5_times_dt_2 = 0.5 * dt
     _0p5_times_dt_times_k2x = _0p5_times_dt_2 * k2x
-    _t3 = x + _0p5_times_dt_times_k2x
     _0p5_times_dt_3 = 0.5 * dt
     _0p5_times_dt_times_k2y = _0p5_times_dt_3 * k2y
-    _t4 = y + _0p5_times_dt_times_k2y
-    k3x, k3x_saved = forward_lotka_volterra_0(
-        _t3, _t4, params_0, params_1, params_2, params_3
+    _t7, _t7_saved = forward_lotka_volterra(
+        x + _0p5_times_dt_times_k2x,
+        y + _0p5_times_dt_times_k2y,
+        params_0,
+        params_1,
+        params_2,
+        params_3,
     )
-    k3y, k3y_saved = forward_lotka_volterra_1(
-        _t3, _t4, params_0, params_1, params_2, params_3
-    )
+    k3x = _t7[0]
+    k3y = _t7[1]
     dt_times_k3x = dt * k3x
-    x_plus_dt_times_k3x = x + dt_times_k3x
     dt_times_k3y = dt * k3y
-    y_plus_dt_times_k3y = y + dt_times_k3y
-    k4y, k4y_saved = forward_lotka_volterra_1(
-        x_plus_dt_times_k3x, y_plus_dt_times_k3y, params_0, params_1, params_2, params_3
+    _t8, _t8_saved = forward_lotka_volterra(
+        x + dt_times_k3x, y + dt_times_k3y, params_0, params_1, params_2, params_3
     )
+    k4x = _t8[0]
+    k4y = _t8[1]
+    dt_over_6p0 = dt / 6.0
+    k1x_plus_2p0_times_k2x = k1x + 2.0 * k2x
+    rk4_step_t1 = k1x_plus_2p0_times_k2x + 2.0 * k3x
+    rk4_step_t2 = rk4_step_t1 + k4x
+    rk4_step_t3 = dt_over_6p0 * rk4_step_t2
+    rk4_step_t4 = x + rk4_step_t3
     dt_over_6p0_1 = dt / 6.0
     k1y_plus_2p0_times_k2y = k1y + 2.0 * k2y
     rk4_step_t5 = k1y_plus_2p0_times_k2y + 2.0 * k3y
     rk4_step_t6 = rk4_step_t5 + k4y
     rk4_step_t7 = dt_over_6p0_1 * rk4_step_t6
     rk4_step_t8 = y + rk4_step_t7
-    return rk4_step_t8, (
+    return (rk4_step_t4, rk4_step_t8), (
         x,
         y,
+        _t1_saved,
         k1x,
-        k1x_saved,
         k1y,
-        k1y_saved,
         _0p5_times_dt,
         _0p5_times_dt_times_k1x,
         _0p5_times_dt_1,
         _0p5_times_dt_times_k1y,
+        _t4_saved,
         k2x,
-        k2x_saved,
         k2y,
-        k2y_saved,
         _0p5_times_dt_2,
         _0p5_times_dt_times_k2x,
         _0p5_times_dt_3,
         _0p5_times_dt_times_k2y,
+        _t7_saved,
         k3x,
-        k3x_saved,
         k3y,
-        k3y_saved,
         dt_times_k3x,
         dt_times_k3y,
+        _t8_saved,
+        k4x,
         k4y,
-        k4y_saved,
+        dt_over_6p0,
+        k1x_plus_2p0_times_k2x,
+        rk4_step_t1,
+        rk4_step_t2,
+        rk4_step_t3,
         dt_over_6p0_1,
         k1y_plus_2p0_times_k2y,
         rk4_step_t5,
@@ -216,35 +211,38 @@ def forward_rk4_step_1(state_0, state_1, params_0, params_1, params_2, params_3,
     )
 
 
-def adjoint_rk4_step_1(saved, dt, rk4_step_t8_bar):
-    """Adjoints (state_0_bar, state_1_bar, params_0_bar, params_1_bar, params_2_bar, params_3_bar) of the helper 'rk4_step_1', given its saved values and the adjoint of its result."""
+def adjoint_rk4_step(saved, dt, rk4_step_t4_bar, rk4_step_t8_bar):
+    """Adjoints (state_0_bar, state_1_bar, params_0_bar, params_1_bar, params_2_bar, params_3_bar) of the helper 'rk4_step', given its saved values and the adjoint of its result."""
     (
         x,
         y,
+        _t1_saved,
         k1x,
-        k1x_saved,
         k1y,
-        k1y_saved,
         _0p5_times_dt,
         _0p5_times_dt_times_k1x,
         _0p5_times_dt_1,
         _0p5_times_dt_times_k1y,
+        _t4_saved,
         k2x,
-        k2x_saved,
         k2y,
-        k2y_saved,
         _0p5_times_dt_2,
         _0p5_times_dt_times_k2x,
         _0p5_times_dt_3,
         _0p5_times_dt_times_k2y,
+        _t7_saved,
         k3x,
-        k3x_saved,
         k3y,
-        k3y_saved,
         dt_times_k3x,
         dt_times_k3y,
+        _t8_saved,
+        k4x,
         k4y,
-        k4y_saved,
+        dt_over_6p0,
+        k1x_plus_2p0_times_k2x,
+        rk4_step_t1,
+        rk4_step_t2,
+        rk4_step_t3,
         dt_over_6p0_1,
         k1y_plus_2p0_times_k2y,
         rk4_step_t5,
@@ -263,208 +261,6 @@ def adjoint_rk4_step_1(saved, dt, rk4_step_t8_bar):
     k1y_bar = unbroadcast(k1y_plus_2p0_times_k2y_bar, k1y)
     _2p0_times_k2y_bar = unbroadcast(k1y_plus_2p0_times_k2y_bar, k2y)
     k2y_bar = _2p0_times_k2y_bar * 2.0
-    # k4x, k4y = lotka_volterra((x + dt * k3x, y + dt * k3y), params)
-    x_plus_dt_times_k3x_bar, y_plus_dt_times_k3y_bar, params_2_bar, params_3_bar = (
-        adjoint_lotka_volterra_1(k4y_saved, k4y_bar)
-    )
-    y_bar = y_bar + unbroadcast(y_plus_dt_times_k3y_bar, y)
-    dt_times_k3y_bar = unbroadcast(y_plus_dt_times_k3y_bar, dt_times_k3y)
-    k3y_bar = k3y_bar + unbroadcast(dt_times_k3y_bar * dt, k3y)
-    x_bar = unbroadcast(x_plus_dt_times_k3x_bar, x)
-    dt_times_k3x_bar = unbroadcast(x_plus_dt_times_k3x_bar, dt_times_k3x)
-    k3x_bar = unbroadcast(dt_times_k3x_bar * dt, k3x)
-    # k3x, k3y = lotka_volterra((x + 0.5 * dt * k2x, y + 0.5 * dt * k2y), params)
-    _t3_bar, _t4_bar, params_2_bar_lotka_volterra_1, params_3_bar_lotka_volterra_1 = (
-        adjoint_lotka_volterra_1(k3y_saved, k3y_bar)
-    )
-    params_2_bar = params_2_bar + params_2_bar_lotka_volterra_1
-    params_3_bar = params_3_bar + params_3_bar_lotka_volterra_1
-    _t3_bar_lotka_volterra_0, _t4_bar_lotka_volterra_0, params_0_bar, params_1_bar = (
-        adjoint_lotka_volterra_0(k3x_saved, k3x_bar)
-    )
-    _t3_bar = _t3_bar + _t3_bar_lotka_volterra_0
-    _t4_bar = _t4_bar + _t4_bar_lotka_volterra_0
-    y_bar = y_bar + unbroadcast(_t4_bar, y)
-    _0p5_times_dt_times_k2y_bar = unbroadcast(_t4_bar, _0p5_times_dt_times_k2y)
-    k2y_bar = k2y_bar + unbroadcast(_0p5_times_dt_times_k2y_bar * _0p5_times_dt_3, k2y)
-    x_bar = x_bar + unbroadcast(_t3_bar, x)
-    _0p5_times_dt_times_k2x_bar = unbroadcast(_t3_bar, _0p5_times_dt_times_k2x)
-    k2x_bar = unbroadcast(_0p5_times_dt_times_k2x_bar * _0p5_times_dt_2, k2x)
-    # k2x, k2y = lotka_volterra((x + 0.5 * dt * k1x, y + 0.5 * dt * k1y), params)
-    (
-        _t1_bar,
-        _t2_bar,
-        params_2_bar_lotka_volterra_1_1,
-        params_3_bar_lotka_volterra_1_1,
-    ) = adjoint_lotka_volterra_1(k2y_saved, k2y_bar)
-    params_2_bar = params_2_bar + params_2_bar_lotka_volterra_1_1
-    params_3_bar = params_3_bar + params_3_bar_lotka_volterra_1_1
-    (
-        _t1_bar_lotka_volterra_0,
-        _t2_bar_lotka_volterra_0,
-        params_0_bar_lotka_volterra_0,
-        params_1_bar_lotka_volterra_0,
-    ) = adjoint_lotka_volterra_0(k2x_saved, k2x_bar)
-    _t1_bar = _t1_bar + _t1_bar_lotka_volterra_0
-    _t2_bar = _t2_bar + _t2_bar_lotka_volterra_0
-    params_0_bar = params_0_bar + params_0_bar_lotka_volterra_0
-    params_1_bar = params_1_bar + params_1_bar_lotka_volterra_0
-    y_bar = y_bar + unbroadcast(_t2_bar, y)
-    _0p5_times_dt_times_k1y_bar = unbroadcast(_t2_bar, _0p5_times_dt_times_k1y)
-    k1y_bar = k1y_bar + unbroadcast(_0p5_times_dt_times_k1y_bar * _0p5_times_dt_1, k1y)
-    x_bar = x_bar + unbroadcast(_t1_bar, x)
-    _0p5_times_dt_times_k1x_bar = unbroadcast(_t1_bar, _0p5_times_dt_times_k1x)
-    k1x_bar = unbroadcast(_0p5_times_dt_times_k1x_bar * _0p5_times_dt, k1x)
-    # k1x, k1y = lotka_volterra(state, params)
-    (
-        state_0_bar,
-        state_1_bar,
-        params_2_bar_lotka_volterra_1_2,
-        params_3_bar_lotka_volterra_1_2,
-    ) = adjoint_lotka_volterra_1(k1y_saved, k1y_bar)
-    params_2_bar = params_2_bar + params_2_bar_lotka_volterra_1_2
-    params_3_bar = params_3_bar + params_3_bar_lotka_volterra_1_2
-    (
-        state_0_bar_lotka_volterra_0,
-        state_1_bar_lotka_volterra_0,
-        params_0_bar_lotka_volterra_0_1,
-        params_1_bar_lotka_volterra_0_1,
-    ) = adjoint_lotka_volterra_0(k1x_saved, k1x_bar)
-    state_0_bar = state_0_bar + state_0_bar_lotka_volterra_0
-    state_1_bar = state_1_bar + state_1_bar_lotka_volterra_0
-    params_0_bar = params_0_bar + params_0_bar_lotka_volterra_0_1
-    params_1_bar = params_1_bar + params_1_bar_lotka_volterra_0_1
-    # x, y = state
-    state_1_bar = state_1_bar + y_bar
-    state_0_bar = state_0_bar + x_bar
-    return (
-        state_0_bar,
-        state_1_bar,
-        params_0_bar,
-        params_1_bar,
-        params_2_bar,
-        params_3_bar,
-    )
-
-
-def forward_rk4_step_0(state_0, state_1, params_0, params_1, params_2, params_3, dt):
-    """The helper 'rk4_step_0' and the values its adjoint reads, for the forward passes that call it."""
-    x = state_0
-    y = state_1
-    k1x, k1x_saved = forward_lotka_volterra_0(
-        state_0, state_1, params_0, params_1, params_2, params_3
-    )
-    k1y, k1y_saved = forward_lotka_volterra_1(
-        state_0, state_1, params_0, params_1, params_2, params_3
-    )
-    _0p5_times_dt = 0.5 * dt
-    _0p5_times_dt_times_k1x = _0p5_times_dt * k1x
-    _t1 = x + _0p5_times_dt_times_k1x
-    _0p5_times_dt_1 = 0.5 * dt
-    _0p5_times_dt_times_k1y = _0p5_times_dt_1 * k1y
-    _t2 = y + _0p5_times_dt_times_k1y
-    k2x, k2x_saved = forward_lotka_volterra_0(
-        _t1, _t2, params_0, params_1, params_2, params_3
-    )
-    k2y, k2y_saved = forward_lotka_volterra_1(
-        _t1, _t2, params_0, params_1, params_2, params_3
-    )
-    _0p5_times_dt_2 = 0.5 * dt
-    _0p5_times_dt_times_k2x = _0p5_times_dt_2 * k2x
-    _t3 = x + _0p5_times_dt_times_k2x
-    _0p5_times_dt_3 = 0.5 * dt
-    _0p5_times_dt_times_k2y = _0p5_times_dt_3 * k2y
-    _t4 = y + _0p5_times_dt_times_k2y
-    k3x, k3x_saved = forward_lotka_volterra_0(
-        _t3, _t4, params_0, params_1, params_2, params_3
-    )
-    k3y, k3y_saved = forward_lotka_volterra_1(
-        _t3, _t4, params_0, params_1, params_2, params_3
-    )
-    dt_times_k3x = dt * k3x
-    x_plus_dt_times_k3x = x + dt_times_k3x
-    dt_times_k3y = dt * k3y
-    y_plus_dt_times_k3y = y + dt_times_k3y
-    k4x, k4x_saved = forward_lotka_volterra_0(
-        x_plus_dt_times_k3x, y_plus_dt_times_k3y, params_0, params_1, params_2, params_3
-    )
-    dt_over_6p0 = dt / 6.0
-    k1x_plus_2p0_times_k2x = k1x + 2.0 * k2x
-    rk4_step_t1 = k1x_plus_2p0_times_k2x + 2.0 * k3x
-    rk4_step_t2 = rk4_step_t1 + k4x
-    rk4_step_t3 = dt_over_6p0 * rk4_step_t2
-    rk4_step_t4 = x + rk4_step_t3
-    return rk4_step_t4, (
-        x,
-        y,
-        k1x,
-        k1x_saved,
-        k1y,
-        k1y_saved,
-        _0p5_times_dt,
-        _0p5_times_dt_times_k1x,
-        _0p5_times_dt_1,
-        _0p5_times_dt_times_k1y,
-        k2x,
-        k2x_saved,
-        k2y,
-        k2y_saved,
-        _0p5_times_dt_2,
-        _0p5_times_dt_times_k2x,
-        _0p5_times_dt_3,
-        _0p5_times_dt_times_k2y,
-        k3x,
-        k3x_saved,
-        k3y,
-        k3y_saved,
-        dt_times_k3x,
-        dt_times_k3y,
-        k4x,
-        k4x_saved,
-        dt_over_6p0,
-        k1x_plus_2p0_times_k2x,
-        rk4_step_t1,
-        rk4_step_t2,
-        rk4_step_t3,
-    )
-
-
-def adjoint_rk4_step_0(saved, dt, rk4_step_t4_bar):
-    """Adjoints (state_0_bar, state_1_bar, params_0_bar, params_1_bar, params_2_bar, params_3_bar) of the helper 'rk4_step_0', given its saved values and the adjoint of its result."""
-    (
-        x,
-        y,
-        k1x,
-        k1x_saved,
-        k1y,
-        k1y_saved,
-        _0p5_times_dt,
-        _0p5_times_dt_times_k1x,
-        _0p5_times_dt_1,
-        _0p5_times_dt_times_k1y,
-        k2x,
-        k2x_saved,
-        k2y,
-        k2y_saved,
-        _0p5_times_dt_2,
-        _0p5_times_dt_times_k2x,
-        _0p5_times_dt_3,
-        _0p5_times_dt_times_k2y,
-        k3x,
-        k3x_saved,
-        k3y,
-        k3y_saved,
-        dt_times_k3x,
-        dt_times_k3y,
-        k4x,
-        k4x_saved,
-        dt_over_6p0,
-        k1x_plus_2p0_times_k2x,
-        rk4_step_t1,
-        rk4_step_t2,
-        rk4_step_t3,
-    ) = saved
-    # return (
     x_bar = unbroadcast(rk4_step_t4_bar, x)
     rk4_step_t3_bar = unbroadcast(rk4_step_t4_bar, rk4_step_t3)
     rk4_step_t2_bar = unbroadcast(rk4_step_t3_bar * dt_over_6p0, rk4_step_t2)
@@ -477,76 +273,71 @@ def adjoint_rk4_step_0(saved, dt, rk4_step_t4_bar):
     _2p0_times_k2x_bar = unbroadcast(k1x_plus_2p0_times_k2x_bar, k2x)
     k2x_bar = _2p0_times_k2x_bar * 2.0
     # k4x, k4y = lotka_volterra((x + dt * k3x, y + dt * k3y), params)
-    x_plus_dt_times_k3x_bar, y_plus_dt_times_k3y_bar, params_0_bar, params_1_bar = (
-        adjoint_lotka_volterra_0(k4x_saved, k4x_bar)
-    )
-    y_bar = unbroadcast(y_plus_dt_times_k3y_bar, y)
+    (
+        x_plus_dt_times_k3x_bar,
+        y_plus_dt_times_k3y_bar,
+        params_0_bar,
+        params_1_bar,
+        params_2_bar,
+        params_3_bar,
+    ) = adjoint_lotka_volterra(_t8_saved, k4x_bar, k4y_bar)
+    y_bar = y_bar + unbroadcast(y_plus_dt_times_k3y_bar, y)
     dt_times_k3y_bar = unbroadcast(y_plus_dt_times_k3y_bar, dt_times_k3y)
-    k3y_bar = unbroadcast(dt_times_k3y_bar * dt, k3y)
+    k3y_bar = k3y_bar + unbroadcast(dt_times_k3y_bar * dt, k3y)
     x_bar = x_bar + unbroadcast(x_plus_dt_times_k3x_bar, x)
     dt_times_k3x_bar = unbroadcast(x_plus_dt_times_k3x_bar, dt_times_k3x)
     k3x_bar = k3x_bar + unbroadcast(dt_times_k3x_bar * dt, k3x)
     # k3x, k3y = lotka_volterra((x + 0.5 * dt * k2x, y + 0.5 * dt * k2y), params)
-    _t3_bar, _t4_bar, params_2_bar, params_3_bar = adjoint_lotka_volterra_1(
-        k3y_saved, k3y_bar
-    )
     (
-        _t3_bar_lotka_volterra_0,
-        _t4_bar_lotka_volterra_0,
-        params_0_bar_lotka_volterra_0,
-        params_1_bar_lotka_volterra_0,
-    ) = adjoint_lotka_volterra_0(k3x_saved, k3x_bar)
-    _t3_bar = _t3_bar + _t3_bar_lotka_volterra_0
-    _t4_bar = _t4_bar + _t4_bar_lotka_volterra_0
-    params_0_bar = params_0_bar + params_0_bar_lotka_volterra_0
-    params_1_bar = params_1_bar + params_1_bar_lotka_volterra_0
-    y_bar = y_bar + unbroadcast(_t4_bar, y)
-    _0p5_times_dt_times_k2y_bar = unbroadcast(_t4_bar, _0p5_times_dt_times_k2y)
-    k2y_bar = unbroadcast(_0p5_times_dt_times_k2y_bar * _0p5_times_dt_3, k2y)
-    x_bar = x_bar + unbroadcast(_t3_bar, x)
-    _0p5_times_dt_times_k2x_bar = unbroadcast(_t3_bar, _0p5_times_dt_times_k2x)
+        _t5_bar,
+        _t6_bar,
+        params_0_bar_lotka_volterra,
+        params_1_bar_lotka_volterra,
+        params_2_bar_lotka_volterra,
+        params_3_bar_lotka_volterra,
+    ) = adjoint_lotka_volterra(_t7_saved, k3x_bar, k3y_bar)
+    params_0_bar = params_0_bar + params_0_bar_lotka_volterra
+    params_1_bar = params_1_bar + params_1_bar_lotka_volterra
+    params_2_bar = params_2_bar + params_2_bar_lotka_volterra
+    params_3_bar = params_3_bar + params_3_bar_lotka_volterra
+    y_bar = y_bar + unbroadcast(_t6_bar, y)
+    _0p5_times_dt_times_k2y_bar = unbroadcast(_t6_bar, _0p5_times_dt_times_k2y)
+    k2y_bar = k2y_bar + unbroadcast(_0p5_times_dt_times_k2y_bar * _0p5_times_dt_3, k2y)
+    x_bar = x_bar + unbroadcast(_t5_bar, x)
+    _0p5_times_dt_times_k2x_bar = unbroadcast(_t5_bar, _0p5_times_dt_times_k2x)
     k2x_bar = k2x_bar + unbroadcast(_0p5_times_dt_times_k2x_bar * _0p5_times_dt_2, k2x)
     # k2x, k2y = lotka_volterra((x + 0.5 * dt * k1x, y + 0.5 * dt * k1y), params)
-    _t1_bar, _t2_bar, params_2_bar_lotka_volterra_1, params_3_bar_lotka_volterra_1 = (
-        adjoint_lotka_volterra_1(k2y_saved, k2y_bar)
-    )
+    (
+        _t2_bar,
+        _t3_bar,
+        params_0_bar_lotka_volterra_1,
+        params_1_bar_lotka_volterra_1,
+        params_2_bar_lotka_volterra_1,
+        params_3_bar_lotka_volterra_1,
+    ) = adjoint_lotka_volterra(_t4_saved, k2x_bar, k2y_bar)
+    params_0_bar = params_0_bar + params_0_bar_lotka_volterra_1
+    params_1_bar = params_1_bar + params_1_bar_lotka_volterra_1
     params_2_bar = params_2_bar + params_2_bar_lotka_volterra_1
     params_3_bar = params_3_bar + params_3_bar_lotka_volterra_1
-    (
-        _t1_bar_lotka_volterra_0,
-        _t2_bar_lotka_volterra_0,
-        params_0_bar_lotka_volterra_0_1,
-        params_1_bar_lotka_volterra_0_1,
-    ) = adjoint_lotka_volterra_0(k2x_saved, k2x_bar)
-    _t1_bar = _t1_bar + _t1_bar_lotka_volterra_0
-    _t2_bar = _t2_bar + _t2_bar_lotka_volterra_0
-    params_0_bar = params_0_bar + params_0_bar_lotka_volterra_0_1
-    params_1_bar = params_1_bar + params_1_bar_lotka_volterra_0_1
-    y_bar = y_bar + unbroadcast(_t2_bar, y)
-    _0p5_times_dt_times_k1y_bar = unbroadcast(_t2_bar, _0p5_times_dt_times_k1y)
-    k1y_bar = unbroadcast(_0p5_times_dt_times_k1y_bar * _0p5_times_dt_1, k1y)
-    x_bar = x_bar + unbroadcast(_t1_bar, x)
-    _0p5_times_dt_times_k1x_bar = unbroadcast(_t1_bar, _0p5_times_dt_times_k1x)
+    y_bar = y_bar + unbroadcast(_t3_bar, y)
+    _0p5_times_dt_times_k1y_bar = unbroadcast(_t3_bar, _0p5_times_dt_times_k1y)
+    k1y_bar = k1y_bar + unbroadcast(_0p5_times_dt_times_k1y_bar * _0p5_times_dt_1, k1y)
+    x_bar = x_bar + unbroadcast(_t2_bar, x)
+    _0p5_times_dt_times_k1x_bar = unbroadcast(_t2_bar, _0p5_times_dt_times_k1x)
     k1x_bar = k1x_bar + unbroadcast(_0p5_times_dt_times_k1x_bar * _0p5_times_dt, k1x)
     # k1x, k1y = lotka_volterra(state, params)
     (
         state_0_bar,
         state_1_bar,
-        params_2_bar_lotka_volterra_1_1,
-        params_3_bar_lotka_volterra_1_1,
-    ) = adjoint_lotka_volterra_1(k1y_saved, k1y_bar)
-    params_2_bar = params_2_bar + params_2_bar_lotka_volterra_1_1
-    params_3_bar = params_3_bar + params_3_bar_lotka_volterra_1_1
-    (
-        state_0_bar_lotka_volterra_0,
-        state_1_bar_lotka_volterra_0,
-        params_0_bar_lotka_volterra_0_2,
-        params_1_bar_lotka_volterra_0_2,
-    ) = adjoint_lotka_volterra_0(k1x_saved, k1x_bar)
-    state_0_bar = state_0_bar + state_0_bar_lotka_volterra_0
-    state_1_bar = state_1_bar + state_1_bar_lotka_volterra_0
-    params_0_bar = params_0_bar + params_0_bar_lotka_volterra_0_2
-    params_1_bar = params_1_bar + params_1_bar_lotka_volterra_0_2
+        params_0_bar_lotka_volterra_2,
+        params_1_bar_lotka_volterra_2,
+        params_2_bar_lotka_volterra_2,
+        params_3_bar_lotka_volterra_2,
+    ) = adjoint_lotka_volterra(_t1_saved, k1x_bar, k1y_bar)
+    params_0_bar = params_0_bar + params_0_bar_lotka_volterra_2
+    params_1_bar = params_1_bar + params_1_bar_lotka_volterra_2
+    params_2_bar = params_2_bar + params_2_bar_lotka_volterra_2
+    params_3_bar = params_3_bar + params_3_bar_lotka_volterra_2
     # x, y = state
     state_1_bar = state_1_bar + y_bar
     state_0_bar = state_0_bar + x_bar
@@ -560,32 +351,54 @@ def adjoint_rk4_step_0(saved, dt, rk4_step_t4_bar):
     )
 
 
-def forward_lotka_volterra_1(state_0, state_1, params_0, params_1, params_2, params_3):
-    """The helper 'lotka_volterra_1' and the values its adjoint reads, for the forward passes that call it."""
+def forward_lotka_volterra(state_0, state_1, params_0, params_1, params_2, params_3):
+    """The helper 'lotka_volterra' and the values its adjoint reads, for the forward passes that call it."""
     prey = state_0
     pred = state_1
+    alpha = params_0
+    beta = params_1
     delta = params_2
     gamma = params_3
+    alpha_times_prey = alpha * prey
+    beta_times_prey = beta * prey
+    lotka_volterra_t1 = beta_times_prey * pred
+    lotka_volterra_t2 = alpha_times_prey - lotka_volterra_t1
     delta_times_prey = delta * prey
     lotka_volterra_t3 = delta_times_prey * pred
     gamma_times_pred = gamma * pred
     lotka_volterra_t4 = lotka_volterra_t3 - gamma_times_pred
-    return lotka_volterra_t4, (
+    return (lotka_volterra_t2, lotka_volterra_t4), (
         prey,
         pred,
+        alpha,
+        beta,
         delta,
         gamma,
+        alpha_times_prey,
+        beta_times_prey,
+        lotka_volterra_t1,
         delta_times_prey,
         lotka_volterra_t3,
         gamma_times_pred,
     )
 
 
-def adjoint_lotka_volterra_1(saved, lotka_volterra_t4_bar):
-    """Adjoints (state_0_bar, state_1_bar, params_2_bar, params_3_bar) of the helper 'lotka_volterra_1', given its saved values and the adjoint of its result."""
-    prey, pred, delta, gamma, delta_times_prey, lotka_volterra_t3, gamma_times_pred = (
-        saved
-    )
+def adjoint_lotka_volterra(saved, lotka_volterra_t2_bar, lotka_volterra_t4_bar):
+    """Adjoints (state_0_bar, state_1_bar, params_0_bar, params_1_bar, params_2_bar, params_3_bar) of the helper 'lotka_volterra', given its saved values and the adjoint of its result."""
+    (
+        prey,
+        pred,
+        alpha,
+        beta,
+        delta,
+        gamma,
+        alpha_times_prey,
+        beta_times_prey,
+        lotka_volterra_t1,
+        delta_times_prey,
+        lotka_volterra_t3,
+        gamma_times_pred,
+    ) = saved
     # return (alpha * prey - beta * prey * pred, delta * prey * pred - gamma * pred)
     lotka_volterra_t3_bar = unbroadcast(lotka_volterra_t4_bar, lotka_volterra_t3)
     gamma_times_pred_bar = unbroadcast(-lotka_volterra_t4_bar, gamma_times_pred)
@@ -595,57 +408,30 @@ def adjoint_lotka_volterra_1(saved, lotka_volterra_t4_bar):
     pred_bar = pred_bar + unbroadcast(lotka_volterra_t3_bar * delta_times_prey, pred)
     delta_bar = unbroadcast(delta_times_prey_bar * prey, delta)
     prey_bar = unbroadcast(delta_times_prey_bar * delta, prey)
-    # alpha, beta, delta, gamma = params
-    params_3_bar = gamma_bar
-    params_2_bar = delta_bar
-    # prey, pred = state
-    state_1_bar = pred_bar
-    state_0_bar = prey_bar
-    return state_0_bar, state_1_bar, params_2_bar, params_3_bar
-
-
-def forward_lotka_volterra_0(state_0, state_1, params_0, params_1, params_2, params_3):
-    """The helper 'lotka_volterra_0' and the values its adjoint reads, for the forward passes that call it."""
-    prey = state_0
-    pred = state_1
-    alpha = params_0
-    beta = params_1
-    alpha_times_prey = alpha * prey
-    beta_times_prey = beta * prey
-    lotka_volterra_t1 = beta_times_prey * pred
-    lotka_volterra_t2 = alpha_times_prey - lotka_volterra_t1
-    return lotka_volterra_t2, (
-        prey,
-        pred,
-        alpha,
-        beta,
-        alpha_times_prey,
-        beta_times_prey,
-        lotka_volterra_t1,
-    )
-
-
-def adjoint_lotka_volterra_0(saved, lotka_volterra_t2_bar):
-    """Adjoints (state_0_bar, state_1_bar, params_0_bar, params_1_bar) of the helper 'lotka_volterra_0', given its saved values and the adjoint of its result."""
-    prey, pred, alpha, beta, alpha_times_prey, beta_times_prey, lotka_volterra_t1 = (
-        saved
-    )
-    # return (alpha * prey - beta * prey * pred, delta * prey * pred - gamma * pred)
     alpha_times_prey_bar = unbroadcast(lotka_volterra_t2_bar, alpha_times_prey)
     lotka_volterra_t1_bar = unbroadcast(-lotka_volterra_t2_bar, lotka_volterra_t1)
     beta_times_prey_bar = unbroadcast(lotka_volterra_t1_bar * pred, beta_times_prey)
-    pred_bar = unbroadcast(lotka_volterra_t1_bar * beta_times_prey, pred)
+    pred_bar = pred_bar + unbroadcast(lotka_volterra_t1_bar * beta_times_prey, pred)
     beta_bar = unbroadcast(beta_times_prey_bar * prey, beta)
-    prey_bar = unbroadcast(beta_times_prey_bar * beta, prey)
+    prey_bar = prey_bar + unbroadcast(beta_times_prey_bar * beta, prey)
     alpha_bar = unbroadcast(alpha_times_prey_bar * prey, alpha)
     prey_bar = prey_bar + unbroadcast(alpha_times_prey_bar * alpha, prey)
     # alpha, beta, delta, gamma = params
+    params_3_bar = gamma_bar
+    params_2_bar = delta_bar
     params_1_bar = beta_bar
     params_0_bar = alpha_bar
     # prey, pred = state
     state_1_bar = pred_bar
     state_0_bar = prey_bar
-    return state_0_bar, state_1_bar, params_0_bar, params_1_bar
+    return (
+        state_0_bar,
+        state_1_bar,
+        params_0_bar,
+        params_1_bar,
+        params_2_bar,
+        params_3_bar,
+    )
 
 
 def unbroadcast(g, x):

@@ -23,7 +23,18 @@ from . import ir
 from .diagnostics import Diagnostic, S2sadError
 from .rules import Rule, library_message, lookup
 
-__all__ = ["Activity", "activity", "default_wrt", "check", "helper_rule", "call_sites", "dropped", "draws"]
+__all__ = [
+    "Activity",
+    "activity",
+    "default_wrt",
+    "check",
+    "helper_rule",
+    "call_sites",
+    "used_results",
+    "parts",
+    "dropped",
+    "draws",
+]
 
 
 def rule_of(value: ir.Expr) -> Rule | None:
@@ -136,6 +147,28 @@ def call_sites(fn: ir.Function, act: Activity, helper: str) -> set[str]:
                 if p in rule.adjoints and isinstance(a, ir.Var) and act.active(a.name):
                     needed.add(p)
     return needed
+
+
+def used_results(fn: ir.Function, act: Activity, helper: str) -> set[int]:
+    """The values of a helper returning several (read with ``ir.PART``) whose adjoints some call in ``fn``
+    needs: those whose part is active."""
+    packs = {
+        s.target
+        for s in ir.walk(fn.body)
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn == helper and act.active(s.target)
+    }
+    return {k for pack, k, target in parts(fn) if pack in packs and act.active(target)}
+
+
+def parts(fn: ir.Function) -> list[tuple[str, int, str]]:
+    """``(t, k, a)`` for each ``a = part(t, k)`` of ``fn``: value k of the helper result ``t``."""
+    out = []
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn == ir.PART:
+            pack, k = s.value.args
+            assert isinstance(pack, ir.Var) and isinstance(k, ir.Const) and isinstance(k.value, int)
+            out.append((pack.name, k.value, s.target))
+    return out
 
 
 def default_wrt(fn: ir.Function) -> tuple[str, ...]:

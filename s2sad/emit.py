@@ -306,7 +306,7 @@ def _expr(e: ir.Expr, spelling: _Spelling) -> ast.expr:
         return ast.List(args)
     if e.fn == ir.IFEXP:
         return ast.IfExp(args[0], args[1], args[2])
-    if e.fn == ir.GETITEM:
+    if e.fn in (ir.GETITEM, ir.PART):
         return ast.Subscript(args[0], _index(e.args[1], spelling))
     if e.fn == ir.TRANSPOSED:
         return ast.Attribute(args[0], "T")

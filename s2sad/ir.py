@@ -15,7 +15,8 @@ Grammar (after :mod:`s2sad.ssa`)::
                 | Return(Expr*) | Require(test, message) | Comment(text)
     Expr      ::= Var(name) | Const(number) | Global(qualname)
                 | Call(qualname, Expr*)       operators too: ``operator.mul``, ``operator.lt`` ...;
-                                              ``TUPLE``/``LIST`` build a tuple / an empty list
+                                              ``TUPLE``/``LIST`` build a tuple / an empty list;
+                                              ``PART`` reads one value of a helper's tuple result
                 | BoolOp("and" | "or", Expr*)
                 | LibraryCall(qualname, Expr*, keywords)   a library call with no derivative rule, emitted
                                               as written; its result carries no derivative
@@ -71,6 +72,7 @@ __all__ = [
     "TRANSPOSED",
     "SETITEM",
     "APPEND",
+    "PART",
     "INDEXED",
     "ADD_AT",
     "temp_base",
@@ -107,6 +109,11 @@ SETITEM = "s2sad.setitem"
 #: ``Call(APPEND, (xs, v))``: the list ``xs`` with ``v`` appended, a functional update in the IR; the generated
 #: code appends in place and pops in the reverse pass (see :mod:`s2sad.writes`).
 APPEND = "s2sad.append"
+#: ``Call(PART, (t, Const(k)))`` is ``t[k]``, value ``k`` of what a helper returning several values returned:
+#: ``t = h(x)`` then ``a = part(t, 0)``, ``b = part(t, 1)`` right after it, in the same block (the frontend
+#: writes them so). The helper runs once; its adjoint takes the adjoints of the values its callers use, each
+#: read from the part that names it (see :mod:`s2sad.reverse`), so ``t`` itself never has an adjoint variable.
+PART = "s2sad.part"
 #: ``Accumulate(x, Call(INDEXED, (index, v)))`` is ``x[index] += v``; ``Accumulate(x, Call(ADD_AT, (index, v)))``
 #: is ``np.add.at(x, index, v)`` (unbuffered: an index that repeats adds every time). Written only into an
 #: adjoint array s2sad owns (see s2sad.inplace); the index is inside the value so that every stage sees it read.

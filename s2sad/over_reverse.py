@@ -91,6 +91,7 @@ def tangents(
         flows[f.name] = flow
         flow.calls(wanted)
     params = {p.name: primal.of(p.name) for p in grad_fn.params}
+    packed = _packed(grad_fn, others)
     problems: list[Diagnostic] = []
     built: list[tuple[ir.Function, ir.Function]] = []
     main: ir.Function | None = None
@@ -110,6 +111,7 @@ def tangents(
             start,
             main_name if is_main else names.tangent(f.name),
             is_main,
+            packed=f.name in packed,
         )
         try:
             out = builder.build()
@@ -124,6 +126,18 @@ def tangents(
         raise S2sadError(problems)
     assert main is not None
     return Tangents(main, built)
+
+
+def _packed(grad_fn: ir.Function, others: Sequence[ir.Function]) -> set[str]:
+    """The functions returning several values that a caller assigns to one name (a helper returning a tuple,
+    its values read with ``ir.PART``): their tangent functions return the tuple, then the tuple of tangents."""
+    several = {f.name for f in others for s in f.body if isinstance(s, ir.Return) and len(s.values) > 1}
+    return {
+        s.value.fn
+        for f in [grad_fn, *others]
+        for s in ir.walk(f.body)
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn in several
+    }
 
 
 def _hoisted(fn: ir.Function, functions: Mapping[str, ir.Function], names: ModuleNames) -> ir.Function:
@@ -297,8 +311,11 @@ class _Builder:
         params: Mapping[str, Value],
         name: str,
         is_main: bool,
+        *,
+        packed: bool = False,
     ) -> None:
         self.fn, self.wrt, self.flow, self.names = fn, wrt, flow, names
+        self.packed = packed  #: a function returning several values to callers that assign them to one name
         self.wanted, self.functions, self.scalar_code, self.name, self.is_main = (
             wanted,
             functions,
@@ -533,6 +550,9 @@ class _Builder:
                 out.append(replace(s, setup=tuple(self.block(s.setup)), body=tuple(self.block(s.body))))
             elif isinstance(s, ir.Return):
                 dots = tuple(self.tan_or_zero(v) for v in s.values)
+                if self.packed:  # the values as one tuple, as the callers take them, then their tangents
+                    out.append(replace(s, values=(ir.Call(ir.TUPLE, s.values), ir.Call(ir.TUPLE, dots))))
+                    continue
                 out.append(replace(s, values=dots if self.is_main else s.values + dots))
             else:
                 out.append(s)

@@ -135,10 +135,14 @@ def _reverse_parts(lowered: Lowered, wrt: Sequence[str] | None, with_value: bool
         # Each helper's adjoint returns what its callers need: callers are analysed before their callees.
         analysed: list[tuple[ir.Function, analysis.Activity]] = [(main, act)]
         helper_wrt: dict[str, tuple[str, ...]] = {}
+        results: dict[str, tuple[int, ...]] = {}  #: of a helper returning several: the values callers use
         for h in reversed(helpers):
             needed: set[str] = set()
+            used: set[int] = set()
             for caller, caller_act in analysed:
                 needed |= analysis.call_sites(caller, caller_act, h.name)
+                used |= analysis.used_results(caller, caller_act, h.name)
+            results[h.name] = tuple(sorted(used))
             helper_wrt[h.name] = tuple(p.name for p in h.params if p.name in needed)
             h_act = analysis.activity(h, helper_wrt[h.name])
             found += _problems(h, h_act, reruns=bool(helper_wrt[h.name]), drawing=frozenset(drawing))
@@ -152,7 +156,7 @@ def _reverse_parts(lowered: Lowered, wrt: Sequence[str] | None, with_value: bool
             raise S2sadError(found)
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
         known = values.program(main, helpers)
-        splits = saving.split_helpers(analysed[:0:-1], helper_wrt, module_names, known)  # callees first
+        splits = saving.split_helpers(analysed[:0:-1], helper_wrt, module_names, known, results)  # callees first
         fixed = fixed_point.prepare(main, act, helper_wrt, module_names, saving.how(splits), known[main.name])
         grad_fn = reverse.gradient(
             main,

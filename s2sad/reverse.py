@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from . import checkpoint, fixed_point, ir, specialise
+from . import checkpoint, fixed_point, ir, parts, specialise
 from .algebra import simplify
 from .increments import without_shared_increments
 from .analysis import Activity, rule_of
@@ -139,7 +139,9 @@ class _Gradient(ShapeSource, Recording):
         saving: Mapping[str, Saving] | None = None,
         values: Values | None = None,
         fixed: Mapping[Span, fixed_point.FixedPoint] | None = None,
+        results: tuple[int, ...] = (),
     ) -> None:
+        self.results = results  #: a helper returning several values: those whose adjoints its adjoint takes
         # a function analysed alone: the one differentiated, or a helper whose callers are not known
         self.values = values or analyse(fn, None if mode in ("gradient", "vjp") else {})
         self.helpers = helpers
@@ -166,6 +168,10 @@ class _Gradient(ShapeSource, Recording):
             and self.saving[s.value.fn].saves
             and act.active(s.target)
         }
+        # a helper's tuple result t: its values' names (t -> k -> a for each a = part(t, k)), and the adjoints
+        # of those values, taken from the parts as the reverse pass meets them (just before the call's reverse)
+        self.parts = parts.named(fn)
+        self.part_seeds: dict[str, dict[int, ir.Expr]] = {}
         self._stacks: dict[str, str] = {}
         self._contribs: dict[int, dict[str, ir.Expr]] = {}
         self._olds: dict[int, tuple[str, str | None]] = {}
@@ -200,12 +206,12 @@ class _Gradient(ShapeSource, Recording):
     def _seeds(self, ret: ir.Return, live: set[str]) -> list[ir.Stmt]:
         """The adjoints of a tuple result's values, read from ``out_bar`` (added where a value repeats)."""
         assert self._seed is not None
-        parts: dict[str, list[ir.Expr]] = {}
+        by_name: dict[str, list[ir.Expr]] = {}
         for k, v in enumerate(ret.values):
             if isinstance(v, ir.Var) and self.act.active(v.name):
-                parts.setdefault(v.name, []).append(ir.Call(ir.GETITEM, (ir.Var(self._seed), ir.Const(k))))
+                by_name.setdefault(v.name, []).append(ir.Call(ir.GETITEM, (ir.Var(self._seed), ir.Const(k))))
         out: list[ir.Stmt] = []
-        for name, terms in parts.items():
+        for name, terms in by_name.items():
             total = terms[0]
             for t in terms[1:]:
                 total = ir.Call("operator.add", (total, t))
@@ -294,13 +300,17 @@ class _Gradient(ShapeSource, Recording):
                 ir.Require(scalar, f"'{fn.name}' must return a scalar for its gradient; it returned an array")
             )
         if self.with_value and ret is not None:
-            value = ret.values[0]
-            if isinstance(value, ir.Var) and value.name in self.restored:
-                snapshot = self.namer.fresh("value")
-                forward.append(ir.Assign(snapshot, value))
-                value = ir.Var(snapshot)
+            kept = []
+            for v in ret.values if self.mode == "adjoint" else ret.values[:1]:
+                if isinstance(v, ir.Var) and v.name in self.restored:
+                    snapshot = self.namer.fresh("value")
+                    forward.append(ir.Assign(snapshot, v))
+                    v = ir.Var(snapshot)
+                kept.append(v)
+            value = kept[0] if len(kept) == 1 else ir.Call(ir.TUPLE, tuple(kept))
         live: set[str] = set()
         seed: ir.Param | None = None
+        several: list[ir.Param] = []  # the adjoints of a helper's values (several of them), as parameters
         if self.mode == "primal":
             assert value is not None and ret is not None
             if len(ret.values) > 1:  # a tuple result (the target of a Jacobian)
@@ -310,7 +320,9 @@ class _Gradient(ShapeSource, Recording):
                 forward, value = forward[:-1], last.value  # return the expression itself
             return replace(fn, body=tuple(forward) + (ir.Return((value,)),))
         seeds: list[ir.Stmt] = []
-        if self._seed is not None:  # after a default or a keyword-only parameter, keyword-only (Python's order)
+        if self.mode == "adjoint" and ret is not None and len(ret.values) > 1:
+            several = parts.result_params(self, ret, live, seeds)
+        elif self._seed is not None:  # after a default or a keyword-only parameter, keyword-only (Python's order)
             seed = ir.Param(self._seed, kwonly=any(p.default is not None or p.kwonly for p in fn.params))
             if ret is not None and len(ret.values) > 1:
                 seeds = self._seeds(ret, live)
@@ -325,7 +337,7 @@ class _Gradient(ShapeSource, Recording):
         backward = self.reverse(fn.body, live)
         backward[:0] = seeds  # into the list itself, as below
         if self.values.scalar_code:  # += where no other name can see it (a 0-d array changes in place)
-            params = [p.name for p in fn.params] + ([seed.name] if seed else [])
+            params = [p.name for p in fn.params] + ([seed.name] if seed else []) + [p.name for p in several]
             backward[:] = without_shared_increments(backward, params, forward)  # the same list (see s2sad.saving)
         grads: list[ir.Expr] = []
         for p in self.wrt:
@@ -355,7 +367,7 @@ class _Gradient(ShapeSource, Recording):
             name = self.names.entry("vjp_", fn.name)
         else:
             name = self.names.gradient(fn.name, with_value=self.with_value)
-        params = fn.params + ((seed,) if seed is not None else ())
+        params = fn.params + ((seed,) if seed is not None else ()) + tuple(several)
         if fn.bundles:  # the dictionary, and its entries read first
             body[:0] = [
                 ir.Assign(e, ir.Call(ir.GETITEM, (ir.Var(p.name), ir.Const(k)))) for p, es in fn.bundles for k, e in es
@@ -396,6 +408,10 @@ class _Gradient(ShapeSource, Recording):
         return restore + self.adjoint_assign(s, live) + self.restore_write(s)
 
     def adjoint_assign(self, s: ir.Assign, live: set[str]) -> list[ir.Stmt]:
+        if isinstance(s.value, ir.Call) and s.value.fn == ir.PART:
+            return parts.part_adjoint(self, s, live)
+        if s.target in self.parts:
+            return parts.several_adjoint(self, s, live)
         contribs = self.contributions(s)
         if not contribs:
             # The value is complete here even when nothing flows on (x = constant): a name assigned again in a
@@ -415,7 +431,7 @@ class _Gradient(ShapeSource, Recording):
             return []  # nothing uses the value: its adjoint is zero
         live.discard(s.target)
         if isinstance(s.value, ir.Call) and len(self.helpers.get(s.value.fn, ())) > 1:
-            return out + self.helper_adjoints(s, g, live)
+            return out + self.helper_adjoints(s, {_G: g}, live)
         # A carried name's old and new values share one adjoint: read it everywhere before overwriting it.
         for name in sorted(contribs, key=lambda n: n == s.target):
             term = simplify(self._unbroadcast_scalar(ir.substitute(contribs[name], {_G: g}), s))
@@ -445,14 +461,16 @@ class _Gradient(ShapeSource, Recording):
                 del self.const_adj[alias]
         return out
 
-    def helper_adjoints(self, s: ir.Assign, g: ir.Expr, live: set[str]) -> list[ir.Stmt]:
+    def helper_adjoints(self, s: ir.Assign, env: dict[str, ir.Expr], live: set[str]) -> list[ir.Stmt]:
         """``x_bar, w_bar = adjoint_dense(x, w, b, y_bar)``: one call gives every adjoint the caller needs;
-        an adjoint that already has a value gets the result through a temporary and ``+=``."""
+        an adjoint that already has a value gets the result through a temporary and ``+=``. ``env`` gives
+        the incoming adjoints (``$g``; ``$g#k`` for value k of a helper returning several)."""
         assert isinstance(s.value, ir.Call)
         helper = s.value.fn
         rule = rule_of(s.value)
         assert rule is not None
-        call = self.helper_call(s, g)
+        call = ir.substitute(self.helper_call(s, ir.Var(_G)), env)
+        assert isinstance(call, ir.Call)
         targets: list[str] = []
         after: list[ir.Stmt] = []
         before: list[ir.Stmt] = []
@@ -482,7 +500,8 @@ class _Gradient(ShapeSource, Recording):
         assert rule is not None
         args = tuple(a for p, a in zip(rule.params, s.value.args) if p in saving.params)
         saved = self.saved_of(s)
-        return ir.Call(self.names.adjoint(s.value.fn), ((ir.Var(saved),) if saved else ()) + args + (g,))
+        seeds = parts.seeds(self, s, saving.results) if saving.results else (g,)
+        return ir.Call(self.names.adjoint(s.value.fn), ((ir.Var(saved),) if saved else ()) + args + seeds)
 
     def accumulate(self, name: str, term: ir.Expr, origin: ir.Origin | None = None) -> ir.Stmt:
         """``x_bar += term`` in scalar code; where arrays may appear ``x_bar = x_bar + term``, since an adjoint

@@ -42,7 +42,12 @@ def _select(n: int) -> Rule:
 
 _N = range(1, 17)  # lists of 1 to 16 elements, as np.array's
 
-TUPLES = [_select(n) for n in range(1, 17)]
+TUPLES = [
+    *(_select(n) for n in range(1, 17)),
+    # value k of a helper's tuple result (ir.PART): the reverse pass hands ``g`` to the helper's adjoint as the
+    # adjoint of that value (s2sad.reverse), never as an adjoint of the tuple
+    vjp("s2sad.part(t, k)", t="g", kind="linear", shape="getitem"),
+]
 
 NUMPY = [
     vjp("operator.matmul(a, b)", a=_MATMUL_A, b=_MATMUL_B, shape="matmul"),

@@ -6,7 +6,9 @@ values its reverse pass reads (one value, or a tuple of them); the caller's reve
 recorded on a stack like any other value. A helper that calls helpers keeps their saved values among its own,
 so every helper body runs once per call in the function, however deep the nesting (Tapenade's split mode).
 A helper whose reverse pass reads nothing its forward pass computed is called as itself; its adjoint takes
-only the arguments it reads. What one forward call saved is handed to exactly one adjoint call, which consumes
+only the arguments it reads. A helper returning several values (read with ``ir.PART``) returns them as one
+tuple beside what it saved, and its adjoint takes the adjoints of the values its callers use, one parameter
+each, after its arguments: ``adjoint_h(saved, x, a_bar, b_bar)``. What one forward call saved is handed to exactly one adjoint call, which consumes
 it (pops the stacks among it).
 """
 
@@ -31,6 +33,9 @@ class Saving:
 
     saves: bool  #: the caller calls ``forward_h`` and hands what it returns beside the result to ``adjoint_h``
     params: tuple[str, ...]  #: the helper's parameters the adjoint function takes (after the saved values)
+    #: a helper returning several values: the values whose adjoints the adjoint function takes, after its
+    #: parameters (those some caller uses; a caller that does not use one passes a zero)
+    results: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,10 +66,12 @@ def split(
     saving: Mapping[str, Saving],
     names: ModuleNames,
     values: Values | None = None,
+    results: tuple[int, ...] = (),
 ) -> Split:
     """``forward_h`` and ``adjoint_h`` of the helper ``fn``, its adjoint returning the adjoints of ``wrt``;
-    ``saving`` tells how to call the helpers ``fn`` calls (every callee is split before its callers)."""
-    gradient = _Split(fn, wrt, act, True, helpers, names, mode="adjoint", saving=saving, values=values)
+    ``saving`` tells how to call the helpers ``fn`` calls (every callee is split before its callers);
+    ``results``: of a helper returning several values, those whose adjoints its adjoint takes."""
+    gradient = _Split(fn, wrt, act, True, helpers, names, mode="adjoint", saving=saving, values=values, results=results)
     if gradient.returned is None:
         return Split(None, reverse.adjoint(fn, wrt, act, helpers, names, saving, values), None, ())
     built = gradient.build()
@@ -82,7 +89,7 @@ def split(
     order = {n: i for i, n in enumerate(_definitions(forward))}
     saved = tuple(sorted((n for n in reads if n in written), key=order.__getitem__))
     params = tuple(p for p in fn.params if p.name in reads and p.name not in saved)
-    saving_h = Saving(bool(saved), tuple(p.name for p in params))
+    saving_h = Saving(bool(saved), tuple(p.name for p in params), results)
     adjoint_body: list[ir.Stmt] = []
     first: tuple[ir.Param, ...] = ()
     if len(saved) == 1:
@@ -171,13 +178,16 @@ def split_helpers(
     wrt: dict[str, tuple[str, ...]],
     names: ModuleNames,
     known: Mapping[str, Values] | None = None,
+    results: Mapping[str, tuple[int, ...]] | None = None,
 ) -> dict[str, Split]:
     """The split of every helper that has an adjoint; ``helpers`` come callees first; ``known``: what
-    :mod:`s2sad.values` knows of each function's names."""
+    :mod:`s2sad.values` knows of each function's names; ``results``: of each helper returning several
+    values, those its callers use."""
     out: dict[str, Split] = {}
     for h, h_act in helpers:
         if h.name in wrt:
-            out[h.name] = split(h, wrt[h.name], h_act, wrt, how(out), names, (known or {}).get(h.name))
+            used = (results or {}).get(h.name, ())
+            out[h.name] = split(h, wrt[h.name], h_act, wrt, how(out), names, (known or {}).get(h.name), used)
     return out
 
 

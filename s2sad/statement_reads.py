@@ -30,7 +30,9 @@ def _deterministic(call: ir.Call) -> bool:
 
 
 def _names(e: ir.Expr) -> set[str]:
-    return set(ir.expr_names(e)) - {G}
+    """The forward names ``e`` reads: not the incoming adjoints ``$g`` (``$g#k``: of value k of a helper's
+    tuple result, see :mod:`s2sad.reverse`)."""
+    return {n for n in ir.expr_names(e) if not n.startswith(G)}
 
 
 def stmt_reads(s: ir.Stmt) -> set[str]:

@@ -50,6 +50,7 @@ SAME = frozenset(
         "numpy.transpose",
         "numpy.reshape",
         "operator.getitem",
+        "s2sad.part",
         "numpy.copy",
         "numpy.cumsum",
         "numpy.average",

@@ -94,7 +94,7 @@ def array_free(fn: ir.Function, helpers: Mapping[str, ir.Function] = {}) -> bool
     return free(fn)
 
 
-_TUPLE_CALLS = {ir.TUPLE, ir.IFEXP, "s2sad.select"}
+_TUPLE_CALLS = {ir.TUPLE, ir.IFEXP, "s2sad.select", ir.PART}
 
 
 def _sums_arithmetic(fn: ir.Function) -> bool:
@@ -360,13 +360,17 @@ def analyse(
     env = analysis.run(start)
     returned = next((s for s in fn.body if isinstance(s, ir.Return)), None)
     result = (analysis.value(returned.values[0]) if returned is not None and returned.values else None) or UNKNOWN
+    several = params is not None and returned is not None and len(returned.values) > 1
+    if several:  # a helper returning several values: its callers read them with ir.PART
+        assert returned is not None
+        result = Tuple(tuple(FLOAT if scalar_code else analysis.value(v) or UNKNOWN for v in returned.values))
     if params is not None:
         result = _dims_renamed(result, lambda d: None if d.startswith(scope) else d)
     # a zero adjoint of a sized value needs NumPy's zeros_like: only where the module already uses NumPy
     numpy = any(b.qualname.split(".")[0] == "numpy" for b in fn.imports)
     sized = {a.name for e in _calls(fn.body) if e.fn == "builtins.len" for a in e.args if isinstance(a, ir.Var)}
     sized = sized if numpy else set()
-    out = Values(env, scalar_code, FLOAT if scalar_code else result, frozenset(sized))
+    out = Values(env, scalar_code, FLOAT if scalar_code and not several else result, frozenset(sized))
     return out if scalar_code else replace(out, keys=ShapeKeys(fn, out.of, (p.name for p in fn.params)))
 
 

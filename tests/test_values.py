@@ -32,6 +32,8 @@ def _function(fn: str) -> Any:
         return lambda index, *items: items[index]
     if fn == "numpy.array":
         return lambda *xs: np.array(list(xs))
+    if fn == "s2sad.part":  # t[k]: value k of a helper's tuple result (s2sad.ir.PART), an array's row here
+        return operator.getitem
     if fn == "s2sad.setitem":  # x[index] = v on a copy: what the IR's functional update means
         return _setitem
     for library, components in TUPLE_RESULTS.items():  # one value of np.linalg.eigh and the like

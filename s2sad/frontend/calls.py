@@ -48,8 +48,8 @@ class _Calls(_Expressions):
         if self.context.allow_helpers and not any(self.context.lookup(q, len(node.args)) for q in qualified):
             reported, failures = len(self.diagnostics), self.context.failures
             signature = self._helper(node, qualified)
-            if signature is not None and signature.results:
-                n = len(signature.results)
+            if signature is not None and signature.several:
+                n = signature.several
                 self.error(
                     node,
                     f"'{label}' returns {n} values; here its result is used as one value",

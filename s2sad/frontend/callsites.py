@@ -16,6 +16,7 @@ loop that assigns it). Every other test stays a branch decided at run time.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -87,17 +88,7 @@ class _CallSites:
         """The signature of this version: calls pass a tuple parameter's elements."""
         if not self.spec.tuples:
             return signature
-        return Signature(
-            signature.name,
-            signature.label,
-            signature.positional,
-            signature.posonly,
-            signature.kwonly,
-            signature.defaults,
-            signature.results,
-            signature.free,
-            self.spec.tuples,
-        )
+        return dataclasses.replace(signature, tuples=self.spec.tuples)
 
 
 def _is_rule(decorator: ast.expr) -> bool:

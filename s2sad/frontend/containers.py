@@ -88,7 +88,7 @@ class _Containers:
         found = static_length(node, self._containers)
         if found is None and isinstance(node, cst.Call):  # a helper returning several values
             signature = self.tuple_helper(node)
-            return len(signature.results) if signature is not None else None
+            return signature.several if signature is not None else None
         return found
 
     def element_name(self, name: str, k: int) -> str:

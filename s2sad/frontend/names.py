@@ -44,9 +44,9 @@ class Signature:
     posonly: int  #: how many of ``positional`` are positional-only
     kwonly: tuple[str, ...] = ()
     defaults: dict[str, ir.Expr] = field(default_factory=dict)
-    #: a helper that returns several values (``return a, b``): one single-result helper per element, by
-    #: name in the generated module (see ``program._Context.helper``); empty for a helper returning one value
-    results: tuple[str, ...] = ()
+    #: a helper that returns several values (``return a, b``): how many; a call reads each with ``ir.PART``
+    #: (see :meth:`.results._Results.helper_results`); 0 for a helper returning one value
+    several: int = 0
     #: a nested function lifted to a helper: its free variables, passed after its own parameters
     free: tuple[str, ...] = ()
     #: parameters given a tuple (see :class:`Spec`): a call passes its elements, one argument each

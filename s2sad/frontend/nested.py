@@ -177,7 +177,7 @@ class _Nested:
             if problem is not None:
                 self.error(node, f"cannot follow the nested function '{name}': {problem}", "unsupported-syntax")
                 return ir.Const(0)
-        if signature.results:
+        if signature.several:
             self.error(
                 node,
                 f"the nested function '{name}' returns several values",

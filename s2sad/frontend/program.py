@@ -374,7 +374,7 @@ class _Context:
                 )
                 return None
         elif fn.body and isinstance(fn.body[-1], ir.Return) and len(fn.body[-1].values) > 1:
-            signature = dataclasses.replace(signature, results=self._projections(fn, path, name))
+            signature = self._several(fn, signature)
         else:
             self.done.append(fn)
         (self.signatures if line is None else self.lifted)[key] = signature
@@ -410,23 +410,18 @@ class _Context:
             )
             return None
         if fn.body and isinstance(fn.body[-1], ir.Return) and len(fn.body[-1].values) > 1:
-            signature = dataclasses.replace(signature, results=self._projections(fn, path, f"{name}{spec.label}"))
+            signature = self._several(fn, signature)
         else:
             self.done.append(fn)
         self.versions[versioned] = signature
         self.read_helpers.setdefault(key, None)
         return signature
 
-    def _projections(self, fn: ir.Function, path: str, name: str) -> tuple[str, ...]:
-        """A helper returning several values (``return a, b``) becomes one helper per value, each the same body
-        returning one of them (``h_0``, ``h_1``): each is an ordinary helper, with its own adjoint, and each
-        forward or adjoint pass computes only what its value needs. A call site calls the ones it uses."""
+    def _several(self, fn: ir.Function, signature: Signature) -> Signature:
+        """A helper returning several values (``return a, b``) stays one function returning the tuple: a call
+        reads each value with ``ir.PART`` (see ``.results``), so the helper's body runs once per call in every
+        mode, its adjoint once too."""
+        self.done.append(fn)
         ret = fn.body[-1]
-        assert isinstance(ret, ir.Return)
-        names = []
-        for k, value in enumerate(ret.values):
-            projection = self.claim(f"{fn.name}_{k}", f"def {path}::{name}#{k}")
-            body = fn.body[:-1] + (ir.Return((value,), ret.origin),)
-            self.done.append(dataclasses.replace(fn, name=projection, body=body))
-            names.append(projection)
-        return tuple(names)
+        assert isinstance(ret, ir.Return) and fn.name == signature.name
+        return dataclasses.replace(signature, several=len(ret.values))

@@ -1,10 +1,10 @@
 """Helpers that return several values, and unpacking a value s2sad does not know as a tuple.
 
-A helper ending in ``return a, b`` is lowered once and split into one helper per value (``program._Context.
-helper``: ``h_0``, ``h_1``, each an ordinary helper with its own adjoint). A call site calls the ones it uses:
-``a, b = h(x)`` (the arguments once, then ``a = h_0(...)``, ``b = h_1(...)``), ``t = h(x)`` (a tuple variable:
-the call's length is read from the helper's text, see :meth:`_Results._returned_length`), ``h(x)[1]`` (only
-``h_1``). Any other use of such a call is refused. ``a, b, c = abc`` where ``abc`` is not a tuple s2sad knows
+A helper ending in ``return a, b`` is lowered once and stays one function returning the tuple: a call is
+``t = h(x)``, then ``a = part(t, 0)``, ``b = part(t, 1)`` (:data:`s2sad.ir.PART`), so the helper's body runs
+once per call in every mode (a gradient runs its forward pass once and its adjoint once). The forms:
+``a, b = h(x)``, ``t = h(x)`` (a tuple variable: the call's length is read from the helper's text, see
+:meth:`_Results._returned_length`), ``h(x)[1]`` (value 1 read). Any other use of such a call is refused. ``a, b, c = abc`` where ``abc`` is not a tuple s2sad knows
 (a parameter, an array) reads ``abc[0]``, ``abc[1]`` ... after checking its length at run time.
 """
 
@@ -84,7 +84,7 @@ class _Results:
         signature = self._helper(node, qualified)
         if self.context.failures > failures:
             self.failed_calls.add(id(node))  # the helper's problems are reported: this call's are not
-        if signature is not None and signature.results:
+        if signature is not None and signature.several:
             self._tuple_calls[id(node)] = signature
         return self._tuple_calls[id(node)]
 
@@ -96,25 +96,26 @@ class _Results:
         into: Sequence[str] = (),
         only: int | None = None,
     ) -> list[ir.Expr]:
-        """The values of a call to a helper returning several (``a, b = h(x)``): the arguments once, then one
-        call per value (see ``program._Context.helper``), or only value ``only``; ``into`` as for elements."""
+        """The values of a call to a helper returning several (``a, b = h(x)``): the arguments once, the call
+        ``t = h(...)`` once, then each value ``part(t, k)``, right after the call (every value, even one not
+        read here, ``only`` or not: a value's zero adjoint has its shape); ``into`` as for elements."""
         signature = self.tuple_helper(node)
         n = self._length(node)
-        if signature is None or n is None or len(signature.results) != n:
+        if signature is None or n is None or signature.several != n:
             return [ir.Const(0)] * (n or 0)  # reported where the helper is lowered
-        self.user_names.update(signature.results)
+        self.user_names.add(signature.name)
         args = self._bind(node, signature, out, origin)
-        parts: list[ir.Expr] = []
-        for k, fn in enumerate(signature.results):
-            if only is not None and k != only:
-                parts.append(ir.Const(0))
-            elif into:
-                parts.append(ir.Call(fn, args))
-            else:
-                name = self._temp_name(node)
-                out.append(ir.Assign(name, ir.Call(fn, args), origin))
-                parts.append(ir.Var(name))
-        return parts
+        pack = self._temp_name(node)
+        out.append(ir.Assign(pack, ir.Call(signature.name, args), origin))
+        values: list[ir.Expr] = [ir.Call(ir.PART, (ir.Var(pack), ir.Const(k))) for k in range(n)]
+        if into:
+            return values
+        named: list[ir.Expr] = []
+        for value in values:
+            name = self._temp_name(node)
+            out.append(ir.Assign(name, value, origin))
+            named.append(ir.Var(name))
+        return named
 
     def _returned_length(self, node: cst.Call) -> int | None:
         """How many values a call to a helper of this file returns, read from its text (``return a, b``), for
