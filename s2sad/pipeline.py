@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import __version__, analysis, config, emit, fixed_point, ir, limits, names, reverse, rules, saving, sharing
-from . import ssa, values
+from . import list_guards, ssa, values
 from .diagnostics import Diagnostic, S2sadError
 
 
@@ -232,6 +232,7 @@ def _lowered(source: str, path: str, name: str, line: int | None, *, tuple_resul
     module_names = names.ModuleNames.of([program.main, *program.helpers], [(o.name, o.text) for o in program.opaque])
     main = sharing.share(ssa.to_ssa(program.main, module_names))
     helpers = [sharing.share(ssa.to_ssa(h, module_names)) for h in program.helpers]
+    main = list_guards.guarded(main, values.program(main, helpers)[main.name])
     return Lowered(program, module_names, main, helpers)
 
 
