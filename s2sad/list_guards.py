@@ -13,6 +13,8 @@ list by themselves, and an array operand makes NumPy do arithmetic: those need n
 
 from __future__ import annotations
 
+import dataclasses
+
 from . import ir
 from .shapes import Array, Scalar, Unknown
 from .values import Values
@@ -23,41 +25,66 @@ __all__ = ["guarded", "message"]
 _COPIES = frozenset({"copy.copy", "copy.deepcopy"})
 
 
-def message(name: str) -> str:
-    """The run-time error of the check of ``name``."""
+def message(name: str, item_of: str | None = None) -> str:
+    """The run-time error of the check of ``name`` (``item_of``: the parameter it is an item of)."""
+    what = f"'{name}' (an item of '{item_of}')" if item_of else f"'{name}'"
     return (
-        f"'{name}' must be a NumPy array, not a list or tuple: on a list '+' concatenates and '*' repeats, "
+        f"{what} must be a NumPy array, not a list or tuple: on a list '+' concatenates and '*' repeats, "
         f"and the derivative is of array arithmetic. Pass np.asarray({name})"
     )
 
 
 def guarded(fn: ir.Function, known: Values) -> ir.Function:
-    """``fn`` with a check at its top for each parameter that needs one (``fn`` itself when none does)."""
+    """``fn`` with a check at its top for each parameter that needs one, and after the statement binding each
+    element of one that needs one (``fn`` itself when none does)."""
     names = _needing(fn, known)
     if not names:
         return fn
-    checks: list[ir.Stmt] = []
-    for name in names:
-        sequence = ir.Call(ir.TUPLE, (ir.Global("builtins.list"), ir.Global("builtins.tuple")))
-        test = ir.Call("operator.not_", (ir.Call("builtins.isinstance", (ir.Var(name), sequence)),))
-        checks.append(ir.Require(test, message(name), "builtins.TypeError"))
-    return ir.Function(**{**{f: getattr(fn, f) for f in fn.__dataclass_fields__}, "body": (*checks, *fn.body)})
+    params = [p.name for p in fn.params if p.name in names]
+    body = (*(_check(name) for name in params), *_checked(fn.body, names - set(params)))
+    return ir.Function(**{**{f: getattr(fn, f) for f in fn.__dataclass_fields__}, "body": body})
 
 
-def _needing(fn: ir.Function, known: Values) -> list[str]:
-    """The parameters that need the check, in the order of the signature."""
+def _check(name: str, item_of: str | None = None) -> ir.Require:
+    sequence = ir.Call(ir.TUPLE, (ir.Global("builtins.list"), ir.Global("builtins.tuple")))
+    test = ir.Call("operator.not_", (ir.Call("builtins.isinstance", (ir.Var(name), sequence)),))
+    return ir.Require(test, message(name, item_of), "builtins.TypeError")
+
+
+def _checked(stmts: tuple[ir.Stmt, ...], elements: set[str]) -> tuple[ir.Stmt, ...]:
+    """``stmts`` with the check of each of ``elements`` after the statement that binds it."""
+    if not elements:
+        return stmts
+    out: list[ir.Stmt] = []
+    for s in stmts:
+        if isinstance(s, ir.For):
+            s = dataclasses.replace(s, body=_checked(s.body, elements))
+        elif isinstance(s, ir.If):
+            s = dataclasses.replace(s, body=_checked(s.body, elements), orelse=_checked(s.orelse, elements))
+        elif isinstance(s, ir.While):
+            s = dataclasses.replace(s, setup=_checked(s.setup, elements), body=_checked(s.body, elements))
+        out.append(s)
+        if isinstance(s, ir.Assign) and s.target in elements and _element(s.value):
+            assert isinstance(s.value, ir.Call) and isinstance(s.value.args[0], ir.Var)  # see _element
+            out.append(_check(s.target, ir.temp_base(s.value.args[0].name)))
+    return tuple(out)
+
+
+def _needing(fn: ir.Function, known: Values) -> set[str]:
+    """The parameters, and the names bound to an element of one (``p[0]``, ``a, b = p``), that need the check:
+    an element of a tuple or a list parameter may be a list itself."""
     if known.scalar_code:
-        return []
+        return set()
     outside = {p.name for p in fn.params if isinstance(known.env.get(p.name), Unknown)}
     if not outside:
-        return []
+        return set()
     stmts = list(ir.walk(fn.body))
     arrays = {  # names bound to a result that is never a list: NumPy's, math's, an operator other than + * []
         s.target
         for s in stmts
         if isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and _never_a_list(s.value.fn)
     }
-    source: dict[str, set[str]] = {p: {p} for p in outside}  # name -> the parameters its value may be
+    source: dict[str, set[str]] = {p: {p} for p in outside}  # name -> the outside values it may be
     changed = True
     while changed:
         changed = False
@@ -65,6 +92,8 @@ def _needing(fn: ir.Function, known: Values) -> list[str]:
             if not isinstance(s, ir.Assign):
                 continue
             found: set[str] = set()
+            if _element(s.value, source) and isinstance(known.of(s.target), Unknown):
+                found = {s.target}  # an element of an outside value comes from outside too
             for e in _passed_on(s.value):
                 if isinstance(e, ir.Var):
                     found |= source.get(e.name, set())
@@ -84,7 +113,20 @@ def _needing(fn: ir.Function, known: Values) -> list[str]:
                         needed |= source[mine.name]
                     if call.fn == "operator.mul" and _may_be_int(other, known, arrays):
                         needed |= source[mine.name]
-    return [p.name for p in fn.params if p.name in needed]
+    return needed
+
+
+def _element(e: ir.Expr, source: dict[str, set[str]] | None = None) -> bool:
+    """Whether ``e`` is an item of a name (of an outside value, when ``source`` is given) at an index that is
+    no slice."""
+    return (
+        isinstance(e, ir.Call)
+        and e.fn == ir.GETITEM
+        and len(e.args) == 2
+        and isinstance(e.args[0], ir.Var)
+        and (source is None or e.args[0].name in source)
+        and not isinstance(e.args[1], ir.Slice)
+    )
 
 
 def _never_a_list(fn: str) -> bool:

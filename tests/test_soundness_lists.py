@@ -148,3 +148,34 @@ def test_augmented_assignment_on_a_fresh_array_is_right_for_a_list_too() -> None
     _, space = _generated(source, "grad")
     expected = finite_differences(_user(source), [np.array([1.0, 2.0, 0.5])], 0)
     np.testing.assert_allclose(space["grad_f"]([1.0, 2.0, 0.5]), expected, rtol=1e-5, atol=1e-6)
+
+
+ITEMS = """
+import numpy as np
+def f(p):
+    a, b = p
+    return np.sum(np.asarray(a + b) ** 2)
+"""
+
+LOOP = """
+import numpy as np
+def f(p):
+    s = p[0]
+    for i in range(1, len(p)):
+        s = s + p[i]
+    return np.sum(np.asarray(s) ** 2)
+"""
+
+
+@pytest.mark.parametrize("source", [ITEMS, LOOP], ids=["unpacked", "loop"])
+def test_an_item_of_a_parameter_is_checked_where_it_is_read(source: str) -> None:
+    """A tuple (or list) of arrays is a supported argument; a tuple of lists would concatenate its items."""
+    _, space = _generated(source, "grad")
+    grad = space["grad_f"]
+    with pytest.raises(TypeError, match="an item of 'p'"):
+        grad(([1.0, 2.0], [3.0, 1.0]))  # type: ignore[operator]
+    at = [np.array([[1.0, 2.0], [3.0, 1.0]])]
+    expected = finite_differences(_user(source), at, 0)
+    np.testing.assert_allclose(grad(at[0]), expected, rtol=1e-5, atol=1e-6)  # type: ignore[operator]
+    items = (np.array([1.0, 2.0]), np.array([3.0, 1.0]))
+    np.testing.assert_allclose(grad(items), expected, rtol=1e-5, atol=1e-6)  # type: ignore[operator]
