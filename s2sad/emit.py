@@ -373,6 +373,8 @@ _OPPOSITES = {
 
 def _opposite(test: ir.Expr) -> ir.Expr | None:
     """``a != b`` for ``a == b``: a comparison's negation without ``not``; None for other tests."""
+    if isinstance(test, ir.Call) and test.fn == "operator.not_":
+        return test.args[0]
     if isinstance(test, ir.Call) and test.fn in _OPPOSITES:
         return ir.Call(_OPPOSITES[test.fn], test.args)
     return None
@@ -444,7 +446,7 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
             else unparse(ast.UnaryOp(ast.Not(), _expr(s.test, spelling)))
         )
         out.append(f"{pad}if {shown}:")
-        out.append(f"{pad}{_INDENT}raise {spelling.name('builtins.ValueError')}({s.message!r})")
+        out.append(f"{pad}{_INDENT}raise {spelling.name(s.error)}({s.message!r})")
     elif isinstance(s, ir.Comment):
         out.append(f"{pad}# {inert(s.text)}")
     elif isinstance(s, ir.Return):

@@ -12,7 +12,7 @@ Grammar (after :mod:`s2sad.ssa`)::
                 | For(index, range args, reverse, Block)
                 | If(test: Expr, Block, Block)
                 | While(test: Expr, Block, counter)
-                | Return(Expr*) | Require(test, message) | Comment(text)
+                | Return(Expr*) | Require(test, message, error) | Comment(text)
     Expr      ::= Var(name) | Const(number) | Global(qualname)
                 | Call(qualname, Expr*)       operators too: ``operator.mul``, ``operator.lt`` ...;
                                               ``TUPLE``/``LIST`` build a tuple / an empty list;
@@ -270,10 +270,11 @@ class Return:
 
 @dataclass(frozen=True, slots=True)
 class Require:
-    """``if not test: raise ValueError(message)``: a condition the gradient needs and only run time can know."""
+    """``if not test: raise error(message)``: a condition the gradient needs and only run time can know."""
 
     test: Expr
     message: str
+    error: str = "builtins.ValueError"  #: the exception raised: ``builtins.TypeError`` for a value of a wrong type
 
 
 @dataclass(frozen=True, slots=True)

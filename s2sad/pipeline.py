@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import __version__, analysis, checkpoint, config, emit, fixed_point, ir, limits, names, reverse, rules
-from . import saving, sharing, ssa, values
+from . import list_guards, saving, sharing, ssa, values
 from .diagnostics import Diagnostic, S2sadError
 
 
@@ -239,6 +239,7 @@ def _lowered(source: str, path: str, name: str, line: int | None, *, tuple_resul
     module_names = names.ModuleNames.of([program.main, *program.helpers], [(o.name, o.text) for o in program.opaque])
     main = sharing.share(ssa.to_ssa(program.main, module_names))
     helpers = [sharing.share(ssa.to_ssa(h, module_names)) for h in program.helpers]
+    main = list_guards.guarded(main, values.program(main, helpers)[main.name])
     return Lowered(program, module_names, main, helpers)
 
 

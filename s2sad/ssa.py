@@ -238,7 +238,7 @@ class _Renamer:
             elif isinstance(s, ir.Return):
                 out.append(ir.Return(tuple(self.read(v, env, s.origin) for v in s.values), s.origin))
             elif isinstance(s, ir.Require):  # a check of the user's function (see frontend.aliasing)
-                out.append(ir.Require(self.read(s.test, env, None), s.message))
+                out.append(ir.Require(self.read(s.test, env, None), s.message, s.error))
             else:
                 out.append(s)
         return out
