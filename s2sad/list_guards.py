@@ -8,7 +8,9 @@ unknown (not proven a number, an array or a tuple) and which reaches, itself or 
 ``if``-expressions, an operand of ``+`` whose other operand is not proven a number or an array, or of ``*``
 whose other operand may be an ``int``, gets one check at the top of the function: the gradient raises
 rather than return the derivative of arithmetic the function did not do. ``-``, ``/`` and ``**`` raise on a
-list by themselves, and an array operand makes NumPy do arithmetic: those need none.
+list by themselves, and an array operand makes NumPy do arithmetic: those need none. A parameter whose slices
+:mod:`s2sad.shape_keys` compares (``x[1:]`` and ``x[:-1]`` have one shape) gets the check too: on a list of
+arrays of different shapes they differ.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ def message(name: str, item_of: str | None = None) -> str:
     """The run-time error of the check of ``name`` (``item_of``: the parameter it is an item of)."""
     what = f"'{name}' (an item of '{item_of}')" if item_of else f"'{name}'"
     return (
-        f"{what} must be a NumPy array, not a list or tuple: on a list '+' concatenates and '*' repeats, "
-        f"and the derivative is of array arithmetic. Pass np.asarray({name})"
+        f"{what} must be a NumPy array, not a list or tuple: on a list '+' concatenates, '*' repeats and "
+        f"slices of arrays of different shapes differ in shape, and the derivative is of array arithmetic. "
+        f"Pass np.asarray({name})"
     )
 
 
@@ -100,7 +103,9 @@ def _needing(fn: ir.Function, known: Values) -> set[str]:
             if found - source.get(s.target, set()):
                 source.setdefault(s.target, set()).update(found)
                 changed = True
-    needed: set[str] = set()
+    # slices of a parameter the shape keys compare (xs[1:] and xs[:-1]: one shape for an array, not for a list
+    # of arrays of different shapes)
+    needed: set[str] = known.keys.sliced_parameters() & outside if known.keys is not None else set()
     for s in stmts:
         for e in ir.expressions(s):
             for call in _calls(e):

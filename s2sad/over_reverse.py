@@ -325,7 +325,7 @@ class _Builder:
         )
         self.shapes = _Analysis(fn, None)
         self.shapes.run(params)
-        self.keys = None if scalar_code else ShapeKeys(fn, self.value, (p.name for p in fn.params))
+        self.keys = None if scalar_code else ShapeKeys(fn, self.value, (p.name for p in fn.params), is_main)
         self.dot = TangentNames(names.local(fn), wrt)
         self.namer: Scope = self.dot.scope
         self._discard: str | None = None

@@ -45,12 +45,31 @@ class ShapeKeys:
     """The shape key of every name of one function (see the module docstring), and of expressions over them.
     ``value`` gives the lattice's value of an expression."""
 
-    def __init__(self, fn: ir.Function, value: Callable[[ir.Expr], Value], params: Iterable[str]) -> None:
+    def __init__(
+        self, fn: ir.Function, value: Callable[[ir.Expr], Value], params: Iterable[str], checked: bool = False
+    ) -> None:
         self.value = value
         self._ids: dict[tuple[object, ...], int] = {}
         self.scalar = self._intern(("dims", ()))
         self._fn, self._params = fn, tuple(params)
         self._env: dict[str, int] | None = None  # solved when first asked (most analyses never are)
+        #: the function's parameters are checked at run time (``list_guards``): slices of them are keyed
+        self._checked = checked
+
+    def sliced_parameters(self) -> set[str]:
+        """The parameters, of unknown kind and never reassigned, whose slices are keyed: on a list of arrays of
+        different shapes, ``xs[1:]`` and ``xs[:-1]`` differ in shape (``np.shape([b])`` (1, 3, 1), ``np.shape([a])``
+        (1, 3)), so the generated code checks that each is no list or tuple (:mod:`s2sad.list_guards`)."""
+        if not self._checked:
+            return set()
+        env = self._solved()
+        out: set[str] = set()
+        for s in ir.walk(self._fn.body):
+            for e in ir.expressions(s):
+                for x in _sliced_names(e):
+                    if env.get(x) == self._ids.get(("param", x)) and not isinstance(self.value(ir.Var(x)), Array):
+                        out.add(x)
+        return out
 
     @property
     def env(self) -> dict[str, int]:
@@ -155,6 +174,12 @@ class ShapeKeys:
             # one integer: an entry of a list or tuple, which may have a shape of its own (xs[0] (3, 1), xs[1]
             # (3,)); only an array's entries along an axis have one shape (a tuple index needs an array anyway)
             return _TOP
+        if not isinstance(self.value(x), Array) and not (
+            self._checked and isinstance(x, ir.Var) and base == self._ids.get(("param", x.name))
+        ):
+            # a slice of a list of arrays of different shapes: xs[1:] and xs[:-1] are [b] and [a], two shapes;
+            # only an array's, or a parameter's the generated code checks is no list (sliced_parameters)
+            return _TOP
         lost: list[int | str] = []
         for part in parts:
             if isinstance(part, ir.Slice):
@@ -176,6 +201,22 @@ class ShapeKeys:
         self._solved()
         ka = self.of(a)
         return ka is not None and ka != _TOP and ka == self.of(b)
+
+
+def _sliced_names(e: ir.Expr) -> list[str]:
+    """The names ``e`` slices (``x`` of ``x[1:]``, ``x[1:, 0]``)."""
+    out: list[str] = []
+    stack = [e]
+    while stack:
+        c = stack.pop()
+        if isinstance(c, ir.Call):
+            if c.fn == ir.GETITEM and len(c.args) == 2 and isinstance(c.args[0], ir.Var):
+                index = c.args[1]
+                parts = index.args if isinstance(index, ir.Call) and index.fn == ir.TUPLE else (index,)
+                if any(isinstance(p, ir.Slice) for p in parts):
+                    out.append(c.args[0].name)
+            stack.extend(c.args)
+    return out
 
 
 def _dropped(part: ir.Slice) -> int | None:

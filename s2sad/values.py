@@ -329,8 +329,11 @@ def analyse(
     helpers: Mapping[str, ir.Function] = {},
     helper_result: HelperResult | None = None,
     given: Mapping[str, Value] = {},
+    checked: bool = False,
 ) -> Values:
-    """The values of ``fn``'s names. ``params``: what the callers pass (a helper); None for the function
+    """The values of ``fn``'s names. ``checked``: the generated code checks at run time that the
+    parameters whose slices shape keys compare are no lists (the function differentiated: see
+    :meth:`ShapeKeys.sliced_parameters`). ``params``: what the callers pass (a helper); None for the function
     being differentiated, whose parameters are numbers when it is scalar code. ``given``: the values a call's
     arguments have (see :mod:`s2sad.signatures`), ranked with the annotations; a contradiction is refused.
 
@@ -371,7 +374,7 @@ def analyse(
     sized = {a.name for e in _calls(fn.body) if e.fn == "builtins.len" for a in e.args if isinstance(a, ir.Var)}
     sized = sized if numpy else set()
     out = Values(env, scalar_code, FLOAT if scalar_code and not several else result, frozenset(sized))
-    return out if scalar_code else replace(out, keys=ShapeKeys(fn, out.of, (p.name for p in fn.params)))
+    return out if scalar_code else replace(out, keys=ShapeKeys(fn, out.of, (p.name for p in fn.params), checked))
 
 
 def program(
@@ -399,7 +402,7 @@ def program(
             memo[key] = analyse(h, dict(zip((p.name for p in h.params), args)), by_name, result).result
         return memo[key]
 
-    out = {main.name: analyse(main, None, by_name, result, given)}
+    out = {main.name: analyse(main, None, by_name, result, given, checked=True)}
     for h in reversed(list(helpers)):  # callers before callees: every call is seen before its callee's turn
         args = passed.get(h.name, (UNKNOWN,) * len(h.params))
         out[h.name] = analyse(h, dict(zip((p.name for p in h.params), args)), by_name, result)

@@ -471,9 +471,13 @@ def check(
                 with np.errstate(all="ignore"):
                     got = grad(*_copy(at))
                 got = (got,) if len(names) == 1 else got
-            except ValueError as err:
+            except (ValueError, TypeError) as err:
                 if "is differentiated for a number only" in str(err):  # s2sad's run-time check of a kind
                     return Result("refused at run time")
+                if "must be a NumPy array, not a list or tuple" in str(err):  # s2sad.list_guards
+                    return Result("refused at run time")
+                if isinstance(err, TypeError):
+                    return _bug(at, "grad raises TypeError", f"{err}\nat {_shapes(at)}\n{g.stdout}")
                 return _bug(at, "grad raises ValueError", f"{err}\nat {_shapes(at)}\n{g.stdout}")
             except Exception as err:  # noqa: BLE001 - a generated module that raises where f does not
                 return _bug(at, f"grad raises {type(err).__name__}", f"{err}\nat {_shapes(at)}\n{g.stdout}")

@@ -9,6 +9,8 @@ user's own function, on inputs of several ranks (and a list where the function a
 
 from __future__ import annotations
 
+import re
+
 import ast
 import inspect
 import textwrap
@@ -189,7 +191,11 @@ def test_rosenbrock_unannotated_reads_like_annotated(mode: str, tmp_path: Path) 
     annotated = run_cli([mode, "annotated.py::rosenbrock"], tmp_path)
     assert plain.status == annotated.status == 0, plain.stderr + annotated.stderr
     body = lambda text: text.split("\n", 2)[2]  # noqa: E731 (the header names the file)
-    assert body(plain.stdout) == body(annotated.stdout)
+    # the one difference: x, of unknown kind, is checked to be no list (on a list of arrays of different
+    # shapes x[1:] and x[:-1] differ in shape: s2sad.list_guards)
+    check = re.compile(r"    if isinstance\(x, \(list, tuple\)\):\n        raise TypeError\(\n.*\n        \)\n")
+    assert len(check.findall(plain.stdout)) == 1
+    assert check.sub("", body(plain.stdout)) == body(annotated.stdout)
     assert "unbroadcast" not in plain.stdout
     if mode == "grad":
         assert "broadcast_to" not in plain.stdout
@@ -220,8 +226,7 @@ AGREE = [
         "def f(x):\n    return np.sum(np.sin(x[1:]) * np.cos(x[:-1]))\n",
         (randn(5),),
         (randn(3, 2),),
-        (list(randn(5)),),
-    ),
+    ),  # a list: refused at run time (test_a_list_whose_slices_are_compared_is_refused_at_run_time)
     *case(
         "two-dropped",
         "def f(x):\n    return np.sum(np.sin(x[2:]) * x[1:-1] + x[:-2] ** 2)\n",
@@ -326,6 +331,16 @@ SHAPE_KEYS = AGREE + RISK
 @pytest.mark.parametrize("case", SHAPE_KEYS, ids=[c.id for c in SHAPE_KEYS])
 def test_gradient(case: Case, tmp_path: Path) -> None:
     verdict(case, tmp_path)
+
+
+def test_a_list_whose_slices_are_compared_is_refused_at_run_time(tmp_path: Path) -> None:
+    """On a list of arrays of different shapes, x[1:] and x[:-1] differ in shape (np.sin([b]) (1, 3, 1) against
+    np.cos([a]) (1, 3)): the gradient, which takes them as one shape, checks x is no list (list_guards)."""
+    (row,) = case("ufuncs-of-slices", "def f(x):\n    return np.sum(np.sin(x[1:]) * np.cos(x[:-1]))\n", (randn(5),))
+    grad, _ = _generated("grad", row, tmp_path)
+    for x in (list(randn(5)), [randn(3, 1), randn(3)], tuple(randn(2))):
+        with pytest.raises(TypeError, match="must be a NumPy array, not a list or tuple"):
+            grad(x)
 
 
 def _generated(mode: str, case: Case, root: Path) -> Any:

@@ -52,13 +52,12 @@ SCALAR_CODE = [
     _row("sum-of-arithmetic-in-scalar-code", "def f(x, s):\n    return sum(x * s)\n", _XS),
     _row("sum-of-arithmetic-two-steps", "def f(x, s):\n    t = x * s\n    u = t + s\n    return sum(u) * s\n", _XS),
     # Lists joined with +: the adjoint of 'xs + ys' is taken as a broadcast sum's, so ys_bar had xs + ys's
-    # length (silently wrong); not scalar code any more, the generic unbroadcast raises on it instead
+    # length (silently wrong); now xs and ys are checked to be no lists at run time (s2sad.list_guards)
     _row(
         "sum-of-concatenated-lists",
         "def f(xs, ys):\n    return sum(xs + ys)\n",
         [([0.1, 0.2], [0.3]), ([0.1], [0.3, 0.5])],
         ("grad",),
-        xfail="list concatenation: its adjoint is a broadcast sum's (no rule splits it back into the two lists)",
     ),
 ]
 
@@ -75,15 +74,15 @@ KEYS = [
         ("grad", "jvp", "hvp"),
         wrt=("s",),
     ),
-    # open: a NumPy function converts a list, so np.sin(xs[1:]) has shape (1, 3) and np.cos(xs[:-1]) (1, 3, 1)
-    # for xs = [(3, 1), (3,)], yet one key (x[1:] and x[:-1] alike holds for arrays, not for lists of two)
+    # a NumPy function converts a list, so np.sin(xs[1:]) has shape (1, 3) and np.cos(xs[:-1]) (1, 3, 1) for
+    # xs = [(3, 1), (3,)], yet they had one key (x[1:] and x[:-1] alike holds for arrays, not for lists of two):
+    # a parameter whose slices the keys compare is now checked at run time to be no list (list_guards)
     _row(
         "numpy-function-of-slices-of-a-ragged-list",
         "def f(xs, s: float):\n    a = np.sin(xs[1:]) * s\n    c = np.cos(a * np.cos(xs[:-1]))\n"
         "    return np.sum(c) + np.sum(a * a)\n",
         _RAGGED,
         ("grad",),
-        xfail="shape keys: a NumPy function of a slice of a list (np.sin(xs[1:])) keeps the slice's key",
         wrt=("s",),
     ),
     _row(

@@ -35,6 +35,12 @@ def f(x):
     return np.sum(np.asarray(y) ** 3)
 """  # refused as it is written: 'y' may share the parameter's array (a list's '+=' would extend it)
 
+SLICES = """
+import numpy as np
+def f(x):
+    return np.sum(np.sin(x[1:]) * np.cos(x[:-1]))
+"""  # x[1:] and x[:-1] have one shape for an array (shape keys), not for a list of arrays of different shapes
+
 BRANCH = """
 import numpy as np
 def f(x, c):
@@ -43,7 +49,6 @@ def f(x, c):
 """
 
 NEEDS_NONE = {  # '-' and '**' raise on a list, an array or a float operand makes NumPy do arithmetic
-    "rosenbrock": "import numpy as np\ndef f(x):\n    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)\n",
     "float-times": "import numpy as np\ndef f(x):\n    return np.sum(np.sin(2.0 * x))\n",
     "plus-number": "import numpy as np\ndef f(x):\n    return np.sum(np.sin(x + 1))\n",
     "plus-array": "import numpy as np\ndef f(x):\n    y = np.sin(x)\n    return np.sum(y + x)\n",
@@ -52,7 +57,7 @@ NEEDS_NONE = {  # '-' and '**' raise on a list, an array or a float operand make
     "scalar-code": "def f(x):\n    return x * x + x\n",
 }
 
-PROGRAMS = {"concatenate": (CONCATENATE, 1), "repeat": (REPEAT, 1), "branch": (BRANCH, 2)}
+PROGRAMS = {"concatenate": (CONCATENATE, 1), "repeat": (REPEAT, 1), "branch": (BRANCH, 2), "slices": (SLICES, 1)}
 
 
 def _generated(source: str, mode: str) -> tuple[str, dict[str, object]]:
@@ -134,6 +139,15 @@ def test_soundness_harness_agrees(program: str, tmp_path) -> None:
 def test_no_check_where_none_is_needed(program: str, mode: str) -> None:
     text, _ = _generated(NEEDS_NONE[program], mode)
     assert "isinstance" not in text and "TypeError" not in text
+
+
+@pytest.mark.parametrize("mode", sorted(modes.MODES))
+def test_slices_compared_by_shape_keys_are_checked(mode: str) -> None:
+    """Rosenbrock: 'x[1:] - x[:-1] ** 2' needs no unbroadcast because the two slices have one shape, which
+    holds for an array, not for a list of arrays of different shapes ([(3, 1), (3,)]): x is checked."""
+    rosenbrock = "import numpy as np\ndef f(x):\n    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)\n"
+    text, _ = _generated(rosenbrock, mode)
+    assert "isinstance(x, (list, tuple))" in text and "unbroadcast" not in text
 
 
 def test_augmented_assignment_on_a_parameters_slice_stays_refused(tmp_path) -> None:
