@@ -50,7 +50,7 @@ def pipeline(
 
 def parts(lowered: Lowered, wrt: Sequence[str] | None) -> Parts:
     """Forward mode's functions: ``jvp_f``, then ``jvp_h`` for each helper whose result carries a tangent."""
-    program, module_names, main, helpers = lowered
+    program, module_names, main, helpers = lowered.program, lowered.names, lowered.main, lowered.helpers
     table = dict(program.rules)
     with rules.extended(table):
         for h in helpers:
@@ -72,7 +72,7 @@ def parts(lowered: Lowered, wrt: Sequence[str] | None) -> Parts:
         if found:
             raise S2sadError(found)
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
-        known = values.program(main, helpers)
+        known = lowered.analysed()
         functions: list[tuple[ir.Function, str]] = []
         for fn, fn_act in analysed:
             is_helper = fn is not main

@@ -32,7 +32,7 @@ def pipeline(
 ) -> Generated:
     """The Jacobian module of function ``name`` (see the module docstring)."""
     lowered = _lowered(source, path, name, line, tuple_result=True)
-    program, names, main, helpers = lowered
+    program, names, main, helpers = lowered.program, lowered.names, lowered.main, lowered.helpers
     if main.bundles or any(p.kwonly for p in main.params):
         assert main.origin is not None
         what = "a dictionary parameter" if main.bundles else "keyword-only parameters"
@@ -108,13 +108,13 @@ def pipeline(
 def sweeps(lowered: Lowered, chosen: tuple[str, ...], ret: ir.Return) -> tuple[str, int | None, int | None]:
     """``forward``, ``reverse`` or ``either`` (decided at run time), and the number of entries of the
     parameters and of the result where the value analysis knows them."""
-    program, _, main, helpers = lowered
+    program, main, helpers = lowered.program, lowered.main, lowered.helpers
     table = dict(program.rules)
     try:
         with rules.extended(table):
             for h in helpers:
                 table[(h.name, len(h.params))] = analysis.helper_rule(h)
-            known = values.program(main, helpers)[main.name]
+            known = lowered.analysed()[main.name]
     except S2sadError:  # the pipelines report it
         return "either", None, None
     sizes = [_size(known.of(ir.Var(p))) for p in chosen]

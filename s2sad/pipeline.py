@@ -78,7 +78,7 @@ def _pipeline(
     seeded: bool = False,
 ) -> Generated:
     lowered = _lowered(source, path, name, line, tuple_result=seeded)
-    program, module_names, main, _ = lowered
+    program, module_names, main = lowered.program, lowered.names, lowered.main
     chosen, functions, _ = _reverse_parts(lowered, wrt, with_value, seeded)
     (grad_fn, doc), others = functions[0], functions[1:]
     verbatim = [(o.text, o.imports) for o in program.opaque]
@@ -120,7 +120,7 @@ def _reverse_program(
 
 def _reverse_parts(lowered: Lowered, wrt: Sequence[str] | None, with_value: bool, seeded: bool) -> Parts:
     """Reverse mode's functions: the gradient (``seeded``: the vector-Jacobian product) and its helpers'."""
-    program, module_names, main, helpers = lowered
+    program, module_names, main, helpers = lowered.program, lowered.names, lowered.main, lowered.helpers
     table = dict(program.rules)
     drawing: set[str] = set()  # helpers that draw random numbers, themselves or through their callees
     with rules.extended(table):
@@ -155,7 +155,7 @@ def _reverse_parts(lowered: Lowered, wrt: Sequence[str] | None, with_value: bool
         if found:
             raise S2sadError(found)
         helper_wrt = {k: v for k, v in helper_wrt.items() if v}
-        known = values.program(main, helpers)
+        known = lowered.analysed()
         splits = saving.split_helpers(analysed[:0:-1], helper_wrt, module_names, known, results)  # callees first
         fixed = fixed_point.prepare(main, act, helper_wrt, module_names, saving.how(splits), known[main.name])
         grad_fn = reverse.gradient(
@@ -226,6 +226,13 @@ class Lowered(NamedTuple):
     names: names.ModuleNames  #: the generated module's names
     main: ir.Function  #: the target, in SSA form
     helpers: list[ir.Function]  #: the helpers it calls, in SSA form, callees first
+    #: the value analysis of main and helpers (None where a helper's rule could not be made: each stage then
+    #: reports the problem itself); the run-time checks list_guards adds to main define nothing
+    known: dict[str, values.Values] | None = None
+
+    def analysed(self) -> dict[str, values.Values]:
+        """The value analysis of the program (call within the rule table the helpers extend)."""
+        return self.known if self.known is not None else values.program(self.main, self.helpers)
 
 
 def _lowered(source: str, path: str, name: str, line: int | None, *, tuple_result: bool = False) -> Lowered:
@@ -239,8 +246,16 @@ def _lowered(source: str, path: str, name: str, line: int | None, *, tuple_resul
     module_names = names.ModuleNames.of([program.main, *program.helpers], [(o.name, o.text) for o in program.opaque])
     main = sharing.share(ssa.to_ssa(program.main, module_names))
     helpers = [sharing.share(ssa.to_ssa(h, module_names)) for h in program.helpers]
-    main = list_guards.guarded(main, values.program(main, helpers)[main.name])
-    return Lowered(program, module_names, main, helpers)
+    table = dict(program.rules)
+    try:
+        with rules.extended(table):
+            for h in helpers:  # a helper's rule needs its callees' rules
+                table[(h.name, len(h.params))] = analysis.helper_rule(h)
+            known: dict[str, values.Values] | None = values.program(main, helpers)
+    except S2sadError:  # reported by the stage that meets it, with the function's other problems
+        known = None
+    main = list_guards.guarded(main, (known or values.program(main, helpers))[main.name])
+    return Lowered(program, module_names, main, helpers, known)
 
 
 def _problems(
