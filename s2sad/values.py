@@ -258,7 +258,7 @@ class _Analysis:
         while True:
             before = dict(self.env)
             self.block(self.fn.body)
-            if self.env == before:
+            if self.env == before or _one_pass(self.fn, params):
                 return {k: v for k, v in self.env.items() if v is not None}
 
     def set(self, name: str, v: Value | None) -> None:
@@ -290,6 +290,21 @@ def _shape_tuples(fn: ir.Function) -> set[str]:
         else:
             other |= ir.assigned_names((s,)) - ir.assigned_names(ir.nested(s))
     return shapes - other - {p.name for p in fn.params}
+
+
+def _one_pass(fn: ir.Function, params: Mapping[str, Value]) -> bool:
+    """Whether one pass over ``fn`` reaches the fixed point: no loop, and no name (parameters included) assigned
+    twice, so every read comes after the one definition it can see, whose value the next pass would compute
+    again from the same operands."""
+    seen = set(params)
+    for s in ir.walk(fn.body):
+        if isinstance(s, (ir.For, ir.While)):
+            return False
+        if isinstance(s, ir.Assign):
+            if s.target in seen:
+                return False
+            seen.add(s.target)
+    return True
 
 
 def scalar_operands(fn: ir.Function) -> set[str]:
