@@ -8,10 +8,6 @@ from scipy.special import logsumexp, multigammaln
 def grad_gmm_objective(alphas, means, icf, x, gamma, m):
     """Return the gradients (alphas, means, icf) of 'gmm_objective' by reverse-mode differentiation."""
     # forward
-    if isinstance(icf, (list, tuple)):
-        raise TypeError(
-            "'icf' must be a NumPy array, not a list or tuple: on a list '+' concatenates, '*' repeats and slices of arrays of different shapes differ in shape, and the derivative is of array arithmetic. Pass np.asarray(icf)"
-        )
     x_shape = np.shape(x)
     if len(x_shape) != 2:
         raise ValueError("cannot unpack 'x.shape' into 2 names: it has another length")

@@ -114,6 +114,8 @@ def _needing(fn: ir.Function, known: Values) -> set[str]:
                 for mine, other in (call.args, call.args[::-1]):
                     if not isinstance(mine, ir.Var) or mine.name not in source:
                         continue
+                    if call.fn == "operator.mul" and other == mine:
+                        continue  # x * x: on a list it raises (list * list), as on numbers and arrays it does not
                     if call.fn == "operator.add" and not _number_or_array(other, known, arrays):
                         needed |= source[mine.name]
                     if call.fn == "operator.mul" and _may_be_int(other, known, arrays):

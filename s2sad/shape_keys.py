@@ -55,21 +55,17 @@ class ShapeKeys:
         self._env: dict[str, int] | None = None  # solved when first asked (most analyses never are)
         #: the function's parameters are checked at run time (``list_guards``): slices of them are keyed
         self._checked = checked
+        #: (parameter of unknown kind, what its axes lose) -> the indices that slice it so
+        self._slicings: dict[tuple[str, tuple[int | str, ...]], set[ir.Expr]] = {}
 
     def sliced_parameters(self) -> set[str]:
-        """The parameters, of unknown kind and never reassigned, whose slices are keyed: on a list of arrays of
-        different shapes, ``xs[1:]`` and ``xs[:-1]`` differ in shape (``np.shape([b])`` (1, 3, 1), ``np.shape([a])``
-        (1, 3)), so the generated code checks that each is no list or tuple (:mod:`s2sad.list_guards`)."""
-        if not self._checked:
-            return set()
-        env = self._solved()
-        out: set[str] = set()
-        for s in ir.walk(self._fn.body):
-            for e in ir.expressions(s):
-                for x in _sliced_names(e):
-                    if env.get(x) == self._ids.get(("param", x)) and not isinstance(self.value(ir.Var(x)), Array):
-                        out.add(x)
-        return out
+        """The parameters, of unknown kind and never reassigned, two of whose different slices get one key: on a
+        list of arrays of different shapes, ``xs[1:]`` and ``xs[:-1]`` differ in shape (``np.shape([b])`` (1, 3, 1),
+        ``np.shape([a])`` (1, 3)), so the generated code checks that each is no list or tuple
+        (:mod:`s2sad.list_guards`). One slice alone (``zip(xs, xs[1:])``) is compared with nothing of another
+        list's: a list there needs no check."""
+        self._solved()
+        return {p for (p, _), indices in self._slicings.items() if len(indices) > 1}
 
     @property
     def env(self) -> dict[str, int]:
@@ -193,6 +189,8 @@ class ShapeKeys:
                 return _TOP  # None (a new axis), Ellipsis, an array of indices, a slice of unknown bounds
         while lost and lost[-1] == 0:
             lost.pop()
+        if not isinstance(self.value(x), Array) and isinstance(x, ir.Var):
+            self._slicings.setdefault((x.name, tuple(lost)), set()).add(index)
         return self._intern(("index", base, tuple(lost))) if lost else base
 
     # ----- the question ------------------------------------------------------------------------------------
@@ -201,22 +199,6 @@ class ShapeKeys:
         self._solved()
         ka = self.of(a)
         return ka is not None and ka != _TOP and ka == self.of(b)
-
-
-def _sliced_names(e: ir.Expr) -> list[str]:
-    """The names ``e`` slices (``x`` of ``x[1:]``, ``x[1:, 0]``)."""
-    out: list[str] = []
-    stack = [e]
-    while stack:
-        c = stack.pop()
-        if isinstance(c, ir.Call):
-            if c.fn == ir.GETITEM and len(c.args) == 2 and isinstance(c.args[0], ir.Var):
-                index = c.args[1]
-                parts = index.args if isinstance(index, ir.Call) and index.fn == ir.TUPLE else (index,)
-                if any(isinstance(p, ir.Slice) for p in parts):
-                    out.append(c.args[0].name)
-            stack.extend(c.args)
-    return out
 
 
 def _dropped(part: ir.Slice) -> int | None:

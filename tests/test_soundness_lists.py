@@ -41,6 +41,13 @@ def f(x):
     return np.sum(np.sin(x[1:]) * np.cos(x[:-1]))
 """  # x[1:] and x[:-1] have one shape for an array (shape keys), not for a list of arrays of different shapes
 
+DOUBLE = """
+import numpy as np
+def f(x):
+    y = x + x
+    return np.sum(np.asarray(y) ** 2)
+"""  # on a list, x + x concatenates it with itself
+
 BRANCH = """
 import numpy as np
 def f(x, c):
@@ -55,9 +62,17 @@ NEEDS_NONE = {  # '-' and '**' raise on a list, an array or a float operand make
     "annotated": "import numpy as np\ndef f(x: np.ndarray):\n    return np.sum((x[1:] + x[:-1]) ** 2)\n",
     "augmented-fresh-array": "import numpy as np\ndef f(x):\n    y = np.zeros(3)\n    y += x\n    return np.sum(y ** 3)\n",
     "scalar-code": "def f(x):\n    return x * x + x\n",
+    "square": "import numpy as np\ndef f(r):\n    return np.mean(r * r)\n",  # list * list raises
+    "one-slice": "import numpy as np\ndef f(x):\n    return np.sum(np.tanh(x[1:]))\n",  # compared with nothing
 }
 
-PROGRAMS = {"concatenate": (CONCATENATE, 1), "repeat": (REPEAT, 1), "branch": (BRANCH, 2), "slices": (SLICES, 1)}
+PROGRAMS = {
+    "concatenate": (CONCATENATE, 1),
+    "repeat": (REPEAT, 1),
+    "branch": (BRANCH, 2),
+    "slices": (SLICES, 1),
+    "double": (DOUBLE, 1),
+}
 
 
 def _generated(source: str, mode: str) -> tuple[str, dict[str, object]]:
@@ -145,7 +160,9 @@ def test_no_check_where_none_is_needed(program: str, mode: str) -> None:
 def test_slices_compared_by_shape_keys_are_checked(mode: str) -> None:
     """Rosenbrock: 'x[1:] - x[:-1] ** 2' needs no unbroadcast because the two slices have one shape, which
     holds for an array, not for a list of arrays of different shapes ([(3, 1), (3,)]): x is checked."""
-    rosenbrock = "import numpy as np\ndef f(x):\n    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)\n"
+    rosenbrock = (
+        "import numpy as np\ndef f(x):\n    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)\n"
+    )
     text, _ = _generated(rosenbrock, mode)
     assert "isinstance(x, (list, tuple))" in text and "unbroadcast" not in text
 
