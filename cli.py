@@ -1,8 +1,6 @@
 """Run s2sad from a checkout without installing it: ``python cli.py grad examples/domke.py::f``."""
 
-import sys
-
-from s2sad.cli import main
+from s2sad.cli import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -16,6 +16,7 @@ import sys
 import traceback
 import unicodedata
 from collections.abc import Sequence
+from typing import NoReturn
 from pathlib import Path
 
 from . import __version__, files, point
@@ -258,6 +259,24 @@ def _gradcheck(args: argparse.Namespace) -> int:
     result = run_gradcheck(source, path, name, at, _wrt(args.wrt), args.seed, args.directions, mode=args.mode)
     print(result.report())
     return EXIT_OK if result.ok else EXIT_STALE
+
+
+def entry() -> NoReturn:
+    """The ``s2sad`` command. After a generating command, which runs no user code, the process ends without
+    freeing the objects the generation made (about 0.2 s at 10,000 statements; mypy exits so for the same
+    reason): every file s2sad writes is closed when its command returns, s2sad registers no exit handlers, and
+    the standard streams are flushed here. Other commands (``gradcheck`` runs the user's code, which may rely
+    on exit handlers) exit as usual."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if not argv or argv[0] not in MODES:
+        sys.exit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: let Python report it as it always does
+        sys.exit(code)
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
