@@ -82,13 +82,7 @@ def several_adjoint(g: _Gradient, s: ir.Assign, live: set[str]) -> list[ir.Stmt]
         return g.helper_adjoints(s, env, live)
     out: list[ir.Stmt] = []
     for name in contribs:  # one parameter: the adjoint function returns its adjoint alone
-        term = ir.substitute(contribs[name], env)
-        out.extend(g._write_aliases(name, live))
-        if name in live:
-            out.append(g.accumulate(name, term, s.origin))
-        else:
-            out.append(ir.Assign(g.bar(name), term, s.origin))
-            live.add(name)
+        out.extend(g.add_adjoint(name, ir.substitute(contribs[name], env), s.origin, live))
     return out
 
 

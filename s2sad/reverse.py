@@ -441,12 +441,17 @@ class _Gradient(ShapeSource, Recording):
             if term == ir.Var(self.bar(name)) and name not in live:
                 live.add(name)  # x_bar = x_bar: the old and new values of a carried name share an adjoint
                 continue
-            out.extend(self._write_aliases(name, live))
-            if name in live:
-                out.append(self.accumulate(name, term, s.origin))
-            else:
-                out.append(ir.Assign(self.bar(name), term, s.origin))
-                live.add(name)
+            out.extend(self.add_adjoint(name, term, s.origin, live))
+        return out
+
+    def add_adjoint(self, name: str, term: ir.Expr, origin: ir.Origin | None, live: set[str]) -> list[ir.Stmt]:
+        """``term`` added to ``name``'s adjoint: accumulated into a live adjoint, else its first value."""
+        out = self._write_aliases(name, live)
+        if name in live:
+            out.append(self.accumulate(name, term, origin))
+        else:
+            out.append(ir.Assign(self.bar(name), term, origin))
+            live.add(name)
         return out
 
     def _write_aliases(self, name: str, live: set[str]) -> list[ir.Stmt]:

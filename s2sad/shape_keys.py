@@ -137,24 +137,28 @@ class ShapeKeys:
 
     def _broadcast(self, args: Iterable[ir.Expr]) -> int | None:
         """The key of values broadcast together: the one key of those that are not numbers."""
-        found: set[int] = set()
-        for a in args:
-            k = self.of(a)
-            if k is None or k == _TOP:
-                return k
-            found.add(k)
+        found = self._keys(args)
+        if not isinstance(found, set):
+            return found
         found.discard(self.scalar)
         return found.pop() if len(found) == 1 else self.scalar if not found else _TOP
 
     def _same(self, args: Iterable[ir.Expr]) -> int | None:
         """The key of one of ``args``, whichever: the key they all have."""
+        found = self._keys(args)
+        if not isinstance(found, set):
+            return found
+        return found.pop() if len(found) == 1 else _TOP
+
+    def _keys(self, args: Iterable[ir.Expr]) -> set[int] | int | None:
+        """The keys of ``args``; or None (one not reached yet), or :data:`_TOP` (one with no key)."""
         found: set[int] = set()
         for a in args:
             k = self.of(a)
             if k is None or k == _TOP:
                 return k
             found.add(k)
-        return found.pop() if len(found) == 1 else _TOP
+        return found
 
     def _index(self, x: ir.Expr, index: ir.Expr) -> int | None:
         """``x[index]``: basic slices that keep ``n - a - b`` entries of an axis, and integers."""
