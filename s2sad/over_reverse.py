@@ -20,8 +20,8 @@ The adjoint templates are expressions of primitives, and those have tangent rule
 so no second table: an expression's tangent is built bottom up, the template of each call with its
 arguments' tangents. Which names carry a tangent: those a differentiated parameter reaches through
 differentiable arguments (*varied*) and whose tangent reaches a returned value (*useful*), computed over the
-whole program by name (a loop's names, a branch's). A tangent flowing where no rule says how is a located
-``no-forward-rule`` error, never a guess.
+whole program by name (a loop's names, a branch's: :mod:`s2sad.tangent_flow`). A tangent flowing where no
+rule says how is a located ``no-forward-rule`` error, never a guess.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from .rules import known_arities, lookup
 from .shape_keys import ShapeKeys
 from .shapes import Scalar, same_shape
 from .specialise import _numpy_log
+from .tangent_flow import Flow, sources
 from .tangents import dot as template_dot
 from .tangents import SUPPORT_EXPLICIT, Tangent, support_positions, tangent_of, zero
 from .values import UNKNOWN, Value, Values, _Analysis
@@ -79,15 +80,15 @@ def tangents(
     scalar_code = primal.scalar_code
     # which parameters of each function receive a tangent: the positions its callers pass one in
     wanted: dict[str, set[int]] = {}
-    flows: dict[str, _Flow] = {}
-    main_flow = _Flow(grad_fn, frozenset(wrt), functions)
+    flows: dict[str, Flow] = {}
+    main_flow = Flow(grad_fn, frozenset(wrt), functions)
     flows[grad_fn.name] = main_flow
     main_flow.calls(wanted)
     for f in others:
         if f.name not in wanted:
             continue
         seeds = frozenset(f.params[i].name for i in wanted[f.name])
-        flow = _Flow(f, seeds, functions)
+        flow = Flow(f, seeds, functions)
         flows[f.name] = flow
         flow.calls(wanted)
     params = {p.name: primal.of(p.name) for p in grad_fn.params}
@@ -219,83 +220,6 @@ def _expressions(s: ir.Stmt) -> tuple[ir.Expr, ...]:
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Which names carry a tangent
-# ------------------------------------------------------------------------------------------------------------
-def _sources(e: ir.Expr, functions: Mapping[str, ir.Function]) -> set[str]:
-    """The names whose tangents flow into the tangent of ``e`` (a superset where no rule says: the builder
-    refuses those)."""
-    if isinstance(e, ir.Var):
-        return {e.name}
-    if isinstance(e, ir.LibraryCall):
-        return {n for a in e.operands() for n in _sources(a, functions)}
-    if not isinstance(e, ir.Call):
-        return set()  # a constant, a global, an 'and', a slice: no tangent
-    if e.fn in functions or e.fn in (ir.TUPLE, ir.IFEXP):
-        args = e.args[1:] if e.fn == ir.IFEXP else e.args
-        return {n for a in args for n in _sources(a, functions)}
-    rule = rule_of(e)
-    if rule is not None:
-        return {n for p, a in zip(rule.params, e.args) if p in rule.adjoints for n in _sources(a, functions)}
-    positions = support_positions(e.fn, e.args)
-    shape_only = positions[1] if positions is not None else set()
-    return {n for i, a in enumerate(e.args) if i not in shape_only for n in _sources(a, functions)}
-
-
-def _reached(start: set[str], edges: Sequence[tuple[set[str], set[str]]]) -> set[str]:
-    """``start`` and every name an edge ``(targets, sources)`` reaches from it, sources to targets."""
-    reached = set(start)
-    changed = True
-    while changed:
-        changed = False
-        for targets, sources in edges:
-            if sources & reached and not targets <= reached:
-                reached |= targets
-                changed = True
-    return reached
-
-
-class _Flow:
-    """Varied and useful names of one function of a gradient program, by name over the whole body."""
-
-    def __init__(self, fn: ir.Function, seeds: frozenset[str], functions: Mapping[str, ir.Function]) -> None:
-        self.fn, self.functions = fn, functions
-        edges: list[tuple[set[str], set[str]]] = []
-        returned: set[str] = set()
-        for s in ir.walk(fn.body):
-            if isinstance(s, (ir.Assign, ir.Accumulate)):
-                value = s.value
-                if isinstance(s, ir.Accumulate) and isinstance(value, ir.Call) and value.fn in (ir.INDEXED, ir.ADD_AT):
-                    value = value.args[1]
-                edges.append(({s.target}, _sources(value, functions)))
-                if isinstance(value, ir.Call) and value.fn == ir.APPEND and isinstance(value.args[0], ir.Var):
-                    # appended in place: the list appended to is the new one
-                    edges.append(({value.args[0].name}, _sources(value, functions)))
-            elif isinstance(s, ir.Unpack):
-                edges.append(({t for t in s.targets}, _sources(s.value, functions)))
-            elif isinstance(s, ir.Push):
-                edges.append(({s.stack}, {s.name}))
-            elif isinstance(s, ir.Pop):
-                edges.append(({s.name}, {s.stack}))
-            elif isinstance(s, ir.For):  # records read by iteration (s2sad.records): a pop each
-                edges += [({name}, {stack}) for name, stack in s.stacks]
-            elif isinstance(s, ir.Return):
-                returned |= {n for v in s.values for n in _sources(v, functions)}
-        self.edges = edges
-        varied = _reached(set(seeds), edges)  # what the seeds flow into
-        useful = _reached(set(returned), [(sources, targets) for targets, sources in edges])  # what flows out
-        self.active = frozenset(varied & useful)
-
-    def calls(self, wanted: dict[str, set[int]]) -> None:
-        """Add the positions at which this function passes a tangent to each function it calls."""
-        for s in ir.walk(self.fn.body):
-            value = s.value if isinstance(s, (ir.Assign, ir.Unpack)) else None
-            if isinstance(value, ir.Call) and value.fn in self.functions:
-                for i, a in enumerate(value.args):
-                    if _sources(a, self.functions) & self.active:
-                        wanted.setdefault(value.fn, set()).add(i)
-
-
-# ------------------------------------------------------------------------------------------------------------
 # Building the tangent function
 # ------------------------------------------------------------------------------------------------------------
 class _Builder:
@@ -303,7 +227,7 @@ class _Builder:
         self,
         fn: ir.Function,
         wrt: tuple[str, ...],
-        flow: _Flow,
+        flow: Flow,
         names: ModuleNames,
         wanted: Mapping[str, set[int]],
         functions: Mapping[str, ir.Function],
@@ -380,7 +304,7 @@ class _Builder:
         if isinstance(e, ir.Var):
             return ir.Var(self.dot(e.name)) if self.active(e.name) else None
         if isinstance(e, ir.LibraryCall):
-            if _sources(e, self.functions) & self.flow.active:
+            if sources(e, self.functions) & self.flow.active:
                 self.refuse(f"'{e.fn}' has no derivative rule, and its argument depends on a differentiated value")
             return None
         if not isinstance(e, ir.Call):

@@ -1,0 +1,88 @@
+"""Which names of a gradient program carry a tangent, for forward mode over it (:mod:`s2sad.over_reverse`):
+those a differentiated parameter reaches through differentiable arguments (*varied*) and whose tangent reaches a
+returned value (*useful*), computed by name over a whole function (a loop's names, a branch's), and the
+positions at which a function passes tangents to the functions it calls."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from . import ir
+from .analysis import rule_of
+from .tangents import support_positions
+
+__all__ = ["Flow", "sources"]
+
+
+def sources(e: ir.Expr, functions: Mapping[str, ir.Function]) -> set[str]:
+    """The names whose tangents flow into the tangent of ``e`` (a superset where no rule says: the builder
+    refuses those)."""
+    if isinstance(e, ir.Var):
+        return {e.name}
+    if isinstance(e, ir.LibraryCall):
+        return {n for a in e.operands() for n in sources(a, functions)}
+    if not isinstance(e, ir.Call):
+        return set()  # a constant, a global, an 'and', a slice: no tangent
+    if e.fn in functions or e.fn in (ir.TUPLE, ir.IFEXP):
+        args = e.args[1:] if e.fn == ir.IFEXP else e.args
+        return {n for a in args for n in sources(a, functions)}
+    rule = rule_of(e)
+    if rule is not None:
+        return {n for p, a in zip(rule.params, e.args) if p in rule.adjoints for n in sources(a, functions)}
+    positions = support_positions(e.fn, e.args)
+    shape_only = positions[1] if positions is not None else set()
+    return {n for i, a in enumerate(e.args) if i not in shape_only for n in sources(a, functions)}
+
+
+def _reached(start: set[str], edges: Sequence[tuple[set[str], set[str]]]) -> set[str]:
+    """``start`` and every name an edge ``(targets, sources)`` reaches from it, sources to targets."""
+    reached = set(start)
+    changed = True
+    while changed:
+        changed = False
+        for targets, sources in edges:
+            if sources & reached and not targets <= reached:
+                reached |= targets
+                changed = True
+    return reached
+
+
+class Flow:
+    """Varied and useful names of one function of a gradient program, by name over the whole body."""
+
+    def __init__(self, fn: ir.Function, seeds: frozenset[str], functions: Mapping[str, ir.Function]) -> None:
+        self.fn, self.functions = fn, functions
+        edges: list[tuple[set[str], set[str]]] = []
+        returned: set[str] = set()
+        for s in ir.walk(fn.body):
+            if isinstance(s, (ir.Assign, ir.Accumulate)):
+                value = s.value
+                if isinstance(s, ir.Accumulate) and isinstance(value, ir.Call) and value.fn in (ir.INDEXED, ir.ADD_AT):
+                    value = value.args[1]
+                edges.append(({s.target}, sources(value, functions)))
+                if isinstance(value, ir.Call) and value.fn == ir.APPEND and isinstance(value.args[0], ir.Var):
+                    # appended in place: the list appended to is the new one
+                    edges.append(({value.args[0].name}, sources(value, functions)))
+            elif isinstance(s, ir.Unpack):
+                edges.append(({t for t in s.targets}, sources(s.value, functions)))
+            elif isinstance(s, ir.Push):
+                edges.append(({s.stack}, {s.name}))
+            elif isinstance(s, ir.Pop):
+                edges.append(({s.name}, {s.stack}))
+            elif isinstance(s, ir.For):  # records read by iteration (s2sad.records): a pop each
+                edges += [({name}, {stack}) for name, stack in s.stacks]
+            elif isinstance(s, ir.Return):
+                returned |= {n for v in s.values for n in sources(v, functions)}
+        self.edges = edges
+        varied = _reached(set(seeds), edges)  # what the seeds flow into
+        useful = _reached(set(returned), [(sources, targets) for targets, sources in edges])  # what flows out
+        self.active = frozenset(varied & useful)
+
+    def calls(self, wanted: dict[str, set[int]]) -> None:
+        """Add the positions at which this function passes a tangent to each function it calls."""
+        for s in ir.walk(self.fn.body):
+            value = s.value if isinstance(s, (ir.Assign, ir.Unpack)) else None
+            if isinstance(value, ir.Call) and value.fn in self.functions:
+                for i, a in enumerate(value.args):
+                    if sources(a, self.functions) & self.active:
+                        wanted.setdefault(value.fn, set()).add(i)
