@@ -16,7 +16,7 @@ argument: fine on data, refused on a differentiated value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from . import ir
@@ -98,29 +98,26 @@ def _flows(fn: ir.Function) -> list[tuple[str, list[str]]]:
 
 def _useful(fn: ir.Function, flows: list[tuple[str, list[str]]]) -> frozenset[str]:
     """The names the returned value depends on differentiably (whatever is differentiated)."""
-    useful = _returned(fn)
-    changed = True
-    while changed:
-        changed = False
-        for target, operands in reversed(flows):
-            if target in useful:
-                new = set(operands) - useful
-                if new:
-                    useful |= new
-                    changed = True
-    return frozenset(useful)
+    return frozenset(reach(_returned(fn), [(operands, (target,)) for target, operands in reversed(flows)]))
 
 
 def _activity(flows: list[tuple[str, list[str]]], useful: frozenset[str], wrt: tuple[str, ...]) -> Activity:
-    varied = set(wrt)
+    return Activity(frozenset(reach(wrt, [((target,), operands) for target, operands in flows])), useful)
+
+
+def reach(start: Iterable[str], edges: Sequence[tuple[Iterable[str], Iterable[str]]]) -> set[str]:
+    """``start`` and every name an edge ``(targets, sources)`` reaches from it, sources to targets, to a fixed
+    point (a loop's carried names reach their own earlier definitions). Activity's varied and useful names,
+    and forward-over-reverse's (:mod:`s2sad.tangent_flow`), are this closure in one direction or the other."""
+    out = set(start)
     changed = True
     while changed:
         changed = False
-        for target, operands in flows:
-            if target not in varied and any(n in varied for n in operands):
-                varied.add(target)
+        for targets, sources in edges:
+            if any(n in out for n in sources) and not all(t in out for t in targets):
+                out.update(targets)
                 changed = True
-    return Activity(frozenset(varied), useful)
+    return out
 
 
 def helper_rule(fn: ir.Function) -> Rule:
@@ -221,16 +218,7 @@ def _depends(fn: ir.Function, wrt: tuple[str, ...]) -> set[str]:
 def _closure(fn: ir.Function, seed: Iterable[str], operands: Callable[[ir.Assign], Iterable[str]]) -> set[str]:
     """``seed`` and every name assigned from one of the ``operands`` of its assignment in the set, to a fixed
     point (a loop's carried names reach their own earlier definitions)."""
-    edges = [(s.target, tuple(operands(s))) for s in _assignments(fn)]  # once, not once per round
-    out = set(seed)
-    changed = True
-    while changed:
-        changed = False
-        for target, names in edges:
-            if target not in out and any(n in out for n in names):
-                out.add(target)
-                changed = True
-    return out
+    return reach(seed, [((s.target,), tuple(operands(s))) for s in _assignments(fn)])
 
 
 def _needed(fn: ir.Function) -> set[str]:

@@ -5,10 +5,10 @@ positions at which a function passes tangents to the functions it calls."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from . import ir
-from .analysis import rule_of
+from .analysis import reach, rule_of
 from .tangents import support_positions
 
 __all__ = ["Flow", "sources"]
@@ -32,19 +32,6 @@ def sources(e: ir.Expr, functions: Mapping[str, ir.Function]) -> set[str]:
     positions = support_positions(e.fn, e.args)
     shape_only = positions[1] if positions is not None else set()
     return {n for i, a in enumerate(e.args) if i not in shape_only for n in sources(a, functions)}
-
-
-def _reached(start: set[str], edges: Sequence[tuple[set[str], set[str]]]) -> set[str]:
-    """``start`` and every name an edge ``(targets, sources)`` reaches from it, sources to targets."""
-    reached = set(start)
-    changed = True
-    while changed:
-        changed = False
-        for targets, sources in edges:
-            if sources & reached and not targets <= reached:
-                reached |= targets
-                changed = True
-    return reached
 
 
 class Flow:
@@ -74,8 +61,8 @@ class Flow:
             elif isinstance(s, ir.Return):
                 returned |= {n for v in s.values for n in sources(v, functions)}
         self.edges = edges
-        varied = _reached(set(seeds), edges)  # what the seeds flow into
-        useful = _reached(set(returned), [(sources, targets) for targets, sources in edges])  # what flows out
+        varied = reach(set(seeds), edges)  # what the seeds flow into
+        useful = reach(set(returned), [(sources, targets) for targets, sources in edges])  # what flows out
         self.active = frozenset(varied & useful)
 
     def calls(self, wanted: dict[str, set[int]]) -> None:
