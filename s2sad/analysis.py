@@ -110,13 +110,17 @@ def reach(start: Iterable[str], edges: Sequence[tuple[Iterable[str], Iterable[st
     point (a loop's carried names reach their own earlier definitions). Activity's varied and useful names,
     and forward-over-reverse's (:mod:`s2sad.tangent_flow`), are this closure in one direction or the other."""
     out = set(start)
-    changed = True
-    while changed:
-        changed = False
-        for targets, sources in edges:
-            if any(n in out for n in sources) and not all(t in out for t in targets):
-                out.update(targets)
-                changed = True
+    by_source: dict[str, list[Iterable[str]]] = {}  # each name -> the targets of the edges it is a source of
+    for targets, sources in edges:
+        for n in sources:
+            by_source.setdefault(n, []).append(targets)
+    work = list(out)  # names reached whose edges are not followed yet: each name's once (the least fixed point)
+    while work:
+        for targets in by_source.get(work.pop(), ()):
+            for t in targets:
+                if t not in out:
+                    out.add(t)
+                    work.append(t)
     return out
 
 
@@ -234,17 +238,7 @@ def _needed(fn: ir.Function) -> set[str]:
         else:
             names = set(ir.expr_names(v))
         edges.append((s.target, names))
-    out = _returned(fn)
-    changed = True
-    while changed:
-        changed = False
-        for target, names in edges:
-            if target not in out:
-                continue
-            if names - out:
-                out |= names
-                changed = True
-    return out
+    return reach(_returned(fn), [(names, (target,)) for target, names in edges])
 
 
 def dropped(fn: ir.Function, wrt: tuple[str, ...]) -> list[tuple[ir.Assign, str | None]]:

@@ -283,6 +283,8 @@ class Comment:
 
 
 Stmt: TypeAlias = Assign | Accumulate | Unpack | Push | Pop | For | If | While | Return | Require | Comment
+#: The statements that hold blocks. The IR's classes are never subclassed: the hot walks test ``type(s)``.
+_COMPOUND = frozenset({For, If, While})
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,52 +339,66 @@ def walk(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:
     """Every statement, depth first, in program order."""
     for s in stmts:
         yield s
-        if isinstance(s, For):
-            yield from walk(s.body)
-        elif isinstance(s, If):
-            yield from walk(s.body)
-            yield from walk(s.orelse)
-        elif isinstance(s, While):
-            yield from walk(s.setup)
-            yield from walk(s.body)
+        kind = type(s)  # the IR's classes are final: a type test is the cheapest on the analyses' hottest path
+        if kind in _COMPOUND:
+            if kind is For:
+                yield from walk(s.body)  # type: ignore[union-attr]
+            elif kind is If:
+                yield from walk(s.body)  # type: ignore[union-attr]
+                yield from walk(s.orelse)  # type: ignore[union-attr]
+            else:
+                yield from walk(s.setup)  # type: ignore[union-attr]
+                yield from walk(s.body)  # type: ignore[union-attr]
 
 
 def nested(s: Stmt) -> tuple[Stmt, ...]:
     """The statements directly inside ``s``: a loop's body (and a ``while``'s setup), a branch's two blocks."""
-    if isinstance(s, For):
-        return s.body
-    if isinstance(s, If):
-        return s.body + s.orelse
-    if isinstance(s, While):
-        return s.setup + s.body
-    return ()
+    kind = type(s)
+    if kind not in _COMPOUND:
+        return ()
+    if kind is For:
+        return s.body  # type: ignore[union-attr]
+    if kind is If:
+        return s.body + s.orelse  # type: ignore[union-attr,operator]
+    return s.setup + s.body  # type: ignore[union-attr,operator]
 
 
 def expr_names(e: Expr) -> list[str]:
     """The variable names an expression reads, in order, one per read."""
+    kind = type(e)
+    if kind is Var:
+        return [e.name]  # type: ignore[union-attr]
     out: list[str] = []
-    _names_into(e, out)
+    if kind is Call:  # the common case, a primitive on atoms, without a call per operand
+        for a in e.args:  # type: ignore[union-attr]
+            if type(a) is Var:
+                out.append(a.name)  # type: ignore[union-attr]
+            elif type(a) is not Const:
+                _names_into(a, out)
+    elif kind is not Const and kind is not Global:
+        _names_into(e, out)
     return out
 
 
 def _names_into(e: Expr, out: list[str]) -> None:
     # One list filled in place: a generator per level of every expression (as this was written before) was
     # the reverse pass's largest single cost at 10,000 statements. The same names in the same order.
-    if isinstance(e, Var):
-        out.append(e.name)
-    elif isinstance(e, Call):
-        for a in e.args:
+    kind = type(e)
+    if kind is Var:
+        out.append(e.name)  # type: ignore[union-attr]
+    elif kind is Call:
+        for a in e.args:  # type: ignore[union-attr]
             _names_into(a, out)
-    elif isinstance(e, LibraryCall):
-        for a in e.operands():
+    elif kind is LibraryCall:
+        for a in e.operands():  # type: ignore[union-attr]
             _names_into(a, out)
-    elif isinstance(e, BoolOp):
-        for v in e.values:
+    elif kind is BoolOp:
+        for v in e.values:  # type: ignore[union-attr]
             _names_into(v, out)
-    elif isinstance(e, Slice):
-        _names_into(e.start, out)
-        _names_into(e.stop, out)
-        _names_into(e.step, out)
+    elif kind is Slice:
+        _names_into(e.start, out)  # type: ignore[union-attr]
+        _names_into(e.stop, out)  # type: ignore[union-attr]
+        _names_into(e.step, out)  # type: ignore[union-attr]
 
 
 def substitute(e: Expr, env: dict[str, Expr]) -> Expr:
@@ -404,14 +420,15 @@ def substitute(e: Expr, env: dict[str, Expr]) -> Expr:
 def expressions(s: Stmt) -> tuple[Expr, ...]:
     """The expressions statement ``s`` itself evaluates, not those of the blocks it holds: an assignment's value,
     a test, a loop's range arguments, the values returned (a ``Push``/``Pop`` reads a name: see its fields)."""
-    if isinstance(s, (Assign, Accumulate, Unpack)):
-        return (s.value,)
-    if isinstance(s, (If, While, Require)):
-        return (s.test,)
-    if isinstance(s, For):
-        return s.range_args
-    if isinstance(s, Return):
-        return s.values
+    kind = type(s)
+    if kind is Assign or kind is Accumulate or kind is Unpack:
+        return (s.value,)  # type: ignore[union-attr]
+    if kind is If or kind is While or kind is Require:
+        return (s.test,)  # type: ignore[union-attr]
+    if kind is For:
+        return s.range_args  # type: ignore[union-attr]
+    if kind is Return:
+        return s.values  # type: ignore[union-attr]
     return ()
 
 
@@ -419,15 +436,16 @@ def assigned_names(stmts: tuple[Stmt, ...]) -> set[str]:
     """Every name some statement in ``stmts`` (at any depth) assigns, loop indices included."""
     out: set[str] = set()
     for s in walk(stmts):
-        if isinstance(s, (Assign, Accumulate)):
-            out.add(s.target)
-        elif isinstance(s, Unpack):
-            out.update(t for t in s.targets if t != "_")
-        elif isinstance(s, For):
-            out.add(s.index)
-            out.update(name for name, _ in s.stacks)
-        elif isinstance(s, Pop):
-            out.add(s.name)
+        kind = type(s)
+        if kind is Assign or kind is Accumulate:
+            out.add(s.target)  # type: ignore[union-attr]
+        elif kind is Unpack:
+            out.update(t for t in s.targets if t != "_")  # type: ignore[union-attr]
+        elif kind is For:
+            out.add(s.index)  # type: ignore[union-attr]
+            out.update(name for name, _ in s.stacks)  # type: ignore[union-attr]
+        elif kind is Pop:
+            out.add(s.name)  # type: ignore[union-attr]
     return out
 
 

@@ -111,12 +111,12 @@ class _Index:
             for n, c in here.items():
                 self.top.setdefault(n, []).extend([k] * c)
             inner = here  # a statement without blocks reads nothing more at depth
-            if ir.nested(t):
+            if type(t) in ir._COMPOUND and ir.nested(t):
                 inner = {}
                 _reads((t,), inner)
             for n in inner:
                 self.reads.setdefault(n, []).append(k)
-            for n in ir.assigned_names((t,)):
+            for n in _binds(t):
                 self.binds.setdefault(n, []).append(k)
 
 
@@ -173,7 +173,8 @@ class _Propagation:
                 if s.target in self.bars and value != ir.Var(s.target) and s.target not in ir.expr_names(value):
                     if _fact(value) or (_cheap(value) and self._read_once(index, i - 1, s.target)):
                         facts.set(s.target, value)
-                s = replace(s, value=value)
+                if value is not s.value:
+                    s = ir.Assign(s.target, value, s.origin)
             elif isinstance(s, ir.Accumulate):
                 value = self.expr(s.value, facts)
                 known = facts.get(s.target)
@@ -223,8 +224,10 @@ class _Propagation:
         itself: the carried name of a loop, whose old and new values share one adjoint."""
         s = stmts[i]
         assert isinstance(s, ir.Assign)
+        if s.target not in self.bars:
+            return False
         copies = facts.copies_of(s.target)
-        if s.target not in self.bars or not copies or _writes_in_place(s):
+        if not copies or _writes_in_place(s):
             return False
         last = max((k for c in copies for k in index.reads.get(c, ())), default=i)
         if not i < last <= i + _WINDOW:
@@ -275,24 +278,35 @@ def _in_place(s: ir.Assign) -> set[str]:
 
 def _reads(stmts: Sequence[ir.Stmt], counts: dict[str, int], nested: bool = True) -> None:
     for s in stmts:
-        if isinstance(s, ir.Push):
-            names = [s.name]
-        else:
-            names = [n for e in ir.expressions(s) for n in ir.expr_names(e)]
-            if isinstance(s, ir.Accumulate):  # x += t reads x
-                names.append(s.target)
-        for n in names:
-            counts[n] = counts.get(n, 0) + 1
-        if nested:
-            inner = ir.nested(s)
-            if inner:
-                _reads(inner, counts)
+        kind = type(s)  # the IR's classes are final (see ir.walk): this runs once per statement per round
+        if kind is ir.Push:
+            counts[s.name] = counts.get(s.name, 0) + 1  # type: ignore[union-attr]
+            continue
+        for e in ir.expressions(s):
+            for n in ir.expr_names(e):
+                counts[n] = counts.get(n, 0) + 1
+        if kind is ir.Accumulate:  # x += t reads x
+            counts[s.target] = counts.get(s.target, 0) + 1  # type: ignore[union-attr]
+        elif nested and kind in ir._COMPOUND:
+            _reads(ir.nested(s), counts)
 
 
 def _all_reads(s: ir.Stmt) -> set[str]:
+    if type(s) is ir.Assign:
+        return set(ir.expr_names(s.value))  # type: ignore[union-attr]
     counts: dict[str, int] = {}
     _reads((s,), counts)
     return set(counts)
+
+
+def _binds(s: ir.Stmt) -> Sequence[str]:
+    """The names ``s`` binds (:func:`ir.assigned_names` of it alone), without a walk for a simple statement."""
+    kind = type(s)
+    if kind is ir.Assign or kind is ir.Accumulate:
+        return (s.target,)  # type: ignore[union-attr]
+    if kind is ir.Comment or kind is ir.Push or kind is ir.Return or kind is ir.Require:
+        return ()
+    return list(ir.assigned_names((s,)))
 
 
 def _pruned(stmts: Sequence[ir.Stmt], dead: Collection[str], bars: Collection[str]) -> list[ir.Stmt]:
@@ -346,7 +360,8 @@ def propagate(
         _reads(out, counts)
         dead = {n for n in bars if not counts.get(n)}
         pruned = _pruned(out, dead, bars)
-        if pruned == out:
+        # the statements kept are the same objects; only a compound one is rebuilt (compared by value)
+        if len(pruned) == len(out) and all(a is b or a == b for a, b in zip(pruned, out)):
             break
         out = pruned
     return out

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from . import checkpoint, fixed_point, ir
-from .analysis import Activity
+from .analysis import Activity, reach
 from .diagnostics import Span
 from .loop_records import LoopRecords
 from .names import ModuleNames, Scope
@@ -300,21 +300,24 @@ class Recording(LoopRecords):
             needed |= stmt_reads(t) - set(self.recomputed)
         if self.with_value and self.returned is not None:
             needed |= stmt_reads(self.returned)
-        while True:
-            before = len(needed)
-            for s in ir.walk(self.fn.body):
-                if isinstance(s, ir.Assign) and any(n in needed for n in self._defined_by(s)):
-                    needed |= stmt_reads(s)
-                elif isinstance(s, ir.Require):
-                    needed |= stmt_reads(s)
-                elif isinstance(s, (ir.If, ir.For, ir.While)) and (
-                    (defines(s) & needed) or self.has_work([s]) or checks([s])
-                ):
-                    needed |= stmt_reads(s)
-                    if isinstance(s, ir.While):
-                        needed |= {n for t in s.setup for n in defines(t)}
-            if len(needed) == before:
-                return needed
+        # then what the statements computing needed values read, to the fixed point: a statement's reads are
+        # needed once a name it defines is (a check's, a loop's or branch's with work, always)
+        edges: list[tuple[set[str], Sequence[str]]] = []
+        for s in ir.walk(self.fn.body):
+            kind = type(s)
+            if kind is ir.Assign:
+                edges.append((stmt_reads(s), self._defined_by(s)))  # type: ignore[arg-type]
+            elif kind is ir.Require:
+                needed |= stmt_reads(s)
+            elif kind in ir._COMPOUND:
+                reads = stmt_reads(s)
+                if isinstance(s, ir.While):
+                    reads |= {n for t in s.setup for n in defines(t)}
+                if self.has_work([s]) or checks([s]):
+                    needed |= reads
+                else:
+                    edges.append((reads, tuple(defines(s))))
+        return reach(needed, edges)
 
     def checks_result(self) -> bool:
         """Whether the gradient checks at run time that the result is a scalar: it is not known to be one."""

@@ -24,6 +24,17 @@ __all__ = ["Adjoints", "ShapeSource", "SHAPE_ONLY"]
 SHAPE_ONLY = ("numpy.shape", "numpy.size", "numpy.ndim")
 
 
+_SHAPE_READS = frozenset({*SHAPE_ONLY, "s2sad.unbroadcast"})
+_BROADCAST = frozenset({"numpy.broadcast_to"})
+
+
+def _calls(e: ir.Expr, fns: frozenset[str]) -> bool:
+    """Whether ``e`` calls one of ``fns`` at any depth."""
+    if type(e) is not ir.Call:
+        return False
+    return e.fn in fns or any(_calls(a, fns) for a in e.args)  # type: ignore[union-attr]
+
+
 def _value_names(e: ir.Expr) -> set[str]:
     """The names ``e`` reads other than for their shape."""
     if isinstance(e, ir.Call) and e.fn in SHAPE_ONLY:
@@ -102,8 +113,8 @@ class ShapeSource:
         """``e`` with the values it reads only for their shape (``np.shape``, ``np.size``, ``np.ndim``, the
         second argument of ``unbroadcast``) read from their shape source: a value computed only for its shape
         then need not be computed at all (``np.mean(r * r)``: ``2.0 / np.size(r) * r``)."""
-        if not isinstance(e, ir.Call):
-            return e
+        if not isinstance(e, ir.Call) or not _calls(e, _SHAPE_READS):
+            return e  # nothing read for its shape: the same expression (most adjoints)
         args = tuple(self._shape_reads(a) for a in e.args)
         if e.fn in SHAPE_ONLY and len(args) == 1 and isinstance(args[0], ir.Var):
             args = (ir.Var(self._shape_source(args[0].name)),)
@@ -189,8 +200,8 @@ class ShapeSource:
     def _unbroadcast_scalar(self, e: ir.Expr, s: ir.Assign) -> ir.Expr:
         """``np.broadcast_to(c, np.shape(t)) * x`` -> ``c * x`` in the adjoint of ``t = x * x`` (any
         elementwise operation of ``x`` and numbers): ``x`` has ``t``'s shape already, and ``c`` is a number."""
-        if not isinstance(e, ir.Call):
-            return e
+        if not isinstance(e, ir.Call) or not _calls(e, _BROADCAST):
+            return e  # no number broadcast in it: the same expression (most adjoints)
         if e.fn == "operator.add" and len(e.args) == 2 and e.args[0] == e.args[1]:  # x * x: g * x + g * x
             twice = e.args[0]
             if isinstance(twice, ir.Call) and twice.fn == "operator.mul" and len(twice.args) == 2:
