@@ -44,7 +44,7 @@ class LoopRecords:
             if isinstance(t, ir.Assign):
                 for n in self._defined_by(t):
                     inside[n] = inside.get(n, 0) + 1
-        owned = [n for n in inside if inside[n] == self.reaching(n, loops)]
+        owned = {n for n in inside if inside[n] == self.reaching(n, loops)}
         surely: list[str] = []
         for i, t in enumerate(stmts):
             if isinstance(t, ir.Assign):

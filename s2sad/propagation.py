@@ -101,19 +101,19 @@ class _Index:
     """Where each name is read and bound in one block (a read or binding inside a compound statement counts
     at the compound's position)."""
 
-    def __init__(self, stmts: Sequence[ir.Stmt]) -> None:
+    def __init__(self, stmts: Sequence[ir.Stmt], reads: _Reads) -> None:
         self.top: dict[str, list[int]] = {}  #: reads by the block's own statements, one entry per read
         self.reads: dict[str, list[int]] = {}
         self.binds: dict[str, list[int]] = {}
         for k, t in enumerate(stmts):
             here: dict[str, int] = {}
-            _reads((t,), here, nested=False)
+            reads.count((t,), here, nested=False)
             for n, c in here.items():
                 self.top.setdefault(n, []).extend([k] * c)
             inner = here  # a statement without blocks reads nothing more at depth
             if type(t) in ir._COMPOUND and ir.nested(t):
                 inner = {}
-                _reads((t,), inner)
+                reads.count((t,), inner)
             for n in inner:
                 self.reads.setdefault(n, []).append(k)
             for n in _binds(t):
@@ -132,8 +132,9 @@ _WINDOW = 16
 
 
 class _Propagation:
-    def __init__(self, bars: Collection[str], scalar: bool, counts: dict[str, int]) -> None:
+    def __init__(self, bars: Collection[str], scalar: bool, counts: dict[str, int], reads: _Reads) -> None:
         self.bars = frozenset(bars)
+        self.reads = reads
         self.scalar = scalar
         self.counts = counts  #: how many times each name is read in the whole function
 
@@ -158,13 +159,13 @@ class _Propagation:
     def block(self, stmts: Sequence[ir.Stmt], facts: _Facts) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
         stmts = list(stmts)
-        index = _Index(stmts)
+        index = _Index(stmts, self.reads)
         i = 0
         while i < len(stmts):
             s = stmts[i]
             i += 1
             if isinstance(s, ir.Assign) and self._sunk(stmts, index, i - 1, facts):
-                index = _Index(stmts)
+                index = _Index(stmts, self.reads)
                 i -= 1
                 continue
             if isinstance(s, ir.Assign):
@@ -276,27 +277,43 @@ def _in_place(s: ir.Assign) -> set[str]:
     return set()
 
 
-def _reads(stmts: Sequence[ir.Stmt], counts: dict[str, int], nested: bool = True) -> None:
-    for s in stmts:
-        kind = type(s)  # the IR's classes are final (see ir.walk): this runs once per statement per round
-        if kind is ir.Push:
-            counts[s.name] = counts.get(s.name, 0) + 1  # type: ignore[union-attr]
-            continue
-        for e in ir.expressions(s):
-            for n in ir.expr_names(e):
+class _Reads:
+    """What each statement reads, one entry per read (of the statement itself, not of its blocks): found once
+    per statement, for the several counts below (keyed by id; each entry keeps its statement alive)."""
+
+    def __init__(self) -> None:
+        self.memo: dict[int, tuple[ir.Stmt, list[str]]] = {}
+
+    def own(self, s: ir.Stmt) -> list[str]:
+        known = self.memo.get(id(s))
+        if known is not None and known[0] is s:
+            return known[1]
+        kind = type(s)  # the IR's classes are final (see ir.walk)
+        if kind is ir.Assign:
+            names = ir.expr_names(s.value)  # type: ignore[union-attr]
+        elif kind is ir.Push:
+            names = [s.name]  # type: ignore[union-attr]
+        else:
+            names = [n for e in ir.expressions(s) for n in ir.expr_names(e)]
+            if kind is ir.Accumulate:  # x += t reads x
+                names.append(s.target)  # type: ignore[union-attr]
+        self.memo[id(s)] = (s, names)
+        return names
+
+    def count(self, stmts: Sequence[ir.Stmt], counts: dict[str, int], nested: bool = True) -> None:
+        for s in stmts:
+            for n in self.own(s):
                 counts[n] = counts.get(n, 0) + 1
-        if kind is ir.Accumulate:  # x += t reads x
-            counts[s.target] = counts.get(s.target, 0) + 1  # type: ignore[union-attr]
-        elif nested and kind in ir._COMPOUND:
-            _reads(ir.nested(s), counts)
+            if nested and type(s) in ir._COMPOUND:
+                self.count(ir.nested(s), counts)
 
-
-def _all_reads(s: ir.Stmt) -> set[str]:
-    if type(s) is ir.Assign:
-        return set(ir.expr_names(s.value))  # type: ignore[union-attr]
-    counts: dict[str, int] = {}
-    _reads((s,), counts)
-    return set(counts)
+    def all(self, s: ir.Stmt) -> set[str]:
+        """Every name ``s`` reads, at any depth."""
+        if type(s) not in ir._COMPOUND:
+            return set(self.own(s))
+        counts: dict[str, int] = {}
+        self.count((s,), counts)
+        return set(counts)
 
 
 def _binds(s: ir.Stmt) -> Sequence[str]:
@@ -309,7 +326,7 @@ def _binds(s: ir.Stmt) -> Sequence[str]:
     return list(ir.assigned_names((s,)))
 
 
-def _pruned(stmts: Sequence[ir.Stmt], dead: Collection[str], bars: Collection[str]) -> list[ir.Stmt]:
+def _pruned(stmts: Sequence[ir.Stmt], dead: Collection[str], bars: Collection[str], reads: _Reads) -> list[ir.Stmt]:
     """Without the copies and constants assigned to ``dead`` names or to adjoints assigned again in the same
     block before anything reads them, and without the comments left describing nothing (the last statements
     of a block)."""
@@ -326,16 +343,20 @@ def _pruned(stmts: Sequence[ir.Stmt], dead: Collection[str], bars: Collection[st
             continue
         if isinstance(s, ir.Assign) and s.target in bars:  # the statement reads first, then assigns
             overwritten.add(s.target)
-        overwritten -= _all_reads(s)
+        overwritten -= reads.all(s)
         kept.append(s)
     out: list[ir.Stmt] = []
     for s in reversed(kept):
         if isinstance(s, ir.For):
-            s = replace(s, body=tuple(_pruned(s.body, dead, bars)))
+            s = replace(s, body=tuple(_pruned(s.body, dead, bars, reads)))
         elif isinstance(s, ir.If):
-            s = replace(s, body=tuple(_pruned(s.body, dead, bars)), orelse=tuple(_pruned(s.orelse, dead, bars)))
+            s = replace(
+                s, body=tuple(_pruned(s.body, dead, bars, reads)), orelse=tuple(_pruned(s.orelse, dead, bars, reads))
+            )
         elif isinstance(s, ir.While):
-            s = replace(s, setup=tuple(_pruned(s.setup, dead, bars)), body=tuple(_pruned(s.body, dead, bars)))
+            s = replace(
+                s, setup=tuple(_pruned(s.setup, dead, bars, reads)), body=tuple(_pruned(s.body, dead, bars, reads))
+            )
         out.append(s)
     while out and isinstance(out[-1], ir.Comment):
         out.pop()
@@ -350,16 +371,17 @@ def propagate(
     gradient function's return, which stays as it is) only count reads. ``scalar``: the function's code is
     scalar code (``+=`` rebinds)."""
     bars = frozenset(bars)
+    reads = _Reads()
     before: dict[str, int] = {}  # the reads of what does not change, counted once
-    _reads([*forward, returned], before)
+    reads.count([*forward, returned], before)
     counts = dict(before)
-    _reads(backward, counts)
-    out = _Propagation(bars, scalar, counts).block([*backward, returned], _Facts())[:-1]
+    reads.count(backward, counts)
+    out = _Propagation(bars, scalar, counts, reads).block([*backward, returned], _Facts())[:-1]
     for _ in range(_ROUNDS):
         counts = dict(before)
-        _reads(out, counts)
+        reads.count(out, counts)
         dead = {n for n in bars if not counts.get(n)}
-        pruned = _pruned(out, dead, bars)
+        pruned = _pruned(out, dead, bars, reads)
         # the statements kept are the same objects; only a compound one is rebuilt (compared by value)
         if len(pruned) == len(out) and all(a is b or a == b for a, b in zip(pruned, out)):
             break

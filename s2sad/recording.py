@@ -58,6 +58,7 @@ class Recording(LoopRecords):
     untaped = False  #: True while the forward pass of a fixed-point loop is built: it records nothing
     #: while :meth:`_all_reads` runs: id of an assignment -> (it, what its reverse reads)
     _assign_reads: dict[int, tuple[ir.Stmt, set[str]]] | None = None
+    _contribution_names: dict[int, tuple[ir.Assign, set[str]]]  #: see _contribution_reads
     values: Values
     #: each write the forward pass records (see s2sad.writes): id -> the name of the saved entries, its stack
     _olds: dict[int, tuple[str, str | None]]
@@ -127,6 +128,7 @@ class Recording(LoopRecords):
         self._recomputable: dict[tuple[int, ...], tuple[object, dict[str, ir.Assign]]] = {}
         self._changing: dict[tuple[int, ...], tuple[object, set[str]]] = {}
         self._where: dict[str, list[int]] = {p.name: [-1] for p in self.fn.params}
+        self._contribution_names: dict[int, tuple[ir.Assign, set[str]]] = {}
         for t in ir.walk(self.fn.body):
             if isinstance(t, ir.Assign):
                 for n in self._defined_by(t):
@@ -208,18 +210,18 @@ class Recording(LoopRecords):
     # ----- what the reverse pass reads, what the forward pass computes --------------------------------------
     def _reads(self, s: ir.Stmt) -> set[str]:
         """Forward names the reverse of ``s`` reads (at any depth)."""
-        if fixed_point.implicit(self, s):  # type: ignore[arg-type]
-            return fixed_point.reads(self, s)  # type: ignore[arg-type]
-        if isinstance(s, ir.Assign):
+        if type(s) is ir.Assign:  # (never a fixed-point loop)
             memo = self._assign_reads
             known = memo.get(id(s)) if memo is not None else None
             if known is not None and known[0] is s:
                 return known[1]
-            reads = set().union(*(_names(e) for e in self.contributions(s).values()))
+            reads = self._contribution_reads(s)
             found = reads | write_reads(s) if self.saves_write(s) else reads
             if memo is not None:
                 memo[id(s)] = (s, found)
             return found
+        if fixed_point.implicit(self, s):  # type: ignore[arg-type]
+            return fixed_point.reads(self, s)  # type: ignore[arg-type]
         out: set[str] = set()
         for block in blocks(s):
             out |= self._reads_block(block)
@@ -228,6 +230,16 @@ class Recording(LoopRecords):
             if isinstance(s, ir.For) and s.checkpoint is not None and self.mode != "primal":
                 out |= checkpoint.reads(s)  # the reverse pass runs its body again
         return out
+
+    def _contribution_reads(self, s: ir.Assign) -> set[str]:
+        """Forward names the adjoint contributions of ``s`` read: they never change (see ``contributions``), so
+        they are found once (keyed by id; each entry keeps its statement alive)."""
+        known = self._contribution_names.get(id(s))
+        if known is not None and known[0] is s:
+            return known[1]
+        reads: set[str] = set().union(*(_names(e) for e in self.contributions(s).values()))
+        self._contribution_names[id(s)] = (s, reads)
+        return reads
 
     def restores_in(self, s: ir.Stmt) -> bool:
         """Whether ``s`` overwrites a recorded value: its reverse must restore it, even with no adjoint work."""
