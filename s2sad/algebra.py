@@ -14,10 +14,10 @@ __all__ = ["simplify"]
 
 def _is(e: ir.Expr, value: float) -> bool:
     return (
-        isinstance(e, ir.Const)
-        and isinstance(e.value, (int, float))
-        and not isinstance(e.value, bool)
-        and e.value == value
+        type(e) is ir.Const
+        and type(e.value) is not bool  # type: ignore[union-attr]
+        and isinstance(e.value, (int, float))  # type: ignore[union-attr]
+        and e.value == value  # type: ignore[union-attr]
     )
 
 
@@ -89,6 +89,23 @@ def _negated(e: ir.Expr) -> ir.Expr | None:
     return None
 
 
+#: the functions :func:`simplify` rewrites a call of (constants are folded by ``_fold`` for three of them)
+_SIMPLIFIED = frozenset(
+    {
+        ir.IFEXP,
+        "operator.is_",
+        "operator.is_not",
+        "operator.not_",
+        "operator.neg",
+        "operator.mul",
+        "operator.truediv",
+        "operator.add",
+        "operator.sub",
+        "operator.pow",
+    }
+)
+
+
 def simplify(e: ir.Expr) -> ir.Expr:
     """Algebra that keeps adjoint code free of ``* 1``, ``+ 0``, ``** 1`` and double negation, and decides
     conditions on constants (``axis is not None`` once ``axis`` is known)."""
@@ -101,10 +118,13 @@ def simplify(e: ir.Expr) -> ir.Expr:
         if not rest:
             return ir.Const(not decisive)
         return rest[0] if len(rest) == 1 else ir.BoolOp(e.op, tuple(rest))
-    if not isinstance(e, ir.Call):
+    if type(e) is not ir.Call:
         return e
-    args = tuple(simplify(a) for a in e.args)
+    # (an atom simplifies to itself: only calls and 'and'/'or' are visited)
+    args = tuple([simplify(a) if type(a) is ir.Call or type(a) is ir.BoolOp else a for a in e.args])
     fn = e.fn
+    if fn not in _SIMPLIFIED:  # nothing below applies: the call of the simplified arguments
+        return e if args == e.args else ir.Call(fn, args)
     if fn == ir.IFEXP and isinstance(args[0], ir.Const) and _known(args[0]):
         return args[1] if args[0].value else args[2]
     if fn in ("operator.is_", "operator.is_not") and all(_known(a) for a in args):
@@ -163,4 +183,4 @@ def simplify(e: ir.Expr) -> ir.Expr:
             return args[0]
         if _is(args[1], 0):
             return ir.Const(1)
-    return ir.Call(fn, args)
+    return e if args == e.args else ir.Call(fn, args)

@@ -146,6 +146,8 @@ SUPPORT.update(LIBRARY_SUPPORT)
 def inert(text: str) -> str:
     """``text`` made safe inside a ``#`` comment: every character that a tokenizer, an editor or a terminal
     may take for the end of a line (or that reorders text) is written as its escape, e.g. ``\\u2028``."""
+    if text.isascii() and text.isprintable():  # ' ' to '~': nothing to escape (most comments: skip the scan)
+        return text
     return escape(text, keep="\t")
 
 
@@ -396,6 +398,8 @@ def _negated(e: ir.Expr) -> ir.Expr | None:
 
 
 def _text(e: ir.Expr, spelling: _Spelling) -> str:
+    if type(e) is ir.Var:  # a name is written as itself (as ast.unparse writes ast.Name)
+        return e.name
     return unparse(_expr(e, spelling))
 
 

@@ -403,10 +403,16 @@ def _names_into(e: Expr, out: list[str]) -> None:
 
 def substitute(e: Expr, env: dict[str, Expr]) -> Expr:
     """``e`` with each variable named in ``env`` replaced by its expression."""
-    if isinstance(e, Var):
-        return env.get(e.name, e)
-    if isinstance(e, Call):
-        return Call(e.fn, tuple(substitute(a, env) for a in e.args))
+    kind = type(e)
+    if kind is Var:
+        return env.get(e.name, e)  # type: ignore[union-attr]
+    if kind is Call:  # (an operand that is a variable is looked up here, without a call)
+        return Call(
+            e.fn,  # type: ignore[union-attr]
+            tuple([env.get(a.name, a) if type(a) is Var else substitute(a, env) for a in e.args]),  # type: ignore
+        )
+    if kind is Const or kind is Global:
+        return e
     if isinstance(e, LibraryCall):
         keywords = tuple((k, substitute(v, env)) for k, v in e.keywords)
         return LibraryCall(e.fn, tuple(substitute(a, env) for a in e.args), keywords)

@@ -107,7 +107,8 @@ class _Index:
         self.binds: dict[str, list[int]] = {}
         for k, t in enumerate(stmts):
             here: dict[str, int] = {}
-            reads.count((t,), here, nested=False)
+            for n in reads.own(t):
+                here[n] = here.get(n, 0) + 1
             for n, c in here.items():
                 self.top.setdefault(n, []).extend([k] * c)
             inner = here  # a statement without blocks reads nothing more at depth
@@ -333,17 +334,17 @@ def _pruned(stmts: Sequence[ir.Stmt], dead: Collection[str], bars: Collection[st
     overwritten: set[str] = set()  # adjoints this block assigns again before reading them (walking backwards)
     kept: list[ir.Stmt] = []
     for s in reversed(stmts):
-        if isinstance(s, ir.Assign) and (
-            (
-                (isinstance(s.value, (ir.Var, ir.Const)) or _cheap(s.value))
-                and (s.target in dead or s.target in overwritten)
-            )
-            or s.value == ir.Var(s.target)
-        ):
-            continue
-        if isinstance(s, ir.Assign) and s.target in bars:  # the statement reads first, then assigns
-            overwritten.add(s.target)
-        overwritten -= reads.all(s)
+        if type(s) is ir.Assign:
+            value, target = s.value, s.target  # type: ignore[union-attr]
+            kind = type(value)
+            if kind is ir.Var and value.name == target:  # type: ignore[union-attr]
+                continue
+            if (kind is ir.Var or kind is ir.Const or _cheap(value)) and (target in dead or target in overwritten):
+                continue
+            if target in bars:  # the statement reads first, then assigns
+                overwritten.add(target)
+        if overwritten:
+            overwritten -= reads.all(s)
         kept.append(s)
     out: list[ir.Stmt] = []
     for s in reversed(kept):

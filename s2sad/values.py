@@ -120,20 +120,20 @@ def _calls(stmts: tuple[ir.Stmt, ...]) -> list[ir.Call | ir.LibraryCall]:
     """Every call ``stmts`` make: primitives, helpers, and library calls on data (``np.linspace(0, 1, 3)``
     makes an array as surely as a rule of the table does)."""
     out: list[ir.Call | ir.LibraryCall] = []
-
-    def visit(e: ir.Expr) -> None:
-        if isinstance(e, (ir.Call, ir.LibraryCall)):
-            out.append(e)
-            for a in e.args:
-                visit(a)
-        elif isinstance(e, ir.BoolOp):
-            for v in e.values:
-                visit(v)
-
     for s in ir.walk(stmts):
         for e in ir.expressions(s):
-            visit(e)
+            _visit_calls(e, out)
     return out
+
+
+def _visit_calls(e: ir.Expr, out: list[ir.Call | ir.LibraryCall]) -> None:
+    if isinstance(e, (ir.Call, ir.LibraryCall)):
+        out.append(e)
+        for a in e.args:
+            _visit_calls(a, out)
+    elif isinstance(e, ir.BoolOp):
+        for v in e.values:
+            _visit_calls(v, out)
 
 
 @dataclass(frozen=True)
