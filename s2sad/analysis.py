@@ -16,7 +16,7 @@ argument: fine on data, refused on a differentiated value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from . import ir
@@ -132,7 +132,9 @@ def helper_rule(fn: ir.Function) -> Rule:
     flows = {p: ir.Var(p) for p in params if everything.active(p)}
     # A parameter with no differentiable path to the result may still reach it through a call that has no
     # rule for it (a tuple, a shape): a caller that differentiates it must be refused, not given a zero.
-    drops = frozenset(p for p in params if p not in flows and dropped(fn, (p,)))
+    operands = _operands(fn)
+    needed = _needed(fn, operands)
+    drops = frozenset(p for p in params if p not in flows and _dropped(fn, (p,), operands, needed))
     return Rule(fn.name, params, flows, "helper", drops=drops)
 
 
@@ -182,7 +184,13 @@ def default_wrt(fn: ir.Function) -> tuple[str, ...]:
     # A parameter whose only way to the result is through a call with no rule for it is chosen too, so
     # that check() refuses the program rather than leave it out of the gradient.
     # Keyword-only parameters are options (as in JAX, whose argnums are positional): asked for, or constant.
-    active = [p.name for p in fn.params if not p.kwonly and (everything.active(p.name) or dropped(fn, (p.name,)))]
+    operands = _operands(fn)
+    needed = _needed(fn, operands)
+    active = [
+        p.name
+        for p in fn.params
+        if not p.kwonly and (everything.active(p.name) or _dropped(fn, (p.name,), operands, needed))
+    ]
     chosen = [p for p in active if not _counts_trips(fn, _activity(flows, useful, (p,)))]
     return tuple(chosen or active)  # all of them set trip counts: let check() say where
 
@@ -203,48 +211,47 @@ def _counts_trips(fn: ir.Function, act: Activity) -> bool:
 _NO_DERIVATIVE = ("nondiff", "discrete")  # results that carry no derivative (discrete ones are checked apart)
 
 
-def _depends(fn: ir.Function, wrt: tuple[str, ...]) -> set[str]:
-    """Names whose value depends on ``wrt`` through any operation that could carry a derivative: unlike
-    :func:`activity`, also through calls and arguments that have no rule (that is what is being checked)."""
-
-    def operands(s: ir.Assign) -> Iterable[str]:
+def _operands(fn: ir.Function) -> list[tuple[ir.Assign, Sequence[str]]]:
+    """Each assignment and the names its value is computed from through any operation that could carry a
+    derivative: unlike :func:`activity`'s flows, also through calls and arguments that have no rule (that is
+    what is being checked); none through comparisons, shapes or tests. Looked up once per function."""
+    out: list[tuple[ir.Assign, Sequence[str]]] = []
+    for s in _assignments(fn):
         v = s.value
-        rule = rule_of(v)
-        if _no_derivative(v):
-            return ()
-        if isinstance(v, ir.Call) and rule is not None and rule.kind == "helper":
-            return [n for p, a in zip(rule.params, v.args) if p in rule.adjoints for n in ir.expr_names(a)]
-        return ir.expr_names(v)
-
-    return _closure(fn, wrt, operands)
-
-
-def _closure(fn: ir.Function, seed: Iterable[str], operands: Callable[[ir.Assign], Iterable[str]]) -> set[str]:
-    """``seed`` and every name assigned from one of the ``operands`` of its assignment in the set, to a fixed
-    point (a loop's carried names reach their own earlier definitions)."""
-    return reach(seed, [((s.target,), tuple(operands(s))) for s in _assignments(fn)])
+        names: Sequence[str] = ()
+        if not _no_derivative(v):
+            rule = rule_of(v)
+            if isinstance(v, ir.Call) and rule is not None and rule.kind == "helper":
+                names = [n for p, a in zip(rule.params, v.args) if p in rule.adjoints for n in ir.expr_names(a)]
+            else:
+                names = ir.expr_names(v)
+        out.append((s, names))
+    return out
 
 
-def _needed(fn: ir.Function) -> set[str]:
+def _depends(operands: list[tuple[ir.Assign, Sequence[str]]], wrt: tuple[str, ...]) -> set[str]:
+    """Names whose value depends on ``wrt`` (see :func:`_operands`), to a fixed point (a loop's carried names
+    reach their own earlier definitions)."""
+    return reach(wrt, [((s.target,), names) for s, names in operands])
+
+
+def _needed(fn: ir.Function, operands: list[tuple[ir.Assign, Sequence[str]]]) -> set[str]:
     """Names the returned value is computed from (not through comparisons, shapes or tests)."""
-    edges: list[tuple[str, set[str]]] = []  # each assignment's target and the names it is computed from, once
-    for s in reversed(_assignments(fn)):
-        v = s.value
-        rule = rule_of(v)
-        if _no_derivative(v):
-            continue
-        if isinstance(v, ir.Call) and rule is not None and rule.kind == "helper":
-            names = {n for p, a in zip(rule.params, v.args) if p in rule.adjoints for n in ir.expr_names(a)}
-        else:
-            names = set(ir.expr_names(v))
-        edges.append((s.target, names))
-    return reach(_returned(fn), [(names, (target,)) for target, names in edges])
+    return reach(_returned(fn), [(names, (s.target,)) for s, names in operands])
 
 
 def dropped(fn: ir.Function, wrt: tuple[str, ...]) -> list[tuple[ir.Assign, str | None]]:
     """Every statement whose call would silently drop the derivative of a value that depends on ``wrt``,
     and the parameter of its rule that has no derivative (None: the call has no rule at all)."""
-    depends, needed = _depends(fn, wrt), _needed(fn)
+    operands = _operands(fn)
+    return _dropped(fn, wrt, operands, _needed(fn, operands))
+
+
+def _dropped(
+    fn: ir.Function, wrt: tuple[str, ...], operands: list[tuple[ir.Assign, Sequence[str]]], needed: set[str]
+) -> list[tuple[ir.Assign, str | None]]:
+    """:func:`dropped`, given the function's operands and needed names (the same for every ``wrt``)."""
+    depends = _depends(operands, wrt)
     out: list[tuple[ir.Assign, str | None]] = []
     for s in _assignments(fn):
         if s.target in needed and isinstance(s.value, ir.LibraryCall):

@@ -147,9 +147,9 @@ class ShapeSource:
         operand's dimensions are provably the result's last ones, the generic ``unbroadcast`` otherwise."""
         assert isinstance(s.value, ir.Call)
         others = [a for a in s.value.args if a != arg]
-        operand, result = self.values.of(arg), self.values.of(ir.Var(s.target))
         if all(self.values.scalar(a) for a in others) or self.values.alike(arg, s.target):
             return term
+        operand, result = self.values.of(arg), self.values.of(ir.Var(s.target))
         if isinstance(operand, Scalar):  # a number broadcast against anything: its adjoint is the sum
             return term if isinstance(result, Scalar) else ir.Call("numpy.sum", (term, ir.Const(None), ir.Const(False)))
         kept, full = dims(operand), dims(result)

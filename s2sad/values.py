@@ -127,11 +127,13 @@ def _calls(stmts: tuple[ir.Stmt, ...]) -> list[ir.Call | ir.LibraryCall]:
 
 
 def _visit_calls(e: ir.Expr, out: list[ir.Call | ir.LibraryCall]) -> None:
-    if isinstance(e, (ir.Call, ir.LibraryCall)):
-        out.append(e)
-        for a in e.args:
-            _visit_calls(a, out)
-    elif isinstance(e, ir.BoolOp):
+    kind = type(e)  # the IR's classes are final (see ir.walk)
+    if kind is ir.Call or kind is ir.LibraryCall:
+        out.append(e)  # type: ignore[arg-type]
+        for a in e.args:  # type: ignore[union-attr]
+            if type(a) is not ir.Var and type(a) is not ir.Const:  # an atom holds no call
+                _visit_calls(a, out)
+    elif kind is ir.BoolOp:
         for v in e.values:
             _visit_calls(v, out)
 
@@ -319,7 +321,9 @@ def scalar_operands(fn: ir.Function) -> set[str]:
         if not isinstance(s, ir.Assign):
             break
         # a rule of the table: math.fsum and math.prod, called on data, take any iterable
-        math = [e for e in _calls((s,)) if isinstance(e, ir.Call) and e.fn.startswith("math.")]
+        calls: list[ir.Call | ir.LibraryCall] = []
+        _visit_calls(s.value, calls)  # the calls of the assignment s (as _calls((s,)) lists them)
+        math = [e for e in calls if isinstance(e, ir.Call) and e.fn.startswith("math.")]
         out.update(a.name for e in math for a in e.args if isinstance(a, ir.Var))
     return out
 
