@@ -190,6 +190,8 @@ class _Flow:
 
     @staticmethod
     def killed(state: _Owned, names: set[str]) -> _Owned:
+        if not state:  # nothing owned (scalar code): a new empty state, which the caller may fill
+            return {}
         return {n: ids for n, ids in state.items() if n not in names}
 
 

@@ -357,7 +357,9 @@ class Recording(LoopRecords):
 
     def _fold(self, e: ir.Expr, pending: dict[str, ir.Expr]) -> ir.Expr:
         """``e`` with the pending intermediates it reads written in (each is used once: it is consumed)."""
-        used = set(ir.expr_names(e)) & set(pending)
+        if not pending:
+            return e
+        used = {n for n in ir.expr_names(e) if n in pending}
         if not used:
             return e
         folded = ir.substitute(e, {n: pending[n] for n in used})
@@ -444,7 +446,7 @@ class Recording(LoopRecords):
         ``forward_h`` instead, which returns the result and those values: ``p, p_saved = forward_h(z)``."""
         saved = self.saved_of(s)
         if saved is None or not self.saves(s) or not isinstance(value, ir.Call):
-            return replace(s, value=value)
+            return s if value is s.value else ir.Assign(s.target, value, s.origin)
         target = s.target if s.target in self.needed else self.discard()
         return ir.Unpack((target, saved), ir.Call(self.names.forward(value.fn), value.args))
 

@@ -44,7 +44,7 @@ from .names import ModuleNames
 from .propagation import propagate
 from .records import iterated
 from .recording import G as _G
-from .recording import Recording, defines
+from .recording import Recording
 from .shape_source import Adjoints, ShapeSource
 from .shapes import Array, rank
 from .values import Values, analyse
@@ -179,8 +179,8 @@ class _Gradient(ShapeSource, Recording):
         self._value_reads: set[str] | None = None
         self.def_count: dict[str, int] = {}
         for s in ir.walk(fn.body):
-            for n in defines(s) if isinstance(s, ir.Assign) else ():
-                self.def_count[n] = self.def_count.get(n, 0) + 1
+            if isinstance(s, ir.Assign):  # (what an assignment defines: its target)
+                self.def_count[s.target] = self.def_count.get(s.target, 0) + 1
         for p in fn.params:
             self.def_count[p.name] = self.def_count.get(p.name, 0) + 1
         self._definitions()

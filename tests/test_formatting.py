@@ -142,3 +142,15 @@ def test_held_runs_go_back_where_black_left_their_placeholders() -> None:
 
 def test_the_line_length_is_blacks() -> None:
     assert formatting._LINE_LENGTH == black.Mode().line_length
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_quick_avoid_test_is_the_avoid_pattern(seed: int) -> None:
+    """``_avoided`` (plain-text tests first) finds something exactly where ``_AVOID.search`` does."""
+    rng = random.Random(seed)
+    alphabet = "ab1_.,()[] +-*/@%<>=!eE"
+    texts = ["a = b ** 2", "a = f(b,)", "a = (*b)", "a = b - -c", "a = b --c", "a = b  + c", "a = b ", "a = f (b)"]
+    texts += ["a = b . c", "a = b. c", "a = ( b)", "a = [b ]", "a = b , c", "a = -b", "a = b - c", "a = f(b)[c]"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(20000)]
+    for text in texts:
+        assert formatting._avoided(text) == (formatting._AVOID.search(text) is not None), text
