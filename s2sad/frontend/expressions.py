@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -32,6 +33,11 @@ _BITWISE: dict[type[cst.CSTNode], str] = {
     cst.RightShift: ">>",
     cst.BitInvert: "~",
 }
+
+
+#: A number literal's value: ``ast.literal_eval`` of its text (a parse each), once per text (a long function
+#: repeats its few constants thousands of times).
+_number = functools.lru_cache(maxsize=4096)(ast.literal_eval)
 
 
 class _Expressions:
@@ -203,7 +209,7 @@ class _Expressions:
         if isinstance(node, (cst.ListComp, cst.GeneratorExp)):  # a fresh list, appended in a loop (see .writes)
             return self.comprehension(node, out, origin, target)
         if isinstance(node, (cst.Integer, cst.Float)):
-            return ir.Const(ast.literal_eval(node.value))
+            return ir.Const(_number(node.value))
         if isinstance(node, (cst.BinaryOperation, cst.UnaryOperation)) and _BITWISE.get(type(node.operator)):
             self.error(
                 node,
@@ -218,7 +224,7 @@ class _Expressions:
         if isinstance(node, cst.UnaryOperation):
             if isinstance(node.operator, cst.Minus):
                 if isinstance(node.expression, (cst.Integer, cst.Float)):
-                    return ir.Const(-ast.literal_eval(node.expression.value))
+                    return ir.Const(-_number(node.expression.value))
                 return ir.Call("operator.neg", (self.atom(node.expression, out, origin),))
             if isinstance(node.operator, cst.Plus):
                 return self.value(node.expression, out, origin, target)
