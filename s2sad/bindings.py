@@ -165,12 +165,15 @@ class _Collector:
         self.body_writes: dict[ast.AST, tuple[set[str], set[str]]] | None = None  #: see :meth:`scope_writes`
 
     def module(self, tree: ast.Module) -> None:
-        # One walk in ast.walk's order: each node's parent (the map's keys are the nodes in that order).
+        # One walk in ast.walk's order: each node's parent (the map's keys are the nodes in that order; a name's
+        # context is left out).
         parents: dict[ast.AST, ast.AST] = {}
         self.parents = parents
         todo: deque[ast.AST] = deque([tree])
         while todo:
             node = todo.popleft()
+            if type(node) is ast.Name:
+                continue  # its one child is its context (Load, Store, Del), which no reading here looks at
             children = child_nodes(node)
             for child in children:
                 parents[child] = node

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from . import ir, literals
+from .bindings import child_nodes
 from .diagnostics import Diagnostic, InternalError, S2sadError, Span
 from .source import parse, source_lines
 
@@ -217,7 +218,9 @@ def _deepest(root: ast.AST) -> tuple[int, ast.expr | None]:
             outer = outer or node
             if depth > best[0]:
                 best = (depth, outer)
-        for child in ast.iter_child_nodes(node):
+            if type(node) is ast.Name or type(node) is ast.Constant:
+                continue  # no expression below
+        for child in child_nodes(node):
             stack.append((child, depth, outer))
     return best
 
