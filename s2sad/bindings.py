@@ -87,6 +87,7 @@ class ModuleScope:
         #: every variable name the module mentions: each ``Name``'s and each parameter's
         self.words: set[str] = set()
         _Collector(self).module(tree)
+        self._resolved: dict[str, Meaning] = {}  #: resolve's answers (a long function reads a name often)
 
     def add(self, site: Site) -> None:
         self.sites.setdefault(site.name, []).append(site)
@@ -105,6 +106,12 @@ class ModuleScope:
         return out
 
     def resolve(self, name: str) -> Meaning:
+        found = self._resolved.get(name)
+        if found is None:
+            found = self._resolved[name] = self._resolve(name)
+        return found
+
+    def _resolve(self, name: str) -> Meaning:
         sites = self.sites.get(name, [])
         unknowable = self.dynamic + self.star
         if unknowable:

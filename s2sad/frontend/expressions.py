@@ -352,11 +352,15 @@ class _Expressions:
         return meaning
 
     def _note_read(self, path: str, name: str, node: cst.CSTNode) -> None:
-        """``node`` reads ``name`` from the namespace of the file ``path``: no other module may rebind it."""
+        """``node`` reads ``name`` from the namespace of the file ``path``: no other module may rebind it
+        (where it is, for a diagnostic, is worked out if one is made)."""
+        self.context.note_read(path, name, functools.partial(self._read_at, node))
+
+    def _read_at(self, node: cst.CSTNode) -> Diagnostic:
         span = self.span(node)
         text = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else None
         help = "bind the name exactly once, in its own module, or pass the value as a parameter"
-        self.context.note_read(path, name, Diagnostic(self.path, span, "", "ambiguous-binding", help, text))
+        return Diagnostic(self.path, span, "", "ambiguous-binding", help, text)
 
     def _module_constant(self, meaning: Meaning) -> ir.Expr:
         """A module-level ``NAME = <numeric literal expression>`` the function reads, copied into the output
