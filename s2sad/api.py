@@ -15,17 +15,19 @@ import gc
 import linecache
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from . import analysis, ir, report, rules, ssa
-from . import cache as disk_cache
-from . import lagrangian, limits, live, signatures, values
+from . import analysis, ir, rules, ssa
+from . import limits, live, signatures, values
 from . import modes as _modes
 from .diagnostics import S2sadError
 from . import pipeline
 from .pipeline import Generated, _choose_wrt, _pipeline
 from .source import read_source
 from .source import reads as source_reads
+
+if TYPE_CHECKING:  # the on-disk cache and explain's modules are imported when used: not by 's2sad grad'
+    from . import report
 
 __all__ = [
     "generate",
@@ -190,6 +192,8 @@ def _generate_cached(
 ) -> Generated:
     """:func:`_generate`, or the entry the cache holds for exactly these inputs (the mode and the signature
     among them)."""
+    from . import cache as disk_cache
+
     variant = signatures.describe(given)
     digest = disk_cache.key(source, path, name, line, wrt, with_value, mode, variant)
     entry = disk_cache.load(digest, path, name, line, wrt, with_value, mode, variant)
@@ -243,6 +247,8 @@ def explain(
     """The function as constraints, its Lagrangian and multiplier equations; with ``at``, the numeric system
     solved by back-substitution beside the generated gradient. Only the IR is interpreted: the user's file is
     never run."""
+    from . import lagrangian, report
+
     fn, chosen, act = _analysed(source, path, name, wrt, None)
     ex = lagrangian.explain(fn, chosen, act)
     if at is None:
@@ -384,6 +390,8 @@ def gradient(
     ``specialise=True``: nothing is generated now; ``f.<mode>`` generates a module per signature of its
     arguments, on the first call with each (see :mod:`s2sad.dispatch`), cached in memory and on disk as above;
     ``f.<mode>.source(*args)`` is the text of the module those arguments are passed to."""
+    from . import cache as disk_cache
+
     use_cache = disk_cache.enabled(cache)
     asked = (modes,) if isinstance(modes, str) else tuple(modes)
     unknown = [m for m in asked if _modes.get(m) is None]

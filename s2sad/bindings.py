@@ -21,6 +21,7 @@ import builtins
 import functools
 import symtable
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import literals
@@ -86,6 +87,7 @@ class ModuleScope:
         #: every variable name the module mentions: each ``Name``'s and each parameter's
         self.words: set[str] = set()
         _Collector(self).module(tree)
+        self._resolved: dict[str, Meaning] = {}  #: resolve's answers (a long function reads a name often)
 
     def add(self, site: Site) -> None:
         self.sites.setdefault(site.name, []).append(site)
@@ -104,6 +106,12 @@ class ModuleScope:
         return out
 
     def resolve(self, name: str) -> Meaning:
+        found = self._resolved.get(name)
+        if found is None:
+            found = self._resolved[name] = self._resolve(name)
+        return found
+
+    def _resolve(self, name: str) -> Meaning:
         sites = self.sites.get(name, [])
         unknowable = self.dynamic + self.star
         if unknowable:
@@ -160,31 +168,65 @@ class _Collector:
         self.parents: dict[ast.AST, ast.AST] = {}  #: each node's parent, once the module is walked
         self.locals_of: dict[ast.AST, frozenset[str]] = {}  #: memo of :func:`_local`: each scope's locals
         self.declares_global = False  #: some ``global`` statement in the module (see :meth:`nested`)
+        self.writes: list[ast.Name | ast.Global] = []  #: names stored or deleted, and ``global`` statements
+        self.body_writes: dict[ast.AST, tuple[set[str], set[str]]] | None = None  #: see :meth:`scope_writes`
 
     def module(self, tree: ast.Module) -> None:
-        # One walk in ast.walk's order: each node's parent (the map's keys are the nodes in that order).
+        # One walk in ast.walk's order: each node's parent (the map's keys are the nodes in that order; a name's
+        # context is left out).
         parents: dict[ast.AST, ast.AST] = {}
         self.parents = parents
         todo: deque[ast.AST] = deque([tree])
         while todo:
             node = todo.popleft()
+            if type(node) is ast.Name:
+                continue  # its one child is its context (Load, Store, Del), which no reading here looks at
             children = child_nodes(node)
             for child in children:
                 parents[child] = node
             todo.extend(children)
         words = self.scope.words
+        writes = self.writes
         for node in parents:
             if isinstance(node, ast.Name):
                 words.add(node.id)
+                if isinstance(node.ctx, (ast.Store, ast.Del)):
+                    writes.append(node)
             elif isinstance(node, ast.arg):
                 words.add(node.arg)
             elif isinstance(node, ast.Global):
                 self.declares_global = True
+                writes.append(node)
         for stmt in tree.body:
             self.statement(stmt, top=True)
         self.dynamic(tree, None)
         for node, parent in parents.items():  # in the walk's order (dynamic reads only a node's ancestors)
-            self.dynamic(node, parent)
+            if isinstance(node, (ast.Name, ast.Call, ast.Attribute)):  # the nodes dynamic looks at
+                self.dynamic(node, parent)
+
+    def scope_writes(self, scope: ast.AST) -> tuple[set[str], set[str]]:
+        """The names the body of a function or lambda (nested scopes included) stores or deletes, and those it
+        declares ``global``: each write is walked up to the scopes around it, once for the module."""
+        if self.body_writes is None:
+            found: dict[ast.AST, tuple[set[str], set[str]]] = {}
+            for node in self.writes:
+                child: ast.AST = node
+                around = self.parents.get(node)
+                while around is not None:
+                    # in the body, not the header: a def's statements, a lambda's expression
+                    if isinstance(around, (ast.FunctionDef, ast.AsyncFunctionDef)) and isinstance(child, ast.stmt):
+                        inside = True
+                    else:
+                        inside = isinstance(around, ast.Lambda) and around.body is child
+                    if inside:
+                        stored, declared = found.setdefault(around, (set(), set()))
+                        if isinstance(node, ast.Global):
+                            declared.update(node.names)
+                        else:
+                            stored.add(node.id)
+                    child, around = around, self.parents.get(around)
+            self.body_writes = found
+        return self.body_writes.get(scope) or (set(), set())
 
     def bind(self, name: str, kind: str, node: ast.AST, top: bool, **extra: object) -> None:
         line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
@@ -339,7 +381,7 @@ class _Collector:
             isinstance(node, ast.Name)
             and isinstance(node.ctx, ast.Load)
             and _passed_on(node, parent)
-            and not _local(node, self.parents, self.locals_of)
+            and not _local(node, self.parents, self.locals_of, self.scope_writes)
         ):
             if node.id in ("setattr", "delattr"):
                 self.scope.dynamic.append(Site("*", f"'{node.id}' used as a value", *where, False))
@@ -431,7 +473,12 @@ def _dotted(node: ast.expr) -> str | None:
     return None
 
 
-def _local(node: ast.Name, parents: dict[ast.AST, ast.AST], memo: dict[ast.AST, frozenset[str]]) -> bool:
+def _local(
+    node: ast.Name,
+    parents: dict[ast.AST, ast.AST],
+    memo: dict[ast.AST, frozenset[str]],
+    writes: Callable[[ast.AST], tuple[set[str], set[str]]],
+) -> bool:
     """``node`` names a local of a function, lambda or comprehension around it (a parameter or a name it
     assigns), not the module's binding of that name. ``memo`` keeps each scope's locals, so that a module's
     names are checked in time linear in its size."""
@@ -440,30 +487,21 @@ def _local(node: ast.Name, parents: dict[ast.AST, ast.AST], memo: dict[ast.AST, 
         if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             names = memo.get(scope)
             if names is None:
-                names = memo[scope] = _scope_locals(scope)
+                names = memo[scope] = _scope_locals(scope, *writes(scope))
             if node.id in names:
                 return True
         scope = parents.get(scope)
     return False
 
 
-def _scope_locals(scope: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> frozenset[str]:
+def _scope_locals(
+    scope: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, stored: set[str], declared: set[str]
+) -> frozenset[str]:
     """The parameters of a function or lambda, and the names its body (nested scopes included) assigns or
-    deletes without declaring them ``global`` anywhere in it."""
+    deletes (``stored``) without declaring them ``global`` anywhere in it (``declared``)."""
     arguments = scope.args
     every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
     every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
-    body = scope.body if isinstance(scope.body, list) else [scope.body]
-    declared: set[str] = set()
-    stored: set[str] = set()
-    stack: list[ast.AST] = list(body)
-    while stack:  # every node of the body, in any order
-        n = stack.pop()
-        stack.extend(child_nodes(n))
-        if isinstance(n, ast.Global):
-            declared.update(n.names)
-        elif isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
-            stored.add(n.id)
     return frozenset({a.arg for a in every} | (stored - declared))
 
 

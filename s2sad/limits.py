@@ -21,8 +21,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from . import ir, literals
+from .bindings import child_nodes
 from .diagnostics import Diagnostic, InternalError, S2sadError, Span
-from .source import source_lines
+from .source import parse, source_lines
 
 __all__ = ["MAX_EXPRESSION_DEPTH", "MAX_BLOCK_DEPTH", "check_source", "check_numbers", "check_blocks", "guard"]
 
@@ -38,7 +39,7 @@ _HELP_DEPTH = "split the expression into named intermediate steps (e.g. a loop, 
 def check_source(source: str, path: str, name: str, line: int | None) -> None:
     """Refuse the function ``name`` (at ``line``, for a nested one) if an expression in it is too deep."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source, path)  # the frontend's syntax check takes this tree
     except (SyntaxError, ValueError):
         return  # the frontend reports CPython's own message
     except (RecursionError, MemoryError):
@@ -217,7 +218,9 @@ def _deepest(root: ast.AST) -> tuple[int, ast.expr | None]:
             outer = outer or node
             if depth > best[0]:
                 best = (depth, outer)
-        for child in ast.iter_child_nodes(node):
+            if type(node) is ast.Name or type(node) is ast.Constant:
+                continue  # no expression below
+        for child in child_nodes(node):
             stack.append((child, depth, outer))
     return best
 

@@ -171,4 +171,21 @@ def lookup(fn: str, nargs: int) -> Rule | None:
 
 
 def known_arities(fn: str) -> list[int]:
-    return sorted({n for (name, n) in (*RULES, *_EXTRA.get()) if name == fn})
+    extra = [n for (name, n) in _EXTRA.get() if name == fn]
+    return sorted({*_arities().get(fn, ()), *extra})
+
+
+_ARITIES: dict[str, list[int]] = {}  #: the table's arities by function, for a table of _ARITIES_OF keys
+_ARITIES_OF = -1
+
+
+def _arities() -> dict[str, list[int]]:
+    """:data:`RULES`'s arities by name (a call is looked up for each call the frontend lowers), made again if
+    keys were added (tests replace rules)."""
+    global _ARITIES_OF
+    if _ARITIES_OF != len(RULES):
+        _ARITIES.clear()
+        for name, n in RULES:
+            _ARITIES.setdefault(name, []).append(n)
+        _ARITIES_OF = len(RULES)
+    return _ARITIES

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
+from .ir import BoolOp, Call, Const, Expr, Var
 from .rule_templates import _ABS_NOTE, Rule, _expanded, _signature, discrete, nondiff, parse_template, vjp, zero
 
 _MATMUL_A = "s2sad.matmul_adjoint_a(g, a, b)"
@@ -13,8 +16,7 @@ def _elements(n: int) -> Rule:
     """``np.array([x0, ..., x(n-1)])``: element k's adjoint is ``g[k]``."""
     templates: dict[str, str] = {f"x{k}": f"g[{k}]" for k in range(n)}
     fn, params, defaults = _signature(f"numpy.array({', '.join(templates)})")
-    allowed = frozenset(params) | {"g", "ans"}
-    return Rule(fn, params, {p: parse_template(t, allowed) for p, t in templates.items()}, "linear", shape="array")
+    return Rule(fn, params, {p: _ELEMENTS[k] for k, p in enumerate(templates)}, "linear", shape="array")
 
 
 def _joined(fn: str, n: int, adjoint: str, keywords: str = "") -> Rule:
@@ -22,8 +24,8 @@ def _joined(fn: str, n: int, adjoint: str, keywords: str = "") -> Rule:
     and ``{xs}`` (the elements) filled in, a support function that cuts element k's part out of ``g``."""
     xs = ", ".join(f"x{k}" for k in range(n))
     fn, params, defaults = _signature(f"{fn}({xs}{keywords})")
-    allowed = frozenset(params) | {"g", "ans"}
-    templates = {f"x{k}": parse_template(adjoint.format(k=k, xs=xs), allowed) for k in range(n)}
+    form = _FORMS.get(adjoint) or _FORMS.setdefault(adjoint, _Form(adjoint, ("axis",)))
+    templates = {f"x{k}": form(k=k, xs=tuple(Var(f"x{j}") for j in range(n))) for k in range(n)}
     note = "of a list or tuple display, or a tuple, of 1 to 16 arrays (a list that grows: np.stack(xs) only)"
     return Rule(fn, params, templates, "linear", note, defaults, positional=n + 1, shape="joined", elements=n)
 
@@ -34,11 +36,52 @@ def _select(n: int) -> Rule:
     zero with their own shape (``0.0 * x``)."""
     templates = {f"x{k}": f"g if index == {k} or index == {k - n} else 0.0 * x{k}" for k in range(n)}
     fn, params, defaults = _signature(f"s2sad.select(index, {', '.join(templates)})")
-    allowed = frozenset(params) | {"g", "ans"}
-    adjoints = {p: parse_template(t, allowed) for p, t in templates.items()}
+    adjoints = {f"x{k}": _SELECTED(k=k, negative=n - k, x=Var(f"x{k}")) for k in range(n)}
     note = "the element the index selects gets the adjoint"
     return Rule(fn, params, adjoints, "piecewise", note, defaults, shape="select")
 
+
+class _Form:
+    """A template of the families above parsed once, its placeholders filled in for each element: what
+    :func:`parse_template` gives for the filled-in text (``tests/test_rules.py`` checks every entry), without
+    parsing some 900 texts each time s2sad is imported. ``{k}`` is a number, ``{xs}`` the elements, each
+    argument of a call; ``{negative}`` the number ``-negative``; ``{x}`` a name."""
+
+    def __init__(self, template: str, params: Sequence[str] = ()) -> None:
+        text = template.format(k="_k_", xs="_xs_", negative="_negative_", x="_x_")
+        allowed = frozenset(params) | {"g", "ans"} | _PLACEHOLDERS
+        self.expr = parse_template(text, allowed)
+
+    def __call__(self, **values: object) -> Expr:
+        return _filled(self.expr, values)
+
+
+def _filled(e: Expr, values: Mapping[str, object]) -> Expr:
+    if isinstance(e, Var) and e.name in _PLACEHOLDERS:
+        value = values[e.name.strip("_")]
+        if e.name == "_k_":
+            return Const(value)
+        if e.name == "_negative_":
+            return Call("operator.neg", (Const(value),))
+        assert isinstance(value, Var), e
+        return value
+    if isinstance(e, Call):
+        args: list[Expr] = []
+        for a in e.args:
+            if a == Var("_xs_"):
+                args.extend(values["xs"])  # type: ignore[call-overload]
+            else:
+                args.append(_filled(a, values))
+        return Call(e.fn, tuple(args))
+    if isinstance(e, BoolOp):
+        return BoolOp(e.op, tuple(_filled(v, values) for v in e.values))
+    return e
+
+
+_PLACEHOLDERS = frozenset({"_k_", "_xs_", "_negative_", "_x_"})
+_FORMS: dict[str, _Form] = {}  #: the templates of _joined, parsed
+_ELEMENTS = [parse_template(f"g[{k}]", frozenset({"g"})) for k in range(16)]
+_SELECTED = _Form("g if index == {k} or index == {negative} else 0.0 * {x}", ("index",))
 
 _N = range(1, 17)  # lists of 1 to 16 elements, as np.array's
 

@@ -10,6 +10,7 @@ import contextvars
 import io
 import re
 import symtable
+import threading
 import tokenize
 import unicodedata
 
@@ -19,6 +20,7 @@ from .diagnostics import Diagnostic, S2sadError, Span
 
 __all__ = [
     "read_source",
+    "parse",
     "check_syntax",
     "reduce",
     "function_names",
@@ -113,9 +115,28 @@ def _encoding_diagnostic(path: str, data: bytes, problem: str | None) -> Diagnos
     return None
 
 
+#: The tree :func:`parse` made last in this thread, for the :func:`check_syntax` that follows (taken once).
+_parsed = threading.local()
+
+
+def parse(source: str, path: str) -> ast.Module:
+    """CPython's tree of ``source``, raising what ``compile`` raises; the next :func:`check_syntax` of the
+    same text takes this tree instead of parsing it again (:mod:`s2sad.limits` reads it first)."""
+    tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    assert isinstance(tree, ast.Module)
+    _parsed.last = (source, path, tree)
+    return tree
+
+
+def _taken(source: str, path: str) -> ast.Module | None:
+    last = getattr(_parsed, "last", None)
+    _parsed.last = None
+    return last[2] if last is not None and last[0] is source and last[1] == path else None
+
+
 def check_syntax(source: str, path: str) -> ast.Module:
     try:
-        tree = compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        tree = _taken(source, path) or compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
         assert isinstance(tree, ast.Module)
         symtable.symtable(source, path, "exec")  # the compiler's scope errors ('nonlocal' with no binding ...)
         return tree

@@ -99,11 +99,13 @@ async def a(u):
 def test_local_names_are_the_same_as_walking_every_scope() -> None:
     tree = ast.parse(MODULE)
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-    memo: dict[ast.AST, frozenset[str]] = {}
+    collector = bindings._Collector(bindings.ModuleScope(ast.parse("")))
+    collector.module(tree)  # each scope's writes, found by walking up from each write once
     names = [n for n in ast.walk(tree) if isinstance(n, ast.Name)]
     assert len(names) > 30
     for n in names:
-        assert bindings._local(n, parents, memo) == _direct_local(n, parents), (n.id, n.lineno)
+        local = bindings._local(n, collector.parents, collector.locals_of, collector.scope_writes)
+        assert local == _direct_local(n, parents), (n.id, n.lineno)
 
 
 def _bench_programs():  # type: ignore[no-untyped-def]

@@ -23,6 +23,10 @@ ODD = [
     "def f(x):\n\treturn [x,\n\t\tx]  # two\n",
     "",
     "x = 1",
+    # non-ASCII names and strings, semicolons, decorators, nested functions, parentheses, comments
+    "import math\n\n\n@functools.cache\ndef f(θ, x):  # é\n    s = 'ü→' ; y = ((θ * x)) ; z = y\n"
+    "    def g(ω=1.0):\n        return ω * y\n    return (g(z)\n            + math.sin(θ))\n",
+    "class C:\n    @staticmethod\n    def h(a): a = a  ;  return [a, *a]\n\n\nlambda: (yield)\n",
 ]
 
 

@@ -106,3 +106,32 @@ def test_kinks_follow_the_documented_choice():
     df = _run(generate(source, "k.py", "f"), "grad_f")
     assert df(0.0, 0.0) == (1.0, 0.0)  # abs'(0) = 0; a tie in max goes to the first argument
     assert math.isclose(df(-1.0, 2.0)[0], -1.0)
+
+
+def _parsed_family_entries():  # type: ignore[no-untyped-def]
+    """The rules of np.array([...]), s2sad.select and np.concatenate and kin, each adjoint parsed from its
+    text as the table once did (rules_numpy fills a template parsed once per family instead)."""
+    joined = [
+        ("numpy.concatenate", "s2sad.concatenate_adjoint(g, {k}, axis, {xs})", ", axis=0"),
+        ("numpy.stack", "numpy.take(g, {k}, axis)", ", axis=0"),
+        ("numpy.hstack", "s2sad.hstack_adjoint(g, {k}, {xs})", ""),
+        ("numpy.vstack", "s2sad.vstack_adjoint(g, {k}, {xs})", ""),
+        ("numpy.column_stack", "s2sad.column_stack_adjoint(g, {k}, {xs})", ""),
+    ]
+    for n in range(1, 17):
+        xs = ", ".join(f"x{k}" for k in range(n))
+        allowed = frozenset(f"x{k}" for k in range(n)) | {"g", "ans"}
+        yield ("numpy.array", n), {f"x{k}": parse_template(f"g[{k}]", allowed) for k in range(n)}
+        select = {f"x{k}": f"g if index == {k} or index == {k - n} else 0.0 * x{k}" for k in range(n)}
+        yield ("s2sad.select", n + 1), {p: parse_template(t, allowed | {"index"}) for p, t in select.items()}
+        for fn, adjoint, keywords in joined:
+            arity = n + (1 if keywords else 0)
+            templates = {f"x{k}": adjoint.format(k=k, xs=xs) for k in range(n)}
+            yield (fn, arity), {p: parse_template(t, allowed | {"axis"}) for p, t in templates.items()}
+
+
+def test_family_entries_are_their_templates_parsed() -> None:
+    entries = list(_parsed_family_entries())
+    assert len(entries) == 16 * 7
+    for key, adjoints in entries:
+        assert dict(RULES[key].adjoints) == adjoints, key

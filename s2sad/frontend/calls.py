@@ -27,7 +27,6 @@ class _Calls(_Expressions):
         if nested is not None:
             return nested
         qualified = self._qualified(node.func)
-        label = _code(self.module, node.func)
         if "numpy.array" in qualified:  # np.array([a, b, c]): an array of scalars, element by element
             if len(node.args) != 1 or not isinstance(node.args[0].value, cst.List) or node.args[0].keyword:
                 return self.library_call(node, "numpy.array", out, origin)  # data, or refused if differentiated
@@ -49,7 +48,7 @@ class _Calls(_Expressions):
             reported, failures = len(self.diagnostics), self.context.failures
             signature = self._helper(node, qualified)
             if signature is not None and signature.several:
-                n = signature.several
+                n, label = signature.several, _code(self.module, node.func)
                 self.error(
                     node,
                     f"'{label}' returns {n} values; here its result is used as one value",
@@ -73,6 +72,7 @@ class _Calls(_Expressions):
             return self.library_call(node, library, out, origin)  # data, or refused if differentiated
         if keywords and any(known_arities(q) or any(f == q for f, _ in self.context.rules) for q in qualified):
             fn = sorted(qualified, key=lambda q: not known_arities(q))[0]
+            label = _code(self.module, node.func)
             self.error(
                 node,
                 f"no derivative rule for '{label}' with the keyword argument '{next(iter(keywords))}'",
@@ -86,7 +86,7 @@ class _Calls(_Expressions):
             )
             return ir.Const(0)
         if keywords or not candidates:
-            self._no_rule(node, label, qualified)
+            self._no_rule(node, _code(self.module, node.func), qualified)
             self._arguments_checked(node, origin)
             return ir.Const(0)
         args = tuple(self._rule_argument(a.value, out, origin) for a in node.args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -32,6 +33,11 @@ _BITWISE: dict[type[cst.CSTNode], str] = {
     cst.RightShift: ">>",
     cst.BitInvert: "~",
 }
+
+
+#: A number literal's value: ``ast.literal_eval`` of its text (a parse each), once per text (a long function
+#: repeats its few constants thousands of times).
+_number = functools.lru_cache(maxsize=4096)(ast.literal_eval)
 
 
 class _Expressions:
@@ -203,7 +209,7 @@ class _Expressions:
         if isinstance(node, (cst.ListComp, cst.GeneratorExp)):  # a fresh list, appended in a loop (see .writes)
             return self.comprehension(node, out, origin, target)
         if isinstance(node, (cst.Integer, cst.Float)):
-            return ir.Const(ast.literal_eval(node.value))
+            return ir.Const(_number(node.value))
         if isinstance(node, (cst.BinaryOperation, cst.UnaryOperation)) and _BITWISE.get(type(node.operator)):
             self.error(
                 node,
@@ -218,7 +224,7 @@ class _Expressions:
         if isinstance(node, cst.UnaryOperation):
             if isinstance(node.operator, cst.Minus):
                 if isinstance(node.expression, (cst.Integer, cst.Float)):
-                    return ir.Const(-ast.literal_eval(node.expression.value))
+                    return ir.Const(-_number(node.expression.value))
                 return ir.Call("operator.neg", (self.atom(node.expression, out, origin),))
             if isinstance(node.operator, cst.Plus):
                 return self.value(node.expression, out, origin, target)
@@ -346,11 +352,15 @@ class _Expressions:
         return meaning
 
     def _note_read(self, path: str, name: str, node: cst.CSTNode) -> None:
-        """``node`` reads ``name`` from the namespace of the file ``path``: no other module may rebind it."""
+        """``node`` reads ``name`` from the namespace of the file ``path``: no other module may rebind it
+        (where it is, for a diagnostic, is worked out if one is made)."""
+        self.context.note_read(path, name, functools.partial(self._read_at, node))
+
+    def _read_at(self, node: cst.CSTNode) -> Diagnostic:
         span = self.span(node)
         text = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else None
         help = "bind the name exactly once, in its own module, or pass the value as a parameter"
-        self.context.note_read(path, name, Diagnostic(self.path, span, "", "ambiguous-binding", help, text))
+        return Diagnostic(self.path, span, "", "ambiguous-binding", help, text)
 
     def _module_constant(self, meaning: Meaning) -> ir.Expr:
         """A module-level ``NAME = <numeric literal expression>`` the function reads, copied into the output

@@ -92,9 +92,8 @@ def _names(body: list[ast.stmt]) -> list[ast.Name]:
     stack: list[ast.AST] = list(body)
     while stack:
         node = stack.pop()
-        if isinstance(node, _AST_NOT_COMPARED):
-            continue
-        if isinstance(node, ast.Name):
-            out.append(node)
-        stack.extend(child_nodes(node))
+        if type(node) is ast.Name:
+            out.append(node)  # below it only its context (Load, Store, Del)
+        elif type(node) is not ast.Constant and not isinstance(node, _AST_NOT_COMPARED):
+            stack.extend(child_nodes(node))
     return out

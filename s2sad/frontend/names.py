@@ -10,6 +10,7 @@ with another meaning is renamed on copy (or refused where its text is copied as 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -92,7 +93,7 @@ class Context(Protocol):
 
     def claim(self, name: str, meaning: str, taken: frozenset[str] | set[str]) -> str: ...
 
-    def note_read(self, path: str, name: str, where: Diagnostic) -> None: ...
+    def note_read(self, path: str, name: str, where: Callable[[], Diagnostic]) -> None: ...
 
 
 class Namespace:

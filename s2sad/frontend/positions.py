@@ -61,23 +61,26 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
 
 
 class _Record:
-    """``with state.record_syntactic_position(node, start_node=..., end_node=...)``, without a generator."""
+    """``with state.record_syntactic_position(node, start_node=..., end_node=...)``, without a generator: one
+    object per state, the records under way on a stack (they nest: a statement's, then its expressions')."""
 
-    __slots__ = ("state", "node", "start_node", "end_node", "start")
+    __slots__ = ("state",)
 
-    def __init__(self, state: _State, node: cst.CSTNode, start_node: Any, end_node: Any) -> None:
-        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+    def __init__(self, state: _State) -> None:
+        self.state = state
 
     def __enter__(self) -> None:
-        self.start = (self.state.line, self.state.column)
+        state = self.state
+        state.records.append((state.pending, state.line, state.column))
 
     def __exit__(self, *exc: object) -> None:
         state = self.state
+        (node, start_node, end_node), line, column = state.records.pop()
         ranges = state.ranges
-        start = ranges[id(self.start_node)][0] if self.start_node is not None else self.start
-        end = ranges[id(self.end_node)][1] if self.end_node is not None else (state.line, state.column)
-        ranges[id(self.node)] = (start, end)
-        state.nodes[id(self.node)] = self.node
+        start = ranges[id(start_node)][0] if start_node is not None else (line, column)
+        end = ranges[id(end_node)][1] if end_node is not None else (state.line, state.column)
+        ranges[id(node)] = (start, end)
+        state.nodes[id(node)] = node
 
 
 class _State(CodegenState):
@@ -90,6 +93,9 @@ class _State(CodegenState):
         self.stack: list[_Point] = []
         self.ranges: dict[int, tuple[_Point, _Point]] = {}
         self.nodes: dict[int, cst.CSTNode] = {}
+        self.pending: tuple[cst.CSTNode, Any, Any] | None = None  #: the record about to be entered
+        self.records: list[tuple[Any, int, int]] = []
+        self.recorder = _Record(self)
 
     def _advance(self, value: str) -> None:
         if "\n" not in value and "\r" not in value:
@@ -106,7 +112,10 @@ class _State(CodegenState):
 
     def add_token(self, value: str) -> None:
         self.tokens.append(value)
-        self._advance(value)
+        if "\n" not in value and "\r" not in value:  # self._advance(value), without the call
+            self.column += len(value)
+        else:
+            self._advance(value)
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self.stack.append((self.line, self.column))
@@ -114,14 +123,16 @@ class _State(CodegenState):
     def after_codegen(self, node: cst.CSTNode) -> None:
         start = self.stack.pop()
         key = id(node)
-        if key not in self.ranges:  # a syntactic position recorded inside the node stands
-            self.ranges[key] = (start, (self.line, self.column))
+        ranges = self.ranges
+        if key not in ranges:  # a syntactic position recorded inside the node stands
+            ranges[key] = (start, (self.line, self.column))
             self.nodes[key] = node
 
     def record_syntactic_position(  # type: ignore[override]
         self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
     ) -> _Record:
-        return _Record(self, node, start_node, end_node)
+        self.pending = (node, start_node, end_node)
+        return self.recorder
 
 
 def of(module: cst.Module) -> Positions:

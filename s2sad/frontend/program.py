@@ -12,6 +12,7 @@ import dataclasses
 import os
 import tokenize
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -155,7 +156,8 @@ class _Context:
         self.failures = 0  #: calls to such helpers so far (see _Calls.call)
         self.namespace = Namespace()
         self.words: set[str] = set()  #: every variable name of the files read so far
-        self.reads: list[tuple[str, str, Diagnostic]] = []  #: (file, name, where): module-level names read
+        #: (file, name, where): module-level names read, where (for a diagnostic) made when asked for
+        self.reads: list[tuple[str, str, Callable[[], Diagnostic]]] = []
 
     def lookup(self, fn: str, nargs: int) -> Rule | None:
         return self.rules.get((fn, nargs)) or lookup(fn, nargs)
@@ -235,7 +237,7 @@ class _Context:
             imports.append(dataclasses.replace(b, local=local))
         return dataclasses.replace(fn, imports=tuple(imports))
 
-    def note_read(self, path: str, name: str, where: Diagnostic) -> None:
+    def note_read(self, path: str, name: str, where: Callable[[], Diagnostic]) -> None:
         self.reads.append((path, name, where))
 
     def check_foreign_writes(self) -> None:
@@ -265,7 +267,8 @@ class _Context:
                     )
         if found:
             raise S2sadError(found)
-        for path, name, where in self.reads:
+        for path, name, read in self.reads:
+            where: Diagnostic | None = None
             for other, scope in scopes.items():
                 for into, site in scope.foreign_writes():
                     if site.name in (name, "*") and _same_file(_module_file(other, into), path):
@@ -273,12 +276,14 @@ class _Context:
                             f"cannot tell which definition of '{name}' this is: {other} rebinds it from outside "
                             f"({site.kind} at line {site.line})"
                         )
+                        where = where or read()
                         found.append(dataclasses.replace(where, message=message))
                 for site in scope.dynamic[:1]:
                     message = (
                         f"cannot tell which definition of '{name}' this is: {other} may rebind any name of any "
                         f"module ({site.kind} at line {site.line})"
                     )
+                    where = where or read()
                     found.append(dataclasses.replace(where, message=message))
         if found:
             raise S2sadError(found)

@@ -129,8 +129,7 @@ def _hinted(hint: object, out: set[type]) -> bool:
     when the hint is one this reading does not know."""
     if isinstance(hint, type):
         if cst.CSTNode in hint.__mro__:  # the classes a node can be: not the abstract ones
-            # (read from the MROs: issubclass on LibCST's abstract classes would fill the ABC caches)
-            out.update(k for k in _node_classes().values() if hint in k.__mro__ and not inspect.isabstract(k))
+            out.update(_concrete(hint))
         return True
     if typing.get_origin(hint) is typing.Literal:
         return True
@@ -138,6 +137,19 @@ def _hinted(hint: object, out: set[type]) -> bool:
     if typing.get_origin(hint) is None or not arguments:
         return False
     return all(_hinted(a, out) for a in arguments if a is not Ellipsis)
+
+
+_CONCRETE: dict[type, frozenset[type]] = {}
+
+
+def _concrete(kind: type) -> frozenset[type]:
+    """The node classes that are ``kind`` or derive from it, not abstract (once per class: many fields name
+    the same few base classes)."""
+    if kind not in _CONCRETE:
+        # read from the MROs: issubclass on LibCST's abstract classes would fill the ABC caches
+        below = (k for k in _node_classes().values() if kind in k.__mro__ and not inspect.isabstract(k))
+        _CONCRETE[kind] = frozenset(below)
+    return _CONCRETE[kind]
 
 
 _CHILD_CLASSES: dict[type, frozenset[type] | None] = {}
