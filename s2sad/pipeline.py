@@ -254,7 +254,8 @@ def _lowered(source: str, path: str, name: str, line: int | None, *, tuple_resul
             known: dict[str, values.Values] | None = values.program(main, helpers)
     except S2sadError:  # reported by the stage that meets it, with the function's other problems
         known = None
-    main = list_guards.guarded(main, (known or values.program(main, helpers))[main.name])
+    by_function = known or values.program(main, helpers)
+    main = list_guards.guarded(main, by_function[main.name], helpers, by_function)
     return Lowered(program, module_names, main, helpers, known)
 
 
