@@ -113,7 +113,7 @@ def _reverse_program(
     """The stages up to the gradient program in IR: frontend, SSA, analyses, recording and reverse."""
     lowered = _lowered(source, path, name, line)
     chosen, functions, _ = _reverse_parts(lowered, wrt, with_value, False)
-    known = values.program(lowered.main, lowered.helpers)[lowered.main.name]
+    known = lowered.analysed()[lowered.main.name]  # computed within the helpers' rules (see _lowered)
     (gradient, _), others = functions[0], functions[1:]
     return ReverseProgram(lowered.program, lowered.names, lowered.main, chosen, gradient, others, known)
 
