@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import __version__, analysis, checkpoint, config, emit, fixed_point, ir, limits, names, reverse, rules
-from . import list_guards, saving, sharing, ssa, values
+from . import inplace, list_guards, saving, sharing, ssa, values
 from .diagnostics import Diagnostic, S2sadError
 
 
@@ -169,6 +169,7 @@ def _reverse_parts(lowered: Lowered, wrt: Sequence[str] | None, with_value: bool
             values=known[main.name],
             fixed_points=fixed,
             seeded=seeded,
+            records=_records(helpers, known),
         )
         steps = [pair for fp in fixed.values() for pair in fp.functions()]
         others = steps + _helper_functions(
@@ -183,6 +184,17 @@ def _reverse_parts(lowered: Lowered, wrt: Sequence[str] | None, with_value: bool
         of = f"of '{name}' weighted by '{grad_fn.params[-1].name}' (its vector-Jacobian product)"
     doc = f"Return {returns} {of} by reverse-mode differentiation.{_looked_through(main)}"
     return Parts(chosen, [(grad_fn, doc), *others], table)
+
+
+def _records(helpers: Sequence[ir.Function], known: dict[str, values.Values]) -> dict[str, frozenset[int]]:
+    """The positions of each helper's parameters it reads item by item (callees first: a helper passing one
+    on to its callee's reads it so): their adjoints may be arrays of objects (see s2sad.inplace.records)."""
+    out: dict[str, frozenset[int]] = {}
+    for h in helpers:
+        if h.name in known:
+            names = inplace.records(h, known[h.name], out)
+            out[h.name] = frozenset(i for i, p in enumerate(h.params) if p.name in names)
+    return out
 
 
 def _helper_functions(
