@@ -58,6 +58,28 @@ PROGRAMS = {
         """,
         ((np.array([1.0, 2.0]), np.array([3.0, 1.0]), 2.0), np.array([0.5, 0.25])),
     ),
+    "in-a-branch": (
+        """
+        def f(p, w):
+            if w[0] > 0:
+                a = p[0]
+            else:
+                a = p[1]
+            return np.sum(a * w) * p[1]
+        """,
+        ((np.array([1.0, 2.0]), 3.0), np.array([0.5, 0.25])),
+    ),
+    "unpacked-in-a-loop": (
+        """
+        def f(p, w):
+            s = 0.0
+            for k in range(3):
+                a, b = p
+                s = s + np.sum(a * w) * b * k
+            return s
+        """,
+        ((np.array([1.0, 2.0]), 3.0), np.array([0.5, 0.25])),
+    ),
     "through-a-helper": (
         """
         def h(q):
