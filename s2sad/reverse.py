@@ -173,6 +173,8 @@ class _Gradient(ShapeSource, Recording):
         self._discard: str | None = None
         self.fn = fn = replace(fn, body=tuple(self._record_tests(fn.body)))
         self.fixed_points = fixed or {}  #: the step of each fixed-point loop, by its position
+        self.part_shapes: dict[str, str] = {}  #: a value of a helper's in a loop -> its shape's name (see parts)
+        self.fn = fn = replace(fn, body=parts.shapes_recorded(self, fn.body))
         self.fixed_inside = fixed_point.inside(fn, self.fixed_points)
         self.saved_names = {
             id(s): self.namer.fresh(f"{s.target}_saved")
