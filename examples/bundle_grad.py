@@ -17,6 +17,14 @@ def grad_reprojection_error(cams, points, weights, features, camera_index, point
         weights_at_i = weights[i]
         camera_index_at_i = camera_index[i]
         r_t1 = cams[camera_index_at_i]
+        if isinstance(r_t1, (list, tuple)):
+            raise TypeError(
+                "'r_t1' (an item of 'cams') must be a NumPy array, not a list or tuple: on a list '+' concatenates, '*' repeats and slices of arrays of different shapes differ in shape, and the derivative is of array arithmetic. Pass np.asarray(r_t1)"
+            )
+        if isinstance(r_t1, (list, tuple)) and isinstance(r_t1[6], (list, tuple)):
+            raise TypeError(
+                "'r_t1[6]' (an item of 'cams') must be a NumPy array, not a list or tuple: on a list '+' concatenates, '*' repeats and slices of arrays of different shapes differ in shape, and the derivative is of array arithmetic. Pass np.asarray(r_t1[6])"
+            )
         point_index_at_i = point_index[i]
         r_t2 = points[point_index_at_i]
         r_t3, r_t3_saved = forward_project(r_t1, r_t2)
@@ -158,7 +166,7 @@ def adjoint_radial_distort(saved, rad_params, proj, radial_distort_bar):
     rsq_bar = np.sum(L_t4_bar * L_t3)
     rad_params_at_1_bar = L_t3_bar * rsq
     rsq_bar = rsq_bar + np.sum(L_t3_bar * rad_params_at_1)
-    rad_params_bar = np.zeros(np.shape(rad_params))
+    rad_params_bar = zeros_of(rad_params)
     rad_params_bar[1] += rad_params_at_1_bar
     rad_params_at_0_bar = L_t2_bar * rsq
     rsq_bar = rsq_bar + np.sum(L_t2_bar * rad_params_at_0)
@@ -316,3 +324,15 @@ def unbroadcast(g, x):
             return g
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     return np.reshape(np.sum(g, axis=axes, keepdims=True), shape)
+
+
+def zeros_of(x):
+    """A zero adjoint for x: an array of its shape; for a tuple or a list, whose items may differ in shape (an
+    array and a number), an array of objects holding one zero per item (0.0 for a number).
+    """
+    if not isinstance(x, (tuple, list)) and getattr(x, "dtype", None) != object:
+        return np.zeros(np.shape(x))
+    out = np.empty(len(x), dtype=object)
+    for i, item in enumerate(x):
+        out[i] = zeros_of(item) if isinstance(item, (tuple, list, np.ndarray)) else 0.0
+    return out

@@ -74,7 +74,7 @@ def grad_gmm_objective(alphas, means, icf, x, gamma, m):
         * np.exp(log_probs - np.expand_dims(logsumexp_log_probs, 1)),
         log_probs,
     )
-    means_bar = np.zeros(np.shape(means))
+    means_bar = zeros_of(means)
     for c in reversed(range(k)):
         log_probs_t4 = log_probs_t4_stack.pop()
         _0p5_times_sum_z_times_z = _0p5_times_sum_z_times_z_stack.pop()
@@ -116,7 +116,7 @@ def grad_gmm_objective(alphas, means, icf, x, gamma, m):
         # Q = cholesky_factor(icf[c], d)
         icf_at_c_bar = adjoint_cholesky_factor(Q_saved, icf_at_c, d, Q_bar)
         icf_bar[c] += icf_at_c_bar
-    return alphas_bar, means_bar, icf_bar
+    return alphas_bar, shaped_as(means_bar, means), icf_bar
 
 
 def forward_log_wishart_prior(icf, d, gamma, m):
@@ -245,7 +245,7 @@ def adjoint_cholesky_factor(saved, icf_row, d, Q_bar):
         k_stack,
         icf_row_at_k_stack,
     ) = saved
-    icf_row_bar = np.zeros(np.shape(icf_row))
+    icf_row_bar = zeros_of(icf_row)
     for i in reversed(range(1, d)):
         for j in reversed(range(i)):
             icf_row_at_k = icf_row_at_k_stack.pop()
@@ -350,6 +350,13 @@ def setitem_adjoint_x(g, index):
     return out
 
 
+def shaped_as(g, x):
+    """The adjoint g of x in x's own kind: for a tuple (a list), a tuple (a list) of its items' adjoints."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(shaped_as(a, item) for a, item in zip(g, x))
+    return g
+
+
 def unbroadcast(g, x):
     """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
     if getattr(g, "shape", None) == getattr(x, "shape", False):  # two arrays alike
@@ -363,3 +370,15 @@ def unbroadcast(g, x):
             return g
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     return np.reshape(np.sum(g, axis=axes, keepdims=True), shape)
+
+
+def zeros_of(x):
+    """A zero adjoint for x: an array of its shape; for a tuple or a list, whose items may differ in shape (an
+    array and a number), an array of objects holding one zero per item (0.0 for a number).
+    """
+    if not isinstance(x, (tuple, list)) and getattr(x, "dtype", None) != object:
+        return np.zeros(np.shape(x))
+    out = np.empty(len(x), dtype=object)
+    for i, item in enumerate(x):
+        out[i] = zeros_of(item) if isinstance(item, (tuple, list, np.ndarray)) else 0.0
+    return out

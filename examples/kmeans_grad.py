@@ -30,7 +30,7 @@ def grad_kmeans_cost(centers, points):
         dists_array_stack.append(dists_array)
         min_dists_stack.append(min_dists)
     # reverse
-    centers_bar = np.zeros(np.shape(centers))
+    centers_bar = zeros_of(centers)
     for min_dists, dists_array, dists_1 in zip(
         reversed(min_dists_stack), reversed(dists_array_stack), reversed(dists_1_stack)
     ):
@@ -49,7 +49,7 @@ def grad_kmeans_cost(centers, points):
             _ = dists_1.pop()
             c_1_bar = adjoint_sqdist(sqdist_p_c_saved, c_1, sqdist_p_c_bar)
             centers_bar[k] += c_1_bar
-    return centers_bar
+    return shaped_as(centers_bar, centers)
 
 
 def forward_sqdist(a, b):
@@ -95,6 +95,13 @@ def dot_adjoint_b(g, a, b):
     )
 
 
+def shaped_as(g, x):
+    """The adjoint g of x in x's own kind: for a tuple (a list), a tuple (a list) of its items' adjoints."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(shaped_as(a, item) for a, item in zip(g, x))
+    return g
+
+
 def unbroadcast(g, x):
     """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
     if getattr(g, "shape", None) == getattr(x, "shape", False):  # two arrays alike
@@ -108,3 +115,15 @@ def unbroadcast(g, x):
             return g
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     return np.reshape(np.sum(g, axis=axes, keepdims=True), shape)
+
+
+def zeros_of(x):
+    """A zero adjoint for x: an array of its shape; for a tuple or a list, whose items may differ in shape (an
+    array and a number), an array of objects holding one zero per item (0.0 for a number).
+    """
+    if not isinstance(x, (tuple, list)) and getattr(x, "dtype", None) != object:
+        return np.zeros(np.shape(x))
+    out = np.empty(len(x), dtype=object)
+    for i, item in enumerate(x):
+        out[i] = zeros_of(item) if isinstance(item, (tuple, list, np.ndarray)) else 0.0
+    return out

@@ -72,7 +72,7 @@ def grad_sequence_loss(W, b, V, xs):
     # return loss / (len(xs) - 1)
     loss_bar = 1.0 / len_xs_minus_1_1
     V_bar = np.zeros(np.shape(V))
-    W_bar = np.zeros(np.shape(W))
+    W_bar = zeros_of(W)
     b_bar = np.zeros(np.shape(b))
     state_bar = np.zeros(np.shape(state))
     for loss_t2, loss_t1, pred in zip(
@@ -132,7 +132,7 @@ def grad_sequence_loss(W, b, V, xs):
     for __1 in reversed(range(_2_times_layers)):
         # state = [np.zeros(hidden) for _ in range(2 * layers)]
         _ = state_1.pop()
-    return W_bar, b_bar, V_bar
+    return shaped_as(W_bar, W), b_bar, V_bar
 
 
 def forward_lstm_cell(W, b, x, h, c):
@@ -345,6 +345,13 @@ def setitem_adjoint_x(g, index):
     return out
 
 
+def shaped_as(g, x):
+    """The adjoint g of x in x's own kind: for a tuple (a list), a tuple (a list) of its items' adjoints."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(shaped_as(a, item) for a, item in zip(g, x))
+    return g
+
+
 def unbroadcast(g, x):
     """Sum the adjoint g over the axes along which x was broadcast, giving it x's shape."""
     if getattr(g, "shape", None) == getattr(x, "shape", False):  # two arrays alike
@@ -358,3 +365,15 @@ def unbroadcast(g, x):
             return g
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     return np.reshape(np.sum(g, axis=axes, keepdims=True), shape)
+
+
+def zeros_of(x):
+    """A zero adjoint for x: an array of its shape; for a tuple or a list, whose items may differ in shape (an
+    array and a number), an array of objects holding one zero per item (0.0 for a number).
+    """
+    if not isinstance(x, (tuple, list)) and getattr(x, "dtype", None) != object:
+        return np.zeros(np.shape(x))
+    out = np.empty(len(x), dtype=object)
+    for i, item in enumerate(x):
+        out[i] = zeros_of(item) if isinstance(item, (tuple, list, np.ndarray)) else 0.0
+    return out

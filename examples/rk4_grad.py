@@ -7,6 +7,34 @@ import numpy
 def grad_fit_loss(alpha, beta, delta, gamma, prey0, pred0, observed, dt, steps_per_obs):
     """Return the gradients (alpha, beta, delta, gamma, prey0, pred0) of 'fit_loss' by reverse-mode differentiation."""
     # forward
+    if isinstance(alpha, (list, tuple)):
+        raise TypeError(
+            "'alpha' must be a NumPy array, not a list or tuple: on a list '+' concatenates, '*' repeats and slices of arrays of different shapes differ in shape, and the derivative is of array arithmetic. Pass np.asarray(alpha)"
+        )
+    if isinstance(beta, (list, tuple)):
+        raise TypeError(
+            "'beta' must be a NumPy array, not a list or tuple: on a list '+' concatenates, '*' repeats and slices of arrays of different shapes differ in shape, and the derivative is of array arithmetic. Pass np.asarray(beta)"
+        )
+    if isinstance(delta, (list, tuple)):
+        raise TypeError(
+            "'delta' must be a NumPy array, not a list or tuple: on a list '+' concatenates, '*' repeats and slices of arrays of different shapes differ in shape, and the derivative is of array arithmetic. Pass np.asarray(delta)"
+        )
+    if isinstance(gamma, (list, tuple)):
+        raise TypeError(
+            "'gamma' must be a NumPy array, not a list or tuple: on a list '+' concatenates, '*' repeats and slices of arrays of different shapes differ in shape, and the derivative is of array arithmetic. Pass np.asarray(gamma)"
+        )
+    if isinstance(prey0, (list, tuple)):
+        raise TypeError(
+            "'prey0' must be a NumPy array, not a list or tuple: on a list '+' concatenates, '*' repeats and slices of arrays of different shapes differ in shape, and the derivative is of array arithmetic. Pass np.asarray(prey0)"
+        )
+    if isinstance(pred0, (list, tuple)):
+        raise TypeError(
+            "'pred0' must be a NumPy array, not a list or tuple: on a list '+' concatenates, '*' repeats and slices of arrays of different shapes differ in shape, and the derivative is of array arithmetic. Pass np.asarray(pred0)"
+        )
+    if isinstance(dt, (list, tuple)):
+        raise TypeError(
+            "'dt' must be a NumPy array, not a list or tuple: on a list '+' concatenates, '*' repeats and slices of arrays of different shapes differ in shape, and the derivative is of array arithmetic. Pass np.asarray(dt)"
+        )
     params_0 = alpha
     params_1 = beta
     params_2 = delta

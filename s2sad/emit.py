@@ -53,6 +53,20 @@ SUPPORT = {
     else:
         np.add.at(out, index, g)
     return out''',
+    "zeros_of": '''def zeros_of(x):
+    """A zero adjoint for x: an array of its shape; for a tuple or a list, whose items may differ in shape (an
+    array and a number), an array of objects holding one zero per item (0.0 for a number)."""
+    if not isinstance(x, (tuple, list)) and getattr(x, "dtype", None) != object:
+        return np.zeros(np.shape(x))
+    out = np.empty(len(x), dtype=object)
+    for i, item in enumerate(x):
+        out[i] = zeros_of(item) if isinstance(item, (tuple, list, np.ndarray)) else 0.0
+    return out''',
+    "shaped_as": '''def shaped_as(g, x):
+    """The adjoint g of x in x's own kind: for a tuple (a list), a tuple (a list) of its items' adjoints."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(shaped_as(a, item) for a, item in zip(g, x))
+    return g''',
     "bundle": '''def bundle(d, keys, *adjoints):
     """The adjoint of the dictionary d: the adjoint of each entry read, zero for the entries not read."""
     out = {k: np.zeros_like(v) for k, v in d.items()}
@@ -445,9 +459,7 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
     elif isinstance(s, ir.Require):
         failed = _opposite(s.test)
         shown = (
-            _text(failed, spelling)
-            if failed is not None
-            else unparse(ast.UnaryOp(ast.Not(), _expr(s.test, spelling)))
+            _text(failed, spelling) if failed is not None else unparse(ast.UnaryOp(ast.Not(), _expr(s.test, spelling)))
         )
         out.append(f"{pad}if {shown}:")
         out.append(f"{pad}{_INDENT}raise {spelling.name(s.error)}({s.message!r})")

@@ -20,28 +20,69 @@ in-place sum into a ``np.zeros_like(x)`` makes that ``np.zeros(np.shape(x))``: f
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
 from . import ir
-from .shapes import INT
+from .shapes import INT, Tuple, Unknown
 from .values import Values
 
-__all__ = ["in_place"]
+__all__ = ["in_place", "records", "ZEROS_OF"]
 
 #: an owned adjoint -> the ``np.zeros_like`` statements (by id) that may have made its array
 _Owned = dict[str, frozenset[int]]
 _SCATTER = "s2sad.scatter"
+#: zeros for an adjoint that may be a tuple's (see :func:`an_item`)
+ZEROS_OF = "s2sad.zeros_of"
 
 
-def in_place(body: Sequence[ir.Stmt], bars: Mapping[str, str], values: Values) -> tuple[ir.Stmt, ...]:
+def in_place(
+    body: Sequence[ir.Stmt], bars: Mapping[str, str], values: Values, records: frozenset[str] = frozenset()
+) -> tuple[ir.Stmt, ...]:
     """``body`` with every ``x_bar = x_bar + term`` whose ``x_bar`` is owned added in place.
-    ``bars`` maps each value to its adjoint's name; ``values`` says which indices are integers."""
-    flow = _Flow({b: x for x, b in bars.items()}, values)
+    ``bars`` maps each value to its adjoint's name; ``values`` says which indices are integers; ``records``
+    are the parameters whose adjoint starts from ``zeros_of`` (see :func:`records`)."""
+    flow = _Flow({b: x for x, b in bars.items()}, values, {ir.Var(r) for r in records})
     out, _ = flow.block(tuple(body), {}, emit=True)
-    if not flow.convert:
+    if not flow.convert and not records:
         return out
-    return _zeros(out, flow.convert)
+    return _zeros(out, flow.convert, flow.records)
+
+
+def records(fn: ir.Function, values: Values, helpers: Mapping[str, Collection[int]] = {}) -> frozenset[str]:
+    """The names of unknown kind (parameters, and items of them) ``fn`` reads only item by item (``a, b = p``,
+    ``p[0]``, ``p[i]``), by ``len`` or as an argument of a helper (``helpers``: the positions of each helper's
+    records, whose adjoints return an array of objects for a tuple): they may be tuples whose items differ in
+    shape (an array and a number), whose adjoint ``np.zeros(np.shape(p))`` cannot hold; it starts from
+    ``zeros_of(p)`` instead, and the gradient returns it as a tuple (``shaped_as``)."""
+    candidates = {p.name for p in fn.params if isinstance(values.of(p.name), (Unknown, Tuple))}
+    read: set[str] = set()
+    whole: set[str] = set()
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Require):
+            continue  # a run-time check (s2sad.list_guards) reads it, whatever it is
+        for e in ir.expressions(s):
+            if not (isinstance(s, ir.Assign) and e is s.value and isinstance(e, ir.Call)):
+                whole.update(ir.expr_names(e))
+            elif e.fn in (ir.GETITEM, "builtins.len") and isinstance(e.args[0], ir.Var):
+                if e.fn == "builtins.len" or _one_item(values, e.args[1]):
+                    read.add(e.args[0].name)
+                    whole.update(n for a in e.args[1:] for n in ir.expr_names(a))
+                    if e.fn == ir.GETITEM and isinstance(values.of(s.target), (Unknown, Tuple)):
+                        candidates.add(s.target)  # an item may be a tuple too
+                else:
+                    whole.update(ir.expr_names(e))
+            elif e.fn in helpers:  # an argument the helper reads item by item: its adjoint may be zeros_of's
+                read.update(a.name for i, a in enumerate(e.args) if isinstance(a, ir.Var) and i in helpers[e.fn])
+            else:
+                whole.update(ir.expr_names(e))
+    return frozenset(candidates & read - whole)
+
+
+def _one_item(values: Values, index: ir.Expr) -> bool:
+    if isinstance(index, ir.Const):
+        return isinstance(index.value, int) and not isinstance(index.value, bool)
+    return isinstance(index, ir.Var) and values.of(index) == INT
 
 
 def _meet(a: _Owned, b: _Owned) -> _Owned:
@@ -55,9 +96,10 @@ def _reads(s: ir.Stmt) -> set[str]:
 
 
 class _Flow:
-    def __init__(self, primal_of: Mapping[str, str], values: Values) -> None:
+    def __init__(self, primal_of: Mapping[str, str], values: Values, records: set[ir.Var]) -> None:
         self.primal_of = primal_of
         self.values = values
+        self.records = records
         self.convert: set[int] = set()  #: the ``np.zeros_like`` statements an in-place sum relies on
 
     def block(self, stmts: tuple[ir.Stmt, ...], state: _Owned, emit: bool) -> tuple[tuple[ir.Stmt, ...], _Owned]:
@@ -117,7 +159,10 @@ class _Flow:
                 return s, state
             assert isinstance(e, ir.Call)
             index, g = first
-            zeros = ir.Assign(t, ir.Call("numpy.zeros", (ir.Call("numpy.shape", (e.args[1],)),)), s.origin)
+            x = e.args[1]
+            zeros = ir.Assign(t, ir.Call("numpy.zeros", (ir.Call("numpy.shape", (x,)),)), s.origin)
+            if x in self.records:  # x may be a tuple of an array and a number
+                zeros = ir.Assign(t, ir.Call(ZEROS_OF, (x,)), s.origin)
             return [zeros, ir.Accumulate(t, ir.Call(self.into(index), (index, g)), s.origin)], state
         term = self.sum_into(s)
         if term is not None:
@@ -195,18 +240,22 @@ class _Flow:
         return {n: ids for n, ids in state.items() if n not in names}
 
 
-def _zeros(stmts: tuple[ir.Stmt, ...], convert: set[int]) -> tuple[ir.Stmt, ...]:
-    """``np.zeros_like(x)`` -> ``np.zeros(np.shape(x))`` for the statements in ``convert``."""
+def _zeros(stmts: tuple[ir.Stmt, ...], convert: set[int], records: set[ir.Var]) -> tuple[ir.Stmt, ...]:
+    """``np.zeros_like(x)`` -> ``np.zeros(np.shape(x))`` for the statements in ``convert``; ``zeros_of(x)``
+    for every one of a record's (``records``: its items may differ in shape)."""
     out: list[ir.Stmt] = []
     for s in stmts:
-        if isinstance(s, ir.Assign) and id(s) in convert:
+        v = s.value if isinstance(s, ir.Assign) else None
+        if isinstance(v, ir.Call) and v.fn == "numpy.zeros_like" and len(v.args) == 1 and v.args[0] in records:
+            s = replace(s, value=ir.Call(ZEROS_OF, v.args))
+        elif isinstance(s, ir.Assign) and id(s) in convert:
             assert isinstance(s.value, ir.Call)
             s = replace(s, value=ir.Call("numpy.zeros", (ir.Call("numpy.shape", s.value.args),)))
         elif isinstance(s, ir.For):
-            s = replace(s, body=_zeros(s.body, convert))
+            s = replace(s, body=_zeros(s.body, convert, records))
         elif isinstance(s, ir.If):
-            s = replace(s, body=_zeros(s.body, convert), orelse=_zeros(s.orelse, convert))
+            s = replace(s, body=_zeros(s.body, convert, records), orelse=_zeros(s.orelse, convert, records))
         elif isinstance(s, ir.While):
-            s = replace(s, setup=_zeros(s.setup, convert), body=_zeros(s.body, convert))
+            s = replace(s, setup=_zeros(s.setup, convert, records), body=_zeros(s.body, convert, records))
         out.append(s)
     return tuple(out)

@@ -70,6 +70,7 @@ SUPPORT_NAMES = (
     "unbroadcast",
 )
 SUPPORT_NAMES += tuple(n for n in LIBRARY_SUPPORT if n not in SUPPORT_NAMES)  # issue 14's last rules, in order
+SUPPORT_NAMES += ("zeros_of", "shaped_as")  # the adjoint of a tuple of items of different shapes
 
 
 class Scope:

@@ -181,7 +181,7 @@ def _hoisted(fn: ir.Function, functions: Mapping[str, ir.Function], names: Modul
 
 #: calls whose result is a new array: a tangent that may be added into in place as it is
 _NEW = {"operator.add", "operator.sub", "operator.mul", "operator.truediv", "operator.neg", "numpy.zeros"}
-_NEW |= {"s2sad.scatter"}
+_NEW |= {"s2sad.scatter", "s2sad.zeros_of"}
 
 
 def _padded(e: ir.Call) -> ir.Call | None:
@@ -505,6 +505,8 @@ class _Builder:
             first = ir.Call("numpy.copy", (dx,)) if dx is not None else self.zero(x)
             write = ir.Call(ir.SETITEM, (ir.Var(target), index, dnew if dnew is not None else self.zero(new)))
             return [s, ir.Assign(target, first, s.origin), ir.Assign(target, write, s.origin)]
+        if isinstance(v, ir.Call) and v.fn == "s2sad.zeros_of":  # a tuple's zeros (see s2sad.inplace): its own
+            return [s, ir.Assign(target, ir.Call(v.fn, (ir.Var(s.target),)), s.origin)]
         reads_itself = s.target in ir.expr_names(v)
         d = self.tan(v, None if reads_itself else ir.Var(s.target))
         if s.target in self.in_place and d is not None and not self.scalar(ir.Var(s.target)):

@@ -11,6 +11,7 @@ adjoints of its values are parameters (:func:`result_params`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from . import ir
@@ -20,7 +21,7 @@ from .recording import G
 if TYPE_CHECKING:
     from .reverse import _Gradient
 
-__all__ = ["named", "result_params", "part_adjoint", "several_adjoint", "seeds"]
+__all__ = ["named", "result_params", "part_adjoint", "several_adjoint", "seeds", "shapes_recorded"]
 
 
 def named(fn: ir.Function) -> dict[str, dict[int, str]]:
@@ -95,9 +96,43 @@ def seeds(g: _Gradient, s: ir.Assign, results: tuple[int, ...]) -> tuple[ir.Expr
     )
 
 
+def shapes_recorded(g: _Gradient, stmts: tuple[ir.Stmt, ...], loop: bool = False) -> tuple[ir.Stmt, ...]:
+    """``stmts`` with, in a loop, ``a_shape = np.shape(a)`` after each value ``a = part(t, k)`` that the call
+    does not use but the helper's adjoint takes (another call uses it): its zero adjoint is made from its
+    shape, which the forward pass records each iteration, rather than from the value (recorded whole)."""
+    out: list[ir.Stmt] = []
+    takes: dict[str, tuple[int, ...]] = {}  # t = h(x) -> the values of h whose adjoints adjoint_h takes
+    for s in stmts:
+        if isinstance(s, ir.For):
+            s = replace(s, body=shapes_recorded(g, s.body, True))
+        elif isinstance(s, ir.While) and s.origin is not None and s.origin.span not in g.fixed_points:
+            s = replace(s, setup=shapes_recorded(g, s.setup, True), body=shapes_recorded(g, s.body, True))
+        elif isinstance(s, ir.If):
+            s = replace(s, body=shapes_recorded(g, s.body, loop), orelse=shapes_recorded(g, s.orelse, loop))
+        out.append(s)
+        if not (loop and isinstance(s, ir.Assign) and isinstance(s.value, ir.Call)):
+            continue
+        saving = g.saving.get(s.value.fn)
+        if saving is not None and saving.results and g.act.active(s.target):
+            takes[s.target] = saving.results
+        if s.value.fn != ir.PART or not isinstance(s.value.args[0], ir.Var):
+            continue
+        k = s.value.args[1]
+        if not (isinstance(k, ir.Const) and k.value in takes.get(s.value.args[0].name, ())):
+            continue
+        if g.act.active(s.target) or g.values.scalar(s.target):
+            continue  # used here (its own adjoint), or a number (0.0)
+        shape = g.part_shapes[s.target] = g.namer.fresh(f"{s.target}_shape")
+        out.append(ir.Assign(shape, ir.Call("numpy.shape", (ir.Var(s.target),)), s.origin))
+    return tuple(out)
+
+
 def _zero(g: _Gradient, name: str | None) -> ir.Expr:
     """A zero adjoint for the value ``name``: a number, or an array of its shape (every value of a call is
-    named by the frontend; one with no name is taken as a number)."""
+    named by the frontend; one with no name is taken as a number); in a loop, of its shape recorded (see
+    :func:`shapes_recorded`)."""
     if name is None or g.values.scalar(name):
         return ir.Const(0.0)
+    if name in g.part_shapes:
+        return ir.Call("numpy.zeros", (ir.Var(g.part_shapes[name]),))
     return ir.Call("numpy.zeros_like", (ir.Var(name),))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import __version__, analysis, checkpoint, config, emit, fixed_point, ir, limits, names, reverse, rules
-from . import list_guards, saving, sharing, ssa, values
+from . import inplace, list_guards, saving, sharing, ssa, values
 from .diagnostics import Diagnostic, S2sadError
 
 
@@ -113,7 +113,7 @@ def _reverse_program(
     """The stages up to the gradient program in IR: frontend, SSA, analyses, recording and reverse."""
     lowered = _lowered(source, path, name, line)
     chosen, functions, _ = _reverse_parts(lowered, wrt, with_value, False)
-    known = values.program(lowered.main, lowered.helpers)[lowered.main.name]
+    known = lowered.analysed()[lowered.main.name]  # computed within the helpers' rules (see _lowered)
     (gradient, _), others = functions[0], functions[1:]
     return ReverseProgram(lowered.program, lowered.names, lowered.main, chosen, gradient, others, known)
 
@@ -169,6 +169,7 @@ def _reverse_parts(lowered: Lowered, wrt: Sequence[str] | None, with_value: bool
             values=known[main.name],
             fixed_points=fixed,
             seeded=seeded,
+            records=_records(helpers, known),
         )
         steps = [pair for fp in fixed.values() for pair in fp.functions()]
         others = steps + _helper_functions(
@@ -183,6 +184,17 @@ def _reverse_parts(lowered: Lowered, wrt: Sequence[str] | None, with_value: bool
         of = f"of '{name}' weighted by '{grad_fn.params[-1].name}' (its vector-Jacobian product)"
     doc = f"Return {returns} {of} by reverse-mode differentiation.{_looked_through(main)}"
     return Parts(chosen, [(grad_fn, doc), *others], table)
+
+
+def _records(helpers: Sequence[ir.Function], known: dict[str, values.Values]) -> dict[str, frozenset[int]]:
+    """The positions of each helper's parameters it reads item by item (callees first: a helper passing one
+    on to its callee's reads it so): their adjoints may be arrays of objects (see s2sad.inplace.records)."""
+    out: dict[str, frozenset[int]] = {}
+    for h in helpers:
+        if h.name in known:
+            names = inplace.records(h, known[h.name], out)
+            out[h.name] = frozenset(i for i, p in enumerate(h.params) if p.name in names)
+    return out
 
 
 def _helper_functions(
@@ -254,7 +266,8 @@ def _lowered(source: str, path: str, name: str, line: int | None, *, tuple_resul
             known: dict[str, values.Values] | None = values.program(main, helpers)
     except S2sadError:  # reported by the stage that meets it, with the function's other problems
         known = None
-    main = list_guards.guarded(main, (known or values.program(main, helpers))[main.name])
+    by_function = known or values.program(main, helpers)
+    main = list_guards.guarded(main, by_function[main.name], helpers, by_function)
     return Lowered(program, module_names, main, helpers, known)
 
 

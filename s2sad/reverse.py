@@ -39,7 +39,7 @@ from .algebra import simplify
 from .increments import without_shared_increments
 from .analysis import Activity, rule_of
 from .diagnostics import S2sadError, Span
-from .inplace import in_place
+from .inplace import in_place, records
 from .names import ModuleNames
 from .propagation import propagate
 from .records import iterated
@@ -67,17 +67,30 @@ def gradient(
     values: Values | None = None,
     fixed_points: Mapping[Span, fixed_point.FixedPoint] | None = None,
     seeded: bool = False,
+    records: Mapping[str, frozenset[int]] | None = None,
 ) -> ir.Function:
     """``grad_<name>`` (or ``value_and_grad_<name>``): the forward pass, the reverse pass, the gradient.
     ``helpers`` maps each helper to the parameters its adjoint function returns adjoints for; ``names`` are
     the generated module's names; ``saving`` says how each helper's adjoint is called (see
     :mod:`s2sad.saving`); ``values`` what :mod:`s2sad.values` knows of ``fn``'s names. ``seeded``: the
     vector-Jacobian product ``vjp_<name>(*params, out_bar)`` instead, the reverse pass seeded with the
-    parameter ``out_bar`` (the result's shape; a tuple of adjoints for a tuple result) rather than 1."""
+    parameter ``out_bar`` (the result's shape; a tuple of adjoints for a tuple result) rather than 1.
+    ``records``: the positions of each helper's parameters its adjoint may return as an array of objects (a
+    tuple's adjoint, see :func:`s2sad.inplace.records`)."""
     names = names or ModuleNames.of([fn])
     mode = "vjp" if seeded else "gradient"
     g = _Gradient(
-        fn, wrt, act, with_value, helpers or {}, names, mode, saving=saving, values=values, fixed=fixed_points
+        fn,
+        wrt,
+        act,
+        with_value,
+        helpers or {},
+        names,
+        mode,
+        saving=saving,
+        values=values,
+        fixed=fixed_points,
+        records=records,
     )
     return g.build()
 
@@ -140,8 +153,11 @@ class _Gradient(ShapeSource, Recording):
         values: Values | None = None,
         fixed: Mapping[Span, fixed_point.FixedPoint] | None = None,
         results: tuple[int, ...] = (),
+        records: Mapping[str, frozenset[int]] | None = None,
     ) -> None:
         self.results = results  #: a helper returning several values: those whose adjoints its adjoint takes
+        #: each helper's parameters its adjoint may return as an array of objects (see s2sad.inplace.records)
+        self.records = records or {}
         # a function analysed alone: the one differentiated, or a helper whose callers are not known
         self.values = values or analyse(fn, None if mode in ("gradient", "vjp") else {})
         self.helpers = helpers
@@ -157,6 +173,8 @@ class _Gradient(ShapeSource, Recording):
         self._discard: str | None = None
         self.fn = fn = replace(fn, body=tuple(self._record_tests(fn.body)))
         self.fixed_points = fixed or {}  #: the step of each fixed-point loop, by its position
+        self.part_shapes: dict[str, str] = {}  #: a value of a helper's in a loop -> its shape's name (see parts)
+        self.fn = fn = replace(fn, body=parts.shapes_recorded(self, fn.body))
         self.fixed_inside = fixed_point.inside(fn, self.fixed_points)
         self.saved_names = {
             id(s): self.namer.fresh(f"{s.target}_saved")
@@ -347,13 +365,16 @@ class _Gradient(ShapeSource, Recording):
                 grads.append(ir.Var(self.bar(p)))
             else:  # a parameter the result does not depend on
                 grads.append(ir.Const(0.0) if self.values.scalar(p) else ir.Call("numpy.zeros_like", (ir.Var(p),)))
+        items = records(fn, self.values, self.records)
+        if self.mode in ("gradient", "vjp"):  # a tuple's adjoint is a tuple of its items' (see s2sad.inplace)
+            grads = [ir.Call("s2sad.shaped_as", (d, ir.Var(p))) if p in items else d for p, d in zip(self.wrt, grads)]
         grads = _bundled(fn, self.wrt, grads)
         result: tuple[ir.Expr, ...] = tuple(grads) if len(grads) != 1 else (grads[0],)
         if value is not None:
             result = (value, grads[0] if len(grads) == 1 else ir.Call(ir.TUPLE, tuple(grads)))
         body: list[ir.Stmt] = [ir.Comment("forward"), *forward] if forward else []
         # written into the list itself: a helper's split (s2sad.saving) finds the reverse pass by its length
-        backward[:] = in_place(backward, self._bars, self.values)
+        backward[:] = in_place(backward, self._bars, self.values, items)
         backward[:] = propagate(
             backward, forward, ir.Return(result), self._bars.values(), scalar=self.values.scalar_code
         )

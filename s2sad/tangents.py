@@ -222,6 +222,8 @@ SUPPORT_TANGENTS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
     "s2sad.setitem_adjoint_x": ((0,), (1,)),
     "s2sad.setitem_adjoint_v": ((0,), (1, 2, 3)),
     "s2sad.but_last": ((0,), ()),
+    "s2sad.shaped_as": ((0,), (1,)),
+    "s2sad.zeros_of": ((), (0,)),
     "s2sad.matmul_adjoint_a": ((0, 2), (1,)),
     "s2sad.matmul_adjoint_b": ((0, 1), (2,)),
     "s2sad.dot_adjoint_a": ((0, 2), (1,)),

@@ -216,6 +216,24 @@ def f(a, b):
     return x * b + y * y
 """
 
+_ARRAYS_LOOP = """
+import numpy as np
+
+
+def moments(a, b):
+    return np.sin(a) * b, np.cos(a) + b
+
+
+def f(v, w):
+    s = 0.0
+    for i in range(3):
+        u, unused = moments(v, w)
+        s = s + np.sum(u)
+        v = v * 0.5 + u
+    p, q = moments(v, w)
+    return s + np.sum(q * p)
+"""
+
 PROGRAMS: dict[str, tuple[str, dict[str, str]]] = {
     "two": (_TWO, {"x": "0.7", "y": "1.3"}),
     "three-one-unused": (_THREE_ONE_UNUSED, {"x": "0.7", "y": "0.4"}),
@@ -230,6 +248,7 @@ PROGRAMS: dict[str, tuple[str, dict[str, str]]] = {
     "checkpointed": (_CHECKPOINTED, {"k": "0.9", "x0": "1.1", "y0": "0.8"}),
     "branch": (_BRANCH, {"x": "0.7", "y": "0.4"}),
     "fixed-point": (_FIXED_POINT, {"a": "0.4", "b": "0.7"}),
+    "arrays-loop": (_ARRAYS_LOOP, {"v": "rand(3)", "w": "rand(3)"}),
 }
 
 
@@ -298,6 +317,18 @@ def test_zero_for_a_value_this_call_does_not_use(tmp_path: Path) -> None:
     adjoint = _function_text(text, "adjoint_moments")
     assert adjoint.startswith("def adjoint_moments(") and adjoint.count(",") >= 3
     assert "zeros_like(" in _function_text(text, "grad_f")
+    v, w = np.array([0.3, 0.8, 1.1]), np.array([0.5, -0.2, 0.9])
+    gv, gw = df(v, w)
+    assert np.shape(gv) == (3,) and np.shape(gw) == (3,)
+
+
+def test_a_value_unused_in_a_loop_is_recorded_by_its_shape(tmp_path: Path) -> None:
+    """In a loop, the zero for a value this call does not use (another call does) is made from its shape,
+    recorded each iteration, not from the value: the forward pass pushes the shape, never the array."""
+    df, text = _gradient(_ARRAYS_LOOP, tmp_path / "m.py")
+    gradient = _function_text(text, "grad_f")
+    assert "unused_shape = np.shape(unused)" in gradient and "np.zeros(unused_shape)" in gradient
+    assert "unused_stack" not in gradient and "zeros_like(unused)" not in gradient
     v, w = np.array([0.3, 0.8, 1.1]), np.array([0.5, -0.2, 0.9])
     gv, gw = df(v, w)
     assert np.shape(gv) == (3,) and np.shape(gw) == (3,)

@@ -210,3 +210,178 @@ def test_an_item_of_a_parameter_is_checked_where_it_is_read(source: str) -> None
     np.testing.assert_allclose(grad(at[0]), expected, rtol=1e-5, atol=1e-6)  # type: ignore[operator]
     items = (np.array([1.0, 2.0]), np.array([3.0, 1.0]))
     np.testing.assert_allclose(grad(items), expected, rtol=1e-5, atol=1e-6)  # type: ignore[operator]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Through helpers: the parameter reaches '+' or '*' inside a helper (or a helper's helper), and the check is made
+# where the caller's value enters, in the function generated
+# --------------------------------------------------------------------------------------------------------------
+THROUGH = {
+    "helper": """
+import numpy as np
+def h(a):
+    return a[1:] + a[:-1]
+def f(x):
+    y = h(x)
+    return y[0] ** 2
+""",  # on a list: f = 4 and the gradient [0, 4]; the array arithmetic's gradient is [4, 6, 0]
+    "helper-of-helper": """
+import numpy as np
+def g(a):
+    return a + a
+def h(a):
+    return g(a[1:])
+def f(x):
+    return np.sum(np.asarray(h(x)) ** 2)
+""",
+    "helper-in-loop": """
+import numpy as np
+def h(a):
+    return 2 * a
+def f(x):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(np.asarray(h(x[i:])) ** 2)
+    return s
+""",
+    "helper-twice": """
+import numpy as np
+def h(a, k):
+    return a * k
+def f(x):
+    return np.sum(np.asarray(h(x, 2)) ** 2) + np.sum(np.asarray(h(0.5, x)))
+""",
+    "helper-returns-it": """
+import numpy as np
+def h(a):
+    return a[1:]
+def f(x):
+    y = h(x)
+    return np.sum(np.asarray(y + y) ** 2)
+""",
+    "helper-several-values": """
+import numpy as np
+def h(a):
+    return a[1:], a[:-1]
+def f(x):
+    u, v = h(x)
+    return np.sum(np.asarray(u + v) ** 2)
+""",
+    "helper-several-values-second": """
+import numpy as np
+def h(a):
+    return np.sum(np.asarray(a)), a * 3
+def f(x):
+    s, v = h(x)
+    return s * np.sum(np.asarray(v) ** 2)
+""",
+    "helper-tuple-built-by-caller": """
+import numpy as np
+def h(p):
+    a, b = p
+    return a + b
+def f(x):
+    return np.sum(np.asarray(h((x[1:], x[:-1]))) ** 2)
+""",
+}
+PROGRAMS.update({name: (source, 1) for name, source in THROUGH.items()})
+
+
+@pytest.mark.parametrize("program", sorted(THROUGH))
+@pytest.mark.parametrize("mode", sorted(modes.MODES))
+def test_through_helpers_a_list_is_refused_at_run_time(program: str, mode: str) -> None:
+    test_a_list_is_refused_at_run_time(program, mode)
+
+
+@pytest.mark.parametrize("program", sorted(THROUGH))
+@pytest.mark.parametrize("mode", sorted(modes.MODES))
+def test_through_helpers_an_array_is_differentiated(program: str, mode: str) -> None:
+    test_an_array_is_differentiated(program, mode)
+
+
+@pytest.mark.parametrize("program", sorted(THROUGH))
+def test_through_helpers_soundness_harness_agrees(program: str, tmp_path) -> None:
+    test_soundness_harness_agrees(program, tmp_path)
+
+ITEMS_THROUGH = {
+    "helper-unpacks": """
+import numpy as np
+def h(p):
+    a, b = p
+    return a + b
+def f(p):
+    return np.sum(np.asarray(h(p)) ** 2)
+""",
+    "helper-indexes": """
+import numpy as np
+def h(p):
+    return p[0] + p[1]
+def f(p):
+    return np.sum(np.asarray(h(p)) ** 2)
+""",
+    "helper-loops-over-items": """
+import numpy as np
+def h(p):
+    s = p[0]
+    for i in range(1, len(p)):
+        s = s + p[i]
+    return s
+def f(p):
+    return np.sum(np.asarray(h(p)) ** 2)
+""",
+    "helper-returns-an-item": """
+import numpy as np
+def h(p):
+    return p[1]
+def f(p):
+    b = h(p)
+    return np.sum(np.asarray(b + b) ** 2)
+""",
+    "item-passed-to-helper": """
+import numpy as np
+def h(a, b):
+    return a + b
+def f(p):
+    return np.sum(np.asarray(h(p[0], p[1])) ** 2)
+""",
+}
+
+
+@pytest.mark.parametrize("program", sorted(ITEMS_THROUGH))
+@pytest.mark.parametrize("mode", sorted(modes.MODES))
+def test_an_item_reaching_a_helper_is_checked(program: str, mode: str) -> None:
+    """A tuple of arrays is a supported argument; a tuple of lists, whose items a helper adds, is not."""
+    source = ITEMS_THROUGH[program]
+    _, space = _generated(source, mode)
+    fn = space[f"{modes.get(mode).prefix}f"]
+    extra = {"jvp": [np.ones((2, 2))], "hvp": [np.ones((2, 2))], "vjp": [1.0]}.get(mode, [])
+    with pytest.raises(TypeError, match="must be a NumPy array"):
+        fn(([1.0, 2.0], [3.0, 1.0]), *extra)  # type: ignore[operator]
+    if mode != "grad":
+        return
+    at = [np.array([[1.0, 2.0], [3.0, 1.0]])]
+    expected = finite_differences(_user(source), at, 0)
+    np.testing.assert_allclose(fn(at[0]), expected, rtol=1e-5, atol=1e-6)  # type: ignore[operator]
+    items = (np.array([1.0, 2.0]), np.array([3.0, 1.0]))
+    np.testing.assert_allclose(fn(items), expected, rtol=1e-5, atol=1e-6)  # type: ignore[operator]
+
+
+def test_the_briefs_program_raises_rather_than_return_neither_gradient() -> None:
+    _, space = _generated(THROUGH["helper"], "grad")
+    with pytest.raises(TypeError, match="'x' must be a NumPy array"):
+        space["grad_f"]([1.0, 2.0])  # type: ignore[operator]
+
+
+NEEDS_NONE_THROUGH = {
+    "helper-adds-a-float": "import numpy as np\ndef h(a):\n    return a + 1.0\ndef f(x):\n    return np.sum(h(x) ** 2)\n",
+    "helper-given-an-array": (
+        "import numpy as np\ndef h(a):\n    return a[1:] + a[:-1]\ndef f(x):\n    return np.sum(h(np.sin(x)) ** 2)\n"
+    ),
+}
+NEEDS_NONE.update(NEEDS_NONE_THROUGH)
+
+
+@pytest.mark.parametrize("program", sorted(NEEDS_NONE_THROUGH))
+@pytest.mark.parametrize("mode", sorted(modes.MODES))
+def test_through_helpers_no_check_where_none_is_needed(program: str, mode: str) -> None:
+    test_no_check_where_none_is_needed(program, mode)
