@@ -7,6 +7,18 @@ import math
 def grad_length(a, b):
     """Return the gradients (a, b) of 'length' by reverse-mode differentiation."""
     # forward
+    if type(a) is not float and (
+        getattr(a, "ndim", 0) != 0 or isinstance(a, (list, tuple))
+    ):
+        raise TypeError(
+            "'a' must be a number, not an array, a list or a tuple: 'length' uses it as scalar code does and its derivative is written for numbers (annotate 'a: np.ndarray' for array code)"
+        )
+    if type(b) is not float and (
+        getattr(b, "ndim", 0) != 0 or isinstance(b, (list, tuple))
+    ):
+        raise TypeError(
+            "'b' must be a number, not an array, a list or a tuple: 'length' uses it as scalar code does and its derivative is written for numbers (annotate 'b: np.ndarray' for array code)"
+        )
     s = a * a + b * b
     r = s
     while abs(r * r - s) > 1e-14 * s:

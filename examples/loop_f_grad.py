@@ -7,6 +7,18 @@ from math import cos, sin
 def grad_f(x, y, n):
     """Return the gradients (x, y) of 'f' by reverse-mode differentiation."""
     # forward
+    if type(x) is not float and (
+        getattr(x, "ndim", 0) != 0 or isinstance(x, (list, tuple))
+    ):
+        raise TypeError(
+            "'x' must be a number, not an array, a list or a tuple: 'f' uses it as scalar code does and its derivative is written for numbers (annotate 'x: np.ndarray' for array code)"
+        )
+    if type(y) is not float and (
+        getattr(y, "ndim", 0) != 0 or isinstance(y, (list, tuple))
+    ):
+        raise TypeError(
+            "'y' must be a number, not an array, a list or a tuple: 'f' uses it as scalar code does and its derivative is written for numbers (annotate 'y: np.ndarray' for array code)"
+        )
     x_stack = []
     sin_x_stack = []
     for i in range(n):

@@ -7,6 +7,12 @@ from math import tanh
 def grad_g(w, steps):
     """Return the gradient of 'g' by reverse-mode differentiation."""
     # forward
+    if type(w) is not float and (
+        getattr(w, "ndim", 0) != 0 or isinstance(w, (list, tuple))
+    ):
+        raise TypeError(
+            "'w' must be a number, not an array, a list or a tuple: 'g' uses it as scalar code does and its derivative is written for numbers (annotate 'w: np.ndarray' for array code)"
+        )
     h = 0.1
     h_stack = []
     z_stack = []

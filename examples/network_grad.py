@@ -4,6 +4,13 @@
 
 def grad_c(a):
     """Return the gradient of 'c' by reverse-mode differentiation."""
+    # forward
+    if type(a) is not float and (
+        getattr(a, "ndim", 0) != 0 or isinstance(a, (list, tuple))
+    ):
+        raise TypeError(
+            "'a' must be a number, not an array, a list or a tuple: 'c' uses it as scalar code does and its derivative is written for numbers (annotate 'a: np.ndarray' for array code)"
+        )
     # reverse
     # return 4 * b1 + 5 * b2
     # b2 = 3 * a + b1

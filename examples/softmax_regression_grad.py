@@ -8,6 +8,12 @@ from scipy.special import logsumexp
 def grad_softmax_regression_loss(W, b, X, labels, l2):
     """Return the gradients (W, b) of 'softmax_regression_loss' by reverse-mode differentiation."""
     # forward
+    if type(l2) is not float and (
+        getattr(l2, "ndim", 0) != 0 or isinstance(l2, (list, tuple))
+    ):
+        raise TypeError(
+            "'l2' must be a number, not an array, a list or a tuple: 'softmax_regression_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'l2: np.ndarray' for array code)"
+        )
     X_matmul_W = X @ W
     logits = X_matmul_W + b
     logsumexp_logits = logsumexp(logits, axis=1, keepdims=True)
@@ -15,21 +21,13 @@ def grad_softmax_regression_loss(W, b, X, labels, l2):
     n = np.shape(X)[0]
     arange_n = np.arange(n)
     nll_t1 = log_probs[arange_n, labels]
-    nll = -np.mean(nll_t1)
     _0p5_times_l2 = 0.5 * l2
-    softmax_regression_loss = nll + _0p5_times_l2 * np.sum(W**2)
-    if np.ndim(softmax_regression_loss) != 0:
-        raise ValueError(
-            "'softmax_regression_loss' must return a scalar for its gradient; it returned an array"
-        )
     # reverse
     # return nll + 0.5 * l2 * np.sum(W**2)
-    nll_bar = np.sum(1.0)
-    sum_W_pow_2_bar = np.sum(_0p5_times_l2)
-    W_pow_2_bar = np.broadcast_to(sum_W_pow_2_bar, np.shape(W))
+    W_pow_2_bar = np.broadcast_to(_0p5_times_l2, np.shape(W))
     W_bar = W_pow_2_bar * 2 * W
     # nll = -np.mean(log_probs[np.arange(n), labels])
-    nll_t1_bar = np.broadcast_to(-nll_bar / np.size(nll_t1), np.shape(nll_t1))
+    nll_t1_bar = np.broadcast_to(-1.0 / np.size(nll_t1), np.shape(nll_t1))
     log_probs_bar = np.zeros(np.shape(log_probs))
     np.add.at(log_probs_bar, (arange_n, labels), nll_t1_bar)
     # log_probs = logits - logsumexp(logits, axis=1, keepdims=True)

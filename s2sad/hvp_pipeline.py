@@ -36,7 +36,13 @@ def generate_hvp(
     main_name = rp.names.hvp(name)
     with rules.extended(dict(rp.program.rules)):
         built = over_reverse.tangents(
-            rp.gradient, _wrt_entries(rp), functions, names=rp.names, primal=rp.values, main_name=main_name
+            rp.gradient,
+            _wrt_entries(rp),
+            functions,
+            names=rp.names,
+            primal=rp.values,
+            main_name=main_name,
+            scalar_functions=rp.scalar_functions,
         )
     others: list[tuple[Any, str]] = []
     for f in functions:

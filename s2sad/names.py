@@ -222,6 +222,10 @@ class ModuleNames:
             self._invented[key] = self._scope.fresh(base)
         return self._invented[key]
 
+    def invented(self, key: str) -> str | None:
+        """The name invented for ``key`` so far (``"adjoint h"``), None if none was: asks without inventing."""
+        return self._invented.get(key)
+
     def invent(self, key: str, base: str) -> str:
         """A top-level name for ``key`` (the same each time asked), ``base`` or ``base_1`` when taken."""
         return self._invent(key, base)

@@ -67,10 +67,12 @@ def tangents(
     names: ModuleNames,
     primal: Values,
     main_name: str,
+    scalar_functions: frozenset[str] = frozenset(),
 ) -> Tangents:
     """The tangent of ``grad_fn`` along ``<p>_dot`` for each ``p`` of ``wrt`` (named ``main_name``, returning
     the tangents of the gradient's results), and of each function of ``others`` (callers before callees)
-    that receives a tangent. ``primal`` is what :mod:`s2sad.values` knows of the differentiated function."""
+    that receives a tangent. ``primal`` is what :mod:`s2sad.values` knows of the differentiated function;
+    ``scalar_functions``: the functions of ``others`` made from a helper that is scalar code."""
     for f in others:  # every top-level name is invented before any local one
         names.tangent(f.name)
     functions = {f.name: f for f in others}
@@ -108,11 +110,12 @@ def tangents(
             names,
             wanted,
             functions,
-            scalar_code,
+            scalar_code or f.name in scalar_functions,
             start,
             main_name if is_main else names.tangent(f.name),
             is_main,
             packed=f.name in packed,
+            numbers=primal.assumed - {p.name for p in f.params} if is_main else frozenset(),  # the items
         )
         try:
             out = builder.build()
@@ -237,6 +240,7 @@ class _Builder:
         is_main: bool,
         *,
         packed: bool = False,
+        numbers: frozenset[str] = frozenset(),
     ) -> None:
         self.fn, self.wrt, self.flow, self.names = fn, wrt, flow, names
         self.packed = packed  #: a function returning several values to callers that assign them to one name
@@ -247,7 +251,7 @@ class _Builder:
             name,
             is_main,
         )
-        self.shapes = _Analysis(fn, None)
+        self.shapes = _Analysis(fn, None, numbers)  # numbers: the items taken for numbers (see scalar_uses)
         self.shapes.run(params)
         self.keys = None if scalar_code else ShapeKeys(fn, self.value, (p.name for p in fn.params), is_main)
         self.dot = TangentNames(names.local(fn), wrt)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import __version__, analysis, checkpoint, config, emit, fixed_point, ir, limits, names, reverse, rules
-from . import inplace, list_guards, saving, sharing, ssa, values
+from . import inplace, list_guards, number_guards, saving, sharing, ssa, values
 from .diagnostics import Diagnostic, S2sadError
 
 
@@ -105,6 +105,8 @@ class ReverseProgram(NamedTuple):
     gradient: ir.Function
     others: list[tuple[ir.Function, str]]  #: the helpers' functions the gradient calls, with docstrings
     values: values.Values  #: what s2sad.values knows of the target's names
+    #: the functions of ``others`` made from a helper that is scalar code (every value in them is a number)
+    scalar_functions: frozenset[str] = frozenset()
 
 
 def _reverse_program(
@@ -113,9 +115,18 @@ def _reverse_program(
     """The stages up to the gradient program in IR: frontend, SSA, analyses, recording and reverse."""
     lowered = _lowered(source, path, name, line)
     chosen, functions, _ = _reverse_parts(lowered, wrt, with_value, False)
-    known = lowered.analysed()[lowered.main.name]  # computed within the helpers' rules (see _lowered)
+    analysed = lowered.analysed()  # computed within the helpers' rules (see _lowered)
+    known = analysed[lowered.main.name]
     (gradient, _), others = functions[0], functions[1:]
-    return ReverseProgram(lowered.program, lowered.names, lowered.main, chosen, gradient, others, known)
+    made = {f.name for f, _ in others}
+    scalar = frozenset(
+        n
+        for h in lowered.helpers
+        if analysed[h.name].scalar_code
+        for n in (h.name, lowered.names.invented(f"adjoint {h.name}"), lowered.names.invented(f"forward {h.name}"))
+        if n in made
+    )
+    return ReverseProgram(lowered.program, lowered.names, lowered.main, chosen, gradient, others, known, scalar)
 
 
 def _reverse_parts(lowered: Lowered, wrt: Sequence[str] | None, with_value: bool, seeded: bool) -> Parts:
@@ -239,7 +250,7 @@ class Lowered(NamedTuple):
     main: ir.Function  #: the target, in SSA form
     helpers: list[ir.Function]  #: the helpers it calls, in SSA form, callees first
     #: the value analysis of main and helpers (None where a helper's rule could not be made: each stage then
-    #: reports the problem itself); the run-time checks list_guards adds to main define nothing
+    #: reports the problem itself); the run-time checks list_guards and number_guards add to main define nothing
     known: dict[str, values.Values] | None = None
 
     def analysed(self) -> dict[str, values.Values]:
@@ -267,7 +278,8 @@ def _lowered(source: str, path: str, name: str, line: int | None, *, tuple_resul
     except S2sadError:  # reported by the stage that meets it, with the function's other problems
         known = None
     by_function = known or values.program(main, helpers)
-    main = list_guards.guarded(main, by_function[main.name], helpers, by_function)
+    main_values = by_function[main.name]
+    main = number_guards.guarded(list_guards.guarded(main, main_values, helpers, by_function), main_values)
     return Lowered(program, module_names, main, helpers, known)
 
 

@@ -11,7 +11,12 @@ parameter's default proves nothing (a caller may pass an array).
 
 A function that performs no array operation (no NumPy or SciPy call, no ``@``, no indexing, no call to a
 function with the user's own rule, and no helper that does) and has no parameter annotated as an array keeps
-the contract of a module without NumPy: its parameters are numbers. Loop-carried names and the two definitions
+the contract of a module without NumPy: its parameters are numbers (*scalar code*). Elsewhere the contract is
+per value: a parameter of unknown kind, or an item of one (``observed[i][0]``), whose uses and whose derived
+values' uses are all scalar code's is taken for a number though another parameter is indexed or iterated
+(:mod:`s2sad.scalar_uses` says which, and why that is safe). Either way what is taken for a number, not
+proved one, is listed in :attr:`Values.assumed`, and the generated code checks it where it enters the
+function (:mod:`s2sad.number_guards`). Loop-carried names and the two definitions
 of a branch's merge name are joined to a fixed point. Unknown keeps the generic code the reverse pass writes
 for any value: only what is proved here lets it write less. Where dimensions are unknown, shape keys
 (:mod:`s2sad.shape_keys`) still prove values alike (``x[1:]`` and ``x[:-1]``): ask :meth:`Values.alike`.
@@ -23,7 +28,7 @@ import ast
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from . import ir, signatures
+from . import ir, scalar_uses, signatures
 from .rules import lookup
 from .shape_keys import ShapeKeys
 from .shapes import (
@@ -148,6 +153,9 @@ class Values:
     sized: frozenset[str] = frozenset()  #: names passed to len(): not numbers, even in scalar code
     #: which names provably have one shape though their dimensions are unknown (None in scalar code)
     keys: ShapeKeys | None = field(default=None, compare=False)
+    #: names taken for numbers though nothing proves it (see :mod:`s2sad.scalar_uses`): the generated code
+    #: checks them where they enter the function (:mod:`s2sad.number_guards`)
+    assumed: frozenset[str] = frozenset()
 
     def of(self, e: ir.Expr | str) -> Value:
         if isinstance(e, str):
@@ -220,8 +228,11 @@ HelperResult = Callable[[str, tuple[Value, ...]], Value]
 
 
 class _Analysis:
-    def __init__(self, fn: ir.Function, helper_result: HelperResult | None) -> None:
+    def __init__(
+        self, fn: ir.Function, helper_result: HelperResult | None, numbers: frozenset[str] = frozenset()
+    ) -> None:
         self.fn = fn
+        self.numbers = numbers  #: names taken for numbers whatever their definition (items: see scalar_uses)
         self.helper_result = helper_result
         self.constants = {c.name: _module_constant(c.text) for c in fn.constants}
         self.env: dict[str, Value | None] = {}
@@ -264,7 +275,7 @@ class _Analysis:
                 return {k: v for k, v in self.env.items() if v is not None}
 
     def set(self, name: str, v: Value | None) -> None:
-        self.env[name] = join(self.env.get(name), v)
+        self.env[name] = Scalar() if name in self.numbers else join(self.env.get(name), v)
 
     def block(self, stmts: tuple[ir.Stmt, ...]) -> None:
         for s in stmts:
@@ -371,14 +382,20 @@ def analyse(
         given = [v if not isinstance(v, Unknown) else params.get(p.name, UNKNOWN) for p, v in zip(fn.params, stated)]
         scalar_code = bool(params) and array_free(fn, helpers) and all(isinstance(v, Scalar) for v in given)
     sure = scalar_operands(fn)
+    assumed: set[str] = set()
+    if params is None:  # the function differentiated: what it uses as a number is taken for one, and checked
+        unknown = {p.name for p, v in zip(fn.params, stated) if isinstance(v, Unknown)} - sure
+        assumed = scalar_uses.numbers(fn, unknown, helpers)
+        if not scalar_code:  # an item of the other parameters too (in scalar code nothing is indexed)
+            assumed |= scalar_uses.numbers(fn, scalar_uses.items(fn, unknown - assumed), helpers)
     start: dict[str, Value] = {}
     for p, given in zip(fn.params, stated):
         if isinstance(given, Unknown) and params is not None:
             given = params.get(p.name, UNKNOWN)
-        if isinstance(given, Unknown) and (scalar_code or p.name in sure):
+        if isinstance(given, Unknown) and (scalar_code or p.name in sure or p.name in assumed):
             given = Scalar()
         start[p.name] = given
-    analysis = _Analysis(fn, helper_result)
+    analysis = _Analysis(fn, helper_result, frozenset(assumed - set(start)))
     env = analysis.run(start)
     returned = next((s for s in fn.body if isinstance(s, ir.Return)), None)
     result = (analysis.value(returned.values[0]) if returned is not None and returned.values else None) or UNKNOWN
@@ -392,7 +409,8 @@ def analyse(
     numpy = any(b.qualname.split(".")[0] == "numpy" for b in fn.imports)
     sized = {a.name for e in _calls(fn.body) if e.fn == "builtins.len" for a in e.args if isinstance(a, ir.Var)}
     sized = sized if numpy else set()
-    out = Values(env, scalar_code, FLOAT if scalar_code and not several else result, frozenset(sized))
+    result = FLOAT if scalar_code and not several else result
+    out = Values(env, scalar_code, result, frozenset(sized), assumed=frozenset(assumed))
     return out if scalar_code else replace(out, keys=ShapeKeys(fn, out.of, (p.name for p in fn.params), checked))
 
 

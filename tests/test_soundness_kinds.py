@@ -212,13 +212,14 @@ def test_case(c: Case, tmp_path) -> None:
 
 def test_an_inplace_update_in_scalar_code_is_checked_at_run_time(tmp_path) -> None:
     """In a NumPy module, scalar code keeps the contract of a module without NumPy: ``z += ...`` on a value
-    that may share an array is differentiated for numbers and checked when the gradient runs."""
+    that may share an array is differentiated for numbers and checked when the gradient runs (the parameter
+    taken for a number is checked first, see s2sad.number_guards)."""
     c = case("inplace-scalar-code", "def f(x):\n    z = x\n    z += x * x\n    return z\n", (0.5,))
     verdict(c, tmp_path)
     write_project(c, tmp_path)
     outcome = run_cli(["grad", c.target], tmp_path)
     grad = gradient_function(outcome.stdout)
-    with pytest.raises(ValueError, match="is differentiated for a number only"):
+    with pytest.raises(TypeError, match="'x' must be a number, not an array"):
         grad(np.array([0.5, 0.25]))
 
 

@@ -153,7 +153,7 @@ def test_soundness_harness_agrees(program: str, tmp_path) -> None:
 @pytest.mark.parametrize("mode", sorted(modes.MODES))
 def test_no_check_where_none_is_needed(program: str, mode: str) -> None:
     text, _ = _generated(NEEDS_NONE[program], mode)
-    assert "isinstance" not in text and "TypeError" not in text
+    assert "must be a NumPy array, not a list or tuple" not in text  # a number's own check may be there
 
 
 @pytest.mark.parametrize("mode", sorted(modes.MODES))
