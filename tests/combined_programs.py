@@ -216,3 +216,54 @@ def points(prog: Program, seed: int) -> list[tuple[Any, ...]]:
     if prog.arrays:
         return [(rng.uniform(-0.9, 0.9, n), float(rng.uniform(0.3, 1.1))) for n in (3, 1, 2)]
     return [(float(rng.uniform(-0.9, 0.9)), float(rng.uniform(0.3, 1.1))) for _ in range(3)]
+
+
+def specialised(source: str, at_all: list[tuple[Any, ...]], wrt: tuple[str, ...] = ()) -> str:
+    """``s2sad.grad(f, specialise=True)`` of ``source``'s ``f`` called at every point in turn (arguments of
+    different kinds and sizes; one module per signature, each called at every size of its signature): each
+    gradient against central differences. "right", "refused..." or "BUG: ...". Nothing is cached on disk."""
+    import importlib.util
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import s2sad
+    from shape_programs import _copy, _fd_agrees, _runs
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "specialised_program.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location("specialised_program", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["specialised_program"] = module
+        try:
+            spec.loader.exec_module(module)
+            f = module.f
+            good = [at for at in at_all if _runs(f, at)]
+            try:
+                df = s2sad.grad(f, list(wrt) or None, specialise=True)
+            except s2sad.S2sadError:
+                return "refused"
+            for at in good:
+                try:
+                    with np.errstate(all="ignore"):
+                        got = df(*_copy(at))
+                except s2sad.S2sadError:
+                    return "refused"
+                except (TypeError, ValueError) as err:
+                    if "differentiated for a number only" in str(err) or "not a list or tuple" in str(err):
+                        return "refused at run time"
+                    return f"BUG: raises {type(err).__name__}: {err}\n{df.source(*at)}"
+                names = df.__s2sad_wrt__
+                params = list(__import__("inspect").signature(f).parameters)
+                got = (got,) if len(names) == 1 else got
+                for name, value in zip(names, got):
+                    ok, expected = _fd_agrees(f, at, params.index(name), value)
+                    big = max(np.max(np.abs(expected), initial=0), np.max(np.abs(value), initial=0)) > 1e5
+                    if not ok and not big:
+                        kinds = ", ".join(f"{type(a).__name__}{np.shape(a)}" for a in at)
+                        return f"BUG: wrong d/d{name} at {kinds}: {value!r} != {expected!r}\n{df.source(*at)}"
+        finally:
+            sys.modules.pop("specialised_program", None)
+    return "right"
