@@ -231,6 +231,26 @@ def _plus(total: ir.Expr, term: ir.Expr) -> ir.Expr:
     return ir.Call("operator.add", (total, term)) if positive is None else ir.Call("operator.sub", (total, positive))
 
 
+def _reads_first(stmts: Sequence[ir.Stmt], name: str) -> bool:
+    """Whether ``name`` may be read in ``stmts`` before it is bound (a loop's or branch's body counts as read
+    where it reads the name at all)."""
+
+    def reads(t: ir.Stmt) -> bool:
+        accumulated = isinstance(t, ir.Accumulate) and t.target == name  # x += t reads x
+        return accumulated or any(name in ir.expr_names(e) for e in _expressions(t))
+
+    for s in stmts:
+        if isinstance(s, (ir.For, ir.If, ir.While)):
+            if any(reads(t) for t in ir.walk((s,))):
+                return True
+            continue
+        if reads(s):
+            return True
+        if name in ir.assigned_names((s,)):
+            return False
+    return False
+
+
 def _expressions(s: ir.Stmt) -> tuple[ir.Expr, ...]:
     if isinstance(s, ir.Push):
         return (ir.Var(s.name),)
@@ -444,6 +464,10 @@ class _Builder:
         if fn.bundles:
             self.refuse("forward mode does not take dictionary parameters yet")
         body = self.block(fn.body)
+        # a parameter no caller passes a tangent for, given one by the body ('b_bar = b_bar + t' in an adjoint
+        # function, whose callers pass b_bar as a constant): its tangent starts at zero
+        unseeded = [p.name for p in fn.params if self.active(p.name) and p.name not in self.wrt]
+        body[:0] = [ir.Assign(self.dot(p), self.zero(ir.Var(p))) for p in unseeded if _reads_first(body, self.dot(p))]
         if self.problems:
             raise S2sadError(self.problems)
         if self.is_main:

@@ -64,6 +64,55 @@ FOUND = [
         "    return a * b, a - b\n\n\ndef f(x, y):\n    p, q = h(x, y)\n    r, _ = h(q, p)\n    return p * r + q\n",
         _S,
     ),
+    # the same, with the counter's helper nested, in a loop, in a fixed-point or checkpointed loop, over arrays
+    # (the first four crashed before the fix)
+    _row(
+        "hvp-nested-helpers-with-counters",
+        "def g(a, b):\n    k = 0\n    while k < 3:\n        a = a * 0.9 + b * k * 0.1\n        k += 1\n    return a\n\n\ndef h(a, b):\n    s = 0.0\n    for i in range(3):\n        s = s + g(a, b * i)\n    return s * a\n\n\ndef f(x, y):\n    return h(x, y) * g(y, x)\n",
+        _S,
+    ),
+    _row(
+        "hvp-helper-counter-in-a-loop-of-f",
+        "def g(a, b):\n    k = 0\n    while k < 2:\n        a = a * 0.9 + b * k\n        k += 1\n    return a, k * b\n\n\ndef f(x, y):\n    acc = 0.0\n    for i in range(3):\n        p, q = g(x, y + i)\n        acc = acc + p * q\n    return acc\n",
+        _S,
+    ),
+    _row(
+        "hvp-helper-counter-fixed-point",
+        "import math\n\n\ndef g(z, a):\n    k = 0\n    while k < 2:\n        z = 0.5 * math.cos(z) + a * 0.1 * k\n        k += 1\n    return z\n\n\ndef f(a, b):\n    x = 0.0\n    change = 1.0\n    # s2sad: fixed-point\n    while change > 1e-13:\n        x_new = 0.5 * g(x, a) + 0.1\n        change = abs(x_new - x)\n        x = x_new\n    return x * b\n",
+        [(0.3, 0.7), (0.1, 1.2)],
+    ),
+    _row(
+        "hvp-arrays-helper-counter",
+        "import numpy as np\n\n\ndef g(a, s):\n    k = 0\n    while k < 3:\n        a = np.tanh(a) * s + 0.1 * k\n        k += 1\n    return a, np.sum(a) * k\n\n\ndef f(x, s):\n    p, q = g(x, s)\n    return np.sum(p * q)\n",
+        _V,
+    ),
+    _row(
+        "hvp-nested-helper-called-with-constant-and-active",
+        "def g(a, b):\n    for i in range(3):\n        a = a * 0.9 + b * i * 0.1\n    return a\n\n\ndef h(a, b):\n    return g(a, 0.5) + g(0.3, b) * a\n\n\ndef f(x, y):\n    return h(x, y) + g(x, 1.0)\n",
+        _S,
+    ),
+    _row(
+        "hvp-helper-counter-checkpoint",
+        "def g(a, b):\n    for k in range(2):\n        a = a * 0.9 + b * k * 0.1\n    return a\n\n\ndef f(x, y):\n    acc = x\n    # s2sad: checkpoint 2\n    for i in range(5):\n        acc = g(acc, y) + 0.1 * acc\n    return acc\n",
+        _S,
+    ),
+    _row(
+        "hvp-helper-index-counter-arrays",
+        "import numpy as np\n\n\ndef g(a, s):\n    acc = 0.0\n    for k in range(len(a)):\n        acc = acc + a[k] * s * k\n    return acc\n\n\ndef f(x, s):\n    return g(x, s) * g(x * x, s)\n",
+        _V,
+    ),
+    # hvp: a helper returning one of its parameters as a value ('return v * a, b'): its adjoint function takes
+    # that value's adjoint as the parameter b_bar and adds into it; where every caller passes a constant for it
+    # (the value unused: 0.0; used linearly: 1.5) no tangent is passed, yet the body's 'b_bar_dot = b_bar_dot +
+    # ...' read one: UnboundLocalError (random program 134 of tests/sweep_combined.py). Fixed: such a
+    # parameter's tangent starts at zero (over_reverse._Builder.build)
+    _row(
+        "hvp-adjoint-of-a-returned-parameter-passed-constants",
+        "import math\n\n\ndef h(a, b):\n    v = math.sin(b)\n    return v * a, b\n\n\ndef f(x, y):\n    if y > 0.45:\n"
+        "        _, t = h(x, x * y)\n        acc = t * 1.5\n    else:\n        u, w = h(x * y, x)\n        acc = u * u\n"
+        "    return acc + y * x\n",
+        _S,
+    ),
     # vjp and jacobian: a return inside a loop over arrays. The reverse pass zeroes the adjoint of the value
     # the loop returned ('result_bar = np.zeros_like(result)') where the loop ended without returning, but the
     # forward pass no longer computes 'result' (nothing else reads it once out_bar seeds the adjoint; the
