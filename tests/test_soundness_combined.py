@@ -319,6 +319,32 @@ CONTROL = [
 ]
 
 NAMES = [
+    # the names the lowering of early returns, the stacks, tangents and saved values take, taken first
+    _row(
+        "lowering-names-taken",
+        "def f(x, y):\n    done = x * 0.5\n    result = y * 0.3\n    iterations = 1.0\n    cond = x + y\n    for i in range(5):\n        if done * i > 1.0:\n            return done * result * i + cond * iterations\n        done = done + result * 0.3\n        iterations = iterations * 1.1\n    return done + result + cond\n",
+        _S,
+    ),
+    _row(
+        "lowering-names-taken-helper",
+        "def h(done, result):\n    iterations = 0\n    while iterations < 5:\n        if done * iterations > 1.0:\n            return done * result * iterations\n        done = done + result * 0.3\n        iterations += 1\n    return done\n\n\ndef f(x, y):\n    saved = h(x, y)\n    return saved * h(y, x)\n",
+        _S,
+    ),
+    _row(
+        "stack-names-taken",
+        "def h(a, b):\n    a_stack = 0.5\n    i_stack = [1.0]\n    for i in range(3):\n        a = a * 0.9 + b * i * a_stack\n    return a, i_stack[0] * b\n\n\ndef f(x, y):\n    p, q = h(x, y)\n    a_stack = p * q\n    return a_stack + p\n",
+        _S,
+    ),
+    _row(
+        "dot-names-taken",
+        "def h(a, b):\n    a_dot = a * b\n    b_dot = 2.0\n    return a_dot * b_dot, a\n\n\ndef f(x, y):\n    x_dot, y_dot = h(x, y)\n    x_bar_dot = x_dot * y_dot\n    return x_bar_dot + x_dot\n",
+        _S,
+    ),
+    _row(
+        "saved-names-taken",
+        "def h(a, b):\n    saved = a * b\n    saved_dot = a + b\n    for i in range(2):\n        saved = saved * 0.9 + saved_dot * i\n    return saved, saved_dot\n\n\ndef f(x, y):\n    h_x_y_saved, h_x_y = h(x, y)\n    return h_x_y_saved * h_x_y\n",
+        _S,
+    ),
     _row(
         "the-names-of-every-mode",
         "def h(saved, saved_dot):\n    iterations = 0\n    i_stack_dot = saved\n    while iterations < 3:\n"
