@@ -31,8 +31,9 @@ from .values import Values
 
 __all__ = ["guarded", "message"]
 
-#: what passes a parameter's value on unchanged in kind: a list's slice or copy is a list
-_COPIES = frozenset({"copy.copy", "copy.deepcopy"})
+#: what passes a parameter's value on unchanged in kind: a list's slice or copy is a list (``x.copy()`` is read
+#: as ``numpy.copy``, but a list's own method returns a list)
+_COPIES = frozenset({"copy.copy", "copy.deepcopy", "numpy.copy"})
 
 
 def message(name: str, item_of: str | None = None) -> str:

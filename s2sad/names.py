@@ -251,6 +251,15 @@ class ModuleNames:
         """The name of the function that runs ``helper`` and keeps what its adjoint reads: ``forward_h``."""
         return self._invent(f"forward {helper}", f"forward_{helper}")
 
+    def split(self) -> list[tuple[str, str]]:
+        """``(forward_h, adjoint_h)`` for every helper ``h``: the adjoint reads what the forward function saved."""
+        keys = [k[len("adjoint ") :] for k in self._invented if k.startswith("adjoint ")]
+        return [
+            (self._invented[f"forward {h}"], self._invented[f"adjoint {h}"])
+            for h in keys
+            if f"forward {h}" in self._invented
+        ]
+
     def tangent(self, name: str) -> str:
         """The name of the forward-mode (tangent) function of ``name``: ``jvp_f``, ``jvp_f_1`` when taken."""
         return self._invent(f"jvp {name}", f"jvp_{name}")

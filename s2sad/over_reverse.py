@@ -38,7 +38,7 @@ from .rules import known_arities, lookup
 from .shape_keys import ShapeKeys
 from .shapes import Scalar, same_shape
 from .specialise import _numpy_log
-from .tangent_flow import Flow, sources
+from .tangent_flow import Flow, saved_cut, sources
 from .tangents import dot as template_dot
 from .tangents import SUPPORT_EXPLICIT, Tangent, support_positions, tangent_of, zero
 from .values import UNKNOWN, Value, Values, _Analysis
@@ -80,19 +80,16 @@ def tangents(
     others = [_hoisted(f, functions, names) for f in others]
     functions = {f.name: f for f in others}
     scalar_code = primal.scalar_code
-    # which parameters of each function receive a tangent: the positions its callers pass one in
-    wanted: dict[str, set[int]] = {}
-    flows: dict[str, Flow] = {}
-    main_flow = Flow(grad_fn, frozenset(wrt), functions)
-    flows[grad_fn.name] = main_flow
-    main_flow.calls(wanted)
-    for f in others:
-        if f.name not in wanted:
-            continue
-        seeds = frozenset(f.params[i].name for i in wanted[f.name])
-        flow = Flow(f, seeds, functions)
-        flows[f.name] = flow
-        flow.calls(wanted)
+    # which parameters of each function receive a tangent: the positions its callers pass one in; an adjoint's
+    # saved values carry the tangents its forward function saved (grown to the fixed point: see saved_cut)
+    pairs = names.split()
+    cut: dict[str, dict[str, frozenset[str]]] = {}
+    while True:
+        wanted, flows = _flows(grad_fn, wrt, others, functions, cut)
+        again = saved_cut(pairs, functions, flows)
+        if again == cut:
+            break
+        cut = again
     params = {p.name: primal.of(p.name) for p in grad_fn.params}
     packed = _packed(grad_fn, others)
     problems: list[Diagnostic] = []
@@ -130,6 +127,29 @@ def tangents(
         raise S2sadError(problems)
     assert main is not None
     return Tangents(main, built)
+
+
+def _flows(
+    grad_fn: ir.Function,
+    wrt: Sequence[str],
+    others: Sequence[ir.Function],
+    functions: Mapping[str, ir.Function],
+    cut: Mapping[str, Mapping[str, frozenset[str]]],
+) -> tuple[dict[str, set[int]], dict[str, Flow]]:
+    """The positions at which each function receives a tangent, and each such function's flow (callers first)."""
+    wanted: dict[str, set[int]] = {}
+    flows: dict[str, Flow] = {}
+    main_flow = Flow(grad_fn, frozenset(wrt), functions)
+    flows[grad_fn.name] = main_flow
+    main_flow.calls(wanted)
+    for f in others:
+        if f.name not in wanted:
+            continue
+        seeds = frozenset(f.params[i].name for i in wanted[f.name])
+        flow = Flow(f, seeds, functions, cut.get(f.name, {}))
+        flows[f.name] = flow
+        flow.calls(wanted)
+    return wanted, flows
 
 
 def _packed(grad_fn: ir.Function, others: Sequence[ir.Function]) -> set[str]:
@@ -212,6 +232,26 @@ def _plus(total: ir.Expr, term: ir.Expr) -> ir.Expr:
     """``total + term``, written ``total - t`` where ``term`` is ``-t`` (``-a * b`` included)."""
     positive = _negated(term)
     return ir.Call("operator.add", (total, term)) if positive is None else ir.Call("operator.sub", (total, positive))
+
+
+def _reads_first(stmts: Sequence[ir.Stmt], name: str) -> bool:
+    """Whether ``name`` may be read in ``stmts`` before it is bound (a loop's or branch's body counts as read
+    where it reads the name at all)."""
+
+    def reads(t: ir.Stmt) -> bool:
+        accumulated = isinstance(t, ir.Accumulate) and t.target == name  # x += t reads x
+        return accumulated or any(name in ir.expr_names(e) for e in _expressions(t))
+
+    for s in stmts:
+        if isinstance(s, (ir.For, ir.If, ir.While)):
+            if any(reads(t) for t in ir.walk((s,))):
+                return True
+            continue
+        if reads(s):
+            return True
+        if name in ir.assigned_names((s,)):
+            return False
+    return False
 
 
 def _expressions(s: ir.Stmt) -> tuple[ir.Expr, ...]:
@@ -428,6 +468,10 @@ class _Builder:
         if fn.bundles:
             self.refuse("forward mode does not take dictionary parameters yet")
         body = self.block(fn.body)
+        # a parameter no caller passes a tangent for, given one by the body ('b_bar = b_bar + t' in an adjoint
+        # function, whose callers pass b_bar as a constant): its tangent starts at zero
+        unseeded = [p.name for p in fn.params if self.active(p.name) and p.name not in self.wrt]
+        body[:0] = [ir.Assign(self.dot(p), self.zero(ir.Var(p))) for p in unseeded if _reads_first(body, self.dot(p))]
         if self.problems:
             raise S2sadError(self.problems)
         if self.is_main:
@@ -538,10 +582,14 @@ class _Builder:
         """A call of one of the helpers' functions: its tangent function returns the results and their
         tangents; with no tangent flowing in, the call as it is (and zeros for the active results)."""
         if not isinstance(v, ir.Call) or v.fn not in self.functions:  # a tuple of values: of their tangents
-            d = self.tan(v) if any(self.active(t) for t in targets) else None
+            # the saved values of a forward function that saved no tangent for them: none is unpacked
+            dead = self.flow.cut.get(v.name, frozenset()) if isinstance(v, ir.Var) else frozenset()
+            live = [t for t in targets if self.active(t) and t not in dead]
+            d = self.tan(v) if live else None
+            zeros = [ir.Assign(self.dot(t), self.zero(ir.Var(t))) for t in targets if self.active(t) and t not in live]
             if d is None:
                 return [s] + [ir.Assign(self.dot(t), self.zero(ir.Var(t))) for t in targets if self.active(t)]
-            return [s, ir.Unpack(tuple(self.dot(t) if self.active(t) else self.discard() for t in targets), d)]
+            return [s, ir.Unpack(tuple(self.dot(t) if t in live else self.discard() for t in targets), d), *zeros]
         positions = sorted(self.wanted.get(v.fn, ()))
         dots = [self.tan(v.args[i]) for i in positions]
         if all(d is None for d in dots) or not any(self.active(t) for t in targets):

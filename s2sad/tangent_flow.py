@@ -11,7 +11,7 @@ from . import ir
 from .analysis import reach, rule_of
 from .tangents import support_positions
 
-__all__ = ["Flow", "sources"]
+__all__ = ["Flow", "sources", "saved_cut"]
 
 
 def sources(e: ir.Expr, functions: Mapping[str, ir.Function]) -> set[str]:
@@ -37,8 +37,14 @@ def sources(e: ir.Expr, functions: Mapping[str, ir.Function]) -> set[str]:
 class Flow:
     """Varied and useful names of one function of a gradient program, by name over the whole body."""
 
-    def __init__(self, fn: ir.Function, seeds: frozenset[str], functions: Mapping[str, ir.Function]) -> None:
-        self.fn, self.functions = fn, functions
+    def __init__(
+        self,
+        fn: ir.Function,
+        seeds: frozenset[str],
+        functions: Mapping[str, ir.Function],
+        cut: Mapping[str, frozenset[str]] = {},
+    ) -> None:
+        self.fn, self.functions, self.cut = fn, functions, cut
         edges: list[tuple[set[str], set[str]]] = []
         returned: set[str] = set()
         for s in ir.walk(fn.body):
@@ -51,7 +57,8 @@ class Flow:
                     # appended in place: the list appended to is the new one
                     edges.append(({value.args[0].name}, sources(value, functions)))
             elif isinstance(s, ir.Unpack):
-                edges.append(({t for t in s.targets}, sources(s.value, functions)))
+                dead = cut.get(s.value.name, frozenset()) if isinstance(s.value, ir.Var) else frozenset()
+                edges.append(({t for t in s.targets if t not in dead}, sources(s.value, functions)))
             elif isinstance(s, ir.Push):
                 edges.append(({s.stack}, {s.name}))
             elif isinstance(s, ir.Pop):
@@ -73,3 +80,31 @@ class Flow:
                 for i, a in enumerate(value.args):
                     if sources(a, self.functions) & self.active:
                         wanted.setdefault(value.fn, set()).add(i)
+
+
+def saved_cut(
+    pairs: list[tuple[str, str]], functions: Mapping[str, ir.Function], flows: Mapping[str, Flow]
+) -> dict[str, dict[str, frozenset[str]]]:
+    """Per adjoint function, the names it unpacks from its saved values that carry no tangent: those the
+    forward function saved without one. The flow is by name, so an adjoint that receives a tangent for its
+    saved values would give one to each of them, yet ``forward_h`` computes tangents only for those its own
+    parameters reach (``i_stack`` of a loop's counter has none: its tangent is no list to pop from)."""
+    out: dict[str, dict[str, frozenset[str]]] = {}
+    for forward, adjoint in pairs:
+        f, a = functions.get(forward), functions.get(adjoint)
+        if f is None or a is None or not a.params:
+            continue
+        ret = next((s for s in f.body if isinstance(s, ir.Return)), None)
+        saved = ret.values[-1] if ret is not None and ret.values else None
+        if not isinstance(saved, ir.Call) or saved.fn != ir.TUPLE:
+            continue
+        param = a.params[0].name
+        unpack = next((s for s in a.body if isinstance(s, ir.Unpack) and s.value == ir.Var(param)), None)
+        if unpack is None or len(unpack.targets) != len(saved.args):
+            continue
+        flow = flows.get(forward)
+        live = flow.active if flow is not None else frozenset()
+        dead = frozenset(t for t, item in zip(unpack.targets, saved.args) if not sources(item, functions) & live)
+        if dead:
+            out[adjoint] = {param: dead}
+    return out

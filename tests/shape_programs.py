@@ -399,9 +399,17 @@ def _copy(at: tuple[Any, ...]) -> tuple[Any, ...]:
 def _function(text: str, prefix: str) -> Any:
     tree = ast.parse(text)
     names = [s.name for s in tree.body if isinstance(s, ast.FunctionDef) and s.name.startswith(prefix)]
+    # the entry point, not a helper of the user's named like one (a helper 'grad_f' makes it 'grad_f_1')
+    entry = [s.name for s in tree.body if isinstance(s, ast.FunctionDef) and s.name in names and _entry(s)]
+    names = entry or names
     namespace: dict[str, Any] = {"__name__": "generated"}
     exec(compile(text, "<generated>", "exec"), namespace)
     return namespace[names[0]]
+
+
+def _entry(fn: ast.FunctionDef) -> bool:
+    doc = ast.get_docstring(fn) or ""
+    return doc.startswith("Return")
 
 
 def _runs(f: Any, at: tuple[Any, ...]) -> bool:
@@ -530,7 +538,8 @@ def _check_mode(mode: str, fn: Any, grad: Any, at: tuple[Any, ...], names: list[
     v = tuple(rng.standard_normal(np.shape(at[i])) if np.ndim(at[i]) else float(rng.standard_normal()) for i in index)
     try:
         with np.errstate(all="ignore"):
-            out = fn(*_copy(at), *v)
+            extra = {"vjp": (0.7,), "jacobian": ()}.get(mode, v)  # vjp: out_bar; jvp, hvp: the tangents
+            out = fn(*_copy(at), *extra)
             g = grad(*_copy(at))
             g = (g,) if len(names) == 1 else g
     except Exception as err:  # noqa: BLE001
@@ -538,6 +547,13 @@ def _check_mode(mode: str, fn: Any, grad: Any, at: tuple[Any, ...], names: list[
     if mode == "jvp":
         expected = sum(float(np.sum(np.asarray(gi) * vi)) for gi, vi in zip(g, v))
         return "" if _close(out[1], expected) else f"tangent {out[1]!r} != <grad, v> {expected!r}"
+    if mode in ("vjp", "jacobian"):  # of a scalar f: out_bar times the gradient; the gradient itself
+        c = 0.7 if mode == "vjp" else 1.0
+        out = (out,) if len(names) == 1 else out
+        for got, e, name in zip(out, g, names):
+            if not _close(got, c * np.asarray(e)):
+                return f"d/d{name} {got!r} != {c} * the gradient {e!r}"
+        return ""
     step = 1e-6
     up, down = list(at), list(at)
     for i, d in zip(index, v):
