@@ -82,6 +82,7 @@ __all__ = [
     "expr_names",
     "assigned_names",
     "must_define",
+    "COMPOUND",
 ]
 
 Number: TypeAlias = int | float | bool
@@ -284,7 +285,7 @@ class Comment:
 
 Stmt: TypeAlias = Assign | Accumulate | Unpack | Push | Pop | For | If | While | Return | Require | Comment
 #: The statements that hold blocks. The IR's classes are never subclassed: the hot walks test ``type(s)``.
-_COMPOUND = frozenset({For, If, While})
+COMPOUND = frozenset({For, If, While})
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +341,7 @@ def walk(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:
     for s in stmts:
         yield s
         kind = type(s)  # the IR's classes are final: a type test is the cheapest on the analyses' hottest path
-        if kind in _COMPOUND:
+        if kind in COMPOUND:
             if kind is For:
                 yield from walk(s.body)  # type: ignore[union-attr]
             elif kind is If:
@@ -354,7 +355,7 @@ def walk(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:
 def nested(s: Stmt) -> tuple[Stmt, ...]:
     """The statements directly inside ``s``: a loop's body (and a ``while``'s setup), a branch's two blocks."""
     kind = type(s)
-    if kind not in _COMPOUND:
+    if kind not in COMPOUND:
         return ()
     if kind is For:
         return s.body  # type: ignore[union-attr]

@@ -112,7 +112,7 @@ class _Index:
             for n, c in here.items():
                 self.top.setdefault(n, []).extend([k] * c)
             inner = here  # a statement without blocks reads nothing more at depth
-            if type(t) in ir._COMPOUND and ir.nested(t):
+            if type(t) in ir.COMPOUND and ir.nested(t):
                 inner = {}
                 reads.count((t,), inner)
             for n in inner:
@@ -305,12 +305,12 @@ class _Reads:
         for s in stmts:
             for n in self.own(s):
                 counts[n] = counts.get(n, 0) + 1
-            if nested and type(s) in ir._COMPOUND:
+            if nested and type(s) in ir.COMPOUND:
                 self.count(ir.nested(s), counts)
 
     def all(self, s: ir.Stmt) -> set[str]:
         """Every name ``s`` reads, at any depth."""
-        if type(s) not in ir._COMPOUND:
+        if type(s) not in ir.COMPOUND:
             return set(self.own(s))
         counts: dict[str, int] = {}
         self.count((s,), counts)

@@ -321,7 +321,7 @@ class Recording(LoopRecords):
                 edges.append((stmt_reads(s), self._defined_by(s)))  # type: ignore[arg-type]
             elif kind is ir.Require:
                 needed |= stmt_reads(s)
-            elif kind in ir._COMPOUND:
+            elif kind in ir.COMPOUND:
                 reads = stmt_reads(s)
                 if isinstance(s, ir.While):
                     reads |= {n for t in s.setup for n in defines(t)}
