@@ -69,14 +69,14 @@ def grad_fit_loss(alpha, beta, delta, gamma, prey0, pred0, observed, dt, steps_p
             getattr(obs_prey, "ndim", 0) != 0 or isinstance(obs_prey, (list, tuple))
         ):
             raise TypeError(
-                "'obs_prey' (an item of 'observed') must be a number, not an array, a list or a tuple: 'fit_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'observed: np.ndarray' for array code)"
+                "'obs_prey' (read from 'observed') must be a number, not an array, a list or a tuple: 'fit_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'observed: np.ndarray' for array code)"
             )
         obs_pred = obs_prey_obs_pred[1]
         if type(obs_pred) is not float and (
             getattr(obs_pred, "ndim", 0) != 0 or isinstance(obs_pred, (list, tuple))
         ):
             raise TypeError(
-                "'obs_pred' (an item of 'observed') must be a number, not an array, a list or a tuple: 'fit_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'observed: np.ndarray' for array code)"
+                "'obs_pred' (read from 'observed') must be a number, not an array, a list or a tuple: 'fit_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'observed: np.ndarray' for array code)"
             )
         for _ in range(steps_per_obs):
             rk4_step_state_params_dt, rk4_step_state_params_dt_saved = forward_rk4_step(

@@ -26,7 +26,7 @@ __all__ = ["guarded", "message"]
 
 def message(name: str, function: str, item_of: str | None = None) -> str:
     """The run-time error of the check of ``name`` (``item_of``: the parameter it is an item of)."""
-    what = f"'{name}' (an item of '{item_of}')" if item_of else f"'{name}'"
+    what = f"'{name}' (read from '{item_of}')" if item_of else f"'{name}'"
     annotate = item_of or name
     return (
         f"{what} must be a number, not an array, a list or a tuple: '{function}' uses it as scalar code does "
@@ -43,7 +43,7 @@ def guarded(fn: ir.Function, known: Values) -> ir.Function:
     items = set(known.assumed) - set(params)
     roots: dict[str, str] = {}  # an item -> the parameter it is an item of
     for s in ir.walk(fn.body):
-        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn == ir.GETITEM:
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.args:
             base = s.value.args[0]
             if isinstance(base, ir.Var):
                 roots[s.target] = roots.get(base.name, base.name)

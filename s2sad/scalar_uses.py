@@ -2,7 +2,8 @@
 :mod:`s2sad.values`; the generated code checks every such assumption at run time, see
 :mod:`s2sad.number_guards`).
 
-A value of unknown kind is a parameter nothing annotates, or an item of one (``obs = observed[i][0]``). It is
+A value of unknown kind is a parameter nothing annotates, or read from one: an item (``obs = observed[i][0]``),
+``sum``, ``min`` or ``max`` of it (a number for a list of numbers, an array for a list of arrays). It is
 *taken for a number* when its uses, and the uses of everything computed from it, are those of scalar code:
 arithmetic and comparisons (``operator.*`` but ``[]``, ``@`` and ``in``), ``math.*`` but ``fsum``/``prod``, a
 few builtins on numbers (``abs``, ``float``, ``int``, ``round``, ``pow``, ``bool``, ``range``, ``min``/``max``
@@ -50,24 +51,28 @@ def numbers(fn: ir.Function, candidates: Iterable[str], helpers: Mapping[str, ir
     return _Uses(fn, helpers, {}).numbers(set(candidates))
 
 
+#: builtins that reduce an iterable to one of its items or their sum: ``sum(xs)`` is a number for a list of
+#: numbers, an array for a list of arrays or a 2-d array
+_REDUCING = frozenset({"builtins.sum", "builtins.min", "builtins.max"})
+
+
 def items(fn: ir.Function, data: Iterable[str]) -> set[str]:
-    """The names bound to an item (at an index that is no slice) of one of ``data``, or of such an item."""
+    """The names bound to an item (at an index that is no slice) of one of ``data``, or of such an item, or to
+    ``sum``, ``min`` or ``max`` of one."""
     out: set[str] = set()
     bases = set(data)
     changed = True
     while changed:
         changed = False
         for s in ir.walk(fn.body):
-            if (
-                isinstance(s, ir.Assign)
-                and isinstance(s.value, ir.Call)
-                and s.value.fn == ir.GETITEM
-                and len(s.value.args) == 2
-                and isinstance(s.value.args[0], ir.Var)
-                and s.value.args[0].name in bases
-                and not isinstance(s.value.args[1], ir.Slice)
-                and s.target not in out
-            ):
+            if not isinstance(s, ir.Assign) or not isinstance(s.value, ir.Call) or s.target in out:
+                continue
+            e = s.value
+            base = e.args[0] if e.args else None
+            if not isinstance(base, ir.Var) or base.name not in bases:
+                continue
+            item = e.fn == ir.GETITEM and len(e.args) == 2 and not isinstance(e.args[1], ir.Slice)
+            if item or (e.fn in _REDUCING and len(e.args) == 1):
                 out.add(s.target)
                 bases.add(s.target)
                 changed = True

@@ -385,9 +385,8 @@ def analyse(
     assumed: set[str] = set()
     if params is None:  # the function differentiated: what it uses as a number is taken for one, and checked
         unknown = {p.name for p, v in zip(fn.params, stated) if isinstance(v, Unknown)} - sure
-        assumed = scalar_uses.numbers(fn, unknown, helpers)
-        if not scalar_code:  # an item of the other parameters too (in scalar code nothing is indexed)
-            assumed |= scalar_uses.numbers(fn, scalar_uses.items(fn, unknown - assumed), helpers)
+        assumed = scalar_uses.numbers(fn, unknown, helpers)  # and an item of the others, sum(xs) in scalar code
+        assumed |= scalar_uses.numbers(fn, scalar_uses.items(fn, unknown - assumed), helpers)
     start: dict[str, Value] = {}
     for p, given in zip(fn.params, stated):
         if isinstance(given, Unknown) and params is not None:

@@ -108,7 +108,7 @@ PAIR_ROWS = np.array([[1.1, 0.9], [1.3, 0.8], [1.2, 1.0]])
 def test_numbers_beside_data_get_scalar_code() -> None:
     text, _ = _generated(FIT, "grad", ("a", "b", "x0"))
     assert "unbroadcast" not in text and "numpy" not in text and "zeros" not in text
-    assert "'obs' (an item of 'observed') must be a number" in text
+    assert "'obs' (read from 'observed') must be a number" in text
 
 
 CORRECT = [
@@ -169,7 +169,7 @@ def test_rows_that_are_arrays_raise(mode: str) -> None:
     """observed of shape (n, 2, k): obs_x is an array, the loss too; the item's check stops the gradient."""
     _, space = _generated(PAIRS, mode, ("a", "x0"))
     rows = np.ones((3, 2, 4))
-    with pytest.raises(TypeError, match="'obs_x' \\(an item of 'observed'\\) must be a number"):
+    with pytest.raises(TypeError, match="'obs_x' \\(read from 'observed'\\) must be a number"):
         _entry(space, mode)(0.4, 1.0, rows, 0.05, *((1.0, 1.0) if mode != "grad" else ()))
 
 
@@ -179,7 +179,7 @@ def test_an_array_row_whose_value_the_result_drops_raises() -> None:
     source = "def f(p, obs):\n    r = 0.0\n    for o in obs:\n        r = (p - o) ** 2\n    return r\n"
     _, space = _generated(source, "grad", ("p",))
     assert np.isclose(space["grad_f"](0.5, [1.0, 2.0]), 2 * (0.5 - 2.0))
-    with pytest.raises(TypeError, match="'o' \\(an item of 'obs'\\) must be a number"):
+    with pytest.raises(TypeError, match="'o' \\(read from 'obs'\\) must be a number"):
         space["grad_f"](0.5, [np.array([1.0, 3.0]), 2.0])
 
 
@@ -187,7 +187,7 @@ def test_a_tuple_parameter_of_numbers() -> None:
     source = "def f(p, pair):\n    a, b = pair\n    return p * a + b * p * p\n"
     _, space = _generated(source, "grad", ("p",))
     assert np.isclose(space["grad_f"](0.5, (2.0, 3.0)), 2.0 + 2 * 3.0 * 0.5)
-    with pytest.raises(TypeError, match="'pair_0' \\(an item of 'pair'\\)|an item of 'pair'"):
+    with pytest.raises(TypeError, match="'pair_0' \\(read from 'pair'\\)|read from 'pair'"):
         space["grad_f"](0.5, (np.array([1.0, 2.0]), 3.0))
 
 
@@ -228,3 +228,12 @@ def test_annotating_the_parameter_makes_it_array_code() -> None:
     x_bar, s_bar = space["vjp_f"](X, 0.6, g)
     np.testing.assert_allclose(x_bar, g * 0.6)
     assert np.isclose(s_bar, np.sum(g * X) + np.sum(g))
+
+
+def test_a_sum_of_data_in_scalar_code_that_is_an_array() -> None:
+    """Scalar code took sum(xs) for a number unchecked: with xs of shape (3, 2) the result is an array and the
+    gradient returned sum(xs), an array, without complaint. sum(xs) is checked where it is bound."""
+    _, space = _generated("def f(x, xs):\n    return x * sum(xs)\n", "grad", ("x",))
+    assert np.isclose(space["grad_f"](0.5, [1.0, 2.0]), 3.0)
+    with pytest.raises(TypeError, match="'sum_xs' \\(read from 'xs'\\) must be a number"):
+        space["grad_f"](0.5, np.ones((3, 2)))
