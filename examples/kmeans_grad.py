@@ -98,7 +98,8 @@ def dot_adjoint_b(g, a, b):
 def shaped_as(g, x):
     """The adjoint g of x in x's own kind: for a tuple (a list), a tuple (a list) of its items' adjoints."""
     if isinstance(x, (tuple, list)):
-        return type(x)(shaped_as(a, item) for a, item in zip(g, x))
+        items = [shaped_as(a, item) for a, item in zip(g, x)]
+        return items if isinstance(x, list) else tuple(items)
     return g
 
 

@@ -348,7 +348,8 @@ def setitem_adjoint_x(g, index):
 def shaped_as(g, x):
     """The adjoint g of x in x's own kind: for a tuple (a list), a tuple (a list) of its items' adjoints."""
     if isinstance(x, (tuple, list)):
-        return type(x)(shaped_as(a, item) for a, item in zip(g, x))
+        items = [shaped_as(a, item) for a, item in zip(g, x)]
+        return items if isinstance(x, list) else tuple(items)
     return g
 
 

@@ -65,7 +65,8 @@ SUPPORT = {
     "shaped_as": '''def shaped_as(g, x):
     """The adjoint g of x in x's own kind: for a tuple (a list), a tuple (a list) of its items' adjoints."""
     if isinstance(x, (tuple, list)):
-        return type(x)(shaped_as(a, item) for a, item in zip(g, x))
+        items = [shaped_as(a, item) for a, item in zip(g, x)]
+        return items if isinstance(x, list) else tuple(items)
     return g''',
     "bundle": '''def bundle(d, keys, *adjoints):
     """The adjoint of the dictionary d: the adjoint of each entry read, zero for the entries not read."""

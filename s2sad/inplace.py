@@ -27,7 +27,7 @@ from . import ir
 from .shapes import INT, Tuple, Unknown
 from .values import Values
 
-__all__ = ["in_place", "records", "ZEROS_OF"]
+__all__ = ["in_place", "records", "passed_to_records", "ZEROS_OF"]
 
 #: an owned adjoint -> the ``np.zeros_like`` statements (by id) that may have made its array
 _Owned = dict[str, frozenset[int]]
@@ -77,6 +77,18 @@ def records(fn: ir.Function, values: Values, helpers: Mapping[str, Collection[in
             else:
                 whole.update(ir.expr_names(e))
     return frozenset(candidates & read - whole)
+
+
+def passed_to_records(fn: ir.Function, helpers: Mapping[str, Collection[int]]) -> set[str]:
+    """The names ``fn`` passes to a helper where the helper reads its parameter item by item (``helpers``, see
+    :func:`records`): the helper's adjoint returns an array of objects for a tuple."""
+    return {
+        a.name
+        for s in ir.walk(fn.body)
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Call) and s.value.fn in helpers
+        for i, a in enumerate(s.value.args)
+        if isinstance(a, ir.Var) and i in helpers[s.value.fn]
+    }
 
 
 def _one_item(values: Values, index: ir.Expr) -> bool:

@@ -39,7 +39,7 @@ from .algebra import simplify
 from .increments import without_shared_increments
 from .analysis import Activity, rule_of
 from .diagnostics import S2sadError, Span
-from .inplace import in_place, records
+from .inplace import in_place, passed_to_records, records
 from .names import ModuleNames
 from .propagation import propagate
 from .records import iterated
@@ -367,7 +367,8 @@ class _Gradient(ShapeSource, Recording):
                 grads.append(ir.Const(0.0) if self.values.scalar(p) else ir.Call("numpy.zeros_like", (ir.Var(p),)))
         items = records(fn, self.values, self.records)
         if self.mode in ("gradient", "vjp"):  # a tuple's adjoint is a tuple of its items' (see s2sad.inplace)
-            grads = [ir.Call("s2sad.shaped_as", (d, ir.Var(p))) if p in items else d for p, d in zip(self.wrt, grads)]
+            shaped = items | passed_to_records(fn, self.records)
+            grads = [ir.Call("s2sad.shaped_as", (d, ir.Var(p))) if p in shaped else d for p, d in zip(self.wrt, grads)]
         grads = _bundled(fn, self.wrt, grads)
         result: tuple[ir.Expr, ...] = tuple(grads) if len(grads) != 1 else (grads[0],)
         if value is not None:
