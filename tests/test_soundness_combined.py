@@ -438,7 +438,6 @@ def _list_row(id: str, body: str, at: tuple = _L, xfail: str = ""):
     return pytest.param("import numpy as np\n\n\n" + body, at, id=id, marks=marks)
 
 
-_THROUGH_A_HELPER = "list_guards looks only at the function differentiated's own '+' and '*' (helper 'tuples', item 1)"
 LISTS = [
     # x.copy() is read as np.copy(x), but a list's own copy() is a list: 'y + x' concatenated in f, while the
     # gradient differentiated array arithmetic on np.copy(x), with no check (exit 0, d/dx 2 cos(2x) for 2 cos(x)).
@@ -480,24 +479,20 @@ LISTS = [
     _list_row(
         "returned-by-a-helper",
         "def h(a):\n    return a\n\n\ndef f(x):\n    y = h(x)\n    return np.sum(np.sin(y + y))\n",
-        xfail=_THROUGH_A_HELPER,
     ),
     _list_row(
         "returned-by-a-helper-of-several-values",
         "def h(a, s):\n    return a, s * 2.0\n\n\ndef f(x, s):\n    y, t = h(x, s)\n    return np.sum(np.sin(y + y)) * t\n",
         (_L[0], 0.5),
-        xfail=_THROUGH_A_HELPER,
     ),
     _list_row(
         "times-an-int-in-a-helper",
         "def h(a):\n    return a * 2\n\n\ndef f(x):\n    return np.sum(np.sin(h(x)))\n",
-        xfail=_THROUGH_A_HELPER,
     ),
     _list_row(
         "added-in-a-helper-loop",
         "def h(a):\n    acc = a\n    for i in range(2):\n        acc = acc + a\n    return acc\n\n\n"
         "def f(x):\n    return np.sum(np.sin(h(x)))\n",
-        xfail=_THROUGH_A_HELPER,
     ),
 ]
 
