@@ -562,13 +562,14 @@ class FunctionScope:
 
 
 @functools.lru_cache(maxsize=16)
-def _module_table(source: str, path: str) -> symtable.SymbolTable:
+def module_table(source: str, path: str) -> symtable.SymbolTable:
+    """The compiler's symbol table of a module (once per text: the syntax check builds it first)."""
     return symtable.symtable(source, path, "exec")
 
 
 def function_scope(source: str, path: str, node: ast.FunctionDef) -> FunctionScope:
     """The scope of the function ``node`` of ``source`` (found by its name and line in the symbol table)."""
-    table = _find_table(_module_table(source, path), node)
+    table = _find_table(module_table(source, path), node)
     args = node.args
     params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
     if args.vararg:

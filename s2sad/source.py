@@ -9,13 +9,12 @@ import codecs
 import contextvars
 import io
 import re
-import symtable
 import threading
 import tokenize
 import unicodedata
 
 from . import files
-from .bindings import is_numeric
+from .bindings import is_numeric, module_table
 from .diagnostics import Diagnostic, S2sadError, Span
 
 __all__ = [
@@ -138,7 +137,7 @@ def check_syntax(source: str, path: str) -> ast.Module:
     try:
         tree = _taken(source, path) or compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
         assert isinstance(tree, ast.Module)
-        symtable.symtable(source, path, "exec")  # the compiler's scope errors ('nonlocal' with no binding ...)
+        module_table(source, path)  # the compiler's scope errors ('nonlocal' with no binding ...)
         return tree
     except SyntaxError as err:
         line = err.lineno or 1
