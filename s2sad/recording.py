@@ -50,6 +50,7 @@ class Recording(LoopRecords):
     reads_all: set[str]
     recomputed: dict[str, ir.Assign]
     needed: set[str]
+    zero_reads: set[str]  #: arrays the reverse pass may read for the shape of a zero adjoint (see _zero_reads)
     foldable: set[str]
     restored: set[str]
     saved_names: dict[int, str]  #: id of a helper call -> the name of what its forward function saves
@@ -312,6 +313,7 @@ class Recording(LoopRecords):
             needed |= stmt_reads(t) - set(self.recomputed)
         if self.with_value and self.returned is not None:
             needed |= stmt_reads(self.returned)
+        needed |= self.zero_reads
         # then what the statements computing needed values read, to the fixed point: a statement's reads are
         # needed once a name it defines is (a check's, a loop's or branch's with work, always)
         edges: list[tuple[set[str], Sequence[str]]] = []
@@ -330,6 +332,36 @@ class Recording(LoopRecords):
                 else:
                     edges.append((reads, tuple(defines(s))))
         return reach(needed, edges)
+
+    def _zero_reads(self) -> set[str]:
+        """The arrays whose values the reverse pass may read for the shape of a zero adjoint (``x_bar =
+        np.zeros_like(x)``, see ``_Gradient.zero``): at a branch, an adjoint one branch starts (a contribution)
+        or ends (an assignment in one branch only) and the other does not; at a loop, one it carries (a
+        contribution, an assignment). A value local to the branch or loop (defined there, used nowhere else)
+        starts and ends its adjoint there: never. A superset of what ``zero`` reads; a number gets ``0.0``."""
+        if self.mode == "primal":
+            return set()
+        total = _occurrences(self.fn.body)
+        for p in self.fn.params:
+            total[p.name] = total.get(p.name, 0) + 1
+        out: set[str] = set()
+        for s in ir.walk(self.fn.body):
+            if type(s) not in ir.COMPOUND or not self.has_work([s]):
+                continue
+            if fixed_point.implicit(self, s):  # type: ignore[arg-type]
+                continue  # its reverse reads what fixed_point.reads says
+            top = [t for block in blocks(s) for t in block]
+            local = {n for n, k in _occurrences(top).items() if k == total.get(n)}
+            inside = list(ir.walk(tuple(top)))
+            assigns = [t for t in inside if type(t) is ir.Assign]
+            candidates = {n for t in assigns for n in self.contributions(t)}  # type: ignore[arg-type]
+            if isinstance(s, ir.If):
+                ended = ir.assigned_names(s.body) ^ ir.assigned_names(s.orelse)
+            else:
+                ended = {t.target for t in assigns}  # type: ignore[attr-defined]
+            candidates |= {n for n in ended if self.act.active(n)}
+            out |= {n for n in candidates - local if not self.values.scalar(n)}
+        return out
 
     def checks_result(self) -> bool:
         """Whether the gradient checks at run time that the result is a scalar: it is not known to be one."""
@@ -352,7 +384,11 @@ class Recording(LoopRecords):
         return {
             n
             for n in self.fn.invented
-            if self.def_count.get(n) == 1 and uses.get(n) == 1 and n not in self.reads_all and n not in returned
+            if self.def_count.get(n) == 1
+            and uses.get(n) == 1
+            and n not in self.reads_all
+            and n not in returned
+            and n not in self.zero_reads
         }
 
     def _fold(self, e: ir.Expr, pending: dict[str, ir.Expr]) -> ir.Expr:
@@ -482,3 +518,15 @@ class Recording(LoopRecords):
         # recomputed values come after the pops, in forward order, since they may read popped values
         out.extend(t for n, t in recompute.items() if n in self.recomputed)  # in forward order
         return out
+
+
+def _occurrences(stmts: Sequence[ir.Stmt]) -> dict[str, int]:
+    """How many statements of ``stmts`` (a compound one for its test or range) read or define each name."""
+    out: dict[str, int] = {}
+    for s in ir.walk(tuple(stmts)):
+        names = stmt_reads(s)
+        if type(s) is ir.Assign:
+            names = names | {s.target}  # type: ignore[attr-defined]
+        for n in names:
+            out[n] = out.get(n, 0) + 1
+    return out

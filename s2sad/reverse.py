@@ -38,7 +38,7 @@ from . import checkpoint, fixed_point, ir, parts, specialise
 from .algebra import simplify
 from .increments import without_shared_increments
 from .analysis import Activity, rule_of
-from .diagnostics import S2sadError, Span
+from .diagnostics import InternalError, S2sadError, Span
 from .inplace import in_place, passed_to_records, records
 from .names import ModuleNames
 from .propagation import propagate
@@ -208,6 +208,7 @@ class _Gradient(ShapeSource, Recording):
         # invented intermediate (used exactly once) when it is a constant or an adjoint that stays fixed.
         self.const_adj: dict[str, ir.Expr] = {}
         self.reads_all, self.recomputed = self._reads_and_recomputed()
+        self.zero_reads = self._zero_reads()
         self.needed = self._needed()
         self.foldable = self._foldable()
         self.restored: set[str] = set()
@@ -541,6 +542,9 @@ class _Gradient(ShapeSource, Recording):
     def zero(self, name: str) -> ir.Stmt:
         """An adjoint that must exist before a loop or after a branch, and is zero: with the value's shape."""
         scalar = self.values.scalar(name)
+        if not scalar and name not in self.needed and name not in self.recomputed:  # see Recording._zero_reads
+            if all(p.name != name for p in self.fn.params):
+                raise InternalError(f"the zero adjoint of '{name}' reads a value the forward pass does not compute")
         value: ir.Expr = ir.Const(0.0) if scalar else ir.Call("numpy.zeros_like", (ir.Var(name),))
         return ir.Assign(self.bar(name), value)
 

@@ -34,6 +34,42 @@ def _row(id: str, source: str, at: list, xfail: str = "", modes: tuple[str, ...]
     return pytest.param(source, at, modes, expect, id=id, marks=marks)
 
 
+#: the same family: a zero adjoint built from a value only its shape is read for (an early return in loops and
+#: branches, a copy in one branch), over arrays and numbers, every mode
+ZEROS = [
+    _row(
+        "zero-return-inside-a-while-over-arrays",
+        "import numpy as np\n\n\ndef f(x, s):\n    z = x * s\n    i = 0\n    while i < 6:\n"
+        "        if np.max(z) > 1.5:\n            return np.sum(z) * s\n        z = z * 1.3 + 0.1\n        i += 1\n"
+        "    return np.sum(z)\n",
+        _V,
+    ),
+    _row(
+        "zero-return-a-product-inside-a-loop",
+        "import numpy as np\n\n\ndef f(x, s):\n    z = x * s\n    for i in range(6):\n        if np.max(z) > 1.5:\n"
+        "            return np.dot(z, z) * s\n        z = z * 1.3 + 0.1\n    return np.sum(z) * s\n",
+        _V,
+    ),
+    _row(
+        "zero-return-inside-a-branch-over-arrays",
+        "import numpy as np\n\n\ndef f(x, s):\n    z = x * s\n    if np.sum(z) > 0.5:\n        return np.sum(z) * s\n"
+        "    w = z * 2.0\n    return np.sum(w * w)\n",
+        _V,
+    ),
+    _row(
+        "zero-copy-in-one-branch-over-arrays",
+        "import numpy as np\n\n\ndef f(x, s):\n    b = x * s\n    if np.sum(x) > 0.2:\n        y = b\n    else:\n"
+        "        y = x * 2.0\n    return np.sum(y * 3.0) * s\n",
+        _V,
+    ),
+    _row(
+        "zero-return-inside-nested-loops-over-numbers",
+        "def f(x, y):\n    z = x * y\n    for i in range(4):\n        for j in range(3):\n            if z > 2.0:\n"
+        "                return z * y\n            z = z * 1.2 + 0.1\n    return z * z\n",
+        _S,
+    ),
+]
+
 FOUND = [
     # hvp: an adjoint function receives a tangent for its saved values whenever a caller passes one, and the
     # flow (by name) gave every name it unpacks from them one; forward_h saved tangents only for the values its
@@ -116,16 +152,16 @@ FOUND = [
     # vjp and jacobian: a return inside a loop over arrays. The reverse pass zeroes the adjoint of the value
     # the loop returned ('result_bar = np.zeros_like(result)') where the loop ended without returning, but the
     # forward pass no longer computes 'result' (nothing else reads it once out_bar seeds the adjoint; the
-    # gradient keeps it to check the result is a number): NameError. Not fixed: recording.Recording._needed
-    # (what the forward pass computes) does not count the names reverse.zero reads.
+    # gradient keeps it to check the result is a number): NameError. Fixed in recording.Recording._zero_reads:
+    # the forward pass computes every array whose zero adjoint the reverse pass may build from it.
     _row(
         "vjp-return-inside-a-loop-over-arrays",
         "import numpy as np\n\n\ndef f(x, s):\n    z = x * s\n    for i in range(6):\n        if np.max(z) > 1.5:\n"
         "            return np.sum(z) * s\n        z = z * 1.3 + 0.1\n    return np.sum(z * z)\n",
         _V,
-        xfail="vjp/jacobian: 'result_bar = np.zeros_like(result)' where the forward pass does not compute result",
         modes=("grad", "vjp", "jacobian"),
     ),
+    *ZEROS,
 ]
 
 SEVERAL = [
@@ -412,10 +448,9 @@ def test_catalogue(source: str, at: list, modes: tuple[str, ...], expect: str) -
     assert result.verdict == expect, f"{result.verdict}\n{result.detail}"
 
 
-#: a seeded slice of tests/sweep_combined.py, every mode; 5007 returns inside a while loop over arrays (the vjp
-#: bug of the row "vjp-return-inside-a-loop-over-arrays")
-_KNOWN = pytest.mark.xfail(strict=True, reason="vjp: 'np.zeros_like(result)' where the forward pass has no result")
-SLICE = [*range(5000, 5007), pytest.param(5007, marks=_KNOWN), 5008]
+#: a seeded slice of tests/sweep_combined.py, every mode; 5007 returns inside a while loop over arrays (it was
+#: the bug of the row "vjp-return-inside-a-loop-over-arrays")
+SLICE = [*range(5000, 5009)]
 
 
 @pytest.mark.parametrize("seed", SLICE)
