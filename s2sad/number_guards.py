@@ -20,12 +20,12 @@ from __future__ import annotations
 import dataclasses
 
 from . import ir
-from .values import Values
+from .values import NUMBER_CHECK, Values
 
 __all__ = ["CHECK", "guarded", "message"]
 
 #: The support function that checks a value other than a float (see :func:`_check`).
-CHECK = "s2sad.check_number"
+CHECK = NUMBER_CHECK
 
 
 def message(name: str, function: str, item_of: str | None = None) -> str:
