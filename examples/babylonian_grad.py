@@ -7,18 +7,10 @@ import math
 def grad_length(a, b):
     """Return the gradients (a, b) of 'length' by reverse-mode differentiation."""
     # forward
-    if type(a) is not float and (
-        getattr(a, "ndim", 0) != 0 or isinstance(a, (list, tuple))
-    ):
-        raise TypeError(
-            "'a' must be a number, not an array, a list or a tuple: 'length' uses it as scalar code does and its derivative is written for numbers (annotate 'a: np.ndarray' for array code)"
-        )
-    if type(b) is not float and (
-        getattr(b, "ndim", 0) != 0 or isinstance(b, (list, tuple))
-    ):
-        raise TypeError(
-            "'b' must be a number, not an array, a list or a tuple: 'length' uses it as scalar code does and its derivative is written for numbers (annotate 'b: np.ndarray' for array code)"
-        )
+    if type(a) is not float:
+        check_number(a, "a", "length")
+    if type(b) is not float:
+        check_number(b, "b", "length")
     s = a * a + b * b
     r = s
     while abs(r * r - s) > 1e-14 * s:
@@ -70,3 +62,14 @@ def length_fixed_point_parameters(r, s, r_next_bar):
     r_plus_s_over_r_bar = r_next_bar * 0.5
     s_bar = r_plus_s_over_r_bar / r
     return s_bar
+
+
+def check_number(x, name, function, item_of=None):
+    """True for a number (a 0-d value, no list or tuple); else the TypeError of a value taken for one."""
+    if getattr(x, "ndim", 0) == 0 and not isinstance(x, (list, tuple)):
+        return True
+    what = f"'{name}' (read from '{item_of}')" if item_of else f"'{name}'"
+    raise TypeError(
+        f"{what} must be a number, not an array, a list or a tuple: '{function}' uses it as scalar code does "
+        f"and its derivative is written for numbers (annotate '{item_of or name}: np.ndarray' for array code)"
+    )

@@ -7,54 +7,22 @@ import math
 def grad_residual(px, py, pz, theta, focal, k1, k2, observed):
     """Return the gradients (px, py, pz, theta, focal, k1, k2, observed) of 'residual' by reverse-mode differentiation."""
     # forward
-    if type(px) is not float and (
-        getattr(px, "ndim", 0) != 0 or isinstance(px, (list, tuple))
-    ):
-        raise TypeError(
-            "'px' must be a number, not an array, a list or a tuple: 'residual' uses it as scalar code does and its derivative is written for numbers (annotate 'px: np.ndarray' for array code)"
-        )
-    if type(py) is not float and (
-        getattr(py, "ndim", 0) != 0 or isinstance(py, (list, tuple))
-    ):
-        raise TypeError(
-            "'py' must be a number, not an array, a list or a tuple: 'residual' uses it as scalar code does and its derivative is written for numbers (annotate 'py: np.ndarray' for array code)"
-        )
-    if type(pz) is not float and (
-        getattr(pz, "ndim", 0) != 0 or isinstance(pz, (list, tuple))
-    ):
-        raise TypeError(
-            "'pz' must be a number, not an array, a list or a tuple: 'residual' uses it as scalar code does and its derivative is written for numbers (annotate 'pz: np.ndarray' for array code)"
-        )
-    if type(theta) is not float and (
-        getattr(theta, "ndim", 0) != 0 or isinstance(theta, (list, tuple))
-    ):
-        raise TypeError(
-            "'theta' must be a number, not an array, a list or a tuple: 'residual' uses it as scalar code does and its derivative is written for numbers (annotate 'theta: np.ndarray' for array code)"
-        )
-    if type(focal) is not float and (
-        getattr(focal, "ndim", 0) != 0 or isinstance(focal, (list, tuple))
-    ):
-        raise TypeError(
-            "'focal' must be a number, not an array, a list or a tuple: 'residual' uses it as scalar code does and its derivative is written for numbers (annotate 'focal: np.ndarray' for array code)"
-        )
-    if type(k1) is not float and (
-        getattr(k1, "ndim", 0) != 0 or isinstance(k1, (list, tuple))
-    ):
-        raise TypeError(
-            "'k1' must be a number, not an array, a list or a tuple: 'residual' uses it as scalar code does and its derivative is written for numbers (annotate 'k1: np.ndarray' for array code)"
-        )
-    if type(k2) is not float and (
-        getattr(k2, "ndim", 0) != 0 or isinstance(k2, (list, tuple))
-    ):
-        raise TypeError(
-            "'k2' must be a number, not an array, a list or a tuple: 'residual' uses it as scalar code does and its derivative is written for numbers (annotate 'k2: np.ndarray' for array code)"
-        )
-    if type(observed) is not float and (
-        getattr(observed, "ndim", 0) != 0 or isinstance(observed, (list, tuple))
-    ):
-        raise TypeError(
-            "'observed' must be a number, not an array, a list or a tuple: 'residual' uses it as scalar code does and its derivative is written for numbers (annotate 'observed: np.ndarray' for array code)"
-        )
+    if type(px) is not float:
+        check_number(px, "px", "residual")
+    if type(py) is not float:
+        check_number(py, "py", "residual")
+    if type(pz) is not float:
+        check_number(pz, "pz", "residual")
+    if type(theta) is not float:
+        check_number(theta, "theta", "residual")
+    if type(focal) is not float:
+        check_number(focal, "focal", "residual")
+    if type(k1) is not float:
+        check_number(k1, "k1", "residual")
+    if type(k2) is not float:
+        check_number(k2, "k2", "residual")
+    if type(observed) is not float:
+        check_number(observed, "observed", "residual")
     r_t1, r_t1_saved = forward_pixel(px, py, pz, theta, focal, k1, k2)
     r = r_t1 - observed
     # reverse
@@ -206,3 +174,14 @@ def adjoint_project(project, depth, project_bar):
     a_bar = project_bar / depth
     depth_bar = -project_bar * project / depth
     return a_bar, depth_bar
+
+
+def check_number(x, name, function, item_of=None):
+    """True for a number (a 0-d value, no list or tuple); else the TypeError of a value taken for one."""
+    if getattr(x, "ndim", 0) == 0 and not isinstance(x, (list, tuple)):
+        return True
+    what = f"'{name}' (read from '{item_of}')" if item_of else f"'{name}'"
+    raise TypeError(
+        f"{what} must be a number, not an array, a list or a tuple: '{function}' uses it as scalar code does "
+        f"and its derivative is written for numbers (annotate '{item_of or name}: np.ndarray' for array code)"
+    )

@@ -7,18 +7,10 @@ from math import cos, sin
 def grad_f(x, y, n):
     """Return the gradients (x, y) of 'f' by reverse-mode differentiation."""
     # forward
-    if type(x) is not float and (
-        getattr(x, "ndim", 0) != 0 or isinstance(x, (list, tuple))
-    ):
-        raise TypeError(
-            "'x' must be a number, not an array, a list or a tuple: 'f' uses it as scalar code does and its derivative is written for numbers (annotate 'x: np.ndarray' for array code)"
-        )
-    if type(y) is not float and (
-        getattr(y, "ndim", 0) != 0 or isinstance(y, (list, tuple))
-    ):
-        raise TypeError(
-            "'y' must be a number, not an array, a list or a tuple: 'f' uses it as scalar code does and its derivative is written for numbers (annotate 'y: np.ndarray' for array code)"
-        )
+    if type(x) is not float:
+        check_number(x, "x", "f")
+    if type(y) is not float:
+        check_number(y, "y", "f")
     x_stack = []
     sin_x_stack = []
     for i in range(n):
@@ -35,3 +27,14 @@ def grad_f(x, y, n):
         y_bar += x_bar * sin_x
         x_bar = x_bar * 0.5 + sin_x_bar * cos(x)
     return x_bar, y_bar
+
+
+def check_number(x, name, function, item_of=None):
+    """True for a number (a 0-d value, no list or tuple); else the TypeError of a value taken for one."""
+    if getattr(x, "ndim", 0) == 0 and not isinstance(x, (list, tuple)):
+        return True
+    what = f"'{name}' (read from '{item_of}')" if item_of else f"'{name}'"
+    raise TypeError(
+        f"{what} must be a number, not an array, a list or a tuple: '{function}' uses it as scalar code does "
+        f"and its derivative is written for numbers (annotate '{item_of or name}: np.ndarray' for array code)"
+    )

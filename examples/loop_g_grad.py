@@ -7,12 +7,8 @@ from math import tanh
 def grad_g(w, steps):
     """Return the gradient of 'g' by reverse-mode differentiation."""
     # forward
-    if type(w) is not float and (
-        getattr(w, "ndim", 0) != 0 or isinstance(w, (list, tuple))
-    ):
-        raise TypeError(
-            "'w' must be a number, not an array, a list or a tuple: 'g' uses it as scalar code does and its derivative is written for numbers (annotate 'w: np.ndarray' for array code)"
-        )
+    if type(w) is not float:
+        check_number(w, "w", "g")
     h = 0.1
     h_stack = []
     z_stack = []
@@ -42,3 +38,14 @@ def grad_g(w, steps):
         w_bar += z_bar * h
         h_bar = z_bar * w
     return w_bar
+
+
+def check_number(x, name, function, item_of=None):
+    """True for a number (a 0-d value, no list or tuple); else the TypeError of a value taken for one."""
+    if getattr(x, "ndim", 0) == 0 and not isinstance(x, (list, tuple)):
+        return True
+    what = f"'{name}' (read from '{item_of}')" if item_of else f"'{name}'"
+    raise TypeError(
+        f"{what} must be a number, not an array, a list or a tuple: '{function}' uses it as scalar code does "
+        f"and its derivative is written for numbers (annotate '{item_of or name}: np.ndarray' for array code)"
+    )

@@ -5,15 +5,22 @@
 def grad_c(a):
     """Return the gradient of 'c' by reverse-mode differentiation."""
     # forward
-    if type(a) is not float and (
-        getattr(a, "ndim", 0) != 0 or isinstance(a, (list, tuple))
-    ):
-        raise TypeError(
-            "'a' must be a number, not an array, a list or a tuple: 'c' uses it as scalar code does and its derivative is written for numbers (annotate 'a: np.ndarray' for array code)"
-        )
+    if type(a) is not float:
+        check_number(a, "a", "c")
     # reverse
     # return 4 * b1 + 5 * b2
     # b2 = 3 * a + b1
     # b1 = 2 * a
     a_bar = 33.0
     return a_bar
+
+
+def check_number(x, name, function, item_of=None):
+    """True for a number (a 0-d value, no list or tuple); else the TypeError of a value taken for one."""
+    if getattr(x, "ndim", 0) == 0 and not isinstance(x, (list, tuple)):
+        return True
+    what = f"'{name}' (read from '{item_of}')" if item_of else f"'{name}'"
+    raise TypeError(
+        f"{what} must be a number, not an array, a list or a tuple: '{function}' uses it as scalar code does "
+        f"and its derivative is written for numbers (annotate '{item_of or name}: np.ndarray' for array code)"
+    )

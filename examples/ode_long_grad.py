@@ -9,54 +9,22 @@ def grad_pendulum_loss(
 ):
     """Return the gradients (g_over_l, c, amplitude, omega, theta0, w0) of 'pendulum_loss' by reverse-mode differentiation."""
     # forward
-    if type(g_over_l) is not float and (
-        getattr(g_over_l, "ndim", 0) != 0 or isinstance(g_over_l, (list, tuple))
-    ):
-        raise TypeError(
-            "'g_over_l' must be a number, not an array, a list or a tuple: 'pendulum_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'g_over_l: np.ndarray' for array code)"
-        )
-    if type(c) is not float and (
-        getattr(c, "ndim", 0) != 0 or isinstance(c, (list, tuple))
-    ):
-        raise TypeError(
-            "'c' must be a number, not an array, a list or a tuple: 'pendulum_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'c: np.ndarray' for array code)"
-        )
-    if type(amplitude) is not float and (
-        getattr(amplitude, "ndim", 0) != 0 or isinstance(amplitude, (list, tuple))
-    ):
-        raise TypeError(
-            "'amplitude' must be a number, not an array, a list or a tuple: 'pendulum_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'amplitude: np.ndarray' for array code)"
-        )
-    if type(omega) is not float and (
-        getattr(omega, "ndim", 0) != 0 or isinstance(omega, (list, tuple))
-    ):
-        raise TypeError(
-            "'omega' must be a number, not an array, a list or a tuple: 'pendulum_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'omega: np.ndarray' for array code)"
-        )
-    if type(theta0) is not float and (
-        getattr(theta0, "ndim", 0) != 0 or isinstance(theta0, (list, tuple))
-    ):
-        raise TypeError(
-            "'theta0' must be a number, not an array, a list or a tuple: 'pendulum_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'theta0: np.ndarray' for array code)"
-        )
-    if type(w0) is not float and (
-        getattr(w0, "ndim", 0) != 0 or isinstance(w0, (list, tuple))
-    ):
-        raise TypeError(
-            "'w0' must be a number, not an array, a list or a tuple: 'pendulum_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'w0: np.ndarray' for array code)"
-        )
-    if type(target) is not float and (
-        getattr(target, "ndim", 0) != 0 or isinstance(target, (list, tuple))
-    ):
-        raise TypeError(
-            "'target' must be a number, not an array, a list or a tuple: 'pendulum_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'target: np.ndarray' for array code)"
-        )
-    if type(dt) is not float and (
-        getattr(dt, "ndim", 0) != 0 or isinstance(dt, (list, tuple))
-    ):
-        raise TypeError(
-            "'dt' must be a number, not an array, a list or a tuple: 'pendulum_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'dt: np.ndarray' for array code)"
-        )
+    if type(g_over_l) is not float:
+        check_number(g_over_l, "g_over_l", "pendulum_loss")
+    if type(c) is not float:
+        check_number(c, "c", "pendulum_loss")
+    if type(amplitude) is not float:
+        check_number(amplitude, "amplitude", "pendulum_loss")
+    if type(omega) is not float:
+        check_number(omega, "omega", "pendulum_loss")
+    if type(theta0) is not float:
+        check_number(theta0, "theta0", "pendulum_loss")
+    if type(w0) is not float:
+        check_number(w0, "w0", "pendulum_loss")
+    if type(target) is not float:
+        check_number(target, "target", "pendulum_loss")
+    if type(dt) is not float:
+        check_number(dt, "dt", "pendulum_loss")
     theta = theta0
     w = w0
     # checkpointed loop: segments of isqrt(steps) steps; only the state at the start of each segment is kept
@@ -199,3 +167,14 @@ def grad_pendulum_loss(
     # theta = theta0
     theta0_bar = theta_bar
     return g_over_l_bar, c_bar, amplitude_bar, omega_bar, theta0_bar, w0_bar
+
+
+def check_number(x, name, function, item_of=None):
+    """True for a number (a 0-d value, no list or tuple); else the TypeError of a value taken for one."""
+    if getattr(x, "ndim", 0) == 0 and not isinstance(x, (list, tuple)):
+        return True
+    what = f"'{name}' (read from '{item_of}')" if item_of else f"'{name}'"
+    raise TypeError(
+        f"{what} must be a number, not an array, a list or a tuple: '{function}' uses it as scalar code does "
+        f"and its derivative is written for numbers (annotate '{item_of or name}: np.ndarray' for array code)"
+    )

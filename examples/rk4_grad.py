@@ -5,48 +5,20 @@
 def grad_fit_loss(alpha, beta, delta, gamma, prey0, pred0, observed, dt, steps_per_obs):
     """Return the gradients (alpha, beta, delta, gamma, prey0, pred0) of 'fit_loss' by reverse-mode differentiation."""
     # forward
-    if type(alpha) is not float and (
-        getattr(alpha, "ndim", 0) != 0 or isinstance(alpha, (list, tuple))
-    ):
-        raise TypeError(
-            "'alpha' must be a number, not an array, a list or a tuple: 'fit_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'alpha: np.ndarray' for array code)"
-        )
-    if type(beta) is not float and (
-        getattr(beta, "ndim", 0) != 0 or isinstance(beta, (list, tuple))
-    ):
-        raise TypeError(
-            "'beta' must be a number, not an array, a list or a tuple: 'fit_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'beta: np.ndarray' for array code)"
-        )
-    if type(delta) is not float and (
-        getattr(delta, "ndim", 0) != 0 or isinstance(delta, (list, tuple))
-    ):
-        raise TypeError(
-            "'delta' must be a number, not an array, a list or a tuple: 'fit_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'delta: np.ndarray' for array code)"
-        )
-    if type(gamma) is not float and (
-        getattr(gamma, "ndim", 0) != 0 or isinstance(gamma, (list, tuple))
-    ):
-        raise TypeError(
-            "'gamma' must be a number, not an array, a list or a tuple: 'fit_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'gamma: np.ndarray' for array code)"
-        )
-    if type(prey0) is not float and (
-        getattr(prey0, "ndim", 0) != 0 or isinstance(prey0, (list, tuple))
-    ):
-        raise TypeError(
-            "'prey0' must be a number, not an array, a list or a tuple: 'fit_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'prey0: np.ndarray' for array code)"
-        )
-    if type(pred0) is not float and (
-        getattr(pred0, "ndim", 0) != 0 or isinstance(pred0, (list, tuple))
-    ):
-        raise TypeError(
-            "'pred0' must be a number, not an array, a list or a tuple: 'fit_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'pred0: np.ndarray' for array code)"
-        )
-    if type(dt) is not float and (
-        getattr(dt, "ndim", 0) != 0 or isinstance(dt, (list, tuple))
-    ):
-        raise TypeError(
-            "'dt' must be a number, not an array, a list or a tuple: 'fit_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'dt: np.ndarray' for array code)"
-        )
+    if type(alpha) is not float:
+        check_number(alpha, "alpha", "fit_loss")
+    if type(beta) is not float:
+        check_number(beta, "beta", "fit_loss")
+    if type(delta) is not float:
+        check_number(delta, "delta", "fit_loss")
+    if type(gamma) is not float:
+        check_number(gamma, "gamma", "fit_loss")
+    if type(prey0) is not float:
+        check_number(prey0, "prey0", "fit_loss")
+    if type(pred0) is not float:
+        check_number(pred0, "pred0", "fit_loss")
+    if type(dt) is not float:
+        check_number(dt, "dt", "fit_loss")
     params_0 = alpha
     params_1 = beta
     params_2 = delta
@@ -65,19 +37,11 @@ def grad_fit_loss(alpha, beta, delta, gamma, prey0, pred0, observed, dt, steps_p
                 "cannot unpack an item into 2 names: it has another length"
             )
         obs_prey = obs_prey_obs_pred[0]
-        if type(obs_prey) is not float and (
-            getattr(obs_prey, "ndim", 0) != 0 or isinstance(obs_prey, (list, tuple))
-        ):
-            raise TypeError(
-                "'obs_prey' (read from 'observed') must be a number, not an array, a list or a tuple: 'fit_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'observed: np.ndarray' for array code)"
-            )
+        if type(obs_prey) is not float:
+            check_number(obs_prey, "obs_prey", "fit_loss", "observed")
         obs_pred = obs_prey_obs_pred[1]
-        if type(obs_pred) is not float and (
-            getattr(obs_pred, "ndim", 0) != 0 or isinstance(obs_pred, (list, tuple))
-        ):
-            raise TypeError(
-                "'obs_pred' (read from 'observed') must be a number, not an array, a list or a tuple: 'fit_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'observed: np.ndarray' for array code)"
-            )
+        if type(obs_pred) is not float:
+            check_number(obs_pred, "obs_pred", "fit_loss", "observed")
         for _ in range(steps_per_obs):
             rk4_step_state_params_dt, rk4_step_state_params_dt_saved = forward_rk4_step(
                 state_0, state_1, params_0, params_1, params_2, params_3, dt
@@ -340,4 +304,15 @@ def adjoint_lotka_volterra(saved, lotka_volterra_t2_bar, lotka_volterra_t4_bar):
         params_1_bar,
         params_2_bar,
         params_3_bar,
+    )
+
+
+def check_number(x, name, function, item_of=None):
+    """True for a number (a 0-d value, no list or tuple); else the TypeError of a value taken for one."""
+    if getattr(x, "ndim", 0) == 0 and not isinstance(x, (list, tuple)):
+        return True
+    what = f"'{name}' (read from '{item_of}')" if item_of else f"'{name}'"
+    raise TypeError(
+        f"{what} must be a number, not an array, a list or a tuple: '{function}' uses it as scalar code does "
+        f"and its derivative is written for numbers (annotate '{item_of or name}: np.ndarray' for array code)"
     )

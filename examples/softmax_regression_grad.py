@@ -8,12 +8,8 @@ from scipy.special import logsumexp
 def grad_softmax_regression_loss(W, b, X, labels, l2):
     """Return the gradients (W, b) of 'softmax_regression_loss' by reverse-mode differentiation."""
     # forward
-    if type(l2) is not float and (
-        getattr(l2, "ndim", 0) != 0 or isinstance(l2, (list, tuple))
-    ):
-        raise TypeError(
-            "'l2' must be a number, not an array, a list or a tuple: 'softmax_regression_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'l2: np.ndarray' for array code)"
-        )
+    if type(l2) is not float:
+        check_number(l2, "l2", "softmax_regression_loss")
     X_matmul_W = X @ W
     logits = X_matmul_W + b
     logsumexp_logits = logsumexp(logits, axis=1, keepdims=True)
@@ -41,6 +37,17 @@ def grad_softmax_regression_loss(W, b, X, labels, l2):
     b_bar = unbroadcast(logits_bar, b)
     W_bar = W_bar + matmul_adjoint_b(X_matmul_W_bar, X, W)
     return W_bar, b_bar
+
+
+def check_number(x, name, function, item_of=None):
+    """True for a number (a 0-d value, no list or tuple); else the TypeError of a value taken for one."""
+    if getattr(x, "ndim", 0) == 0 and not isinstance(x, (list, tuple)):
+        return True
+    what = f"'{name}' (read from '{item_of}')" if item_of else f"'{name}'"
+    raise TypeError(
+        f"{what} must be a number, not an array, a list or a tuple: '{function}' uses it as scalar code does "
+        f"and its derivative is written for numbers (annotate '{item_of or name}: np.ndarray' for array code)"
+    )
 
 
 def matmul_adjoint_b(g, a, b):

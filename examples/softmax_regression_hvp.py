@@ -8,12 +8,8 @@ from scipy.special import logsumexp
 def hvp_softmax_regression_loss(W, b, X, labels, l2, W_dot, b_dot):
     """Return the Hessian-vector products (W, b) of 'softmax_regression_loss' along (W_dot, b_dot): the derivative of its gradient along them, by forward mode over reverse mode."""
     # forward
-    if type(l2) is not float and (
-        getattr(l2, "ndim", 0) != 0 or isinstance(l2, (list, tuple))
-    ):
-        raise TypeError(
-            "'l2' must be a number, not an array, a list or a tuple: 'softmax_regression_loss' uses it as scalar code does and its derivative is written for numbers (annotate 'l2: np.ndarray' for array code)"
-        )
+    if type(l2) is not float:
+        check_number(l2, "l2", "softmax_regression_loss")
     X_matmul_W = X @ W
     X_matmul_W_dot = X @ W_dot
     logits = X_matmul_W + b
@@ -60,6 +56,17 @@ def hvp_softmax_regression_loss(W, b, X, labels, l2, W_dot, b_dot):
     W_bar_dot = W_bar_dot + matmul_adjoint_b(X_matmul_W_bar_dot, X, W)
     W_bar = W_bar + matmul_adjoint_b(X_matmul_W_bar, X, W)
     return W_bar_dot, b_bar_dot
+
+
+def check_number(x, name, function, item_of=None):
+    """True for a number (a 0-d value, no list or tuple); else the TypeError of a value taken for one."""
+    if getattr(x, "ndim", 0) == 0 and not isinstance(x, (list, tuple)):
+        return True
+    what = f"'{name}' (read from '{item_of}')" if item_of else f"'{name}'"
+    raise TypeError(
+        f"{what} must be a number, not an array, a list or a tuple: '{function}' uses it as scalar code does "
+        f"and its derivative is written for numbers (annotate '{item_of or name}: np.ndarray' for array code)"
+    )
 
 
 def matmul_adjoint_b(g, a, b):

@@ -62,6 +62,15 @@ SUPPORT = {
     for i, item in enumerate(x):
         out[i] = zeros_of(item) if isinstance(item, (tuple, list, np.ndarray)) else 0.0
     return out''',
+    "check_number": '''def check_number(x, name, function, item_of=None):
+    """True for a number (a 0-d value, no list or tuple); else the TypeError of a value taken for one."""
+    if getattr(x, "ndim", 0) == 0 and not isinstance(x, (list, tuple)):
+        return True
+    what = f"'{name}' (read from '{item_of}')" if item_of else f"'{name}'"
+    raise TypeError(
+        f"{what} must be a number, not an array, a list or a tuple: '{function}' uses it as scalar code does "
+        f"and its derivative is written for numbers (annotate '{item_of or name}: np.ndarray' for array code)"
+    )''',
     "shaped_as": '''def shaped_as(g, x):
     """The adjoint g of x in x's own kind: for a tuple (a list), a tuple (a list) of its items' adjoints."""
     if isinstance(x, (tuple, list)):
@@ -264,7 +273,8 @@ def _support(name: str, spelled: str, spelling: Spelling) -> str:
     text = SUPPORT[name]
     used = identifiers(text) - local_names(text)
     spellings = {n: spelling.name(f"builtins.{n}") for n in sorted(used) if n in BUILTINS}
-    spellings["np"] = spelling.module("numpy")
+    if "np" in used:  # a check of a number needs no NumPy
+        spellings["np"] = spelling.module("numpy")
     spellings[name] = spelled
     return spelling.rewrite(text, spellings)
 
@@ -388,6 +398,21 @@ _OPPOSITES = {
 }
 
 
+#: support functions that return True or raise an error of their own (see :func:`_raises`)
+_RAISING = frozenset({"s2sad.check_number"})
+
+
+def _raises(test: ir.Expr) -> bool:
+    """Whether ``test`` is ``a or check(...)`` with ``check`` a support function that returns True or raises:
+    written ``if not a: check(...)``, the same run time (``check`` runs only when ``a`` fails)."""
+    return (
+        type(test) is ir.BoolOp
+        and test.op == "or"
+        and type(test.values[-1]) is ir.Call
+        and test.values[-1].fn in _RAISING  # type: ignore[union-attr]
+    )
+
+
 def _opposite(test: ir.Expr) -> ir.Expr | None:
     """``a != b`` for ``a == b``: a comparison's negation without ``not``; None for other tests."""
     if isinstance(test, ir.Call) and test.fn == "operator.not_":
@@ -457,6 +482,19 @@ def _statement(s: ir.Stmt, spelling: _Spelling, depth: int, out: list[str]) -> N
         out.append(f"{pad}{s.stack}.append({s.name})")
     elif isinstance(s, ir.Pop):
         out.append(f"{pad}{s.name} = {s.stack}.pop()")
+    elif isinstance(s, ir.Require) and _raises(s.test):  # ``a or check(x)``: the check raises its own error
+        *passes, check = s.test.values  # type: ignore[union-attr]
+        test = passes[0] if len(passes) == 1 else ir.BoolOp("or", tuple(passes))
+        failed = (
+            ir.Call("operator.is_not", test.args)
+            if type(test) is ir.Call and test.fn == "operator.is_"
+            else _opposite(test)
+        )
+        shown = (
+            _text(failed, spelling) if failed is not None else unparse(ast.UnaryOp(ast.Not(), _expr(test, spelling)))
+        )
+        out.append(f"{pad}if {shown}:")
+        out.append(f"{pad}{_INDENT}{_text(check, spelling)}")
     elif isinstance(s, ir.Require):
         failed = _opposite(s.test)
         shown = (

@@ -71,6 +71,7 @@ SUPPORT_NAMES = (
 )
 SUPPORT_NAMES += tuple(n for n in LIBRARY_SUPPORT if n not in SUPPORT_NAMES)  # issue 14's last rules, in order
 SUPPORT_NAMES += ("zeros_of", "shaped_as")  # the adjoint of a tuple of items of different shapes
+SUPPORT_NAMES += ("check_number",)  # a value taken for a number is one (see s2sad.number_guards)
 
 
 class Scope:

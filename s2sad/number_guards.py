@@ -11,7 +11,8 @@ binds it, and the generated code raises ``TypeError`` rather than return the der
 A number is what ``np.ndim`` calls 0-dimensional and no list or tuple: a Python ``float`` (tested first, by its
 type: the common case costs one comparison), an ``int`` or ``bool``, a NumPy scalar of any type (``np.float32``
 is no ``float`` subclass, ``np.float64`` is), a 0-d array. An array of one element is no number. The test reads
-the value's ``ndim`` attribute, so the module imports nothing for it.
+the value's ``ndim`` attribute, so the module imports nothing for it. Past the inline test of a float, the check
+is one call of a support function the module defines once (``check_number``), so each check is two lines.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from __future__ import annotations
 import dataclasses
 
 from . import ir
-from .values import Values
+from .values import NUMBER_CHECK, Values
 
-__all__ = ["guarded", "message"]
+__all__ = ["CHECK", "guarded", "message"]
+
+#: The support function that checks a value other than a float (see :func:`_check`).
+CHECK = NUMBER_CHECK
 
 
 def message(name: str, function: str, item_of: str | None = None) -> str:
@@ -52,14 +56,13 @@ def guarded(fn: ir.Function, known: Values) -> ir.Function:
 
 
 def _check(function: str, name: str, item_of: str | None = None) -> ir.Require:
+    """``type(x) is float or check_number(x, ...)``: a float passes by one comparison, inline; any other value
+    goes to the module's support function (:data:`s2sad.emit.SUPPORT`), which raises :func:`message`'s error for
+    no number and returns True for one. The module writes it ``if type(x) is not float: check_number(...)``."""
     x = ir.Var(name)
-    other_type = ir.Call("operator.is_not", (ir.Call("builtins.type", (x,)), ir.Global("builtins.float")))
-    ndim = ir.Call("builtins.getattr", (x, ir.Const("ndim"), ir.Const(0)))
-    sequence = ir.Call(ir.TUPLE, (ir.Global("builtins.list"), ir.Global("builtins.tuple")))
-    no_number = ir.BoolOp(
-        "or", (ir.Call("operator.ne", (ndim, ir.Const(0))), ir.Call("builtins.isinstance", (x, sequence)))
-    )
-    test = ir.Call("operator.not_", (ir.BoolOp("and", (other_type, no_number)),))
+    is_float = ir.Call("operator.is_", (ir.Call("builtins.type", (x,)), ir.Global("builtins.float")))
+    named = (ir.Const(name), ir.Const(function), *((ir.Const(item_of),) if item_of else ()))
+    test = ir.BoolOp("or", (is_float, ir.Call(CHECK, (x, *named))))
     return ir.Require(test, message(name, function, item_of), "builtins.TypeError")
 
 

@@ -92,7 +92,9 @@ def array_free(fn: ir.Function, helpers: Mapping[str, ir.Function] = {}) -> bool
             if e.fn in helpers:
                 if e.fn not in seen and not free(helpers[e.fn]):
                     return False
-            elif e.fn in _ARRAY_CALLS or not (e.fn.startswith(_SCALAR_MODULES) or e.fn in _TUPLE_CALLS):
+            elif e.fn in _ARRAY_CALLS or not (
+                e.fn.startswith(_SCALAR_MODULES) or e.fn in _TUPLE_CALLS or e.fn == NUMBER_CHECK
+            ):
                 return False
         return True
 
@@ -100,6 +102,9 @@ def array_free(fn: ir.Function, helpers: Mapping[str, ir.Function] = {}) -> bool
 
 
 _TUPLE_CALLS = {ir.TUPLE, ir.IFEXP, "s2sad.select", ir.PART}
+#: the support function checking a value taken for a number (:mod:`s2sad.number_guards`): it reads the value's
+#: type only, so scalar code checked stays scalar code
+NUMBER_CHECK = "s2sad.check_number"
 
 
 def _sums_arithmetic(fn: ir.Function) -> bool:

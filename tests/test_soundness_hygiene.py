@@ -52,6 +52,18 @@ CASES = [
         "def h(a):\n    return math.sin(a)\n\n\ndef f(x):\n    math = 2.0\n    return h(x) * math\n",
     ),
     _array("local-unbroadcast", "def f(x):\n    unbroadcast = x * 2.0\n    return np.sum(unbroadcast * np.sum(x))\n"),
+    # the support function checking a value taken for a number (s2sad.number_guards): x is checked in each
+    _scalar(
+        "helper-named-check_number",
+        "def check_number(a):\n    return a * 3.0\n\n\ndef f(x):\n    return check_number(x) * x\n",
+    ),
+    _scalar(
+        "param-check_number", "def f(x, check_number):\n    return math.sin(x) * check_number * x\n", at=(0.3, 0.7)
+    ),
+    _scalar("local-check_number", "def f(x):\n    check_number = x * 2.0\n    return math.sin(x) * check_number\n"),
+    _scalar(
+        "target-named-check_number", "def check_number(x):\n    return math.sin(x) * x\n", target="m.py::check_number"
+    ),
     # ----- every kind of generated name as a user name ----------------------------------------------------------
     _scalar("local-x_bar", "def f(x):\n    x_bar = x * 2.0\n    return math.sin(x) * x_bar\n"),
     _scalar("param-x_bar", "def f(x, x_bar):\n    return math.sin(x) * x_bar * x\n", at=(0.3, 0.7)),

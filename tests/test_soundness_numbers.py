@@ -108,7 +108,7 @@ PAIR_ROWS = np.array([[1.1, 0.9], [1.3, 0.8], [1.2, 1.0]])
 def test_numbers_beside_data_get_scalar_code() -> None:
     text, _ = _generated(FIT, "grad", ("a", "b", "x0"))
     assert "unbroadcast" not in text and "numpy" not in text and "zeros" not in text
-    assert "'obs' (read from 'observed') must be a number" in text
+    assert 'check_number(obs, "obs", "f", "observed")' in text  # the message: see test_rows_that_are_arrays_raise
 
 
 CORRECT = [
@@ -237,3 +237,14 @@ def test_a_sum_of_data_in_scalar_code_that_is_an_array() -> None:
     assert np.isclose(space["grad_f"](0.5, [1.0, 2.0]), 3.0)
     with pytest.raises(TypeError, match="'sum_xs' \\(read from 'xs'\\) must be a number"):
         space["grad_f"](0.5, np.ones((3, 2)))
+
+
+def test_a_user_name_check_number_keeps_the_check() -> None:
+    """The support function's name is fresh: parameters named check_number and check_number_1 stay the user's."""
+    source = "def f(x, check_number_1, check_number):\n    return check_number_1 * x * x + check_number * x\n"
+    _, space = _generated(source, "grad", ("x",))
+    assert np.isclose(space["grad_f"](0.5, 2.0, 3.0), 2 * 2.0 * 0.5 + 3.0)
+    with pytest.raises(TypeError, match="'x' must be a number, not an array, a list or a tuple: 'f' uses it"):
+        space["grad_f"](np.ones(2), 2.0, 3.0)
+    with pytest.raises(TypeError, match="'check_number' must be a number"):
+        space["grad_f"](0.5, 2.0, [3.0])
