@@ -31,8 +31,8 @@ Invariants of the forward program handed to the analyses:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias
 
 from .diagnostics import Diagnostic, Span
@@ -334,6 +334,23 @@ class Function:
     invented: frozenset[str] = field(default_factory=frozenset)  #: intermediates s2sad named (each used once)
     bundles: tuple[Bundle, ...] = ()  #: dictionary parameters, each replaced in ``params`` by its entries
     decorators: tuple[str, ...] = ()  #: decorators looked through (``functools.cache``): noted in the output
+
+
+def after_assignments(stmts: tuple[Stmt, ...], after: Callable[[Assign], Sequence[Stmt]]) -> tuple[Stmt, ...]:
+    """``stmts`` with ``after(s)`` written right after each assignment ``s``, in loops and branches too (the
+    run-time checks of :mod:`s2sad.list_guards` and :mod:`s2sad.number_guards` on a value just bound)."""
+    out: list[Stmt] = []
+    for s in stmts:
+        if isinstance(s, For):
+            s = replace(s, body=after_assignments(s.body, after))
+        elif isinstance(s, If):
+            s = replace(s, body=after_assignments(s.body, after), orelse=after_assignments(s.orelse, after))
+        elif isinstance(s, While):
+            s = replace(s, setup=after_assignments(s.setup, after), body=after_assignments(s.body, after))
+        out.append(s)
+        if isinstance(s, Assign):
+            out.extend(after(s))
+    return tuple(out)
 
 
 def walk(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:

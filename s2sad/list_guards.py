@@ -21,7 +21,6 @@ reaches (``a, b = p``) is checked as ``p[0]``; an item at an index the program c
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TypeAlias
 
@@ -126,21 +125,17 @@ def _checked(stmts: tuple[ir.Stmt, ...], elements: set[Origin]) -> tuple[ir.Stmt
     if not elements:
         return stmts
     names = {name for name, _ in elements}
-    out: list[ir.Stmt] = []
-    for s in stmts:
-        if isinstance(s, ir.For):
-            s = dataclasses.replace(s, body=_checked(s.body, elements))
-        elif isinstance(s, ir.If):
-            s = dataclasses.replace(s, body=_checked(s.body, elements), orelse=_checked(s.orelse, elements))
-        elif isinstance(s, ir.While):
-            s = dataclasses.replace(s, setup=_checked(s.setup, elements), body=_checked(s.body, elements))
-        out.append(s)
-        if isinstance(s, ir.Assign) and s.target in names:
-            base = s.value.args[0] if _element(s.value) else None  # see _element
-            item_of = ir.temp_base(base.name) if isinstance(base, ir.Var) else None
-            for _, path in sorted((o for o in elements if o[0] == s.target), key=_order):
-                out.append(_check(s.target, item_of, path))
-    return tuple(out)
+
+    def checks(s: ir.Assign) -> list[ir.Stmt]:
+        if s.target not in names:
+            return []
+        base = s.value.args[0] if _element(s.value) else None  # see _element
+        item_of = ir.temp_base(base.name) if isinstance(base, ir.Var) else None
+        return [
+            _check(s.target, item_of, path) for _, path in sorted((o for o in elements if o[0] == s.target), key=_order)
+        ]
+
+    return ir.after_assignments(stmts, checks)
 
 
 def _summary(h: ir.Function, known: Values, summaries: Mapping[str, Summary]) -> Summary:

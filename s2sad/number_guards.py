@@ -17,7 +17,6 @@ is one call of a support function the module defines once (``check_number``), so
 
 from __future__ import annotations
 
-import dataclasses
 
 from . import ir
 from .values import NUMBER_CHECK, Values
@@ -70,19 +69,6 @@ def _checked(function: str, stmts: tuple[ir.Stmt, ...], items: set[str], roots: 
     """``stmts`` with the check of each of ``items`` after the statement that binds it."""
     if not items:
         return stmts
-    out: list[ir.Stmt] = []
-    for s in stmts:
-        if isinstance(s, ir.For):
-            s = dataclasses.replace(s, body=_checked(function, s.body, items, roots))
-        elif isinstance(s, ir.If):
-            s = dataclasses.replace(
-                s, body=_checked(function, s.body, items, roots), orelse=_checked(function, s.orelse, items, roots)
-            )
-        elif isinstance(s, ir.While):
-            s = dataclasses.replace(
-                s, setup=_checked(function, s.setup, items, roots), body=_checked(function, s.body, items, roots)
-            )
-        out.append(s)
-        if isinstance(s, ir.Assign) and s.target in items:
-            out.append(_check(function, s.target, roots.get(s.target)))
-    return tuple(out)
+    return ir.after_assignments(
+        stmts, lambda s: (_check(function, s.target, roots.get(s.target)),) if s.target in items else ()
+    )
